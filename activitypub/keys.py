@@ -1,0 +1,135 @@
+"""Key material: generation, PEM loading (cached), and a bounded key-object cache.
+
+Parsing an RSA PEM costs tens of milliseconds, so it must never happen per request:
+keys are parsed once and kept as key objects, here or in ``KeyCache``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Generic, TypeVar
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+_V = TypeVar("_V")
+
+
+def generate_keypair(bits: int = 2048) -> tuple[str, str]:
+    """A new RSA key pair as (private PKCS#8 PEM, public SubjectPublicKeyInfo PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    return private_pem, public_pem_of(key)
+
+
+def public_pem_of(key: PrivateKey | PublicKey) -> str:
+    """The SubjectPublicKeyInfo PEM of a key (private keys give their public half)."""
+    public: PublicKey
+    if isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+        public = key.public_key()
+    else:
+        public = key
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+@lru_cache(maxsize=256)
+def load_private(pem: str) -> PrivateKey:
+    """Parse a private PEM once (cached); raises ValueError for unsupported keys."""
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+        raise ValueError("unsupported private key type")
+    return key
+
+
+@lru_cache(maxsize=4096)
+def load_public(pem: str) -> PublicKey:
+    """Parse a public PEM once (cached); PKCS#1 "RSA PUBLIC KEY" PEMs are accepted too."""
+    key = serialization.load_pem_public_key(pem.strip().encode("ascii"))
+    if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        raise ValueError("unsupported public key type")
+    return key
+
+
+class LRU(Generic[_V]):
+    """A small thread-safe LRU mapping with a size bound."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be >= 1")
+        self._maxsize = maxsize
+        self._data: OrderedDict[str, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> _V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: _V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._maxsize:
+                self._data.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+
+class KeyCache:
+    """Key objects by key id (LRU, bounded); the PEM is parsed only when it changes."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self._public: LRU[tuple[str, PublicKey]] = LRU(maxsize)
+        self._private: LRU[tuple[str, PrivateKey]] = LRU(maxsize)
+
+    def public(self, key_id: str, pem: str) -> PublicKey:
+        """The public key object for ``key_id``; re-parsed only if ``pem`` changed."""
+        cached = self._public.get(key_id)
+        if cached is not None and cached[0] == pem:
+            return cached[1]
+        key = load_public(pem)
+        self._public.put(key_id, (pem, key))
+        return key
+
+    def private(self, key_id: str, pem: str) -> PrivateKey:
+        """The private key object for ``key_id``; re-parsed only if ``pem`` changed."""
+        cached = self._private.get(key_id)
+        if cached is not None and cached[0] == pem:
+            return cached[1]
+        key = load_private(pem)
+        self._private.put(key_id, (pem, key))
+        return key
+
+    def get_public(self, key_id: str) -> PublicKey | None:
+        """The cached public key object, if any (no parsing)."""
+        cached = self._public.get(key_id)
+        return cached[1] if cached is not None else None
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key id (e.g. after rotation)."""
+        self._public.pop(key_id)
+        self._private.pop(key_id)
+
+    def __len__(self) -> int:
+        return len(self._public) + len(self._private)
