@@ -41,9 +41,23 @@ class MalformedActivity(_DefaultStatus):
 
 
 class FetchError(_DefaultStatus):
-    """A remote fetch failed: network, status, content type, spoofed id (502)."""
+    """A remote fetch failed: network, status, content type, spoofed id (502).
+
+    ``remote_status`` is the peer's HTTP status when it answered (404/410 tell "gone").
+    """
 
     default_status = 502
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        detail: str = "",
+        remote_status: int | None = None,
+    ) -> None:
+        super().__init__(reason, status=status, detail=detail)
+        self.remote_status: int | None = remote_status
 
 
 class RefusedAddress(FetchError, OSError):

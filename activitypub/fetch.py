@@ -1,0 +1,258 @@
+"""Outgoing HTTP to peers: guarded session, JSON fetches (optionally signed), delivery POSTs.
+
+Every request goes through ``check_url`` (scheme + literal IPs) and a connector that
+refuses disallowed addresses after DNS resolution. Redirects are followed by hand so
+each hop is checked. Bodies are streamed and capped.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from activitypub.errors import FetchError, RefusedAddress, TooLarge
+from activitypub.keys import PrivateKey
+from activitypub.netguard import GuardedConnector, Scheme, check_url
+from activitypub.signatures import sign_request
+from activitypub.vocab import ACCEPT_HEADER, ACTIVITY_JSON, is_activity_media_type
+
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_TIMEOUT = 10.0
+MAX_REDIRECTS = 3
+DEFAULT_USER_AGENT = "fedinode"
+
+# signer() -> (key_id, private key object) used to sign GETs (authorized-fetch peers).
+Signer = Callable[[], tuple[str, PrivateKey]]
+
+_JSON_BASES = frozenset({"application/json", "application/activity+json", "application/ld+json",
+                         "application/jrd+json"})  # fmt: skip
+
+
+def make_ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """Default verifying TLS context, also trusting ``ca_file`` if given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def make_client_session(
+    scheme: Scheme = "https",
+    allow_private: bool = False,
+    ca_file: str | None = None,
+    user_agent: str = DEFAULT_USER_AGENT,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    limit_per_host: int = 8,
+) -> aiohttp.ClientSession:
+    """A ClientSession for talking to peers; call inside the running loop (cleanup_ctx).
+
+    ``scheme`` is recorded for the Fetcher; the connector itself refuses non-allowed
+    addresses whatever the URL.
+    """
+    del scheme  # scheme is enforced per request by check_url; kept for a uniform signature
+    connector = GuardedConnector(
+        allow_private=allow_private,
+        ssl=make_ssl_context(ca_file),
+        limit_per_host=limit_per_host,
+        ttl_dns_cache=300,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0)),
+        headers={"User-Agent": user_agent},
+        auto_decompress=True,
+        trust_env=False,
+    )
+
+
+def authority(url: URL) -> str:
+    """Lower-case ``host[:port]`` (default ports omitted): what must match for ids."""
+    return (url.host_port_subcomponent or "").lower()
+
+
+class Fetcher:
+    """Fetch ActivityStreams documents and deliver activities through one guarded session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        scheme: Scheme = "https",
+        allow_private: bool = False,
+        signer: Signer | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.session = session
+        self.scheme: Scheme = scheme
+        self.allow_private = allow_private
+        self.signer = signer
+        self.max_body = max_body
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def check(self, url: str | URL) -> URL:
+        """Refuse a URL this fetcher must not contact (RefusedAddress)."""
+        return check_url(url, self.scheme, self.allow_private)
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        length = response.content_length
+        if length is not None and length > self.max_body:
+            raise TooLarge("remote document too large", detail=str(response.url))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(65536):
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge("remote document too large", detail=str(response.url))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _get(
+        self, url: URL, accept: str, sign: bool
+    ) -> tuple[URL, int, str, bytes]:
+        """GET following up to MAX_REDIRECTS checked redirects; (final url, status, type, body)."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self.check(current)
+            headers: dict[str, str] = {"Accept": accept}
+            if sign and self.signer is not None:
+                key_id, private_key = self.signer()
+                headers = sign_request("GET", current, headers, None, key_id, private_key)
+            try:
+                async with self.session.get(
+                    current, headers=headers, allow_redirects=False, timeout=self.timeout
+                ) as response:
+                    if response.status in (301, 302, 303, 307, 308):
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise FetchError("redirect without Location",
+                                             remote_status=response.status)  # fmt: skip
+                        current = current.join(URL(location))
+                        continue
+                    body = await self._read_capped(response)
+                    return current, response.status, response.content_type, body
+            except aiohttp.ClientConnectorError as exc:
+                raise _unwrap(exc, current) from exc
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise FetchError("fetch failed", detail=f"{current}: {exc!r}") from exc
+        raise FetchError("too many redirects", detail=str(url))
+
+    async def get_json(self, url: str | URL, *, sign: bool = True) -> dict[str, Any]:
+        """Fetch an ActivityStreams object; its ``id`` must be on the host it came from.
+
+        Raises RefusedAddress, TooLarge, or FetchError (status, content type, JSON, id).
+        """
+        target = self.check(url)
+        final, status, content_type, body = await self._get(target, ACCEPT_HEADER, sign)
+        if status != 200:
+            raise FetchError(f"remote answered {status}", detail=str(final), remote_status=status)
+        if not _is_json_type(content_type):
+            raise FetchError("remote document is not JSON", detail=f"{final}: {content_type}")
+        document = _loads_object(body, final)
+        doc_id = document.get("id")
+        if not isinstance(doc_id, str) or not doc_id:
+            raise FetchError("remote document has no id", detail=str(final))
+        try:
+            id_url = URL(doc_id)
+        except ValueError:
+            raise FetchError("remote document id is not a URL", detail=doc_id) from None
+        if not id_url.absolute or authority(id_url) != authority(final):
+            raise FetchError("remote document id is on another host", detail=f"{final} → {doc_id}")
+        return document
+
+    async def post_signed(
+        self,
+        url: str | URL,
+        body: bytes,
+        key_id: str,
+        private_key: PrivateKey,
+        *,
+        content_type: str = ACTIVITY_JSON,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> int:
+        """Deliver ``body`` signed with ``private_key``; return the peer's HTTP status.
+
+        Network failures raise FetchError (retry later); RefusedAddress means never retry.
+        Redirects are not followed (a delivery answered with 3xx is the caller's call).
+        """
+        target = self.check(url)
+        headers = {"Content-Type": content_type, "Accept": ACCEPT_HEADER, **(extra_headers or {})}
+        signed = sign_request("POST", target, headers, body, key_id, private_key)
+        try:
+            async with self.session.post(
+                target, data=body, headers=signed, allow_redirects=False, timeout=self.timeout
+            ) as response:
+                # Drain a little so the connection can be reused; never the whole body.
+                try:
+                    await response.content.read(65536)
+                except (TimeoutError, aiohttp.ClientError):
+                    pass
+                return response.status
+        except aiohttp.ClientConnectorError as exc:
+            raise _unwrap(exc, target) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise FetchError("delivery failed", detail=f"{target}: {exc!r}") from exc
+
+    async def webfinger(self, acct: str) -> str:
+        """Resolve ``user@host`` (``@user@host``, ``acct:user@host``) to its actor URL."""
+        handle = acct.strip()
+        if handle.startswith("acct:"):
+            handle = handle[5:]
+        handle = handle.lstrip("@")
+        user, sep, host = handle.rpartition("@")
+        if not sep or not user or not host or "/" in host:
+            raise FetchError("not an account address", status=400, detail=acct)
+        scheme = "https" if self.scheme == "https" else "http"
+        resource = quote(f"acct:{user}@{host}", safe=":@")
+        url = URL(f"{scheme}://{host}/.well-known/webfinger?resource={resource}", encoded=True)
+        target = self.check(url)
+        final, status, content_type, body = await self._get(
+            target, "application/jrd+json, application/json", sign=False
+        )
+        if status != 200:
+            raise FetchError(f"webfinger answered {status}", detail=str(final),
+                             remote_status=status)  # fmt: skip
+        if not _is_json_type(content_type):
+            raise FetchError("webfinger answer is not JSON", detail=f"{final}: {content_type}")
+        document = _loads_object(body, final)
+        links = document.get("links")
+        for link in links if isinstance(links, list) else []:
+            if not isinstance(link, dict) or link.get("rel") != "self":
+                continue
+            href = link.get("href")
+            link_type = link.get("type")
+            if isinstance(href, str) and isinstance(link_type, str) and is_activity_media_type(
+                link_type
+            ):
+                self.check(href)
+                return href
+        raise FetchError("webfinger has no ActivityPub self link", detail=str(final))
+
+
+def _is_json_type(content_type: str) -> bool:
+    base = content_type.split(";", 1)[0].strip().lower()
+    return base in _JSON_BASES or base.endswith("+json")
+
+
+def _loads_object(body: bytes, url: URL) -> dict[str, Any]:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise FetchError("remote document is not valid JSON", detail=str(url)) from None
+    if not isinstance(document, dict):
+        raise FetchError("remote document is not a JSON object", detail=str(url))
+    return document
+
+
+def _unwrap(exc: aiohttp.ClientConnectorError, url: URL) -> FetchError:
+    cause = exc.os_error
+    if isinstance(cause, RefusedAddress):
+        return cause
+    return FetchError("could not connect", detail=f"{url}: {exc!r}")
