@@ -1,0 +1,13 @@
+"""Storage's own exceptions; the HTTP layer maps them to responses."""
+
+
+class StorageError(Exception):
+    """Base class."""
+
+
+class NotFound(StorageError):
+    """The row asked for does not exist."""
+
+
+class Conflict(StorageError):
+    """A unique value (username, email, uri) is taken."""

@@ -1,0 +1,85 @@
+"""Media attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.db import Database
+from storage.ids import new_id, now_ms
+from storage.models import MediaAttachment
+from storage.rows import build, build_opt, dumps
+
+
+@dataclass(frozen=True, slots=True)
+class NewMedia:
+    account_id: int
+    type: str
+    content_type: str = ""
+    file_path: str = ""
+    preview_path: str = ""
+    remote_url: str = ""
+    description: str = ""
+    focus_x: float = 0.0
+    focus_y: float = 0.0
+    blurhash: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    size: int = 0
+    status_id: int | None = None
+    position: int = 0
+
+
+class MediaStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, new: NewMedia) -> MediaAttachment:
+        row = await self._db.fetchrow(
+            "INSERT INTO media_attachments (id, account_id, status_id, type, content_type, file_path, preview_path,"
+            " remote_url, description, focus_x, focus_y, blurhash, meta, size, position, created_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING *",
+            new_id(),
+            new.account_id,
+            new.status_id,
+            new.type,
+            new.content_type,
+            new.file_path,
+            new.preview_path,
+            new.remote_url,
+            new.description,
+            new.focus_x,
+            new.focus_y,
+            new.blurhash,
+            dumps(new.meta),
+            new.size,
+            new.position,
+            now_ms(),
+        )
+        assert row is not None
+        return build(MediaAttachment, row)
+
+    async def get(self, media_id: int) -> MediaAttachment | None:
+        return build_opt(
+            MediaAttachment,
+            await self._db.fetchrow("SELECT * FROM media_attachments WHERE id = $1", media_id),
+        )
+
+    async def update(
+        self,
+        media_id: int,
+        *,
+        description: str | None = None,
+        focus: tuple[float, float] | None = None,
+    ) -> MediaAttachment | None:
+        current = await self.get(media_id)
+        if current is None:
+            return None
+        fx, fy = focus if focus is not None else (current.focus_x, current.focus_y)
+        row = await self._db.fetchrow(
+            "UPDATE media_attachments SET description = $1, focus_x = $2, focus_y = $3 WHERE id = $4 RETURNING *",
+            current.description if description is None else description,
+            fx,
+            fy,
+            media_id,
+        )
+        return build_opt(MediaAttachment, row)

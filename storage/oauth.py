@@ -1,0 +1,128 @@
+"""OAuth apps, access tokens (stored hashed) and authorization codes."""
+
+from __future__ import annotations
+
+import hashlib
+
+from storage.db import Database
+from storage.ids import new_id, now_ms
+from storage.models import OAuthApp, OAuthCode, OAuthToken
+from storage.rows import build, build_opt
+
+
+def token_digest(token: str) -> str:
+    """Tokens and codes are kept only as SHA-256 digests."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class OAuthStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_app(
+        self,
+        *,
+        name: str,
+        website: str | None,
+        redirect_uris: str,
+        scopes: str,
+        client_id: str,
+        client_secret: str,
+    ) -> OAuthApp:
+        row = await self._db.fetchrow(
+            "INSERT INTO oauth_apps (id, name, website, redirect_uris, scopes, client_id, client_secret, created_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *",
+            new_id(),
+            name,
+            website,
+            redirect_uris,
+            scopes,
+            client_id,
+            client_secret,
+            now_ms(),
+        )
+        assert row is not None
+        return build(OAuthApp, row)
+
+    async def app_by_client_id(self, client_id: str) -> OAuthApp | None:
+        row = await self._db.fetchrow("SELECT * FROM oauth_apps WHERE client_id = $1", client_id)
+        return build_opt(OAuthApp, row)
+
+    async def get_app(self, app_id: int) -> OAuthApp | None:
+        return build_opt(
+            OAuthApp, await self._db.fetchrow("SELECT * FROM oauth_apps WHERE id = $1", app_id)
+        )
+
+    async def create_token(
+        self, token: str, *, app_id: int | None, user_id: int | None, scopes: str
+    ) -> OAuthToken:
+        row = await self._db.fetchrow(
+            "INSERT INTO oauth_tokens (id, token_hash, app_id, user_id, scopes, created_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6) RETURNING *",
+            new_id(),
+            token_digest(token),
+            app_id,
+            user_id,
+            scopes,
+            now_ms(),
+        )
+        assert row is not None
+        return build(OAuthToken, row)
+
+    async def token(self, token: str) -> OAuthToken | None:
+        row = await self._db.fetchrow(
+            "SELECT * FROM oauth_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            token_digest(token),
+        )
+        return build_opt(OAuthToken, row)
+
+    async def revoke_token(self, token: str, *, app_id: int | None = None) -> bool:
+        if app_id is None:
+            count = await self._db.execute(
+                "UPDATE oauth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+                now_ms(),
+                token_digest(token),
+            )
+        else:
+            count = await self._db.execute(
+                "UPDATE oauth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND app_id = $3 AND revoked_at IS NULL",
+                now_ms(),
+                token_digest(token),
+                app_id,
+            )
+        return count > 0
+
+    async def create_code(
+        self,
+        code: str,
+        *,
+        app_id: int,
+        user_id: int,
+        redirect_uri: str,
+        scopes: str,
+        code_challenge: str | None,
+        code_challenge_method: str | None,
+        ttl_ms: int = 10 * 60 * 1000,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO oauth_codes (code_hash, app_id, user_id, redirect_uri, scopes, code_challenge,"
+            " code_challenge_method, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+            token_digest(code),
+            app_id,
+            user_id,
+            redirect_uri,
+            scopes,
+            code_challenge,
+            code_challenge_method,
+            now_ms() + ttl_ms,
+        )
+
+    async def take_code(self, code: str) -> OAuthCode | None:
+        """Consume a code: it can be exchanged once, and only before it expires."""
+        row = await self._db.fetchrow(
+            "DELETE FROM oauth_codes WHERE code_hash = $1 RETURNING *", token_digest(code)
+        )
+        found = build_opt(OAuthCode, row)
+        if found is None or found.expires_at < now_ms():
+            return None
+        return found

@@ -1,0 +1,172 @@
+"""Domain blocks and allows set at run time, and the policy decision log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Database
+from storage.errors import Conflict
+from storage.ids import new_id, now_ms
+from storage.models import DomainAllowRow, DomainBlockRow, PolicyDecisionRow
+from storage.paging import Page
+from storage.rows import build, build_all, build_opt
+
+_BLOCK_FIELDS = (
+    "severity",
+    "reject_media",
+    "reject_reports",
+    "federated_timeline_removal",
+    "followers_only",
+    "avatar_removal",
+    "banner_removal",
+    "reject_deletes",
+    "private_comment",
+    "public_comment",
+    "obfuscate",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewDecision:
+    time: int
+    direction: str
+    peer: str
+    actor: str | None
+    activity_id: str | None
+    activity_type: str | None
+    rule: str
+    action: str
+    enforced: bool
+    reason: str
+
+
+class PolicyStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def domain_blocks(self) -> list[DomainBlockRow]:
+        return build_all(
+            DomainBlockRow, await self._db.fetch("SELECT * FROM domain_blocks ORDER BY id")
+        )
+
+    async def domain_block(self, block_id: int) -> DomainBlockRow | None:
+        return build_opt(
+            DomainBlockRow,
+            await self._db.fetchrow("SELECT * FROM domain_blocks WHERE id = $1", block_id),
+        )
+
+    async def create_domain_block(self, domain: str, **fields: Any) -> DomainBlockRow:
+        unknown = set(fields) - set(_BLOCK_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown domain block fields: {sorted(unknown)}")
+        names = ["id", "domain", "created_at", *fields]
+        marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        row = await self._db.fetchrow(
+            f"INSERT INTO domain_blocks ({', '.join(names)}) VALUES ({marks}) ON CONFLICT (domain) DO NOTHING RETURNING *",
+            new_id(),
+            domain,
+            now_ms(),
+            *fields.values(),
+        )
+        if row is None:
+            raise Conflict(f"domain {domain} is already blocked")
+        return build(DomainBlockRow, row)
+
+    async def update_domain_block(self, block_id: int, **fields: Any) -> DomainBlockRow | None:
+        unknown = set(fields) - set(_BLOCK_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown domain block fields: {sorted(unknown)}")
+        if not fields:
+            return await self.domain_block(block_id)
+        sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=1))
+        row = await self._db.fetchrow(
+            f"UPDATE domain_blocks SET {sets} WHERE id = ${len(fields) + 1} RETURNING *",
+            *fields.values(),
+            block_id,
+        )
+        return build_opt(DomainBlockRow, row)
+
+    async def delete_domain_block(self, block_id: int) -> DomainBlockRow | None:
+        row = await self._db.fetchrow(
+            "DELETE FROM domain_blocks WHERE id = $1 RETURNING *", block_id
+        )
+        return build_opt(DomainBlockRow, row)
+
+    async def domain_allows(self) -> list[DomainAllowRow]:
+        return build_all(
+            DomainAllowRow, await self._db.fetch("SELECT * FROM domain_allows ORDER BY id")
+        )
+
+    async def domain_allow(self, allow_id: int) -> DomainAllowRow | None:
+        return build_opt(
+            DomainAllowRow,
+            await self._db.fetchrow("SELECT * FROM domain_allows WHERE id = $1", allow_id),
+        )
+
+    async def create_domain_allow(self, domain: str) -> DomainAllowRow:
+        row = await self._db.fetchrow(
+            "INSERT INTO domain_allows (id, domain, created_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (domain) DO NOTHING RETURNING *",
+            new_id(),
+            domain,
+            now_ms(),
+        )
+        if row is None:
+            raise Conflict(f"domain {domain} is already allowed")
+        return build(DomainAllowRow, row)
+
+    async def delete_domain_allow(self, allow_id: int) -> DomainAllowRow | None:
+        row = await self._db.fetchrow(
+            "DELETE FROM domain_allows WHERE id = $1 RETURNING *", allow_id
+        )
+        return build_opt(DomainAllowRow, row)
+
+    async def record_decisions(self, decisions: list[NewDecision]) -> None:
+        if not decisions:
+            return
+        async with self._db.transaction() as tx:
+            for d in decisions:
+                await tx.execute(
+                    "INSERT INTO policy_decisions (id, time, direction, peer, actor, activity_id, activity_type,"
+                    " rule, action, enforced, reason) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                    new_id(),
+                    d.time,
+                    d.direction,
+                    d.peer,
+                    d.actor,
+                    d.activity_id,
+                    d.activity_type,
+                    d.rule,
+                    d.action,
+                    d.enforced,
+                    d.reason,
+                )
+
+    async def decisions(
+        self,
+        page: Page,
+        *,
+        direction: str | None = None,
+        peer: str | None = None,
+        rule: str | None = None,
+    ) -> list[PolicyDecisionRow]:
+        args: list[Any] = []
+        where = ["1=1"]
+        for column, value in (("direction", direction), ("peer", peer), ("rule", rule)):
+            if value:
+                args.append(value)
+                where.append(f"{column} = ${len(args)}")
+        cond, order, ascending = page.clauses("id", args)
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            f"SELECT * FROM policy_decisions WHERE {' AND '.join(where)} AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            *args,
+        )
+        out = build_all(PolicyDecisionRow, rows)
+        if ascending:
+            out.reverse()
+        return out
+
+    async def prune_decisions(self, older_than_ms: int) -> int:
+        return await self._db.execute("DELETE FROM policy_decisions WHERE time < $1", older_than_ms)

@@ -1,0 +1,419 @@
+"""Follows, follow requests, blocks and mutes between accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Database
+from storage.ids import new_id, now_ms
+from storage.models import Account, Block, Follow, FollowRequest, Mute
+from storage.paging import Page
+from storage.rows import build, build_opt
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    following: Follow | None
+    followed_by: bool
+    requested: bool
+    requested_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: Mute | None
+
+
+class RelationshipStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- follows --------------------------------------------------------------------------
+
+    async def follow(
+        self,
+        account_id: int,
+        target_id: int,
+        *,
+        uri: str | None = None,
+        show_reblogs: bool = True,
+        notify: bool = False,
+    ) -> Follow:
+        """Create (or update) a follow; counters move only when a new one is made."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchrow(
+                "INSERT INTO follows (id, account_id, target_account_id, uri, show_reblogs, notify, created_at)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (account_id, target_account_id) DO NOTHING RETURNING *",
+                new_id(),
+                account_id,
+                target_id,
+                uri,
+                show_reblogs,
+                notify,
+                now_ms(),
+            )
+            if row is None:
+                row = await tx.fetchrow(
+                    "UPDATE follows SET show_reblogs = $1, notify = $2, uri = COALESCE($3, uri)"
+                    " WHERE account_id = $4 AND target_account_id = $5 RETURNING *",
+                    show_reblogs,
+                    notify,
+                    uri,
+                    account_id,
+                    target_id,
+                )
+            else:
+                await tx.execute(
+                    "UPDATE accounts SET following_count = following_count + 1 WHERE id = $1",
+                    account_id,
+                )
+                await tx.execute(
+                    "UPDATE accounts SET followers_count = followers_count + 1 WHERE id = $1",
+                    target_id,
+                )
+            await tx.execute(
+                "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+                account_id,
+                target_id,
+            )
+            assert row is not None
+            return build(Follow, row)
+
+    async def unfollow(self, account_id: int, target_id: int) -> Follow | None:
+        async with self._db.transaction() as tx:
+            row = await tx.fetchrow(
+                "DELETE FROM follows WHERE account_id = $1 AND target_account_id = $2 RETURNING *",
+                account_id,
+                target_id,
+            )
+            await tx.execute(
+                "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+                account_id,
+                target_id,
+            )
+            if row is not None:
+                await tx.execute(
+                    "UPDATE accounts SET following_count = following_count - 1 WHERE id = $1 AND following_count > 0",
+                    account_id,
+                )
+                await tx.execute(
+                    "UPDATE accounts SET followers_count = followers_count - 1 WHERE id = $1 AND followers_count > 0",
+                    target_id,
+                )
+        return build_opt(Follow, row)
+
+    async def get_follow(self, account_id: int, target_id: int) -> Follow | None:
+        row = await self._db.fetchrow(
+            "SELECT * FROM follows WHERE account_id = $1 AND target_account_id = $2",
+            account_id,
+            target_id,
+        )
+        return build_opt(Follow, row)
+
+    async def follow_by_uri(self, uri: str) -> Follow | None:
+        return build_opt(
+            Follow, await self._db.fetchrow("SELECT * FROM follows WHERE uri = $1", uri)
+        )
+
+    async def followers(self, account_id: int, page: Page) -> list[tuple[Follow, Account]]:
+        return await self._follow_page("target_account_id", "account_id", account_id, page)
+
+    async def following(self, account_id: int, page: Page) -> list[tuple[Follow, Account]]:
+        return await self._follow_page("account_id", "target_account_id", account_id, page)
+
+    async def _follow_page(
+        self, own: str, other: str, account_id: int, page: Page
+    ) -> list[tuple[Follow, Account]]:
+        args: list[Any] = [account_id]
+        cond, order, ascending = page.clauses("f.id", args)
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            f"SELECT f.id AS f_id, a.* FROM follows f JOIN accounts a ON a.id = f.{other}"
+            f" WHERE f.{own} = $1 AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            *args,
+        )
+        follows = {
+            r["id"]: r
+            for r in await self._db.fetch(
+                f"SELECT * FROM follows WHERE {own} = $1 AND id IN ({', '.join(str(int(x['f_id'])) for x in rows) or '0'})",
+                account_id,
+            )
+        }
+        out = [
+            (build(Follow, follows[r["f_id"]]), _account(r)) for r in rows if r["f_id"] in follows
+        ]
+        if ascending:
+            out.reverse()
+        return out
+
+    async def follower_inboxes(self, account_id: int) -> list[str]:
+        """Distinct delivery inboxes of remote followers (shared inbox when they have one)."""
+        rows = await self._db.fetch(
+            "SELECT DISTINCT CASE WHEN a.shared_inbox_url <> '' THEN a.shared_inbox_url ELSE a.inbox_url END AS inbox"
+            " FROM follows f JOIN accounts a ON a.id = f.account_id"
+            " WHERE f.target_account_id = $1 AND a.domain <> '' AND NOT a.suspended",
+            account_id,
+        )
+        return [r["inbox"] for r in rows if r["inbox"]]
+
+    async def local_follower_ids(self, account_id: int) -> list[int]:
+        rows = await self._db.fetch(
+            "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
+            " WHERE f.target_account_id = $1 AND a.domain = ''",
+            account_id,
+        )
+        return [int(r["account_id"]) for r in rows]
+
+    async def has_local_followers(self, account_id: int) -> bool:
+        return bool(
+            await self._db.fetchval(
+                "SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id"
+                " WHERE f.target_account_id = $1 AND a.domain = '' LIMIT 1",
+                account_id,
+            )
+        )
+
+    async def count_with_domain(self, domain: str) -> tuple[int, int]:
+        """(local accounts following the domain, accounts of the domain following locals)."""
+        following = await self._db.fetchval(
+            "SELECT COUNT(*) FROM follows f JOIN accounts t ON t.id = f.target_account_id"
+            " JOIN accounts a ON a.id = f.account_id WHERE a.domain = '' AND (t.domain = $1 OR t.domain LIKE $2)",
+            domain,
+            "%." + domain,
+        )
+        followers = await self._db.fetchval(
+            "SELECT COUNT(*) FROM follows f JOIN accounts t ON t.id = f.target_account_id"
+            " JOIN accounts a ON a.id = f.account_id WHERE t.domain = '' AND (a.domain = $1 OR a.domain LIKE $2)",
+            domain,
+            "%." + domain,
+        )
+        return int(following), int(followers)
+
+    async def sever_domain(self, domain: str) -> int:
+        """Remove every follow between local accounts and the domain (and its subdomains)."""
+        rows = await self._db.fetch(
+            "SELECT f.account_id, f.target_account_id FROM follows f"
+            " JOIN accounts a ON a.id = f.account_id JOIN accounts t ON t.id = f.target_account_id"
+            " WHERE (a.domain = $1 OR a.domain LIKE $2 OR t.domain = $1 OR t.domain LIKE $2)",
+            domain,
+            "%." + domain,
+        )
+        for r in rows:
+            await self.unfollow(int(r["account_id"]), int(r["target_account_id"]))
+        return len(rows)
+
+    # -- follow requests ------------------------------------------------------------------
+
+    async def request(
+        self,
+        account_id: int,
+        target_id: int,
+        *,
+        uri: str | None = None,
+        show_reblogs: bool = True,
+        notify: bool = False,
+    ) -> FollowRequest:
+        row = await self._db.fetchrow(
+            "INSERT INTO follow_requests (id, account_id, target_account_id, uri, show_reblogs, notify, created_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (account_id, target_account_id)"
+            " DO UPDATE SET uri = COALESCE(excluded.uri, follow_requests.uri) RETURNING *",
+            new_id(),
+            account_id,
+            target_id,
+            uri,
+            show_reblogs,
+            notify,
+            now_ms(),
+        )
+        assert row is not None
+        return build(FollowRequest, row)
+
+    async def get_request(self, account_id: int, target_id: int) -> FollowRequest | None:
+        row = await self._db.fetchrow(
+            "SELECT * FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+            account_id,
+            target_id,
+        )
+        return build_opt(FollowRequest, row)
+
+    async def delete_request(self, account_id: int, target_id: int) -> FollowRequest | None:
+        row = await self._db.fetchrow(
+            "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 RETURNING *",
+            account_id,
+            target_id,
+        )
+        return build_opt(FollowRequest, row)
+
+    async def requests_for(self, target_id: int, page: Page) -> list[tuple[FollowRequest, Account]]:
+        args: list[Any] = [target_id]
+        cond, order, ascending = page.clauses("r.id", args)
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            "SELECT r.id AS r_id, r.account_id AS r_account_id, r.target_account_id AS r_target,"
+            " r.uri AS r_uri, r.show_reblogs AS r_show_reblogs, r.notify AS r_notify,"
+            " r.created_at AS r_created_at, a.* FROM follow_requests r JOIN accounts a ON a.id = r.account_id"
+            f" WHERE r.target_account_id = $1 AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            *args,
+        )
+        out = [
+            (
+                FollowRequest(
+                    id=r["r_id"],
+                    account_id=r["r_account_id"],
+                    target_account_id=r["r_target"],
+                    uri=r["r_uri"],
+                    show_reblogs=bool(r["r_show_reblogs"]),
+                    notify=bool(r["r_notify"]),
+                    created_at=r["r_created_at"],
+                ),
+                _account(r),
+            )
+            for r in rows
+        ]
+        if ascending:
+            out.reverse()
+        return out
+
+    # -- blocks and mutes -----------------------------------------------------------------
+
+    async def block(self, account_id: int, target_id: int, *, uri: str | None = None) -> Block:
+        """Block severs follows both ways, as Mastodon does."""
+        await self.unfollow(account_id, target_id)
+        await self.unfollow(target_id, account_id)
+        row = await self._db.fetchrow(
+            "INSERT INTO blocks (id, account_id, target_account_id, uri, created_at) VALUES ($1,$2,$3,$4,$5)"
+            " ON CONFLICT (account_id, target_account_id) DO UPDATE SET uri = COALESCE(excluded.uri, blocks.uri)"
+            " RETURNING *",
+            new_id(),
+            account_id,
+            target_id,
+            uri,
+            now_ms(),
+        )
+        assert row is not None
+        return build(Block, row)
+
+    async def unblock(self, account_id: int, target_id: int) -> Block | None:
+        row = await self._db.fetchrow(
+            "DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2 RETURNING *",
+            account_id,
+            target_id,
+        )
+        return build_opt(Block, row)
+
+    async def is_blocked_either_way(self, a: int, b: int) -> bool:
+        return bool(
+            await self._db.fetchval(
+                "SELECT 1 FROM blocks WHERE (account_id = $1 AND target_account_id = $2)"
+                " OR (account_id = $2 AND target_account_id = $1) LIMIT 1",
+                a,
+                b,
+            )
+        )
+
+    async def mute(
+        self,
+        account_id: int,
+        target_id: int,
+        *,
+        notifications: bool = True,
+        expires_at: int | None = None,
+    ) -> Mute:
+        row = await self._db.fetchrow(
+            "INSERT INTO mutes (id, account_id, target_account_id, hide_notifications, expires_at, created_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (account_id, target_account_id) DO UPDATE SET"
+            " hide_notifications = excluded.hide_notifications, expires_at = excluded.expires_at RETURNING *",
+            new_id(),
+            account_id,
+            target_id,
+            notifications,
+            expires_at,
+            now_ms(),
+        )
+        assert row is not None
+        return build(Mute, row)
+
+    async def unmute(self, account_id: int, target_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2",
+            account_id,
+            target_id,
+        )
+
+    async def blocked_accounts(self, account_id: int, page: Page) -> list[tuple[int, Account]]:
+        return await self._target_page("blocks", account_id, page)
+
+    async def muted_accounts(self, account_id: int, page: Page) -> list[tuple[int, Account]]:
+        return await self._target_page(
+            "mutes",
+            account_id,
+            page,
+            extra=" AND (x.expires_at IS NULL OR x.expires_at > $2)",
+            now=True,
+        )
+
+    async def _target_page(
+        self, table: str, account_id: int, page: Page, extra: str = "", now: bool = False
+    ) -> list[tuple[int, Account]]:
+        args: list[Any] = [account_id]
+        if now:
+            args.append(now_ms())
+        cond, order, ascending = page.clauses("x.id", args)
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            f"SELECT x.id AS x_id, a.* FROM {table} x JOIN accounts a ON a.id = x.target_account_id"
+            f" WHERE x.account_id = $1{extra} AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            *args,
+        )
+        out = [(int(r["x_id"]), _account(r)) for r in rows]
+        if ascending:
+            out.reverse()
+        return out
+
+    async def relationships(
+        self, account_id: int, target_ids: list[int]
+    ) -> dict[int, Relationship]:
+        out: dict[int, Relationship] = {}
+        now = now_ms()
+        for target in target_ids:
+            following = await self.get_follow(account_id, target)
+            followed_by = await self.get_follow(target, account_id) is not None
+            requested = await self.get_request(account_id, target) is not None
+            requested_by = await self.get_request(target, account_id) is not None
+            blocking = bool(
+                await self._db.fetchval(
+                    "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2",
+                    account_id,
+                    target,
+                )
+            )
+            blocked_by = bool(
+                await self._db.fetchval(
+                    "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2",
+                    target,
+                    account_id,
+                )
+            )
+            mute_row = await self._db.fetchrow(
+                "SELECT * FROM mutes WHERE account_id = $1 AND target_account_id = $2"
+                " AND (expires_at IS NULL OR expires_at > $3)",
+                account_id,
+                target,
+                now,
+            )
+            out[target] = Relationship(
+                following=following,
+                followed_by=followed_by,
+                requested=requested,
+                requested_by=requested_by,
+                blocking=blocking,
+                blocked_by=blocked_by,
+                muting=build_opt(Mute, mute_row),
+            )
+        return out
+
+    async def remove_follower(self, account_id: int, follower_id: int) -> Follow | None:
+        return await self.unfollow(follower_id, account_id)
+
+
+def _account(row: Any) -> Account:
+    return build(Account, row)

@@ -1,0 +1,72 @@
+"""Turning driver rows into models: bools from SQLite integers, JSON text into values."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import orjson
+
+from storage.db import Row
+
+T = TypeVar("T")
+_converters: dict[type, list[tuple[str, Callable[[Any], Any] | None]]] = {}
+
+
+def _json(value: Any) -> Any:
+    if value is None or not isinstance(value, str | bytes):
+        return value
+    return orjson.loads(value)
+
+
+def _bool(value: Any) -> bool:
+    return bool(value)
+
+
+def _plan(cls: type) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    hints = typing.get_type_hints(cls)
+    plan: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+            continue
+        hint = hints[f.name]
+        origin = typing.get_origin(hint)
+        conv: Callable[[Any], Any] | None = None
+        if hint is bool:
+            conv = _bool
+        elif origin in (list, dict) or (
+            origin in (typing.Union, types.UnionType)
+            and any(typing.get_origin(a) in (list, dict) for a in typing.get_args(hint))
+        ):
+            conv = _json
+        elif hint is typing.Any:
+            conv = None
+        plan.append((f.name, conv))
+    return plan
+
+
+def build(cls: type[T], row: Row) -> T:
+    """Construct ``cls`` from a row whose columns carry the dataclass's field names."""
+    plan = _converters.get(cls)
+    if plan is None:
+        plan = _converters[cls] = _plan(cls)
+    kwargs = {}
+    for name, conv in plan:
+        value = row[name]
+        kwargs[name] = conv(value) if conv is not None and value is not None else value
+    return cls(**kwargs)
+
+
+def build_all(cls: type[T], rows: Iterable[Row]) -> list[T]:
+    return [build(cls, r) for r in rows]
+
+
+def build_opt(cls: type[T], row: Row | None) -> T | None:
+    return None if row is None else build(cls, row)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()

@@ -1,0 +1,97 @@
+"""Shared fixtures: a store on each backend, named by role."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from storage.store import Store
+
+POSTGRES_URL = os.environ.get("FEDINODE_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgres"]
+
+# Helper modules under tests/ (fixtures shared across test folders).
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _postgres_skip_reason() -> str | None:
+    if not POSTGRES_URL:
+        return "FEDINODE_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (CI sets it)"
+    return None
+
+
+def backend_params() -> list[object]:
+    reason = _postgres_skip_reason()
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(reason is not None, reason=reason or "")),
+    ]
+
+
+async def _new_pg_schema() -> tuple[str, str]:
+    import asyncpg
+
+    schema = "t_" + secrets.token_hex(6)
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+    finally:
+        await conn.close()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return schema, f"{POSTGRES_URL}{sep}search_path={schema}"
+
+
+async def _drop_pg_schema(schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await conn.close()
+
+
+DatabaseUrlFactory = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def database_url_factory(tmp_path: Path) -> AsyncIterator[DatabaseUrlFactory]:
+    """Makes fresh, empty database URLs on either backend; cleans them up after the test."""
+    schemas: list[str] = []
+
+    async def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path}/db-{secrets.token_hex(4)}.sqlite3"
+        reason = _postgres_skip_reason()
+        if reason:
+            pytest.skip(reason)
+        schema, url = await _new_pg_schema()
+        schemas.append(schema)
+        return url
+
+    yield make
+    for schema in schemas:
+        await _drop_pg_schema(schema)
+
+
+@pytest.fixture(params=backend_params())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(backend: str, database_url_factory: DatabaseUrlFactory) -> str:
+    return await database_url_factory(backend)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A migrated, empty store; every storage test runs once on SQLite and once on PostgreSQL."""
+    s = await Store.open(database_url)
+    yield s
+    await s.close()
