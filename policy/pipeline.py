@@ -229,8 +229,13 @@ class Pipeline:
 
         # 3. content rules, in order.
         for policy in (*self._rules, *self._extra):
+            reason = ""
             if isinstance(policy, Rule):
-                verdict = policy.evaluate(view, ctx)
+                matched = policy.match(view, ctx)
+                if matched is None:
+                    continue
+                reason = matched
+                verdict = policy.verdict(view, matched)
             else:
                 verdict = policy.filter(current, ctx)
             if isinstance(verdict, Accept):
@@ -241,7 +246,7 @@ class Pipeline:
                 if enforced:
                     return rejected()
             else:
-                record(policy.name, verdict.action, enforced, _rewrite_reason(policy))
+                record(policy.name, verdict.action, enforced, reason or f"{policy.name} matched")
                 if enforced:
                     current = verdict.activity
                     view = ActivityView(current)
@@ -346,7 +351,3 @@ class Pipeline:
             "rules": rules,
             "rule_kinds": sorted({str(r.get("kind", "")) for r in rules} - {""}),
         }
-
-
-def _rewrite_reason(policy: Policy) -> str:
-    return f"rule {policy.name} matched"

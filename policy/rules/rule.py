@@ -50,6 +50,10 @@ class Rule:
         reason = self.match(view, ctx)
         if reason is None:
             return ACCEPT
+        return self.verdict(view, reason)
+
+    def verdict(self, view: ActivityView, reason: str) -> Verdict:
+        """The verdict for a matching activity, per the rule's action."""
         if self._action == "reject":
             return Reject(reason)
         new = rewrite(view.activity, self._action)
