@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
+
+import orjson
 
 from activitypub.errors import MalformedActivity
 from activitypub.vocab import DEFAULT_CONTEXT, MASTODON_EXTENSIONS, PUBLIC, PUBLIC_ALIASES
@@ -97,26 +99,44 @@ def needs_jsonld(doc: Any) -> bool:
     if context is None or isinstance(context, str):
         return False
     entries = context if isinstance(context, list) else [context]
-    ours = _our_terms()
     for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        prefixes = {k: v for k, v in entry.items() if isinstance(v, str) and v.endswith(("#", "/"))}
-        for term, definition in entry.items():
-            if term in ("@vocab", "@base"):
-                return True
-            if term.startswith("@") or term in prefixes:
-                continue
-            iri = _expand(definition, prefixes)
-            if iri is None:
-                continue
-            expected = ours.get(term)
-            if expected is not None:
-                if iri != expected:
+        if isinstance(entry, dict) and entry:
+            try:
+                key = orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
+            except (orjson.JSONEncodeError, TypeError):
+                if _entry_redefines(entry):
                     return True
                 continue
-            if iri.startswith("@") or iri.startswith((AS_NS, SEC_NS)):
+            if _cached_entry_redefines(key):
                 return True
+    return False
+
+
+@lru_cache(maxsize=512)
+def _cached_entry_redefines(key: bytes) -> bool:
+    # Peers send the same few inline contexts over and over; decide each once.
+    entry = orjson.loads(key)
+    return isinstance(entry, dict) and _entry_redefines(entry)
+
+
+def _entry_redefines(entry: dict[str, Any]) -> bool:
+    ours = _our_terms()
+    prefixes = {k: v for k, v in entry.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+    for term, definition in entry.items():
+        if term in ("@vocab", "@base"):
+            return True
+        if term.startswith("@") or term in prefixes:
+            continue
+        iri = _expand(definition, prefixes)
+        if iri is None:
+            continue
+        expected = ours.get(term)
+        if expected is not None:
+            if iri != expected:
+                return True
+            continue
+        if iri.startswith("@") or iri.startswith((AS_NS, SEC_NS)):
+            return True
     return False
 
 
