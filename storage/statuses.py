@@ -547,3 +547,14 @@ class StatusStore:
                 "SELECT COUNT(*) FROM statuses WHERE local AND reblog_of_id IS NULL"
             )
         )
+
+    async def count_by_domain(self, domain: str) -> int:
+        """Cached statuses from a domain and its subdomains (suspension impact)."""
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id"
+                " WHERE a.domain = $1 OR a.domain LIKE $2",
+                domain,
+                "%." + domain,
+            )
+        )

@@ -1,0 +1,29 @@
+"""/api/v1/instance, /api/v2/instance and friends."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fedinode import appkeys
+from fedinode.api import schemas
+
+
+async def get_instance_v2(request: web.Request) -> web.Response:
+    config = request.app[appkeys.CONFIG]
+    stats = await request.app[appkeys.STORE].instance_stats()
+    return web.json_response(schemas.instance_v2_to_api(config, stats, None))
+
+
+async def get_instance_v1(request: web.Request) -> web.Response:
+    config = request.app[appkeys.CONFIG]
+    stats = await request.app[appkeys.STORE].instance_stats()
+    return web.json_response(schemas.instance_v1_to_api(config, stats, None))
+
+
+async def get_instance_peers(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[appkeys.STORE].queues.peers())
+
+
+async def get_instance_rules(request: web.Request) -> web.Response:
+    config = request.app[appkeys.CONFIG]
+    return web.json_response(schemas._rules(config))

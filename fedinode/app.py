@@ -1,0 +1,73 @@
+"""create_app(config) → web.Application: resources as cleanup contexts, routes, middlewares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from activitypub.policy_gate import PolicyGate
+from activitypub.settings import FederationSettings
+from activitypub.urls import Urls
+from fedinode import appkeys
+from fedinode.config import Config
+from fedinode.middlewares import error_middleware, request_id_middleware
+from fedinode.version import FEDINODE_VERSION
+from storage.store import Store
+
+log = logging.getLogger("fedinode")
+
+
+def federation_settings(config: Config) -> FederationSettings:
+    f = config.federation
+    return FederationSettings(
+        domain=config.instance.domain,
+        scheme=f.scheme,
+        title=config.instance.title,
+        software_version=FEDINODE_VERSION,
+        allow_private_addresses=f.allow_private_addresses,
+        ca_file=f.ca_file,
+        authorized_fetch=f.authorized_fetch,
+        signature_max_skew_seconds=f.signature_max_skew_seconds,
+        delivery_max_days=f.delivery_max_days,
+        delivery_concurrency=f.delivery_concurrency,
+        inbox_workers=f.inbox_workers,
+        fetch_timeout_seconds=f.fetch_timeout_seconds,
+        max_fetch_bytes=f.max_fetch_bytes,
+        max_inbox_bytes=config.server.max_body_bytes,
+        reply_fetch_depth=f.reply_fetch_depth,
+        actor_refresh_hours=f.actor_refresh_hours,
+    )
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[appkeys.CONFIG]
+    store = await Store.open(config.database.url)
+    app[appkeys.STORE] = store
+    gate = PolicyGate(config.policy, store)
+    await gate.refresh()
+    app[appkeys.POLICY] = gate
+    yield
+    await store.close()
+
+
+def create_app(config: Config, *, role: str = "all") -> web.Application:
+    """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware],
+        client_max_size=max(config.server.max_body_bytes, config.server.max_media_bytes),
+    )
+    app[appkeys.CONFIG] = config
+    app[appkeys.URLS] = Urls(config.base_url)
+    app[appkeys.ROLE] = role
+    app.cleanup_ctx.append(_store_ctx)
+
+    from fedinode.federation import setup_federation
+
+    setup_federation(app, federation_settings(config), role=role)
+
+    from fedinode.api.routes import add_routes
+
+    add_routes(app)
+    return app

@@ -1,0 +1,20 @@
+"""Every typed application key in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from activitypub.policy_gate import PolicyGate
+from activitypub.urls import Urls
+from fedinode.config import Config
+from storage.store import Store
+
+CONFIG = web.AppKey("fedinode.config", Config)
+STORE = web.AppKey("fedinode.store", Store)
+URLS = web.AppKey("fedinode.urls", Urls)
+POLICY = web.AppKey("fedinode.policy", PolicyGate)
+# Set by the federation layer: the object that fetches, delivers and processes activities.
+FEDERATION = web.AppKey("fedinode.federation", Any)
+ROLE = web.AppKey("fedinode.role", str)

@@ -1,0 +1,271 @@
+"""The ``fedinode`` command: serve, migrate, user, policy, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NoReturn
+
+import orjson
+
+from fedinode.config import Config, ConfigError, config_path_from, load_config
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"fedinode: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="fedinode", description="ActivityPub server for federations of community instances"
+    )
+    parser.add_argument("--config", help="TOML configuration file (or FEDINODE_CONFIG)")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--role", choices=("all", "web", "worker"), default="all")
+
+    sub.add_parser("migrate", help="apply database migrations")
+
+    user = sub.add_parser("user", help="manage local users")
+    user_sub = user.add_subparsers(dest="user_command", required=True, parser_class=_Parser)
+    create = user_sub.add_parser("create", help="create a local user")
+    create.add_argument("username")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--display-name", default="")
+    create.add_argument("--locked", action="store_true")
+
+    pol = sub.add_parser("policy", help="inspect the federation policy")
+    pol_sub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
+    pol_sub.add_parser("check", help="validate and print the effective policy")
+    explain = pol_sub.add_parser("explain", help="run one activity through the policy")
+    explain.add_argument("activity", help="a JSON file holding one activity")
+    explain.add_argument("--from", dest="peer", default="", help="the sending host")
+    explain.add_argument("--json", action="store_true")
+    log_cmd = pol_sub.add_parser("log", help="print recorded policy decisions")
+    log_cmd.add_argument("--limit", type=int, default=50)
+    log_cmd.add_argument("--json", action="store_true")
+    impact = pol_sub.add_parser("impact", help="what suspending a domain would sever")
+    impact.add_argument("domain")
+
+    demo = sub.add_parser("demo", help="run several instances federating on loopback")
+    demo.add_argument("--directory", default="fedinode-demo")
+    demo.add_argument("--base-port", type=int, default=8081)
+    demo.add_argument("--count", type=int, default=3)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Config:
+    try:
+        return load_config(config_path_from(args.config))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": _serve,
+        "migrate": _migrate,
+        "user": _user,
+        "policy": _policy,
+        "demo": _demo,
+    }
+    try:
+        return commands[args.command](args)
+    except UsageError as exc:
+        print(f"fedinode: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _run(coro: Awaitable[Any]) -> Any:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)  # type: ignore[arg-type]
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+# -- serve ------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = _load(args)
+    _run(serve(config, role=args.role))
+    return EXIT_OK
+
+
+async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT; then stop accepting, finish in-flight requests, stop workers."""
+    from aiohttp import web
+
+    from fedinode.app import create_app
+
+    app = create_app(config, role=role)
+    runner = web.AppRunner(
+        app,
+        access_log=logging.getLogger("fedinode.access") if config.server.access_log else None,
+        handle_signals=False,
+        shutdown_timeout=10.0,
+    )
+    await runner.setup()
+    sites = []
+    if role in ("all", "web"):
+        site = web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)
+        await site.start()
+        sites.append(site)
+        logging.getLogger("fedinode").info(
+            "fedinode serving %s on http://%s:%s (role %s)",
+            config.base_url,
+            config.server.host,
+            config.server.port,
+            role,
+        )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_policy(app)))
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+
+
+async def reload_policy(app: Any) -> bool:
+    """SIGHUP: re-read the config file's policy; a bad file is refused and the old policy stays."""
+    from fedinode import appkeys
+
+    log = logging.getLogger("fedinode.policy")
+    config = app[appkeys.CONFIG]
+    try:
+        fresh = load_config(config.source or None)
+        await app[appkeys.POLICY].refresh(fresh.policy)
+    except Exception as exc:
+        log.error("policy reload refused, the policy in force stays: %s", exc)
+        return False
+    log.info("policy reloaded from %s", config.source or "defaults")
+    return True
+
+
+# -- migrate ----------------------------------------------------------------------------
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    config = _load(args)
+
+    async def run() -> list[str]:
+        from storage.db import open_database
+        from storage.migrate import migrate
+
+        db = await open_database(config.database.url)
+        try:
+            return await migrate(db)
+        finally:
+            await db.close()
+
+    applied = _run(run())
+    print(
+        f"applied {len(applied)} migration(s)"
+        + (": " + ", ".join(applied) if applied else "; schema is current")
+    )
+    return EXIT_OK
+
+
+# -- user -------------------------------------------------------------------------------
+
+
+def _user(args: argparse.Namespace) -> int:
+    config = _load(args)
+
+    async def run() -> int:
+        from activitypub.urls import Urls
+        from fedinode.errors import ValidationFailed
+        from fedinode.services.users import create_local_user
+        from storage.errors import Conflict
+        from storage.store import Store
+
+        store = await Store.open(config.database.url)
+        try:
+            _, account = await create_local_user(
+                store,
+                Urls(config.base_url),
+                username=args.username,
+                email=args.email,
+                password=args.password,
+                admin=args.admin,
+                display_name=args.display_name,
+                locked=args.locked,
+            )
+        except (Conflict, ValidationFailed) as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            await store.close()
+        print(f"created @{account.username}@{config.instance.domain} ({account.uri})")
+        return EXIT_OK
+
+    return int(_run(run()))
+
+
+# -- policy -----------------------------------------------------------------------------
+
+
+def _policy(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import policy_cli
+
+    if args.policy_command == "check":
+        return policy_cli.check(config)
+    if args.policy_command == "explain":
+        return int(_run(policy_cli.explain(config, args.activity, args.peer, as_json=args.json)))
+    if args.policy_command == "log":
+        return int(_run(policy_cli.show_log(config, limit=args.limit, as_json=args.json)))
+    if args.policy_command == "impact":
+        return int(_run(policy_cli.impact(config, args.domain)))
+    raise UsageError(f"unknown policy command {args.policy_command}")
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from fedinode import demo
+
+    _run(demo.run_demo(args.directory, base_port=args.base_port, count=args.count))
+    return EXIT_OK
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""Configuration: a TOML file plus FEDINODE_<SECTION>__<KEY> overrides → frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policy.errors import PolicyConfigError
+from policy.settings import PolicySettings, settings_from_mapping
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is one line naming the offending key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceConfig:
+    domain: str = "localhost:8080"
+    title: str = "fedinode"
+    description: str = "A fedinode instance"
+    contact_email: str = ""
+    registrations: bool = False
+    approval_required: bool = False
+    languages: tuple[str, ...] = ("en",)
+    rules: tuple[str, ...] = ()
+    max_status_chars: int = 5000
+    max_poll_options: int = 4
+    max_media_attachments: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+    max_media_bytes: int = 16_777_216
+    access_log: bool = True
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    url: str = "sqlite:///fedinode-data/fedinode.sqlite3"
+    pool_size: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class FederationConfig:
+    mode: str = "open"
+    scheme: str = "https"
+    allow_private_addresses: bool = False
+    ca_file: str = ""
+    authorized_fetch: bool = False
+    signature_max_skew_seconds: int = 3600
+    delivery_max_days: int = 7
+    delivery_concurrency: int = 32
+    inbox_workers: int = 2
+    fetch_timeout_seconds: float = 10.0
+    max_fetch_bytes: int = 1_048_576
+    reply_fetch_depth: int = 5
+    actor_refresh_hours: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class MediaConfig:
+    directory: str = "fedinode-data/media"
+    max_image_pixels: int = 16_777_216
+    thumbnail_size: int = 400
+    proxy_remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    instance: InstanceConfig = field(default_factory=InstanceConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
+    source: str = ""  # the file it came from, '' when defaults only
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.federation.scheme}://{self.instance.domain}"
+
+    def with_policy(self, policy: PolicySettings) -> Config:
+        return dataclasses.replace(self, policy=policy)
+
+
+_SECTIONS: dict[str, type] = {
+    "instance": InstanceConfig,
+    "server": ServerConfig,
+    "database": DatabaseConfig,
+    "federation": FederationConfig,
+    "media": MediaConfig,
+}
+_CHOICES = {
+    ("federation", "mode"): ("open", "allowlist", "closed"),
+    ("federation", "scheme"): ("https", "http"),
+}
+
+
+def _coerce(key: str, hint: Any, value: Any, *, from_env: bool) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if from_env and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(key, f"expected a boolean, got {value!r}")
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"expected a boolean, got {type(value).__name__}")
+        return value
+    if hint is int:
+        if from_env and isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                raise ConfigError(key, f"expected an integer, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"expected an integer, got {type(value).__name__}")
+        return value
+    if hint is float:
+        if from_env and isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise ConfigError(key, f"expected a number, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"expected a number, got {type(value).__name__}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"expected a string, got {type(value).__name__}")
+        return value
+    if origin is tuple:
+        if from_env and isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, "expected a list of strings")
+        return tuple(value)
+    raise ConfigError(key, "unsupported setting type")  # pragma: no cover - a programming error
+
+
+def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set[str]) -> Any:
+    if not isinstance(table, Mapping):
+        raise ConfigError(name, "expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{name}.{key}"
+        if key not in known:
+            raise ConfigError(dotted, "unknown key")
+        coerced = _coerce(dotted, hints[key], value, from_env=key in env_keys)
+        choices = _CHOICES.get((name, key))
+        if choices and coerced not in choices:
+            raise ConfigError(dotted, f"must be one of {', '.join(choices)}, got {coerced!r}")
+        kwargs[key] = coerced
+    section = cls(**kwargs)
+    _check_section(name, section)
+    return section
+
+
+def _check_section(name: str, section: Any) -> None:
+    if name == "server":
+        if not 0 < section.port < 65536:
+            raise ConfigError("server.port", f"must be between 1 and 65535, got {section.port}")
+        if section.max_body_bytes < 1024:
+            raise ConfigError("server.max_body_bytes", "must be at least 1024")
+    if name == "instance":
+        domain = section.domain
+        if not domain or "/" in domain or " " in domain or domain != domain.lower():
+            raise ConfigError(
+                "instance.domain",
+                f"must be a lowercase host (with an optional :port), got {domain!r}",
+            )
+    if name == "database":
+        if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
+            raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
+    if name == "federation":
+        if section.ca_file and not Path(section.ca_file).is_file():
+            raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
+        if section.signature_max_skew_seconds <= 0:
+            raise ConfigError("federation.signature_max_skew_seconds", "must be positive")
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """FEDINODE_<SECTION>__<KEY>=value → {section: {key: value}} (values still strings)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in environ.items():
+        if not name.startswith("FEDINODE_") or "__" not in name:
+            continue
+        section, _, key = name[len("FEDINODE_") :].partition("__")
+        if not section or not key:
+            continue
+        out.setdefault(section.lower(), {})[key.lower()] = value
+    return out
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read, merge and validate the configuration; raises ConfigError naming the key."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    source = ""
+    if path:
+        source = str(path)
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError("--config", f"no such file: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("--config", f"invalid TOML in {path}: {exc}") from None
+    overrides = env_overrides(environ)
+    for section in list(raw) + list(overrides):
+        if section not in _SECTIONS and section != "policy":
+            raise ConfigError(section, "unknown section")
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        table = dict(raw.get(name, {})) if isinstance(raw.get(name, {}), Mapping) else raw[name]
+        env = overrides.get(name, {})
+        if isinstance(table, dict):
+            table.update(env)
+        sections[name] = _build_section(name, cls, table, set(env))
+    policy_table = dict(raw.get("policy", {}))
+    for key, value in overrides.get("policy", {}).items():
+        if key in ("dry_run",):
+            policy_table[key] = _coerce(f"policy.{key}", bool, value, from_env=True)
+        elif key == "audit_retention_days":
+            policy_table[key] = _coerce(f"policy.{key}", int, value, from_env=True)
+        else:
+            raise ConfigError(
+                f"policy.{key}", "cannot be set from the environment (set it in the file)"
+            )
+    try:
+        policy = settings_from_mapping(sections["federation"].mode, policy_table)
+    except PolicyConfigError as exc:
+        raise ConfigError(exc.key, exc.message) from None
+    return Config(**sections, policy=policy, source=source)
+
+
+def config_path_from(cli_value: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    environ = os.environ if environ is None else environ
+    return cli_value or environ.get("FEDINODE_CONFIG") or None
