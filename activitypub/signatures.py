@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -32,6 +33,10 @@ RSA_SHA256 = "rsa-sha256"
 HS2019 = "hs2019"
 ED25519 = "ed25519"
 SUPPORTED_ALGORITHMS = frozenset({RSA_SHA256, HS2019, ED25519})
+# RFC 9421 algorithm names.
+RSA_V1_5_SHA256 = "rsa-v1_5-sha256"
+RSA_PSS_SHA512 = "rsa-pss-sha512"
+RFC9421_ALGORITHMS = frozenset({RSA_V1_5_SHA256, RSA_PSS_SHA512, ED25519})
 
 DEFAULT_MAX_SKEW = timedelta(hours=1)
 # Methods whose body must be covered by a Digest.
@@ -250,9 +255,17 @@ def _verify_bytes(key: PublicKey, algorithm: str, signature: bytes, data: bytes)
         if isinstance(key, rsa.RSAPublicKey):
             if algorithm == ED25519:
                 raise SignatureError("key type does not match algorithm")
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            if algorithm == RSA_PSS_SHA512:
+                key.verify(
+                    signature,
+                    data,
+                    padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64),
+                    hashes.SHA512(),
+                )
+            else:
+                key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
         elif isinstance(key, ed25519.Ed25519PublicKey):
-            if algorithm == RSA_SHA256:
+            if algorithm in (RSA_SHA256, RSA_V1_5_SHA256, RSA_PSS_SHA512):
                 raise SignatureError("key type does not match algorithm")
             key.verify(signature, data)
         else:
@@ -397,6 +410,21 @@ async def _resolve(resolve_key: KeyResolver, key_id: str, refresh: bool) -> Reso
     return resolved
 
 
+async def _verify_with_key(
+    resolve_key: KeyResolver, key_id: str, algorithm: str, signature: bytes, data: bytes
+) -> ResolvedKey:
+    """Resolve the key and verify; on failure refresh the key once (rotation)."""
+    resolved = await _resolve(resolve_key, key_id, False)
+    if _verify_bytes(resolved.public_key, algorithm, signature, data):
+        return resolved
+    fresh = await _resolve(resolve_key, key_id, True)
+    if _same_key(fresh.public_key, resolved.public_key) or not _verify_bytes(
+        fresh.public_key, algorithm, signature, data
+    ):
+        raise SignatureError("signature does not verify")
+    return fresh
+
+
 async def verify_request(
     method: str,
     path_qs: str,
@@ -408,8 +436,12 @@ async def verify_request(
     max_skew: timedelta = DEFAULT_MAX_SKEW,
     required_headers: Iterable[str] | None = None,
     key_host_allowed: Callable[[str], bool] | None = None,
+    scheme: str = "https",
 ) -> VerifiedSignature:
-    """Verify a draft-cavage signed request; return who signed it or raise SignatureError.
+    """Verify a signed request; return who signed it or raise SignatureError.
+
+    draft-cavage (``Signature``) and RFC 9421 (``Signature-Input`` + ``Signature``, chosen
+    when Signature-Input is present; ``scheme`` rebuilds ``@target-uri``).
 
     ``path_qs`` is the raw request target (``request.raw_path`` in aiohttp). ``body`` is
     the raw body (None for bodiless requests). ``required_headers`` defaults to
@@ -420,6 +452,11 @@ async def verify_request(
     """
     method = method.upper()
     ci = _as_ci(headers)
+    if "Signature-Input" in ci:
+        return await _verify_rfc9421(
+            method, path_qs, ci, body, resolve_key,
+            now=now, max_skew=max_skew, key_host_allowed=key_host_allowed, scheme=scheme,
+        )  # fmt: skip
     raw = ci.get("Signature")
     if raw is None:
         auth = ci.get("Authorization", "")
@@ -456,14 +493,9 @@ async def verify_request(
     _check_digest(ci, parsed, method, body)
     data = signing_string(method, path_qs, ci, parsed)
 
-    resolved = await _resolve(resolve_key, parsed.key_id, False)
-    if not _verify_bytes(resolved.public_key, parsed.algorithm, parsed.signature, data):
-        fresh = await _resolve(resolve_key, parsed.key_id, True)
-        if _same_key(fresh.public_key, resolved.public_key) or not _verify_bytes(
-            fresh.public_key, parsed.algorithm, parsed.signature, data
-        ):
-            raise SignatureError("signature does not verify")
-        resolved = fresh
+    resolved = await _verify_with_key(
+        resolve_key, parsed.key_id, parsed.algorithm, parsed.signature, data
+    )
     return VerifiedSignature(
         key_id=parsed.key_id,
         key_owner=resolved.owner,
@@ -479,3 +511,344 @@ def _same_key(a: PublicKey, b: PublicKey) -> bool:
     if isinstance(a, rsa.RSAPublicKey) and isinstance(b, rsa.RSAPublicKey):
         return a.public_numbers() == b.public_numbers()
     return False
+
+
+# --------------------------------------------------------------------------- RFC 9421
+
+_TOKEN_RE = re.compile(r"[A-Za-z*][A-Za-z0-9_\-.:%*/]*")
+_KEY_RE = re.compile(r"[a-z*][a-z0-9_\-.*]*")
+_NUMBER_RE = re.compile(r"-?\d{1,15}(?:\.\d{1,3})?")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSignatureInput:
+    """One member of an RFC 9421 ``Signature-Input`` header."""
+
+    label: str
+    components: tuple[str, ...]
+    params: Mapping[str, str | int | bool]
+    raw: str  # the serialized member value, used verbatim as @signature-params
+
+    @property
+    def key_id(self) -> str:
+        value = self.params.get("keyid")
+        return value if isinstance(value, str) else ""
+
+
+class _SFScanner:
+    """Just enough of RFC 8941 to read Signature-Input and Signature dictionaries."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def error(self, what: str) -> SignatureError:
+        return SignatureError(f"malformed {what}")
+
+    def skip_ows(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def key(self) -> str:
+        match = _KEY_RE.match(self.text, self.pos)
+        if match is None:
+            raise self.error("structured field key")
+        self.pos = match.end()
+        return match.group(0)
+
+    def string(self) -> str:
+        if self.text[self.pos : self.pos + 1] != '"':
+            raise self.error("structured field string")
+        out = []
+        self.pos += 1
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            self.pos += 1
+            if char == "\\":
+                out.append(self.text[self.pos : self.pos + 1])
+                self.pos += 1
+            elif char == '"':
+                return "".join(out)
+            else:
+                out.append(char)
+        raise self.error("structured field string")
+
+    def bare(self) -> str | int | bool:
+        char = self.text[self.pos : self.pos + 1]
+        if char == '"':
+            return self.string()
+        if char == "?":
+            value = self.text[self.pos + 1 : self.pos + 2]
+            self.pos += 2
+            return value == "1"
+        if char == ":":
+            end = self.text.find(":", self.pos + 1)
+            if end < 0:
+                raise self.error("structured field byte sequence")
+            value_bytes = self.text[self.pos + 1 : end]
+            self.pos = end + 1
+            return ":" + value_bytes + ":"
+        if char == "-" or char.isdigit():
+            match = _NUMBER_RE.match(self.text, self.pos)
+            if match is None:
+                raise self.error("structured field number")
+            self.pos = match.end()
+            return int(float(match.group(0)))
+        match = _TOKEN_RE.match(self.text, self.pos)
+        if match is None:
+            raise self.error("structured field item")
+        self.pos = match.end()
+        return match.group(0)
+
+    def params(self) -> dict[str, str | int | bool]:
+        out: dict[str, str | int | bool] = {}
+        while self.text[self.pos : self.pos + 1] == ";":
+            self.pos += 1
+            self.skip_ows()
+            name = self.key()
+            if self.text[self.pos : self.pos + 1] == "=":
+                self.pos += 1
+                out[name] = self.bare()
+            else:
+                out[name] = True
+        return out
+
+    def inner_list(self) -> tuple[list[tuple[str, dict[str, str | int | bool]]], dict[str, Any]]:
+        if self.text[self.pos : self.pos + 1] != "(":
+            raise self.error("Signature-Input (expected an inner list)")
+        self.pos += 1
+        items: list[tuple[str, dict[str, str | int | bool]]] = []
+        while True:
+            self.skip_ows()
+            if self.text[self.pos : self.pos + 1] == ")":
+                self.pos += 1
+                break
+            item = self.string()
+            items.append((item, self.params()))
+            if self.text[self.pos : self.pos + 1] not in (" ", ")"):
+                raise self.error("Signature-Input inner list")
+        return items, self.params()
+
+    def dictionary(self, member: Callable[[], Any]) -> dict[str, tuple[Any, str]]:
+        out: dict[str, tuple[Any, str]] = {}
+        while True:
+            self.skip_ows()
+            if self.pos >= len(self.text):
+                return out
+            name = self.key()
+            if self.text[self.pos : self.pos + 1] != "=":
+                raise self.error("structured field dictionary")
+            self.pos += 1
+            start = self.pos
+            value = member()
+            out[name] = (value, self.text[start : self.pos])
+            self.skip_ows()
+            if self.pos >= len(self.text):
+                return out
+            if self.text[self.pos] != ",":
+                raise self.error("structured field dictionary")
+            self.pos += 1
+
+
+def parse_signature_input(value: str) -> dict[str, ParsedSignatureInput]:
+    """Parse an RFC 9421 ``Signature-Input`` header; SignatureError if malformed."""
+    if len(value) > 8192:
+        raise SignatureError("Signature-Input header too long")
+    scanner = _SFScanner(value)
+    members = scanner.dictionary(scanner.inner_list)
+    out: dict[str, ParsedSignatureInput] = {}
+    for label, ((items, params), raw) in members.items():
+        components = []
+        for name, item_params in items:
+            if item_params:
+                raise SignatureError(f"unsupported component parameters on {name!r}")
+            components.append(name.lower())
+        out[label] = ParsedSignatureInput(label, tuple(components), params, raw)
+    return out
+
+
+def _parse_rfc9421_signatures(value: str) -> dict[str, bytes]:
+    scanner = _SFScanner(value)
+    members = scanner.dictionary(scanner.bare)
+    out: dict[str, bytes] = {}
+    for label, (item, _raw) in members.items():
+        if not isinstance(item, str) or len(item) < 2 or item[0] != ":" or item[-1] != ":":
+            raise SignatureError("Signature value is not a byte sequence")
+        try:
+            out[label] = base64.b64decode(item[1:-1], validate=True)
+        except (binascii.Error, ValueError):
+            raise SignatureError("signature is not valid base64") from None
+    return out
+
+
+def _rfc9421_base(
+    method: str,
+    path_qs: str,
+    headers: CIMultiDictProxy[str] | CIMultiDict[str],
+    sig_input: ParsedSignatureInput,
+    scheme: str,
+) -> bytes:
+    authority = (headers.get("Host") or "").strip().lower()
+    path, _, query = path_qs.partition("?")
+    lines = []
+    for name in sig_input.components:
+        if name == "@method":
+            value = method.upper()
+        elif name == "@target-uri":
+            value = f"{scheme}://{authority}{path_qs}"
+        elif name == "@authority":
+            value = authority
+        elif name == "@scheme":
+            value = scheme
+        elif name == "@request-target":
+            value = path_qs
+        elif name == "@path":
+            value = path or "/"
+        elif name == "@query":
+            value = "?" + query
+        elif name.startswith("@"):
+            raise SignatureError(f"unsupported derived component {name[:40]!r}")
+        else:
+            values = headers.getall(name, [])
+            if not values:
+                raise SignatureError(f"signed header {name} is missing")
+            value = ", ".join(v.strip() for v in values)
+        lines.append(f'"{name}": {value}')
+    lines.append(f'"@signature-params": {sig_input.raw}')
+    return "\n".join(lines).encode("utf-8")
+
+
+def _content_digest_matches(value: str, body: bytes) -> bool:
+    actual = hashlib.sha256(body).digest()
+    found = False
+    for item in value.split(","):
+        algo, _, encoded = item.strip().partition("=")
+        if algo.strip().lower() != "sha-256":
+            continue
+        encoded = encoded.strip()
+        if len(encoded) < 2 or encoded[0] != ":" or encoded[-1] != ":":
+            raise SignatureError("Content-Digest value is malformed")
+        try:
+            claimed = base64.b64decode(encoded[1:-1], validate=True)
+        except (binascii.Error, ValueError):
+            raise SignatureError("Content-Digest is not valid base64") from None
+        if not hmac.compare_digest(claimed, actual):
+            return False
+        found = True
+    if not found:
+        raise SignatureError("no SHA-256 Content-Digest of the body")
+    return True
+
+
+async def _verify_rfc9421(
+    method: str,
+    path_qs: str,
+    headers: CIMultiDictProxy[str] | CIMultiDict[str],
+    body: bytes | None,
+    resolve_key: KeyResolver,
+    *,
+    now: datetime | None,
+    max_skew: timedelta,
+    key_host_allowed: Callable[[str], bool] | None,
+    scheme: str,
+) -> VerifiedSignature:
+    inputs = parse_signature_input(headers.get("Signature-Input", ""))
+    raw_signatures = headers.get("Signature")
+    if raw_signatures is None:
+        raise SignatureError("missing Signature header")
+    signatures = _parse_rfc9421_signatures(raw_signatures)
+    label = next((name for name in inputs if name in signatures), None)
+    if label is None:
+        raise SignatureError("no Signature matches Signature-Input")
+    sig_input = inputs[label]
+    key_id = sig_input.key_id
+    key_host = key_id_host(key_id)
+    if not key_host:
+        raise SignatureError("keyid is not an http(s) URL")
+    if key_host_allowed is not None and not key_host_allowed(key_host):
+        raise SignatureError("keyId host is not allowed", status=403)
+    alg = sig_input.params.get("alg", RSA_V1_5_SHA256)
+    if not isinstance(alg, str) or alg not in RFC9421_ALGORITHMS:
+        raise SignatureError("unsupported signature algorithm")
+
+    covered = set(sig_input.components)
+    if "@method" not in covered:
+        raise SignatureError("signature does not cover @method")
+    if not (
+        "@target-uri" in covered
+        or ("@authority" in covered and covered & {"@path", "@request-target"})
+    ):
+        raise SignatureError("signature does not cover the target URI")
+    must_digest = method in BODY_METHODS and body is not None
+    if must_digest and "content-digest" not in covered:
+        raise SignatureError("signature does not cover content-digest")
+
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    created = sig_input.params.get("created")
+    if isinstance(created, int) and not isinstance(created, bool):
+        created_at = datetime.fromtimestamp(created, UTC)
+        if created_at > moment + max_skew:
+            raise SignatureError("signature created in the future")
+        if created_at < moment - max_skew:
+            raise SignatureError("signature is stale (created too long ago)")
+    elif "date" in covered:
+        _check_date(headers, ParsedSignature(key_id, alg, ("date",), b""), moment, max_skew)
+    else:
+        raise SignatureError("signature has neither created nor a covered Date")
+    expires = sig_input.params.get("expires")
+    if isinstance(expires, int) and not isinstance(expires, bool) and expires < moment.timestamp():
+        raise SignatureError("signature has expired")
+    if body is not None and "content-digest" in covered:
+        content_digest = headers.get("Content-Digest")
+        if content_digest is None:
+            raise SignatureError("missing Content-Digest header")
+        if not _content_digest_matches(content_digest, body):
+            raise SignatureError("Content-Digest does not match body")
+
+    data = _rfc9421_base(method, path_qs, headers, sig_input, scheme)
+    resolved = await _verify_with_key(resolve_key, key_id, alg, signatures[label], data)
+    return VerifiedSignature(
+        key_id=key_id,
+        key_owner=resolved.owner,
+        key_host=key_host,
+        algorithm=alg,
+        headers=sig_input.components,
+    )
+
+
+def sign_request_rfc9421(
+    method: str,
+    url: str | URL,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    private_key: PrivateKey,
+    *,
+    now: datetime | None = None,
+    label: str = "sig1",
+) -> dict[str, str]:
+    """RFC 9421 signing (``rsa-v1_5-sha256`` or ``ed25519``): adds Content-Digest,
+    Signature-Input and Signature; covers @method @target-uri (+ content-digest)."""
+    target = URL(url) if isinstance(url, str) else url
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    out: dict[str, str] = dict(headers)
+    components = ['"@method"', '"@target-uri"']
+    if body is not None:
+        out["Content-Digest"] = (
+            "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
+        )
+        components.append('"content-digest"')
+    alg = RSA_V1_5_SHA256 if isinstance(private_key, rsa.RSAPrivateKey) else ED25519
+    params = (
+        f"({' '.join(components)});created={int(moment.timestamp())}"
+        f';keyid="{key_id}";alg="{alg}"'
+    )
+    target_uri = f"{target.scheme}://{target.host_port_subcomponent}{target.raw_path_qs}"
+    lines = [f'"@method": {method.upper()}', f'"@target-uri": {target_uri}']
+    if body is not None:
+        lines.append(f'"content-digest": {out["Content-Digest"]}')
+    lines.append(f'"@signature-params": {params}')
+    signature = _sign_bytes(private_key, "\n".join(lines).encode("utf-8"))
+    out["Signature-Input"] = f"{label}={params}"
+    out["Signature"] = f"{label}=:{base64.b64encode(signature).decode('ascii')}:"
+    return out
