@@ -127,3 +127,35 @@ def test_parse_datetime(value: str) -> None:
 @pytest.mark.parametrize("value", [None, "", "yesterday", 12, "2024-13-45T00:00:00Z"])
 def test_parse_datetime_bad(value: Any) -> None:
     assert fields.parse_datetime(value) is None
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/activity+json", True),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
+        ("application/activity+json, application/ld+json", True),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),
+        ("application/activity+json;q=0.5, text/html", False),
+        ("text/html;q=0.1, application/activity+json", True),
+        ("application/activity+json;q=0", False),
+        ("application/json", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_accepts_activity_json(accept: str | None, expected: bool) -> None:
+    from activitypub.vocab import accepts_activity_json
+
+    assert accepts_activity_json(accept) is expected
+
+
+def test_default_context() -> None:
+    from activitypub.vocab import DEFAULT_CONTEXT, MASTODON_EXTENSIONS
+
+    assert DEFAULT_CONTEXT[0] == "https://www.w3.org/ns/activitystreams"
+    assert DEFAULT_CONTEXT[1] == "https://w3id.org/security/v1"
+    for term in ["manuallyApprovesFollowers", "sensitive", "Hashtag", "toot", "featured",
+                 "discoverable", "PropertyValue", "value", "Emoji", "focus", "blurhash",
+                 "votersCount", "indexable", "alsoKnownAs", "movedTo"]:  # fmt: skip
+        assert term in MASTODON_EXTENSIONS
