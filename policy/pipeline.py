@@ -127,10 +127,16 @@ class Pipeline:
     def check_host(self, host: str, direction: Direction) -> HostDecision:
         """May we receive from / deliver to / fetch from this remote host? Call before any
         key fetch, delivery or fetch."""
+        return self._check_host(host)[0]
+
+    def _check_host(self, host: str) -> tuple[HostDecision, DomainBlock | None]:
+        block = self._blocks.lookup(host)
+        return self._host_decision(host, block), block
+
+    def _host_decision(self, host: str, block: DomainBlock | None) -> HostDecision:
         mode = self.settings.mode
         if mode == "closed":
             return self._refuse("mode:closed", "federation is closed")
-        block = self._blocks.lookup(host)
         if block is not None and block.severity == "suspend":
             reason = f"{block.domain} is suspended"
             if block.public_comment:
@@ -151,8 +157,9 @@ class Pipeline:
         a suspended domain is refused even when the relay is fine."""
         hosts = [ctx.peer] if ctx.peer else []
         if ctx.direction != "outbound":
-            for actor in (ctx.actor, ref_id(activity.get("actor"))):
-                host = host_of(actor)
+            actor = ref_id(activity.get("actor"))
+            for candidate in (ctx.actor, actor) if actor != ctx.actor else (actor,):
+                host = host_of(candidate)
                 if host and host not in hosts:
                     hosts.append(host)
         return hosts
@@ -193,14 +200,14 @@ class Pipeline:
 
         # 1. hosts: suspension applies to everything, retractions included.
         block: DomainBlock | None = None
-        for hostname in self._hosts(activity, ctx):
-            host = self.check_host(hostname, ctx.direction)
+        for hostname in self._hosts(current, ctx):
+            host, found = self._check_host(hostname)
             if host.rule:
                 record(host.rule, "reject", host.enforced, host.reason)
                 if not host.allowed:
                     return rejected()
             if block is None:
-                block = self._blocks.lookup(hostname)
+                block = found
 
         enforced_default = not self.settings.dry_run
         # 2. domain-block flags (retractions: only reject_deletes).
