@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _postgres_skip_reason() -> str | None:
+    if not POSTGRES_URL and os.environ.get("FEDINODE_TEST_REQUIRE_POSTGRES"):
+        raise RuntimeError("FEDINODE_TEST_REQUIRE_POSTGRES is set but FEDINODE_TEST_POSTGRES_URL is not")
     if not POSTGRES_URL:
         return "FEDINODE_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (CI sets it)"
     return None

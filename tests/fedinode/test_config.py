@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fedinode.config import ConfigError, load_config
+
+
+def test_defaults_need_no_file() -> None:
+    config = load_config(None, environ={})
+    assert config.instance.domain == "localhost:8080"
+    assert config.server.host == "127.0.0.1" and config.server.port == 8080
+    assert config.database.url == "sqlite:///fedinode-data/fedinode.sqlite3"
+    assert config.federation.mode == "open" and config.federation.scheme == "https"
+    assert config.policy.mode == "open" and config.policy.dry_run is False
+
+
+def test_file_values(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[instance]\ndomain = "a.example"\ntitle = "A"\n[server]\nport = 9000\n'
+        '[federation]\nmode = "allowlist"\n[[policy.domain_allows]]\ndomain = "b.example"\n'
+        '[[policy.domain_blocks]]\ndomain = "*.spam.example"\nseverity = "suspend"\n'
+        '[[policy.rules]]\nkind = "keyword"\npattern = "buy cheap"\naction = "reject"\n'
+    )
+    config = load_config(path, environ={})
+    assert config.instance.domain == "a.example"
+    assert config.server.port == 9000
+    assert config.policy.mode == "allowlist"
+    assert [a.domain for a in config.policy.domain_allows] == ["b.example"]
+    assert config.policy.domain_blocks[0].domain == "*.spam.example"
+    assert config.policy.rules[0].kind == "keyword"
+    assert config.base_url == "https://a.example"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[server]\nport = 9000\n")
+    env = {
+        "FEDINODE_SERVER__PORT": "9100",
+        "FEDINODE_FEDERATION__ALLOW_PRIVATE_ADDRESSES": "true",
+        "FEDINODE_INSTANCE__DOMAIN": "b.example:8443",
+        "FEDINODE_POLICY__DRY_RUN": "yes",
+    }
+    config = load_config(path, environ=env)
+    assert config.server.port == 9100
+    assert config.federation.allow_private_addresses is True
+    assert config.instance.domain == "b.example:8443"
+    assert config.policy.dry_run is True
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "key"),
+    [
+        ("[server]\nprot = 1\n", {}, "server.prot"),
+        ("[server]\nport = \"x\"\n", {}, "server.port"),
+        ("[server]\nport = 70000\n", {}, "server.port"),
+        ("[federation]\nmode = \"sometimes\"\n", {}, "federation.mode"),
+        ("[federation]\nscheme = \"gopher\"\n", {}, "federation.scheme"),
+        ("[bogus]\nx = 1\n", {}, "bogus"),
+        ("", {"FEDINODE_SERVER__PORT": "eighty"}, "server.port"),
+        ("", {"FEDINODE_SERVER__NOPE": "1"}, "server.nope"),
+        ("[database]\nurl = \"mysql://x\"\n", {}, "database.url"),
+        ("[instance]\ndomain = \"Has Space\"\n", {}, "instance.domain"),
+        ("[policy]\ndry_run = \"no\"\n", {}, "policy.dry_run"),
+        ("[[policy.rules]]\nkind = \"keyword\"\npattern = \"/(/\"\naction = \"reject\"\n", {}, "policy.rules[0].pattern"),
+        ("[[policy.domain_blocks]]\ndomain = \"x.example\"\nseverity = \"obliterate\"\n", {}, "policy.domain_blocks[0].severity"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, toml: str, env: dict[str, str], key: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ=env)
+    assert str(info.value).startswith(key + ":"), str(info.value)
+
+
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[server]\nprot = 8080\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "fedinode.cli", "--config", str(path), "policy", "check"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "server.prot" in lines[0], result.stderr
+
+
+def test_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fedinode.cli", "--config", str(tmp_path / "none.toml"), "migrate"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "no such file" in result.stderr

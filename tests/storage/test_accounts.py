@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from factories import local_account, remote_account
+
+from storage.accounts import NewAccount
+from storage.errors import Conflict
+from storage.store import Store
+
+
+async def test_local_user_round_trip(store: Store) -> None:
+    alice = await local_account(store, "alice")
+    user = await store.users.by_login("ALICE")
+    assert user is not None and user.account_id == alice.id
+    assert (await store.users.by_login("alice@local.test")) == user
+    assert (await store.accounts.by_handle("Alice")) == alice
+    assert alice.local and alice.acct == "alice"
+
+
+async def test_duplicate_username_and_email_conflict(store: Store) -> None:
+    await local_account(store, "alice")
+    with pytest.raises(Conflict):
+        await store.users.create(NewAccount(username="ALICE", domain="", uri="http://x/2"), email="new@x", password_hash="h")
+    with pytest.raises(Conflict):
+        await store.users.create(NewAccount(username="other", domain="", uri="http://x/3"), email="Alice@local.test", password_hash="h")
+    assert await store.users.count() == 1
+
+
+async def test_remote_upsert_refreshes(store: Store) -> None:
+    bob = await remote_account(store, "bob")
+    fresh = NewAccount(username="bob", domain="remote.test", uri=bob.uri, display_name="Bob B", fields=[{"name": "a", "value": "b"}])
+    updated = await store.accounts.upsert_remote(fresh)
+    assert updated.id == bob.id
+    assert updated.display_name == "Bob B"
+    assert updated.fields == [{"name": "a", "value": "b"}]
+    assert updated.fetched_at is not None
+    assert (await store.accounts.by_uri(bob.uri)) == updated
+
+
+async def test_search_and_ids_are_time_ordered(store: Store) -> None:
+    a = await local_account(store, "anna")
+    b = await remote_account(store, "annabel", "far.test")
+    assert b.id > a.id
+    found = await store.accounts.search("anna")
+    assert [x.username for x in found] == ["anna", "annabel"]  # local first
+    assert await store.accounts.search("zzz") == []
+
+
+async def test_data_survives_reopen(database_url: str) -> None:
+    s1 = await Store.open(database_url)
+    try:
+        await local_account(s1, "keeper")
+    finally:
+        await s1.close()
+    s2 = await Store.open(database_url)
+    try:
+        assert (await s2.accounts.by_handle("keeper")) is not None
+    finally:
+        await s2.close()
+
+
+async def test_migrations_are_idempotent(store: Store) -> None:
+    from storage.migrate import migrate
+
+    assert await migrate(store.db) == []
+    versions = await store.db.fetch("SELECT version FROM schema_version ORDER BY version")
+    assert [r["version"] for r in versions][0] == 1
