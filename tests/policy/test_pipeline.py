@@ -343,3 +343,45 @@ def test_extra_protocol_policy() -> None:
     assert verdict_of(p, boost, ctx()) == "reject"
     assert verdict_of(p, create(), ctx()) == "accept"
     assert p.describe()["rule_kinds"] == ["custom"]
+
+
+def test_sparql_tolerates_odd_keys_and_mapping_input() -> None:
+    from types import MappingProxyType
+
+    p = pipeline(
+        rules=[
+            {
+                "kind": "sparql",
+                "query": "ASK { ?activity as:object ?o . ?o as:quoteUrl <https://q.example/1> }",
+            }
+        ]
+    )
+    obj = note(
+        "x",
+        **{
+            "quoteUrl": "https://q.example/1",
+            "toot:discoverable": True,
+            "odd key é": "v",
+            "_misskey_content": "x",
+        },
+    )
+    activity = MappingProxyType(create(obj))
+    assert verdict_of(p, activity, ctx()) == "reject"  # type: ignore[arg-type]
+
+
+def test_explain_local_activity_only_outbound_host() -> None:
+    p = pipeline(blocks=BLOCKS, rules=[{"kind": "keyword", "pattern": "hello"}])
+    lines = p.explain(create(), ctx("spam.example", "outbound", local=True))
+    assert [(v.rule, type(v.verdict).__name__, v.applies) for v in lines] == [
+        ("domain_block:*.spam.example", "Reject", True),
+        ("keyword[0]", "Reject", False),
+    ]
+    assert lines[1].note == "local activity"
+
+
+def test_import_has_no_side_effects() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, policy; assert 'rdflib' not in sys.modules, 'rdflib loaded eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from policy_samples import BOB, PUBLIC, create, note
+from policy_samples import BOB, PUBLIC, create, ctx, note, pipeline
 
 from policy.activity import REWRITE_ACTIONS, rewrite
 
@@ -85,3 +85,85 @@ def test_rewrite_never_mutates(activity: dict[str, Any], action: str) -> None:
     new = rewrite(activity, action)
     assert activity == before
     assert new is None or new is not activity
+
+
+ROBUST = pipeline(
+    blocks=[
+        {
+            "domain": "remote.example",
+            "severity": "silence",
+            "reject_media": True,
+            "followers_only": True,
+            "avatar_removal": True,
+            "banner_removal": True,
+            "reject_reports": True,
+        }
+    ],
+    rules=[
+        {"kind": "keyword", "pattern": "zz", "action": "sensitive"},
+        {"kind": "keyword", "pattern": "/q+/", "action": "unlist"},
+        {"kind": "hashtag", "tags": ["zz*"], "action": "strip_media"},
+        {"kind": "object_age", "max_age": "1d", "action": "unlist"},
+        {"kind": "mentions", "max": 1, "action": "followers_only"},
+        {"kind": "new_account_links", "min_age_hours": 1, "action": "sensitive"},
+        {"kind": "media", "max_count": 1, "allowed_types": ["image/*"], "action": "strip_media"},
+        {"kind": "vocabulary", "reject": ["Zz"], "action": "unlist"},
+        {
+            "kind": "sparql",
+            "query": "ASK { ?activity as:object ?o . ?o as:x ?y }",
+            "action": "unlist",
+        },
+    ],
+)
+
+activity_like = st.dictionaries(
+    st.sampled_from(
+        [
+            "type",
+            "to",
+            "cc",
+            "object",
+            "actor",
+            "icon",
+            "tag",
+            "content",
+            "contentMap",
+            "attachment",
+            "published",
+            "summary",
+            "name",
+            "id",
+            "x",
+            "sensitive",
+            "href",
+        ]
+    ),
+    st.one_of(
+        json_values,
+        st.sampled_from(["Create", "Update", "Announce", "Person", "Hashtag", "Mention", "Note"]),
+        st.just([{"type": "Hashtag", "name": "#zzz"}, {"type": "Mention", "href": "https://a/u"}]),
+        st.just({"type": "Note", "content": '<a href="https://x">zz</a>', "to": PUBLIC}),
+    ),
+    max_size=8,
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["Create", "Update", "Announce", "Delete", "Flag", "Person"])}
+    ),
+    activity_like,
+)
+def test_pipeline_is_total_and_pure(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    activity = {**extra, **base}
+    if isinstance(extra.get("object"), dict):
+        activity["object"] = {
+            **extra["object"],
+            **{k: v for k, v in extra.items() if k != "object"},
+        }
+    before = copy.deepcopy(activity)
+    outcome = ROBUST.run(activity, ctx(first_seen_hours_ago=0.1))
+    assert activity == before
+    assert outcome.accepted == (outcome.activity is not None)
+    ROBUST.explain(activity, ctx())
+    assert activity == before
