@@ -16,7 +16,7 @@ POSTGRES_URL = os.environ.get("FEDINODE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"]
 
 # Helper modules under tests/ (fixtures shared across test folders).
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))
 
 
 def _postgres_skip_reason() -> str | None:
