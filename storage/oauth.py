@@ -76,6 +76,18 @@ class OAuthStore:
         )
         return build_opt(OAuthToken, row)
 
+    async def touch_token(self, token_id: int, when: int) -> None:
+        await self._db.execute(
+            "UPDATE oauth_tokens SET last_used_at = $1 WHERE id = $2", when, token_id
+        )
+
+    async def revoke_user_tokens(self, user_id: int) -> int:
+        return await self._db.execute(
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            now_ms(),
+            user_id,
+        )
+
     async def revoke_token(self, token: str, *, app_id: int | None = None) -> bool:
         if app_id is None:
             count = await self._db.execute(

@@ -1,0 +1,297 @@
+"""Request parameters as Mastodon apps send them, and Link-header paging.
+
+Apps send the same parameters as a query string, an urlencoded or multipart form, or a
+JSON body, with Rails-style nesting: ``media_ids[]=1&media_ids[]=2``,
+``poll[options][]=a``, ``fields_attributes[0][name]=x``, ``source[privacy]=public``.
+``read_params`` turns all of them into one nested ``Params`` view, parsed once per request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiMapping
+
+from fedinode import appkeys
+from fedinode.errors import ValidationFailed
+from storage.paging import Page
+
+_PARAMS_KEY = "fedinode.params"
+_KEY_PART = re.compile(r"\[([^\]]*)\]")
+_TRUE = frozenset({"1", "true", "t", "on", "yes"})
+_FALSE = frozenset({"0", "false", "f", "off", "no", ""})
+_PAGING_KEYS = frozenset({"max_id", "min_id", "since_id"})
+
+
+def _split_key(key: str) -> list[str]:
+    """``poll[options][]`` → ``["poll", "options", ""]``."""
+    head, bracket, rest = key.partition("[")
+    if not bracket:
+        return [key]
+    return [head, *_KEY_PART.findall("[" + rest)]
+
+
+def _insert(target: dict[str, Any], parts: list[str], value: Any) -> None:
+    node: Any = target
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        nxt = None if last else parts[i + 1]
+        if isinstance(node, list):
+            # ``a[][b]`` style: start a new element when the key repeats.
+            if last:
+                node.append(value)
+                return
+            if not node or not isinstance(node[-1], dict) or (nxt in node[-1]):
+                node.append({})
+            node = node[-1]
+            continue
+        if last:
+            if part == "":
+                return
+            existing = node.get(part)
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                node[part] = value
+            return
+        want_list = nxt == ""
+        child = node.get(part)
+        if want_list and not isinstance(child, list):
+            child = node[part] = [] if child is None else [child]
+        elif not want_list and not isinstance(child, dict | list):
+            child = node[part] = {}
+        node = child
+
+
+def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Flat ``(key, value)`` pairs with Rails-style keys → a nested dict."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        _insert(out, _split_key(key), value)
+    return out
+
+
+_str = str
+_int = int
+_bool = bool
+_list = list
+
+
+class Params:
+    """Typed access to merged request parameters; body values win over the query."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Mapping[_str, Any]) -> None:
+        self.data: dict[_str, Any] = dict(data)
+
+    def __contains__(self, name: _str) -> _bool:
+        return name in self.data
+
+    def raw(self, name: _str) -> Any:
+        return self.data.get(name)
+
+    def sub(self, name: _str) -> Params:
+        value = self.data.get(name)
+        return Params(value if isinstance(value, dict) else {})
+
+    def str(self, name: _str, default: _str | None = None) -> _str | None:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if isinstance(value, list):
+            value = value[-1] if value else default
+            if value is None:
+                return default
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dict | FileField):
+            raise ValidationFailed(f"Validation failed: {name} must be a string")
+        return str(value)
+
+    def required_str(self, name: _str) -> _str:
+        value = self.str(name)
+        if value is None:
+            raise ValidationFailed(f"Missing parameter: {name}")
+        return value
+
+    def int(self, name: _str, default: _int | None = None) -> _int | None:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return int(value)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"Validation failed: {name} must be a number") from None
+
+    def id(self, name: _str) -> _int | None:
+        """An id parameter; ids are strings of digits, anything else is no id."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return None
+
+    def bool(self, name: _str, default: _bool = False) -> _bool:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        return to_bool(value, default)
+
+    def opt_bool(self, name: _str) -> _bool | None:
+        if name not in self.data or self.data[name] is None:
+            return None
+        return to_bool(self.data[name], False)
+
+    def list(self, name: _str) -> _list[Any]:
+        """A list parameter: ``a[]=1&a[]=2``, ``a=1``, JSON arrays or ``a[0]=x&a[1]=y``."""
+        value = self.data.get(name)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict):
+            try:
+                keys = sorted(value, key=int)
+            except ValueError:
+                return [value]
+            return [value[k] for k in keys]
+        return [value]
+
+    def str_list(self, name: _str) -> _list[_str]:
+        out = []
+        for item in self.list(name):
+            if isinstance(item, str | _int | float) and not isinstance(item, bool):
+                out.append(str(item))
+        return out
+
+    def id_list(self, name: _str) -> _list[_int]:
+        out = []
+        for item in self.list(name):
+            if isinstance(item, int) and not isinstance(item, bool):
+                out.append(item)
+            elif isinstance(item, str) and item.isdigit():
+                out.append(int(item))
+        return out
+
+    def file(self, name: _str) -> FileField | None:
+        value = self.data.get(name)
+        return value if isinstance(value, FileField) else None
+
+
+def to_bool(value: Any, default: bool = False) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    return default
+
+
+def _multi_pairs(multi: MultiMapping[Any]) -> list[tuple[str, Any]]:
+    return [(str(k), v) for k, v in multi.items()]
+
+
+async def read_params(request: web.Request) -> Params:
+    """Query, form, multipart or JSON parameters, merged and nested; parsed once per request."""
+    cached = request.get(_PARAMS_KEY)
+    if isinstance(cached, Params):
+        return cached
+    data = nest(_multi_pairs(request.query))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
+        ctype = request.content_type
+        if ctype == "application/json" or ctype.endswith("+json"):
+            raw = await request.read()
+            if raw.strip():
+                try:
+                    body = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    raise ValidationFailed("Invalid JSON in request body") from None
+                if not isinstance(body, dict):
+                    raise ValidationFailed("The request body must be a JSON object")
+                data.update(body)
+        elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            data.update(nest(_multi_pairs(form)))
+        else:
+            # Some clients omit the content type on a form body; try it as a form.
+            raw = await request.read()
+            if raw.strip().startswith(b"{"):
+                try:
+                    body = orjson.loads(raw)
+                    if isinstance(body, dict):
+                        data.update(body)
+                except orjson.JSONDecodeError:
+                    pass
+            elif raw:
+                from urllib.parse import parse_qsl
+
+                data.update(nest(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
+    params = Params(data)
+    request[_PARAMS_KEY] = params
+    return params
+
+
+# -- paging -----------------------------------------------------------------------------
+
+
+def page_from(params: Params, *, default_limit: int = 20, max_limit: int = 40) -> Page:
+    limit = params.int("limit", default_limit) or default_limit
+    limit = max(1, min(limit, max_limit))
+    return Page(
+        max_id=params.id("max_id"),
+        since_id=params.id("since_id"),
+        min_id=params.id("min_id"),
+        limit=limit,
+    )
+
+
+def link_header(
+    request: web.Request, ids: Sequence[int], page: Page, *, always_next: bool = False
+) -> dict[str, str]:
+    """``Link: <…?max_id=oldest>; rel="next", <…?min_id=newest>; rel="prev"`` for a page.
+
+    ``ids`` are the paging keys of the returned rows, newest first. ``next`` is offered
+    when the page is full (more may follow), ``prev`` whenever the page has rows.
+    """
+    if not ids:
+        return {}
+    base = request.app[appkeys.CONFIG].base_url + request.path
+    kept: list[tuple[str, str]] = [
+        (k, v) for k, v in request.query.items() if k not in _PAGING_KEYS
+    ]
+    links = []
+    if always_next or len(ids) >= page.limit:
+        links.append(f'<{base}?{urlencode([*kept, ("max_id", str(ids[-1]))])}>; rel="next"')
+    links.append(f'<{base}?{urlencode([*kept, ("min_id", str(ids[0]))])}>; rel="prev"')
+    return {"Link": ", ".join(links)}
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
