@@ -97,3 +97,11 @@ def test_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+def test_deploy_example_config_is_valid() -> None:
+    example = Path(__file__).parents[2] / "deploy" / "fedinode.example.toml"
+    config = load_config(example, environ={})
+    assert config.instance.domain == "social.example.org"
+    assert config.policy.domain_blocks[0].domain == "*.spam.example"
+    assert config.policy.rules[0].kind == "keyword"
