@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from storage.accounts import NewAccount
-from storage.models import Account
+from storage.models import Account, Status
 from storage.statuses import NewStatus
-from storage.models import Status
 from storage.store import Store
 
 

@@ -64,4 +64,4 @@ async def test_migrations_are_idempotent(store: Store) -> None:
 
     assert await migrate(store.db) == []
     versions = await store.db.fetch("SELECT version FROM schema_version ORDER BY version")
-    assert [r["version"] for r in versions][0] == 1
+    assert versions[0]["version"] == 1
