@@ -336,3 +336,9 @@ class UserStore:
 
     async def count(self) -> int:
         return int(await self._db.fetchval("SELECT COUNT(*) FROM users WHERE NOT disabled"))
+
+    async def admin_account_ids(self) -> list[int]:
+        rows = await self._db.fetch(
+            "SELECT account_id FROM users WHERE admin AND NOT disabled ORDER BY id"
+        )
+        return [int(r["account_id"]) for r in rows]

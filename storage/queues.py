@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from storage.db import Database, Row
 from storage.ids import new_id, now_ms
-from storage.models import Delivery, InboxItem
-from storage.rows import build_all
+from storage.models import Delivery, InboxItem, Peer
+from storage.rows import build_all, build_opt
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +68,27 @@ class QueueStore:
             "UPDATE inbox_queue SET state = 'done', payload = '' WHERE id = $1", item_id
         )
 
+    async def finish_inbox_many(self, item_ids: Sequence[int]) -> None:
+        """Mark several processed items done in one statement (one commit on SQLite)."""
+        if not item_ids:
+            return
+        marks = ", ".join(f"${i}" for i in range(1, len(item_ids) + 1))
+        await self._db.execute(
+            f"UPDATE inbox_queue SET state = 'done', payload = '' WHERE id IN ({marks})", *item_ids
+        )
+
     async def fail_inbox(self, item_id: int, error: str, *, retry_at: int | None) -> None:
         if retry_at is None:
             await self._db.execute(
-                "UPDATE inbox_queue SET state = 'failed', last_error = $1 WHERE id = $2",
+                "UPDATE inbox_queue SET state = 'failed', attempts = attempts + 1, last_error = $1"
+                " WHERE id = $2",
                 error[:1000],
                 item_id,
             )
         else:
             await self._db.execute(
-                "UPDATE inbox_queue SET state = 'queued', last_error = $1, next_attempt_at = $2 WHERE id = $3",
+                "UPDATE inbox_queue SET state = 'queued', attempts = attempts + 1, last_error = $1,"
+                " next_attempt_at = $2 WHERE id = $3",
                 error[:1000],
                 retry_at,
                 item_id,
@@ -128,6 +139,34 @@ class QueueStore:
     async def finish_delivery(self, delivery_id: int) -> None:
         await self._db.execute(
             "UPDATE delivery_queue SET state = 'done', payload = '' WHERE id = $1", delivery_id
+        )
+
+    async def finish_deliveries(self, delivery_ids: Sequence[int]) -> None:
+        """Mark several sent deliveries done in one statement (one commit on SQLite)."""
+        if not delivery_ids:
+            return
+        marks = ", ".join(f"${i}" for i in range(1, len(delivery_ids) + 1))
+        await self._db.execute(
+            f"UPDATE delivery_queue SET state = 'done', payload = '' WHERE id IN ({marks})",
+            *delivery_ids,
+        )
+
+    async def inbox_by_state(self) -> dict[str, int]:
+        rows = await self._db.fetch("SELECT state, COUNT(*) AS n FROM inbox_queue GROUP BY state")
+        return {r["state"]: int(r["n"]) for r in rows}
+
+    async def deliveries_for(self, activity_id: str) -> list[Delivery]:
+        rows = await self._db.fetch(
+            "SELECT * FROM delivery_queue WHERE activity_id = $1 ORDER BY id", activity_id
+        )
+        return build_all(Delivery, rows)
+
+    async def make_due(self, *, table: str = "delivery_queue") -> int:
+        """Make every waiting row due now (operator "retry now"; tests)."""
+        assert table in ("delivery_queue", "inbox_queue")
+        states = "('retry', 'queued')" if table == "delivery_queue" else "('queued')"
+        return await self._db.execute(
+            f"UPDATE {table} SET next_attempt_at = $1 WHERE state IN {states}", now_ms()
         )
 
     async def retry_delivery(
@@ -204,6 +243,18 @@ class QueueStore:
                 domain,
                 now,
             )
+
+    async def peer(self, domain: str) -> Peer | None:
+        return build_opt(
+            Peer, await self._db.fetchrow("SELECT * FROM peers WHERE domain = $1", domain)
+        )
+
+    async def unreachable_peers(self) -> dict[str, int]:
+        """Peers currently failing: domain → consecutive failures."""
+        rows = await self._db.fetch(
+            "SELECT domain, failures FROM peers WHERE unreachable_since IS NOT NULL"
+        )
+        return {r["domain"]: int(r["failures"]) for r in rows}
 
     async def peers(self) -> list[str]:
         rows = await self._db.fetch(

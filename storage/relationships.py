@@ -235,6 +235,10 @@ class RelationshipStore:
         )
         return build_opt(FollowRequest, row)
 
+    async def request_by_uri(self, uri: str) -> FollowRequest | None:
+        row = await self._db.fetchrow("SELECT * FROM follow_requests WHERE uri = $1", uri)
+        return build_opt(FollowRequest, row)
+
     async def delete_request(self, account_id: int, target_id: int) -> FollowRequest | None:
         row = await self._db.fetchrow(
             "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 RETURNING *",

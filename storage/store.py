@@ -14,6 +14,7 @@ from storage.oauth import OAuthStore
 from storage.policy_rows import PolicyStore
 from storage.queues import QueueStore
 from storage.relationships import RelationshipStore
+from storage.reports import ReportStore
 from storage.statuses import StatusStore
 
 _DAY_MS = 86_400_000
@@ -34,6 +35,7 @@ class Store:
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
         self.media = MediaStore(db)
+        self.reports = ReportStore(db)
 
     @property
     def dialect(self) -> str:
