@@ -76,6 +76,24 @@ class OAuthStore:
         )
         return build_opt(OAuthToken, row)
 
+    async def instance_secret(self, name: str) -> str:
+        """A random secret kept in the database (shared by every process), made on first use."""
+        value = await self._db.fetchval("SELECT value FROM instance_secrets WHERE name = $1", name)
+        if value is not None:
+            return str(value)
+        import secrets
+
+        await self._db.execute(
+            "INSERT INTO instance_secrets (name, value, created_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            name,
+            secrets.token_urlsafe(48),
+            now_ms(),
+        )
+        return str(
+            await self._db.fetchval("SELECT value FROM instance_secrets WHERE name = $1", name)
+        )
+
     async def touch_token(self, token_id: int, when: int) -> None:
         await self._db.execute(
             "UPDATE oauth_tokens SET last_used_at = $1 WHERE id = $2", when, token_id

@@ -56,7 +56,6 @@ KNOWN_SCOPES = TOP_SCOPES | READ_SCOPES | WRITE_SCOPES | ADMIN_READ_SCOPES | ADM
 
 INVALID_TOKEN = "The access token is invalid"
 OUTSIDE_SCOPES = "This action is outside the authorized scopes"
-_PRINCIPAL_KEY = "fedinode.principal"
 _LAST_USED_EVERY_MS = 3_600_000
 
 
@@ -115,6 +114,9 @@ class Principal:
         return None if self.account is None else self.account.id
 
 
+_PRINCIPAL_KEY: web.RequestKey[Principal | None] = web.RequestKey("fedinode.principal")
+
+
 def bearer_token(request: web.Request) -> str | None:
     """The token from ``Authorization: Bearer``, the ``access_token`` query parameter, or the
     WebSocket subprotocol header (how browsers pass it to the streaming API)."""
@@ -169,8 +171,7 @@ async def _load(request: web.Request) -> Principal | None:
 async def current(request: web.Request) -> Principal | None:
     """The caller, or None when no token was sent; 401 for a bad token. Cached per request."""
     if _PRINCIPAL_KEY in request:
-        cached: Principal | None = request[_PRINCIPAL_KEY]
-        return cached
+        return request[_PRINCIPAL_KEY]
     found = await _load(request)
     request[_PRINCIPAL_KEY] = found
     return found
@@ -178,8 +179,7 @@ async def current(request: web.Request) -> Principal | None:
 
 def current_cached(request: web.Request) -> Principal | None:
     """The caller after a decorator has authenticated the request."""
-    found: Principal | None = request.get(_PRINCIPAL_KEY)
-    return found
+    return request.get(_PRINCIPAL_KEY)
 
 
 def principal(request: web.Request) -> Principal:

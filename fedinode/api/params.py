@@ -22,7 +22,6 @@ from fedinode import appkeys
 from fedinode.errors import ValidationFailed
 from storage.paging import Page
 
-_PARAMS_KEY = "fedinode.params"
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 _TRUE = frozenset({"1", "true", "t", "on", "yes"})
 _FALSE = frozenset({"0", "false", "f", "off", "no", ""})
@@ -190,6 +189,9 @@ class Params:
         return value if isinstance(value, FileField) else None
 
 
+_PARAMS_KEY: web.RequestKey[Params] = web.RequestKey("fedinode.params")
+
+
 def to_bool(value: Any, default: bool = False) -> bool:
     if isinstance(value, bool):
         return value
@@ -211,7 +213,7 @@ def _multi_pairs(multi: MultiMapping[Any]) -> list[tuple[str, Any]]:
 async def read_params(request: web.Request) -> Params:
     """Query, form, multipart or JSON parameters, merged and nested; parsed once per request."""
     cached = request.get(_PARAMS_KEY)
-    if isinstance(cached, Params):
+    if cached is not None:
         return cached
     data = nest(_multi_pairs(request.query))
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:

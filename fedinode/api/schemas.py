@@ -7,7 +7,7 @@ from typing import Any
 
 from fedinode.config import Config
 from fedinode.version import COMPAT_VERSION
-from storage.models import InstanceStats
+from storage.models import InstanceStats, OAuthApp, OAuthToken
 
 _SUPPORTED_MIME = [
     "image/jpeg",
@@ -132,3 +132,92 @@ def instance_v1_to_api(
         "contact_account": contact_account,
         "rules": _rules(config),
     }
+
+
+# -- OAuth ------------------------------------------------------------------------------
+
+
+def application_to_api(app: OAuthApp, *, with_secret: bool = False) -> dict[str, Any]:
+    """Application entity; the credentials only in the registration response."""
+    uris = app.redirect_uris.split()
+    out: dict[str, Any] = {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website,
+        "scopes": app.scopes.split(),
+        "redirect_uri": "\n".join(uris),
+        "redirect_uris": uris,
+        "vapid_key": "",
+    }
+    if with_secret:
+        out["client_id"] = app.client_id
+        out["client_secret"] = app.client_secret
+        out["client_secret_expires_at"] = 0
+    return out
+
+
+def status_application_to_api(app: OAuthApp | None) -> dict[str, Any] | None:
+    if app is None:
+        return None
+    return {"name": app.name, "website": app.website}
+
+
+def token_to_api(raw: str, token: OAuthToken) -> dict[str, Any]:
+    return {
+        "access_token": raw,
+        "token_type": "Bearer",
+        "scope": token.scopes,
+        "created_at": token.created_at // 1000,
+    }
+
+
+def oauth_error_to_api(error: str, description: str) -> dict[str, Any]:
+    return {"error": error, "error_description": description}
+
+
+def oauth_metadata_to_api(base_url: str, scopes: list[str]) -> dict[str, Any]:
+    return {
+        "issuer": base_url + "/",
+        "service_documentation": "https://docs.joinmastodon.org/",
+        "authorization_endpoint": f"{base_url}/oauth/authorize",
+        "token_endpoint": f"{base_url}/oauth/token",
+        "revocation_endpoint": f"{base_url}/oauth/revoke",
+        "app_registration_endpoint": f"{base_url}/api/v1/apps",
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+    }
+
+
+# -- media, lists, filters, markers, streaming, admin --
+
+
+from storage.models import MediaAttachment  # noqa: E402
+
+
+def media_to_api(config: Config, media: MediaAttachment) -> dict[str, Any]:
+    """MediaAttachment entity; ``url`` is set because processing is synchronous."""
+    base = config.base_url + "/media/"
+    local = bool(media.file_path)
+    url = base + media.file_path if local else media.remote_url or None
+    preview = base + media.preview_path if media.preview_path else url
+    meta = dict(media.meta or {})
+    meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
+    return {
+        "id": str(media.id),
+        "type": media.type,
+        "url": url,
+        "preview_url": preview,
+        "remote_url": None if local else media.remote_url or None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description or None,
+        "blurhash": media.blurhash,
+    }
+
+
+# -- end media, lists, filters, markers, streaming, admin --
