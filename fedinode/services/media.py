@@ -1,0 +1,376 @@
+"""Uploaded media: validated and re-encoded with Pillow (which drops EXIF), thumbnailed,
+blurhashed, and written under ``config.media.directory``; served from ``/media/…``."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from fedinode.config import Config
+from fedinode.errors import NotFoundError, ValidationFailed
+from storage.media import NewMedia
+from storage.models import Account, MediaAttachment
+from storage.store import Store
+
+# Pillow format name → (content type, file extension).
+FORMATS: dict[str, tuple[str, str]] = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "GIF": ("image/gif", "gif"),
+    "WEBP": ("image/webp", "webp"),
+}
+DESCRIPTION_LIMIT = 1500
+AVATAR_SIZE = 400
+HEADER_SIZE = (1500, 500)
+
+
+class Upload(Protocol):
+    """What aiohttp's FileField offers (and what tests can fake)."""
+
+    @property
+    def file(self) -> IO[bytes]: ...
+
+    @property
+    def filename(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """The result of decoding and re-encoding one image (pure data, made off the loop)."""
+
+    content_type: str
+    extension: str
+    original: bytes
+    small: bytes
+    small_extension: str
+    width: int
+    height: int
+    small_width: int
+    small_height: int
+    blurhash: str | None
+
+
+def _read_limited(upload: Upload, max_bytes: int) -> bytes:
+    data = upload.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationFailed(f"File is too large (the limit is {max_bytes} bytes)")
+    if not data:
+        raise ValidationFailed("Validation failed: File is empty")
+    return data
+
+
+def _open_image(data: bytes, max_pixels: int) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+        raise ValidationFailed("Validation failed: File content type is invalid") from None
+    if image.format not in FORMATS:
+        raise ValidationFailed("Validation failed: File content type is invalid")
+    width, height = image.size
+    if width <= 0 or height <= 0 or width * height > max_pixels:
+        raise ValidationFailed(
+            f"Validation failed: image dimensions exceed the limit of {max_pixels} pixels"
+        )
+    return image
+
+
+def _clean(image: Image.Image) -> Image.Image:
+    """Pixels only: orientation applied, every metadata chunk but the colour profile dropped."""
+    oriented = ImageOps.exif_transpose(image) or image
+    icc = image.info.get("icc_profile")
+    clean = oriented.copy()
+    clean.info = {"icc_profile": icc} if icc else {}
+    return clean
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        rgb = image if image.mode in ("RGB", "L") else image.convert("RGB")
+        rgb.save(out, "JPEG", quality=88, optimize=True, **_icc(image))
+    elif fmt == "PNG":
+        image.save(out, "PNG", optimize=True, **_icc(image))
+    elif fmt == "WEBP":
+        image.save(out, "WEBP", quality=85, **_icc(image))
+    else:  # pragma: no cover - callers pass only the formats above
+        raise ValueError(fmt)
+    return out.getvalue()
+
+
+def _icc(image: Image.Image) -> dict[str, Any]:
+    icc = image.info.get("icc_profile")
+    return {"icc_profile": icc} if icc else {}
+
+
+def _encode_gif(source: Image.Image) -> bytes:
+    """GIFs keep their animation; frames are copied, so comments and extensions are left out."""
+    frames = [frame.copy() for frame in ImageSequence.Iterator(source)]
+    durations = [int(f.info.get("duration", 100)) for f in frames]
+    for f in frames:
+        f.info = {}
+    out = io.BytesIO()
+    frames[0].save(
+        out,
+        "GIF",
+        save_all=len(frames) > 1,
+        append_images=frames[1:],
+        duration=durations if len(frames) > 1 else durations[0],
+        loop=0,
+    )
+    return out.getvalue()
+
+
+def _blurhash(image: Image.Image) -> str | None:
+    # The C encoder directly on the RGB bytes: the package's own wrapper copies pixel by pixel.
+    from blurhash._functions import ffi, lib
+
+    small = image.convert("RGB")
+    small.thumbnail((64, 64))
+    width, height = small.size
+    pixels = ffi.new("uint8_t[]", small.tobytes())
+    out = ffi.new("char[]", 2 + 4 + (9 * 9 - 1) * 2 + 1)
+    result = lib.create_hash_from_pixels(4, 3, width, height, pixels, width * 3, out)
+    if result == ffi.NULL:
+        return None
+    return str(ffi.string(result).decode())
+
+
+def process_image(data: bytes, *, max_pixels: int, thumbnail_size: int) -> Processed:
+    """Decode, check and re-encode an upload; CPU-bound, run it in a thread."""
+    image = _open_image(data, max_pixels)
+    fmt = image.format or ""
+    content_type, ext = FORMATS[fmt]
+    try:
+        image.load()
+        if fmt == "GIF":
+            original = _encode_gif(image)
+            image.seek(0)
+            still = _clean(image.convert("RGBA"))
+        else:
+            still = _clean(image)
+            if still.mode == "P":
+                still = still.convert("RGBA")
+            elif still.mode not in ("RGB", "RGBA", "L", "LA"):
+                still = still.convert("RGB")
+            original = _encode(still, fmt)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationFailed("Validation failed: File could not be processed") from None
+    small = still.copy()
+    small.thumbnail((thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS)
+    small_fmt = "PNG" if fmt == "GIF" else fmt
+    small_bytes = _encode(small, small_fmt)
+    return Processed(
+        content_type=content_type,
+        extension=ext,
+        original=original,
+        small=small_bytes,
+        small_extension=FORMATS[small_fmt][1],
+        width=still.width,
+        height=still.height,
+        small_width=small.width,
+        small_height=small.height,
+        blurhash=_blurhash(still),
+    )
+
+
+def _size_meta(width: int, height: int) -> dict[str, Any]:
+    return {
+        "width": width,
+        "height": height,
+        "size": f"{width}x{height}",
+        "aspect": round(width / height, 6) if height else 0,
+    }
+
+
+def media_meta(p: Processed, focus: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
+    return {
+        "original": _size_meta(p.width, p.height),
+        "small": _size_meta(p.small_width, p.small_height),
+        "focus": {"x": focus[0], "y": focus[1]},
+    }
+
+
+def parse_focus(value: str | None) -> tuple[float, float] | None:
+    """``"x,y"`` with both in [-1, 1] → (x, y); None when absent; 422 when malformed."""
+    if value is None or value == "":
+        return None
+    try:
+        x_text, y_text = value.split(",")
+        x, y = float(x_text), float(y_text)
+    except ValueError:
+        raise ValidationFailed("Validation failed: focus must be two numbers, x,y") from None
+    if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):
+        raise ValidationFailed("Validation failed: focus values must be between -1.0 and 1.0")
+    return x, y
+
+
+def check_description(description: str | None) -> str | None:
+    if description is not None and len(description) > DESCRIPTION_LIMIT:
+        raise ValidationFailed(
+            f"Validation failed: Description is too long (maximum is {DESCRIPTION_LIMIT} characters)"
+        )
+    return description
+
+
+class MediaFiles:
+    """The media directory: relative paths in the database, files under one root."""
+
+    def __init__(self, directory: str) -> None:
+        self.root = Path(directory)
+
+    def write(self, relative: str, data: bytes) -> None:
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    def resolve(self, relative: str) -> Path | None:
+        """The file for a request path, or None when it is missing or outside the root."""
+        if not relative or "\x00" in relative or "\\" in relative:
+            return None
+        root = self.root.resolve()
+        try:
+            target = (root / relative).resolve()
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if not target.is_relative_to(root) or target == root or not target.is_file():
+            return None
+        return target
+
+    def remove(self, relative: str) -> None:
+        if relative:
+            found = self.resolve(relative)
+            if found is not None:
+                found.unlink(missing_ok=True)
+
+
+def _folder(ident: int) -> str:
+    # Spread files over directories, as Mastodon does, so no directory grows huge.
+    digits = f"{ident:020d}"
+    return "/".join(digits[i : i + 3] for i in range(0, 18, 3)) + "/" + digits[18:]
+
+
+async def upload_media(
+    store: Store,
+    config: Config,
+    account: Account,
+    upload: Upload,
+    *,
+    description: str | None = None,
+    focus: tuple[float, float] | None = None,
+) -> MediaAttachment:
+    """Validate, process and store an uploaded image; the attachment is ready on return."""
+    description = check_description(description)
+    max_bytes = config.server.max_media_bytes
+    data = await asyncio.to_thread(_read_limited, upload, max_bytes)
+    processed = await asyncio.to_thread(
+        process_image,
+        data,
+        max_pixels=config.media.max_image_pixels,
+        thumbnail_size=config.media.thumbnail_size,
+    )
+    files = MediaFiles(config.media.directory)
+    # A random part keeps the URLs of unlisted media unguessable from the id alone.
+    folder = f"attachments/{_folder(account.id)}/{secrets.token_hex(8)}"
+    original_path = f"{folder}/original.{processed.extension}"
+    small_path = f"{folder}/small.{processed.small_extension}"
+    await asyncio.to_thread(files.write, original_path, processed.original)
+    await asyncio.to_thread(files.write, small_path, processed.small)
+    fx, fy = focus or (0.0, 0.0)
+    return await store.media.create(
+        NewMedia(
+            account_id=account.id,
+            type="image",
+            content_type=processed.content_type,
+            file_path=original_path,
+            preview_path=small_path,
+            description=description or "",
+            focus_x=fx,
+            focus_y=fy,
+            blurhash=processed.blurhash,
+            meta=media_meta(processed, (fx, fy)),
+            size=len(processed.original),
+        )
+    )
+
+
+async def owned_unattached(store: Store, account: Account, media_id: int | None) -> MediaAttachment:
+    """The caller's own media that no status uses yet (what Mastodon lets apps read and edit)."""
+    media = None if media_id is None else await store.media.get(media_id)
+    if media is None or media.account_id != account.id or media.status_id is not None:
+        raise NotFoundError()
+    return media
+
+
+async def update_media(
+    store: Store,
+    account: Account,
+    media_id: int | None,
+    *,
+    description: str | None,
+    focus: tuple[float, float] | None,
+) -> MediaAttachment:
+    media = await owned_unattached(store, account, media_id)
+    updated = await store.media.update(
+        media.id, description=check_description(description), focus=focus
+    )
+    if updated is None:
+        raise NotFoundError()
+    return updated
+
+
+def _square(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+
+
+async def store_profile_image(
+    config: Config, account: Account, upload: Upload, *, kind: str
+) -> str:
+    """Process an avatar (``kind="avatar"``, 400×400) or header (1500×500) and return its path."""
+    data = await asyncio.to_thread(_read_limited, upload, config.server.max_media_bytes)
+
+    def work() -> tuple[bytes, str]:
+        image = _open_image(data, config.media.max_image_pixels)
+        fmt = image.format or "PNG"
+        try:
+            image.load()
+            still = _clean(image if fmt != "GIF" else image.convert("RGBA"))
+        except (OSError, ValueError, SyntaxError):
+            raise ValidationFailed("Validation failed: File could not be processed") from None
+        if still.mode not in ("RGB", "RGBA", "L", "LA"):
+            still = still.convert("RGBA")
+        size = (AVATAR_SIZE, AVATAR_SIZE) if kind == "avatar" else HEADER_SIZE
+        fitted = _square(still, size)
+        out_fmt = "PNG" if fmt in ("GIF", "PNG") else fmt
+        return _encode(fitted, out_fmt), FORMATS[out_fmt][1]
+
+    body, ext = await asyncio.to_thread(work)
+    relative = f"accounts/{kind}s/{_folder(account.id)}/{secrets.token_hex(8)}.{ext}"
+    await asyncio.to_thread(MediaFiles(config.media.directory).write, relative, body)
+    return relative
+
+
+async def store_avatar(store: Store, config: Config, account: Account, upload: Upload) -> str:
+    """Process an uploaded avatar and return its public URL (the caller saves it on the account)."""
+    del store  # kept in the signature so callers need not change when avatars get rows
+    relative = await store_profile_image(config, account, upload, kind="avatar")
+    return media_url(config, relative)
+
+
+async def store_header(store: Store, config: Config, account: Account, upload: Upload) -> str:
+    """Process an uploaded header image and return its public URL."""
+    del store
+    relative = await store_profile_image(config, account, upload, kind="header")
+    return media_url(config, relative)
+
+
+def media_url(config: Config, relative: str) -> str:
+    return f"{config.base_url}/media/{relative}"
