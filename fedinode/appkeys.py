@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from activitypub.federation import Federation
 from activitypub.policy_gate import PolicyGate
 from activitypub.urls import Urls
 from fedinode.config import Config
@@ -16,5 +15,5 @@ STORE = web.AppKey("fedinode.store", Store)
 URLS = web.AppKey("fedinode.urls", Urls)
 POLICY = web.AppKey("fedinode.policy", PolicyGate)
 # Set by the federation layer: the object that fetches, delivers and processes activities.
-FEDERATION = web.AppKey("fedinode.federation", Any)
+FEDERATION = web.AppKey("fedinode.federation", Federation)
 ROLE = web.AppKey("fedinode.role", str)

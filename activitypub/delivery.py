@@ -1,0 +1,255 @@
+"""The delivery worker: claims delivery rows, signs, POSTs, and records the outcome.
+
+Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several
+workers share the queue and a crashed worker's rows are taken again when the lease runs
+out. Outcomes are written in batches (one commit for many deliveries). States:
+queued → sending → done | retry (capped exponential backoff with jitter) → dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+
+from activitypub.errors import FetchError, RefusedAddress
+from activitypub.fetch import Fetcher
+from activitypub.keys import KeyCache
+from activitypub.policy_gate import PolicyGate
+from activitypub.settings import FederationSettings
+from storage.ids import now_ms
+from storage.models import Account, Delivery
+from storage.store import Store
+
+log = logging.getLogger("fedinode.delivery")
+
+_HOUR_MS = 3_600_000
+_DAY_MS = 24 * _HOUR_MS
+
+
+def is_permanent_failure(status: int) -> bool:
+    """4xx (except 408 Request Timeout and 429 Too Many Requests) will not get better."""
+    return 400 <= status < 500 and status not in (408, 429)
+
+
+class DeliveryWorker:
+    """One loop that keeps ``delivery_concurrency`` signed POSTs in flight."""
+
+    # Tunables; tests shorten them.
+    retry_base_ms = 30_000
+    retry_cap_ms = 6 * _HOUR_MS
+    unreachable_after_failures = 16
+    unreachable_retry_ms = _HOUR_MS
+    poll_interval = 1.0
+    lease_ms = 300_000
+    batch_size = 256
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        keys: KeyCache,
+        settings: FederationSettings,
+        gate: PolicyGate,
+        wake: asyncio.Event,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.keys = keys
+        self.settings = settings
+        self.gate = gate
+        self.wake = wake
+        self.concurrency = max(1, settings.delivery_concurrency)
+        self._senders: dict[int, tuple[float, Account | None]] = {}
+        self._buffer: deque[Delivery] = deque()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._done: list[int] = []
+        self._retries: list[tuple[Delivery, str, bool]] = []  # (row, error, permanent)
+        self._peer_ok: set[str] = set()
+        self._peer_failed: set[str] = set()
+        self._unreachable: dict[str, int] = {}
+        self._unreachable_loaded = 0.0
+        self._recent_failure: dict[str, float] = {}
+        self._stopping = False
+        self.sent = 0
+        self.failed = 0
+
+    # -- loop -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Deliver until stopped; wakes on ``wake`` or every ``poll_interval`` seconds."""
+        self._stopping = False
+        try:
+            while not self._stopping:
+                try:
+                    progressed = await self.step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("delivery loop error")
+                    progressed = False
+                    await asyncio.sleep(1.0)
+                if not progressed:
+                    timeout = 0.02 if self._inflight else self.poll_interval
+                    self.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), timeout)
+        finally:
+            await self._drain()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake.set()
+
+    async def step(self) -> bool:
+        """Claim if there is room, start sends, write finished outcomes; True if it did work."""
+        progressed = False
+        if len(self._buffer) < self.concurrency:
+            rows = await self.store.queues.claim_deliveries(self.batch_size, lease_ms=self.lease_ms)
+            if rows:
+                await self._load_unreachable()
+                self._buffer.extend(rows)
+                progressed = True
+        while self._buffer and len(self._inflight) < self.concurrency:
+            row = self._buffer.popleft()
+            task = asyncio.create_task(self._deliver(row))
+            self._inflight.add(task)
+            task.add_done_callback(self._finished)
+            progressed = True
+        if await self.flush():
+            progressed = True
+        return progressed
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self.wake.set()
+
+    async def run_until_idle(self, within: float = 30.0) -> None:
+        """Deliver everything that is due now, then return (tests, benchmarks, demo)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            await self.step()
+            if not self._inflight and not self._buffer:
+                await self.flush()
+                if not await self._due_now():
+                    return
+            else:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), 0.05)
+
+    async def _due_now(self) -> bool:
+        rows = await self.store.db.fetchval(
+            "SELECT COUNT(*) FROM delivery_queue WHERE state IN ('queued', 'retry')"
+            " AND next_attempt_at <= $1",
+            now_ms(),
+        )
+        return bool(rows)
+
+    async def _drain(self) -> None:
+        """On shutdown: let in-flight sends finish briefly, record them; the rest keep their
+        lease and are retried by the next worker."""
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=5.0)
+        for task in list(self._inflight):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+    # -- one delivery ---------------------------------------------------------------------
+
+    async def _sender(self, account_id: int) -> Account | None:
+        cached = self._senders.get(account_id)
+        if cached is not None and time.monotonic() - cached[0] < 60.0:
+            return cached[1]
+        account = await self.store.accounts.get(account_id)
+        self._senders[account_id] = (time.monotonic(), account)
+        return account
+
+    async def _deliver(self, row: Delivery) -> None:
+        try:
+            sender = await self._sender(row.sender_account_id)
+            if sender is None or not sender.private_key_pem:
+                self._retries.append((row, "sender has no key", True))
+                return
+            decision = self.gate.pipeline.check_host(row.peer, "outbound")
+            if not decision.allowed:
+                self._retries.append((row, "refused by policy", True))
+                return
+            recent = self._recent_failure.get(row.peer)
+            if recent is not None and time.monotonic() - recent < 2.0:
+                # The peer just failed: do not pile up timeouts, try again later.
+                self._retries.append((row, "peer failing", False))
+                self._peer_failed.add(row.peer)
+                return
+            key = self.keys.private(sender.public_key_id, sender.private_key_pem)
+            status = await self.fetcher.post_signed(
+                row.inbox_url, row.payload.encode("utf-8"), sender.public_key_id, key
+            )
+        except RefusedAddress as exc:
+            self._retries.append((row, f"refused address: {exc.reason}", True))
+            return
+        except FetchError as exc:
+            self._recent_failure[row.peer] = time.monotonic()
+            self._peer_failed.add(row.peer)
+            self._retries.append((row, f"{exc.reason}: {exc.detail}", False))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not kill the loop; keep the row
+            log.exception("delivery %s failed unexpectedly", row.id)
+            self._retries.append((row, repr(exc), False))
+            return
+        if 200 <= status < 300:
+            self._done.append(row.id)
+            self._peer_ok.add(row.peer)
+            self._recent_failure.pop(row.peer, None)
+            self.sent += 1
+        elif is_permanent_failure(status):
+            self._peer_ok.add(row.peer)  # it answered: reachable
+            self._retries.append((row, f"peer answered {status}", True))
+        else:
+            self._recent_failure[row.peer] = time.monotonic()
+            self._peer_failed.add(row.peer)
+            self._retries.append((row, f"peer answered {status}", False))
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    def retry_delay_ms(self, attempts: int, peer: str) -> int:
+        delay = min(self.retry_cap_ms, self.retry_base_ms * (2 ** min(attempts, 30)))
+        delay = int(delay * random.uniform(0.8, 1.2))
+        if self._unreachable.get(peer, 0) >= self.unreachable_after_failures:
+            delay = max(delay, self.unreachable_retry_ms)
+        return delay
+
+    async def _load_unreachable(self) -> None:
+        if time.monotonic() - self._unreachable_loaded > 30.0:
+            self._unreachable = await self.store.queues.unreachable_peers()
+            self._unreachable_loaded = time.monotonic()
+
+    async def flush(self) -> bool:
+        """Write finished outcomes: one statement for all successes, one per retry."""
+        if not (self._done or self._retries or self._peer_ok or self._peer_failed):
+            return False
+        done, self._done = self._done, []
+        retries, self._retries = self._retries, []
+        ok, self._peer_ok = self._peer_ok, set()
+        failed, self._peer_failed = self._peer_failed, set()
+        for start in range(0, len(done), 500):
+            await self.store.queues.finish_deliveries(done[start : start + 500])
+        now = now_ms()
+        for row, error, permanent in retries:
+            delay = self.retry_delay_ms(row.attempts, row.peer)
+            dead = permanent or now + delay > row.expires_at
+            if dead:
+                self.failed += 1
+                log.info("delivery of %s to %s is dead: %s", row.activity_id, row.inbox_url, error)
+            await self.store.queues.retry_delivery(row.id, error, retry_at=now + delay, dead=dead)
+        for peer in ok - failed:
+            await self.store.queues.peer_result(peer, True)
+        for peer in failed:
+            await self.store.queues.peer_result(peer, False)
+        return True

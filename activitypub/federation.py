@@ -1,0 +1,200 @@
+"""The ``Federation`` object: one per application, holding every federation component.
+
+Built inside a cleanup context (it needs the running loop, the store and the client
+session); ``start`` loads the instance actor, ``start_workers`` runs the queue workers,
+``stop`` ends them cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aiohttp
+
+from activitypub import vocab
+from activitypub.convert import authority_of
+from activitypub.delivery import DeliveryWorker
+from activitypub.errors import FetchError, MalformedActivity
+from activitypub.fetch import Fetcher
+from activitypub.inbox import InboxIntake, InboxWriter
+from activitypub.keys import KeyCache, PrivateKey, generate_keypair
+from activitypub.outbox import Outbox
+from activitypub.policy_gate import PolicyGate
+from activitypub.processing import InboxProcessor
+from activitypub.resolver import Resolver
+from activitypub.settings import FederationSettings
+from activitypub.urls import Urls
+from storage.accounts import NewAccount
+from storage.errors import Conflict
+from storage.models import Account, Status
+from storage.store import Store
+
+log = logging.getLogger("fedinode.federation")
+
+# The instance actor's account row; a dot keeps it apart from any user name.
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+
+
+class Federation:
+    def __init__(
+        self,
+        settings: FederationSettings,
+        store: Store,
+        gate: PolicyGate,
+        session: aiohttp.ClientSession,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.gate = gate
+        self.urls = Urls(settings.base_url)
+        self.keys = KeyCache()
+        self.delivery_wake = asyncio.Event()
+        self.inbox_wake = asyncio.Event()
+        self._instance_actor: Account | None = None
+        self.fetcher = Fetcher(
+            session,
+            scheme="http" if settings.scheme == "http" else "https",
+            allow_private=settings.allow_private_addresses,
+            signer=self._signer,
+            max_body=settings.max_fetch_bytes,
+            timeout=settings.fetch_timeout_seconds,
+        )
+        self.resolver = Resolver(store, self.fetcher, gate, self.keys, settings)
+        self.outbox = Outbox(
+            store,
+            self.urls,
+            settings,
+            gate,
+            instance_actor=self.instance_actor,
+            on_enqueue=self.delivery_wake.set,
+        )
+        self.writer = InboxWriter(store, on_commit=self.inbox_wake.set)
+        self.intake = InboxIntake(store, gate, self.resolver, settings, self.writer)
+        self.processor = InboxProcessor(
+            store, self.resolver, self.outbox, settings, self.urls, self.inbox_wake
+        )
+        self.delivery = DeliveryWorker(
+            store, self.fetcher, self.keys, settings, gate, self.delivery_wake
+        )
+        self._workers: list[asyncio.Task[None]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load (or create, once) the instance actor used to sign fetches."""
+        self._instance_actor = await self._ensure_instance_actor()
+        actor = self._instance_actor
+        self.keys.private(actor.public_key_id, actor.private_key_pem)
+
+    def start_workers(self) -> None:
+        """Run the inbox and delivery loops as tasks (role worker / all)."""
+        if self._workers:
+            return
+        self._workers.append(asyncio.create_task(self.delivery.run(), name="fedinode-delivery"))
+        for index in range(max(1, self.settings.inbox_workers)):
+            self._workers.append(
+                asyncio.create_task(self.processor.run(), name=f"fedinode-inbox-{index}")
+            )
+
+    async def stop(self) -> None:
+        self.delivery.stop()
+        self.processor.stop()
+        if self._workers:
+            _done, pending = await asyncio.wait(self._workers, timeout=10.0)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._workers.clear()
+        # Let a group commit that is in progress finish.
+        await asyncio.sleep(0)
+
+    def instance_actor(self) -> Account:
+        if self._instance_actor is None:
+            raise RuntimeError("Federation.start() has not run")
+        return self._instance_actor
+
+    def _signer(self) -> tuple[str, PrivateKey]:
+        actor = self.instance_actor()
+        return actor.public_key_id, self.keys.private(actor.public_key_id, actor.private_key_pem)
+
+    async def _ensure_instance_actor(self) -> Account:
+        uri = self.urls.instance_actor
+        found = await self.store.accounts.by_uri(uri)
+        if found is not None:
+            return found
+        private_pem, public_pem = generate_keypair()
+        base = self.urls.base
+        new = NewAccount(
+            username=INSTANCE_ACTOR_USERNAME,
+            domain="",
+            uri=uri,
+            url=f"{base}/about",
+            actor_type=vocab.APPLICATION,
+            display_name=self.settings.title,
+            bot=True,
+            discoverable=False,
+            indexable=False,
+            locked=True,
+            inbox_url=f"{uri}/inbox",
+            outbox_url=f"{uri}/outbox",
+            shared_inbox_url=self.urls.shared_inbox,
+            public_key_id=f"{uri}#main-key",
+            public_key_pem=public_pem,
+            private_key_pem=private_pem,
+        )
+        try:
+            return await self.store.accounts.create(new)
+        except Conflict:
+            again = await self.store.accounts.by_uri(uri)
+            if again is None:
+                raise
+            return again
+
+    # -- the application's entry points --------------------------------------------------
+
+    async def resolve_account(self, acct_or_url: str) -> Account | None:
+        """``user@host`` or an actor URL → the account (fetched if new); None if not found
+        or refused by policy."""
+        try:
+            if acct_or_url.startswith(("http://", "https://")):
+                host = authority_of(acct_or_url)
+                if host and host != self.resolver.domain:
+                    decision = await self.gate.check_host(host, "fetch")
+                    if not decision.allowed:
+                        return None
+                return await self.resolver.actor(acct_or_url)
+            return await self.resolver.account_by_acct(acct_or_url)
+        except (FetchError, MalformedActivity) as exc:
+            log.info("could not resolve %s: %r", acct_or_url, exc)
+            return None
+
+    async def resolve_status(self, url: str) -> Status | None:
+        """A status by its URI or URL, fetched from its origin if we do not have it."""
+        found = await self.store.statuses.by_uri_or_url(url)
+        if found is not None:
+            return found
+        if self.resolver.is_local(url):
+            return None
+        try:
+            return await self.resolver.status(url)
+        except (FetchError, MalformedActivity) as exc:
+            log.info("could not resolve %s: %r", url, exc)
+            return None
+
+    async def refresh_account(self, account: Account) -> Account:
+        """A fresh copy of a remote account's actor document (the stored one on failure)."""
+        try:
+            return await self.resolver.refresh_actor(account)
+        except (FetchError, MalformedActivity) as exc:
+            log.info("could not refresh %s: %r", account.uri, exc)
+            return account
+
+    async def process_pending(self, within: float = 30.0) -> None:
+        """Process the intake queue and deliver what is due, until both are idle (tests,
+        benchmarks, the demo)."""
+        await self.processor.run_until_idle(within)
+        await self.delivery.run_until_idle(within)

@@ -1,0 +1,563 @@
+"""The inbox worker: takes verified activities from the intake queue and applies them.
+
+Handlers are small, one per activity type, and idempotent (an activity may be processed
+twice after a crash: every write is an upsert or checks first). Transient failures
+(a fetch that timed out) are retried with backoff; malformed input is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from activitypub import vocab
+from activitypub.convert import ms_from_iso, note_from_as, same_origin
+from activitypub.errors import FetchError, MalformedActivity
+from activitypub.fields import content_of, first_str, id_of, ids_of, is_public, obj_type
+from activitypub.html import html_to_text
+from activitypub.outbox import Outbox
+from activitypub.resolver import Resolver
+from activitypub.settings import FederationSettings
+from activitypub.urls import Urls
+from storage import events
+from storage.ids import now_ms
+from storage.media import NewMedia
+from storage.models import Account, InboxItem, Status
+from storage.paging import Page
+from storage.statuses import NewPoll, NewStatus
+from storage.store import Store
+
+log = logging.getLogger("fedinode.inbox")
+
+Handler = Callable[[dict[str, Any], Account, InboxItem | None], Awaitable[None]]
+
+
+class Ignored(Exception):
+    """The activity is understood and deliberately not applied (logged at debug)."""
+
+
+class InboxProcessor:
+    """Applies activities; ``run`` is the worker loop over the intake queue."""
+
+    max_attempts = 6
+    retry_base_ms = 30_000
+    poll_interval = 1.0
+    batch_size = 64
+
+    def __init__(
+        self,
+        store: Store,
+        resolver: Resolver,
+        outbox: Outbox,
+        settings: FederationSettings,
+        urls: Urls,
+        wake: asyncio.Event,
+    ) -> None:
+        self.store = store
+        self.resolver = resolver
+        self.outbox = outbox
+        self.settings = settings
+        self.urls = urls
+        self.wake = wake
+        self._stopping = False
+        self.processed = 0
+        self._handlers: dict[str, Handler] = {
+            vocab.FOLLOW: self.on_follow,
+            vocab.ACCEPT: self.on_accept,
+            vocab.REJECT: self.on_reject,
+            vocab.UNDO: self.on_undo,
+            vocab.CREATE: self.on_create,
+            vocab.UPDATE: self.on_update,
+            vocab.DELETE: self.on_delete,
+            vocab.ANNOUNCE: self.on_announce,
+            vocab.LIKE: self.on_like,
+            vocab.BLOCK: self.on_block,
+            vocab.FLAG: self.on_flag,
+            vocab.MOVE: self.on_move,
+        }
+
+    # -- worker loop ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._stopping = False
+        while not self._stopping:
+            try:
+                worked = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("inbox loop error")
+                worked = 0
+                await asyncio.sleep(1.0)
+            if not worked:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.poll_interval)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake.set()
+
+    async def run_once(self) -> int:
+        """Process one claimed batch; returns how many items were taken."""
+        items = await self.store.queues.claim_inbox(self.batch_size)
+        done: list[int] = []
+        for item in items:
+            if await self.process(item):
+                done.append(item.id)
+        await self.store.queues.finish_inbox_many(done)
+        self.processed += len(done)
+        return len(items)
+
+    async def run_until_idle(self, within: float = 30.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline and await self.run_once():
+            pass
+
+    async def process(self, item: InboxItem) -> bool:
+        """Apply one item; True when it is finished (done or dropped), False if retried."""
+        try:
+            document = orjson.loads(item.payload)
+            if not isinstance(document, dict):
+                raise MalformedActivity("payload is not an object")
+            await self.apply(document, item)
+            return True
+        except (Ignored, MalformedActivity) as exc:
+            log.debug("inbox item %s (%s) not applied: %s", item.id, item.activity_id, exc)
+            return True
+        except FetchError as exc:
+            error = f"{exc.reason}: {exc.detail}"
+            gone = exc.remote_status in (404, 410)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("inbox item %s (%s) failed", item.id, item.activity_id)
+            error, gone = repr(exc), False
+        attempts = item.attempts + 1
+        if gone or attempts >= self.max_attempts:
+            await self.store.queues.fail_inbox(item.id, error, retry_at=None)
+        else:
+            delay = self.retry_base_ms * (2 ** (attempts - 1))
+            await self.store.queues.fail_inbox(item.id, error, retry_at=now_ms() + delay)
+        return False
+
+    async def apply(self, document: dict[str, Any], item: InboxItem | None = None) -> None:
+        """Dispatch one verified activity by type."""
+        type_ = obj_type(document) or ""
+        handler = self._handlers.get(type_)
+        if handler is None:
+            raise Ignored(f"unsupported type {type_[:40]}")
+        actor_uri = id_of(document.get("actor"))
+        if actor_uri is None:
+            raise MalformedActivity("no actor")
+        actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
+        if actor is None:
+            raise Ignored("unknown actor")
+        if actor.suspended:
+            raise Ignored("actor is suspended")
+        await handler(document, actor, item)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def notify(
+        self,
+        account_id: int,
+        from_account_id: int,
+        type_: str,
+        *,
+        status_id: int | None = None,
+        report_id: int | None = None,
+    ) -> None:
+        note = await self.store.notifications.create(
+            account_id, from_account_id, type_, status_id=status_id, report_id=report_id
+        )
+        if note is not None:
+            await events.publish(self.store.db, "notification", notification_id=note.id,
+                                 account_id=account_id)  # fmt: skip
+
+    async def local_account(self, uri: str | None) -> Account | None:
+        if not uri or not self.resolver.is_local(uri):
+            return None
+        account = await self.store.accounts.by_uri(uri)
+        return account if account is not None and account.local else None
+
+    async def embedded_or_fetched(self, value: Any, actor: Account) -> dict[str, Any]:
+        """The object of an activity: embedded, or fetched from its origin by id."""
+        if isinstance(value, dict) and obj_type(value) is not None:
+            return value
+        ref = id_of(value)
+        if ref is None:
+            raise MalformedActivity("activity has no object")
+        if not same_origin(ref, actor.uri):
+            raise MalformedActivity("object is not on the actor's host")
+        return await self.resolver.fetch_json(ref)
+
+    # -- follows --------------------------------------------------------------------------
+
+    async def on_follow(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        target = await self.local_account(id_of(act.get("object")))
+        if target is None:
+            raise Ignored("follow of an unknown local account")
+        follow_id = str(act["id"])
+        rel = self.store.relationships
+        if await rel.is_blocked_either_way(target.id, actor.id):
+            await self.outbox.follow_rejected(target, actor, follow_id)
+            return
+        if await rel.get_follow(actor.id, target.id) is not None:
+            await self.outbox.follow_accepted(target, actor, follow_id)
+            return
+        if target.locked:
+            pending = await rel.get_request(actor.id, target.id)
+            await rel.request(actor.id, target.id, uri=follow_id)
+            if pending is None:
+                await self.notify(target.id, actor.id, "follow_request")
+            return
+        await rel.follow(actor.id, target.id, uri=follow_id)
+        await self.notify(target.id, actor.id, "follow")
+        await self.outbox.follow_accepted(target, actor, follow_id)
+
+    async def _our_follow_request(
+        self, obj: Any, actor: Account
+    ) -> tuple[int, str | None] | None:
+        """(local follower id, follow uri) of our pending Follow that ``obj`` answers."""
+        rel = self.store.relationships
+        if isinstance(obj, dict):
+            follower = await self.local_account(id_of(obj.get("actor")))
+            target_uri = id_of(obj.get("object"))
+            if follower is None or (target_uri is not None and target_uri != actor.uri):
+                return None
+            request = await rel.get_request(follower.id, actor.id)
+            if request is not None:
+                return request.account_id, request.uri
+            follow = await rel.get_follow(follower.id, actor.id)
+            return (follower.id, follow.uri) if follow is not None else None
+        ref = id_of(obj)
+        if ref is None:
+            return None
+        request = await rel.request_by_uri(ref)
+        if request is not None and request.target_account_id == actor.id:
+            return request.account_id, request.uri
+        follow = await rel.follow_by_uri(ref)
+        if follow is not None and follow.target_account_id == actor.id:
+            return follow.account_id, follow.uri
+        return None
+
+    async def on_accept(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        obj = act.get("object")
+        if isinstance(obj, dict) and obj_type(obj) not in (None, vocab.FOLLOW):
+            raise Ignored("accept of something other than a follow")
+        found = await self._our_follow_request(obj, actor)
+        if found is None:
+            raise Ignored("accept of no pending follow")
+        follower_id, uri = found
+        request = await self.store.relationships.get_request(follower_id, actor.id)
+        await self.store.relationships.follow(
+            follower_id,
+            actor.id,
+            uri=uri,
+            show_reblogs=request.show_reblogs if request is not None else True,
+            notify=request.notify if request is not None else False,
+        )
+
+    async def on_reject(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        found = await self._our_follow_request(act.get("object"), actor)
+        if found is None:
+            raise Ignored("reject of no follow")
+        follower_id, _ = found
+        await self.store.relationships.delete_request(follower_id, actor.id)
+        await self.store.relationships.unfollow(follower_id, actor.id)
+
+    # -- undo -----------------------------------------------------------------------------
+
+    async def on_undo(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        inner = act.get("object")
+        inner_id = id_of(inner)
+        kind = obj_type(inner)
+        if isinstance(inner, dict):
+            inner_actor = id_of(inner.get("actor"))
+            if inner_actor is not None and inner_actor != actor.uri:
+                raise MalformedActivity("undo of another actor's activity")
+        rel = self.store.relationships
+        target_uri = id_of(inner.get("object")) if isinstance(inner, dict) else None
+        if kind == vocab.FOLLOW or (kind is None and inner_id and await rel.follow_by_uri(inner_id)):
+            target = await self.local_account(target_uri)
+            if target is None and inner_id:
+                follow = await rel.follow_by_uri(inner_id)
+                if follow is not None and follow.account_id == actor.id:
+                    target = await self.store.accounts.get(follow.target_account_id)
+            if target is None:
+                raise Ignored("undo of an unknown follow")
+            await rel.unfollow(actor.id, target.id)
+            await rel.delete_request(actor.id, target.id)
+            return
+        if kind == vocab.ANNOUNCE or kind is None:
+            reblog = await self.store.statuses.by_uri(inner_id) if inner_id else None
+            if reblog is not None and reblog.reblog_of_id is not None:
+                if reblog.account_id != actor.id:
+                    raise MalformedActivity("undo of another actor's announce")
+                await self.store.statuses.delete(reblog.id)
+                await events.publish(self.store.db, "status.deleted", status_id=reblog.id)
+                return
+            if kind == vocab.ANNOUNCE:
+                raise Ignored("undo of an unknown announce")
+        if kind == vocab.LIKE or kind is None:
+            status = await self.store.statuses.by_uri(target_uri) if target_uri else None
+            if status is None and inner_id:
+                fav = await self.store.interactions.favourite_by_uri(inner_id)
+                if fav is not None and fav[0] == actor.id:
+                    status = await self.store.statuses.get(fav[1])
+            if status is not None:
+                await self.store.interactions.unfavourite(actor.id, status.id)
+                return
+            if kind == vocab.LIKE:
+                raise Ignored("undo of an unknown like")
+        if kind == vocab.BLOCK:
+            target = await self.local_account(target_uri)
+            if target is not None:
+                await rel.unblock(actor.id, target.id)
+                return
+        raise Ignored(f"undo of {kind or 'an unknown activity'}")
+
+    # -- statuses -------------------------------------------------------------------------
+
+    async def on_create(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        obj = await self.embedded_or_fetched(act.get("object"), actor)
+        if obj_type(obj) not in vocab.STATUS_TYPES:
+            raise Ignored(f"create of {obj_type(obj)}")
+        if id_of(obj.get("attributedTo")) != actor.uri:
+            raise MalformedActivity("object is not attributed to the actor")
+        if await self._maybe_poll_vote(obj, actor):
+            return
+        await self.resolver.ingest_note(obj, fallback_to=act.get("to"), fallback_cc=act.get("cc"))
+
+    async def _maybe_poll_vote(self, obj: dict[str, Any], actor: Account) -> bool:
+        """A vote on one of our polls is a Note with a name, no content, replying to it."""
+        name = first_str(obj.get("name"))
+        reply_to = id_of(obj.get("inReplyTo"))
+        if not name or content_of(obj) or not reply_to or not self.resolver.is_local(reply_to):
+            return False
+        status = await self.store.statuses.by_uri(reply_to)
+        if status is None:
+            return True
+        poll = (await self.store.statuses.polls_for([status.id])).get(status.id)
+        if poll is None or (poll.expires_at is not None and poll.expires_at < now_ms()):
+            return True
+        if name not in poll.options:
+            return True
+        votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
+        votes[poll.options.index(name)] += 1
+        await self.store.statuses.update_poll_counts(status.id, votes, poll.voters_count + 1)
+        return True
+
+    async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        obj = await self.embedded_or_fetched(act.get("object"), actor)
+        kind = obj_type(obj)
+        if kind in vocab.ACTOR_TYPES:
+            if obj.get("id") != actor.uri:
+                raise MalformedActivity("update of another actor")
+            await self.resolver.store_actor(obj)
+            return
+        if kind not in vocab.STATUS_TYPES:
+            raise Ignored(f"update of {kind}")
+        uri = obj.get("id")
+        status = await self.store.statuses.by_uri(uri) if isinstance(uri, str) else None
+        if status is None:
+            raise Ignored("update of an unknown status")
+        if status.account_id != actor.id:
+            raise MalformedActivity("update of another actor's status")
+        await self.apply_edit(status, obj, actor)
+
+    async def apply_edit(self, status: Status, obj: dict[str, Any], actor: Account) -> None:
+        parsed = note_from_as(obj, followers_url=actor.followers_url or None)
+        store = self.store.statuses
+        current_media = (await store.media_for([status.id])).get(status.id, [])
+        current_poll = (await store.polls_for([status.id])).get(status.id)
+        media_same = [m.remote_url for m in current_media] == [m.url for m in parsed.media]
+        poll_same = (current_poll is None and parsed.poll is None) or (
+            current_poll is not None
+            and parsed.poll is not None
+            and current_poll.options == parsed.poll.options
+        )
+        text_same = (
+            status.content == parsed.content
+            and status.spoiler_text == parsed.spoiler_text
+            and status.sensitive == parsed.sensitive
+        )
+        if text_same and media_same and poll_same:
+            if parsed.poll is not None:
+                await store.update_poll_counts(
+                    status.id, parsed.poll.votes, parsed.poll.voters_count
+                )
+                await events.publish(self.store.db, "status.updated", status_id=status.id)
+            return
+        media_ids: list[int] | None = None
+        if not media_same:
+            media_ids = []
+            for position, media in enumerate(parsed.media):
+                row = await self.store.media.create(
+                    NewMedia(account_id=actor.id, type=media.type, content_type=media.media_type,
+                             remote_url=media.url, description=media.description,
+                             focus_x=media.focus[0], focus_y=media.focus[1],
+                             blurhash=media.blurhash, position=position)
+                )  # fmt: skip
+                media_ids.append(row.id)
+        poll = None
+        if parsed.poll is not None and not poll_same:
+            poll = NewPoll(options=parsed.poll.options, multiple=parsed.poll.multiple,
+                           expires_at=parsed.poll.expires_at, votes=parsed.poll.votes,
+                           voters_count=parsed.poll.voters_count)  # fmt: skip
+        edited = await store.edit(
+            status.id,
+            content=parsed.content,
+            text="",
+            spoiler_text=parsed.spoiler_text,
+            sensitive=parsed.sensitive,
+            language=parsed.language,
+            mentions=await self.resolver.mention_ids(parsed),
+            tags=parsed.hashtags,
+            media_ids=media_ids,
+            poll=poll,
+            edited_at=min(parsed.updated or now_ms(), now_ms()),
+        )
+        await events.publish(self.store.db, "status.updated", status_id=edited.id)
+        interested: set[int] = set()
+        for table in ("reblogs", "favourites"):
+            for _, account in await self.store.interactions.accounts_who(
+                table, status.id, Page(limit=200)
+            ):
+                if account.local:
+                    interested.add(account.id)
+        for account_id in sorted(interested):
+            await self.notify(account_id, actor.id, "update", status_id=status.id)
+
+    async def on_delete(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        target = id_of(act.get("object"))
+        if target is None:
+            raise MalformedActivity("delete of nothing")
+        if target == actor.uri:
+            await self.store.accounts.delete(actor.id)
+            return
+        status = await self.store.statuses.by_uri(target)
+        if status is None:
+            raise Ignored("delete of an unknown status")
+        if status.account_id != actor.id:
+            raise MalformedActivity("delete of another actor's status")
+        await self.store.statuses.delete(status.id)
+        await events.publish(self.store.db, "status.deleted", status_id=status.id)
+
+    async def on_announce(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        announce_id = str(act["id"])
+        if await self.store.statuses.by_uri(announce_id) is not None:
+            return
+        obj = act.get("object")
+        ref = id_of(obj)
+        if ref is None:
+            raise MalformedActivity("announce of nothing")
+        original = await self.store.statuses.by_uri(ref)
+        if original is None and not self.resolver.is_local(ref):
+            original = await self.resolver.status(ref)
+        if original is None:
+            raise Ignored("announce of an unknown status")
+        if original.reblog_of_id is not None or original.visibility not in ("public", "unlisted"):
+            raise Ignored("announce of a status that cannot be reblogged")
+        to, cc = act.get("to"), act.get("cc")
+        visibility = "public" if is_public(to) else "unlisted" if is_public(cc) else "private"
+        published = ms_from_iso(act.get("published")) or now_ms()
+        try:
+            reblog = await self.store.statuses.create(
+                NewStatus(
+                    account_id=actor.id,
+                    local=False,
+                    uri=announce_id,
+                    url=announce_id,
+                    visibility=visibility,
+                    reblog_of_id=original.id,
+                    created_at=min(published, now_ms()),
+                )
+            )
+        except Exception:
+            if await self.store.statuses.by_uri(announce_id) is not None:
+                return
+            raise
+        await events.publish(self.store.db, "status.created", status_id=reblog.id)
+        if original.local:
+            await self.notify(original.account_id, actor.id, "reblog", status_id=original.id)
+
+    async def on_like(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        ref = id_of(act.get("object"))
+        status = await self.store.statuses.by_uri(ref) if ref else None
+        if status is None or not status.local:
+            raise Ignored("like of a status that is not ours")
+        if await self.store.interactions.favourite(actor.id, status.id, uri=str(act["id"])):
+            await self.notify(status.account_id, actor.id, "favourite", status_id=status.id)
+
+    async def on_block(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        target = await self.local_account(id_of(act.get("object")))
+        if target is None:
+            raise Ignored("block of an unknown local account")
+        await self.store.relationships.block(actor.id, target.id, uri=str(act["id"]))
+
+    async def on_flag(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        if await self.store.reports.by_uri(str(act["id"])) is not None:
+            return
+        target: Account | None = None
+        status_ids: list[int] = []
+        for ref in ids_of(act.get("object")):
+            if not self.resolver.is_local(ref):
+                continue
+            account = await self.local_account(ref)
+            if account is not None:
+                target = target or account
+                continue
+            status = await self.store.statuses.by_uri(ref)
+            if status is not None and status.local:
+                status_ids.append(status.id)
+                if target is None:
+                    target = await self.store.accounts.get(status.account_id)
+        if target is None:
+            raise Ignored("report about nobody here")
+        comment = html_to_text(content_of(act))[:5000]
+        report = await self.store.reports.create(
+            actor.id,
+            target.id,
+            status_ids=status_ids,
+            comment=comment,
+            forwarded=True,
+            uri=str(act["id"]),
+        )
+        for admin_id in await self.store.users.admin_account_ids():
+            await self.notify(admin_id, actor.id, "admin.report", report_id=report.id)
+
+    async def on_move(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        if id_of(act.get("object")) != actor.uri:
+            raise MalformedActivity("move of another actor")
+        target_uri = id_of(act.get("target"))
+        if target_uri is None:
+            raise MalformedActivity("move without target")
+        known = await self.store.accounts.by_uri(target_uri)
+        if known is not None and known.local:
+            new = known
+        else:
+            new = await self.resolver.fetch_actor(target_uri)
+        if actor.uri not in new.also_known_as:
+            raise MalformedActivity("move target does not list the actor in alsoKnownAs")
+        await self.store.accounts.update(actor.id, moved_to_account_id=new.id)
+        rel = self.store.relationships
+        for follower_id in await rel.local_follower_ids(actor.id):
+            follower = await self.store.accounts.get(follower_id)
+            if follower is None or await rel.is_blocked_either_way(follower_id, new.id):
+                continue
+            await rel.unfollow(follower_id, actor.id)
+            if new.local:
+                await rel.follow(follower_id, new.id)
+                continue
+            follow_uri = f"{follower.uri}#follows/{new.id}/{now_ms()}"
+            await rel.request(follower_id, new.id, uri=follow_uri)
+            await self.outbox.followed(follower, new, follow_uri)
+            await self.notify(follower_id, actor.id, "move")
