@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from storage.accounts import AccountStore, UserStore
+from storage.conversations import ConversationStore
 from storage.db import Database, open_database
+from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
+from storage.lists import ListStore
+from storage.markers import MarkerStore
 from storage.media import MediaStore
 from storage.migrate import migrate
 from storage.models import InstanceStats
+from storage.moderation import ModerationStore
 from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
 from storage.policy_rows import PolicyStore
 from storage.queues import QueueStore
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
+from storage.search import SearchStore
 from storage.statuses import StatusStore
+from storage.tags import TagStore
 
 _DAY_MS = 86_400_000
 
@@ -35,6 +42,13 @@ class Store:
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
         self.media = MediaStore(db)
+        self.lists = ListStore(db)
+        self.markers = MarkerStore(db)
+        self.filters = FilterStore(db)
+        self.tags = TagStore(db)
+        self.conversations = ConversationStore(db)
+        self.moderation = ModerationStore(db)
+        self.search = SearchStore(db)
         self.reports = ReportStore(db)
 
     @property

@@ -1,0 +1,162 @@
+"""Hashtags as things people follow and search for; usage history for the Tag entity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Database
+from storage.ids import id_floor, new_id, now_ms
+from storage.models import Tag
+from storage.paging import Page
+from storage.rows import build_all, build_opt
+from storage.statuses import normalize_tag
+
+_DAY_MS = 86_400_000
+
+# For the home timeline: public statuses carrying a tag the viewer ($1) follows.
+FOLLOWED_TAG_CLAUSE = (
+    "(s.visibility = 'public' AND s.reblog_of_id IS NULL AND EXISTS (SELECT 1 FROM status_tags fst"
+    " JOIN followed_tags fft ON fft.tag_id = fst.tag_id WHERE fst.status_id = s.id AND fft.account_id = $1))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TagDay:
+    day: int  # midnight UTC, milliseconds
+    uses: int
+    accounts: int
+
+
+class TagStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, name: str) -> Tag | None:
+        row = await self._db.fetchrow("SELECT * FROM tags WHERE name = $1", normalize_tag(name))
+        return build_opt(Tag, row)
+
+    async def get_or_create(self, name: str) -> Tag:
+        """The tag by name (NFC, case-folded); created with ``name`` as its display form."""
+        key = normalize_tag(name)
+        found = await self.get(key)
+        if found is not None:
+            return found
+        await self._db.execute(
+            "INSERT INTO tags (id, name, display_name, created_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING",
+            new_id(),
+            key,
+            name.lstrip("#"),
+            now_ms(),
+        )
+        created = await self.get(key)
+        assert created is not None
+        return created
+
+    async def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Tag]:
+        """Tags starting with the query, the most used first."""
+        key = normalize_tag(query).replace("%", "").replace("_", "")
+        if not key:
+            return []
+        rows = await self._db.fetch(
+            "SELECT t.* FROM tags t WHERE t.name LIKE $1"
+            " ORDER BY (t.name = $2) DESC,"
+            " (SELECT COUNT(*) FROM status_tags st WHERE st.tag_id = t.id) DESC, t.name"
+            " LIMIT $3 OFFSET $4",
+            key + "%",
+            key,
+            limit,
+            offset,
+        )
+        return build_all(Tag, rows)
+
+    # -- following ---------------------------------------------------------------------------
+
+    async def follow(self, account_id: int, tag_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO followed_tags (account_id, tag_id, created_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            account_id,
+            tag_id,
+            now_ms(),
+        )
+
+    async def unfollow(self, account_id: int, tag_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM followed_tags WHERE account_id = $1 AND tag_id = $2", account_id, tag_id
+        )
+
+    async def following(self, account_id: int, tag_ids: Sequence[int]) -> set[int]:
+        if not tag_ids:
+            return set()
+        marks = ", ".join(f"${i}" for i in range(2, len(tag_ids) + 2))
+        rows = await self._db.fetch(
+            f"SELECT tag_id FROM followed_tags WHERE account_id = $1 AND tag_id IN ({marks})",
+            account_id,
+            *tag_ids,
+        )
+        return {int(r["tag_id"]) for r in rows}
+
+    async def followed(self, account_id: int, page: Page) -> list[Tag]:
+        """Tags the account follows, paged by tag id."""
+        args: list[Any] = [account_id]
+        cond, order, ascending = page.clauses("t.id", args)
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            "SELECT t.* FROM followed_tags ft JOIN tags t ON t.id = ft.tag_id"
+            f" WHERE ft.account_id = $1 AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            *args,
+        )
+        found = build_all(Tag, rows)
+        if ascending:
+            found.reverse()
+        return found
+
+    async def local_followers(self, tag_ids: Sequence[int]) -> set[int]:
+        """Accounts following any of the tags (for routing a new status to home streams)."""
+        if not tag_ids:
+            return set()
+        marks = ", ".join(f"${i}" for i in range(1, len(tag_ids) + 1))
+        rows = await self._db.fetch(
+            f"SELECT DISTINCT account_id FROM followed_tags WHERE tag_id IN ({marks})", *tag_ids
+        )
+        return {int(r["account_id"]) for r in rows}
+
+    # -- usage -------------------------------------------------------------------------------
+
+    async def history(self, tag_ids: Sequence[int], *, days: int = 7) -> dict[int, list[TagDay]]:
+        """Per tag, uses and distinct accounts per UTC day, newest day first, ``days`` long."""
+        now = now_ms()
+        today = now - now % _DAY_MS
+        start = today - (days - 1) * _DAY_MS
+        out: dict[int, list[TagDay]] = {}
+        if not tag_ids:
+            return out
+        marks = ", ".join(f"${i}" for i in range(2, len(tag_ids) + 2))
+        rows = await self._db.fetch(
+            "SELECT st.tag_id, s.created_at, s.account_id FROM status_tags st"
+            " JOIN statuses s ON s.id = st.status_id"
+            f" WHERE st.status_id >= $1 AND st.tag_id IN ({marks})",
+            id_floor(start),
+            *tag_ids,
+        )
+        counts: dict[tuple[int, int], tuple[int, set[int]]] = {}
+        for r in rows:
+            day = int(r["created_at"]) - int(r["created_at"]) % _DAY_MS
+            if day < start:
+                continue
+            uses, accounts = counts.get((int(r["tag_id"]), day), (0, set()))
+            accounts.add(int(r["account_id"]))
+            counts[(int(r["tag_id"]), day)] = (uses + 1, accounts)
+        for tag_id in tag_ids:
+            out[tag_id] = [
+                TagDay(
+                    day=day,
+                    uses=counts.get((tag_id, day), (0, set()))[0],
+                    accounts=len(counts.get((tag_id, day), (0, set()))[1]),
+                )
+                for day in range(today, start - 1, -_DAY_MS)
+            ]
+        return out
