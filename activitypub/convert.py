@@ -235,9 +235,9 @@ def actor_from_as(doc: Any) -> NewAccount:
     inbox = id_of(doc.get("inbox"))
     if not inbox:
         raise MalformedActivity("actor has no inbox")
-    username = first_str(doc.get("preferredUsername")) or URL(actor_id).path.rstrip("/").split(
-        "/"
-    )[-1]
+    username = (
+        first_str(doc.get("preferredUsername")) or URL(actor_id).path.rstrip("/").split("/")[-1]
+    )
     if not username:
         raise MalformedActivity("actor has no username")
     key_id, pem = _public_key(doc)
@@ -344,7 +344,9 @@ def note_to_as(
                 "name": title,
                 "replies": {"type": vocab.COLLECTION, "totalItems": count},
             }
-            for title, count in zip(poll.options, _padded(poll.votes, len(poll.options)), strict=True)
+            for title, count in zip(
+                poll.options, _padded(poll.votes, len(poll.options)), strict=True
+            )
         ]
         doc["anyOf" if poll.multiple else "oneOf"] = options
         doc["votersCount"] = poll.voters_count
@@ -518,7 +520,9 @@ def _poll_from_as(obj: dict[str, Any]) -> ParsedPoll | None:
         votes=votes,
         multiple=multiple,
         expires_at=end,
-        voters_count=voters if isinstance(voters, int) and not isinstance(voters, bool) else sum(votes),
+        voters_count=voters
+        if isinstance(voters, int) and not isinstance(voters, bool)
+        else sum(votes),
     )
 
 

@@ -101,7 +101,10 @@ class InboxWriter:
             await asyncio.sleep(delay)
         async with self._lock:
             while self._pending:
-                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+                batch, self._pending = (
+                    self._pending[: self.max_batch],
+                    self._pending[self.max_batch :],
+                )
                 await self._write(batch)
 
     async def _write(self, batch: list[tuple[NewInboxItem, asyncio.Future[int]]]) -> None:
@@ -240,4 +243,3 @@ class InboxIntake:
 
 def same_host(url: str, host: str) -> bool:
     return authority_of(url) == host
-

@@ -211,7 +211,9 @@ class Outbox:
         followers, people = await self._status_recipients(status, mentioned)
         await self.send(author, doc, followers_of=author if followers else None, recipients=people)
 
-    async def _announce(self, reblog: Status) -> tuple[Account, dict[str, Any], list[Account]] | None:
+    async def _announce(
+        self, reblog: Status
+    ) -> tuple[Account, dict[str, Any], list[Account]] | None:
         author = await self._author(reblog)
         if author is None or reblog.reblog_of_id is None:
             return None

@@ -3,24 +3,41 @@
 One object guards all three directions (inbound, outbound, fetch). It holds a compiled
 ``Pipeline``; a reload (SIGHUP, or an admin API change) builds a new one and swaps it in
 whole, so a request never sees half a policy and a bad rule never replaces a good one.
+
+Several processes may share one PostgreSQL: the process that changes a domain rule
+refreshes at once and sends a NOTIFY on ``fedinode_policy``; the others refresh when it
+arrives, and every process re-reads the rules every ``REFRESH_EVERY`` seconds anyway, in
+case a notification was lost (a dropped LISTEN connection). ``maintain`` runs that loop and
+prunes decisions older than ``audit_retention_days``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from policy.audit import Decision
 from policy.base import Direction, PolicyContext
+from policy.errors import PolicyConfigError
 from policy.pipeline import HostDecision, Outcome, Pipeline
-from policy.settings import DomainAllow, DomainBlock, PolicySettings
+from policy.settings import SEVERITIES, DomainAllow, DomainBlock, PolicySettings, normalize_domain
 from storage.models import DomainAllowRow, DomainBlockRow
 from storage.policy_rows import NewDecision
 from storage.store import Store
 
 log = logging.getLogger("fedinode.policy")
+
+CHANNEL = "fedinode_policy"
+REFRESH_EVERY = 30.0  # seconds between safety-net re-reads of the database's rules
+PRUNE_EVERY = 3600.0  # seconds between prunes of old decisions
+_DAY_MS = 86_400_000
 
 
 def block_from_row(row: DomainBlockRow) -> DomainBlock:
@@ -59,26 +76,144 @@ def decision_to_row(d: Decision) -> NewDecision:
     )
 
 
+def valid_row(row: DomainBlockRow | DomainAllowRow) -> bool:
+    """Rows written by the admin API are valid; one edited in by hand may not be."""
+    try:
+        normalize_domain(row.domain)
+    except PolicyConfigError:
+        return False
+    return not isinstance(row, DomainBlockRow) or row.severity in SEVERITIES
+
+
 class PolicyGate:
+    """The policy in force for this process, refreshed from the file and the database."""
+
     def __init__(self, settings: PolicySettings, store: Store) -> None:
         self._file_settings = settings
         self._store = store
+        self._rows: tuple[tuple[DomainBlockRow, ...], tuple[DomainAllowRow, ...]] | None = None
+        self._origin = f"{os.getpid()}-{secrets.token_hex(4)}"
         self.settings = settings
         self.pipeline = Pipeline(settings)
+
+    @property
+    def file_settings(self) -> PolicySettings:
+        """The [policy] of the configuration file, before the database's rules are merged."""
+        return self._file_settings
+
+    def candidate(self, blocks: Iterable[DomainBlock], allows: Iterable[DomainAllow]) -> Pipeline:
+        """The pipeline these runtime rules would give, without putting it in force.
+
+        Raises PolicyConfigError for a rule the engine refuses.
+        """
+        return Pipeline(self._file_settings.merged(blocks, allows))
+
+    async def _load_rows(
+        self,
+    ) -> tuple[tuple[DomainBlockRow, ...], tuple[DomainAllowRow, ...]]:
+        blocks = tuple(await self._store.policy.domain_blocks())
+        allows = tuple(await self._store.policy.domain_allows())
+        return blocks, allows
 
     async def refresh(self, settings: PolicySettings | None = None) -> None:
         """Rebuild from (new) file settings and the database's domain rules.
 
         Raises PolicyConfigError and keeps the pipeline in force if the result is invalid.
         """
-        base = settings or self._file_settings
-        blocks = [block_from_row(r) for r in await self._store.policy.domain_blocks()]
-        allows = [allow_from_row(r) for r in await self._store.policy.domain_allows()]
-        merged = base.merged(blocks, allows)
-        pipeline = Pipeline(merged)
+        rows = await self._load_rows()
+        self._install(settings or self._file_settings, rows)
+
+    async def refresh_if_changed(self) -> bool:
+        """Re-read the database's rules; rebuild only when they differ from those in force."""
+        rows = await self._load_rows()
+        if rows == self._rows:
+            return False
+        self._install(self._file_settings, rows)
+        log.info("policy refreshed: domain rules changed in the database")
+        return True
+
+    def _install(
+        self,
+        base: PolicySettings,
+        rows: tuple[tuple[DomainBlockRow, ...], tuple[DomainAllowRow, ...]],
+    ) -> None:
+        block_rows, allow_rows = rows
+        invalid: list[DomainBlockRow | DomainAllowRow] = [r for r in block_rows if not valid_row(r)]
+        invalid += [r for r in allow_rows if not valid_row(r)]
+        for row in invalid:
+            log.error("ignoring invalid domain rule %r in the database", row)
+        blocks = [block_from_row(r) for r in block_rows if valid_row(r)]
+        allows = [allow_from_row(r) for r in allow_rows if valid_row(r)]
+        pipeline = Pipeline(base.merged(blocks, allows))
         self._file_settings = base
-        self.settings = merged
+        self.settings = pipeline.settings
         self.pipeline = pipeline
+        self._rows = rows
+
+    async def changed(self) -> None:
+        """After a change to the database's rules: refresh here, tell the other processes."""
+        await self.refresh()
+        try:
+            await self._store.db.notify(CHANNEL, self._origin)
+        except Exception:  # the periodic refresh still reaches the other processes
+            log.warning("could not notify other processes of a policy change", exc_info=True)
+
+    async def prune(self, now_ms: int | None = None) -> int:
+        """Delete decisions older than audit_retention_days; returns how many."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        cutoff = now - self.settings.audit_retention_days * _DAY_MS
+        deleted = await self._store.policy.prune_decisions(cutoff)
+        if deleted:
+            log.info(
+                "pruned %d policy decision(s) older than %d days",
+                deleted,
+                self.settings.audit_retention_days,
+            )
+        return deleted
+
+    async def _pump(self, messages: AsyncIterator[str], changed: asyncio.Event) -> None:
+        async for payload in messages:
+            if payload != self._origin:
+                changed.set()
+
+    async def maintain(
+        self,
+        *,
+        prune: bool = True,
+        refresh_every: float = REFRESH_EVERY,
+        prune_every: float = PRUNE_EVERY,
+    ) -> None:
+        """Run until cancelled: follow other processes' changes, prune old decisions."""
+        next_prune = 0.0
+        while True:
+            try:
+                async with self._store.db.listen(CHANNEL) as messages:
+                    changed = asyncio.Event()
+                    pump_task = asyncio.create_task(self._pump(messages, changed))
+                    try:
+                        while True:
+                            if prune and time.monotonic() >= next_prune:
+                                next_prune = time.monotonic() + prune_every
+                                await self.prune()
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(changed.wait(), refresh_every)
+                            changed.clear()
+                            await self.refresh_if_changed()
+                            if pump_task.done():
+                                pump_task.result()  # the LISTEN connection failed: reconnect
+                                break
+                    finally:
+                        pump_task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await pump_task
+            except asyncio.CancelledError:
+                raise
+            except PolicyConfigError as exc:
+                log.error("policy refresh refused, the policy in force stays: %s", exc)
+                await asyncio.sleep(refresh_every)
+            except Exception:
+                log.warning("policy maintenance failed; retrying", exc_info=True)
+                await asyncio.sleep(refresh_every)
 
     async def check_host(
         self,

@@ -222,9 +222,7 @@ class InboxProcessor:
         await self.notify(target.id, actor.id, "follow")
         await self.outbox.follow_accepted(target, actor, follow_id)
 
-    async def _our_follow_request(
-        self, obj: Any, actor: Account
-    ) -> tuple[int, str | None] | None:
+    async def _our_follow_request(self, obj: Any, actor: Account) -> tuple[int, str | None] | None:
         """(local follower id, follow uri) of our pending Follow that ``obj`` answers."""
         rel = self.store.relationships
         if isinstance(obj, dict):
@@ -285,7 +283,9 @@ class InboxProcessor:
                 raise MalformedActivity("undo of another actor's activity")
         rel = self.store.relationships
         target_uri = id_of(inner.get("object")) if isinstance(inner, dict) else None
-        if kind == vocab.FOLLOW or (kind is None and inner_id and await rel.follow_by_uri(inner_id)):
+        if kind == vocab.FOLLOW or (
+            kind is None and inner_id and await rel.follow_by_uri(inner_id)
+        ):
             target = await self.local_account(target_uri)
             if target is None and inner_id:
                 follow = await rel.follow_by_uri(inner_id)
@@ -451,7 +451,9 @@ class InboxProcessor:
         await self.store.statuses.delete(status.id)
         await events.publish(self.store.db, "status.deleted", status_id=status.id)
 
-    async def on_announce(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+    async def on_announce(
+        self, act: dict[str, Any], actor: Account, item: InboxItem | None
+    ) -> None:
         announce_id = str(act["id"])
         if await self.store.statuses.by_uri(announce_id) is not None:
             return

@@ -190,7 +190,9 @@ class S2S:
         await self.signed_viewer(request, fed)
         base = account.outbox_url or fed.urls.outbox(account.username)
         if "page" not in request.query:
-            return ap_response(ordered_collection(base, account.statuses_count, f"{base}?page=true"))
+            return ap_response(
+                ordered_collection(base, account.statuses_count, f"{base}?page=true")
+            )
         max_id = _int(request.query.get("max_id"))
         statuses = await fed.store.statuses.account_statuses(
             account.id, None, Page(max_id=max_id, limit=PAGE_SIZE)
@@ -200,7 +202,9 @@ class S2S:
             if status.visibility not in ("public", "unlisted"):
                 continue
             items.append(await self._status_activity(fed, status, account))
-        next_url = f"{base}?page=true&max_id={statuses[-1].id}" if len(statuses) == PAGE_SIZE else None
+        next_url = (
+            f"{base}?page=true&max_id={statuses[-1].id}" if len(statuses) == PAGE_SIZE else None
+        )
         return ap_response(ordered_page(f"{base}?page=true" + (f"&max_id={max_id}" if max_id else ""),
                                         base, items, next_url))  # fmt: skip
 
@@ -269,12 +273,16 @@ class S2S:
 
     # -- statuses -------------------------------------------------------------------------
 
-    async def _visible_status(self, request: web.Request, fed: Federation) -> tuple[Status, Account]:
+    async def _visible_status(
+        self, request: web.Request, fed: Federation
+    ) -> tuple[Status, Account]:
         account = await self._local(fed, request.match_info["username"])
         ident = _int(request.match_info["status_id"])
         status = await fed.store.statuses.get(ident) if ident is not None else None
         if status is None or status.account_id != account.id or not status.local:
-            raise web.HTTPNotFound(text='{"error": "Record not found"}', content_type="application/json")
+            raise web.HTTPNotFound(
+                text='{"error": "Record not found"}', content_type="application/json"
+            )
         viewer = await self.signed_viewer(request, fed)
         if status.visibility not in ("public", "unlisted"):
             if viewer is None or not await fed.store.statuses.visible_to(status, viewer.id):
