@@ -52,6 +52,19 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def _policy_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Follow other processes' domain-rule changes; prune old decisions (not on ``web``)."""
+    import asyncio
+    import contextlib
+
+    gate = app[appkeys.POLICY]
+    task = asyncio.create_task(gate.maintain(prune=app[appkeys.ROLE] != "web"))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(config: Config, *, role: str = "all") -> web.Application:
     """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
     app = web.Application(
@@ -62,6 +75,7 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     app[appkeys.URLS] = Urls(config.base_url)
     app[appkeys.ROLE] = role
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_policy_ctx)
 
     from fedinode.federation import setup_federation
 

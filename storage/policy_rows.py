@@ -1,9 +1,14 @@
-"""Domain blocks and allows set at run time, and the policy decision log."""
+"""Domain blocks and allows set at run time, the policy decision log, and what a suspension
+severs (follows, follow requests, cached statuses of a set of domains).
+
+Which domains a rule covers is the policy engine's decision (wildcards, ports, the most
+specific rule winning); these queries take the resulting list of exact account domains.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from storage.db import Database
 from storage.errors import Conflict
@@ -11,6 +16,9 @@ from storage.ids import new_id, now_ms
 from storage.models import DomainAllowRow, DomainBlockRow, PolicyDecisionRow
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt
+
+T = TypeVar("T")
+_CHUNK = 500  # domains per IN (…) list: well under SQLite's parameter limit
 
 _BLOCK_FIELDS = (
     "severity",
@@ -49,6 +57,29 @@ class PolicyStore:
         return build_all(
             DomainBlockRow, await self._db.fetch("SELECT * FROM domain_blocks ORDER BY id")
         )
+
+    async def domain_blocks_page(self, page: Page) -> list[DomainBlockRow]:
+        return await self._page("domain_blocks", DomainBlockRow, page)
+
+    async def domain_block_by_domain(self, domain: str) -> DomainBlockRow | None:
+        return build_opt(
+            DomainBlockRow,
+            await self._db.fetchrow("SELECT * FROM domain_blocks WHERE domain = $1", domain),
+        )
+
+    async def _page(self, table: str, cls: type[T], page: Page) -> list[T]:
+        args: list[Any] = []
+        cond, order, ascending = page.clauses("id", args)
+        args.append(page.limit)
+        rows = build_all(
+            cls,
+            await self._db.fetch(
+                f"SELECT * FROM {table} WHERE {cond} ORDER BY {order} LIMIT ${len(args)}", *args
+            ),
+        )
+        if ascending:
+            rows.reverse()
+        return rows
 
     async def domain_block(self, block_id: int) -> DomainBlockRow | None:
         return build_opt(
@@ -96,6 +127,15 @@ class PolicyStore:
     async def domain_allows(self) -> list[DomainAllowRow]:
         return build_all(
             DomainAllowRow, await self._db.fetch("SELECT * FROM domain_allows ORDER BY id")
+        )
+
+    async def domain_allows_page(self, page: Page) -> list[DomainAllowRow]:
+        return await self._page("domain_allows", DomainAllowRow, page)
+
+    async def domain_allow_by_domain(self, domain: str) -> DomainAllowRow | None:
+        return build_opt(
+            DomainAllowRow,
+            await self._db.fetchrow("SELECT * FROM domain_allows WHERE domain = $1", domain),
         )
 
     async def domain_allow(self, allow_id: int) -> DomainAllowRow | None:
@@ -170,3 +210,98 @@ class PolicyStore:
 
     async def prune_decisions(self, older_than_ms: int) -> int:
         return await self._db.execute("DELETE FROM policy_decisions WHERE time < $1", older_than_ms)
+
+    # -- what a suspension severs ---------------------------------------------------------
+
+    async def known_domains(self) -> list[str]:
+        """Every remote domain we hold accounts of."""
+        rows = await self._db.fetch(
+            "SELECT DISTINCT domain FROM accounts WHERE domain <> '' ORDER BY domain"
+        )
+        return [str(r["domain"]) for r in rows]
+
+    async def domain_impact(self, domains: list[str]) -> tuple[int, int, int, int]:
+        """(local → domain follows, domain → local follows, pending follow requests either
+        way, cached statuses) for exact account domains."""
+        following = followers = requests = statuses = 0
+        for chunk in _chunks(domains):
+            marks = _marks(len(chunk))
+            following += int(
+                await self._db.fetchval(
+                    "SELECT COUNT(*) FROM follows f JOIN accounts a ON a.id = f.account_id"
+                    " JOIN accounts t ON t.id = f.target_account_id"
+                    f" WHERE a.domain = '' AND t.domain IN ({marks})",
+                    *chunk,
+                )
+            )
+            followers += int(
+                await self._db.fetchval(
+                    "SELECT COUNT(*) FROM follows f JOIN accounts a ON a.id = f.account_id"
+                    " JOIN accounts t ON t.id = f.target_account_id"
+                    f" WHERE t.domain = '' AND a.domain IN ({marks})",
+                    *chunk,
+                )
+            )
+            requests += int(
+                await self._db.fetchval(
+                    "SELECT COUNT(*) FROM follow_requests f JOIN accounts a ON a.id = f.account_id"
+                    " JOIN accounts t ON t.id = f.target_account_id"
+                    f" WHERE a.domain IN ({marks}) OR t.domain IN ({marks})",
+                    *chunk,
+                )
+            )
+            statuses += int(
+                await self._db.fetchval(
+                    "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id"
+                    f" WHERE a.domain IN ({marks})",
+                    *chunk,
+                )
+            )
+        return following, followers, requests, statuses
+
+    async def follows_with_domains(self, domains: list[str]) -> list[tuple[int, int]]:
+        """(account_id, target_account_id) of every follow with either side in domains."""
+        out: list[tuple[int, int]] = []
+        for chunk in _chunks(domains):
+            marks = _marks(len(chunk))
+            rows = await self._db.fetch(
+                "SELECT f.account_id, f.target_account_id FROM follows f"
+                " JOIN accounts a ON a.id = f.account_id JOIN accounts t ON t.id = f.target_account_id"
+                f" WHERE a.domain IN ({marks}) OR t.domain IN ({marks})",
+                *chunk,
+            )
+            out.extend((int(r["account_id"]), int(r["target_account_id"])) for r in rows)
+        return out
+
+    async def delete_requests_with_domains(self, domains: list[str]) -> int:
+        """Drop pending follow requests either way between us and these domains."""
+        deleted = 0
+        for chunk in _chunks(domains):
+            marks = _marks(len(chunk))
+            deleted += await self._db.execute(
+                "DELETE FROM follow_requests WHERE account_id IN"
+                f" (SELECT id FROM accounts WHERE domain IN ({marks}))"
+                " OR target_account_id IN"
+                f" (SELECT id FROM accounts WHERE domain IN ({marks}))",
+                *chunk,
+            )
+        return deleted
+
+    async def purge_statuses(self, domains: list[str]) -> int:
+        """Delete the cached statuses of these domains (children go by ON DELETE CASCADE)."""
+        deleted = 0
+        for chunk in _chunks(domains):
+            deleted += await self._db.execute(
+                "DELETE FROM statuses WHERE account_id IN"
+                f" (SELECT id FROM accounts WHERE domain IN ({_marks(len(chunk))}))",
+                *chunk,
+            )
+        return deleted
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+def _marks(count: int) -> str:
+    return ", ".join(f"${i}" for i in range(1, count + 1))

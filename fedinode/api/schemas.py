@@ -221,3 +221,95 @@ def media_to_api(config: Config, media: MediaAttachment) -> dict[str, Any]:
 
 
 # -- end media, lists, filters, markers, streaming, admin --
+
+
+# -- policy: domain blocks, allows, decisions --
+
+
+import hashlib  # noqa: E402
+
+from storage.models import DomainAllowRow, DomainBlockRow, PolicyDecisionRow  # noqa: E402
+
+_POLICY_BLOCK_EXTRAS = (
+    "federated_timeline_removal",
+    "followers_only",
+    "avatar_removal",
+    "banner_removal",
+    "reject_deletes",
+)
+
+
+def domain_block_to_api(row: DomainBlockRow) -> dict[str, Any]:
+    """Admin::DomainBlock, plus fedinode's finer flags."""
+    return {
+        "id": str(row.id),
+        "domain": row.domain,
+        "digest": hashlib.sha256(row.domain.encode()).hexdigest(),
+        "created_at": iso(row.created_at),
+        "severity": row.severity,
+        "reject_media": row.reject_media,
+        "reject_reports": row.reject_reports,
+        "private_comment": row.private_comment or None,
+        "public_comment": row.public_comment or None,
+        "obfuscate": row.obfuscate,
+        **{name: getattr(row, name) for name in _POLICY_BLOCK_EXTRAS},
+    }
+
+
+def domain_allow_to_api(row: DomainAllowRow) -> dict[str, Any]:
+    """Admin::DomainAllow."""
+    return {"id": str(row.id), "domain": row.domain, "created_at": iso(row.created_at)}
+
+
+def public_domain_blocks_to_api(described: dict[str, Any]) -> list[dict[str, Any]]:
+    """/api/v1/instance/domain_blocks from ``Pipeline.describe()`` (already obfuscated);
+    a noop block without any flag limits nothing and is left out."""
+    out = []
+    for block in described.get("domain_blocks", []):
+        limits = block["severity"] != "noop" or any(
+            block.get(name) for name in ("reject_media", "reject_reports", *_POLICY_BLOCK_EXTRAS)
+        )
+        if limits:
+            out.append(
+                {
+                    "domain": block["domain"],
+                    "digest": block["digest"],
+                    "severity": block["severity"],
+                    "comment": block["comment"] or None,
+                }
+            )
+    return out
+
+
+def policy_decision_to_api(row: PolicyDecisionRow) -> dict[str, Any]:
+    """One audit record (fedinode extension: /api/v1/admin/policy/decisions)."""
+    return {
+        "id": str(row.id),
+        "time": iso(row.time),
+        "direction": row.direction,
+        "peer": row.peer,
+        "actor": row.actor,
+        "activity_id": row.activity_id,
+        "activity_type": row.activity_type,
+        "rule": row.rule,
+        "action": row.action,
+        "enforced": row.enforced,
+        "reason": row.reason,
+    }
+
+
+def domain_block_impact_to_api(impact: Any) -> dict[str, Any]:
+    """What a suspension severs (fedinode extension), from services.policy.Impact."""
+    return {
+        "domain": impact.domain,
+        "severity": impact.severity,
+        "domains": list(impact.domains),
+        "follows_severed": impact.follows_severed,
+        "followers_severed": impact.followers_severed,
+        "follow_requests_dropped": impact.follow_requests_dropped,
+        "cached_statuses": impact.cached_statuses,
+        "statuses_purged": impact.statuses_purged,
+    }
+
+
+# -- end policy --
