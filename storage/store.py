@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.accounts import AccountStore, UserStore
+from storage.client_api import ClientApiStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
 from storage.filters import FilterStore
@@ -49,6 +50,7 @@ class Store:
         self.conversations = ConversationStore(db)
         self.moderation = ModerationStore(db)
         self.search = SearchStore(db)
+        self.client_api = ClientApiStore(db)
         self.reports = ReportStore(db)
 
     @property

@@ -20,6 +20,7 @@ from multidict import MultiMapping
 
 from fedinode import appkeys
 from fedinode.errors import ValidationFailed
+from fedinode.services.context import Ctx
 from storage.paging import Page
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
@@ -212,9 +213,8 @@ def _multi_pairs(multi: MultiMapping[Any]) -> list[tuple[str, Any]]:
 
 async def read_params(request: web.Request) -> Params:
     """Query, form, multipart or JSON parameters, merged and nested; parsed once per request."""
-    cached = request.get(_PARAMS_KEY)
-    if cached is not None:
-        return cached
+    if _PARAMS_KEY in request:
+        return request[_PARAMS_KEY]
     data = nest(_multi_pairs(request.query))
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
         ctype = request.content_type
@@ -297,3 +297,18 @@ def json_response(
         content_type="application/json",
         headers=headers,
     )
+
+
+def ctx_of(request: web.Request) -> Ctx:
+    """The services' view of the application, for this request."""
+    app = request.app
+    return Ctx(
+        store=app[appkeys.STORE],
+        config=app[appkeys.CONFIG],
+        urls=app[appkeys.URLS],
+        federation=app.get(appkeys.FEDERATION),
+    )
+
+
+def paged_response(request: web.Request, data: Any, ids: Sequence[int], page: Page) -> web.Response:
+    return json_response(data, headers=link_header(request, ids, page))

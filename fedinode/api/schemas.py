@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from fedinode.config import Config
+from fedinode.services.views import PollView, StatusView
 from fedinode.version import COMPAT_VERSION
-from storage.models import InstanceStats, OAuthApp, OAuthToken
+from storage.client_api import FeaturedTag, RelationshipRow
+from storage.ids import now_ms
+from storage.models import (
+    Account,
+    InstanceStats,
+    MediaAttachment,
+    Notification,
+    OAuthApp,
+    OAuthToken,
+    Status,
+    StatusEdit,
+    Tag,
+    User,
+)
 
 _SUPPORTED_MIME = [
     "image/jpeg",
@@ -195,7 +209,6 @@ def oauth_metadata_to_api(base_url: str, scopes: list[str]) -> dict[str, Any]:
 # -- media, lists, filters, markers, streaming, admin --
 
 
-from storage.models import MediaAttachment  # noqa: E402
 
 
 def media_to_api(config: Config, media: MediaAttachment) -> dict[str, Any]:
@@ -221,6 +234,373 @@ def media_to_api(config: Config, media: MediaAttachment) -> dict[str, Any]:
 
 
 # -- end media, lists, filters, markers, streaming, admin --
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+def _midnight(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT00:00:00.000Z")
+
+
+def _emojis(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for e in items:
+        code = e.get("shortcode")
+        url = e.get("url")
+        if isinstance(code, str) and isinstance(url, str):
+            out.append(
+                {
+                    "shortcode": code,
+                    "url": url,
+                    "static_url": e.get("static_url") or url,
+                    "visible_in_picker": bool(e.get("visible_in_picker", False)),
+                }
+            )
+    return out
+
+
+def _fields(account: Account) -> list[dict[str, Any]]:
+    out = []
+    for f in account.fields:
+        name, value = f.get("name"), f.get("value")
+        if isinstance(name, str) and isinstance(value, str):
+            out.append({"name": name, "value": value, "verified_at": f.get("verified_at")})
+    return out
+
+
+def account_to_api(account: Account, base_url: str) -> dict[str, Any]:
+    """Account entity; a missing avatar or header gets the instance's default image."""
+    avatar = account.avatar_url or f"{base_url}/static/avatar.png"
+    header = account.header_url or f"{base_url}/static/header.png"
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "acct": account.acct,
+        "display_name": account.display_name,
+        "locked": account.locked,
+        "bot": account.bot or account.actor_type in ("Service", "Application"),
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+        "group": account.actor_type == "Group",
+        "created_at": _midnight(account.created_at),
+        "note": account.note,
+        "url": account.url or account.uri,
+        "uri": account.uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "statuses_count": account.statuses_count,
+        "last_status_at": iso_date(account.last_status_at),
+        "hide_collections": False,
+        "noindex": not account.indexable,
+        "emojis": _emojis(account.emojis),
+        "roles": [],
+        "fields": _fields(account),
+        "moved": None,
+    }
+
+
+def credential_account_to_api(
+    account: Account, user: User, base_url: str, follow_requests_count: int
+) -> dict[str, Any]:
+    out = account_to_api(account, base_url)
+    settings = user.settings
+    out["source"] = {
+        "privacy": settings.get("default_privacy", "public"),
+        "sensitive": bool(settings.get("default_sensitive", False)),
+        "language": settings.get("default_language") or None,
+        "note": account.note_source,
+        "fields": [
+            {
+                "name": f.get("name", ""),
+                "value": f.get("source", f.get("value", "")),
+                "verified_at": None,
+            }
+            for f in account.fields
+        ],
+        "follow_requests_count": follow_requests_count,
+        "hide_collections": False,
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+    }
+    out["role"] = (
+        {"id": "3", "name": "Admin", "color": "", "permissions": "1", "highlighted": True}
+        if user.admin
+        else {"id": "-99", "name": "", "color": "", "permissions": "65536", "highlighted": False}
+    )
+    return out
+
+
+def relationship_to_api(target_id: int, rel: RelationshipRow) -> dict[str, Any]:
+    f = rel.following
+    return {
+        "id": str(target_id),
+        "following": f is not None,
+        "showing_reblogs": f.show_reblogs if f is not None else (rel.requested and True),
+        "notifying": f.notify if f is not None else False,
+        "languages": None,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting is not None,
+        "muting_notifications": rel.muting is not None and rel.muting.hide_notifications,
+        "muting_expires_at": iso(rel.muting.expires_at) if rel.muting is not None else None,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": rel.note,
+    }
+
+
+def familiar_followers_to_api(
+    account_id: int, accounts: list[Account], base_url: str
+) -> dict[str, Any]:
+    return {"id": str(account_id), "accounts": [account_to_api(a, base_url) for a in accounts]}
+
+
+def featured_tag_to_api(ft: FeaturedTag, account: Account, base_url: str) -> dict[str, Any]:
+    return {
+        "id": str(ft.id),
+        "name": ft.tag.display_name,
+        "url": f"{account.url or account.uri}/tagged/{ft.tag.name}",
+        "statuses_count": str(ft.statuses_count),
+        "last_status_at": iso_date(ft.last_status_at),
+    }
+
+
+# -- statuses ---------------------------------------------------------------------------
+
+
+def tag_to_api(tag: Tag, base_url: str, *, following: bool | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": tag.display_name or tag.name,
+        "url": f"{base_url}/tags/{tag.name}",
+    }
+    if following is not None:
+        out["following"] = following
+        out["history"] = []
+        out["id"] = str(tag.id)
+    return out
+
+
+def poll_to_api(pv: PollView, emojis: list[dict[str, Any]], *, show_totals: bool) -> dict[str, Any]:
+    poll = pv.poll
+    expired = poll.expires_at is not None and poll.expires_at <= now_ms()
+    hide = poll.hide_totals and not expired and not show_totals
+    votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
+    return {
+        "id": str(poll.id),
+        "expires_at": iso(poll.expires_at),
+        "expired": expired,
+        "multiple": poll.multiple,
+        "votes_count": sum(votes),
+        "voters_count": poll.voters_count if poll.multiple else sum(votes),
+        "options": [
+            {"title": title, "votes_count": None if hide else votes[i]}
+            for i, title in enumerate(poll.options)
+        ],
+        "emojis": _emojis(emojis),
+        "voted": pv.voted,
+        "own_votes": pv.own_votes,
+    }
+
+
+def status_to_api(view: StatusView, config: Config, viewer_id: int | None) -> dict[str, Any]:
+    s = view.status
+    base_url = config.base_url
+    account = account_to_api(view.account, base_url)
+    out: dict[str, Any] = {
+        "id": str(s.id),
+        "uri": s.uri,
+        "url": s.url or s.uri,
+        "created_at": iso(s.created_at),
+        "account": account,
+        "content": s.content,
+        "visibility": s.visibility,
+        "sensitive": s.sensitive,
+        "spoiler_text": s.spoiler_text,
+        "media_attachments": [media_to_api(config, m) for m in view.media],
+        "application": status_application_to_api(view.application) if s.local else None,
+        "mentions": [
+            {
+                "id": str(m.id),
+                "username": m.username,
+                "url": m.url or m.uri,
+                "acct": m.acct,
+            }
+            for m in view.mentions
+        ],
+        "tags": [tag_to_api(t, base_url) for t in view.tags],
+        "emojis": _emojis(s.emojis),
+        "reblogs_count": s.reblogs_count,
+        "favourites_count": s.favourites_count,
+        "replies_count": s.replies_count,
+        "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id is not None else None,
+        "in_reply_to_account_id": (
+            str(s.in_reply_to_account_id) if s.in_reply_to_account_id is not None else None
+        ),
+        "reblog": None,
+        "poll": (
+            poll_to_api(view.poll, s.emojis, show_totals=viewer_id == s.account_id)
+            if view.poll is not None
+            else None
+        ),
+        "card": None,
+        "language": s.language,
+        "edited_at": iso(s.edited_at),
+        "filtered": [],
+    }
+    if viewer_id is not None:
+        out["favourited"] = view.favourited
+        out["reblogged"] = view.reblogged
+        out["muted"] = view.muted
+        out["bookmarked"] = view.bookmarked
+        if s.account_id == viewer_id:
+            out["pinned"] = view.pinned
+    if view.reblog is not None:
+        inner = status_to_api(view.reblog, config, viewer_id)
+        out["reblog"] = inner
+        if viewer_id is not None:
+            for key in ("favourited", "reblogged", "bookmarked", "muted"):
+                out[key] = inner.get(key, False)
+    return out
+
+
+def statuses_to_api(
+    views: list[StatusView], config: Config, viewer_id: int | None
+) -> list[dict[str, Any]]:
+    return [status_to_api(v, config, viewer_id) for v in views]
+
+
+def context_to_api(
+    ancestors: list[StatusView],
+    descendants: list[StatusView],
+    config: Config,
+    viewer_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "ancestors": statuses_to_api(ancestors, config, viewer_id),
+        "descendants": statuses_to_api(descendants, config, viewer_id),
+    }
+
+
+def status_source_to_api(status: Status) -> dict[str, Any]:
+    return {"id": str(status.id), "text": status.text, "spoiler_text": status.spoiler_text}
+
+
+def status_edit_to_api(
+    edit: StatusEdit, account: Account, media: dict[int, MediaAttachment], config: Config
+) -> dict[str, Any]:
+    base_url = config.base_url
+    out: dict[str, Any] = {
+        "content": edit.content,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": edit.sensitive,
+        "created_at": iso(edit.created_at),
+        "account": account_to_api(account, base_url),
+        "media_attachments": [
+            media_to_api(config, media[m])
+            for m in cast(list[Any], edit.media)
+            if isinstance(m, int) and m in media
+        ],
+        "emojis": [],
+    }
+    if edit.poll:
+        out["poll"] = {"options": [{"title": t} for t in edit.poll.get("options", [])]}
+    else:
+        out["poll"] = None
+    return out
+
+
+def deleted_status_to_api(
+    view: StatusView, config: Config, viewer_id: int | None
+) -> dict[str, Any]:
+    """The status as it was, with its source ``text`` so apps can redraft it."""
+    out = status_to_api(view, config, viewer_id)
+    out["text"] = view.status.text
+    if view.poll is not None:
+        out["poll"]["options"] = [{"title": t, "votes_count": None} for t in view.poll.poll.options]
+    return out
+
+
+# -- notifications ----------------------------------------------------------------------
+
+
+_GROUPED_TYPES = frozenset({"favourite", "reblog", "follow"})
+
+
+def notification_to_api(
+    n: Notification,
+    account: Account,
+    status: StatusView | None,
+    config: Config,
+    viewer_id: int | None,
+) -> dict[str, Any]:
+    base_url = config.base_url
+    return {
+        "id": str(n.id),
+        "type": n.type,
+        "group_key": n.group_key if n.type in _GROUPED_TYPES else f"ungrouped-{n.id}",
+        "created_at": iso(n.created_at),
+        "account": account_to_api(account, base_url),
+        "status": status_to_api(status, config, viewer_id) if status is not None else None,
+        "report": None,
+    }
+
+
+def notification_group_to_api(
+    group_key: str,
+    notifications: list[Notification],
+    sample_account_ids: list[int],
+    status_id: int | None,
+) -> dict[str, Any]:
+    newest = notifications[0]
+    oldest = notifications[-1]
+    return {
+        "group_key": group_key,
+        "notifications_count": len(notifications),
+        "type": newest.type,
+        "most_recent_notification_id": str(newest.id),
+        "page_min_id": str(oldest.id),
+        "page_max_id": str(newest.id),
+        "latest_page_notification_at": iso(newest.created_at),
+        "sample_account_ids": [str(a) for a in sample_account_ids],
+        "status_id": str(status_id) if status_id is not None else None,
+    }
+
+
+# -- misc -------------------------------------------------------------------------------
+
+
+def preferences_to_api(user: User) -> dict[str, Any]:
+    s = user.settings
+    return {
+        "posting:default:visibility": s.get("default_privacy", "public"),
+        "posting:default:sensitive": bool(s.get("default_sensitive", False)),
+        "posting:default:language": s.get("default_language") or None,
+        "reading:expand:media": s.get("expand_media", "default"),
+        "reading:expand:spoilers": bool(s.get("expand_spoilers", False)),
+        "reading:autoplay:gifs": bool(s.get("autoplay_gifs", False)),
+    }
+
+
+def trend_tag_to_api(tag: Tag, uses: int, accounts: int, base_url: str) -> dict[str, Any]:
+    day = now_ms() // 86_400_000 * 86_400
+    return {
+        "name": tag.display_name or tag.name,
+        "url": f"{base_url}/tags/{tag.name}",
+        "history": [{"day": str(day), "uses": str(uses), "accounts": str(accounts)}],
+        "following": False,
+    }
+
+
+def activity_to_api(weeks: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{k: str(v) for k, v in w.items()} for w in weeks]
 
 
 # -- policy: domain blocks, allows, decisions --

@@ -1,0 +1,136 @@
+"""Account use cases: profile updates, lookups, an account's statuses, its collections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fedinode.errors import NotFoundError, ValidationFailed
+from fedinode.services import text as text_service
+from fedinode.services.context import Ctx
+from fedinode.services.timelines import drop_hidden
+from fedinode.services.views import StatusView, load_status_views
+from storage.models import Account, User
+from storage.paging import Page
+
+MAX_FIELDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileUpdate:
+    display_name: str | None = None
+    note: str | None = None
+    locked: bool | None = None
+    bot: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+    fields: list[tuple[str, str]] | None = None
+    privacy: str | None = None
+    sensitive: bool | None = None
+    language: str | None = None
+
+
+async def update_credentials(
+    ctx: Ctx, user: User, account: Account, update: ProfileUpdate
+) -> tuple[User, Account]:
+    changes: dict[str, object] = {}
+    if update.display_name is not None:
+        if len(update.display_name) > 30:
+            raise ValidationFailed(
+                "Validation failed: Display name is too long (maximum is 30 characters)"
+            )
+        changes["display_name"] = update.display_name
+    if update.note is not None:
+        if len(update.note) > 500:
+            raise ValidationFailed(
+                "Validation failed: Note is too long (maximum is 500 characters)"
+            )
+        changes["note"] = text_service.plain_to_html(update.note)
+        changes["note_source"] = update.note
+    if update.locked is not None:
+        changes["locked"] = update.locked
+    if update.bot is not None:
+        changes["bot"] = update.bot
+        changes["actor_type"] = "Service" if update.bot else "Person"
+    if update.discoverable is not None:
+        changes["discoverable"] = update.discoverable
+    if update.indexable is not None:
+        changes["indexable"] = update.indexable
+    if update.fields is not None:
+        if len(update.fields) > MAX_FIELDS:
+            raise ValidationFailed(f"Validation failed: at most {MAX_FIELDS} profile fields")
+        changes["fields"] = [
+            {"name": n[:255], "value": _field_html(v[:255]), "source": v[:255]}
+            for n, v in update.fields
+            if n.strip() or v.strip()
+        ]
+    settings = dict(user.settings)
+    if update.privacy is not None:
+        if update.privacy not in ("public", "unlisted", "private", "direct"):
+            raise ValidationFailed("Validation failed: Privacy is not included in the list")
+        settings["default_privacy"] = update.privacy
+    if update.sensitive is not None:
+        settings["default_sensitive"] = update.sensitive
+    if update.language is not None:
+        settings["default_language"] = update.language
+    if settings != user.settings:
+        user = await ctx.store.users.update(user.id, settings=settings)
+    if changes:
+        account = await ctx.store.accounts.update(account.id, **changes)
+        await ctx.federate("profile_updated", account)
+    return user, account
+
+
+def _field_html(value: str) -> str:
+    html = text_service.plain_to_html(value)
+    # Field values are inline: no paragraph wrapper.
+    if html.startswith("<p>") and html.endswith("</p>"):
+        html = html[3:-4]
+    return html
+
+
+async def lookup(ctx: Ctx, acct: str) -> Account:
+    username, _, domain = acct.lstrip("@").partition("@")
+    if domain.lower() == ctx.config.instance.domain:
+        domain = ""
+    account = await ctx.store.accounts.by_handle(username, domain)
+    if account is None and domain and ctx.federation is not None:
+        resolver = getattr(ctx.federation, "resolve_account", None)
+        if resolver is not None:
+            try:
+                found = await resolver(f"{username}@{domain}")
+            except Exception:
+                found = None
+            account = found if isinstance(found, Account) else None
+    if account is None or account.suspended:
+        raise NotFoundError()
+    return account
+
+
+async def account_statuses(
+    ctx: Ctx,
+    account: Account,
+    viewer_id: int | None,
+    page: Page,
+    *,
+    exclude_replies: bool,
+    exclude_reblogs: bool,
+    only_media: bool,
+    pinned: bool,
+    tagged: str | None,
+) -> tuple[list[StatusView], list[int]]:
+    if viewer_id is not None and await ctx.store.relationships.is_blocked_either_way(
+        viewer_id, account.id
+    ):
+        return [], []
+    statuses = await ctx.store.statuses.account_statuses(
+        account.id,
+        viewer_id,
+        page,
+        exclude_replies=exclude_replies,
+        exclude_reblogs=exclude_reblogs,
+        only_media=only_media,
+        pinned=pinned,
+        tagged=tagged,
+    )
+    kept = await drop_hidden(ctx, statuses, viewer_id)
+    return await load_status_views(ctx.store, kept, viewer_id), [s.id for s in statuses]

@@ -1,0 +1,137 @@
+"""Follow, unfollow, follow requests, blocks and mutes between a local account and another."""
+
+from __future__ import annotations
+
+from fedinode.errors import ApiError, NotFoundError
+from fedinode.services.context import Ctx
+from fedinode.services.notifications import notify
+from storage.client_api import RelationshipRow
+from storage.ids import now_ms
+from storage.models import Account
+
+
+async def target(ctx: Ctx, account_id: int | None) -> Account:
+    found = await ctx.store.accounts.get(account_id) if account_id is not None else None
+    if found is None or found.suspended:
+        raise NotFoundError()
+    return found
+
+
+async def relationship(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+    return (await ctx.store.client_api.relationships(account.id, [other.id]))[other.id]
+
+
+async def follow(
+    ctx: Ctx, account: Account, other: Account, *, reblogs: bool | None, notify_posts: bool | None
+) -> RelationshipRow:
+    store = ctx.store
+    if other.id == account.id:
+        raise ApiError("Validation failed: You cannot follow yourself", 403)
+    if await store.relationships.is_blocked_either_way(account.id, other.id):
+        raise ApiError("This action is not allowed", 403)
+    existing = await store.relationships.get_follow(account.id, other.id)
+    show_reblogs = reblogs if reblogs is not None else (existing.show_reblogs if existing else True)
+    notify_flag = (
+        notify_posts if notify_posts is not None else (existing.notify if existing else False)
+    )
+    if existing is not None:
+        await store.relationships.follow(
+            account.id, other.id, show_reblogs=show_reblogs, notify=notify_flag
+        )
+    elif other.locked or not other.local:
+        # Remote follows wait for the remote Accept; locked accounts decide themselves.
+        pending = await store.relationships.get_request(account.id, other.id)
+        follow_uri = (
+            pending.uri
+            if pending is not None and pending.uri
+            else (ctx.urls.activity(account.username, f"follow-{other.id}-{now_ms()}"))
+        )
+        await store.relationships.request(
+            account.id, other.id, uri=follow_uri, show_reblogs=show_reblogs, notify=notify_flag
+        )
+        if pending is None:
+            if other.local:
+                await notify(ctx, other, account, "follow_request")
+            else:
+                await ctx.federate("followed", account, other, follow_uri)
+    else:
+        await store.relationships.follow(
+            account.id, other.id, show_reblogs=show_reblogs, notify=notify_flag
+        )
+        await notify(ctx, other, account, "follow")
+    return await relationship(ctx, account, other)
+
+
+async def unfollow(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+    removed = await ctx.store.relationships.unfollow(account.id, other.id)
+    pending = await ctx.store.relationships.delete_request(account.id, other.id)
+    if (removed is not None or pending is not None) and not other.local:
+        await ctx.federate("unfollowed", account, other)
+    return await relationship(ctx, account, other)
+
+
+async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> RelationshipRow:
+    req = await ctx.store.relationships.get_request(requester.id, account.id)
+    if req is None:
+        raise NotFoundError()
+    await ctx.store.relationships.follow(
+        requester.id, account.id, uri=req.uri, show_reblogs=req.show_reblogs, notify=req.notify
+    )
+    if requester.local:
+        await notify(ctx, account, requester, "follow")
+    else:
+        await ctx.federate("follow_accepted", account, requester, req.uri or "")
+    return await relationship(ctx, account, requester)
+
+
+async def reject_request(ctx: Ctx, account: Account, requester: Account) -> RelationshipRow:
+    req = await ctx.store.relationships.delete_request(requester.id, account.id)
+    if req is None:
+        raise NotFoundError()
+    if not requester.local:
+        await ctx.federate("follow_rejected", account, requester, req.uri or "")
+    return await relationship(ctx, account, requester)
+
+
+async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -> RelationshipRow:
+    follow = await ctx.store.relationships.get_follow(follower.id, account.id)
+    if follow is not None:
+        await ctx.store.relationships.remove_follower(account.id, follower.id)
+        if not follower.local:
+            await ctx.federate("follow_rejected", account, follower, follow.uri or "")
+    return await relationship(ctx, account, follower)
+
+
+async def block(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+    if other.id == account.id:
+        raise ApiError("Validation failed: You cannot block yourself", 403)
+    await ctx.store.relationships.delete_request(account.id, other.id)
+    await ctx.store.relationships.delete_request(other.id, account.id)
+    await ctx.store.relationships.block(account.id, other.id)
+    if not other.local:
+        await ctx.federate("blocked", account, other)
+    return await relationship(ctx, account, other)
+
+
+async def unblock(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+    removed = await ctx.store.relationships.unblock(account.id, other.id)
+    if removed is not None and not other.local:
+        await ctx.federate("unblocked", account, other)
+    return await relationship(ctx, account, other)
+
+
+async def mute(
+    ctx: Ctx, account: Account, other: Account, *, notifications: bool, duration_s: int | None
+) -> RelationshipRow:
+    if other.id == account.id:
+        raise ApiError("Validation failed: You cannot mute yourself", 403)
+    expires = now_ms() + duration_s * 1000 if duration_s else None
+    await ctx.store.relationships.mute(
+        account.id, other.id, notifications=notifications, expires_at=expires
+    )
+    return await relationship(ctx, account, other)
+
+
+async def unmute(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+    await ctx.store.relationships.unmute(account.id, other.id)
+    return await relationship(ctx, account, other)

@@ -1,0 +1,83 @@
+"""Local notifications: created for local recipients only, published to streams after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fedinode.services.context import Ctx
+from fedinode.services.views import StatusView, load_status_views
+from storage.models import Account, Notification
+from storage.paging import Page
+
+TYPES = (
+    "mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
+    "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning",
+)  # fmt: skip
+GROUPABLE = frozenset({"favourite", "reblog", "follow"})
+
+
+async def notify(
+    ctx: Ctx,
+    recipient: Account,
+    sender: Account,
+    type_: str,
+    *,
+    status_id: int | None = None,
+) -> Notification | None:
+    """Notify a local account (remote ones learn through federation); blocks and mutes apply."""
+    if not recipient.local:
+        return None
+    if type_ in GROUPABLE:
+        group_key = f"{type_}-{status_id}" if status_id is not None else f"{type_}-{recipient.id}"
+    else:
+        group_key = ""
+    n = await ctx.store.notifications.create(
+        recipient.id, sender.id, type_, status_id=status_id, group_key=group_key
+    )
+    if n is not None:
+        await ctx.publish("notification", notification_id=n.id, account_id=recipient.id)
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    notification: Notification
+    account: Account
+    status: StatusView | None
+
+
+async def load_notification_views(
+    ctx: Ctx, notifications: Sequence[Notification], viewer_id: int
+) -> list[NotificationView]:
+    accounts = await ctx.store.accounts.get_many([n.from_account_id for n in notifications])
+    status_ids = [n.status_id for n in notifications if n.status_id is not None]
+    statuses = await ctx.store.statuses.get_many(status_ids)
+    views = {
+        v.status.id: v
+        for v in await load_status_views(ctx.store, list(statuses.values()), viewer_id)
+    }
+    out = []
+    for n in notifications:
+        account = accounts.get(n.from_account_id)
+        if account is None:
+            continue
+        if n.status_id is not None and n.status_id not in views:
+            continue  # the status is gone
+        out.append(NotificationView(n, account, views.get(n.status_id) if n.status_id else None))
+    return out
+
+
+async def list_notifications(
+    ctx: Ctx,
+    viewer_id: int,
+    page: Page,
+    *,
+    types: Sequence[str] = (),
+    exclude_types: Sequence[str] = (),
+    account_id: int | None = None,
+) -> tuple[list[NotificationView], list[int]]:
+    rows = await ctx.store.notifications.list(
+        viewer_id, page, types=types, exclude_types=exclude_types, from_account_id=account_id
+    )
+    return await load_notification_views(ctx, rows, viewer_id), [n.id for n in rows]

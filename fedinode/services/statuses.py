@@ -1,0 +1,451 @@
+"""Status use cases: post, read (visibility exact), edit, delete, context, interactions, polls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fedinode.errors import ApiError, NotFoundError, ValidationFailed
+from fedinode.services import text as text_service
+from fedinode.services.context import Ctx
+from fedinode.services.notifications import notify
+from fedinode.services.views import StatusView, load_status_view, load_status_views
+from storage.errors import Conflict
+from storage.ids import now_ms
+from storage.models import Account, Poll, Status
+from storage.paging import Page
+from storage.statuses import NewPoll, NewStatus
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+@dataclass(frozen=True, slots=True)
+class PollInput:
+    options: list[str]
+    expires_in: int
+    multiple: bool = False
+    hide_totals: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInput:
+    text: str
+    media_ids: list[int]
+    poll: PollInput | None
+    in_reply_to_id: int | None
+    sensitive: bool
+    spoiler_text: str
+    visibility: str | None
+    language: str | None
+
+
+async def resolve_mention(ctx: Ctx, username: str, domain: str) -> Account | None:
+    account = await ctx.store.accounts.by_handle(username, domain)
+    if account is not None or not domain or ctx.federation is None:
+        return account if account is None or not account.suspended else None
+    resolver = getattr(ctx.federation, "resolve_account", None)
+    if resolver is None:
+        return None
+    try:
+        found = await resolver(f"{username}@{domain}")
+    except Exception:
+        return None
+    return found if isinstance(found, Account) else None
+
+
+async def render_text(ctx: Ctx, text: str) -> text_service.Rendered:
+    return await text_service.render(
+        text,
+        local_domain=ctx.config.instance.domain,
+        resolve=lambda u, d: resolve_mention(ctx, u, d),
+        tag_url=ctx.urls.tag,
+    )
+
+
+async def visible_status(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> Status:
+    """The status if the viewer may see it; 404 otherwise (never 403: that would leak it)."""
+    if status_id is None:
+        raise NotFoundError()
+    status = await ctx.store.statuses.get(status_id)
+    if status is None or not await ctx.store.statuses.visible_to(status, viewer_id):
+        raise NotFoundError()
+    author = await ctx.store.accounts.get(status.account_id)
+    if author is None or author.suspended:
+        raise NotFoundError()
+    if status.reblog_of_id is not None:
+        await visible_status(ctx, status.reblog_of_id, viewer_id)
+    return status
+
+
+def _validate(ctx: Ctx, data: StatusInput, *, media_count: int) -> None:
+    limits = ctx.config.instance
+    if not data.text.strip() and not media_count and data.poll is None:
+        raise ValidationFailed("Validation failed: Text can't be blank")
+    if len(data.text) + len(data.spoiler_text) > limits.max_status_chars:
+        raise ValidationFailed(
+            f"Validation failed: Text character limit of {limits.max_status_chars} exceeded"
+        )
+    if data.visibility is not None and data.visibility not in VISIBILITIES:
+        raise ValidationFailed("Validation failed: Visibility is not included in the list")
+    if media_count > limits.max_media_attachments:
+        raise ValidationFailed("Validation failed: Media attachments is too long")
+    if data.poll is not None:
+        if media_count:
+            raise ValidationFailed("Validation failed: Cannot attach both media and a poll")
+        options = data.poll.options
+        if len(options) < 2 or len(options) > limits.max_poll_options:
+            raise ValidationFailed(
+                f"Validation failed: Poll must have between 2 and {limits.max_poll_options} options"
+            )
+        if any(not o.strip() or len(o) > 50 for o in options):
+            raise ValidationFailed("Validation failed: Poll options must be 1 to 50 characters")
+        if not 300 <= data.poll.expires_in <= 2_629_746:
+            raise ValidationFailed("Validation failed: Poll expiration is out of range")
+
+
+async def _own_media(ctx: Ctx, account: Account, media_ids: Sequence[int]) -> list[int]:
+    out = []
+    for mid in dict.fromkeys(media_ids):
+        media = await ctx.store.media.get(mid)
+        if media is None or media.account_id != account.id:
+            raise ValidationFailed("Validation failed: media not found")
+        out.append(mid)
+    return out
+
+
+async def post_status(
+    ctx: Ctx,
+    account: Account,
+    data: StatusInput,
+    *,
+    application_id: int | None,
+    idempotency_key: str | None,
+) -> Status:
+    store = ctx.store
+    if idempotency_key:
+        existing_id = await store.client_api.idempotent_status(account.id, idempotency_key)
+        if existing_id is not None:
+            existing = await store.statuses.get(existing_id)
+            if existing is not None:
+                return existing
+    media_ids = await _own_media(ctx, account, data.media_ids)
+    _validate(ctx, data, media_count=len(media_ids))
+    user = await store.users.by_account(account.id)
+    visibility = data.visibility or (
+        str(user.settings.get("default_privacy", "public")) if user is not None else "public"
+    )
+    parent: Status | None = None
+    if data.in_reply_to_id is not None:
+        parent = await visible_status(ctx, data.in_reply_to_id, account.id)
+        if parent.reblog_of_id is not None:
+            raise ValidationFailed("Validation failed: cannot reply to a reblog")
+        if await store.relationships.is_blocked_either_way(account.id, parent.account_id):
+            raise NotFoundError()
+    rendered = await render_text(ctx, data.text)
+    mentions = list(rendered.mentions)
+    if parent is not None and parent.account_id != account.id:
+        # Replying implies mentioning the author, so a direct reply reaches them.
+        if all(m.id != parent.account_id for m in mentions):
+            author = await store.accounts.get(parent.account_id)
+            if author is not None and visibility == "direct":
+                mentions.append(author)
+    blocked_by = [
+        m for m in mentions if await store.relationships.is_blocked_either_way(account.id, m.id)
+    ]
+    mentions = [m for m in mentions if m not in blocked_by]
+    poll = None
+    if data.poll is not None:
+        poll = NewPoll(
+            options=[o.strip() for o in data.poll.options],
+            multiple=data.poll.multiple,
+            hide_totals=data.poll.hide_totals,
+            expires_at=now_ms() + data.poll.expires_in * 1000,
+        )
+    status = await store.statuses.create(
+        NewStatus(
+            account_id=account.id,
+            local=True,
+            content=rendered.html,
+            text=data.text,
+            spoiler_text=data.spoiler_text,
+            sensitive=data.sensitive or bool(data.spoiler_text),
+            visibility=visibility,
+            language=data.language,
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_uri=parent.uri if parent else None,
+            in_reply_to_account_id=parent.account_id if parent else None,
+            conversation=parent.conversation if parent else None,
+            application_id=application_id,
+            mentions=[m.id for m in mentions],
+            tags=rendered.tags,
+            media_ids=media_ids,
+            poll=poll,
+        ),
+        uri_template=ctx.urls.status_template(account.username),
+    )
+    if idempotency_key:
+        await store.client_api.remember_idempotent(account.id, idempotency_key, status.id)
+    await _after_create(ctx, account, status, mentions)
+    return status
+
+
+async def _after_create(
+    ctx: Ctx, account: Account, status: Status, mentions: list[Account]
+) -> None:
+    await ctx.publish("status.created", status_id=status.id)
+    for m in mentions:
+        if m.local and m.id != account.id:
+            await notify(ctx, m, account, "mention", status_id=status.id)
+    if status.visibility in ("public", "unlisted", "private"):
+        # Followers who asked to be notified of this account's posts.
+        for follower_id in await ctx.store.relationships.local_follower_ids(account.id):
+            follow = await ctx.store.relationships.get_follow(follower_id, account.id)
+            if follow is not None and follow.notify and follower_id not in {m.id for m in mentions}:
+                follower = await ctx.store.accounts.get(follower_id)
+                if follower is not None:
+                    await notify(ctx, follower, account, "status", status_id=status.id)
+    if status.visibility != "direct" or any(not m.local for m in mentions):
+        await ctx.federate("status_created", status)
+
+
+async def get_view(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> StatusView:
+    status = await visible_status(ctx, status_id, viewer_id)
+    return await load_status_view(ctx.store, status, viewer_id)
+
+
+async def own_status(ctx: Ctx, account: Account, status_id: int | None) -> Status:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.account_id != account.id or status.reblog_of_id is not None:
+        raise NotFoundError()
+    return status
+
+
+async def delete_status(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
+    status = await own_status(ctx, account, status_id)
+    view = await load_status_view(ctx.store, status, account.id)
+    await ctx.store.statuses.delete(status.id)
+    await ctx.publish("status.deleted", status_id=status.id, account_id=account.id)
+    if status.visibility != "direct" or any(not m.local for m in view.mentions):
+        await ctx.federate("status_deleted", status)
+    return view
+
+
+async def edit_status(
+    ctx: Ctx, account: Account, status_id: int | None, data: StatusInput
+) -> Status:
+    status = await own_status(ctx, account, status_id)
+    media_ids = await _own_media(ctx, account, data.media_ids)
+    _validate(ctx, data, media_count=len(media_ids))
+    rendered = await render_text(ctx, data.text)
+    poll = None
+    if data.poll is not None:
+        poll = NewPoll(
+            options=[o.strip() for o in data.poll.options],
+            multiple=data.poll.multiple,
+            hide_totals=data.poll.hide_totals,
+            expires_at=now_ms() + data.poll.expires_in * 1000,
+        )
+    old_mentions = await ctx.store.statuses.mentions_for([status.id])
+    mention_ids = [m.id for m in rendered.mentions]
+    if status.visibility == "direct":
+        # Editing never widens a direct status's audience by dropping its original recipients.
+        for m in old_mentions.get(status.id, []):
+            if m.account_id not in mention_ids:
+                mention_ids.append(m.account_id)
+    edited = await ctx.store.statuses.edit(
+        status.id,
+        content=rendered.html,
+        text=data.text,
+        spoiler_text=data.spoiler_text,
+        sensitive=data.sensitive or bool(data.spoiler_text),
+        language=data.language or status.language,
+        mentions=mention_ids,
+        tags=rendered.tags,
+        media_ids=media_ids,
+        poll=poll,
+    )
+    await ctx.publish("status.updated", status_id=status.id)
+    # Those who reblogged it are told it changed.
+    for _, reblogger in await ctx.store.interactions.accounts_who(
+        "reblogs", status.id, Page(limit=80)
+    ):
+        if reblogger.local and reblogger.id != account.id:
+            await notify(ctx, reblogger, account, "update", status_id=status.id)
+    await ctx.federate("status_updated", edited)
+    return edited
+
+
+async def context(
+    ctx: Ctx, status_id: int | None, viewer_id: int | None
+) -> tuple[list[StatusView], list[StatusView]]:
+    status = await visible_status(ctx, status_id, viewer_id)
+    ancestors = await ctx.store.statuses.ancestors(status, viewer_id)
+    descendants = await ctx.store.statuses.descendants(status, viewer_id)
+    if viewer_id is not None:
+        hidden = await ctx.store.client_api.hidden_authors(
+            viewer_id, [s.account_id for s in ancestors + descendants]
+        )
+        ancestors = [s for s in ancestors if s.account_id not in hidden]
+        descendants = [s for s in descendants if s.account_id not in hidden]
+    return (
+        await load_status_views(ctx.store, ancestors, viewer_id),
+        await load_status_views(ctx.store, descendants, viewer_id),
+    )
+
+
+# -- interactions -------------------------------------------------------------------------
+
+
+async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.reblog_of_id is not None:
+        status = await visible_status(ctx, status.reblog_of_id, account.id)
+    if await ctx.store.interactions.favourite(account.id, status.id):
+        author = await ctx.store.accounts.get(status.account_id)
+        if author is not None:
+            await notify(ctx, author, account, "favourite", status_id=status.id)
+            if not author.local:
+                await ctx.federate("favourited", account, status)
+    return await load_status_view(ctx.store, status, account.id)
+
+
+async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.reblog_of_id is not None:
+        status = await visible_status(ctx, status.reblog_of_id, account.id)
+    if await ctx.store.interactions.unfavourite(account.id, status.id):
+        author = await ctx.store.accounts.get(status.account_id)
+        if author is not None and not author.local:
+            await ctx.federate("unfavourited", account, status)
+    return await load_status_view(ctx.store, status, account.id)
+
+
+async def reblog(
+    ctx: Ctx, account: Account, status_id: int | None, visibility: str | None
+) -> StatusView:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.reblog_of_id is not None:
+        status = await visible_status(ctx, status.reblog_of_id, account.id)
+    if status.visibility == "direct" or (
+        status.visibility == "private" and status.account_id != account.id
+    ):
+        raise ApiError("This action is not allowed", 422)
+    existing = await ctx.store.statuses.reblog_by(account.id, status.id)
+    if existing is not None:
+        return await load_status_view(ctx.store, existing, account.id)
+    vis = visibility if visibility in ("public", "unlisted", "private") else "public"
+    if status.visibility == "private":
+        vis = "private"
+    wrapper = await ctx.store.statuses.create(
+        NewStatus(account_id=account.id, local=True, reblog_of_id=status.id, visibility=vis),
+        uri_template=ctx.urls.status_template(account.username) + "/activity",
+    )
+    await ctx.publish("status.created", status_id=wrapper.id)
+    author = await ctx.store.accounts.get(status.account_id)
+    if author is not None:
+        await notify(ctx, author, account, "reblog", status_id=status.id)
+    await ctx.federate("reblogged", wrapper)
+    return await load_status_view(ctx.store, wrapper, account.id)
+
+
+async def unreblog(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.reblog_of_id is not None:
+        status = await visible_status(ctx, status.reblog_of_id, account.id)
+    wrapper = await ctx.store.statuses.reblog_by(account.id, status.id)
+    if wrapper is not None:
+        await ctx.store.statuses.delete(wrapper.id)
+        await ctx.publish("status.deleted", status_id=wrapper.id, account_id=account.id)
+        await ctx.federate("unreblogged", wrapper)
+    return await load_status_view(ctx.store, status, account.id)
+
+
+async def mark(
+    ctx: Ctx, account: Account, status_id: int | None, table: str, on: bool
+) -> StatusView:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.reblog_of_id is not None:
+        status = await visible_status(ctx, status.reblog_of_id, account.id)
+    if table == "status_pins":
+        if status.account_id != account.id:
+            raise ApiError("Validation failed: You can only pin your own statuses", 422)
+        if on and status.visibility in ("private", "direct"):
+            raise ApiError(
+                "Validation failed: Only public and unlisted statuses can be pinned", 422
+            )
+        if on and len(await ctx.store.interactions.pinned_ids(account.id)) >= 5:
+            raise ApiError(
+                "Validation failed: You have already pinned the maximum number of statuses", 422
+            )
+    if on:
+        await ctx.store.interactions.mark(table, account.id, status.id)
+    else:
+        await ctx.store.interactions.unmark(table, account.id, status.id)
+    return await load_status_view(ctx.store, status, account.id)
+
+
+async def mute_conversation(
+    ctx: Ctx, account: Account, status_id: int | None, on: bool
+) -> StatusView:
+    status = await visible_status(ctx, status_id, account.id)
+    if status.conversation:
+        await ctx.store.interactions.mute_conversation(account.id, status.conversation, on)
+    return await load_status_view(ctx.store, status, account.id)
+
+
+async def who_interacted(
+    ctx: Ctx, status_id: int | None, viewer_id: int | None, table: str, page: Page
+) -> tuple[list[Account], list[int]]:
+    status = await visible_status(ctx, status_id, viewer_id)
+    rows = await ctx.store.interactions.accounts_who(table, status.id, page)
+    hidden: set[int] = set()
+    if viewer_id is not None:
+        hidden = await ctx.store.client_api.hidden_authors(viewer_id, [a.id for _, a in rows])
+    return [a for _, a in rows if a.id not in hidden and not a.suspended], [k for k, _ in rows]
+
+
+async def history(
+    ctx: Ctx, status_id: int | None, viewer_id: int | None
+) -> tuple[Status, list[object]]:
+    status = await visible_status(ctx, status_id, viewer_id)
+    return status, list(await ctx.store.statuses.edits(status.id))
+
+
+# -- polls --------------------------------------------------------------------------------
+
+
+async def poll_view(ctx: Ctx, poll_id: int | None, viewer_id: int | None) -> StatusView:
+    poll = await ctx.store.client_api.poll(poll_id) if poll_id is not None else None
+    if poll is None:
+        raise NotFoundError()
+    view = await get_view(ctx, poll.status_id, viewer_id)
+    if view.poll is None:
+        raise NotFoundError()
+    return view
+
+
+async def vote(ctx: Ctx, account: Account, poll_id: int | None, choices: list[int]) -> StatusView:
+    view = await poll_view(ctx, poll_id, account.id)
+    assert view.poll is not None
+    poll: Poll = view.poll.poll
+    if poll.expires_at is not None and poll.expires_at <= now_ms():
+        raise ValidationFailed("Validation failed: The poll has already ended")
+    if not choices or any(c < 0 or c >= len(poll.options) for c in choices):
+        raise ValidationFailed("Validation failed: invalid choice")
+    if not poll.multiple and len(set(choices)) > 1:
+        raise ValidationFailed("Validation failed: this poll allows only one choice")
+    if view.status.account_id == account.id:
+        raise ValidationFailed("Validation failed: You cannot vote in your own poll")
+    try:
+        await ctx.store.client_api.vote(poll.id, account.id, choices)
+    except Conflict:
+        raise ValidationFailed("Validation failed: You have already voted on this poll") from None
+    if not view.account.local:
+        await ctx.federate("poll_voted", account, view.status, choices)
+    return await get_view(ctx, view.status.id, account.id)
+
+
+def check_visibility_param(value: str | None) -> str | None:
+    if value is not None and value not in VISIBILITIES:
+        raise ValidationFailed("Validation failed: Visibility is not included in the list")
+    return value

@@ -1,0 +1,98 @@
+"""Timelines: home, public (local / remote / media), hashtag; visibility applied exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fedinode.services.context import Ctx
+from fedinode.services.views import StatusView, load_status_views
+from storage.models import Status
+from storage.paging import Page
+
+
+async def drop_hidden(ctx: Ctx, statuses: Sequence[Status], viewer_id: int | None) -> list[Status]:
+    """Remove reblogs whose original the viewer may not see, or whose author the viewer
+    blocks, is blocked by or mutes (the SQL already applied this to the rebloggers)."""
+    reblogs = [s for s in statuses if s.reblog_of_id is not None]
+    if not reblogs:
+        return list(statuses)
+    targets = await ctx.store.statuses.get_many([s.reblog_of_id for s in reblogs if s.reblog_of_id])
+    hidden: set[int] = set()
+    if viewer_id is not None:
+        hidden = await ctx.store.client_api.hidden_authors(
+            viewer_id, [t.account_id for t in targets.values()]
+        )
+    out = []
+    for s in statuses:
+        if s.reblog_of_id is not None:
+            t = targets.get(s.reblog_of_id)
+            if t is None or t.account_id in hidden:
+                continue
+            if t.visibility not in (
+                "public",
+                "unlisted",
+            ) and not await ctx.store.statuses.visible_to(t, viewer_id):
+                continue
+        out.append(s)
+    return out
+
+
+async def _render(
+    ctx: Ctx, statuses: list[Status], viewer_id: int | None
+) -> tuple[list[StatusView], list[int]]:
+    kept = await drop_hidden(ctx, statuses, viewer_id)
+    return await load_status_views(ctx.store, kept, viewer_id), [s.id for s in statuses]
+
+
+async def home(ctx: Ctx, viewer_id: int, page: Page) -> tuple[list[StatusView], list[int]]:
+    return await _render(ctx, await ctx.store.statuses.home_timeline(viewer_id, page), viewer_id)
+
+
+async def public(
+    ctx: Ctx,
+    viewer_id: int | None,
+    page: Page,
+    *,
+    local: bool | None,
+    only_media: bool,
+) -> tuple[list[StatusView], list[int]]:
+    statuses = await ctx.store.statuses.public_timeline(
+        viewer_id, page, local=local, only_media=only_media
+    )
+    return await _render(ctx, statuses, viewer_id)
+
+
+async def tag(
+    ctx: Ctx,
+    viewer_id: int | None,
+    name: str,
+    page: Page,
+    *,
+    any_: Sequence[str],
+    all_: Sequence[str],
+    none: Sequence[str],
+    local: bool | None,
+    only_media: bool,
+) -> tuple[list[StatusView], list[int]]:
+    statuses = await ctx.store.statuses.tag_timeline(
+        viewer_id,
+        [name, *any_],
+        page,
+        tags_all=all_,
+        tags_none=none,
+        local=local,
+        only_media=only_media,
+    )
+    return await _render(ctx, statuses, viewer_id)
+
+
+async def marked(
+    ctx: Ctx, viewer_id: int, table: str, page: Page
+) -> tuple[list[StatusView], list[int]]:
+    """The viewer's favourites or bookmarks, newest mark first; paged by the mark's id."""
+    rows = await ctx.store.interactions.statuses_marked(table, viewer_id, page)
+    visible = []
+    for _, s in rows:
+        if await ctx.store.statuses.visible_to(s, viewer_id):
+            visible.append(s)
+    return await load_status_views(ctx.store, visible, viewer_id), [k for k, _ in rows]
