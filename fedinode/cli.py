@@ -268,4 +268,8 @@ def dumps(value: Any) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the imported module, not this __main__ copy: helpers (policy_cli) raise
+    # fedinode.cli.UsageError, which must be the class main() catches.
+    from fedinode.cli import main as _main
+
+    sys.exit(_main())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,12 +11,17 @@ from typing import Any
 
 import orjson
 
-from activitypub.policy_gate import PolicyGate
+from activitypub.policy_gate import PolicyGate, allow_from_row, block_from_row, valid_row
 from fedinode.config import Config
 from policy.base import PolicyContext
+from policy.errors import PolicyConfigError
 from policy.pipeline import Pipeline
+from storage.db import sqlite_path
+from storage.models import DomainAllowRow, DomainBlockRow
 from storage.paging import Page
 from storage.store import Store
+
+_DB_TIMEOUT = 10.0
 
 
 def _print_json(value: Any, *, indent: bool = True) -> None:
@@ -23,16 +30,66 @@ def _print_json(value: Any, *, indent: bool = True) -> None:
 
 
 def check(config: Config) -> int:
-    """The configuration has already been validated by loading it; print what is in force."""
-    pipeline = Pipeline(config.policy)
+    """Print the effective policy: the file's (already validated by loading it) merged with
+    the database's domain rules when the database is reachable. A database rule the engine
+    refuses exits 2 naming it."""
+    from fedinode.cli import UsageError
+
+    url = config.database.url
+    try:
+        if url.startswith("sqlite:") and not os.path.exists(sqlite_path(url)):
+            # Do not create a database just to check a file.
+            pipeline, db_note = Pipeline(config.policy), "no database yet: the file's policy only"
+        else:
+            pipeline, db_note = asyncio.run(_effective(config))
+    except PolicyConfigError as exc:
+        raise UsageError(f"database {exc}") from None
     _print_json(pipeline.describe(private=True))
+    settings = pipeline.settings
     print(
-        f"policy ok: mode {config.policy.mode}, {len(config.policy.domain_blocks)} domain block(s), "
-        f"{len(config.policy.domain_allows)} allow(s), {len(config.policy.rules)} rule(s)"
-        + (", dry run" if config.policy.dry_run else ""),
+        f"policy ok: mode {settings.mode}, {len(settings.domain_blocks)} domain block(s), "
+        f"{len(settings.domain_allows)} allow(s), {len(settings.rules)} rule(s)"
+        + (", dry run" if settings.dry_run else "")
+        + f"; {db_note}",
         file=sys.stderr,
     )
     return 0
+
+
+async def _effective(config: Config) -> tuple[Pipeline, str]:
+    """The file's policy merged with the database's rules, and a note on where they came from."""
+    url = config.database.url
+    try:
+        store = await asyncio.wait_for(Store.open(url, run_migrations=False), _DB_TIMEOUT)
+    except Exception as exc:
+        return Pipeline(
+            config.policy
+        ), f"database not reachable ({_short(exc)}): the file's policy only"
+    try:
+        blocks = await store.policy.domain_blocks()
+        allows = await store.policy.domain_allows()
+    except Exception as exc:
+        return Pipeline(
+            config.policy
+        ), f"database not readable ({_short(exc)}): the file's policy only"
+    finally:
+        await store.close()
+    rows: list[DomainBlockRow | DomainAllowRow] = [*blocks, *allows]
+    for row in rows:
+        if not valid_row(row):
+            kind = "domain_blocks" if isinstance(row, DomainBlockRow) else "domain_allows"
+            raise PolicyConfigError(f"{kind}[id={row.id}]", f"invalid rule for {row.domain!r}")
+    pipeline = Pipeline(
+        config.policy.merged(
+            [block_from_row(r) for r in blocks], [allow_from_row(r) for r in allows]
+        )
+    )
+    return pipeline, f"{len(blocks)} block(s) and {len(allows)} allow(s) from the database"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]
 
 
 async def _gate(config: Config) -> tuple[Store, PolicyGate]:
@@ -125,19 +182,28 @@ async def show_log(config: Config, *, limit: int, as_json: bool) -> int:
     return 0
 
 
-async def impact(config: Config, domain: str) -> int:
-    store = await Store.open(config.database.url)
+async def impact(config: Config, domain: str, severity: str = "suspend") -> int:
+    """What suspending DOMAIN would sever now (the admin API's preview), as JSON."""
+    from fedinode.cli import UsageError
+    from fedinode.errors import ValidationFailed
+    from fedinode.services import policy as policy_service
+
+    store, gate = await _gate(config)
     try:
-        following, followers = await store.relationships.count_with_domain(domain.lower())
-        cached = await store.statuses.count_by_domain(domain.lower())
+        found = await policy_service.preview(store, gate, domain, severity)
+    except ValidationFailed as exc:
+        raise UsageError(f"domain: {exc.message.removeprefix('Validation failed: ')}") from None
     finally:
         await store.close()
     _print_json(
         {
-            "domain": domain,
-            "follows_severed": following,
-            "followers_severed": followers,
-            "cached_statuses": int(cached),
+            "domain": found.domain,
+            "severity": found.severity,
+            "domains": list(found.domains),
+            "follows_severed": found.follows_severed,
+            "followers_severed": found.followers_severed,
+            "follow_requests_dropped": found.follow_requests_dropped,
+            "cached_statuses": found.cached_statuses,
         }
     )
     return 0

@@ -51,7 +51,9 @@ async def remote(api: Api, username: str, domain: str) -> Account:
         ("get", BLOCKS + "/preview?domain=x.test", "admin:read:domain_blocks"),
     ],
 )
-async def test_access_needs_admin_user_and_scope(api: Api, method: str, path: str, scope: str) -> None:
+async def test_access_needs_admin_user_and_scope(
+    api: Api, method: str, path: str, scope: str
+) -> None:
     body = {"domain": "x.test"} if method == "post" else None
     # no token
     resp = await getattr(api.client, method)(path, json=body)
@@ -285,8 +287,12 @@ async def test_public_domain_blocks_honour_obfuscation(api: Api, admin: Actor) -
     await admin.json(
         "post",
         BLOCKS,
-        json={"domain": "hidden.example", "severity": "silence", "obfuscate": True,
-              "private_comment": "never shown"},
+        json={
+            "domain": "hidden.example",
+            "severity": "silence",
+            "obfuscate": True,
+            "private_comment": "never shown",
+        },
     )
     await admin.json("post", BLOCKS, json={"domain": "nothing.example", "severity": "noop"})
     await admin.json(
@@ -388,7 +394,7 @@ async def test_allowlist_mode_allow_and_unallow(aiohttp_client: Any, database_ur
 MASTODON_CSV = (
     "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
     "spam.example,suspend,false,false,spam,false\n"
-    "loud.example,silence,true,true,\"too loud, really\",true\n"
+    'loud.example,silence,true,true,"too loud, really",true\n'
     "pics.example,noop,true,false,,false\n"
 )
 
@@ -397,11 +403,18 @@ async def test_csv_import_export_round_trip(api: Api, admin: Actor) -> None:
     form = FormData()
     form.add_field("data", MASTODON_CSV.encode(), filename="blocks.csv", content_type="text/csv")
     result = await admin.json("post", BLOCKS + "/import", data=form)
-    assert [b["domain"] for b in result["created"]] == ["spam.example", "loud.example", "pics.example"]
+    assert [b["domain"] for b in result["created"]] == [
+        "spam.example",
+        "loud.example",
+        "pics.example",
+    ]
     assert result["updated"] == [] and result["skipped"] == []
     loud = result["created"][1]
     assert (loud["severity"], loud["reject_media"], loud["reject_reports"], loud["obfuscate"]) == (
-        "silence", True, True, True,
+        "silence",
+        True,
+        True,
+        True,
     )
     assert loud["public_comment"] == "too loud, really"
     gate = api.client.app[appkeys.POLICY]
@@ -434,7 +447,11 @@ async def test_csv_import_export_round_trip(api: Api, admin: Actor) -> None:
         data=changed.encode(),
         headers={"Content-Type": "text/csv"},
     )
-    assert [b["domain"] for b in over["updated"]] == ["spam.example", "loud.example", "pics.example"]
+    assert [b["domain"] for b in over["updated"]] == [
+        "spam.example",
+        "loud.example",
+        "pics.example",
+    ]
     assert gate.pipeline.check_host("spam.example", "inbound").allowed
 
     extended = await (await admin.get(BLOCKS + "/export?extended=true")).text()
@@ -487,12 +504,42 @@ async def test_policy_decisions_filters_and_paging(api: Api, admin: Actor) -> No
     now = datetime.now(UTC)
     await gate.record(
         [
-            Decision(now, "inbound", "spam.test", "https://spam.test/u/x", "https://spam.test/1",
-                     "Create", "keyword[0]", "reject", True, "keyword 'buy cheap'"),
-            Decision(now, "outbound", "spam.test", None, None, "", "domain_block:spam.test",
-                     "reject", True, "spam.test is suspended"),
-            Decision(now, "fetch", "other.test", None, None, "", "mode:allowlist", "reject",
-                     False, "other.test is not in domain_allows"),
+            Decision(
+                now,
+                "inbound",
+                "spam.test",
+                "https://spam.test/u/x",
+                "https://spam.test/1",
+                "Create",
+                "keyword[0]",
+                "reject",
+                True,
+                "keyword 'buy cheap'",
+            ),
+            Decision(
+                now,
+                "outbound",
+                "spam.test",
+                None,
+                None,
+                "",
+                "domain_block:spam.test",
+                "reject",
+                True,
+                "spam.test is suspended",
+            ),
+            Decision(
+                now,
+                "fetch",
+                "other.test",
+                None,
+                None,
+                "",
+                "mode:allowlist",
+                "reject",
+                False,
+                "other.test is not in domain_allows",
+            ),
         ]
     )
     everything = await admin.json("get", DECISIONS)
@@ -512,9 +559,12 @@ async def test_policy_decisions_filters_and_paging(api: Api, admin: Actor) -> No
         "reason": "keyword 'buy cheap'",
     }
     assert [d["rule"] for d in await admin.json("get", DECISIONS + "?peer=SPAM.test")] == [
-        "domain_block:spam.test", "keyword[0]",
+        "domain_block:spam.test",
+        "keyword[0]",
     ]
-    assert [d["peer"] for d in await admin.json("get", DECISIONS + "?direction=fetch")] == ["other.test"]
+    assert [d["peer"] for d in await admin.json("get", DECISIONS + "?direction=fetch")] == [
+        "other.test"
+    ]
     assert len(await admin.json("get", DECISIONS + "?rule=keyword[0]")) == 1
     assert (await admin.get(DECISIONS + "?direction=sideways")).status == 422
     resp = await admin.get(DECISIONS + "?limit=2")
