@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from aiohttp import FormData
+from api_helpers import Actor, Api
 
 from fedinode import appkeys
 from policy.audit import Decision
 from policy.pipeline import obfuscate_domain
 from storage.accounts import NewAccount
 from storage.models import Account
-from api_helpers import Actor, Api
 
 BLOCKS = "/api/v1/admin/domain_blocks"
 ALLOWS = "/api/v1/admin/domain_allows"
