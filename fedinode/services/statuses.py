@@ -296,6 +296,12 @@ async def context(
 # -- interactions -------------------------------------------------------------------------
 
 
+async def _fresh_view(ctx: Ctx, status: Status, viewer_id: int) -> StatusView:
+    """The view after a change: counters are read again."""
+    fresh = await ctx.store.statuses.get(status.id)
+    return await load_status_view(ctx.store, fresh or status, viewer_id)
+
+
 async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
     status = await visible_status(ctx, status_id, account.id)
     if status.reblog_of_id is not None:
@@ -306,7 +312,7 @@ async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> Status
             await notify(ctx, author, account, "favourite", status_id=status.id)
             if not author.local:
                 await ctx.federate("favourited", account, status)
-    return await load_status_view(ctx.store, status, account.id)
+    return await _fresh_view(ctx, status, account.id)
 
 
 async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
@@ -317,7 +323,7 @@ async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> Stat
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None and not author.local:
             await ctx.federate("unfavourited", account, status)
-    return await load_status_view(ctx.store, status, account.id)
+    return await _fresh_view(ctx, status, account.id)
 
 
 async def reblog(
@@ -357,7 +363,7 @@ async def unreblog(ctx: Ctx, account: Account, status_id: int | None) -> StatusV
         await ctx.store.statuses.delete(wrapper.id)
         await ctx.publish("status.deleted", status_id=wrapper.id, account_id=account.id)
         await ctx.federate("unreblogged", wrapper)
-    return await load_status_view(ctx.store, status, account.id)
+    return await _fresh_view(ctx, status, account.id)
 
 
 async def mark(

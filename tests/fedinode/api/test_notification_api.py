@@ -1,0 +1,59 @@
+"""Notifications v1 (filters, dismiss, clear, unread count) and grouped v2."""
+
+from __future__ import annotations
+
+from api_helpers import Api
+
+
+async def test_v1_filters_dismiss_clear(api: Api) -> None:
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    carol = await api.user("carol")
+    s = await alice.status("hello")
+    await bob.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    await carol.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    await bob.status("@alice hi")
+    await bob.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    all_ = await alice.json("get", "/api/v1/notifications")
+    assert [n["type"] for n in all_] == ["follow", "mention", "favourite", "favourite"]
+    mention = all_[1]
+    assert "@<span>alice</span>" in mention["status"]["content"] and mention[
+        "group_key"
+    ].startswith("ungrouped-")
+    only = await alice.json("get", "/api/v1/notifications?types[]=mention")
+    assert [n["type"] for n in only] == ["mention"]
+    excl = await alice.json(
+        "get", "/api/v1/notifications?exclude_types[]=favourite&exclude_types[]=follow"
+    )
+    assert [n["type"] for n in excl] == ["mention"]
+    from_carol = await alice.json("get", f"/api/v1/notifications?account_id={carol.id}")
+    assert [n["account"]["id"] for n in from_carol] == [carol.id]
+    assert (await alice.json("get", "/api/v1/notifications/unread_count"))["count"] == 4
+    assert (await alice.json("get", f"/api/v1/notifications/{mention['id']}"))["id"] == mention[
+        "id"
+    ]
+    assert (await bob.get(f"/api/v1/notifications/{mention['id']}")).status == 404
+    await alice.json("post", f"/api/v1/notifications/{mention['id']}/dismiss")
+    assert len(await alice.json("get", "/api/v1/notifications")) == 3
+    await alice.json("post", "/api/v1/notifications/clear")
+    assert await alice.json("get", "/api/v1/notifications") == []
+
+
+async def test_v2_groups_favourites_of_one_status(api: Api) -> None:
+    alice = await api.user("alice")
+    fans = [await api.user(f"fan{i}") for i in range(3)]
+    s = await alice.status("popular")
+    for fan in fans:
+        await fan.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    await fans[0].status("@alice ping")
+    body = await alice.json("get", "/api/v2/notifications")
+    groups = body["notification_groups"]
+    assert [g["type"] for g in groups] == ["mention", "favourite"]
+    fav = groups[1]
+    assert fav["notifications_count"] == 3 and fav["status_id"] == s["id"]
+    assert set(fav["sample_account_ids"]) == {f.id for f in fans}
+    assert {a["id"] for a in body["accounts"]} == {f.id for f in fans}
+    assert s["id"] in {x["id"] for x in body["statuses"]}
+    await alice.json("post", f"/api/v2/notifications/{fav['group_key']}/dismiss")
+    body = await alice.json("get", "/api/v2/notifications")
+    assert [g["type"] for g in body["notification_groups"]] == ["mention"]
