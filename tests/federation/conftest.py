@@ -51,6 +51,7 @@ class Instance:
     database_url: str
     directory: Path
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
+    authorized_fetch: bool = False
     runner: web.AppRunner | None = None
     app: web.Application | None = None
 
@@ -65,7 +66,10 @@ class Instance:
             server=ServerConfig(host="127.0.0.1", port=self.port, access_log=False),
             database=DatabaseConfig(url=self.database_url),
             federation=FederationConfig(
-                scheme="http", allow_private_addresses=True, fetch_timeout_seconds=5.0
+                scheme="http",
+                allow_private_addresses=True,
+                fetch_timeout_seconds=5.0,
+                authorized_fetch=self.authorized_fetch,
             ),
             media=MediaConfig(directory=str(self.directory / "media")),
             policy=self.policy,

@@ -34,12 +34,18 @@ async def _dead(instance: Instance, count: int) -> None:
     await eventually(reached, what=f"{count} refused deliveries on {instance.name}")
 
 
-async def _mutual(g: Instance, gina: Account, p: Instance, paul: Account) -> tuple[Account, Account]:
+async def _mutual(
+    g: Instance, gina: Account, p: Instance, paul: Account
+) -> tuple[Account, Account]:
     """gina@G and paul@P follow each other; returns (paul as G knows him, gina as P knows her)."""
     paul_on_g = await g.follow(gina, f"paul@{p.domain}")
     gina_on_p = await p.follow(paul, f"gina@{g.domain}")
-    await eventually(lambda: g.store.relationships.get_follow(gina.id, paul_on_g.id), what="gina → paul")
-    await eventually(lambda: p.store.relationships.get_follow(paul.id, gina_on_p.id), what="paul → gina")
+    await eventually(
+        lambda: g.store.relationships.get_follow(gina.id, paul_on_g.id), what="gina → paul"
+    )
+    await eventually(
+        lambda: p.store.relationships.get_follow(paul.id, gina_on_p.id), what="paul → gina"
+    )
     return paul_on_g, gina_on_p
 
 
@@ -71,7 +77,9 @@ async def test_allowlisted_peer_federates_and_others_cannot(
     _paul_on_g, _gina_on_p = await _mutual(g, gina, p, paul)
     from_p = await p.post(paul, "hello guarded world")
     await _arrives(g, from_p.uri)
-    assert [s.uri for s in await g.store.statuses.home_timeline(gina.id, Page())][:1] == [from_p.uri]
+    assert [s.uri for s in await g.store.statuses.home_timeline(gina.id, Page())][:1] == [
+        from_p.uri
+    ]
 
     # X cannot follow: G answers 403 before fetching any key, so it never even learns of xena
     gina_on_x = await x.follow(xena, f"gina@{g.domain}")
@@ -145,7 +153,10 @@ async def test_suspend_through_the_admin_api_severs_follows(
     assert await rel.get_follow(gina.id, paul_on_g.id) is None
     assert await rel.get_follow(paul_on_g.id, gina.id) is None
     refreshed = await g.store.accounts.get(gina.id)
-    assert refreshed is not None and (refreshed.following_count, refreshed.followers_count) == (0, 0)
+    assert refreshed is not None and (refreshed.following_count, refreshed.followers_count) == (
+        0,
+        0,
+    )
 
     # and the suspension holds: P's posts are refused, G fetches nothing from P
     from_p = await p.post(paul, "are you there?")
@@ -199,7 +210,11 @@ async def test_keyword_rule_keeps_a_post_out_of_every_timeline(
     hits = [r for r in records if r["activity_id"] == f"{spam.uri}/activity"]
     assert len(hits) == 1, records
     assert hits[0]["rule"] == "no-spam"
-    assert (hits[0]["direction"], hits[0]["peer"], hits[0]["action"]) == ("inbound", p.domain, "reject")
+    assert (hits[0]["direction"], hits[0]["peer"], hits[0]["action"]) == (
+        "inbound",
+        p.domain,
+        "reject",
+    )
     assert hits[0]["enforced"] is True and hits[0]["activity_type"] == "Create"
     assert "buy cheap" in hits[0]["reason"]
     assert not any(r["activity_id"] == f"{clean.uri}/activity" for r in records)

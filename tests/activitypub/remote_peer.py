@@ -1,0 +1,98 @@
+"""A fake remote server on loopback: actor documents with keys, a hit counter, an inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from activitypub.keys import generate_keypair, load_private
+from activitypub.signatures import sign_request
+
+_KEYS: list[tuple[str, str]] = []
+
+
+def keypair(index: int) -> tuple[str, str]:
+    """Cached test key pairs (generating RSA keys is slow)."""
+    while len(_KEYS) <= index:
+        _KEYS.append(generate_keypair())
+    return _KEYS[index]
+
+
+@dataclass
+class FakePeer:
+    server: TestServer
+    hits: list[str] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    actors: dict[str, int] = field(default_factory=dict)  # name → key index
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+    def actor_uri(self, name: str) -> str:
+        return f"http://{self.domain}/users/{name}"
+
+    def key_id(self, name: str) -> str:
+        return f"{self.actor_uri(name)}#main-key"
+
+    def actor_doc(self, name: str) -> dict[str, Any]:
+        uri = self.actor_uri(name)
+        return {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": uri,
+            "type": "Person",
+            "preferredUsername": name,
+            "name": name.title(),
+            "inbox": f"{uri}/inbox",
+            "outbox": f"{uri}/outbox",
+            "followers": f"{uri}/followers",
+            "endpoints": {"sharedInbox": f"http://{self.domain}/inbox"},
+            "publicKey": {
+                "id": self.key_id(name),
+                "owner": uri,
+                "publicKeyPem": keypair(self.actors[name])[1],
+            },
+        }
+
+    def signed_post(
+        self, url: str, activity: dict[str, Any], *, signer: str, body: bytes | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """(body, headers) of a POST signed by ``signer``'s key."""
+        data = body if body is not None else orjson.dumps(activity)
+        headers = sign_request(
+            "POST",
+            url,
+            {"Content-Type": "application/activity+json"},
+            data,
+            self.key_id(signer),
+            load_private(keypair(self.actors[signer])[0]),
+        )
+        return data, headers
+
+
+async def start_peer(names: dict[str, int]) -> FakePeer:
+    app = web.Application()
+    server = TestServer(app, host="127.0.0.1")
+    peer = FakePeer(server=server, actors=dict(names))
+
+    async def actor(request: web.Request) -> web.Response:
+        peer.hits.append(request.path)
+        name = request.match_info["name"]
+        if name not in peer.actors:
+            raise web.HTTPNotFound()
+        return web.Response(body=orjson.dumps(peer.actor_doc(name)),
+                            content_type="application/activity+json")  # fmt: skip
+
+    async def inbox(request: web.Request) -> web.Response:
+        peer.received.append(orjson.loads(await request.read()))
+        return web.Response(status=202)
+
+    app.router.add_get("/users/{name}", actor)
+    app.router.add_post("/users/{name}/inbox", inbox)
+    app.router.add_post("/inbox", inbox)
+    await server.start_server()
+    return peer
