@@ -84,4 +84,7 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.routes import add_routes
 
     add_routes(app)
+    from fedinode.api.streaming import hub_ctx
+
+    app.cleanup_ctx.append(hub_ctx)
     return app

@@ -97,6 +97,18 @@ class ListStore:
             found.reverse()
         return found
 
+    async def accounts_in(self, list_id: int, account_ids: Sequence[int]) -> set[int]:
+        """Which of the accounts are members of the list."""
+        if not account_ids:
+            return set()
+        marks = ", ".join(f"${i}" for i in range(2, len(account_ids) + 2))
+        rows = await self._db.fetch(
+            f"SELECT account_id FROM list_accounts WHERE list_id = $1 AND account_id IN ({marks})",
+            list_id,
+            *account_ids,
+        )
+        return {int(r["account_id"]) for r in rows}
+
     async def add_accounts(self, list_id: int, account_ids: Sequence[int]) -> None:
         async with self._db.transaction() as tx:
             for account_id in dict.fromkeys(account_ids):

@@ -15,7 +15,9 @@ from fedinode.api import (
     statuses,
     timelines,
 )
+from fedinode.api import filters as filters_api
 from fedinode.api import media as media_api
+from fedinode.api import streaming as streaming_api
 
 
 def add_routes(app: web.Application) -> None:
@@ -117,6 +119,28 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/media/{id}", media_api.get_media),
         ("PUT", "/api/v1/media/{id}", media_api.update_media),
         ("GET", "/media/{path:.+}", media_api.serve_media_file),
+        ("GET", "/api/v1/streaming/health", streaming_api.health),
+        ("GET", "/api/v1/streaming", streaming_api.streaming_root),
+        ("GET", "/api/v1/streaming/{stream:.+}", streaming_api.stream_sse),
+        ("GET", "/api/v2/filters", filters_api.list_filters),
+        ("POST", "/api/v2/filters", filters_api.create_filter),
+        ("GET", "/api/v2/filters/keywords/{id}", filters_api.get_keyword),
+        ("PUT", "/api/v2/filters/keywords/{id}", filters_api.update_keyword),
+        ("DELETE", "/api/v2/filters/keywords/{id}", filters_api.delete_keyword),
+        ("GET", "/api/v2/filters/statuses/{id}", filters_api.get_filter_status),
+        ("DELETE", "/api/v2/filters/statuses/{id}", filters_api.delete_filter_status),
+        ("GET", "/api/v2/filters/{id}", filters_api.get_filter),
+        ("PUT", "/api/v2/filters/{id}", filters_api.update_filter),
+        ("DELETE", "/api/v2/filters/{id}", filters_api.delete_filter),
+        ("GET", "/api/v2/filters/{id}/keywords", filters_api.list_keywords),
+        ("POST", "/api/v2/filters/{id}/keywords", filters_api.add_keyword),
+        ("GET", "/api/v2/filters/{id}/statuses", filters_api.list_filter_statuses),
+        ("POST", "/api/v2/filters/{id}/statuses", filters_api.add_filter_status),
+        ("GET", "/api/v1/filters", filters_api.list_filters_v1),
+        ("POST", "/api/v1/filters", filters_api.create_filter_v1),
+        ("GET", "/api/v1/filters/{id}", filters_api.get_filter_v1),
+        ("PUT", "/api/v1/filters/{id}", filters_api.update_filter_v1),
+        ("DELETE", "/api/v1/filters/{id}", filters_api.delete_filter_v1),
         # -- end extras --
         # -- policy: domain blocks, allows, decisions --
         ("GET", "/api/v1/instance/domain_blocks", instance.get_instance_domain_blocks),

@@ -17,6 +17,7 @@ from storage.models import (
     Notification,
     OAuthApp,
     OAuthToken,
+    Report,
     Status,
     StatusEdit,
     Tag,
@@ -209,8 +210,6 @@ def oauth_metadata_to_api(base_url: str, scopes: list[str]) -> dict[str, Any]:
 # -- media, lists, filters, markers, streaming, admin --
 
 
-
-
 def media_to_api(config: Config, media: MediaAttachment) -> dict[str, Any]:
     """MediaAttachment entity; ``url`` is set because processing is synchronous."""
     base = config.base_url + "/media/"
@@ -230,6 +229,184 @@ def media_to_api(config: Config, media: MediaAttachment) -> dict[str, Any]:
         "meta": meta,
         "description": media.description or None,
         "blurhash": media.blurhash,
+    }
+
+
+def tag_entity_to_api(
+    tag: Tag, base_url: str, history: list[Any], *, following: bool | None
+) -> dict[str, Any]:
+    """The full Tag entity (id, usage history of the last days, and ``following`` for a user)."""
+    out: dict[str, Any] = {
+        "id": str(tag.id),
+        "name": tag.display_name or tag.name,
+        "url": f"{base_url}/tags/{tag.name}",
+        "history": [
+            {"day": str(d.day // 1000), "uses": str(d.uses), "accounts": str(d.accounts)}
+            for d in history
+        ],
+    }
+    if following is not None:
+        out["following"] = following
+    return out
+
+
+def list_to_api(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "replies_policy": row.replies_policy,
+        "exclusive": bool(row.exclusive),
+    }
+
+
+def marker_to_api(marker: Any) -> dict[str, Any]:
+    return {
+        "last_read_id": marker.last_read_id,
+        "version": marker.version,
+        "updated_at": iso(marker.updated_at),
+    }
+
+
+def filter_keyword_to_api(keyword: Any) -> dict[str, Any]:
+    return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": bool(keyword.whole_word)}
+
+
+def filter_status_to_api(fs: Any) -> dict[str, Any]:
+    return {"id": str(fs.id), "status_id": str(fs.status_id)}
+
+
+def filter_to_api(f: Any, statuses: Any) -> dict[str, Any]:
+    """Filter entity (v2)."""
+    return {
+        "id": str(f.id),
+        "title": f.title,
+        "context": list(f.contexts),
+        "expires_at": iso(f.expires_at),
+        "filter_action": f.action,
+        "keywords": [filter_keyword_to_api(k) for k in f.keywords],
+        "statuses": [filter_status_to_api(s) for s in statuses],
+    }
+
+
+def filter_v1_to_api(f: Any, keyword: Any) -> dict[str, Any]:
+    """V1 Filter entity: one keyword of a v2 filter, as older apps expect."""
+    return {
+        "id": str(keyword.id),
+        "phrase": keyword.keyword,
+        "context": list(f.contexts),
+        "whole_word": bool(keyword.whole_word),
+        "expires_at": iso(f.expires_at),
+        "irreversible": f.action == "hide",
+    }
+
+
+def filter_result_to_api(match: Any) -> dict[str, Any]:
+    """FilterResult: which filter matched a status, by keyword or by the status itself."""
+    return {
+        "filter": filter_to_api(match.filter, match.statuses),
+        "keyword_matches": match.keyword_matches,
+        "status_matches": match.status_matches,
+    }
+
+
+def conversation_to_api(
+    ident: int,
+    unread: bool,
+    accounts: list[Account],
+    last_status: dict[str, Any] | None,
+    base_url: str,
+) -> dict[str, Any]:
+    return {
+        "id": str(ident),
+        "unread": unread,
+        "accounts": [account_to_api(a, base_url) for a in accounts],
+        "last_status": last_status,
+    }
+
+
+def suggestion_to_api(source: str, account: Account, base_url: str) -> dict[str, Any]:
+    """Suggestion (v2): ``sources`` in 4.3 words, ``source`` in the older ones."""
+    legacy = "past_interactions" if source == "friends_of_friends" else "global"
+    return {"source": legacy, "sources": [source], "account": account_to_api(account, base_url)}
+
+
+def search_to_api(
+    accounts: list[dict[str, Any]], statuses: list[dict[str, Any]], hashtags: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {"accounts": accounts, "statuses": statuses, "hashtags": hashtags}
+
+
+def report_to_api(report: Report, target: Account, base_url: str) -> dict[str, Any]:
+    """Report entity, as its reporter sees it."""
+    return {
+        "id": str(report.id),
+        "action_taken": report.action_taken_at is not None,
+        "action_taken_at": iso(report.action_taken_at),
+        "category": report.category,
+        "comment": report.comment,
+        "forwarded": report.forwarded,
+        "created_at": iso(report.created_at),
+        "status_ids": [str(i) for i in report.status_ids] or None,
+        "rule_ids": [str(i) for i in report.rule_ids] or None,
+        "target_account": account_to_api(target, base_url),
+    }
+
+
+def admin_account_to_api(
+    account: Account, user: User | None, sensitized: bool, base_url: str
+) -> dict[str, Any]:
+    """Admin::Account entity."""
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "domain": account.domain or None,
+        "created_at": iso(account.created_at),
+        "email": user.email if user is not None else None,
+        "ip": None,
+        "ips": [],
+        "locale": user.locale if user is not None else None,
+        "invite_request": None,
+        "role": (
+            {"id": "3", "name": "Admin", "color": "", "permissions": "1", "highlighted": True}
+            if user is not None and user.admin
+            else {"id": "-99", "name": "", "color": "", "permissions": "65536", "highlighted": False}
+        ),
+        "confirmed": user is not None,
+        "approved": user.approved if user is not None else True,
+        "disabled": user.disabled if user is not None else False,
+        "sensitized": sensitized,
+        "silenced": account.silenced,
+        "suspended": account.suspended,
+        "account": account_to_api(account, base_url),
+        "created_by_application_id": None,
+        "invited_by_account_id": None,
+    }
+
+
+def admin_report_to_api(
+    report: Report,
+    action_taken_by: dict[str, Any] | None,
+    account: dict[str, Any],
+    target_account: dict[str, Any],
+    assigned_account: dict[str, Any] | None,
+    statuses: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Admin::Report entity (the accounts are Admin::Account entities)."""
+    return {
+        "id": str(report.id),
+        "action_taken": report.action_taken_at is not None,
+        "action_taken_at": iso(report.action_taken_at),
+        "category": report.category,
+        "comment": report.comment,
+        "forwarded": report.forwarded,
+        "created_at": iso(report.created_at),
+        "updated_at": iso(report.updated_at),
+        "account": account,
+        "target_account": target_account,
+        "assigned_account": assigned_account,
+        "action_taken_by_account": action_taken_by,
+        "statuses": statuses,
+        "rules": [],
     }
 
 
