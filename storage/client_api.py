@@ -12,8 +12,9 @@ from storage.db import Database
 from storage.errors import Conflict, NotFound
 from storage.ids import new_id, now_ms
 from storage.models import Account, Follow, Mute, OAuthApp, Poll, Status, Tag
+from storage.paging import Page
 from storage.rows import build, build_all, build_opt, dumps
-from storage.statuses import normalize_tag
+from storage.statuses import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO, normalize_tag
 
 
 def _marks(start: int, count: int) -> str:
@@ -240,6 +241,39 @@ class ClientApiStore:
             timeline,
         )
         return int(value) if isinstance(value, str) and value.isdigit() else 0
+
+    async def home_window(self, account_id: int, page: Page, floor_id: int) -> list[Status]:
+        """The home timeline among statuses newer than ``floor_id``, newest first.
+
+        Scans statuses by id (newest first) and keeps those of followed accounts, rather than
+        gathering every status of every followed account and sorting: with hundreds of
+        follows this stops after a few hundred rows. The floor bounds the scan for viewers
+        whose follows rarely post; callers fall back to ``StatusStore.home_timeline`` when
+        the window holds less than a page.
+        """
+        args: list[Any] = [account_id, now_ms(), floor_id]
+        where = [
+            "s.id > $3",
+            # The unary plus keeps the planner on the id order instead of the account index.
+            "(s.account_id = $1 OR +s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))",
+            VISIBLE_TO,
+            NOT_MUTED,
+            NOT_BLOCKED,
+            "(s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
+            " WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))",
+        ]
+        if page.max_id is not None:
+            args.append(page.max_id)
+            where.append(f"s.id < ${len(args)}")
+        if page.since_id is not None:
+            args.append(page.since_id)
+            where.append(f"s.id > ${len(args)}")
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            f"SELECT s.* FROM statuses s WHERE {' AND '.join(where)} ORDER BY s.id DESC LIMIT ${len(args)}",
+            *args,
+        )
+        return build_all(Status, rows)
 
     # -- notes ----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from fedinode.services.context import Ctx
 from fedinode.services.views import StatusView, load_status_views
+from storage.ids import id_floor, now_ms
 from storage.models import Status
 from storage.paging import Page
 
@@ -44,8 +45,19 @@ async def _render(
     return await load_status_views(ctx.store, kept, viewer_id), [s.id for s in statuses]
 
 
+_HOME_WINDOW_MS = 3 * 86_400_000
+
+
 async def home(ctx: Ctx, viewer_id: int, page: Page) -> tuple[list[StatusView], list[int]]:
-    return await _render(ctx, await ctx.store.statuses.home_timeline(viewer_id, page), viewer_id)
+    statuses: list[Status] = []
+    if page.min_id is None:
+        # Fast path: the newest few days by id order; the full query when that is not enough.
+        top = page.max_id if page.max_id is not None else id_floor(now_ms() + 60_000)
+        floor = max(0, top - id_floor(_HOME_WINDOW_MS))
+        statuses = await ctx.store.client_api.home_window(viewer_id, page, floor)
+    if len(statuses) < page.limit:
+        statuses = await ctx.store.statuses.home_timeline(viewer_id, page)
+    return await _render(ctx, statuses, viewer_id)
 
 
 async def public(

@@ -27,4 +27,3 @@ CREATE INDEX favourites_account ON favourites (account_id, id);
 CREATE INDEX bookmarks_account ON bookmarks (account_id, id);
 CREATE INDEX status_pins_account ON status_pins (account_id, id);
 CREATE INDEX notifications_group ON notifications (account_id, group_key);
-CREATE INDEX statuses_account_reblog ON statuses (account_id, reblog_of_id);
