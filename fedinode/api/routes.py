@@ -15,9 +15,15 @@ from fedinode.api import (
     statuses,
     timelines,
 )
+from fedinode.api import conversations as conversations_api
 from fedinode.api import filters as filters_api
+from fedinode.api import followed_tags as followed_tags_api
+from fedinode.api import lists as lists_api
+from fedinode.api import markers as markers_api
 from fedinode.api import media as media_api
+from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
+from fedinode.api import suggestions as suggestions_api
 
 
 def add_routes(app: web.Application) -> None:
@@ -141,6 +147,29 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/filters/{id}", filters_api.get_filter_v1),
         ("PUT", "/api/v1/filters/{id}", filters_api.update_filter_v1),
         ("DELETE", "/api/v1/filters/{id}", filters_api.delete_filter_v1),
+        ("GET", "/api/v1/lists", lists_api.get_lists),
+        ("POST", "/api/v1/lists", lists_api.create_list),
+        ("GET", "/api/v1/lists/{id}", lists_api.get_list),
+        ("PUT", "/api/v1/lists/{id}", lists_api.update_list),
+        ("DELETE", "/api/v1/lists/{id}", lists_api.delete_list),
+        ("GET", "/api/v1/lists/{id}/accounts", lists_api.list_accounts),
+        ("POST", "/api/v1/lists/{id}/accounts", lists_api.add_list_accounts),
+        ("DELETE", "/api/v1/lists/{id}/accounts", lists_api.remove_list_accounts),
+        ("GET", "/api/v1/timelines/list/{id}", lists_api.list_timeline),
+        ("GET", "/api/v1/accounts/{id}/lists", lists_api.account_lists),
+        ("GET", "/api/v1/markers", markers_api.get_markers),
+        ("POST", "/api/v1/markers", markers_api.save_markers),
+        ("GET", "/api/v2/search", search_api.search_v2),
+        ("GET", "/api/v1/tags/{name}", followed_tags_api.get_tag),
+        ("POST", "/api/v1/tags/{name}/follow", followed_tags_api.follow_tag),
+        ("POST", "/api/v1/tags/{name}/unfollow", followed_tags_api.unfollow_tag),
+        ("GET", "/api/v1/followed_tags", followed_tags_api.followed_tags),
+        ("GET", "/api/v2/suggestions", suggestions_api.suggestions_v2),
+        ("GET", "/api/v1/suggestions", suggestions_api.suggestions_v1),
+        ("DELETE", "/api/v1/suggestions/{account_id}", suggestions_api.dismiss_suggestion),
+        ("GET", "/api/v1/conversations", conversations_api.list_conversations),
+        ("POST", "/api/v1/conversations/{id}/read", conversations_api.read_conversation),
+        ("DELETE", "/api/v1/conversations/{id}", conversations_api.remove_conversation),
         # -- end extras --
         # -- policy: domain blocks, allows, decisions --
         ("GET", "/api/v1/instance/domain_blocks", instance.get_instance_domain_blocks),

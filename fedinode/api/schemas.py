@@ -268,7 +268,11 @@ def marker_to_api(marker: Any) -> dict[str, Any]:
 
 
 def filter_keyword_to_api(keyword: Any) -> dict[str, Any]:
-    return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": bool(keyword.whole_word)}
+    return {
+        "id": str(keyword.id),
+        "keyword": keyword.keyword,
+        "whole_word": bool(keyword.whole_word),
+    }
 
 
 def filter_status_to_api(fs: Any) -> dict[str, Any]:
@@ -369,7 +373,13 @@ def admin_account_to_api(
         "role": (
             {"id": "3", "name": "Admin", "color": "", "permissions": "1", "highlighted": True}
             if user is not None and user.admin
-            else {"id": "-99", "name": "", "color": "", "permissions": "65536", "highlighted": False}
+            else {
+                "id": "-99",
+                "name": "",
+                "color": "",
+                "permissions": "65536",
+                "highlighted": False,
+            }
         ),
         "confirmed": user is not None,
         "approved": user.approved if user is not None else True,
@@ -630,7 +640,7 @@ def status_to_api(view: StatusView, config: Config, viewer_id: int | None) -> di
         "card": None,
         "language": s.language,
         "edited_at": iso(s.edited_at),
-        "filtered": [],
+        "filtered": [filter_result_to_api(m) for m in view.filtered],
     }
     if viewer_id is not None:
         out["favourited"] = view.favourited

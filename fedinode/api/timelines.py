@@ -8,6 +8,7 @@ from fedinode.api import schemas
 from fedinode.api.auth import authenticated, require_scopes, viewer_account, viewer_id
 from fedinode.api.params import ctx_of, page_from, paged_response, read_params
 from fedinode.services import timelines as svc
+from fedinode.services.filters import filter_views
 
 
 @require_scopes("read:statuses")
@@ -17,6 +18,7 @@ async def home_timeline(request: web.Request) -> web.Response:
     page = page_from(params)
     account = viewer_account(request)
     views, ids = await svc.home(ctx, account.id, page)
+    views = await filter_views(ctx.store, account.id, "home", views)
     return paged_response(
         request, schemas.statuses_to_api(views, ctx.config, account.id), ids, page
     )
@@ -43,6 +45,7 @@ async def public_timeline(request: web.Request) -> web.Response:
         local=_locality(params.bool("local"), params.bool("remote")),
         only_media=params.bool("only_media"),
     )
+    views = await filter_views(ctx.store, viewer, "public", views)
     return paged_response(request, schemas.statuses_to_api(views, ctx.config, viewer), ids, page)
 
 
@@ -63,4 +66,5 @@ async def tag_timeline(request: web.Request) -> web.Response:
         local=_locality(params.bool("local"), params.bool("remote")),
         only_media=params.bool("only_media"),
     )
+    views = await filter_views(ctx.store, viewer, "public", views)
     return paged_response(request, schemas.statuses_to_api(views, ctx.config, viewer), ids, page)

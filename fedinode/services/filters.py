@@ -161,6 +161,19 @@ async def apply_filters(
     return out
 
 
+async def filter_views(
+    store: Store, viewer_id: int | None, context: str, views: Sequence[StatusView]
+) -> list[StatusView]:
+    """``apply_filters`` for renderers: hidden views dropped, matches set on ``view.filtered``."""
+    if viewer_id is None:
+        return list(views)
+    out = []
+    for view, matches in await apply_filters(store, viewer_id, context, views):
+        view.filtered = matches
+        out.append(view)
+    return out
+
+
 # -- managing filters (the /api/v2/filters use cases) ---------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from storage.client_api import ViewerMarks
 from storage.models import Account, MediaAttachment, OAuthApp, Poll, Status, Tag
@@ -34,6 +35,8 @@ class StatusView:
     bookmarked: bool = False
     pinned: bool = False
     muted: bool = False
+    # Filters (v2) that matched, set by services.filters.filter_views; ``filtered`` in JSON.
+    filtered: list[Any] = field(default_factory=list)
 
 
 async def _nothing_marks() -> ViewerMarks:

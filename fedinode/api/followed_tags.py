@@ -1,0 +1,81 @@
+"""/api/v1/tags/:name (+ follow/unfollow) and /api/v1/followed_tags."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fedinode.api import schemas
+from fedinode.api.auth import authenticated, current_cached, require_scopes, viewer_account
+from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
+from fedinode.errors import NotFoundError, ValidationFailed
+from storage.models import Tag
+from storage.statuses import normalize_tag
+from storage.store import Store
+
+_TAG_NAME_MAX = 100
+
+
+async def _entity(
+    store: Store, base_url: str, tag: Tag, viewer_id: int | None
+) -> dict[str, object]:
+    history = await store.tags.history([tag.id])
+    following = None
+    if viewer_id is not None:
+        following = tag.id in await store.tags.following(viewer_id, [tag.id])
+    return schemas.tag_entity_to_api(tag, base_url, history.get(tag.id, []), following=following)
+
+
+def _name(request: web.Request) -> str:
+    name = request.match_info.get("name", "").strip().lstrip("#")
+    if not name or len(name) > _TAG_NAME_MAX or not all(c.isalnum() or c == "_" for c in name):
+        raise NotFoundError()
+    return name
+
+
+@authenticated(optional=True, scopes=("read:statuses",))
+async def get_tag(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    tag = await ctx.store.tags.get(_name(request))
+    if tag is None:
+        raise NotFoundError()
+    found = current_cached(request)
+    viewer_id = found.account_id if found is not None else None
+    return json_response(await _entity(ctx.store, ctx.config.base_url, tag, viewer_id))
+
+
+@require_scopes("write:follows")
+async def follow_tag(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    account = viewer_account(request)
+    name = _name(request)
+    if normalize_tag(name) == "":
+        raise ValidationFailed("Validation failed: Name can't be blank")
+    tag = await ctx.store.tags.get_or_create(name)
+    await ctx.store.tags.follow(account.id, tag.id)
+    return json_response(await _entity(ctx.store, ctx.config.base_url, tag, account.id))
+
+
+@require_scopes("write:follows")
+async def unfollow_tag(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    account = viewer_account(request)
+    tag = await ctx.store.tags.get(_name(request))
+    if tag is None:
+        raise NotFoundError()
+    await ctx.store.tags.unfollow(account.id, tag.id)
+    return json_response(await _entity(ctx.store, ctx.config.base_url, tag, account.id))
+
+
+@require_scopes("read:follows")
+async def followed_tags(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    params = await read_params(request)
+    page = page_from(params, default_limit=100, max_limit=200)
+    account = viewer_account(request)
+    tags = await ctx.store.tags.followed(account.id, page)
+    history = await ctx.store.tags.history([t.id for t in tags])
+    data = [
+        schemas.tag_entity_to_api(t, ctx.config.base_url, history.get(t.id, []), following=True)
+        for t in tags
+    ]
+    return json_response(data, headers=link_header(request, [t.id for t in tags], page))

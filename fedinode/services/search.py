@@ -1,0 +1,191 @@
+"""Search v2: accounts, statuses the viewer may see (text in any script), hashtags;
+``resolve`` asks the federation layer for remote accounts and status URLs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from activitypub.html import html_to_text
+from fedinode.services.context import Ctx
+from fedinode.services.filters import fold
+from fedinode.services.timelines import drop_hidden
+from fedinode.services.views import StatusView, load_status_views
+from storage.models import Account, Status, Tag
+
+log = logging.getLogger("fedinode.search")
+
+TYPES = ("accounts", "statuses", "hashtags")
+_ACCT = re.compile(r"^@?([\w.-]+)@([\w.-]+\.[\w-]+(?::\d+)?)$", re.UNICODE)
+_URL = re.compile(r"^https?://\S+$")
+_CANDIDATE_ROUNDS = 5
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    q: str
+    type: str | None = None
+    resolve: bool = False
+    following: bool = False
+    account_id: int | None = None
+    max_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class SearchResults:
+    accounts: list[Account] = field(default_factory=list)
+    statuses: list[StatusView] = field(default_factory=list)
+    hashtags: list[Tag] = field(default_factory=list)
+
+
+def _wants(query: SearchQuery, kind: str) -> bool:
+    return query.type is None or query.type == kind
+
+
+async def search(ctx: Ctx, viewer: Account | None, query: SearchQuery) -> SearchResults:
+    q = unicodedata.normalize("NFC", query.q.strip())
+    out = SearchResults()
+    if not q:
+        return out
+    viewer_id = viewer.id if viewer is not None else None
+    # Resolving reaches other servers: only for signed-in users, as Mastodon does.
+    resolve = query.resolve and viewer is not None
+    if _URL.match(q):
+        await _by_url(ctx, viewer_id, q, resolve, query, out)
+        return out
+    if _wants(query, "accounts"):
+        out.accounts = await _accounts(ctx, viewer, q, resolve, query)
+    if _wants(query, "statuses") and viewer is not None:
+        out.statuses = await _statuses(ctx, viewer.id, q, query)
+    if _wants(query, "hashtags"):
+        out.hashtags = await ctx.store.tags.search(
+            q.lstrip("#"), limit=query.limit, offset=query.offset
+        )
+    return out
+
+
+async def _by_url(
+    ctx: Ctx, viewer_id: int | None, url: str, resolve: bool, query: SearchQuery, out: SearchResults
+) -> None:
+    fed = ctx.federation
+    if _wants(query, "statuses"):
+        status = await ctx.store.statuses.by_uri_or_url(url)
+        if status is None and resolve and fed is not None:
+            status = await _try(fed.resolve_status(url))
+        if status is not None and await _may_see(ctx, status, viewer_id):
+            out.statuses = await load_status_views(ctx.store, [status], viewer_id)
+            return
+    if _wants(query, "accounts"):
+        account = await ctx.store.accounts.by_uri(url)
+        if account is None:
+            local = ctx.urls.base + "/@"
+            if url.startswith(local):
+                account = await ctx.store.accounts.by_handle(url[len(local) :].strip("/"))
+        if account is None and resolve and fed is not None:
+            account = await _try(fed.resolve_account(url))
+        if account is not None and not account.suspended:
+            out.accounts = [account]
+
+
+async def _try(awaitable: Awaitable[Any]) -> Any:
+    try:
+        return await awaitable
+    except Exception:
+        log.info("search: resolving failed", exc_info=True)
+        return None
+
+
+async def _may_see(ctx: Ctx, status: Status, viewer_id: int | None) -> bool:
+    if not await ctx.store.statuses.visible_to(status, viewer_id):
+        return False
+    author = await ctx.store.accounts.get(status.account_id)
+    if author is None or author.suspended:
+        return False
+    if viewer_id is not None:
+        hidden = await ctx.store.client_api.hidden_authors(viewer_id, [status.account_id])
+        return not hidden
+    return True
+
+
+async def _accounts(
+    ctx: Ctx, viewer: Account | None, q: str, resolve: bool, query: SearchQuery
+) -> list[Account]:
+    handle = _ACCT.match(q)
+    found: list[Account] = []
+    if handle is not None:
+        username, domain = handle.group(1), handle.group(2).lower()
+        local_domain = ctx.config.instance.domain
+        exact = await ctx.store.accounts.by_handle(
+            username, "" if domain == local_domain else domain
+        )
+        if exact is None and resolve and ctx.federation is not None and domain != local_domain:
+            resolved = await _try(ctx.federation.resolve_account(f"{username}@{domain}"))
+            exact = resolved if isinstance(resolved, Account) else None
+        if exact is not None and not exact.suspended:
+            found.append(exact)
+    term = q.lstrip("@")
+    if handle is not None:
+        term = handle.group(1)
+    more = await ctx.store.accounts.search(
+        term, limit=query.limit + len(found), offset=query.offset
+    )
+    seen = {a.id for a in found}
+    found.extend(a for a in more if a.id not in seen)
+    if viewer is not None:
+        hidden = await ctx.store.client_api.hidden_authors(viewer.id, [a.id for a in found])
+        found = [a for a in found if a.id not in hidden or a.id == viewer.id]
+        if query.following:
+            followed = await ctx.store.client_api.follows_of(viewer.id, [a.id for a in found])
+            found = [a for a in found if a.id in followed]
+    return found[: query.limit]
+
+
+def _needles(q: str) -> list[str]:
+    """Forms the database may hold: as typed, case-folded, lower-cased, HTML-escaped."""
+    import html
+
+    forms = [q, fold(q), q.lower()]
+    forms += [html.escape(f, quote=False) for f in forms]
+    return list(dict.fromkeys(f.lower() for f in forms if f))
+
+
+async def _statuses(ctx: Ctx, viewer_id: int, q: str, query: SearchQuery) -> list[StatusView]:
+    """Statuses the viewer may see whose plain text contains every word of the query."""
+    words = [fold(w) for w in q.split() if w]
+    if not words:
+        return []
+    longest = max(q.split(), key=len)
+    matches: list[Status] = []
+    before: int | None = None
+    skip = query.offset
+    for _ in range(_CANDIDATE_ROUNDS):
+        batch = await ctx.store.search.status_candidates(
+            viewer_id,
+            _needles(longest),
+            account_id=query.account_id,
+            max_id=query.max_id,
+            min_id=query.min_id,
+            limit=max(query.limit * 2, 40),
+            before=before,
+        )
+        if not batch:
+            break
+        for s in batch:
+            text = fold(" ".join((s.spoiler_text, html_to_text(s.content), s.text)))
+            if all(w in text for w in words):
+                if skip:
+                    skip -= 1
+                    continue
+                matches.append(s)
+        before = batch[-1].id
+        if len(matches) >= query.limit:
+            break
+    kept = await drop_hidden(ctx, matches[: query.limit], viewer_id)
+    return await load_status_views(ctx.store, kept, viewer_id)
