@@ -337,3 +337,16 @@ def test_sighup_reloads_the_policy_and_keeps_it_on_a_bad_file(tmp_path: Path, da
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_check_names_an_invalid_database_rule(config_path: Path, database_url: str) -> None:
+    store = await Store.open(database_url)
+    try:
+        row = await store.policy.create_domain_block("bad domain", severity="suspend")
+    finally:
+        await store.close()
+    done = policy(config_path, "check")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"fedinode: database domain_blocks[id={row.id}]: invalid rule for 'bad domain'"
+    )

@@ -569,3 +569,34 @@ async def test_policy_decisions_filters_and_paging(api: Api, admin: Actor) -> No
     assert (await admin.get(DECISIONS + "?direction=sideways")).status == 422
     resp = await admin.get(DECISIONS + "?limit=2")
     assert len(await resp.json()) == 2 and 'rel="next"' in resp.headers["Link"]
+
+
+async def test_app_prunes_old_decisions_at_start(aiohttp_client: Any, config: Any) -> None:
+    import asyncio
+
+    from fedinode.app import create_app
+    from storage.ids import now_ms
+    from storage.paging import Page
+    from storage.policy_rows import NewDecision
+    from storage.store import Store
+
+    store = await Store.open(config.database.url)
+    try:
+        day = 86_400_000
+        await store.policy.record_decisions(
+            [
+                NewDecision(now_ms() - age * day, "inbound", "p.test", None, f"https://p.test/{age}",
+                            "Create", "keyword[0]", "reject", True, "")
+                for age in (1, 89, 91, 400)
+            ]
+        )  # fmt: skip
+    finally:
+        await store.close()
+    client = await aiohttp_client(create_app(config))  # default retention: 90 days
+    app_store = client.app[appkeys.STORE]
+    for _ in range(100):
+        left = await app_store.policy.decisions(Page(limit=10))
+        if len(left) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert sorted(r.activity_id for r in left) == ["https://p.test/1", "https://p.test/89"]
