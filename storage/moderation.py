@@ -73,7 +73,8 @@ class ModerationStore:
 
     async def accounts(self, flt: AccountFilter, page: Page) -> list[AdminAccountRow]:
         args: list[Any] = []
-        where: list[str] = []
+        # Local accounts without a user are the instance's own actor: not moderatable.
+        where: list[str] = ["(a.domain <> '' OR u.id IS NOT NULL)"]
         if flt.origin == "local":
             where.append("a.domain = ''")
         elif flt.origin == "remote":

@@ -15,12 +15,15 @@ from fedinode.api import (
     statuses,
     timelines,
 )
+from fedinode.api import admin_accounts as admin_accounts_api
+from fedinode.api import admin_reports as admin_reports_api
 from fedinode.api import conversations as conversations_api
 from fedinode.api import filters as filters_api
 from fedinode.api import followed_tags as followed_tags_api
 from fedinode.api import lists as lists_api
 from fedinode.api import markers as markers_api
 from fedinode.api import media as media_api
+from fedinode.api import reports as reports_api
 from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
@@ -170,6 +173,23 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/conversations", conversations_api.list_conversations),
         ("POST", "/api/v1/conversations/{id}/read", conversations_api.read_conversation),
         ("DELETE", "/api/v1/conversations/{id}", conversations_api.remove_conversation),
+        ("POST", "/api/v1/reports", reports_api.create_report),
+        ("GET", "/api/v1/admin/accounts", admin_accounts_api.list_accounts_v1),
+        ("GET", "/api/v2/admin/accounts", admin_accounts_api.list_accounts_v2),
+        ("GET", "/api/v1/admin/accounts/{id}", admin_accounts_api.get_account),
+        ("POST", "/api/v1/admin/accounts/{id}/approve", admin_accounts_api.approve_account),
+        ("POST", "/api/v1/admin/accounts/{id}/reject", admin_accounts_api.reject_account),
+        ("POST", "/api/v1/admin/accounts/{id}/action", admin_accounts_api.account_action),
+        ("POST", "/api/v1/admin/accounts/{id}/enable", admin_accounts_api.enable_account),
+        ("POST", "/api/v1/admin/accounts/{id}/unsilence", admin_accounts_api.unsilence_account),
+        ("POST", "/api/v1/admin/accounts/{id}/unsuspend", admin_accounts_api.unsuspend_account),
+        ("POST", "/api/v1/admin/accounts/{id}/unsensitive", admin_accounts_api.unsensitive_account),
+        ("GET", "/api/v1/admin/reports", admin_reports_api.list_reports),
+        ("GET", "/api/v1/admin/reports/{id}", admin_reports_api.get_report),
+        ("POST", "/api/v1/admin/reports/{id}/assign_to_self", admin_reports_api.assign_report),
+        ("POST", "/api/v1/admin/reports/{id}/unassign", admin_reports_api.unassign_report),
+        ("POST", "/api/v1/admin/reports/{id}/resolve", admin_reports_api.resolve_report),
+        ("POST", "/api/v1/admin/reports/{id}/reopen", admin_reports_api.reopen_report),
         # -- end extras --
         # -- policy: domain blocks, allows, decisions --
         ("GET", "/api/v1/instance/domain_blocks", instance.get_instance_domain_blocks),

@@ -1,0 +1,145 @@
+"""/api/v1/admin/accounts and /api/v2/admin/accounts: moderation of accounts (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fedinode.api import schemas
+from fedinode.api.auth import principal, require_scopes, viewer_account
+from fedinode.api.params import Params, ctx_of, json_response, link_header, page_from, read_params
+from fedinode.services import admin as svc
+from storage.moderation import AccountFilter, AdminAccountRow
+
+READ = ("admin:read:accounts",)
+WRITE = ("admin:write:accounts",)
+
+
+def _id(request: web.Request) -> int | None:
+    raw = request.match_info.get("id", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def render(row: AdminAccountRow, base_url: str) -> dict[str, Any]:
+    return schemas.admin_account_to_api(row.account, row.user, row.sensitized, base_url)
+
+
+def _filter_v1(params: Params) -> AccountFilter:
+    origin = None
+    if params.bool("local") and not params.bool("remote"):
+        origin = "local"
+    elif params.bool("remote") and not params.bool("local"):
+        origin = "remote"
+    status = None
+    for name in ("pending", "disabled", "silenced", "suspended", "sensitized", "active"):
+        if params.bool(name):
+            status = name
+            break
+    return AccountFilter(
+        origin=origin,
+        status=status,
+        staff=params.bool("staff"),
+        by_domain=params.str("by_domain"),
+        username=params.str("username"),
+        display_name=params.str("display_name"),
+        email=params.str("email"),
+    )
+
+
+def _filter_v2(params: Params) -> AccountFilter:
+    origin = params.str("origin")
+    status = params.str("status")
+    return AccountFilter(
+        origin=origin if origin in ("local", "remote") else None,
+        status=status
+        if status in ("active", "pending", "disabled", "silenced", "suspended")
+        else None,
+        staff=params.str("permissions") == "staff",
+        by_domain=params.str("by_domain"),
+        username=params.str("username"),
+        display_name=params.str("display_name"),
+        email=params.str("email"),
+    )
+
+
+async def _list(request: web.Request, v2: bool) -> web.Response:
+    svc.require_admin(principal(request).user)
+    ctx = ctx_of(request)
+    params = await read_params(request)
+    page = page_from(params, default_limit=100, max_limit=200)
+    flt = _filter_v2(params) if v2 else _filter_v1(params)
+    rows = await ctx.store.moderation.accounts(flt, page)
+    return json_response(
+        [render(r, ctx.config.base_url) for r in rows],
+        headers=link_header(request, [r.account.id for r in rows], page),
+    )
+
+
+@require_scopes(*READ)
+async def list_accounts_v1(request: web.Request) -> web.Response:
+    return await _list(request, v2=False)
+
+
+@require_scopes(*READ)
+async def list_accounts_v2(request: web.Request) -> web.Response:
+    return await _list(request, v2=True)
+
+
+@require_scopes(*READ)
+async def get_account(request: web.Request) -> web.Response:
+    svc.require_admin(principal(request).user)
+    ctx = ctx_of(request)
+    return json_response(render(await svc.account_row(ctx, _id(request)), ctx.config.base_url))
+
+
+@require_scopes(*WRITE)
+async def approve_account(request: web.Request) -> web.Response:
+    svc.require_admin(principal(request).user)
+    ctx = ctx_of(request)
+    row = await svc.approve(ctx, viewer_account(request), _id(request))
+    return json_response(render(row, ctx.config.base_url))
+
+
+@require_scopes(*WRITE)
+async def reject_account(request: web.Request) -> web.Response:
+    svc.require_admin(principal(request).user)
+    ctx = ctx_of(request)
+    row = await svc.account_row(ctx, _id(request))
+    body = render(row, ctx.config.base_url)
+    await svc.reject(ctx, viewer_account(request), row.account.id)
+    return json_response(body)
+
+
+@require_scopes(*WRITE)
+async def account_action(request: web.Request) -> web.Response:
+    svc.require_admin(principal(request).user)
+    ctx = ctx_of(request)
+    params = await read_params(request)
+    await svc.act(
+        ctx,
+        viewer_account(request),
+        _id(request),
+        params.str("type"),
+        report_id=params.id("report_id"),
+        text=params.str("text") or "",
+    )
+    return json_response({})
+
+
+def _undo(what: str) -> Any:
+    @require_scopes(*WRITE)
+    async def handler(request: web.Request) -> web.Response:
+        svc.require_admin(principal(request).user)
+        ctx = ctx_of(request)
+        row = await svc.undo(ctx, viewer_account(request), _id(request), what)
+        return json_response(render(row, ctx.config.base_url))
+
+    handler.__name__ = what + "_account"
+    return handler
+
+
+enable_account = _undo("enable")
+unsilence_account = _undo("unsilence")
+unsuspend_account = _undo("unsuspend")
+unsensitive_account = _undo("unsensitive")

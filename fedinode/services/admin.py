@@ -1,0 +1,133 @@
+"""Moderation use cases: approve/reject sign-ups, sanction accounts, handle reports."""
+
+from __future__ import annotations
+
+from fedinode.errors import Forbidden, NotFoundError, ValidationFailed
+from fedinode.services.context import Ctx
+from storage.models import Account, User
+from storage.moderation import AdminAccountRow, ReportRow
+
+ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
+
+
+def require_admin(user: User | None) -> User:
+    if user is None or not user.admin:
+        raise Forbidden("This action is not allowed")
+    return user
+
+
+async def account_row(ctx: Ctx, account_id: int | None) -> AdminAccountRow:
+    row = None if account_id is None else await ctx.store.moderation.account(account_id)
+    if row is None:
+        raise NotFoundError()
+    return row
+
+
+async def approve(ctx: Ctx, moderator: Account, account_id: int | None) -> AdminAccountRow:
+    row = await account_row(ctx, account_id)
+    if row.user is None or row.user.approved:
+        raise Forbidden("This account is not pending approval")
+    await ctx.store.users.update(row.user.id, approved=True)
+    await ctx.store.moderation.log(moderator.id, "approve", target_account_id=row.account.id)
+    return await account_row(ctx, row.account.id)
+
+
+async def reject(ctx: Ctx, moderator: Account, account_id: int | None) -> None:
+    """A pending sign-up is refused: the user and its account are removed."""
+    row = await account_row(ctx, account_id)
+    if row.user is None or row.user.approved:
+        raise Forbidden("This account is not pending approval")
+    await ctx.store.moderation.log(moderator.id, "reject", target_account_id=row.account.id)
+    await ctx.store.accounts.delete(row.account.id)
+
+
+async def act(
+    ctx: Ctx,
+    moderator: Account,
+    account_id: int | None,
+    action: str | None,
+    *,
+    report_id: int | None = None,
+    text: str = "",
+) -> AdminAccountRow:
+    """POST /admin/accounts/:id/action: sanction, log, and settle reports about the account."""
+    if action not in ACTIONS:
+        raise ValidationFailed("Validation failed: type is not included in the list")
+    row = await account_row(ctx, account_id)
+    target = row.account
+    if target.id == moderator.id:
+        raise Forbidden("You cannot moderate yourself")
+    if row.user is not None and row.user.admin and action != "none":
+        raise Forbidden("Admins cannot be moderated through the API")
+    if action == "sensitive":
+        await ctx.store.moderation.set_sensitized(target.id, True)
+    elif action == "disable":
+        if row.user is None:
+            raise ValidationFailed("Validation failed: only local accounts can be disabled")
+        await ctx.store.users.update(row.user.id, disabled=True)
+        await ctx.store.oauth.revoke_user_tokens(row.user.id)
+    elif action == "silence":
+        await ctx.store.accounts.update(target.id, silenced=True)
+    elif action == "suspend":
+        await ctx.store.accounts.update(target.id, suspended=True)
+        if row.user is not None:
+            await ctx.store.oauth.revoke_user_tokens(row.user.id)
+    await ctx.store.moderation.log(
+        moderator.id, action, target_account_id=target.id, report_id=report_id, text=text
+    )
+    if report_id is not None:
+        report = await ctx.store.moderation.report(report_id)
+        if report is None or report.report.target_account_id != target.id:
+            raise NotFoundError()
+        await ctx.store.moderation.resolve(report_id, moderator.id)
+    elif action != "none":
+        await ctx.store.moderation.resolve_open_reports_on(target.id, moderator.id)
+    return await account_row(ctx, target.id)
+
+
+async def undo(ctx: Ctx, moderator: Account, account_id: int | None, what: str) -> AdminAccountRow:
+    """enable | unsilence | unsuspend | unsensitive."""
+    row = await account_row(ctx, account_id)
+    target = row.account
+    if what == "enable":
+        if row.user is not None:
+            await ctx.store.users.update(row.user.id, disabled=False)
+    elif what == "unsilence":
+        await ctx.store.accounts.update(target.id, silenced=False)
+    elif what == "unsuspend":
+        await ctx.store.accounts.update(target.id, suspended=False)
+    elif what == "unsensitive":
+        await ctx.store.moderation.set_sensitized(target.id, False)
+    else:  # pragma: no cover - the routes pass only the names above
+        raise NotFoundError()
+    await ctx.store.moderation.log(moderator.id, what, target_account_id=target.id)
+    return await account_row(ctx, target.id)
+
+
+async def report_row(ctx: Ctx, report_id: int | None) -> ReportRow:
+    row = None if report_id is None else await ctx.store.moderation.report(report_id)
+    if row is None:
+        raise NotFoundError()
+    return row
+
+
+async def report_change(
+    ctx: Ctx, moderator: Account, report_id: int | None, change: str
+) -> ReportRow:
+    """assign_to_self | unassign | resolve | reopen."""
+    row = await report_row(ctx, report_id)
+    rid = row.report.id
+    if change == "assign_to_self":
+        updated = await ctx.store.moderation.assign(rid, moderator.id)
+    elif change == "unassign":
+        updated = await ctx.store.moderation.assign(rid, None)
+    elif change == "resolve":
+        updated = await ctx.store.moderation.resolve(rid, moderator.id)
+    elif change == "reopen":
+        updated = await ctx.store.moderation.resolve(rid, None)
+    else:  # pragma: no cover
+        raise NotFoundError()
+    await ctx.store.moderation.log(moderator.id, f"report.{change}", report_id=rid)
+    if updated is None:
+        raise NotFoundError()
+    return updated
