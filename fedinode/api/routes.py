@@ -27,6 +27,7 @@ from fedinode.api import reports as reports_api
 from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
+from fedinode.web import pages
 
 
 def add_routes(app: web.Application) -> None:
@@ -190,6 +191,8 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/api/v1/admin/reports/{id}/unassign", admin_reports_api.unassign_report),
         ("POST", "/api/v1/admin/reports/{id}/resolve", admin_reports_api.resolve_report),
         ("POST", "/api/v1/admin/reports/{id}/reopen", admin_reports_api.reopen_report),
+        ("GET", "/@{username}", pages.profile_page),
+        ("GET", "/@{username}/{id}", pages.status_page),
         # -- end extras --
         # -- policy: domain blocks, allows, decisions --
         ("GET", "/api/v1/instance/domain_blocks", instance.get_instance_domain_blocks),
