@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     log_cmd = pol_sub.add_parser("log", help="print recorded policy decisions")
     log_cmd.add_argument("--limit", type=int, default=50)
     log_cmd.add_argument("--json", action="store_true")
+    log_cmd.add_argument("--direction", choices=("inbound", "outbound", "fetch"))
+    log_cmd.add_argument("--peer", help="only decisions about this host")
+    log_cmd.add_argument("--rule", help="only decisions by this rule")
     impact = pol_sub.add_parser("impact", help="what suspending a domain would sever")
     impact.add_argument("domain")
 
@@ -247,7 +250,18 @@ def _policy(args: argparse.Namespace) -> int:
     if args.policy_command == "explain":
         return int(_run(policy_cli.explain(config, args.activity, args.peer, as_json=args.json)))
     if args.policy_command == "log":
-        return int(_run(policy_cli.show_log(config, limit=args.limit, as_json=args.json)))
+        return int(
+            _run(
+                policy_cli.show_log(
+                    config,
+                    limit=args.limit,
+                    as_json=args.json,
+                    direction=args.direction,
+                    peer=args.peer,
+                    rule=args.rule,
+                )
+            )
+        )
     if args.policy_command == "impact":
         return int(_run(policy_cli.impact(config, args.domain)))
     raise UsageError(f"unknown policy command {args.policy_command}")

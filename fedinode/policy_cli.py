@@ -152,10 +152,24 @@ async def explain(config: Config, path: str, peer: str, *, as_json: bool) -> int
     return 0
 
 
-async def show_log(config: Config, *, limit: int, as_json: bool) -> int:
+async def show_log(
+    config: Config,
+    *,
+    limit: int,
+    as_json: bool,
+    direction: str | None = None,
+    peer: str | None = None,
+    rule: str | None = None,
+) -> int:
+    """The newest decisions first, optionally only one direction, peer or rule."""
     store = await Store.open(config.database.url)
     try:
-        rows = await store.policy.decisions(Page(limit=max(1, min(limit, 10_000))))
+        rows = await store.policy.decisions(
+            Page(limit=max(1, min(limit, 10_000))),
+            direction=direction,
+            peer=peer.lower() if peer else None,
+            rule=rule,
+        )
     finally:
         await store.close()
     for r in rows:

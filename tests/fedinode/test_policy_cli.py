@@ -220,6 +220,14 @@ async def test_log_json_lines_carry_the_contract_fields(config_path: Path, datab
 
     limited = policy(config_path, "log", "--json", "--limit", "1")
     assert len(limited.stdout.splitlines()) == 1
+
+    def rules(*args: str) -> list[str]:
+        return [json.loads(line)["rule"] for line in policy(config_path, "log", "--json", *args).stdout.splitlines()]
+
+    assert rules("--direction", "outbound") == ["domain_block:*.spam.example"]
+    assert rules("--peer", "SPAM.example") == ["no-spam"]
+    assert rules("--rule", "mode:allowlist") == ["mode:allowlist"]
+    assert policy(config_path, "log", "--direction", "sideways").returncode == 2
     text = policy(config_path, "log")
     assert text.returncode == 0
     assert "no-spam → reject (keyword 'buy cheap')" in text.stdout
