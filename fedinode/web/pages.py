@@ -37,7 +37,7 @@ _HEADERS = {
 
 @cache
 def _template() -> Template:
-    text = resources.files("fedinode.web").joinpath("templates/page.html").read_text("utf-8")
+    text = resources.files("fedinode.web").joinpath("page.html").read_text("utf-8")
     return Template(text)
 
 
