@@ -20,9 +20,11 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from activitypub import vocab
 from policy.audit import Decision
 from policy.base import Direction, PolicyContext
 from policy.errors import PolicyConfigError
@@ -266,6 +268,40 @@ class PolicyGate:
         await self.record(list(outcome.decisions))
         return outcome
 
+    async def filter_fetched(self, obj: Mapping[str, Any], *, peer: str) -> dict[str, Any] | None:
+        """A fetched document through the pipeline (direction "fetch"): the object to store,
+        possibly rewritten, or None when the policy refuses it.
+
+        Content rules look into what a Create carries, so a fetched note is judged as the
+        Create that would have brought it (a boost's object, a reply's parent, a search
+        result get the same verdict as a delivered post); actors are judged as they are
+        (avatar and banner removal apply to them).
+        """
+        doc: dict[str, Any] = obj if isinstance(obj, dict) else dict(obj)
+        types = _types(doc)
+        if types & vocab.ACTOR_TYPES or not types & vocab.STATUS_TYPES:
+            outcome = await self.run(doc, direction="fetch", peer=peer, actor=_ref(doc.get("id")))
+            return outcome.activity if outcome.accepted else None
+        author = _ref(doc.get("attributedTo"))
+        wrapper: dict[str, Any] = {
+            "id": doc.get("id"),
+            "type": vocab.CREATE,
+            "actor": author,
+            "object": doc,
+            "to": doc.get("to", []),
+            "cc": doc.get("cc", []),
+        }
+        ctx = PolicyContext(
+            direction="fetch", peer=peer, actor=author, local=False, now=datetime.now(UTC)
+        )
+        outcome = self.pipeline.run(wrapper, ctx)
+        kind = next(iter(sorted(types & vocab.STATUS_TYPES)))
+        await self.record([replace(d, activity_type=kind) for d in outcome.decisions])
+        if not outcome.accepted or outcome.activity is None:
+            return None
+        result = outcome.activity.get("object")
+        return result if isinstance(result, dict) else doc
+
     async def record(self, decisions: list[Decision]) -> None:
         if not decisions:
             return
@@ -284,6 +320,26 @@ class PolicyGate:
 
     def describe(self, private: bool = False) -> dict[str, Any]:
         return self.pipeline.describe(private=private)
+
+
+def _types(doc: Mapping[str, Any]) -> set[str]:
+    value = doc.get("type")
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {v for v in value if isinstance(v, str)}
+    return set()
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        found = value.get("id")
+        return found if isinstance(found, str) else None
+    if isinstance(value, list) and value:
+        return _ref(value[0])
+    return None
 
 
 def _str(activity: Mapping[str, Any] | None, key: str) -> str | None:

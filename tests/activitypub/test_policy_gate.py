@@ -191,3 +191,65 @@ async def test_notify_reaches_other_processes_at_once(
             )
     finally:
         await other_store.close()
+
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def note(host: str, content: str, **extra: object) -> dict[str, object]:
+    return {
+        "id": f"https://{host}/notes/1",
+        "type": "Note",
+        "attributedTo": f"https://{host}/users/u",
+        "content": content,
+        "to": [PUBLIC],
+        "cc": [f"https://{host}/users/u/followers"],
+        **extra,
+    }
+
+
+async def test_filter_fetched_judges_notes_as_their_create(store: Store) -> None:
+    gate = PolicyGate(
+        settings_from_mapping(
+            "open",
+            {
+                "domain_blocks": [
+                    {"domain": "quiet.test", "severity": "silence"},
+                    {"domain": "faces.test", "severity": "noop", "avatar_removal": True},
+                    {"domain": "gone.test", "severity": "suspend"},
+                ],
+                "rules": [
+                    {"kind": "keyword", "pattern": "buy cheap"},
+                    {"kind": "hashtag", "tags": ["nsfw"], "action": "sensitive"},
+                ],
+            },
+        ),
+        store,
+    )
+    await gate.refresh()
+    clean = note("fine.test", "hello")
+    assert await gate.filter_fetched(clean, peer="fine.test") == clean
+    assert await gate.filter_fetched(note("fine.test", "Buy CHEAP now"), peer="fine.test") is None
+    tagged = await gate.filter_fetched(
+        note("fine.test", "#nsfw", tag=[{"type": "Hashtag", "name": "#nsfw"}]), peer="fine.test"
+    )
+    assert tagged is not None and tagged["sensitive"] is True
+    quiet = await gate.filter_fetched(note("quiet.test", "hi"), peer="quiet.test")
+    assert quiet is not None and PUBLIC not in quiet["to"] and PUBLIC in quiet["cc"]
+    assert await gate.filter_fetched(note("gone.test", "hi"), peer="gone.test") is None
+    actor = {
+        "id": "https://faces.test/users/u",
+        "type": "Person",
+        "icon": {"url": "https://faces.test/a.png"},
+    }
+    stripped = await gate.filter_fetched(actor, peer="faces.test")
+    assert stripped is not None and "icon" not in stripped and stripped["id"] == actor["id"]
+
+    rows = await store.policy.decisions(Page(limit=20), direction="fetch")
+    by_rule = {(r.rule, r.activity_type, r.action) for r in rows}
+    assert ("keyword[0]", "Note", "reject") in by_rule
+    assert ("hashtag[1]", "Note", "sensitive") in by_rule
+    assert ("domain_block:quiet.test", "Note", "unlist") in by_rule
+    assert ("domain_block:gone.test", "Note", "reject") in by_rule
+    assert ("domain_block:faces.test", "Person", "avatar_removal") in by_rule
+    assert all(r.direction == "fetch" for r in rows)

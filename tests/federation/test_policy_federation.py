@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from federation.conftest import Instance, InstanceFactory, eventually
 from fedinode.services import oauth
@@ -19,6 +20,7 @@ from policy.settings import settings_from_mapping
 from storage.accounts import NewAccount
 from storage.models import Account, Status
 from storage.paging import Page
+from storage.statuses import NewStatus
 
 
 async def _arrives(instance: Instance, uri: str) -> Status:
@@ -236,3 +238,35 @@ async def test_dry_run_rule_records_but_lets_the_post_through(
     await _arrives(g, post.uri)
     decisions = await g.store.policy.decisions(Page(limit=20), rule="keyword[0]")
     assert [(d.activity_id, d.enforced) for d in decisions] == [(f"{post.uri}/activity", False)]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="activitypub/resolver.py stores fetched notes without the content pipeline; "
+    "it should pass them through PolicyGate.filter_fetched (see docs/policy.md)",
+)
+async def test_keyword_rule_also_guards_fetched_and_boosted_posts(
+    instances: InstanceFactory, backend: str
+) -> None:
+    g = await instances(
+        "g", backend=backend, policy={"rules": [{"kind": "keyword", "pattern": "buy cheap"}]}
+    )
+    p = await instances("p", backend=backend)
+    gina = await g.user("gina")
+    paul = await p.user("paul")
+    peter = await p.user("peter")
+    await _mutual(g, gina, p, paul)
+
+    # peter (not followed from G) posts spam; paul boosts it: G gets an Announce of an id
+    spam = await p.post(peter, "Buy cheap followers")
+    reblog = await p.store.statuses.create(
+        NewStatus(account_id=paul.id, local=True, reblog_of_id=spam.id, visibility="public"),
+        uri_template=p.urls.status_template("paul"),
+    )
+    await p.fed.outbox.reblogged(reblog)
+    marker = await p.post(paul, "after the boost")
+    await _arrives(g, marker.uri)
+    await asyncio.sleep(0.5)
+    assert await g.store.statuses.by_uri(spam.uri) is None
+    # a search (resolve by URL) does not bring it in either
+    assert await g.fed.resolve_status(spam.uri) is None
