@@ -97,3 +97,29 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     s = await Store.open(database_url)
     yield s
     await s.close()
+
+
+# RSA-2048 key generation costs ~160 ms; tests make hundreds of accounts. They draw real keys
+# from a small pool made once per session (each account still has its own key id).
+_KEY_POOL: list[tuple[str, str]] = []
+_key_turn = 0
+
+
+def _pooled_keypair(bits: int = 2048) -> tuple[str, str]:
+    global _key_turn
+    from activitypub.keys import generate_keypair
+
+    if len(_KEY_POOL) < 6:
+        _KEY_POOL.append(generate_keypair(bits))
+        return _KEY_POOL[-1]
+    _key_turn += 1
+    return _KEY_POOL[_key_turn % len(_KEY_POOL)]
+
+
+@pytest.fixture(autouse=True)
+def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    import activitypub.federation
+    import fedinode.services.users
+
+    monkeypatch.setattr(fedinode.services.users, "generate_keypair", _pooled_keypair)
+    monkeypatch.setattr(activitypub.federation, "generate_keypair", _pooled_keypair)
