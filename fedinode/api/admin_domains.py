@@ -242,7 +242,15 @@ async def delete_domain_allow(request: web.Request) -> web.Response:
     return json_response({})
 
 
-# -- policy decisions --------------------------------------------------------------------
+# -- policy in force and decisions -------------------------------------------------------
+
+
+@admin("admin:read")
+async def get_policy(request: web.Request) -> web.Response:
+    """Extension: the effective policy (file merged with the database), as `policy check`
+    prints it: real domains, private comments and rule options included."""
+    return json_response(request.app[appkeys.POLICY].describe(private=True))
+
 
 
 @admin("admin:read")

@@ -208,6 +208,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/api/v1/admin/domain_allows", admin_domains.create_domain_allow),
         ("GET", r"/api/v1/admin/domain_allows/{id:\d+}", admin_domains.get_domain_allow),
         ("DELETE", r"/api/v1/admin/domain_allows/{id:\d+}", admin_domains.delete_domain_allow),
+        ("GET", "/api/v1/admin/policy", admin_domains.get_policy),
         ("GET", "/api/v1/admin/policy/decisions", admin_domains.list_policy_decisions),
         # -- end policy --
     ]

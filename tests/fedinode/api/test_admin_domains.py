@@ -47,6 +47,7 @@ async def remote(api: Api, username: str, domain: str) -> Account:
         ("get", ALLOWS, "admin:read:domain_allows"),
         ("post", ALLOWS, "admin:write:domain_allows"),
         ("get", DECISIONS, "admin:read"),
+        ("get", "/api/v1/admin/policy", "admin:read"),
         ("get", BLOCKS + "/export", "admin:read:domain_blocks"),
         ("get", BLOCKS + "/preview?domain=x.test", "admin:read:domain_blocks"),
     ],
@@ -600,3 +601,19 @@ async def test_app_prunes_old_decisions_at_start(aiohttp_client: Any, config: An
             break
         await asyncio.sleep(0.05)
     assert sorted(r.activity_id for r in left) == ["https://p.test/1", "https://p.test/89"]
+
+
+async def test_effective_policy_for_admins(api: Api, admin: Actor) -> None:
+    await admin.json(
+        "post",
+        BLOCKS,
+        json={"domain": "hidden.example", "obfuscate": True, "private_comment": "ticket 7"},
+    )
+    effective = await admin.json("get", "/api/v1/admin/policy")
+    assert effective["mode"] == "open"
+    [block] = effective["domain_blocks"]
+    assert (block["domain"], block["private_comment"], block["obfuscate"]) == (
+        "hidden.example",
+        "ticket 7",
+        True,
+    )
