@@ -15,7 +15,7 @@ from storage.errors import Conflict, NotFound
 
 log = logging.getLogger("fedinode.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-REQUEST_ID = "fedinode.request_id"
+REQUEST_ID = web.RequestKey("fedinode.request_id", str)
 
 
 def error_response(status: int, message: str, **extra: object) -> web.Response:
