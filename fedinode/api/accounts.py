@@ -72,6 +72,8 @@ async def update_credentials(request: web.Request) -> web.Response:
             privacy=source.str("privacy"),
             sensitive=source.opt_bool("sensitive"),
             language=source.str("language"),
+            avatar=params.file("avatar"),
+            header=params.file("header"),
         ),
     )
     return await _credential(ctx, request)

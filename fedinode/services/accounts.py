@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedinode.errors import NotFoundError, ValidationFailed
+from fedinode.services import media as media_service
 from fedinode.services import text as text_service
 from fedinode.services.context import Ctx
 from fedinode.services.timelines import drop_hidden
@@ -27,6 +28,8 @@ class ProfileUpdate:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    avatar: media_service.Upload | None = None
+    header: media_service.Upload | None = None
 
 
 async def update_credentials(
@@ -63,6 +66,14 @@ async def update_credentials(
             for n, v in update.fields
             if n.strip() or v.strip()
         ]
+    if update.avatar is not None:
+        changes["avatar_url"] = await media_service.store_avatar(
+            ctx.store, ctx.config, account, update.avatar
+        )
+    if update.header is not None:
+        changes["header_url"] = await media_service.store_header(
+            ctx.store, ctx.config, account, update.header
+        )
     settings = dict(user.settings)
     if update.privacy is not None:
         if update.privacy not in ("public", "unlisted", "private", "direct"):
@@ -75,7 +86,12 @@ async def update_credentials(
     if settings != user.settings:
         user = await ctx.store.users.update(user.id, settings=settings)
     if changes:
+        # The principal's account may be cached: read the replaced images from the store.
+        old = await ctx.store.accounts.get(account.id) or account
         account = await ctx.store.accounts.update(account.id, **changes)
+        for key in ("avatar_url", "header_url"):
+            if key in changes and getattr(old, key) != changes[key]:
+                await media_service.remove_profile_image(ctx.config, getattr(old, key))
         await ctx.federate("profile_updated", account)
     return user, account
 

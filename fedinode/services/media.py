@@ -374,3 +374,11 @@ async def store_header(store: Store, config: Config, account: Account, upload: U
 
 def media_url(config: Config, relative: str) -> str:
     return f"{config.base_url}/media/{relative}"
+
+
+async def remove_profile_image(config: Config, url: str) -> None:
+    """Delete the file behind a replaced avatar or header when it is one of ours."""
+    prefix = f"{config.base_url}/media/"
+    if url.startswith(prefix + "accounts/"):
+        files = MediaFiles(config.media.directory)
+        await asyncio.to_thread(files.remove, url[len(prefix) :])

@@ -3,7 +3,14 @@ relationships, follow requests, mutes with duration, featured tags."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
+from pathlib import Path
+from typing import Any
+
 from api_helpers import Api
+
+from fedinode.config import Config
 
 
 async def test_verify_and_update_credentials(api: Api) -> None:
@@ -130,3 +137,71 @@ async def test_mutes_blocks_lists_and_featured_tags(api: Api) -> None:
     assert [t["name"].casefold() for t in listed] == ["cats"]
     await alice.json("delete", f"/api/v1/featured_tags/{ft['id']}")
     assert await api.anon(f"/api/v1/accounts/{alice.id}/featured_tags") == []
+
+
+def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_avatar_and_header_uploads(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    import aiohttp
+
+    from fedinode.app import create_app
+
+    media_config = dataclasses.replace(
+        config, media=dataclasses.replace(config.media, directory=str(tmp_path / "media"))
+    )
+    api = Api(client=await aiohttp_client(create_app(media_config)), config=media_config)
+    alice = await api.user("alice")
+
+    def upload(**files: bytes) -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        form.add_field("display_name", "Alice")
+        for name, data in files.items():
+            form.add_field(name, data, filename=f"{name}.png", content_type="image/png")
+        return form
+
+    updated = await alice.json(
+        "patch",
+        "/api/v1/accounts/update_credentials",
+        data=upload(avatar=_png(600, 500, (200, 0, 0)), header=_png(100, 80, (0, 0, 200))),
+    )
+    avatar = updated["avatar"]
+    assert avatar.startswith("https://local.test/media/accounts/avatars/")
+    assert avatar.endswith(".png") and updated["avatar_static"] == avatar
+    assert updated["header"].startswith("https://local.test/media/accounts/headers/")
+    assert updated["header_static"] == updated["header"]
+    me = await alice.json("get", "/api/v1/accounts/verify_credentials")
+    assert me["avatar"] == avatar and me["display_name"] == "Alice"
+    assert (await api.anon(f"/api/v1/accounts/{alice.id}"))["header"] == updated["header"]
+
+    served = await api.client.get(avatar.removeprefix("https://local.test"))
+    assert served.status == 200 and served.content_type == "image/png"
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(await served.read())).size == (400, 400)
+    # The actor document peers fetch (and the Update they are sent) carries the images.
+    actor = await api.client.get("/users/alice", headers={"Accept": "application/activity+json"})
+    doc = await actor.json(content_type=None)
+    assert doc["icon"]["url"] == avatar and doc["image"]["url"] == updated["header"]
+
+    # A new avatar replaces the old file; the header is untouched.
+    again = await alice.json(
+        "patch",
+        "/api/v1/accounts/update_credentials",
+        data=upload(avatar=_png(50, 50, (0, 200, 0))),
+    )
+    assert again["avatar"] != avatar and again["header"] == updated["header"]
+    assert (await api.client.get(avatar.removeprefix("https://local.test"))).status == 404
+    bad = await alice.patch(
+        "/api/v1/accounts/update_credentials", data=upload(avatar=b"not an image")
+    )
+    assert bad.status == 422
