@@ -8,6 +8,7 @@ from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import media as media_service
 from fedinode.services import text as text_service
 from fedinode.services.context import Ctx
+from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
 from storage.models import Account, User
@@ -149,4 +150,5 @@ async def account_statuses(
         tagged=tagged,
     )
     kept = await drop_hidden(ctx, statuses, viewer_id)
-    return await load_status_views(ctx.store, kept, viewer_id), [s.id for s in statuses]
+    views = await load_status_views(ctx.store, kept, viewer_id)
+    return await filter_views(ctx.store, viewer_id, "account", views), [s.id for s in statuses]

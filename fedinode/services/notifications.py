@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fedinode.services.context import Ctx
+from fedinode.services.filters import filter_views
 from fedinode.services.views import StatusView, load_status_views
 from storage.models import Account, Notification
 from storage.paging import Page
@@ -53,9 +54,10 @@ async def load_notification_views(
     accounts = await ctx.store.accounts.get_many([n.from_account_id for n in notifications])
     status_ids = [n.status_id for n in notifications if n.status_id is not None]
     statuses = await ctx.store.statuses.get_many(status_ids)
+    loaded = await load_status_views(ctx.store, list(statuses.values()), viewer_id)
+    # A "hide" filter in the notifications context drops the notification with its status.
     views = {
-        v.status.id: v
-        for v in await load_status_views(ctx.store, list(statuses.values()), viewer_id)
+        v.status.id: v for v in await filter_views(ctx.store, viewer_id, "notifications", loaded)
     }
     out = []
     for n in notifications:

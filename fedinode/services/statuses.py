@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fedinode.errors import ApiError, NotFoundError, ValidationFailed
 from fedinode.services import text as text_service
 from fedinode.services.context import Ctx
+from fedinode.services.filters import filter_views
 from fedinode.services.notifications import notify
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage.errors import Conflict
@@ -287,10 +288,11 @@ async def context(
         )
         ancestors = [s for s in ancestors if s.account_id not in hidden]
         descendants = [s for s in descendants if s.account_id not in hidden]
-    return (
-        await load_status_views(ctx.store, ancestors, viewer_id),
-        await load_status_views(ctx.store, descendants, viewer_id),
-    )
+    before = await load_status_views(ctx.store, ancestors, viewer_id)
+    after = await load_status_views(ctx.store, descendants, viewer_id)
+    # One pass over both lists so the viewer's filters are loaded once.
+    kept = {id(v) for v in await filter_views(ctx.store, viewer_id, "thread", before + after)}
+    return [v for v in before if id(v) in kept], [v for v in after if id(v) in kept]
 
 
 # -- interactions -------------------------------------------------------------------------
