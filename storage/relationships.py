@@ -91,6 +91,15 @@ class RelationshipStore:
                 target_id,
             )
             if row is not None:
+                # Lists hold followed accounts only (as in Mastodon), so the follow's end is
+                # the membership's end, whichever path ends it: unfollow, block either way,
+                # removal from followers, a remote Block or Reject, a domain being severed.
+                await tx.execute(
+                    "DELETE FROM list_accounts WHERE account_id = $2"
+                    " AND list_id IN (SELECT id FROM lists WHERE account_id = $1)",
+                    account_id,
+                    target_id,
+                )
                 await tx.execute(
                     "UPDATE accounts SET following_count = following_count - 1 WHERE id = $1 AND following_count > 0",
                     account_id,
