@@ -46,7 +46,9 @@ async def list_notifications(request: web.Request) -> web.Response:
     return paged_response(
         request,
         [
-            schemas.notification_to_api(v.notification, v.account, v.status, ctx.config, account.id)
+            schemas.notification_to_api(
+                v.notification, v.account, v.status, ctx.config, account.id, v.report
+            )
             for v in views
         ],
         ids,
@@ -66,7 +68,9 @@ async def get_notification(request: web.Request) -> web.Response:
         raise NotFoundError()
     v = views[0]
     return json_response(
-        schemas.notification_to_api(v.notification, v.account, v.status, ctx.config, account.id)
+        schemas.notification_to_api(
+            v.notification, v.account, v.status, ctx.config, account.id, v.report
+        )
     )
 
 
@@ -127,6 +131,8 @@ def _grouped(
                 [m.notification for m in members],
                 sample,
                 members[0].notification.status_id,
+                members[0].report,
+                ctx.config.base_url,
             )
         )
     base = ctx.config.base_url

@@ -727,6 +727,7 @@ def notification_to_api(
     status: StatusView | None,
     config: Config,
     viewer_id: int | None,
+    report: tuple[Report, Account] | None = None,
 ) -> dict[str, Any]:
     base_url = config.base_url
     return {
@@ -736,7 +737,7 @@ def notification_to_api(
         "created_at": iso(n.created_at),
         "account": account_to_api(account, base_url),
         "status": status_to_api(status, config, viewer_id) if status is not None else None,
-        "report": None,
+        "report": report_to_api(report[0], report[1], base_url) if report is not None else None,
     }
 
 
@@ -745,10 +746,12 @@ def notification_group_to_api(
     notifications: list[Notification],
     sample_account_ids: list[int],
     status_id: int | None,
+    report: tuple[Report, Account] | None = None,
+    base_url: str = "",
 ) -> dict[str, Any]:
     newest = notifications[0]
     oldest = notifications[-1]
-    return {
+    out = {
         "group_key": group_key,
         "notifications_count": len(notifications),
         "type": newest.type,
@@ -759,6 +762,10 @@ def notification_group_to_api(
         "sample_account_ids": [str(a) for a in sample_account_ids],
         "status_id": str(status_id) if status_id is not None else None,
     }
+    if report is not None:
+        # Mastodon attaches the Report only to admin.report groups.
+        out["report"] = report_to_api(report[0], report[1], base_url)
+    return out
 
 
 # -- misc -------------------------------------------------------------------------------

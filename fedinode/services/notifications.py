@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.views import StatusView, load_status_views
-from storage.models import Account, Notification
+from storage.models import Account, Notification, Report
 from storage.paging import Page
 
 TYPES = (
@@ -46,12 +46,21 @@ class NotificationView:
     notification: Notification
     account: Account
     status: StatusView | None
+    # admin.report: the report with its target account.
+    report: tuple[Report, Account] | None = None
 
 
 async def load_notification_views(
     ctx: Ctx, notifications: Sequence[Notification], viewer_id: int
 ) -> list[NotificationView]:
-    accounts = await ctx.store.accounts.get_many([n.from_account_id for n in notifications])
+    reports: dict[int, Report] = {}
+    for report_id in {n.report_id for n in notifications if n.report_id is not None}:
+        report = await ctx.store.reports.get(report_id)
+        if report is not None:
+            reports[report_id] = report
+    accounts = await ctx.store.accounts.get_many(
+        [n.from_account_id for n in notifications] + [r.target_account_id for r in reports.values()]
+    )
     status_ids = [n.status_id for n in notifications if n.status_id is not None]
     statuses = await ctx.store.statuses.get_many(status_ids)
     loaded = await load_status_views(ctx.store, list(statuses.values()), viewer_id)
@@ -66,7 +75,16 @@ async def load_notification_views(
             continue
         if n.status_id is not None and n.status_id not in views:
             continue  # the status is gone
-        out.append(NotificationView(n, account, views.get(n.status_id) if n.status_id else None))
+        report = reports.get(n.report_id) if n.report_id is not None else None
+        target = accounts.get(report.target_account_id) if report is not None else None
+        out.append(
+            NotificationView(
+                n,
+                account,
+                views.get(n.status_id) if n.status_id else None,
+                (report, target) if report is not None and target is not None else None,
+            )
+        )
     return out
 
 

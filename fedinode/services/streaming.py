@@ -473,7 +473,9 @@ async def notification_payload(
         filters = await filter_service.load_filter_set(store, account_id)
         if filter_service.hides(filter_service.match_view(filters, "notifications", v.status)):
             return None
-    body = schemas.notification_to_api(v.notification, v.account, v.status, config, account_id)
+    body = schemas.notification_to_api(
+        v.notification, v.account, v.status, config, account_id, v.report
+    )
     return orjson.dumps(body).decode()
 
 

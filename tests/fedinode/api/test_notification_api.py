@@ -57,3 +57,36 @@ async def test_v2_groups_favourites_of_one_status(api: Api) -> None:
     await alice.json("post", f"/api/v2/notifications/{fav['group_key']}/dismiss")
     body = await alice.json("get", "/api/v2/notifications")
     assert [g["type"] for g in body["notification_groups"]] == ["mention"]
+
+
+async def test_admin_report_notification_carries_the_report(api: Api) -> None:
+    admin = await api.user("root", admin=True, scopes="read write follow push admin:read")
+    alice, bob = await api.user("alice"), await api.user("bob")
+    bad = await bob.status("something rude")
+    report = await alice.json(
+        "post",
+        "/api/v1/reports",
+        json={
+            "account_id": bob.id,
+            "status_ids": [bad["id"]],
+            "comment": "rude",
+            "category": "spam",
+        },
+    )
+    notes = await admin.json("get", "/api/v1/notifications")
+    assert [n["type"] for n in notes] == ["admin.report"]
+    note = notes[0]
+    assert note["account"]["id"] == alice.id and note["status"] is None
+    got = note["report"]
+    assert got["id"] == report["id"] and got["comment"] == "rude" and got["category"] == "spam"
+    assert got["target_account"]["id"] == bob.id and got["status_ids"] == [bad["id"]]
+    single = await admin.json("get", f"/api/v1/notifications/{note['id']}")
+    assert single["report"]["id"] == report["id"]
+    grouped = await admin.json("get", "/api/v2/notifications")
+    group = grouped["notification_groups"][0]
+    assert group["type"] == "admin.report" and group["report"]["id"] == report["id"]
+    assert group["report"]["target_account"]["id"] == bob.id
+    # Other notifications carry no report.
+    await alice.json("post", f"/api/v1/accounts/{admin.id}/follow")
+    follow = (await admin.json("get", "/api/v1/notifications?types[]=follow"))[0]
+    assert follow["report"] is None
