@@ -83,3 +83,11 @@ class MediaStore:
             media_id,
         )
         return build_opt(MediaAttachment, row)
+
+    async def delete_unattached(self, media_id: int) -> MediaAttachment | None:
+        """Delete media no status uses; None when missing or attached meanwhile."""
+        row = await self._db.fetchrow(
+            "DELETE FROM media_attachments WHERE id = $1 AND status_id IS NULL RETURNING *",
+            media_id,
+        )
+        return build_opt(MediaAttachment, row)

@@ -64,6 +64,17 @@ async def update_media(request: web.Request) -> web.Response:
     return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media))
 
 
+@require_scopes(*MEDIA_SCOPES)
+async def delete_media(request: web.Request) -> web.Response:
+    await media_service.delete_media(
+        request.app[appkeys.STORE],
+        request.app[appkeys.CONFIG],
+        viewer_account(request),
+        _id(request),
+    )
+    return json_response({})
+
+
 async def serve_media_file(request: web.Request) -> web.StreamResponse:
     """A stored file; names are random and never rewritten, so caches may keep them forever."""
     files = media_service.MediaFiles(request.app[appkeys.CONFIG].media.directory)

@@ -128,6 +128,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/api/v1/media", media_api.upload_media_v1),
         ("GET", "/api/v1/media/{id}", media_api.get_media),
         ("PUT", "/api/v1/media/{id}", media_api.update_media),
+        ("DELETE", "/api/v1/media/{id}", media_api.delete_media),
         ("GET", "/media/{path:.+}", media_api.serve_media_file),
         ("GET", "/api/v1/streaming/health", streaming_api.health),
         ("GET", "/api/v1/streaming", streaming_api.streaming_root),

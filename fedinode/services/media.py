@@ -327,6 +327,21 @@ async def update_media(
     return updated
 
 
+async def delete_media(
+    store: Store, config: Config, account: Account, media_id: int | None
+) -> None:
+    """Delete the caller's own media and its files, unless a status uses it."""
+    media = None if media_id is None else await store.media.get(media_id)
+    if media is None or media.account_id != account.id:
+        raise NotFoundError()
+    deleted = None if media.status_id is not None else await store.media.delete_unattached(media.id)
+    if deleted is None:
+        raise ValidationFailed("Media attachment is currently used by a status")
+    files = MediaFiles(config.media.directory)
+    for relative in (deleted.file_path, deleted.preview_path):
+        await asyncio.to_thread(files.remove, relative)
+
+
 def _square(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
 

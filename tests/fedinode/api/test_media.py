@@ -129,3 +129,30 @@ async def test_media_path_traversal_is_refused(aiohttp_client: Any, config: Conf
         resp = await rig.client.get(path)
         assert resp.status == 404, path
         assert "top secret" not in await resp.text()
+
+
+async def test_delete_unattached_media_removes_files(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    rig = await make_rig(aiohttp_client, config, tmp_path)
+    alice, bob = await rig.user("alice"), await rig.user("bob")
+    media = await alice.call("POST", "/api/v2/media", data=form(jpeg_with_exif(40, 30)))
+    paths = [media[k].split("https://local.test", 1)[1] for k in ("url", "preview_url")]
+    assert [(await rig.client.get(p)).status for p in paths] == [200, 200]
+
+    await bob.call("DELETE", f"/api/v1/media/{media['id']}", expect=404)
+    reader = await rig.user("reader", scopes="read")
+    await reader.call("DELETE", f"/api/v1/media/{media['id']}", expect=403)
+    assert await alice.call("DELETE", f"/api/v1/media/{media['id']}") == {}
+    assert [(await rig.client.get(p)).status for p in paths] == [404, 404]
+    assert not [f for f in (tmp_path / "media").rglob("*") if f.is_file()]
+    await alice.call("GET", f"/api/v1/media/{media['id']}", expect=404)
+    await alice.call("DELETE", f"/api/v1/media/{media['id']}", expect=404)
+    await alice.call("DELETE", "/api/v1/media/nope", expect=404)
+
+    # Media a status uses stays, files and all.
+    used = await alice.call("POST", "/api/v2/media", data=form(jpeg_with_exif(40, 30)))
+    await alice.call("POST", "/api/v1/statuses", json={"status": "pic", "media_ids": [used["id"]]})
+    body = await alice.call("DELETE", f"/api/v1/media/{used['id']}", expect=422)
+    assert body["error"] == "Media attachment is currently used by a status"
+    assert (await rig.client.get(used["url"].split("https://local.test", 1)[1])).status == 200
