@@ -24,7 +24,6 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import ResolvedKey
 from storage import events
-from storage.errors import Conflict
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Status
@@ -325,19 +324,7 @@ class Resolver:
             poll=poll,
             created_at=min(created, now),
         )
-        try:
-            status = await self.store.statuses.create(new)
-        except Conflict:
-            again = await self.store.statuses.by_uri(parsed.uri)
-            if again is None:
-                raise
-            return again
-        except Exception:
-            # A concurrent insert of the same URI surfaces as the driver's unique violation.
-            again = await self.store.statuses.by_uri(parsed.uri)
-            if again is None:
-                raise
-            return again
+        status = await self._insert(new)
         await events.publish(self.store.db, "status.created", status_id=status.id)
         locals_mentioned = await self._local_ids(mention_ids)
         for account_id in locals_mentioned:
@@ -348,6 +335,20 @@ class Resolver:
                 await events.publish(self.store.db, "notification", notification_id=note.id,
                                      account_id=account_id)  # fmt: skip
         return status
+
+    async def _insert(self, new: NewStatus) -> Status:
+        """Insert; a concurrent insert of the same URI wins, and an id collision (ids made
+        from the published time carry 16 random bits) is retried with a fresh id."""
+        for attempt in range(3):
+            try:
+                return await self.store.statuses.create(new)
+            except Exception:
+                again = await self.store.statuses.by_uri(new.uri)
+                if again is not None:
+                    return again
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _local_ids(self, account_ids: list[int]) -> list[int]:
         accounts = await self.store.accounts.get_many(account_ids)

@@ -1,0 +1,283 @@
+"""Inbox intake benchmark: signed Create{Note} activities into one instance.
+
+    python bench/inbox.py [--activities 5000] [--connections 64] [--actors 20]
+
+Starts one instance (`fedinode serve`, SQLite, in a subprocess), serves the fake remote
+actors' documents from this process on loopback, pre-signs every activity (signing is
+not what is measured), then posts them with N concurrent connections and prints:
+accepted/s, p50/p99 latency, the queue drain rate (inbox worker) and whether anything
+was lost (rows and stored statuses counted in the database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from activitypub.keys import generate_keypair, load_private  # noqa: E402
+from activitypub.signatures import sign_request  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_instance(port: int, data: Path, role: str = "all") -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "FEDINODE_INSTANCE__DOMAIN": f"127.0.0.1:{port}",
+        "FEDINODE_SERVER__PORT": str(port),
+        "FEDINODE_SERVER__ACCESS_LOG": "false",
+        "FEDINODE_DATABASE__URL": f"sqlite:///{data}/bench.sqlite3",
+        "FEDINODE_FEDERATION__SCHEME": "http",
+        "FEDINODE_FEDERATION__ALLOW_PRIVATE_ADDRESSES": "true",
+        "FEDINODE_MEDIA__DIRECTORY": str(data / "media"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "fedinode.cli", "--log-level", "WARNING", "serve", "--role", role],
+        env=env,
+        cwd=str(data),
+    )
+
+
+def start_profiler(pid: int) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PROFILE=path, sample the instance with py-spy (collapsed stacks)."""
+    path = os.environ.get("BENCH_PROFILE")
+    if not path:
+        return None
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+         "--output", path, "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def wait_up(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def serve_actors(port: int, keys: list[tuple[str, str]]) -> web.AppRunner:
+    """The fake remote server: /users/actorN with each actor's public key."""
+
+    async def actor(request: web.Request) -> web.Response:
+        index = int(request.match_info["n"])
+        uri = f"http://127.0.0.1:{port}/users/actor{index}"
+        doc = {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": uri,
+            "type": "Person",
+            "preferredUsername": f"actor{index}",
+            "inbox": f"{uri}/inbox",
+            "followers": f"{uri}/followers",
+            "endpoints": {"sharedInbox": f"http://127.0.0.1:{port}/inbox"},
+            "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": keys[index][1]},
+        }
+        return web.Response(body=orjson.dumps(doc), content_type="application/activity+json")
+
+    app = web.Application()
+    app.router.add_get("/users/actor{n:\\d+}", actor)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+def presign(
+    count: int, actor_port: int, target: str, keys: list[tuple[str, str]]
+) -> list[tuple[bytes, dict[str, str]]]:
+    private = [load_private(k[0]) for k in keys]
+    out = []
+    for i in range(count):
+        index = i % len(keys)
+        uri = f"http://127.0.0.1:{actor_port}/users/actor{index}"
+        note_id = f"{uri}/statuses/{i}"
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": uri,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [f"{uri}/followers"],
+            "object": {
+                "id": note_id,
+                "type": "Note",
+                "attributedTo": uri,
+                "content": f"<p>benchmark note {i} with a <a href=\"https://example.org\">link</a></p>",
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "cc": [f"{uri}/followers"],
+                "published": f"2026-01-01T00:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}.{i % 1000:03d}Z",
+                "tag": [{"type": "Hashtag", "name": "#bench", "href": "https://example.org/tags/bench"}],
+            },
+        }
+        body = orjson.dumps(activity)
+        headers = sign_request(
+            "POST",
+            target,
+            {"Content-Type": "application/activity+json"},
+            body,
+            f"{uri}#main-key",
+            private[index],
+        )
+        out.append((body, headers))
+    return out
+
+
+async def post_all(
+    target: str, requests: list[tuple[bytes, dict[str, str]]], connections: int
+) -> tuple[float, list[float], dict[int, int]]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
+    for item in requests:
+        queue.put_nowait(item)
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body, headers = queue.get_nowait()
+                start = time.perf_counter()
+                async with session.post(target, data=body, headers=headers) as response:
+                    await response.read()
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+                latencies.append(time.perf_counter() - start)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, statuses
+
+
+def count_rows(db: Path, actor_port: int) -> tuple[int, int, int]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        done = conn.execute("SELECT COUNT(*) FROM inbox_queue WHERE state = 'done'").fetchone()[0]
+        total = conn.execute("SELECT COUNT(*) FROM inbox_queue").fetchone()[0]
+        stored = conn.execute(
+            "SELECT COUNT(*) FROM statuses WHERE uri LIKE ?",
+            (f"http://127.0.0.1:{actor_port}/%",),
+        ).fetchone()[0]
+        return int(total), int(done), int(stored)
+    finally:
+        conn.close()
+
+
+async def main(args: argparse.Namespace) -> int:
+    data = Path(tempfile.mkdtemp(prefix="fedinode-bench-inbox-"))
+    port, actor_port = free_port(), free_port()
+    target = f"http://127.0.0.1:{port}/inbox"
+    print(f"generating {args.actors} actor keys and pre-signing {args.activities} activities…")
+    keys = [generate_keypair() for _ in range(args.actors)]
+    requests = presign(args.activities, actor_port, target, keys)
+    actors = await serve_actors(actor_port, keys)
+    instance = start_instance(port, data, args.role)
+    profiler: subprocess.Popen[bytes] | None = None
+    try:
+        await wait_up(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
+        profiler = start_profiler(instance.pid)
+        # Warm-up: one activity per actor so key fetches are not in the measurement.
+        warm = presign_warm(args.actors, actor_port, target, keys)
+        await post_all(target, warm, min(args.actors, args.connections))
+
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        elapsed, latencies, statuses = await post_all(target, requests, args.connections)
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+            cpu_after.ru_stime - cpu_before.ru_stime
+        )
+        accepted = statuses.get(202, 0)
+        latencies.sort()
+        print(f"\nposted {len(requests)} signed Create{{Note}} with {args.connections} connections")
+        print(f"  answers          {dict(sorted(statuses.items()))}")
+        print(f"  accepted/s       {accepted / elapsed:,.0f}")
+        print(f"  latency p50      {statistics.median(latencies) * 1000:.1f} ms")
+        print(f"  latency p99      {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
+        print(f"  load generator   {client_cpu / elapsed:.0%} of a core ({os.cpu_count()} cores here)")
+
+        db = data / "bench.sqlite3"
+        if args.role == "web":
+            total, _, _ = count_rows(db, actor_port)
+            print(f"  queue rows       {total:,} of {args.activities + args.actors:,} (no worker)")
+            return 0 if total == args.activities + args.actors else 1
+        drain_start = time.perf_counter() - elapsed
+        expected = args.activities + args.actors
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            total, done, stored = count_rows(db, actor_port)
+            if done >= expected:
+                break
+            await asyncio.sleep(0.2)
+        drained = time.perf_counter() - drain_start
+        total, done, stored = count_rows(db, actor_port)
+        print(f"  queue drained    {done:,} items in {drained:.1f} s from the first POST"
+              f" → {done / drained:,.0f} processed/s")  # fmt: skip
+        lost = expected - stored
+        print(f"  stored statuses  {stored:,} of {expected:,} (queue rows {total:,}); lost: {lost}")
+        return 0 if lost == 0 and accepted == len(requests) else 1
+    finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
+        instance.terminate()
+        instance.wait(timeout=20)
+        await actors.cleanup()
+
+
+def presign_warm(
+    count: int, actor_port: int, target: str, keys: list[tuple[str, str]]
+) -> list[tuple[bytes, dict[str, str]]]:
+    """One activity per actor with ids distinct from the measured ones."""
+    signed = presign(count, actor_port, target, keys)
+    out = []
+    for index, (body, _) in enumerate(signed):
+        activity: dict[str, Any] = orjson.loads(body)
+        activity["id"] += "-warm"
+        activity["object"]["id"] += "-warm"
+        data = orjson.dumps(activity)
+        uri = activity["actor"]
+        headers = sign_request("POST", target, {"Content-Type": "application/activity+json"},
+                               data, f"{uri}#main-key", load_private(keys[index][0]))  # fmt: skip
+        out.append((data, headers))
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--activities", type=int, default=5000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--actors", type=int, default=20)
+    parser.add_argument(
+        "--role", default="all", help="'web' measures intake alone (no inbox worker running)"
+    )
+    sys.exit(asyncio.run(main(parser.parse_args())))
