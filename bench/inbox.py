@@ -73,8 +73,8 @@ def start_profiler(pid: int) -> subprocess.Popen[bytes] | None:
     )  # fmt: skip
 
 
-async def wait_up(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_up(url: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             try:
@@ -133,11 +133,13 @@ def presign(
                 "id": note_id,
                 "type": "Note",
                 "attributedTo": uri,
-                "content": f"<p>benchmark note {i} with a <a href=\"https://example.org\">link</a></p>",
+                "content": f'<p>benchmark note {i} with a <a href="https://example.org">link</a></p>',
                 "to": ["https://www.w3.org/ns/activitystreams#Public"],
                 "cc": [f"{uri}/followers"],
                 "published": f"2026-01-01T00:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}.{i % 1000:03d}Z",
-                "tag": [{"type": "Hashtag", "name": "#bench", "href": "https://example.org/tags/bench"}],
+                "tag": [
+                    {"type": "Hashtag", "name": "#bench", "href": "https://example.org/tags/bench"}
+                ],
             },
         }
         body = orjson.dumps(activity)
@@ -223,7 +225,9 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  accepted/s       {accepted / elapsed:,.0f}")
         print(f"  latency p50      {statistics.median(latencies) * 1000:.1f} ms")
         print(f"  latency p99      {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
-        print(f"  load generator   {client_cpu / elapsed:.0%} of a core ({os.cpu_count()} cores here)")
+        print(
+            f"  load generator   {client_cpu / elapsed:.0%} of a core ({os.cpu_count()} cores here)"
+        )
 
         db = data / "bench.sqlite3"
         if args.role == "web":

@@ -1,0 +1,205 @@
+"""Fan-out benchmark: one post delivered to F remote followers spread over P peers.
+
+    python bench/fanout.py [--followers 2000] [--peers 20] [--shared-inbox] [--concurrency 32]
+
+The sender is a full instance (SQLite) in this process; the P peers are fake inboxes on
+loopback in a separate process that answer 202 and count. By default every follower has
+a personal inbox, so each follower costs one signed POST (the worst case); with
+``--shared-inbox`` followers on one peer share its inbox and the post costs P POSTs.
+Prints signed deliveries/s and the time to the last delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fedinode import appkeys  # noqa: E402
+from fedinode.app import create_app  # noqa: E402
+from fedinode.config import (  # noqa: E402
+    Config,
+    DatabaseConfig,
+    FederationConfig,
+    InstanceConfig,
+    MediaConfig,
+    ServerConfig,
+)
+from fedinode.services.users import create_local_user  # noqa: E402
+from storage.accounts import NewAccount  # noqa: E402
+from storage.statuses import NewStatus  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- the fake peers (child process) -----------------------------------------------------
+
+
+async def serve_peers(ports: list[int]) -> None:
+    received = 0
+
+    async def inbox(request: web.Request) -> web.Response:
+        nonlocal received
+        await request.read()
+        if "Signature" not in request.headers:
+            return web.Response(status=401)
+        received += 1
+        return web.Response(status=202)
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({"received": received})
+
+    runners = []
+    for port in ports:
+        app = web.Application()
+        app.router.add_post("/inbox", inbox)
+        app.router.add_post("/users/{name}/inbox", inbox)
+        app.router.add_get("/stats", stats)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+        runners.append(runner)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+# -- the sender -------------------------------------------------------------------------
+
+
+async def received(port: int) -> int:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/stats") as response:
+            return int((await response.json())["received"])
+
+
+def start_peers(ports: list[int]) -> subprocess.Popen[bytes]:
+    peers = subprocess.Popen(
+        [sys.executable, __file__, "--serve-peers", ",".join(map(str, ports))],
+        stdout=subprocess.PIPE,
+    )
+    assert peers.stdout is not None
+    peers.stdout.readline()  # "ready"
+    return peers
+
+
+def start_profiler(path: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw",
+         "--output", path, "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def main(args: argparse.Namespace) -> int:
+    ports = [free_port() for _ in range(args.peers)]
+    peers = start_peers(ports)
+    data = Path(tempfile.mkdtemp(prefix="fedinode-bench-fanout-"))
+    port = free_port()
+    config = Config(
+        instance=InstanceConfig(domain=f"127.0.0.1:{port}"),
+        server=ServerConfig(port=port, access_log=False),
+        database=DatabaseConfig(url=f"sqlite:///{data}/sender.sqlite3"),
+        federation=FederationConfig(
+            scheme="http", allow_private_addresses=True, delivery_concurrency=args.concurrency
+        ),
+        media=MediaConfig(directory=str(data / "media")),
+    )
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        store = app[appkeys.STORE]
+        fed = app[appkeys.FEDERATION]
+        _, author = await create_local_user(store, app[appkeys.URLS], username="author",
+                                            email="a@bench.test", password="benchmark!")  # fmt: skip
+        print(f"creating {args.followers} remote followers over {args.peers} peers…")
+        for i in range(args.followers):
+            peer_port = ports[i % args.peers]
+            base = f"http://127.0.0.1:{peer_port}"
+            follower = await store.accounts.create(
+                NewAccount(
+                    username=f"f{i}",
+                    domain=f"127.0.0.1:{peer_port}",
+                    uri=f"{base}/users/f{i}",
+                    inbox_url=f"{base}/users/f{i}/inbox",
+                    shared_inbox_url=f"{base}/inbox" if args.shared_inbox else "",
+                )
+            )
+            await store.relationships.follow(follower.id, author.id)
+        inboxes = len(await store.relationships.follower_inboxes(author.id))
+
+        status = await store.statuses.create(
+            NewStatus(account_id=author.id, local=True, content="<p>fan-out</p>", text="fan-out"),
+            uri_template=app[appkeys.URLS].status_template("author"),
+        )
+        profiler = None
+        if os.environ.get("BENCH_PROFILE"):  # sample the delivery phase with py-spy
+            profiler = start_profiler(os.environ["BENCH_PROFILE"])
+            await asyncio.sleep(1.0)
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        await fed.outbox.status_created(status)
+        enqueued = time.perf_counter() - started
+        total = 0
+        while time.perf_counter() - started < 300:
+            total = await received(ports[0])  # one counter for all the fake peers
+            if total >= inboxes:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+            cpu_after.ru_stime - cpu_before.ru_stime
+        )
+        states = await store.queues.deliveries_by_state()
+        print(f"\none post to {args.followers} followers on {args.peers} peers "
+              f"({'shared' if args.shared_inbox else 'personal'} inboxes)")  # fmt: skip
+        print(f"  signed POSTs        {total:,} of {inboxes:,} inboxes")
+        print(f"  enqueue             {enqueued * 1000:.0f} ms")
+        print(f"  time to last        {elapsed:.2f} s")
+        print(f"  deliveries/s        {total / elapsed:,.0f}")
+        print(f"  followers reached/s {args.followers / elapsed:,.0f}")
+        print(f"  sender CPU          {cpu / elapsed:.0%} of a core, {cpu / max(total, 1) * 1e6:,.0f} µs"
+              " per delivery")  # fmt: skip
+        await asyncio.sleep(0.3)
+        print(f"  queue states        {await store.queues.deliveries_by_state() or states}")
+        return 0 if total >= inboxes else 1
+    finally:
+        await runner.cleanup()
+        peers.terminate()
+        peers.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--followers", type=int, default=2000)
+    parser.add_argument("--peers", type=int, default=20)
+    parser.add_argument("--shared-inbox", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("CONCURRENCY", 32)))
+    parser.add_argument("--serve-peers", default="", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve_peers:
+        asyncio.run(serve_peers([int(p) for p in arguments.serve_peers.split(",")]))
+    else:
+        sys.exit(asyncio.run(main(arguments)))
