@@ -65,6 +65,27 @@ async def _policy_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Announce ended polls (worker/all): one sweeper task, cancelled at shutdown."""
+    import asyncio
+    import contextlib
+
+    from fedinode.services.context import Ctx
+    from fedinode.services.polls import sweep_forever
+
+    ctx = Ctx(
+        store=app[appkeys.STORE],
+        config=app[appkeys.CONFIG],
+        urls=app[appkeys.URLS],
+        federation=app.get(appkeys.FEDERATION),
+    )
+    task = asyncio.create_task(sweep_forever(ctx))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(config: Config, *, role: str = "all") -> web.Application:
     """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
     app = web.Application(
@@ -87,4 +108,6 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)
+    if role in ("all", "worker"):
+        app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
     return app

@@ -144,6 +144,16 @@ class InteractionStore:
             out.reverse()
         return out
 
+    async def local_interactors(self, status_id: int) -> list[Account]:
+        """Local accounts that reblogged or favourited a status, each once."""
+        rows = await self._db.fetch(
+            "SELECT a.* FROM accounts a WHERE a.domain = '' AND a.id IN ("
+            " SELECT account_id FROM statuses WHERE reblog_of_id = $1"
+            " UNION SELECT account_id FROM favourites WHERE status_id = $1) ORDER BY a.id",
+            status_id,
+        )
+        return [build(Account, r) for r in rows]
+
     async def pinned_ids(self, account_id: int) -> list[int]:
         rows = await self._db.fetch(
             "SELECT status_id FROM status_pins WHERE account_id = $1 ORDER BY id DESC", account_id

@@ -18,6 +18,7 @@ from storage.moderation import ModerationStore
 from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
 from storage.policy_rows import PolicyStore
+from storage.polls import PollStore
 from storage.queues import QueueStore
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
@@ -52,6 +53,7 @@ class Store:
         self.search = SearchStore(db)
         self.client_api = ClientApiStore(db)
         self.reports = ReportStore(db)
+        self.polls = PollStore(db)
 
     @property
     def dialect(self) -> str:

@@ -266,12 +266,12 @@ async def edit_status(
         poll=poll,
     )
     await ctx.publish("status.updated", status_id=status.id)
-    # Those who reblogged it are told it changed.
-    for _, reblogger in await ctx.store.interactions.accounts_who(
-        "reblogs", status.id, Page(limit=80)
-    ):
-        if reblogger.local and reblogger.id != account.id:
-            await notify(ctx, reblogger, account, "update", status_id=status.id)
+    # "A status you interacted with has been edited": local accounts that reblogged or
+    # favourited it, as for remote edits (activitypub.processing). Mastodon's own code tells
+    # rebloggers only; a favourite is as public an endorsement, so those hear of it too.
+    for interactor in await ctx.store.interactions.local_interactors(status.id):
+        if interactor.id != account.id:
+            await notify(ctx, interactor, account, "update", status_id=status.id)
     await ctx.federate("status_updated", edited)
     return edited
 

@@ -1,0 +1,47 @@
+"""Poll endings: voters and authors hear when a poll closes; peers get the final tallies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fedinode.services.context import Ctx
+from storage.ids import now_ms
+
+log = logging.getLogger("fedinode.polls")
+
+# The longest the sweeper sleeps: a poll created meanwhile is announced at most this late.
+SWEEP_SECONDS = 10.0
+
+
+async def announce_ended(ctx: Ctx, now: int | None = None) -> int:
+    """Announce every poll closed by ``now``; return how many were announced."""
+    total = 0
+    while True:
+        ended = await ctx.store.polls.finish_due(now if now is not None else now_ms())
+        for poll in ended:
+            for n in poll.notifications:
+                await ctx.publish("notification", notification_id=n.id, account_id=n.account_id)
+            if poll.author_local:
+                # As Mastodon does: peers get the closed poll with its final counts.
+                status = await ctx.store.statuses.get(poll.status_id)
+                if status is not None:
+                    await ctx.federate("status_updated", status)
+        total += len(ended)
+        if not ended:
+            return total
+
+
+async def sweep_forever(ctx: Ctx) -> None:
+    """Announce polls as they close, until cancelled; the state lives in ``polls.notified``."""
+    while True:
+        try:
+            await announce_ended(ctx)
+            due = await ctx.store.polls.next_due()
+        except Exception:
+            log.exception("poll sweep failed")
+            due = None
+        wait = SWEEP_SECONDS
+        if due is not None:
+            wait = min(wait, max((due - now_ms()) / 1000, 0.0) + 0.05)
+        await asyncio.sleep(wait)

@@ -1,0 +1,94 @@
+"""Poll endings: which polls have closed and not yet been announced to their voters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.db import Connection, Database
+from storage.ids import new_id
+from storage.models import Notification
+from storage.rows import build
+
+
+@dataclass(frozen=True, slots=True)
+class EndedPoll:
+    poll_id: int
+    status_id: int
+    author_id: int
+    author_local: bool
+    notifications: list[Notification]
+
+
+class PollStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def next_due(self) -> int | None:
+        """When the next unannounced poll closes (ms), or None when none is waiting."""
+        value = await self._db.fetchval(
+            "SELECT MIN(expires_at) FROM polls WHERE NOT notified AND expires_at IS NOT NULL"
+        )
+        return int(value) if value is not None else None
+
+    async def finish_due(self, now: int, *, limit: int = 50) -> list[EndedPoll]:
+        """Announce polls closed by ``now``: mark them and create "poll" notifications for
+        local voters and, on local polls, the author, in one transaction (so a crash
+        announces nothing twice and loses nothing). Concurrent workers claim disjoint polls."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.fetch(
+                "UPDATE polls SET notified = TRUE WHERE NOT notified AND id IN ("
+                " SELECT id FROM polls WHERE NOT notified AND expires_at IS NOT NULL"
+                " AND expires_at <= $1 ORDER BY expires_at LIMIT $2) RETURNING id, status_id",
+                now,
+                limit,
+            )
+            ended = []
+            for row in claimed:
+                found = await self._finish(tx, int(row["id"]), int(row["status_id"]), now)
+                if found is not None:
+                    ended.append(found)
+            return ended
+
+    async def _finish(
+        self, tx: Connection, poll_id: int, status_id: int, now: int
+    ) -> EndedPoll | None:
+        author = await tx.fetchrow(
+            "SELECT a.id, a.domain FROM statuses s JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.id = $1",
+            status_id,
+        )
+        if author is None:
+            return None
+        author_id = int(author["id"])
+        author_local = author["domain"] == ""
+        voters = await tx.fetch(
+            "SELECT DISTINCT v.account_id FROM poll_votes v JOIN accounts a ON a.id = v.account_id"
+            " WHERE v.poll_id = $1 AND a.domain = '' AND v.account_id <> $2"
+            " AND NOT EXISTS (SELECT 1 FROM blocks b"
+            "  WHERE b.account_id = v.account_id AND b.target_account_id = $2)"
+            " AND NOT EXISTS (SELECT 1 FROM mutes m"
+            "  WHERE m.account_id = v.account_id AND m.target_account_id = $2"
+            "  AND m.hide_notifications AND (m.expires_at IS NULL OR m.expires_at > $3))",
+            poll_id,
+            author_id,
+            now,
+        )
+        recipients = sorted(int(r["account_id"]) for r in voters)
+        if author_local:
+            recipients.append(author_id)
+        notifications = []
+        for recipient in recipients:
+            created = await tx.fetchrow(
+                "INSERT INTO notifications (id, account_id, from_account_id, type, status_id,"
+                " report_id, group_key, created_at) VALUES ($1,$2,$3,'poll',$4,NULL,$5,$6)"
+                " RETURNING *",
+                new_id(),
+                recipient,
+                author_id,
+                status_id,
+                f"poll-{status_id}",
+                now,
+            )
+            assert created is not None
+            notifications.append(build(Notification, created))
+        return EndedPoll(poll_id, status_id, author_id, author_local, notifications)
