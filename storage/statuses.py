@@ -144,8 +144,14 @@ class StatusStore:
                 status_id,
                 account_id,
             )
-        for tag in dict.fromkeys(normalize_tag(t) for t in new.tags if t.strip("#")):
-            tag_id = await self._tag_id(tx, tag, tag)
+        # Matching uses the NFC case-folded name; a new tag keeps the form it was written in.
+        written: dict[str, str] = {}
+        for t in new.tags:
+            if t.strip("#"):
+                display = unicodedata.normalize("NFC", t.lstrip("#"))
+                written.setdefault(normalize_tag(display), display)
+        for tag, display in written.items():
+            tag_id = await self._tag_id(tx, tag, display)
             await tx.execute(
                 "INSERT INTO status_tags (status_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 status_id,

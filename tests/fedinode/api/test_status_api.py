@@ -148,3 +148,28 @@ async def test_scopes_and_validation(api: Api) -> None:
         await granular.post("/api/v1/statuses", json={"status": "x", "visibility": "bogus"})
     ).status == 422
     assert (await granular.post("/api/v1/statuses", json={"status": "x" * 5001})).status == 422
+
+
+async def test_tags_keep_the_form_they_were_written_in(api: Api) -> None:
+    alice, bob = await api.user("alice"), await api.user("bob")
+    decomposed = "E\u0301te\u0301"  # "Été" with combining accents
+    s = await alice.status(f"#FediNode #日本 #{decomposed} #fedinode again")
+    assert [t["name"] for t in s["tags"]] == ["FediNode", "日本", "Été"]
+    urls = [t["url"] for t in s["tags"]]
+    assert urls == [
+        "https://local.test/tags/fedinode",
+        "https://local.test/tags/日本",
+        "https://local.test/tags/été",
+    ]
+    # The first written form is the tag's; matching is NFC and case-folded.
+    later = await bob.status("#FEDINODE and #été")
+    assert [t["name"] for t in later["tags"]] == ["FediNode", "Été"]
+    for query in ("fedinode", "FediNode", "FEDINODE"):
+        tagged = await alice.json("get", f"/api/v1/timelines/tag/{query}")
+        assert [t["id"] for t in tagged] == [later["id"], s["id"]], query
+    tagged = await alice.json("get", "/api/v1/timelines/tag/ÉTÉ")
+    assert [t["id"] for t in tagged] == [later["id"], s["id"]]
+    tag = await alice.json("get", "/api/v1/tags/fedinode")
+    assert tag["name"] == "FediNode" and tag["url"] == "https://local.test/tags/fedinode"
+    fetched = await alice.json("get", f"/api/v1/statuses/{s['id']}")
+    assert [t["name"] for t in fetched["tags"]] == ["FediNode", "日本", "Été"]
