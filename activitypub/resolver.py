@@ -105,8 +105,16 @@ class Resolver:
         return now_ms() - fetched > self.settings.actor_refresh_hours * 3_600_000
 
     async def fetch_actor(self, uri: str) -> Account:
-        doc = await self.fetch_json(uri)
+        doc = await self._fetch_filtered(uri)
         return await self.store_actor(doc)
+
+    async def _fetch_filtered(self, url: str) -> dict[str, Any]:
+        """fetch_json, then the content pipeline (avatar/banner removal, suspensions)."""
+        doc = await self.fetch_json(url)
+        filtered = await self.gate.filter_fetched(doc, peer=authority_of(url) or "")
+        if filtered is None:
+            raise FetchError("refused by policy", status=403, detail=url)
+        return filtered
 
     async def store_actor(self, doc: dict[str, Any]) -> Account:
         """Store (or refresh) a remote actor from its document."""
@@ -121,7 +129,7 @@ class Resolver:
     async def refresh_actor(self, account: Account) -> Account:
         if account.local:
             return account
-        doc = await self.fetch_json(account.uri)
+        doc = await self._fetch_filtered(account.uri)
         if doc.get("id") != account.uri:
             raise FetchError("actor moved to another id", detail=f"{account.uri}")
         return await self.store_actor(doc)
@@ -212,7 +220,10 @@ class Resolver:
         doc = await self.fetch_json(uri)
         if obj_type(doc) not in vocab.STATUS_TYPES:
             return None
-        return await self.ingest_note(doc, depth=depth)
+        filtered = await self.gate.filter_fetched(doc, peer=authority_of(uri) or "")
+        if filtered is None:
+            return None
+        return await self.ingest_note(filtered, depth=depth)
 
     async def ingest_note(
         self,

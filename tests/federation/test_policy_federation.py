@@ -240,11 +240,6 @@ async def test_dry_run_rule_records_but_lets_the_post_through(
     assert [(d.activity_id, d.enforced) for d in decisions] == [(f"{post.uri}/activity", False)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="activitypub/resolver.py stores fetched notes without the content pipeline; "
-    "it should pass them through PolicyGate.filter_fetched (see docs/policy.md)",
-)
 async def test_keyword_rule_also_guards_fetched_and_boosted_posts(
     instances: InstanceFactory, backend: str
 ) -> None:
