@@ -1,0 +1,281 @@
+"""End to end through the Mastodon client API: three real instances on loopback (SQLite and
+PostgreSQL mixed), users with OAuth tokens obtained over HTTP, and nothing but HTTP calls
+to each instance's client API. Every common activity is observed on the other side."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+
+from federation.conftest import Instance, InstanceFactory, eventually
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Client:
+    """One user's Mastodon app: a bearer token on one instance."""
+
+    instance: Instance
+    session: aiohttp.ClientSession
+    token: str
+    username: str
+    id: str = ""
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.instance.domain}"
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.instance.domain}"
+
+    async def call(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with self.session.request(method, self.base + path, headers=headers, **kw) as resp:
+            body = await resp.json()
+            assert resp.status == expect, (method, path, resp.status, body)
+            return body
+
+    async def get(self, path: str, **kw: Any) -> Any:
+        return await self.call("GET", path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> Any:
+        return await self.call("POST", path, **kw)
+
+    # -- what an app does -----------------------------------------------------------------
+
+    async def resolve(self, other: Client) -> dict[str, Any]:
+        """The other user's account as this instance knows it, through search?resolve."""
+        found = await self.get(
+            "/api/v2/search",
+            params={"q": f"@{other.handle}", "resolve": "true", "type": "accounts"},
+        )
+        accounts = [a for a in found["accounts"] if a["acct"] == other.handle]
+        assert accounts, found
+        return accounts[0]  # type: ignore[no-any-return]
+
+    async def lookup(self, other: Client) -> dict[str, Any]:
+        return await self.get("/api/v1/accounts/lookup", params={"acct": other.handle})  # type: ignore[no-any-return]
+
+    async def relationship(self, account_id: str) -> dict[str, Any]:
+        rels = await self.get("/api/v1/accounts/relationships", params={"id[]": account_id})
+        return rels[0]  # type: ignore[no-any-return]
+
+    async def home(self) -> list[dict[str, Any]]:
+        return await self.get("/api/v1/timelines/home", params={"limit": "40"})  # type: ignore[no-any-return]
+
+    async def in_home(self, uri: str) -> Any:
+        for status in await self.home():
+            if status["uri"] == uri:
+                return status
+        return None
+
+    async def notifications(self, type_: str) -> list[dict[str, Any]]:
+        return await self.get("/api/v1/notifications", params={"types[]": type_})  # type: ignore[no-any-return]
+
+    async def status(self, text: str, **fields: Any) -> dict[str, Any]:
+        return await self.post("/api/v1/statuses", json={"status": text, **fields})  # type: ignore[no-any-return]
+
+
+async def _client(instance: Instance, session: aiohttp.ClientSession, username: str,
+                  *, locked: bool = False) -> Client:  # fmt: skip
+    """A user on ``instance`` and a token from the password grant, all over HTTP."""
+    await instance.user(username, locked=locked)
+    base = f"http://{instance.domain}"
+    async with session.post(f"{base}/api/v1/apps", json={
+        "client_name": "e2e", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+        "scopes": "read write follow push",
+    }) as resp:  # fmt: skip
+        app = await resp.json()
+        assert resp.status == 200, app
+    async with session.post(f"{base}/oauth/token", data={
+        "grant_type": "password", "client_id": app["client_id"],
+        "client_secret": app["client_secret"], "username": username, "password": PASSWORD,
+        "scope": "read write follow push",
+    }) as resp:  # fmt: skip
+        token = await resp.json()
+        assert resp.status == 200, token
+    client = Client(instance, session, token["access_token"], username)
+    me = await client.get("/api/v1/accounts/verify_credentials")
+    client.id = me["id"]
+    return client
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def _follow(follower: Client, target: Client, *, via_lookup: bool = False) -> str:
+    """Follow through the API; returns the target's id on the follower's instance."""
+    found = await (follower.lookup(target) if via_lookup else follower.resolve(target))
+    rel = await follower.post(f"/api/v1/accounts/{found['id']}/follow")
+    assert rel["following"] or rel["requested"], rel
+    return str(found["id"])
+
+
+async def _following(follower: Client, target_id: str) -> None:
+    async def probe() -> bool:
+        return bool((await follower.relationship(target_id))["following"])
+
+    await eventually(probe, what=f"{follower.username} follows {target_id}")
+
+
+async def _drain(*instances: Instance) -> None:
+    for _ in range(2):
+        for instance in instances:
+            await instance.fed.process_pending(5)
+
+
+async def test_every_activity_through_the_mastodon_api(
+    instances: InstanceFactory, session: aiohttp.ClientSession
+) -> None:
+    a = await instances("a", backend="sqlite")
+    b = await instances("b", backend="postgres")
+    c = await instances("c", backend="sqlite")
+    alice = await _client(a, session, "alice")
+    bob = await _client(b, session, "bob")
+    carol = await _client(c, session, "carol", locked=True)
+
+    # Follow / Accept, found through search?resolve and through lookup.
+    bob_on_a = await _follow(alice, bob)
+    alice_on_b = await _follow(bob, alice, via_lookup=True)
+    await _following(alice, bob_on_a)
+    await _following(bob, alice_on_b)
+    followers = await bob.get(f"/api/v1/accounts/{bob.id}/followers")
+    assert [f["acct"] for f in followers] == [alice.handle]
+
+    # A locked account approves through follow_requests/authorize.
+    carol_on_a = await _follow(alice, carol)
+    assert (await alice.relationship(carol_on_a))["requested"]
+
+    async def requests() -> list[dict[str, Any]]:
+        return await carol.get("/api/v1/follow_requests")  # type: ignore[no-any-return]
+
+    pending = await eventually(requests, what="follow request at carol")
+    assert [r["acct"] for r in pending] == [alice.handle]
+    await eventually(lambda: carol.notifications("follow_request"), what="follow_request note")
+    await carol.post(f"/api/v1/follow_requests/{pending[0]['id']}/authorize")
+    await _following(alice, carol_on_a)
+    alice_on_c = await _follow(carol, alice)
+    await _following(carol, alice_on_c)
+
+    # A post arrives in the follower's home.
+    post = await bob.status("hello from b #fediverse")
+    copy = await eventually(lambda: alice.in_home(post["uri"]), what="post in alice's home")
+    assert "hello from b" in copy["content"] and copy["account"]["acct"] == bob.handle
+
+    # A reply with a mention: the context on the other side, and a mention notification.
+    reply = await alice.status(f"@{bob.handle} indeed", in_reply_to_id=copy["id"])
+    assert reply["in_reply_to_id"] == copy["id"]
+
+    async def replied() -> bool:
+        ctx = await bob.get(f"/api/v1/statuses/{post['id']}/context")
+        return any(d["uri"] == reply["uri"] for d in ctx["descendants"])
+
+    await eventually(replied, what="reply in bob's context")
+    mentions = await eventually(lambda: bob.notifications("mention"), what="mention note")
+    assert mentions[0]["account"]["acct"] == alice.handle
+    assert mentions[0]["status"]["uri"] == reply["uri"]
+    reply_on_b = mentions[0]["status"]
+    assert reply_on_b["in_reply_to_id"] == post["id"]
+
+    # Like and boost, seen by the author.
+    await alice.post(f"/api/v1/statuses/{copy['id']}/favourite")
+    await alice.post(f"/api/v1/statuses/{copy['id']}/reblog")
+    await eventually(lambda: bob.notifications("favourite"), what="favourite note")
+    await eventually(lambda: bob.notifications("reblog"), what="reblog note")
+
+    async def counts() -> bool:
+        s = await bob.get(f"/api/v1/statuses/{post['id']}")
+        return bool(s["favourites_count"] == 1 and s["reblogs_count"] == 1)
+
+    await eventually(counts, what="favourite and reblog counts")
+    # Carol follows alice: alice's boost of bob's post reaches carol's home.
+
+    async def boosted() -> bool:
+        return any(
+            s["reblog"] is not None and s["reblog"]["uri"] == post["uri"]
+            for s in await carol.home()
+        )
+
+    await eventually(boosted, what="boost in carol's home")
+
+    # Edit: the other side shows the new text and the history.
+    await bob.call("PUT", f"/api/v1/statuses/{post['id']}", json={"status": "hello, edited"})
+
+    async def edited() -> Any:
+        s = await alice.get(f"/api/v1/statuses/{copy['id']}")
+        return s if "hello, edited" in s["content"] else None
+
+    shown = await eventually(edited, what="edit on a")
+    assert shown["edited_at"] is not None
+    history = await alice.get(f"/api/v1/statuses/{copy['id']}/history")
+    assert len(history) == 2 and "hello from b" in history[0]["content"]
+    await eventually(lambda: alice.notifications("update"), what="update note (alice boosted)")
+
+    # Profile update: the display name is visible on the other side.
+    await bob.call("PATCH", "/api/v1/accounts/update_credentials",
+                   data={"display_name": "Bob of B"})  # fmt: skip
+
+    async def renamed() -> bool:
+        account = await alice.get(f"/api/v1/accounts/{bob_on_a}")
+        return bool(account["display_name"] == "Bob of B")
+
+    await eventually(renamed, what="display name on a")
+
+    # A direct message reaches only the mentioned account.
+    dm = await alice.status(f"@{bob.handle} psst", visibility="direct")
+
+    async def dm_at_bob() -> bool:
+        notes = await bob.notifications("mention")
+        return any(n["status"]["uri"] == dm["uri"] for n in notes)
+
+    await eventually(dm_at_bob, what="DM at bob")
+    conversations = await bob.get("/api/v1/conversations")
+    assert any(c["last_status"]["uri"] == dm["uri"] for c in conversations)
+    await _drain(a, b, c)
+    assert await carol.in_home(dm["uri"]) is None
+    search = await carol.get("/api/v2/search", params={"q": dm["uri"], "resolve": "true"})
+    assert search["statuses"] == []
+
+    # Delete: gone from the other side's home.
+    await bob.call("DELETE", f"/api/v1/statuses/{post['id']}")
+
+    async def deleted() -> bool:
+        return await alice.in_home(post["uri"]) is None
+
+    await eventually(deleted, what="deletion on a")
+    await alice.get(f"/api/v1/statuses/{copy['id']}", expect=404)
+
+    # Unfollow: new posts no longer arrive.
+    await alice.post(f"/api/v1/accounts/{bob_on_a}/unfollow")
+
+    async def unfollowed() -> bool:
+        return not await bob.get(f"/api/v1/accounts/{bob.id}/followers")
+
+    await eventually(unfollowed, what="unfollow at b")
+    after = await bob.status("after the unfollow")
+    await _drain(b, a)
+    assert await alice.in_home(after["uri"]) is None
+
+    # Block: carol blocks alice; the follows between them end on both sides, and alice's
+    # posts stop reaching carol.
+    await carol.post(f"/api/v1/accounts/{alice_on_c}/block")
+
+    async def blocked() -> bool:
+        rel = await alice.relationship(carol_on_a)
+        return not rel["following"] and not rel["followed_by"]
+
+    await eventually(blocked, what="block severs the follows on a")
+    assert not (await carol.relationship(alice_on_c))["following"]
+    assert (await carol.relationship(alice_on_c))["blocking"]
+    hidden = await alice.status("can carol see this?")
+    await _drain(a, c)
+    assert await carol.in_home(hidden["uri"]) is None
