@@ -21,6 +21,11 @@ _UPDATABLE = frozenset(
     c.strip() for c in _ACCOUNT_COLUMNS.split(",") if c.strip() not in ("username", "domain", "uri")
 ) | {"silenced", "suspended", "fetched_at"}
 _JSON_COLUMNS = frozenset({"fields", "emojis", "also_known_as"})
+# Accounts that people may find or count: remote ones, and local ones with a user (the
+# instance actor is a local account without one).
+_LISTED = (
+    "(accounts.domain <> '' OR EXISTS (SELECT 1 FROM users lu WHERE lu.account_id = accounts.id))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,7 @@ class AccountStore:
             "SELECT * FROM accounts WHERE NOT suspended AND (lower(username) LIKE $1"
             " OR lower(display_name) LIKE $1 OR lower(username || '@' || domain) LIKE $1)"
             + (" AND domain = ''" if local_only else "")
+            + f" AND {_LISTED}"
             + " ORDER BY (domain = '') DESC, followers_count DESC, id LIMIT $2 OFFSET $3",
             like,
             limit,
@@ -199,7 +205,9 @@ class AccountStore:
 
     async def list_local(self, *, limit: int = 40, offset: int = 0) -> list[Account]:
         rows = await self._db.fetch(
-            "SELECT * FROM accounts WHERE domain = '' ORDER BY id LIMIT $1 OFFSET $2", limit, offset
+            f"SELECT * FROM accounts WHERE domain = '' AND {_LISTED} ORDER BY id LIMIT $1 OFFSET $2",
+            limit,
+            offset,
         )
         return build_all(Account, rows)
 
@@ -214,7 +222,7 @@ class AccountStore:
         since_id: int | None = None,
         limit: int = 40,
     ) -> list[Account]:
-        where = ["1=1"]
+        where = [_LISTED]
         args: list[Any] = []
         if local is True:
             where.append("domain = ''")
