@@ -343,16 +343,16 @@ class InboxProcessor:
         if not name or content_of(obj) or not reply_to or not self.resolver.is_local(reply_to):
             return False
         status = await self.store.statuses.by_uri(reply_to)
-        if status is None:
+        # Only a voter who may see the poll votes, once per option (once at all when single).
+        if status is None or not await self.store.statuses.visible_to(status, actor.id):
             return True
         poll = (await self.store.statuses.polls_for([status.id])).get(status.id)
         if poll is None or (poll.expires_at is not None and poll.expires_at < now_ms()):
             return True
         if name not in poll.options:
             return True
-        votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
-        votes[poll.options.index(name)] += 1
-        await self.store.statuses.update_poll_counts(status.id, votes, poll.voters_count + 1)
+        if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
+            await events.publish(self.store.db, "status.updated", status_id=status.id)
         return True
 
     async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:

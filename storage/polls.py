@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Connection, Database
-from storage.ids import new_id
-from storage.models import Notification
-from storage.rows import build
+from storage.ids import new_id, now_ms
+from storage.models import Notification, Poll
+from storage.rows import build, dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,49 @@ class EndedPoll:
 class PollStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def record_remote_vote(self, poll_id: int, account_id: int, choice: int) -> bool:
+        """Count one remote vote (a Note naming one option). False when it changes nothing:
+        the account already chose that option, or already voted on a single-choice poll."""
+        async with self._db.transaction() as tx:
+            # A no-op UPDATE first: it locks the poll row on PostgreSQL, so concurrent votes
+            # of one account are serialised (SQLite's writer lock already does that).
+            row = await tx.fetchrow(
+                "UPDATE polls SET voters_count = voters_count WHERE id = $1 RETURNING *", poll_id
+            )
+            if row is None:
+                return False
+            poll = build(Poll, row)
+            if not 0 <= choice < len(poll.options):
+                return False
+            chosen = {
+                int(r["choice"])
+                for r in await tx.fetch(
+                    "SELECT choice FROM poll_votes WHERE poll_id = $1 AND account_id = $2",
+                    poll_id,
+                    account_id,
+                )
+            }
+            if choice in chosen or (chosen and not poll.multiple):
+                return False
+            await tx.execute(
+                "INSERT INTO poll_votes (id, poll_id, account_id, choice, created_at)"
+                " VALUES ($1,$2,$3,$4,$5)",
+                new_id(),
+                poll_id,
+                account_id,
+                choice,
+                now_ms(),
+            )
+            votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
+            votes[choice] += 1
+            await tx.execute(
+                "UPDATE polls SET votes = $1, voters_count = $2 WHERE id = $3",
+                dumps(votes),
+                poll.voters_count + (0 if chosen else 1),
+                poll_id,
+            )
+            return True
 
     async def next_due(self) -> int | None:
         """When the next unannounced poll closes (ms), or None when none is waiting."""
