@@ -22,6 +22,7 @@ log = logging.getLogger("fedinode.search")
 TYPES = ("accounts", "statuses", "hashtags")
 _ACCT = re.compile(r"^@?([\w.-]+)@([\w.-]+\.[\w-]+(?::\d+)?)$", re.UNICODE)
 _URL = re.compile(r"^https?://\S+$")
+_USERNAME = re.compile(r"^@?([\w.-]+)$", re.UNICODE)
 _CANDIDATE_ROUNDS = 5
 
 
@@ -119,6 +120,7 @@ async def _accounts(
 ) -> list[Account]:
     handle = _ACCT.match(q)
     found: list[Account] = []
+    exact: Account | None = None
     if handle is not None:
         username, domain = handle.group(1), handle.group(2).lower()
         local_domain = ctx.config.instance.domain
@@ -128,8 +130,12 @@ async def _accounts(
         if exact is None and resolve and ctx.federation is not None and domain != local_domain:
             resolved = await _try(ctx.federation.resolve_account(f"{username}@{domain}"))
             exact = resolved if isinstance(resolved, Account) else None
-        if exact is not None and not exact.suspended:
-            found.append(exact)
+    elif (bare := _USERNAME.match(q)) is not None:
+        exact = await ctx.store.accounts.by_handle(bare.group(1))
+    if exact is not None and exact.suspended:
+        exact = None
+    if exact is not None:
+        found.append(exact)
     term = q.lstrip("@")
     if handle is not None:
         term = handle.group(1)
@@ -139,8 +145,11 @@ async def _accounts(
     seen = {a.id for a in found}
     found.extend(a for a in more if a.id not in seen)
     if viewer is not None:
+        # An exact handle is found even when blocked or muted, as in Mastodon: it is how
+        # apps find the account to unblock or unmute (toot's unmute searches for it).
+        shown = {viewer.id} | ({exact.id} if exact is not None else set())
         hidden = await ctx.store.client_api.hidden_authors(viewer.id, [a.id for a in found])
-        found = [a for a in found if a.id not in hidden or a.id == viewer.id]
+        found = [a for a in found if a.id not in hidden or a.id in shown]
         if query.following:
             followed = await ctx.store.client_api.follows_of(viewer.id, [a.id for a in found])
             found = [a for a in found if a.id in followed]

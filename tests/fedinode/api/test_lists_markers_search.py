@@ -247,3 +247,25 @@ async def test_conversations(aiohttp_client: Any, config: Config, tmp_path: Path
     await carol.call("POST", f"/api/v1/conversations/{convs[0]['id']}/read", expect=404)
     await alice.call("DELETE", f"/api/v1/conversations/{convs[0]['id']}")
     assert await alice.call("GET", "/api/v1/conversations") == []
+
+
+async def test_account_search_finds_an_exact_handle_even_when_muted_or_blocked(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    rig = await make_rig(aiohttp_client, config, tmp_path)
+    alice, bob = await rig.user("alice"), await rig.user("bobby")
+    await rig.user("bobcat")
+    await alice.call("POST", f"/api/v1/accounts/{bob.id}/mute")
+
+    async def names(q: str) -> list[str]:
+        found = await alice.call("GET", "/api/v2/search", params={"q": q, "type": "accounts"})
+        return [a["acct"] for a in found["accounts"]]
+
+    # A partial match leaves the muted account out; the exact handle finds it (to unmute).
+    assert await names("bob") == ["bobcat"]
+    for q in ("bobby", "@bobby", "BOBBY", "bobby@local.test", "@bobby@local.test"):
+        assert await names(q) == ["bobby"], q
+    await alice.call("POST", f"/api/v1/accounts/{bob.id}/unmute")
+    await alice.call("POST", f"/api/v1/accounts/{bob.id}/block")
+    assert await names("bobby") == ["bobby"]
+    assert await names("bob") == ["bobcat"]
