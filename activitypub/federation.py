@@ -28,6 +28,7 @@ from activitypub.settings import FederationSettings
 from activitypub.urls import Urls
 from storage.accounts import NewAccount
 from storage.errors import Conflict
+from storage.ids import now_ms
 from storage.models import Account, Status
 from storage.store import Store
 
@@ -35,6 +36,10 @@ log = logging.getLogger("fedinode.federation")
 
 # The instance actor's account row; a dot keeps it apart from any user name.
 INSTANCE_ACTOR_USERNAME = "instance.actor"
+# Finished queue rows are kept a day (inspection; replays within it are dropped at intake),
+# then pruned by a loop that runs with the workers.
+QUEUE_RETENTION_MS = 86_400_000
+PRUNE_EVERY_S = 3600.0
 
 
 class Federation:
@@ -79,6 +84,7 @@ class Federation:
             store, self.fetcher, self.keys, settings, gate, self.delivery_wake
         )
         self._workers: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -92,6 +98,8 @@ class Federation:
         """Run the inbox and delivery loops as tasks (role worker / all)."""
         if self._workers:
             return
+        self._stopping.clear()
+        self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
         self._workers.append(asyncio.create_task(self.delivery.run(), name="fedinode-delivery"))
         for index in range(max(1, self.settings.inbox_workers)):
             self._workers.append(
@@ -99,6 +107,7 @@ class Federation:
             )
 
     async def stop(self) -> None:
+        self._stopping.set()
         self.delivery.stop()
         self.processor.stop()
         if self._workers:
@@ -111,6 +120,25 @@ class Federation:
         self._workers.clear()
         # Let a group commit that is in progress finish.
         await asyncio.sleep(0)
+
+    async def prune_queues(self, now: int | None = None) -> tuple[int, int]:
+        """Delete done inbox and delivery rows older than the retention; (inbox, delivery)."""
+        cutoff = (now if now is not None else now_ms()) - QUEUE_RETENTION_MS
+        inbox, delivered = await self.store.queues.prune_done(cutoff)
+        if inbox or delivered:
+            log.info("pruned %d inbox and %d delivery row(s)", inbox, delivered)
+        return inbox, delivered
+
+    async def _prune_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.prune_queues()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("queue prune failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), PRUNE_EVERY_S)
 
     def instance_actor(self) -> Account:
         if self._instance_actor is None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.db import Database, Row
-from storage.ids import new_id, now_ms
+from storage.ids import id_floor, new_id, now_ms
 from storage.models import Delivery, InboxItem, Peer
 from storage.rows import build_all, build_opt
 
@@ -115,6 +115,27 @@ class QueueStore:
         return await self._db.execute(
             "DELETE FROM inbox_queue WHERE state = 'done' AND created_at < $1", older_than_ms
         )
+
+    async def prune_done(self, older_than_ms: int, *, batch: int = 5000) -> tuple[int, int]:
+        """Delete finished rows (state done) enqueued before ``older_than_ms`` from both
+        queues, in batches (short transactions; ids are time-ordered, so the cut is an
+        index range). Returns (inbox rows, delivery rows) deleted."""
+        below = id_floor(older_than_ms)
+        counts = []
+        for table in ("inbox_queue", "delivery_queue"):
+            total = 0
+            while True:
+                deleted = await self._db.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+                    " WHERE id < $1 AND state = 'done' LIMIT $2)",
+                    below,
+                    batch,
+                )
+                total += deleted
+                if deleted < batch:
+                    break
+            counts.append(total)
+        return counts[0], counts[1]
 
     # -- delivery -------------------------------------------------------------------------
 
