@@ -5,7 +5,7 @@ worker sends them, so an unreachable peer never makes a local action fail."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -188,17 +188,22 @@ class Outbox:
         followers, people = await self._status_recipients(status, mentioned)
         await self.send(author, doc, followers_of=author if followers else None, recipients=people)
 
-    async def status_deleted(self, status: Status) -> None:
+    async def status_deleted(
+        self, status: Status, mentioned: Sequence[Account] | None = None
+    ) -> None:
+        """Delete a local status everywhere it went. The mention rows go with the status:
+        a caller that deletes first passes ``mentioned`` (the accounts it mentioned)."""
         if status.reblog_of_id is not None:
             await self.unreblogged(status)
             return
         author = await self._author(status)
         if author is None:
             return
-        # Mentions may already be gone with the status; whoever is left still hears of it.
-        mentions = (await self.store.statuses.mentions_for([status.id])).get(status.id, [])
-        accounts = await self.store.accounts.get_many([m.account_id for m in mentions])
-        mentioned = list(accounts.values())
+        if mentioned is None:
+            mentions = (await self.store.statuses.mentions_for([status.id])).get(status.id, [])
+            accounts = await self.store.accounts.get_many([m.account_id for m in mentions])
+            mentioned = list(accounts.values())
+        mentioned = list(mentioned)
         followers_url = author.followers_url or self.urls.followers(author.username)
         doc = activity(
             vocab.DELETE,

@@ -227,7 +227,8 @@ async def delete_status(ctx: Ctx, account: Account, status_id: int | None) -> St
     await ctx.store.statuses.delete(status.id)
     await ctx.publish("status.deleted", status_id=status.id, account_id=account.id)
     if status.visibility != "direct" or any(not m.local for m in view.mentions):
-        await ctx.federate("status_deleted", status)
+        # The mention rows are gone with the status: the outbox gets the accounts.
+        await ctx.federate("status_deleted", status, view.mentions)
     return view
 
 

@@ -279,3 +279,44 @@ async def test_every_activity_through_the_mastodon_api(
     hidden = await alice.status("can carol see this?")
     await _drain(a, c)
     assert await carol.in_home(hidden["uri"]) is None
+
+
+async def test_deleting_through_the_api_reaches_the_mentioned(
+    instances: InstanceFactory, session: aiohttp.ClientSession
+) -> None:
+    """The mention rows go with the deleted status; the Delete still reaches the mentioned
+    accounts (who do not follow the author), for a public post and a direct message."""
+    a = await instances("a", backend="postgres")
+    b = await instances("b", backend="sqlite")
+    alice = await _client(a, session, "alice")
+    bob = await _client(b, session, "bob")
+    await alice.resolve(bob)
+    public = await alice.status(f"@{bob.handle} hello stranger")
+    dm = await alice.status(f"@{bob.handle} just between us", visibility="direct")
+
+    async def mentioned() -> list[str]:
+        return [n["status"]["id"] for n in await bob.notifications("mention")]
+
+    async def both_arrived() -> bool:
+        return len(await mentioned()) == 2
+
+    await eventually(both_arrived, what="both mentions at bob")
+    copies = await mentioned()
+    for copy_id in copies:
+        await bob.get(f"/api/v1/statuses/{copy_id}")
+
+    await alice.call("DELETE", f"/api/v1/statuses/{public['id']}")
+    await alice.call("DELETE", f"/api/v1/statuses/{dm['id']}")
+
+    async def gone() -> bool:
+        for copy_id in copies:
+            async with session.get(
+                f"{bob.base}/api/v1/statuses/{copy_id}",
+                headers={"Authorization": f"Bearer {bob.token}"},
+            ) as resp:
+                if resp.status != 404:
+                    return False
+        return True
+
+    await eventually(gone, what="deletions at bob")
+    assert await mentioned() == []
