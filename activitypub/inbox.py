@@ -210,6 +210,7 @@ class InboxIntake:
                 self.resolver.key,
                 max_skew=self.max_skew,
                 scheme=self.settings.scheme,
+                our_host=self.settings.domain,
             )
         except SignatureError as exc:
             return IntakeResult(exc.status, exc.reason)

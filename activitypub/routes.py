@@ -80,6 +80,7 @@ class S2S:
                 None,
                 fed.resolver.key,
                 scheme=fed.settings.scheme,
+                our_host=fed.settings.domain,
             )
         except SignatureError as exc:
             if fed.settings.authorized_fetch:

@@ -437,6 +437,7 @@ async def verify_request(
     required_headers: Iterable[str] | None = None,
     key_host_allowed: Callable[[str], bool] | None = None,
     scheme: str = "https",
+    our_host: str | None = None,
 ) -> VerifiedSignature:
     """Verify a signed request; return who signed it or raise SignatureError.
 
@@ -448,10 +449,14 @@ async def verify_request(
     ``(request-target) host date`` (+ ``digest`` for POST/PUT/PATCH); ``date`` is also
     satisfied by ``(created)``. ``key_host_allowed`` is called with the keyId host before
     any key lookup, so a blocked host never costs a fetch. On a failed verification the
-    key is resolved again with ``refresh=True`` once (key rotation).
+    key is resolved again with ``refresh=True`` once (key rotation). ``our_host`` (our
+    ``host[:port]``) must then be the request's Host: the signature covers Host, and a
+    request signed for another server must not be replayable to us.
     """
     method = method.upper()
     ci = _as_ci(headers)
+    if our_host is not None and not _same_authority(ci.get("Host", ""), our_host, scheme):
+        raise SignatureError("request is addressed to another host")
     if "Signature-Input" in ci:
         return await _verify_rfc9421(
             method, path_qs, ci, body, resolve_key,
@@ -502,6 +507,14 @@ async def verify_request(
         key_host=key_host,
         algorithm=parsed.algorithm,
         headers=parsed.headers,
+    )
+
+
+def _same_authority(host_header: str, our_host: str, scheme: str) -> bool:
+    default = ":443" if scheme == "https" else ":80"
+    return (
+        host_header.strip().lower().removesuffix(default)
+        == our_host.strip().lower().removesuffix(default)
     )
 
 
