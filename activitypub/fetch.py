@@ -115,12 +115,23 @@ class Fetcher:
         return b"".join(chunks)
 
     async def _get(
-        self, url: URL, accept: str, sign: bool
+        self,
+        url: URL,
+        accept: str,
+        sign: bool,
+        host_allowed: Callable[[str], bool] | None = None,
     ) -> tuple[URL, int, str, bytes]:
-        """GET following up to MAX_REDIRECTS checked redirects; (final url, status, type, body)."""
+        """GET following up to MAX_REDIRECTS checked redirects; (final url, status, type, body).
+
+        ``host_allowed`` (the policy's fetch check) is asked about every hop's host: a
+        redirect must not lead us to a peer we refuse to talk to.
+        """
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.check(current)
+            if host_allowed is not None and not host_allowed(authority(current)):
+                raise FetchError("fetching from this host is refused by policy", status=403,
+                                 detail=str(current))  # fmt: skip
             headers: dict[str, str] = {"Accept": accept}
             if sign and self.signer is not None:
                 key_id, private_key = self.signer()
@@ -144,13 +155,21 @@ class Fetcher:
                 raise FetchError("fetch failed", detail=f"{current}: {exc!r}") from exc
         raise FetchError("too many redirects", detail=str(url))
 
-    async def get_json(self, url: str | URL, *, sign: bool = True) -> dict[str, Any]:
+    async def get_json(
+        self,
+        url: str | URL,
+        *,
+        sign: bool = True,
+        host_allowed: Callable[[str], bool] | None = None,
+    ) -> dict[str, Any]:
         """Fetch an ActivityStreams object; its ``id`` must be on the host it came from.
 
         Raises RefusedAddress, TooLarge, or FetchError (status, content type, JSON, id).
         """
         target = self.check(url)
-        final, status, content_type, body = await self._get(target, ACCEPT_HEADER, sign)
+        final, status, content_type, body = await self._get(
+            target, ACCEPT_HEADER, sign, host_allowed
+        )
         if status != 200:
             raise FetchError(f"remote answered {status}", detail=str(final), remote_status=status)
         if not _is_json_type(content_type):

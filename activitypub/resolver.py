@@ -82,7 +82,10 @@ class Resolver:
         if not decision.allowed:
             raise FetchError("fetching from this host is refused by policy", status=403,
                              detail=host)  # fmt: skip
-        return await self.fetcher.get_json(url)
+        return await self.fetcher.get_json(url, host_allowed=self._may_fetch_from)
+
+    def _may_fetch_from(self, host: str) -> bool:
+        return self.gate.pipeline.check_host(host, "fetch").allowed
 
     # -- actors ---------------------------------------------------------------------------
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 # remote_peer.py (the fake hostile server) lives beside the activitypub tests, the storage
 # factories beside the storage tests.
@@ -63,3 +67,45 @@ async def drained(home: Instance) -> None:
 
 
 SendFn = Callable[..., Awaitable[tuple[int, str]]]
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Hostile:
+    """A bare loopback server answering whatever the test wires; records every path hit."""
+
+    server: TestServer
+    hits: list[str] = field(default_factory=list)
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+    def url(self, path: str) -> str:
+        return f"http://{self.domain}{path}"
+
+
+async def start_hostile(routes: Callable[[Hostile], dict[str, Handler]]) -> Hostile:
+    """Start a server whose GET handlers come from ``routes(hostile)`` (path → handler)."""
+    app = web.Application()
+    server = TestServer(app, host="127.0.0.1")
+    hostile = Hostile(server=server)
+
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        hostile.hits.append(request.path_qs)
+        return await handler(request)
+
+    app.middlewares.append(record)
+    # Handlers read hostile.domain when called, i.e. once the port is bound.
+    for path, handler in routes(hostile).items():
+        app.router.add_get(path, handler)
+    await server.start_server()
+    return hostile
+
+
+def as_json(doc: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(doc), status=status,
+                        content_type="application/activity+json")  # fmt: skip
