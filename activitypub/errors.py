@@ -40,6 +40,12 @@ class MalformedActivity(_DefaultStatus):
     default_status = 400
 
 
+class ObjectDeleted(MalformedActivity):
+    """The object was deleted by its author (a tombstone is recorded): never stored again."""
+
+    default_status = 410
+
+
 class FetchError(_DefaultStatus):
     """A remote fetch failed: network, status, content type, spoofed id (502).
 

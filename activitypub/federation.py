@@ -40,6 +40,8 @@ INSTANCE_ACTOR_USERNAME = "instance.actor"
 # then pruned by a loop that runs with the workers.
 QUEUE_RETENTION_MS = 86_400_000
 PRUNE_EVERY_S = 3600.0
+# Tombstones of deleted remote statuses outlive any retry of their Create (7 days at most).
+TOMBSTONE_RETENTION_MS = 8 * 86_400_000
 
 
 class Federation:
@@ -122,9 +124,11 @@ class Federation:
         await asyncio.sleep(0)
 
     async def prune_queues(self, now: int | None = None) -> tuple[int, int]:
-        """Delete done inbox and delivery rows older than the retention; (inbox, delivery)."""
-        cutoff = (now if now is not None else now_ms()) - QUEUE_RETENTION_MS
-        inbox, delivered = await self.store.queues.prune_done(cutoff)
+        """Delete done inbox and delivery rows older than the retention, and old
+        tombstones; returns (inbox, delivery) rows deleted."""
+        now = now if now is not None else now_ms()
+        inbox, delivered = await self.store.queues.prune_done(now - QUEUE_RETENTION_MS)
+        await self.store.tombstones.prune(now - TOMBSTONE_RETENTION_MS)
         if inbox or delivered:
             log.info("pruned %d inbox and %d delivery row(s)", inbox, delivered)
         return inbox, delivered

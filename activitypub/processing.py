@@ -444,10 +444,18 @@ class InboxProcessor:
             await self.store.accounts.delete(actor.id)
             return
         status = await self.store.statuses.by_uri(target)
-        if status is None:
-            raise Ignored("delete of an unknown status")
-        if status.account_id != actor.id:
+        if status is not None and status.account_id != actor.id:
             raise MalformedActivity("delete of another actor's status")
+        if status is None and not same_origin(target, actor.uri):
+            raise Ignored("delete of an unknown status")
+        # The tombstone first, the lookup after: a Create processed concurrently by another
+        # worker either sees the tombstone (resolver.ingest_note) or is found here.
+        if same_origin(target, actor.uri):
+            await self.store.tombstones.add(target, actor.id)
+        if status is None:
+            status = await self.store.statuses.by_uri(target)
+            if status is None or status.account_id != actor.id:
+                return
         await self.store.statuses.delete(status.id)
         await events.publish(self.store.db, "status.deleted", status_id=status.id)
 

@@ -16,7 +16,7 @@ from activitypub.convert import (
     note_from_as,
     same_origin,
 )
-from activitypub.errors import FetchError, MalformedActivity
+from activitypub.errors import FetchError, MalformedActivity, ObjectDeleted
 from activitypub.fetch import Fetcher
 from activitypub.fields import obj_type
 from activitypub.keys import LRU, KeyCache
@@ -220,6 +220,8 @@ class Resolver:
         found = await self.store.statuses.by_uri(uri)
         if found is not None or self.is_local(uri):
             return found
+        if await self.store.tombstones.exists(uri):
+            return None
         doc = await self.fetch_json(uri)
         if obj_type(doc) not in vocab.STATUS_TYPES:
             return None
@@ -243,6 +245,8 @@ class Resolver:
             existing = await self.store.statuses.by_uri(uri)
             if existing is not None:
                 return existing
+            if await self.store.tombstones.exists(uri):
+                raise ObjectDeleted("the note was deleted")
         probe = note_from_as(obj, fallback_to=fallback_to, fallback_cc=fallback_cc)
         if not same_origin(probe.uri, probe.attributed_to):
             raise MalformedActivity("note and author are on different hosts")
@@ -339,6 +343,11 @@ class Resolver:
             created_at=min(created, now),
         )
         status = await self._insert(new)
+        # A Delete processed meanwhile (another inbox worker) records its tombstone before
+        # looking the status up: one of the two sides sees the other, and it stays deleted.
+        if await self.store.tombstones.exists(parsed.uri):
+            await self.store.statuses.delete(status.id)
+            raise ObjectDeleted("the note was deleted while it was stored")
         await events.publish(self.store.db, "status.created", status_id=status.id)
         locals_mentioned = await self._local_ids(mention_ids)
         for account_id in locals_mentioned:

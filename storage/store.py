@@ -25,6 +25,7 @@ from storage.reports import ReportStore
 from storage.search import SearchStore
 from storage.statuses import StatusStore
 from storage.tags import TagStore
+from storage.tombstones import TombstoneStore
 
 _DAY_MS = 86_400_000
 
@@ -54,6 +55,7 @@ class Store:
         self.client_api = ClientApiStore(db)
         self.reports = ReportStore(db)
         self.polls = PollStore(db)
+        self.tombstones = TombstoneStore(db)
 
     @property
     def dialect(self) -> str:
