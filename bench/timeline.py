@@ -1,11 +1,12 @@
 """Home timeline throughput: seed accounts and statuses, then GET /api/v1/timelines/home at
-N concurrent connections against a server running in a separate process.
+N concurrent connections against a server (``fedinode serve``) running in a separate process.
 
-    python bench/timeline.py                         # 10k accounts, 1M statuses, SQLite
-    python bench/timeline.py --statuses 100000 --backend both \
-        --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/timeline.py                      # 10k accounts, 1M statuses, SQLite + PostgreSQL
+    python bench/timeline.py --backend sqlite --statuses 100000 --duration 5
 
-Prints req/s, p50 and p99 per backend.
+Prints req/s, p50 and p99 per backend. Seeds are kept between runs (the SQLite file under
+``--data-dir``, the PostgreSQL database ``fedinode_bench_<accounts>_<statuses>_<follows>``);
+``--fresh`` seeds again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from storage.db import sqlite_path
 from storage.ids import new_id, now_ms
 from storage.oauth import token_digest
 from storage.store import Store
@@ -33,14 +35,13 @@ from storage.store import Store
 DOMAIN = "bench.test"
 
 
-async def seed(url: str, *, accounts: int, statuses: int, follows: int) -> str:
-    """Bulk-load accounts, statuses and one viewer following ``follows`` accounts; return a token."""
-    store = await Store.open(url)
-    db = store.db
+def _seed_rows(
+    *, accounts: int, statuses: int, follows: int
+) -> tuple[list[tuple[object, ...]], int, list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Deterministic rows: accounts, the viewer's id, follows and statuses (ids time-ordered)."""
     rng = random.Random(7)
     now = now_ms()
-    t0 = time.perf_counter()
-    account_rows = []
+    account_rows: list[tuple[object, ...]] = []
     account_ids = []
     for i in range(accounts):
         aid = new_id()
@@ -49,80 +50,156 @@ async def seed(url: str, *, accounts: int, statuses: int, follows: int) -> str:
         domain = "" if local else f"remote{i % 50}.example"
         uri = f"https://{domain or DOMAIN}/users/u{i}"
         account_rows.append((aid, f"u{i}", domain, uri, uri, f"User {i}", now, now))
-    await db.executemany(
-        "INSERT INTO accounts (id, username, domain, uri, url, display_name, created_at, updated_at)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-        account_rows,
-    )
     viewer = account_ids[0]
-    user_id = new_id()
-    await db.execute(
-        "INSERT INTO users (id, account_id, email, password_hash, created_at) VALUES ($1,$2,$3,$4,$5)",
-        user_id,
-        viewer,
-        "viewer@bench.test",
-        "x",
-        now,
-    )
     followed = rng.sample(account_ids[1:], min(follows, len(account_ids) - 1))
-    await db.executemany(
-        "INSERT INTO follows (id, account_id, target_account_id, created_at) VALUES ($1,$2,$3,$4)",
-        [(new_id(), viewer, t, now) for t in followed],
-    )
+    follow_rows: list[tuple[object, ...]] = [(new_id(), viewer, t, now) for t in followed]
     # Statuses spread over the last 30 days, ids time-ordered like real ones.
     span = 30 * 86_400_000
-    batch: list[tuple[object, ...]] = []
     visibilities = ["public"] * 8 + ["unlisted", "private"]
     times = sorted(now - rng.randrange(span) for _ in range(statuses))
+    status_rows: list[tuple[object, ...]] = []
     for n, at in enumerate(times):
         sid = (at << 16) | (n & 0xFFFF)
-        author = account_ids[rng.randrange(len(account_ids))]
         uri = f"https://{DOMAIN}/s/{sid}"
-        batch.append(
+        status_rows.append(
             (
                 sid,
                 uri,
                 uri,
-                author,
+                account_ids[rng.randrange(len(account_ids))],
                 True,
                 f"<p>status {n} with some text</p>",
                 rng.choice(visibilities),
                 at,
             )
         )
-        if len(batch) >= 20_000:
-            await _insert_statuses(store, batch)
-            batch = []
-    if batch:
-        await _insert_statuses(store, batch)
-    token = secrets.token_urlsafe(32)
-    await db.execute(
-        "INSERT INTO oauth_tokens (id, token_hash, user_id, scopes, created_at) VALUES ($1,$2,$3,$4,$5)",
-        new_id(),
-        token_digest(token),
-        user_id,
-        "read",
-        now,
+    return account_rows, viewer, follow_rows, status_rows
+
+
+_STATUS_COLUMNS = ("id", "uri", "url", "account_id", "local", "content", "visibility", "created_at")
+_ACCOUNT_COLUMNS = (
+    "id", "username", "domain", "uri", "url", "display_name", "created_at", "updated_at"
+)  # fmt: skip
+_FOLLOW_COLUMNS = ("id", "account_id", "target_account_id", "created_at")
+VIEWER_EMAIL = "viewer@bench.test"
+
+
+async def seed(url: str, *, accounts: int, statuses: int, follows: int) -> None:
+    """Bulk-load accounts, statuses and one viewer following ``follows`` accounts.
+
+    The viewer's user row goes in last: its presence marks a complete seed, so an interrupted
+    one is redone and a finished one is reused by later runs.
+    """
+    t0 = time.perf_counter()
+    store = await Store.open(url)  # migrations
+    dialect = store.dialect
+    await store.close()
+    account_rows, viewer, follow_rows, status_rows = _seed_rows(
+        accounts=accounts, statuses=statuses, follows=follows
     )
-    if store.dialect == "postgres":
-        await db.execute("ANALYZE")
+    user_row = (new_id(), viewer, VIEWER_EMAIL, "x", now_ms())
+    if dialect == "sqlite":
+        _seed_sqlite(sqlite_path(url), account_rows, follow_rows, status_rows, user_row)
     else:
-        await db.execute("ANALYZE")
+        await _seed_postgres(url, account_rows, follow_rows, status_rows, user_row)
     print(
-        f"  seeded {accounts} accounts, {statuses} statuses, {len(followed)} follows"
+        f"  seeded {accounts} accounts, {statuses} statuses, {len(follow_rows)} follows"
         f" in {time.perf_counter() - t0:.1f}s",
         flush=True,
     )
-    await store.close()
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _seed_sqlite(
+    path: str,
+    account_rows: list[tuple[object, ...]],
+    follow_rows: list[tuple[object, ...]],
+    status_rows: list[tuple[object, ...]],
+    user_row: tuple[object, ...],
+) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        conn.executemany(_insert_sql("accounts", _ACCOUNT_COLUMNS), account_rows)
+        conn.executemany(_insert_sql("follows", _FOLLOW_COLUMNS), follow_rows)
+        conn.executemany(_insert_sql("statuses", _STATUS_COLUMNS), status_rows)
+        conn.execute(
+            "INSERT INTO users (id, account_id, email, password_hash, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            user_row,
+        )
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+async def _seed_postgres(
+    url: str,
+    account_rows: list[tuple[object, ...]],
+    follow_rows: list[tuple[object, ...]],
+    status_rows: list[tuple[object, ...]],
+    user_row: tuple[object, ...],
+) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "accounts", records=account_rows, columns=list(_ACCOUNT_COLUMNS)
+            )
+            await conn.copy_records_to_table(
+                "follows", records=follow_rows, columns=list(_FOLLOW_COLUMNS)
+            )
+            await conn.copy_records_to_table(
+                "statuses", records=status_rows, columns=list(_STATUS_COLUMNS)
+            )
+            await conn.execute(
+                "INSERT INTO users (id, account_id, email, password_hash, created_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                *user_row,
+            )
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def prepare(url: str, args: argparse.Namespace) -> str:
+    """A seeded database (reused when a previous run finished seeding it) and a fresh token."""
+    store = await Store.open(url)
+    try:
+        user = await store.db.fetchrow("SELECT id FROM users WHERE email = $1", VIEWER_EMAIL)
+    finally:
+        await store.close()
+    if user is None:
+        await seed(url, accounts=args.accounts, statuses=args.statuses, follows=args.follows)
+    else:
+        print("  reusing the seeded database", flush=True)
+    store = await Store.open(url)
+    try:
+        user = await store.db.fetchrow("SELECT id FROM users WHERE email = $1", VIEWER_EMAIL)
+        assert user is not None
+        token = secrets.token_urlsafe(32)
+        await store.db.execute(
+            "INSERT INTO oauth_tokens (id, token_hash, user_id, scopes, created_at)"
+            " VALUES ($1,$2,$3,$4,$5)",
+            new_id(),
+            token_digest(token),
+            user["id"],
+            "read",
+            now_ms(),
+        )
+    finally:
+        await store.close()
     return token
-
-
-async def _insert_statuses(store: Store, rows: list[tuple[object, ...]]) -> None:
-    await store.db.executemany(
-        "INSERT INTO statuses (id, uri, url, account_id, local, content, visibility, created_at)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-        rows,
-    )
 
 
 def _free_port() -> int:
@@ -131,13 +208,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, *, access_log: bool = False) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         {
             "FEDINODE_DATABASE__URL": url,
             "FEDINODE_SERVER__PORT": str(port),
-            "FEDINODE_SERVER__ACCESS_LOG": "false",
+            "FEDINODE_SERVER__ACCESS_LOG": "true" if access_log else "false",
             "FEDINODE_INSTANCE__DOMAIN": DOMAIN,
         }
     )
@@ -198,9 +275,9 @@ def _pct(values: list[float], p: float) -> float:
 
 async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(f"[{name}]", flush=True)
-    token = await seed(url, accounts=args.accounts, statuses=args.statuses, follows=args.follows)
+    token = await prepare(url, args)
     port = _free_port()
-    server = start_server(url, port)
+    server = start_server(url, port, access_log=args.access_log)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base)
@@ -218,37 +295,47 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         server.wait(timeout=30)
 
 
-async def _pg_database(admin_url: str) -> tuple[str, str]:
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _seed_name(args: argparse.Namespace) -> str:
+    return f"fedinode_bench_{args.accounts}_{args.statuses}_{args.follows}"
+
+
+async def _pg_database(admin_url: str, name: str, *, fresh: bool) -> str:
     import asyncpg
 
-    name = "bench_" + secrets.token_hex(4)
     conn = await asyncpg.connect(admin_url)
     try:
-        await conn.execute(f"CREATE DATABASE {name}")
+        if fresh:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f"CREATE DATABASE {name}")
     finally:
         await conn.close()
     base, _, _ = admin_url.rpartition("/")
-    return name, f"{base}/{name}"
-
-
-async def _drop_pg(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await conn.close()
+    return f"{base}/{name}"
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--statuses", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--follows", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get(
+            "FEDINODE_BENCH_DIR", str(Path(tempfile.gettempdir()) / "fedinode-bench")
+        ),
+        help="where the seeded SQLite file is kept between runs",
+    )
+    parser.add_argument("--fresh", action="store_true", help="seed again even if a seed exists")
+    parser.add_argument("--access-log", action="store_true", help="serve with access logging on")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
@@ -257,14 +344,14 @@ async def main() -> None:
     )
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            await run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args)
+        os.makedirs(args.data_dir, exist_ok=True)
+        path = Path(args.data_dir) / f"{_seed_name(args)}.sqlite3"
+        if args.fresh:
+            _remove_sqlite(path)
+        await run_backend("sqlite", f"sqlite:///{path}", args)
     if args.backend in ("postgres", "both"):
-        name, url = await _pg_database(args.postgres_url)
-        try:
-            await run_backend("postgres", url, args)
-        finally:
-            await _drop_pg(args.postgres_url, name)
+        url = await _pg_database(args.postgres_url, _seed_name(args), fresh=args.fresh)
+        await run_backend("postgres", url, args)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class AccountStore:
                     if old is None:
                         raise
                     await self._db.execute(
-                        "UPDATE accounts SET uri = $1 WHERE id = $2", new.uri, old.id
+                        "UPDATE accounts SET uri = $1, rev = rev + 1 WHERE id = $2", new.uri, old.id
                     )
                     existing = old
         changes = {
@@ -123,7 +123,7 @@ class AccountStore:
             args.append(dumps(value) if name in _JSON_COLUMNS else value)
         args += [now_ms(), account_id]
         row = await self._db.fetchrow(
-            f"UPDATE accounts SET {', '.join(sets)}, updated_at = ${len(args) - 1}"
+            f"UPDATE accounts SET {', '.join(sets)}, updated_at = ${len(args) - 1}, rev = rev + 1"
             f" WHERE id = ${len(args)} RETURNING *",
             *args,
         )

@@ -8,13 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database
+from storage.db import Database, Row
 from storage.errors import Conflict, NotFound
 from storage.ids import new_id, now_ms
 from storage.models import Account, Follow, Mute, OAuthApp, Poll, Status, Tag
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt, dumps
-from storage.statuses import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO, normalize_tag
+from storage.statuses import (
+    NOT_BLOCKED,
+    NOT_MUTED,
+    VISIBLE_TO,
+    normalize_tag,
+    not_blocked,
+    visible_to,
+)
 
 
 def _marks(start: int, count: int) -> str:
@@ -27,6 +34,122 @@ class ViewerMarks:
     reblogged: set[int]
     bookmarked: set[int]
     pinned: set[int]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One timeline row: a status or a reblog, the revisions of what it shows, the viewer's
+    marks on the status shown (the reblogged one for a reblog).
+
+    ``version`` / ``reblog_version`` change whenever anything rendered from the status (its
+    row, poll, mentions, tags, media), its author or its mentioned accounts changes; equal
+    versions mean an equal rendering. ``shown`` is False for a reblog of a status the viewer
+    may not see, or whose author the viewer blocks, is blocked by or mutes: its id still
+    counts for paging.
+    """
+
+    id: int
+    account_id: int
+    reblog_of_id: int | None
+    version: tuple[int | None, ...]
+    reblog_version: tuple[int | None, ...] | None
+    shown: bool
+    favourited: bool
+    reblogged: bool
+    bookmarked: bool
+    pinned: bool
+    muted: bool  # the conversation of the status shown
+    own_muted: bool  # the conversation of the row itself (a reblog's own)
+
+
+def _status_version(alias: str, author: str) -> str:
+    s, a = alias, author
+    return (
+        f"{s}.rev AS {s}_rev, {s}.replies_count AS {s}_rc, {s}.reblogs_count AS {s}_bc,"
+        f" {s}.favourites_count AS {s}_fc, {a}.rev AS {a}_rev, {a}.statuses_count AS {a}_sc,"
+        f" {a}.followers_count AS {a}_frc, {a}.following_count AS {a}_fgc,"
+        f" {a}.last_status_at AS {a}_lsa,"
+        f" (SELECT CAST(COALESCE(SUM(ma.rev), 0) AS BIGINT) FROM mentions m JOIN accounts ma ON ma.id = m.account_id"
+        f"  WHERE m.status_id = {s}.id) AS {s}_mrev"
+    )
+
+
+def _viewer_marks(shown: str) -> str:
+    x = shown
+    return (
+        f"EXISTS (SELECT 1 FROM favourites vf WHERE vf.account_id = $1 AND vf.status_id = {x}) AS fav,"
+        # statuses_account_reblog: one probe, however many statuses the viewer has.
+        f" EXISTS (SELECT 1 FROM statuses vr WHERE vr.account_id = $1 AND vr.reblog_of_id = {x}) AS reb,"
+        f" EXISTS (SELECT 1 FROM bookmarks vb WHERE vb.account_id = $1 AND vb.status_id = {x}) AS bm,"
+        f" EXISTS (SELECT 1 FROM status_pins vp WHERE vp.account_id = $1 AND vp.status_id = {x}) AS pin"
+    )
+
+
+def _conversation_muted(alias: str) -> str:
+    return (
+        f"({alias}.conversation <> '' AND EXISTS (SELECT 1 FROM conversation_mutes cm"
+        f" WHERE cm.account_id = $1 AND cm.conversation = {alias}.conversation))"
+    )
+
+
+_ENTRY_COLUMNS = (
+    "s.id, s.account_id, s.reblog_of_id, r.id AS r_id, "
+    + _status_version("s", "a")
+    + ", "
+    + _status_version("r", "ra")
+    + ", "
+    + _viewer_marks("COALESCE(r.id, s.id)")
+    + f", (r.id IS NOT NULL AND {visible_to('r')} AND {not_blocked('r')}"
+    " AND NOT EXISTS (SELECT 1 FROM mutes rmu WHERE rmu.account_id = $1"
+    " AND rmu.target_account_id = r.account_id AND (rmu.expires_at IS NULL OR rmu.expires_at > $2)))"
+    " AS r_shown, "
+    + _conversation_muted("r")
+    + " AS r_muted, "
+    + _conversation_muted("s")
+    + " AS s_muted"
+)
+
+
+def _version(r: Row, s: str, a: str) -> tuple[int | None, ...]:
+    return (
+        r[f"{s}_rev"], r[f"{s}_rc"], r[f"{s}_bc"], r[f"{s}_fc"], r[f"{s}_mrev"],
+        r[f"{a}_rev"], r[f"{a}_sc"], r[f"{a}_frc"], r[f"{a}_fgc"], r[f"{a}_lsa"],
+    )  # fmt: skip
+
+
+def _entry(r: Row) -> TimelineEntry:
+    reblog_of = r["reblog_of_id"]
+    own_muted = bool(r["s_muted"])
+    if reblog_of is None:
+        return TimelineEntry(
+            id=int(r["id"]),
+            account_id=int(r["account_id"]),
+            reblog_of_id=None,
+            version=_version(r, "s", "a"),
+            reblog_version=None,
+            shown=True,
+            favourited=bool(r["fav"]),
+            reblogged=bool(r["reb"]),
+            bookmarked=bool(r["bm"]),
+            pinned=bool(r["pin"]),
+            muted=own_muted,
+            own_muted=own_muted,
+        )
+    shown = bool(r["r_shown"])
+    return TimelineEntry(
+        id=int(r["id"]),
+        account_id=int(r["account_id"]),
+        reblog_of_id=int(reblog_of),
+        version=_version(r, "s", "a"),
+        reblog_version=_version(r, "r", "ra") if shown else None,
+        shown=shown,
+        favourited=bool(r["fav"]),
+        reblogged=bool(r["reb"]),
+        bookmarked=bool(r["bm"]),
+        pinned=bool(r["pin"]),
+        muted=bool(r["r_muted"]),
+        own_muted=own_muted,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,38 +365,60 @@ class ClientApiStore:
         )
         return int(value) if isinstance(value, str) and value.isdigit() else 0
 
-    async def home_window(self, account_id: int, page: Page, floor_id: int) -> list[Status]:
-        """The home timeline among statuses newer than ``floor_id``, newest first.
+    async def home_entries(
+        self, account_id: int, page: Page, floor_id: int | None = None
+    ) -> list[TimelineEntry]:
+        """The home timeline's rows for one page, with what rendering them needs to know.
 
-        Scans statuses by id (newest first) and keeps those of followed accounts, rather than
-        gathering every status of every followed account and sorting: with hundreds of
-        follows this stops after a few hundred rows. The floor bounds the scan for viewers
-        whose follows rarely post; callers fall back to ``StatusStore.home_timeline`` when
-        the window holds less than a page.
+        The home timeline is the account's own statuses and those of accounts it follows,
+        visibility applied (``StatusStore.home_timeline`` is the same rule returning statuses).
+        With ``floor_id`` only statuses newer than it are considered, and they are found by
+        scanning statuses by id (newest first) keeping those of followed accounts, rather than
+        gathering every status of every followed account and sorting: with hundreds of follows
+        this stops after a few hundred rows. Callers fall back to no floor when the window
+        holds less than a page. ``min_id`` paging always runs without a floor.
+
+        One query: the page of ids (an inner query whose plan is the timeline scan alone),
+        then for those rows only, the revisions and counters of the statuses and accounts they
+        show and the viewer's marks on them.
         """
-        args: list[Any] = [account_id, now_ms(), floor_id]
-        where = [
-            "s.id > $3",
-            # The unary plus keeps the planner on the id order instead of the account index.
-            "(s.account_id = $1 OR +s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))",
+        args: list[Any] = [account_id, now_ms()]
+        if floor_id is None:
+            where = [
+                "(s.account_id = $1 OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))"
+            ]
+        else:
+            args.append(floor_id)
+            where = [
+                f"s.id > ${len(args)}",
+                # The unary plus keeps the planner on the id order instead of the account index.
+                "(s.account_id = $1 OR +s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))",
+            ]
+        where += [
             VISIBLE_TO,
             NOT_MUTED,
             NOT_BLOCKED,
             "(s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
             " WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))",
         ]
-        if page.max_id is not None:
-            args.append(page.max_id)
-            where.append(f"s.id < ${len(args)}")
-        if page.since_id is not None:
-            args.append(page.since_id)
-            where.append(f"s.id > ${len(args)}")
+        cond, order, ascending = page.clauses("s.id", args)
         args.append(page.limit)
+        ids = (
+            f"SELECT s.id FROM statuses s WHERE {' AND '.join(where)} AND {cond}"
+            f" ORDER BY {order} LIMIT ${len(args)}"
+        )
         rows = await self._db.fetch(
-            f"SELECT s.* FROM statuses s WHERE {' AND '.join(where)} ORDER BY s.id DESC LIMIT ${len(args)}",
+            f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) p"
+            " JOIN statuses s ON s.id = p.id JOIN accounts a ON a.id = s.account_id"
+            " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
+            " LEFT JOIN accounts ra ON ra.id = r.account_id"
+            f" ORDER BY s.id {'ASC' if ascending else 'DESC'}",
             *args,
         )
-        return build_all(Status, rows)
+        entries = [_entry(r) for r in rows]
+        if ascending:
+            entries.reverse()
+        return entries
 
     # -- notes ----------------------------------------------------------------------------
 
@@ -413,6 +558,7 @@ class ClientApiStore:
                 poll_id,
             )
             assert updated is not None
+            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", poll.status_id)
             return build(Poll, updated)
 
     # -- statuses -------------------------------------------------------------------------

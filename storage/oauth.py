@@ -6,13 +6,18 @@ import hashlib
 
 from storage.db import Database
 from storage.ids import new_id, now_ms
-from storage.models import OAuthApp, OAuthCode, OAuthToken
-from storage.rows import build, build_opt
+from storage.models import Account, OAuthApp, OAuthCode, OAuthToken, User
+from storage.rows import build, build_opt, columns
 
 
 def token_digest(token: str) -> str:
     """Tokens and codes are kept only as SHA-256 digests."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_BEARER_COLUMNS = ", ".join(
+    (columns(OAuthToken, "t", "t_"), columns(User, "u", "u_"), columns(Account, "a", "a_"))
+)
 
 
 class OAuthStore:
@@ -75,6 +80,21 @@ class OAuthStore:
             token_digest(token),
         )
         return build_opt(OAuthToken, row)
+
+    async def bearer(self, token: str) -> tuple[OAuthToken, User | None, Account | None] | None:
+        """A live token with its user and the user's account, in one query (every API
+        request asks). None when the token is unknown or revoked."""
+        row = await self._db.fetchrow(
+            f"SELECT {_BEARER_COLUMNS} FROM oauth_tokens t"
+            " LEFT JOIN users u ON u.id = t.user_id LEFT JOIN accounts a ON a.id = u.account_id"
+            " WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            token_digest(token),
+        )
+        if row is None:
+            return None
+        user = build(User, row, "u_") if row["u_id"] is not None else None
+        account = build(Account, row, "a_") if row["a_id"] is not None else None
+        return build(OAuthToken, row, "t_"), user, account
 
     async def instance_secret(self, name: str) -> str:
         """A random secret kept in the database (shared by every process), made on first use."""

@@ -48,16 +48,25 @@ def _plan(cls: type) -> list[tuple[str, Callable[[Any], Any] | None]]:
     return plan
 
 
-def build(cls: type[T], row: Row) -> T:
-    """Construct ``cls`` from a row whose columns carry the dataclass's field names."""
+def build(cls: type[T], row: Row, prefix: str = "") -> T:
+    """Construct ``cls`` from a row whose columns carry the dataclass's field names (each
+    after ``prefix`` when one table's columns share a row with others, see ``columns``)."""
     plan = _converters.get(cls)
     if plan is None:
         plan = _converters[cls] = _plan(cls)
     kwargs = {}
     for name, conv in plan:
-        value = row[name]
+        value = row[prefix + name]
         kwargs[name] = conv(value) if conv is not None and value is not None else value
     return cls(**kwargs)
+
+
+def columns(cls: type, alias: str, prefix: str) -> str:
+    """``alias.f AS prefixf, …`` for the fields ``build(cls, row, prefix)`` reads."""
+    plan = _converters.get(cls)
+    if plan is None:
+        plan = _converters[cls] = _plan(cls)
+    return ", ".join(f"{alias}.{name} AS {prefix}{name}" for name, _ in plan)
 
 
 def build_all(cls: type[T], rows: Iterable[Row]) -> list[T]:

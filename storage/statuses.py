@@ -63,18 +63,29 @@ class NewStatus:
     created_at: int | None = None
 
 
-# Whether ``$1`` (the viewer, or NULL for anonymous) may see the status row ``s``.
-VISIBLE_TO = (
-    "(s.visibility IN ('public', 'unlisted')"
-    " OR s.account_id = $1"
-    " OR (s.visibility = 'private' AND EXISTS (SELECT 1 FROM follows f"
-    "     WHERE f.account_id = $1 AND f.target_account_id = s.account_id))"
-    " OR EXISTS (SELECT 1 FROM mentions mv WHERE mv.status_id = s.id AND mv.account_id = $1))"
-)
-NOT_BLOCKED = (
-    "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $1 AND b.target_account_id = s.account_id)"
-    " OR (b.account_id = s.account_id AND b.target_account_id = $1))"
-)
+def visible_to(alias: str) -> str:
+    """Whether ``$1`` (the viewer, or -1 for anonymous) may see the status row ``alias``."""
+    s = alias
+    return (
+        f"({s}.visibility IN ('public', 'unlisted')"
+        f" OR {s}.account_id = $1"
+        f" OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows f"
+        f"     WHERE f.account_id = $1 AND f.target_account_id = {s}.account_id))"
+        f" OR EXISTS (SELECT 1 FROM mentions mv WHERE mv.status_id = {s}.id AND mv.account_id = $1))"
+    )
+
+
+def not_blocked(alias: str) -> str:
+    """No block either way between ``$1`` and the author of the status row ``alias``."""
+    s = alias
+    return (
+        f"NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $1 AND b.target_account_id = {s}.account_id)"
+        f" OR (b.account_id = {s}.account_id AND b.target_account_id = $1))"
+    )
+
+
+VISIBLE_TO = visible_to("s")
+NOT_BLOCKED = not_blocked("s")
 NOT_MUTED = "NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1 AND mu.target_account_id = s.account_id AND (mu.expires_at IS NULL OR mu.expires_at > $2))"
 
 
@@ -238,7 +249,7 @@ class StatusStore:
                 )
             row = await tx.fetchrow(
                 "UPDATE statuses SET content = $1, text = $2, spoiler_text = $3, sensitive = $4,"
-                " language = $5, edited_at = $6 WHERE id = $7 RETURNING *",
+                " language = $5, edited_at = $6, rev = rev + 1 WHERE id = $7 RETURNING *",
                 content,
                 text,
                 spoiler_text,
@@ -408,12 +419,15 @@ class StatusStore:
         self, status_id: int, votes: Sequence[int], voters_count: int
     ) -> None:
         """Take a remote poll's current totals (an Update that changed nothing else)."""
-        await self._db.execute(
-            "UPDATE polls SET votes = $1, voters_count = $2 WHERE status_id = $3",
-            dumps(list(votes)),
-            voters_count,
-            status_id,
-        )
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE polls SET votes = $1, voters_count = $2 WHERE status_id = $3",
+                dumps(list(votes)),
+                voters_count,
+                status_id,
+            )
+            # The poll renders inside its status: a new revision retires cached renderings.
+            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
 
     async def tag_by_name(self, name: str) -> Tag | None:
         row = await self._db.fetchrow("SELECT * FROM tags WHERE name = $1", normalize_tag(name))

@@ -138,17 +138,12 @@ async def _load(request: web.Request) -> Principal | None:
     if raw is None:
         return None
     store = request.app[appkeys.STORE]
-    token = await store.oauth.token(raw)
-    if token is None:
+    found = await store.oauth.bearer(raw)
+    if found is None:
         raise Unauthorized(INVALID_TOKEN)
-    user: User | None = None
-    account: Account | None = None
+    token, user, account = found
     if token.user_id is not None:
-        user = await store.users.get(token.user_id)
-        if user is None:
-            raise Unauthorized(INVALID_TOKEN)
-        account = await store.accounts.get(user.account_id)
-        if account is None:
+        if user is None or account is None:
             raise Unauthorized(INVALID_TOKEN)
         if user.disabled:
             raise Forbidden("Your login is currently disabled")

@@ -599,9 +599,40 @@ def poll_to_api(pv: PollView, emojis: list[dict[str, Any]], *, show_totals: bool
 
 def status_to_api(view: StatusView, config: Config, viewer_id: int | None) -> dict[str, Any]:
     s = view.status
+    memo = view.memo
+    if memo is None:
+        out = _status_shared_to_api(view, config)
+    else:
+        # One version of a status renders the same for everyone but for the keys set below.
+        shared = memo.rendered
+        if shared is None:
+            shared = memo.rendered = _status_shared_to_api(view, config)
+        out = dict(shared)
+    if view.poll is not None:
+        out["poll"] = poll_to_api(view.poll, s.emojis, show_totals=viewer_id == s.account_id)
+    out["filtered"] = [filter_result_to_api(m) for m in view.filtered]
+    if viewer_id is not None:
+        out["favourited"] = view.favourited
+        out["reblogged"] = view.reblogged
+        out["muted"] = view.muted
+        out["bookmarked"] = view.bookmarked
+        if s.account_id == viewer_id:
+            out["pinned"] = view.pinned
+    if view.reblog is not None:
+        inner = status_to_api(view.reblog, config, viewer_id)
+        out["reblog"] = inner
+        if viewer_id is not None:
+            for key in ("favourited", "reblogged", "bookmarked", "muted"):
+                out[key] = inner.get(key, False)
+    return out
+
+
+def _status_shared_to_api(view: StatusView, config: Config) -> dict[str, Any]:
+    """The Status entity without the viewer's marks; ``poll`` and ``filtered`` are set after."""
+    s = view.status
     base_url = config.base_url
     account = account_to_api(view.account, base_url)
-    out: dict[str, Any] = {
+    return {
         "id": str(s.id),
         "uri": s.uri,
         "url": s.url or s.uri,
@@ -632,30 +663,12 @@ def status_to_api(view: StatusView, config: Config, viewer_id: int | None) -> di
             str(s.in_reply_to_account_id) if s.in_reply_to_account_id is not None else None
         ),
         "reblog": None,
-        "poll": (
-            poll_to_api(view.poll, s.emojis, show_totals=viewer_id == s.account_id)
-            if view.poll is not None
-            else None
-        ),
+        "poll": None,
         "card": None,
         "language": s.language,
         "edited_at": iso(s.edited_at),
-        "filtered": [filter_result_to_api(m) for m in view.filtered],
+        "filtered": [],
     }
-    if viewer_id is not None:
-        out["favourited"] = view.favourited
-        out["reblogged"] = view.reblogged
-        out["muted"] = view.muted
-        out["bookmarked"] = view.bookmarked
-        if s.account_id == viewer_id:
-            out["pinned"] = view.pinned
-    if view.reblog is not None:
-        inner = status_to_api(view.reblog, config, viewer_id)
-        out["reblog"] = inner
-        if viewer_id is not None:
-            for key in ("favourited", "reblogged", "bookmarked", "muted"):
-                out[key] = inner.get(key, False)
-    return out
 
 
 def statuses_to_api(

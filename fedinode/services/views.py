@@ -37,6 +37,18 @@ class StatusView:
     muted: bool = False
     # Filters (v2) that matched, set by services.filters.filter_views; ``filtered`` in JSON.
     filtered: list[Any] = field(default_factory=list)
+    # Shared by every view of one version of this status (services.render_cache): where the
+    # renderer keeps what does not depend on the viewer. None: render everything afresh.
+    memo: RenderMemo | None = None
+
+
+class RenderMemo:
+    """A slot for the viewer-independent rendering of one version of a status."""
+
+    __slots__ = ("rendered",)
+
+    def __init__(self) -> None:
+        self.rendered: Any = None
 
 
 async def _nothing_marks() -> ViewerMarks:

@@ -1,0 +1,206 @@
+"""Views for timeline rows from an in-process cache of what statuses show.
+
+A timeline page arrives from storage as ``TimelineEntry`` rows: ids, the version of every
+status and account shown (revisions bumped on each edit, profile update or poll change, plus
+the counters), and the viewer's marks. What a status shows apart from those marks (its row,
+author, mentions, tags, media, poll, application) is kept here per status id *with the version
+it was loaded at*; a row whose version differs is loaded again. So the cache needs no
+invalidation to stay exact: a deleted status is not in the page, an edited one comes with a
+new version. Each cached version carries a ``RenderMemo`` where the renderer keeps its
+viewer-independent JSON, so a status is turned into JSON once per version, not per request.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from fedinode.services.views import PollView, RenderMemo, StatusView, load_status_views
+from storage.client_api import TimelineEntry
+from storage.store import Store
+
+Version = tuple[int | None, ...]
+CAPACITY = 10_000
+
+
+class RenderCache:
+    """Least-recently-used viewer-independent views of statuses, by id and version."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[int, tuple[Version, StatusView]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, status_id: int, version: Version | None) -> StatusView | None:
+        found = self._items.get(status_id)
+        if found is None or found[0] != version:
+            return None
+        self._items.move_to_end(status_id)
+        return found[1]
+
+    def put(self, status_id: int, version: Version, view: StatusView) -> None:
+        self._items[status_id] = (version, view)
+        self._items.move_to_end(status_id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+_caches: weakref.WeakKeyDictionary[Store, RenderCache] = weakref.WeakKeyDictionary()
+
+
+def render_cache(store: Store) -> RenderCache:
+    """The cache for one store (one per application, so one per database and config)."""
+    cache = _caches.get(store)
+    if cache is None:
+        cache = _caches[store] = RenderCache()
+    return cache
+
+
+def _shared(view: StatusView) -> StatusView:
+    """The viewer-independent part of a loaded view, with a fresh memo."""
+    return StatusView(
+        status=view.status,
+        account=view.account,
+        mentions=view.mentions,
+        tags=view.tags,
+        media=view.media,
+        poll=view.poll,
+        application=view.application,
+        memo=RenderMemo(),
+    )
+
+
+async def _load_missing(store: Store, cache: RenderCache, entries: Sequence[TimelineEntry]) -> None:
+    missing = [
+        e
+        for e in entries
+        if e.shown
+        and (
+            cache.get(e.id, e.version) is None
+            or (e.reblog_of_id is not None and cache.get(e.reblog_of_id, e.reblog_version) is None)
+        )
+    ]
+    if not missing:
+        return
+    statuses = await store.statuses.get_many([e.id for e in missing])
+    # Loaded as nobody in particular: the viewer's marks and votes come with each request.
+    loaded = await load_status_views(
+        store, [statuses[e.id] for e in missing if e.id in statuses], None
+    )
+    by_id = {v.status.id: v for v in loaded}
+    for e in missing:
+        view = by_id.get(e.id)
+        if view is None:
+            continue
+        cache.put(e.id, e.version, _shared(view))
+        if view.reblog is not None and e.reblog_version is not None:
+            cache.put(view.reblog.status.id, e.reblog_version, _shared(view.reblog))
+
+
+def _poll_view(shared: StatusView, viewer_id: int, votes: dict[int, list[int]]) -> PollView | None:
+    if shared.poll is None:
+        return None
+    own = votes.get(shared.poll.poll.id, [])
+    return PollView(
+        poll=shared.poll.poll,
+        voted=bool(own) or viewer_id == shared.status.account_id,
+        own_votes=own,
+    )
+
+
+def _view(
+    shared: StatusView,
+    viewer_id: int,
+    votes: dict[int, list[int]],
+    *,
+    favourited: bool,
+    reblogged: bool,
+    bookmarked: bool,
+    pinned: bool,
+    muted: bool,
+) -> StatusView:
+    return StatusView(
+        status=shared.status,
+        account=shared.account,
+        mentions=shared.mentions,
+        tags=shared.tags,
+        media=shared.media,
+        poll=_poll_view(shared, viewer_id, votes),
+        application=shared.application,
+        favourited=favourited,
+        reblogged=reblogged,
+        bookmarked=bookmarked,
+        pinned=pinned,
+        muted=muted,
+        memo=shared.memo,
+    )
+
+
+async def entry_views(
+    store: Store, entries: Sequence[TimelineEntry], viewer_id: int
+) -> list[StatusView]:
+    """Views of the shown rows, in order, as ``load_status_views`` would build them."""
+    cache = render_cache(store)
+    await _load_missing(store, cache, entries)
+    rows: list[tuple[TimelineEntry, StatusView, StatusView | None]] = []
+    for e in entries:
+        if not e.shown:
+            continue
+        own = cache.get(e.id, e.version)
+        if own is None:
+            continue
+        target = None
+        if e.reblog_of_id is not None:
+            target = cache.get(e.reblog_of_id, e.reblog_version)
+            if target is None:
+                continue
+        rows.append((e, own, target))
+    poll_ids = [
+        shown.poll.poll.id for _, own, target in rows if (shown := target or own).poll is not None
+    ]
+    votes = await store.client_api.poll_votes_of(viewer_id, poll_ids) if poll_ids else {}
+    out = []
+    for e, own, target in rows:
+        if target is None:
+            out.append(
+                _view(
+                    own,
+                    viewer_id,
+                    votes,
+                    favourited=e.favourited,
+                    reblogged=e.reblogged,
+                    bookmarked=e.bookmarked,
+                    pinned=e.pinned,
+                    muted=e.muted,
+                )
+            )
+            continue
+        # A reblog's own marks are never loaded (only the reblogged status's are).
+        view = _view(
+            own,
+            viewer_id,
+            votes,
+            favourited=False,
+            reblogged=False,
+            bookmarked=False,
+            pinned=False,
+            muted=e.own_muted,
+        )
+        view.reblog = _view(
+            target,
+            viewer_id,
+            votes,
+            favourited=e.favourited,
+            reblogged=e.reblogged,
+            bookmarked=e.bookmarked,
+            pinned=e.pinned,
+            muted=e.muted,
+        )
+        out.append(view)
+    return out

@@ -1,0 +1,169 @@
+"""The home timeline renders statuses from an in-process cache (services.render_cache): it
+never shows an old edit, a deleted status, old counters or an old profile, and renders
+exactly what the uncached path renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api_helpers import Actor, Api
+
+from activitypub.urls import Urls
+from fedinode.api import schemas
+from fedinode.services.context import Ctx
+from fedinode.services.filters import filter_views
+from fedinode.services.timelines import drop_hidden
+from fedinode.services.views import load_status_views
+from storage.paging import Page
+
+HOME = "/api/v1/timelines/home"
+
+
+async def _home(actor: Actor, **params: Any) -> list[dict[str, Any]]:
+    return await actor.json("get", HOME, params=params)  # type: ignore[no-any-return]
+
+
+async def _pair(api: Api) -> tuple[Actor, Actor]:
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    await bob.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    return alice, bob
+
+
+async def test_edit_shows_at_once(api: Api) -> None:
+    alice, bob = await _pair(api)
+    status = await alice.status("first words")
+    for _ in range(2):  # the second read is served from the cache
+        assert [s["content"] for s in await _home(bob)] == ["<p>first words</p>"]
+    await alice.json("put", f"/api/v1/statuses/{status['id']}", json={"status": "second words"})
+    for viewer in (bob, alice):
+        (shown,) = await _home(viewer)
+        assert shown["content"] == "<p>second words</p>"
+        assert shown["edited_at"] is not None
+
+
+async def test_delete_is_gone_at_once(api: Api) -> None:
+    alice, bob = await _pair(api)
+    keep = await alice.status("stays")
+    gone = await alice.status("goes")
+    assert [s["id"] for s in await _home(bob)] == [gone["id"], keep["id"]]
+    await alice.json("delete", f"/api/v1/statuses/{gone['id']}")
+    assert [s["id"] for s in await _home(bob)] == [keep["id"]]
+
+
+async def test_counters_and_marks_follow_interactions(api: Api) -> None:
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    status = await alice.status("count me")
+    (before,) = await _home(bob)
+    assert (before["favourites_count"], before["favourited"]) == (0, False)
+    await carol.json("post", f"/api/v1/statuses/{status['id']}/favourite")
+    (after,) = await _home(bob)
+    assert (after["favourites_count"], after["favourited"]) == (1, False)
+    await bob.json("post", f"/api/v1/statuses/{status['id']}/favourite")
+    await bob.json("post", f"/api/v1/statuses/{status['id']}/bookmark")
+    (mine,) = await _home(bob)
+    assert (mine["favourites_count"], mine["favourited"], mine["bookmarked"]) == (2, True, True)
+    (theirs,) = await _home(alice)
+    assert (theirs["favourites_count"], theirs["favourited"], theirs["bookmarked"]) == (
+        2,
+        False,
+        False,
+    )
+    await bob.status("a reply", in_reply_to_id=status["id"])
+    shown = {s["id"]: s for s in await _home(bob)}
+    assert shown[status["id"]]["replies_count"] == 1
+
+
+async def test_profile_update_shows_at_once(api: Api) -> None:
+    alice, bob = await _pair(api)
+    await alice.status("hello")
+    (before,) = await _home(bob)
+    assert before["account"]["display_name"] == ""
+    await alice.json("patch", "/api/v1/accounts/update_credentials", json={"display_name": "Al"})
+    (after,) = await _home(bob)
+    assert after["account"]["display_name"] == "Al"
+    await alice.status("again")
+    newest, _ = await _home(bob)
+    assert newest["account"]["statuses_count"] == 2
+
+
+async def test_poll_votes_show_at_once(api: Api) -> None:
+    alice, bob = await _pair(api)
+    status = await alice.status("pick one", poll={"options": ["a", "b"], "expires_in": 3600})
+    (before,) = await _home(bob)
+    assert before["poll"]["voted"] is False
+    assert [o["votes_count"] for o in before["poll"]["options"]] == [0, 0]
+    await bob.json("post", f"/api/v1/polls/{status['poll']['id']}/votes", json={"choices": [1]})
+    (after,) = await _home(bob)
+    assert after["poll"]["voted"] is True and after["poll"]["own_votes"] == [1]
+    assert [o["votes_count"] for o in after["poll"]["options"]] == [0, 1]
+    (theirs,) = await _home(alice)
+    assert theirs["poll"]["own_votes"] == [] and theirs["poll"]["voted"] is True
+
+
+async def test_reblogs_follow_their_target(api: Api) -> None:
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    original = await carol.status("worth sharing")
+    reblog = await alice.json("post", f"/api/v1/statuses/{original['id']}/reblog")
+    (row,) = await _home(bob)
+    assert row["id"] == reblog["id"] and row["reblog"]["id"] == original["id"]
+    await carol.json("put", f"/api/v1/statuses/{original['id']}", json={"status": "edited"})
+    (row,) = await _home(bob)
+    assert row["reblog"]["content"] == "<p>edited</p>"
+    await bob.json("post", f"/api/v1/statuses/{original['id']}/favourite")
+    (row,) = await _home(bob)
+    assert row["favourited"] is True and row["reblog"]["favourited"] is True
+    assert row["reblog"]["favourites_count"] == 1
+    # Blocking the reblogged author hides the reblog (its id still pages).
+    await bob.json("post", f"/api/v1/accounts/{carol.id}/block")
+    assert await _home(bob) == []
+    await bob.json("post", f"/api/v1/accounts/{carol.id}/unblock")
+    assert [s["id"] for s in await _home(bob)] == [reblog["id"]]
+    await carol.json("delete", f"/api/v1/statuses/{original['id']}")
+    assert await _home(bob) == []
+
+
+async def _uncached(api: Api, viewer: Actor, page: Page) -> list[dict[str, Any]]:
+    """The home page as the generic path renders it: statuses, then batch-loaded views."""
+    store = api.store
+    ctx = Ctx(store=store, config=api.config, urls=Urls(api.config.base_url), federation=None)
+    statuses = await store.statuses.home_timeline(viewer.account.id, page)
+    kept = await drop_hidden(ctx, statuses, viewer.account.id)
+    views = await load_status_views(store, kept, viewer.account.id)
+    views = await filter_views(store, viewer.account.id, "home", views)
+    return schemas.statuses_to_api(views, api.config, viewer.account.id)
+
+
+async def test_renders_exactly_like_the_generic_path(api: Api) -> None:
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    await bob.json("post", f"/api/v1/accounts/{carol.id}/follow")
+    dave = await api.user("dave")
+    statuses = []
+    for i in range(6):
+        statuses.append(await alice.status(f"public {i} @carol #tag{i}"))
+        statuses.append(await alice.status(f"private {i}", visibility="private"))
+        statuses.append(await carol.status(f"direct {i} @bob", visibility="direct"))
+    statuses.append(await carol.status("a poll", poll={"options": ["x", "y"], "expires_in": 600}))
+    own = await bob.status("bob's own")
+    await bob.json("post", f"/api/v1/statuses/{own['id']}/pin")
+    other = await dave.status("from a stranger")
+    await alice.json("post", f"/api/v1/statuses/{other['id']}/reblog")
+    await carol.json("post", f"/api/v1/statuses/{statuses[0]['id']}/reblog")
+    await bob.json("post", f"/api/v1/statuses/{statuses[0]['id']}/favourite")
+    await bob.json("post", f"/api/v1/statuses/{statuses[1]['id']}/bookmark")
+    await bob.json("post", f"/api/v1/statuses/{statuses[3]['id']}/mute")
+    await bob.json("post", f"/api/v1/statuses/{statuses[0]['id']}/reblog")
+    await alice.json("put", f"/api/v1/statuses/{statuses[4]['id']}", json={"status": "changed"})
+    for params, page in (
+        ({}, Page()),
+        ({"limit": "5"}, Page(limit=5)),
+        ({"limit": "3", "max_id": statuses[9]["id"]}, Page(limit=3, max_id=int(statuses[9]["id"]))),
+        ({"limit": "4", "min_id": statuses[2]["id"]}, Page(limit=4, min_id=int(statuses[2]["id"]))),
+        ({"since_id": statuses[5]["id"]}, Page(since_id=int(statuses[5]["id"]))),
+    ):
+        for _ in range(2):  # cold, then from the cache
+            assert await _home(bob, **params) == await _uncached(api, bob, page), params
+    assert await _home(alice) == await _uncached(api, alice, Page())
