@@ -110,6 +110,9 @@ class Federation:
 
     async def stop(self) -> None:
         self._stopping.set()
+        # Pending poll counts go out now rather than never (they are only enqueued).
+        with contextlib.suppress(Exception):
+            await self.outbox.flush_poll_updates()
         self.delivery.stop()
         self.processor.stop()
         if self._workers:

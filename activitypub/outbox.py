@@ -4,6 +4,7 @@ worker sends them, so an unreachable peer never makes a local action fail."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -35,6 +36,10 @@ def inbox_of(account: Account, *, personal: bool = False) -> str:
 class Outbox:
     """The methods the application calls after committing a local change."""
 
+    # As Mastodon does, a local poll's new counts go out this long after a vote, once for
+    # every vote in between (batching, and no vote can be told apart by its timing).
+    poll_update_delay = 180.0
+
     def __init__(
         self,
         store: Store,
@@ -52,6 +57,8 @@ class Outbox:
         self.domain = settings.domain.lower()
         self._instance_actor = instance_actor
         self._on_enqueue = on_enqueue
+        self._poll_updates: dict[int, asyncio.TimerHandle] = {}
+        self._poll_tasks: set[asyncio.Task[None]] = set()
 
     # -- building -------------------------------------------------------------------------
 
@@ -306,6 +313,56 @@ class Outbox:
             doc = activity(vocab.CREATE, f"{vote_id}/activity", account.uri, note,
                            to=[author.uri])  # fmt: skip
             await self.send(account, doc, recipients=[author])
+
+    async def poll_votes_changed(self, status: Status) -> None:
+        """A vote was counted on a local poll: its counts go out as an Update of the
+        Question after ``poll_update_delay`` (one pending update per poll)."""
+        if status.id in self._poll_updates or not status.local:
+            return
+        loop = asyncio.get_running_loop()
+        self._poll_updates[status.id] = loop.call_later(
+            self.poll_update_delay, self._start_poll_update, status.id
+        )
+
+    def _start_poll_update(self, status_id: int) -> None:
+        self._poll_updates.pop(status_id, None)
+        task = asyncio.create_task(self._poll_update_logged(status_id))
+        self._poll_tasks.add(task)
+        task.add_done_callback(self._poll_tasks.discard)
+
+    async def _poll_update_logged(self, status_id: int) -> None:
+        try:
+            await self.poll_updated(status_id)
+        except Exception:
+            log.exception("poll update of status %s failed", status_id)
+
+    async def flush_poll_updates(self) -> None:
+        """Send every pending poll update now (shutdown, tests)."""
+        pending = list(self._poll_updates)
+        for status_id in pending:
+            self._poll_updates.pop(status_id).cancel()
+        for status_id in pending:
+            await self._poll_update_logged(status_id)
+        if self._poll_tasks:
+            await asyncio.gather(*self._poll_tasks, return_exceptions=True)
+
+    async def poll_updated(self, status_id: int) -> None:
+        """Update{Question} with the current counts to the author's followers (unless
+        direct) and the remote voters, rebloggers and mentioned accounts."""
+        status = await self.store.statuses.get(status_id)
+        if status is None or status.reblog_of_id is not None:
+            return
+        author = await self._author(status)
+        poll = (await self.store.statuses.polls_for([status.id])).get(status.id)
+        if author is None or poll is None or poll.hide_totals:
+            return
+        note, _ = await self.note(status, author)
+        when = now_ms()
+        doc = activity(vocab.UPDATE, f"{status.uri}#updates/polls/{when}", author.uri, note,
+                       to=note["to"], cc=note["cc"], published=when)  # fmt: skip
+        audience = await self.store.polls.remote_audience(poll.id, status.id)
+        followers = author if status.visibility != "direct" else None
+        await self.send(author, doc, followers_of=followers, recipients=audience)
 
     # -- relationships --------------------------------------------------------------------
 

@@ -353,6 +353,7 @@ class InboxProcessor:
             return True
         if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
             await events.publish(self.store.db, "status.updated", status_id=status.id)
+            await self.outbox.poll_votes_changed(status)
         return True
 
     async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from storage.db import Connection, Database
 from storage.ids import new_id, now_ms
-from storage.models import Notification, Poll
-from storage.rows import build, dumps
+from storage.models import Account, Notification, Poll
+from storage.rows import build, build_all, dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,19 @@ class PollStore:
                 poll_id,
             )
             return True
+
+    async def remote_audience(self, poll_id: int, status_id: int) -> list[Account]:
+        """Remote accounts that voted on the poll, reblogged its status or are mentioned in
+        it: with the author's followers, who hears of the poll's new counts."""
+        rows = await self._db.fetch(
+            "SELECT a.* FROM accounts a WHERE a.domain <> '' AND NOT a.suspended AND a.id IN ("
+            " SELECT account_id FROM poll_votes WHERE poll_id = $1"
+            " UNION SELECT account_id FROM statuses WHERE reblog_of_id = $2"
+            " UNION SELECT account_id FROM mentions WHERE status_id = $2) ORDER BY a.id",
+            poll_id,
+            status_id,
+        )
+        return build_all(Account, rows)
 
     async def next_due(self) -> int | None:
         """When the next unannounced poll closes (ms), or None when none is waiting."""

@@ -451,6 +451,8 @@ async def vote(ctx: Ctx, account: Account, poll_id: int | None, choices: list[in
         raise ValidationFailed("Validation failed: You have already voted on this poll") from None
     if not view.account.local:
         await ctx.federate("poll_voted", account, view.status, choices)
+    else:
+        await ctx.federate("poll_votes_changed", view.status)
     return await get_view(ctx, view.status.id, account.id)
 
 
