@@ -8,6 +8,7 @@ sanitised here, on the way in. Nothing in this module does I/O.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -152,6 +153,7 @@ def actor_to_as(account: Account, urls: Urls, *, moved_to_uri: str | None = None
         "followers": account.followers_url or urls.followers(account.username),
         "following": account.following_url or urls.following(account.username),
         "featured": account.featured_url or urls.featured(account.username),
+        "featuredTags": urls.featured_tags(account.username),
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,
@@ -198,14 +200,17 @@ def _public_key(doc: dict[str, Any]) -> tuple[str, str]:
 
 
 def _image_url(value: Any) -> str:
+    """The first http(s) image URL ("" if none): apps put it in src/href attributes."""
     for item in as_list(value):
-        if isinstance(item, str):
-            return item
-        if isinstance(item, dict):
-            found = url_of(item)
-            if found:
-                return found
+        found = item if isinstance(item, str) else url_of(item) if isinstance(item, dict) else None
+        if found and authority_of(found):
+            return found
     return ""
+
+
+# Mastodon's shortcode characters (plus Misskey's - and +): nothing that could break out of
+# an attribute or into markup in a client that pastes the shortcode into HTML.
+_SHORTCODE_RE = re.compile(r"[A-Za-z0-9_+-]{1,64}")
 
 
 def emojis_from_as(tags: Any) -> list[dict[str, Any]]:
@@ -215,7 +220,7 @@ def emojis_from_as(tags: Any) -> list[dict[str, Any]]:
             continue
         name = tag.get("name")
         icon = _image_url(tag.get("icon"))
-        if isinstance(name, str) and name.strip(":") and icon:
+        if isinstance(name, str) and _SHORTCODE_RE.fullmatch(name.strip(":")) and icon:
             shortcode = name.strip(":")
             out.append({"shortcode": shortcode, "url": icon, "static_url": icon,
                         "visible_in_picker": False})  # fmt: skip
@@ -255,7 +260,7 @@ def actor_from_as(doc: Any) -> NewAccount:
         username=username[:255],
         domain=authority_of(actor_id),
         uri=actor_id,
-        url=url_of(doc) or actor_id,
+        url=url if (url := url_of(doc)) and authority_of(url) else actor_id,
         actor_type=actor_type,
         display_name=html_to_text(name)[:255],
         note=sanitize_html(content_of({"content": doc.get("summary")})),
@@ -567,6 +572,8 @@ def note_from_as(
                 hashtags.append(name.strip().lstrip("#")[:100])
     content = sanitize_html(content_of(obj))
     url = url_of(obj) or uri
+    if not authority_of(url):  # javascript:, data: … would end up in an href below
+        url = uri
     name = first_str(obj.get("name"))
     if type_ in (vocab.ARTICLE, vocab.PAGE):
         title = html.escape(html_to_text(name or ""))
