@@ -151,7 +151,8 @@ class S2S:
         fed = self.get(request)
         account = fed.instance_actor()
         doc = actor_to_as(account, fed.urls)
-        for key in ("followers", "following", "featured", "attachment", "alsoKnownAs", "tag"):
+        for key in ("followers", "following", "featured", "featuredTags", "attachment",
+                    "alsoKnownAs", "tag"):  # fmt: skip
             doc.pop(key, None)
         doc["preferredUsername"] = fed.settings.domain
         doc["manuallyApprovesFollowers"] = True
@@ -272,6 +273,28 @@ class S2S:
         doc["orderedItems"] = items
         return ap_response(doc)
 
+    async def featured_tags(self, request: web.Request) -> web.Response:
+        """The hashtags an account features on its profile (Mastodon's featuredTags)."""
+        fed = self.get(request)
+        account = await self._local(fed, request.match_info["username"])
+        await self.signed_viewer(request, fed)
+        featured = await fed.store.client_api.featured_tags(account.id)
+        items = [
+            {
+                "type": vocab.HASHTAG,
+                "href": fed.urls.tag(f.tag.name),
+                "name": f"#{f.tag.display_name or f.tag.name}",
+            }
+            for f in featured
+        ]
+        return ap_response({
+            "@context": vocab.DEFAULT_CONTEXT,
+            "id": fed.urls.featured_tags(account.username),
+            "type": vocab.COLLECTION,
+            "totalItems": len(items),
+            "items": items,
+        })  # fmt: skip
+
     # -- statuses -------------------------------------------------------------------------
 
     async def _visible_status(
@@ -315,14 +338,20 @@ class S2S:
         fed = self.get(request)
         status, _account = await self._visible_status(request, fed)
         base = f"{status.uri}/replies"
-        children = [
-            s
-            for s in await fed.store.statuses.descendants(status, None, limit=200)
-            if s.in_reply_to_id == status.id and s.visibility in ("public", "unlisted")
-        ]
-        doc = ordered_collection(base, len(children))
-        doc["orderedItems"] = [s.uri for s in children]
-        return ap_response(doc)
+        after = _int(request.query.get("min_id"))
+        children = await fed.store.statuses.public_replies(status.id, after_id=after,
+                                                           limit=PAGE_SIZE)  # fmt: skip
+        next_url = (
+            f"{base}?page=true&min_id={children[-1].id}" if len(children) == PAGE_SIZE else None
+        )
+        page_id = f"{base}?page=true" + (f"&min_id={after}" if after is not None else "")
+        page = ordered_page(page_id, base, [s.uri for s in children], next_url)
+        if "page" in request.query:
+            return ap_response(page)
+        # The collection embeds its first page, as Mastodon's does (one fetch for most).
+        page.pop("@context", None)
+        total = await fed.store.statuses.count_public_replies(status.id)
+        return ap_response(ordered_collection(base, total, page))
 
 
 class _TooLarge(Exception):
@@ -358,6 +387,7 @@ def add_routes(router: web.UrlDispatcher, get: FederationGetter) -> S2S:
     router.add_get("/users/{username}/followers", s2s.followers)
     router.add_get("/users/{username}/following", s2s.following)
     router.add_get("/users/{username}/collections/featured", s2s.featured)
+    router.add_get("/users/{username}/collections/tags", s2s.featured_tags)
     router.add_get("/users/{username}/statuses/{status_id}", s2s.status)
     router.add_get("/users/{username}/statuses/{status_id}/activity", s2s.status_activity)
     router.add_get("/users/{username}/statuses/{status_id}/replies", s2s.replies)

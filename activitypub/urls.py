@@ -30,6 +30,9 @@ class Urls:
     def featured(self, username: str) -> str:
         return f"{self.actor(username)}/collections/featured"
 
+    def featured_tags(self, username: str) -> str:
+        return f"{self.actor(username)}/collections/tags"
+
     @property
     def shared_inbox(self) -> str:
         return f"{self.base}/inbox"

@@ -572,6 +572,32 @@ class StatusStore:
             frontier = [c.id for c in children]
         return found[:limit]
 
+    async def public_replies(
+        self, status_id: int, *, after_id: int | None = None, limit: int = 20
+    ) -> list[Status]:
+        """Public and unlisted direct replies to a status, oldest first, after ``after_id``
+        (the replies collection of a note)."""
+        rows = await self._db.fetch(
+            "SELECT s.* FROM statuses s WHERE s.in_reply_to_id = $1 AND s.id > $2"
+            " AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.suspended)"
+            " ORDER BY s.id LIMIT $3",
+            status_id,
+            after_id if after_id is not None else 0,
+            limit,
+        )
+        return build_all(Status, rows)
+
+    async def count_public_replies(self, status_id: int) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM statuses s WHERE s.in_reply_to_id = $1"
+                " AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.suspended)",
+                status_id,
+            )
+        )
+
     async def count_local(self) -> int:
         return int(
             await self._db.fetchval(
