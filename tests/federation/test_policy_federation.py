@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from federation.conftest import Instance, InstanceFactory, eventually
 from fedinode.services import oauth
