@@ -20,6 +20,8 @@ from activitypub.fetch import Fetcher
 from activitypub.keys import KeyCache
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
+from activitypub.signatures import digest_header
+from activitypub.signing import SigningPool, default_processes
 from storage.ids import now_ms
 from storage.models import Account, Delivery
 from storage.store import Store
@@ -46,6 +48,12 @@ class DeliveryWorker:
     poll_interval = 1.0
     lease_ms = 300_000
     batch_size = 256
+    # Signing moves to worker processes once this many deliveries are waiting (a burst);
+    # a few deliveries are signed in the event loop. 0 processes: never.
+    sign_processes = default_processes()
+    pool_threshold = 16
+    # A peer that keeps answering is recorded as reachable at most this often.
+    peer_ok_interval = 30.0
 
     def __init__(
         self,
@@ -73,6 +81,10 @@ class DeliveryWorker:
         self._unreachable: dict[str, int] = {}
         self._unreachable_loaded = 0.0
         self._recent_failure: dict[str, float] = {}
+        self._peer_ok_at: dict[str, float] = {}  # peer → when its success was last written
+        self._bodies: dict[str, tuple[bytes, str]] = {}  # payload → (bytes, Digest header)
+        self._pool: SigningPool | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
         self.failed = 0
@@ -99,10 +111,33 @@ class DeliveryWorker:
                         await asyncio.wait_for(self.wake.wait(), timeout)
         finally:
             await self._drain()
+            if self._pool is not None:
+                pool, self._pool = self._pool, None
+                await pool.close()
 
     def stop(self) -> None:
         self._stopping = True
         self.wake.set()
+        if self._pool is not None and not self._inflight and not self._buffer:
+            # Not inside run() (which closes the pool itself after its last sends).
+            pool, self._pool = self._pool, None
+            with contextlib.suppress(RuntimeError):  # no running loop: workers exit on EOF
+                self._closing = asyncio.get_running_loop().create_task(pool.close())
+
+    @property
+    def signing_pool(self) -> SigningPool | None:
+        """The signing processes, while a burst has them running."""
+        return self._pool
+
+    async def start_signing_pool(self) -> int:
+        """Start the signing processes now rather than at the first burst (benchmarks, or a
+        server that knows a burst is coming); returns how many there are."""
+        if self.sign_processes <= 0:
+            return 0
+        if self._pool is None:
+            self._pool = SigningPool(self.sign_processes)
+        await self._pool.warm_up()
+        return self._pool.processes
 
     async def step(self) -> bool:
         """Claim if there is room, start sends, write finished outcomes; True if it did work."""
@@ -113,6 +148,13 @@ class DeliveryWorker:
                 await self._load_unreachable()
                 self._buffer.extend(rows)
                 progressed = True
+                if (
+                    self._pool is None
+                    and self.sign_processes > 0
+                    and len(self._buffer) >= self.pool_threshold
+                    and not self._stopping
+                ):
+                    self._pool = SigningPool(self.sign_processes)
         while self._buffer and len(self._inflight) < self.concurrency:
             row = self._buffer.popleft()
             task = asyncio.create_task(self._deliver(row))
@@ -186,8 +228,17 @@ class DeliveryWorker:
                 self._peer_failed.add(row.peer)
                 return
             key = self.keys.private(sender.public_key_id, sender.private_key_pem)
+            body, digest = self._body(row.payload)
+            pool = self._pool
+            sign = None
+            if pool is not None:
+                key_id, pem = sender.public_key_id, sender.private_key_pem
+
+                async def sign(data: bytes) -> bytes:
+                    return await pool.sign(key_id, pem, data)
+
             status = await self.fetcher.post_signed(
-                row.inbox_url, row.payload.encode("utf-8"), sender.public_key_id, key
+                row.inbox_url, body, sender.public_key_id, key, sign=sign, digest=digest
             )
         except RefusedAddress as exc:
             self._retries.append((row, f"refused address: {exc.reason}", True))
@@ -215,6 +266,16 @@ class DeliveryWorker:
             self._recent_failure[row.peer] = time.monotonic()
             self._peer_failed.add(row.peer)
             self._retries.append((row, f"peer answered {status}", False))
+
+    def _body(self, payload: str) -> tuple[bytes, str]:
+        """The payload's bytes and Digest header, made once per activity, not per inbox."""
+        found = self._bodies.get(payload)
+        if found is None:
+            if len(self._bodies) >= 64:
+                self._bodies.clear()
+            body = payload.encode("utf-8")
+            found = self._bodies[payload] = (body, digest_header(body))
+        return found
 
     # -- outcomes -------------------------------------------------------------------------
 
@@ -248,8 +309,19 @@ class DeliveryWorker:
                 self.failed += 1
                 log.info("delivery of %s to %s is dead: %s", row.activity_id, row.inbox_url, error)
             await self.store.queues.retry_delivery(row.id, error, retry_at=now + delay, dead=dead)
+        moment = time.monotonic()
         for peer in ok - failed:
+            written = self._peer_ok_at.get(peer)
+            if (
+                written is not None
+                and moment - written < self.peer_ok_interval
+                and peer not in self._unreachable
+            ):
+                continue  # already recorded as reachable a moment ago
             await self.store.queues.peer_result(peer, True)
+            self._peer_ok_at[peer] = moment
+            self._unreachable.pop(peer, None)
         for peer in failed:
             await self.store.queues.peer_result(peer, False)
+            self._peer_ok_at.pop(peer, None)
         return True

@@ -8,7 +8,7 @@ each hop is checked. Bodies are streamed and capped.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ from yarl import URL
 from activitypub.errors import FetchError, RefusedAddress, TooLarge
 from activitypub.keys import PrivateKey
 from activitypub.netguard import GuardedConnector, Scheme, check_url
-from activitypub.signatures import sign_request
+from activitypub.signatures import prepare_signature, sign_bytes, sign_request
 from activitypub.vocab import ACCEPT_HEADER, ACTIVITY_JSON, is_activity_media_type
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -96,10 +96,23 @@ class Fetcher:
         self.signer = signer
         self.max_body = max_body
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._checked: dict[str, URL] = {}
 
     def check(self, url: str | URL) -> URL:
-        """Refuse a URL this fetcher must not contact (RefusedAddress)."""
-        return check_url(url, self.scheme, self.allow_private)
+        """Refuse a URL this fetcher must not contact (RefusedAddress).
+
+        The check depends on the URL alone (names are checked again after DNS), so
+        passed URL strings are remembered: a fan-out checks each inbox once, not per post.
+        """
+        if not isinstance(url, str):
+            return check_url(url, self.scheme, self.allow_private)
+        checked = self._checked.get(url)
+        if checked is None:
+            checked = check_url(url, self.scheme, self.allow_private)
+            if len(self._checked) >= 8192:
+                self._checked.clear()
+            self._checked[url] = checked
+        return checked
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         length = response.content_length
@@ -195,15 +208,23 @@ class Fetcher:
         *,
         content_type: str = ACTIVITY_JSON,
         extra_headers: Mapping[str, str] | None = None,
+        sign: Callable[[bytes], Awaitable[bytes]] | None = None,
+        digest: str | None = None,
     ) -> int:
         """Deliver ``body`` signed with ``private_key``; return the peer's HTTP status.
 
+        ``sign`` (signing string → signature) replaces signing in the event loop, e.g.
+        with a process pool; ``digest`` is ``digest_header(body)`` if already known.
         Network failures raise FetchError (retry later); RefusedAddress means never retry.
         Redirects are not followed (a delivery answered with 3xx is the caller's call).
         """
         target = self.check(url)
         headers = {"Content-Type": content_type, "Accept": ACCEPT_HEADER, **(extra_headers or {})}
-        signed = sign_request("POST", target, headers, body, key_id, private_key)
+        pending = prepare_signature("POST", target, headers, body, key_id, digest=digest)
+        signature = (
+            await sign(pending.data) if sign is not None else sign_bytes(private_key, pending.data)
+        )
+        signed = pending.complete(signature)
         try:
             async with self.session.post(
                 target, data=body, headers=signed, allow_redirects=False, timeout=self.timeout
@@ -247,8 +268,10 @@ class Fetcher:
                 continue
             href = link.get("href")
             link_type = link.get("type")
-            if isinstance(href, str) and isinstance(link_type, str) and is_activity_media_type(
-                link_type
+            if (
+                isinstance(href, str)
+                and isinstance(link_type, str)
+                and is_activity_media_type(link_type)
             ):
                 self.check(href)
                 return href

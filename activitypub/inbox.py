@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import orjson
 
@@ -121,19 +122,28 @@ class InboxWriter:
         self._on_commit()
 
 
+# Actors and key ids repeat from request to request; activity ids do not.
+_authority_cached = lru_cache(maxsize=4096)(authority_of)
+
+
+def _cached_authority(url: str) -> str:
+    """``authority_of``, remembered for URLs of a sane length (the cache must stay small)."""
+    return _authority_cached(url) if len(url) <= 512 else authority_of(url)
+
+
 def _signature_key_host(headers: Mapping[str, str]) -> str:
     """The keyId's host from the signature headers, "" if absent or unreadable."""
     try:
         if "Signature-Input" in headers:
             inputs = parse_signature_input(headers["Signature-Input"])
             for entry in inputs.values():
-                return authority_of(entry.key_id) or key_id_host(entry.key_id)
+                return _cached_authority(entry.key_id) or key_id_host(entry.key_id)
             return ""
         raw = headers.get("Signature") or headers.get("Authorization") or ""
         if not raw:
             return ""
         parsed = parse_signature_header(raw)
-        return authority_of(parsed.key_id) or key_id_host(parsed.key_id)
+        return _cached_authority(parsed.key_id) or key_id_host(parsed.key_id)
     except SignatureError:
         return ""
 
@@ -174,16 +184,17 @@ class InboxIntake:
         if not isinstance(document, dict):
             return IntakeResult(400, "body is not a JSON object")
         activity_id = document.get("id")
-        if not isinstance(activity_id, str) or not authority_of(activity_id):
+        activity_host = authority_of(activity_id) if isinstance(activity_id, str) else ""
+        if not isinstance(activity_id, str) or not activity_host:
             return IntakeResult(400, "activity has no usable id")
         type_ = obj_type(document)
         if type_ is None:
             return IntakeResult(400, "activity has no type")
         actor = id_of(document.get("actor"))
-        peer = authority_of(actor)
+        peer = _cached_authority(actor) if actor is not None else ""
         if actor is None or not peer:
             return IntakeResult(400, "activity has no usable actor")
-        if not same_host(activity_id, peer):
+        if activity_host != peer:
             return IntakeResult(400, "activity id is not on the actor's host")
 
         # Host checks come before anything that could make us fetch a key.

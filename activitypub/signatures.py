@@ -13,10 +13,12 @@ import binascii
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +41,8 @@ RSA_PSS_SHA512 = "rsa-pss-sha512"
 RFC9421_ALGORITHMS = frozenset({RSA_V1_5_SHA256, RSA_PSS_SHA512, ED25519})
 
 DEFAULT_MAX_SKEW = timedelta(hours=1)
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 # Methods whose body must be covered by a Digest.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -92,8 +96,10 @@ class VerifiedSignature:
 KeyResolver = Callable[[str, bool], Awaitable[ResolvedKey | None]]
 
 
+@lru_cache(maxsize=1024)
 def key_id_host(key_id: str) -> str:
-    """Lower-case host (without port) of a keyId URL, "" if not an http(s) URL."""
+    """Lower-case host (without port) of a keyId URL, "" if not an http(s) URL (cached:
+    the same few key ids sign most requests)."""
     try:
         parts = urlsplit(key_id)
     except ValueError:
@@ -113,13 +119,102 @@ def http_date(moment: datetime | None = None) -> str:
     return format_datetime((moment or datetime.now(UTC)).astimezone(UTC), usegmt=True)
 
 
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date_now() -> str:
+    """``http_date()`` for now, formatted once per second."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, http_date(datetime.fromtimestamp(second, UTC)))
+    return _date_cache[1]
+
+
 # --------------------------------------------------------------------------- signing
 
 
-def _sign_bytes(private_key: PrivateKey, data: bytes) -> bytes:
+def sign_bytes(private_key: PrivateKey, data: bytes) -> bytes:
+    """The raw signature of a signing string (RSASSA-PKCS1-v1_5 SHA-256, or Ed25519)."""
     if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return private_key.sign(data, _PKCS1V15, _SHA256)
     return private_key.sign(data)
+
+
+@dataclass(slots=True)
+class PendingSignature:
+    """A request's headers and signing string, waiting for the signature bytes.
+
+    Signing is split in two so the RSA operation can run elsewhere (a process pool):
+    ``prepare_signature`` is cheap string work, ``complete`` adds the Signature header.
+    """
+
+    headers: dict[str, str]
+    data: bytes
+    params: list[str]
+
+    def complete(self, signature: bytes) -> dict[str, str]:
+        encoded = base64.b64encode(signature).decode("ascii")
+        self.headers["Signature"] = ",".join([*self.params, f'signature="{encoded}"'])
+        return self.headers
+
+
+def prepare_signature(
+    method: str,
+    url: str | URL,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    *,
+    algorithm: str = RSA_SHA256,
+    now: datetime | None = None,
+    expires_in: timedelta | None = None,
+    digest: str | None = None,
+) -> PendingSignature:
+    """Everything of ``sign_request`` but the signature itself; ``digest`` may be given
+    when the same body goes to many inboxes (it must be ``digest_header(body)``)."""
+    if algorithm not in SUPPORTED_ALGORITHMS:
+        raise ValueError(f"unsupported algorithm {algorithm!r}")
+    target = URL(url) if isinstance(url, str) else url
+    out: dict[str, str] = dict(headers)
+    lower = {name.lower(): name for name in out}
+    if "date" not in lower:
+        out["Date"] = http_date(now) if now is not None else _http_date_now()
+        lower["date"] = "Date"
+    if "host" not in lower:
+        out["Host"] = target.host_port_subcomponent or ""
+        lower["host"] = "Host"
+    covered = ["(request-target)"]
+    created = expires = None
+    if algorithm == HS2019:
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        created = int(moment.timestamp())
+        covered.append("(created)")
+        if expires_in is not None:
+            expires = created + int(expires_in.total_seconds())
+            covered.append("(expires)")
+    covered += ["host", "date"]
+    if body is not None:
+        lower.setdefault("digest", "Digest")
+        out[lower["digest"]] = digest if digest is not None else digest_header(body)
+        covered.append("digest")
+    lines = []
+    for name in covered:
+        if name == "(request-target)":
+            lines.append(f"(request-target): {method.lower()} {target.raw_path_qs}")
+        elif name == "(created)":
+            lines.append(f"(created): {created}")
+        elif name == "(expires)":
+            lines.append(f"(expires): {expires}")
+        else:
+            lines.append(f"{name}: {out[lower[name]]}")
+    params = [f'keyId="{key_id}"', f'algorithm="{algorithm}"']
+    if created is not None:
+        params.append(f"created={created}")
+    if expires is not None:
+        params.append(f"expires={expires}")
+    params.append(f'headers="{" ".join(covered)}"')
+    return PendingSignature(out, "\n".join(lines).encode("utf-8"), params)
 
 
 def sign_request(
@@ -140,58 +235,21 @@ def sign_request(
     ``algorithm="hs2019"`` also ``(created)`` (and ``(expires)`` if ``expires_in``).
     The request target is taken from yarl, as aiohttp will send it.
     """
-    if algorithm not in SUPPORTED_ALGORITHMS:
-        raise ValueError(f"unsupported algorithm {algorithm!r}")
-    target = URL(url) if isinstance(url, str) else url
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    out: dict[str, str] = dict(headers)
-    lower = {name.lower(): name for name in out}
-    if "date" not in lower:
-        out["Date"] = http_date(moment)
-        lower["date"] = "Date"
-    if "host" not in lower:
-        out["Host"] = target.host_port_subcomponent or ""
-        lower["host"] = "Host"
-    covered = ["(request-target)"]
-    created = expires = None
-    if algorithm == HS2019:
-        created = int(moment.timestamp())
-        covered.append("(created)")
-        if expires_in is not None:
-            expires = created + int(expires_in.total_seconds())
-            covered.append("(expires)")
-    covered += ["host", "date"]
-    if body is not None:
-        lower.setdefault("digest", "Digest")
-        out[lower["digest"]] = digest_header(body)
-        covered.append("digest")
-    lines = []
-    for name in covered:
-        if name == "(request-target)":
-            lines.append(f"(request-target): {method.lower()} {target.raw_path_qs}")
-        elif name == "(created)":
-            lines.append(f"(created): {created}")
-        elif name == "(expires)":
-            lines.append(f"(expires): {expires}")
-        else:
-            lines.append(f"{name}: {out[lower[name]]}")
-    signature = base64.b64encode(_sign_bytes(private_key, "\n".join(lines).encode("utf-8")))
-    params = [f'keyId="{key_id}"', f'algorithm="{algorithm}"']
-    if created is not None:
-        params.append(f"created={created}")
-    if expires is not None:
-        params.append(f"expires={expires}")
-    params.append(f'headers="{" ".join(covered)}"')
-    params.append(f'signature="{signature.decode("ascii")}"')
-    out["Signature"] = ",".join(params)
-    return out
+    pending = prepare_signature(
+        method, url, headers, body, key_id, algorithm=algorithm, now=now, expires_in=expires_in
+    )
+    return pending.complete(sign_bytes(private_key, pending.data))
 
 
 # --------------------------------------------------------------------------- parsing
 
 
+@lru_cache(maxsize=64)
 def parse_signature_header(value: str) -> ParsedSignature:
-    """Parse a ``Signature`` header (or ``Authorization: Signature …``); SignatureError if bad."""
+    """Parse a ``Signature`` header (or ``Authorization: Signature …``); SignatureError if bad.
+
+    Cached (a few entries): the inbox reads the keyId's host for its host check before
+    verifying, and must not pay for the parse twice. Errors are not cached."""
     text = value.strip()
     if text[:10].lower() == "signature ":
         text = text[10:]
@@ -299,16 +357,23 @@ def _check_date(
         if "(created)" in parsed.headers:
             return
         raise SignatureError("missing Date header")
-    try:
-        date = parsedate_to_datetime(date_value)
-    except (TypeError, ValueError, IndexError):
-        raise SignatureError("Date header is not an HTTP date") from None
-    if date.tzinfo is None:
-        date = date.replace(tzinfo=UTC)
+    date = _http_date_value(date_value)
     if date > now + max_skew:
         raise SignatureError("Date header is in the future")
     if date < now - max_skew:
         raise SignatureError("Date header is stale")
+
+
+@lru_cache(maxsize=256)
+def _http_date_value(value: str) -> datetime:
+    """A Date header's moment (cached: concurrent requests carry the same second)."""
+    try:
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        raise SignatureError("Date header is not an HTTP date") from None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return date
 
 
 def _check_digest(
@@ -391,11 +456,14 @@ def signing_string(
     return "\n".join(lines).encode("utf-8")
 
 
+_REQUIRED = frozenset({"(request-target)", "host", "date"})
+_REQUIRED_WITH_BODY = _REQUIRED | {"digest"}
+
+
 def _required_for(method: str, body: bytes | None) -> frozenset[str]:
-    names = {"(request-target)", "host", "date"}
     if method in BODY_METHODS and body is not None:
-        names.add("digest")
-    return frozenset(names)
+        return _REQUIRED_WITH_BODY
+    return _REQUIRED
 
 
 async def _resolve(resolve_key: KeyResolver, key_id: str, refresh: bool) -> ResolvedKey:
@@ -512,10 +580,9 @@ async def verify_request(
 
 def _same_authority(host_header: str, our_host: str, scheme: str) -> bool:
     default = ":443" if scheme == "https" else ":80"
-    return (
-        host_header.strip().lower().removesuffix(default)
-        == our_host.strip().lower().removesuffix(default)
-    )
+    return host_header.strip().lower().removesuffix(
+        default
+    ) == our_host.strip().lower().removesuffix(default)
 
 
 def _same_key(a: PublicKey, b: PublicKey) -> bool:
@@ -853,15 +920,14 @@ def sign_request_rfc9421(
         components.append('"content-digest"')
     alg = RSA_V1_5_SHA256 if isinstance(private_key, rsa.RSAPrivateKey) else ED25519
     params = (
-        f"({' '.join(components)});created={int(moment.timestamp())}"
-        f';keyid="{key_id}";alg="{alg}"'
+        f'({" ".join(components)});created={int(moment.timestamp())};keyid="{key_id}";alg="{alg}"'
     )
     target_uri = f"{target.scheme}://{target.host_port_subcomponent}{target.raw_path_qs}"
     lines = [f'"@method": {method.upper()}', f'"@target-uri": {target_uri}']
     if body is not None:
         lines.append(f'"content-digest": {out["Content-Digest"]}')
     lines.append(f'"@signature-params": {params}')
-    signature = _sign_bytes(private_key, "\n".join(lines).encode("utf-8"))
+    signature = sign_bytes(private_key, "\n".join(lines).encode("utf-8"))
     out["Signature-Input"] = f"{label}={params}"
     out["Signature"] = f"{label}=:{base64.b64encode(signature).decode('ascii')}:"
     return out

@@ -84,10 +84,9 @@ async def serve_peers(ports: list[int]) -> None:
 # -- the sender -------------------------------------------------------------------------
 
 
-async def received(port: int) -> int:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"http://127.0.0.1:{port}/stats") as response:
-            return int((await response.json())["received"])
+async def received(session: aiohttp.ClientSession, port: int) -> int:
+    async with session.get(f"http://127.0.0.1:{port}/stats") as response:
+        return int((await response.json())["received"])
 
 
 def start_peers(ports: list[int]) -> subprocess.Popen[bytes]:
@@ -100,9 +99,32 @@ def start_peers(ports: list[int]) -> subprocess.Popen[bytes]:
     return peers
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is ``parent`` (the signing pool's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
 def start_profiler(path: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw",
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw",
          "--output", path, "--nonblocking"],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -150,28 +172,39 @@ async def main(args: argparse.Namespace) -> int:
             NewStatus(account_id=author.id, local=True, content="<p>fan-out</p>", text="fan-out"),
             uri_template=app[appkeys.URLS].status_template("author"),
         )
+        started = time.perf_counter()
+        processes = await fed.delivery.start_signing_pool()
+        helpers = [pid for pid in child_pids(os.getpid()) if pid != peers.pid]
+        print(f"signing pool: {processes} processes, started in "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms")  # fmt: skip
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # sample the delivery phase with py-spy
             profiler = start_profiler(os.environ["BENCH_PROFILE"])
             await asyncio.sleep(1.0)
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        helpers_before = sum(process_cpu(pid) for pid in helpers)
+        peers_before = process_cpu(peers.pid)
         started = time.perf_counter()
         await fed.outbox.status_created(status)
         enqueued = time.perf_counter() - started
         total = 0
-        while time.perf_counter() - started < 300:
-            total = await received(ports[0])  # one counter for all the fake peers
-            if total >= inboxes:
-                break
-            await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as poll:
+            while time.perf_counter() - started < 300:
+                total = await received(poll, ports[0])  # one counter for all the fake peers
+                if total >= inboxes:
+                    break
+                await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        helpers_cpu = sum(process_cpu(pid) for pid in helpers) - helpers_before
+        peers_cpu = process_cpu(peers.pid) - peers_before
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
         cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
             cpu_after.ru_stime - cpu_before.ru_stime
         )
+        pool = fed.delivery.signing_pool
         states = await store.queues.deliveries_by_state()
         print(f"\none post to {args.followers} followers on {args.peers} peers "
               f"({'shared' if args.shared_inbox else 'personal'} inboxes)")  # fmt: skip
@@ -181,7 +214,13 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  deliveries/s        {total / elapsed:,.0f}")
         print(f"  followers reached/s {args.followers / elapsed:,.0f}")
         print(f"  sender CPU          {cpu / elapsed:.0%} of a core, {cpu / max(total, 1) * 1e6:,.0f} µs"
-              " per delivery")  # fmt: skip
+              " per delivery (event loop)")  # fmt: skip
+        print(f"  signing processes   {helpers_cpu / elapsed:.0%} of a core, "
+              f"{helpers_cpu / max(total, 1) * 1e6:,.0f} µs per delivery")  # fmt: skip
+        if pool is not None:
+            print(f"  signing batches     {pool.batches:,} for {pool.signed:,} signatures")
+        print(f"  fake peers          {peers_cpu / elapsed:.0%} of a core, "
+              f"{peers_cpu / max(total, 1) * 1e6:,.0f} µs per delivery")  # fmt: skip
         await asyncio.sleep(0.3)
         print(f"  queue states        {await store.queues.deliveries_by_state() or states}")
         return 0 if total >= inboxes else 1
@@ -199,6 +238,12 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("CONCURRENCY", 32)))
     parser.add_argument("--serve-peers", default="", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    try:  # as `fedinode serve` runs
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
     if arguments.serve_peers:
         asyncio.run(serve_peers([int(p) for p in arguments.serve_peers.split(",")]))
     else:

@@ -61,13 +61,28 @@ def start_instance(port: int, data: Path, role: str = "all") -> subprocess.Popen
     )
 
 
+def py_spy() -> str:
+    """py-spy from the running interpreter's environment, else from PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_profiler(pid: int) -> subprocess.Popen[bytes] | None:
     """With BENCH_PROFILE=path, sample the instance with py-spy (collapsed stacks)."""
     path = os.environ.get("BENCH_PROFILE")
     if not path:
         return None
     return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+        [py_spy(), "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
          "--output", path, "--nonblocking"],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -204,6 +219,11 @@ async def main(args: argparse.Namespace) -> int:
     requests = presign(args.activities, actor_port, target, keys)
     actors = await serve_actors(actor_port, keys)
     instance = start_instance(port, data, args.role)
+    instances = [instance]
+
+    def server_cpu() -> float:
+        return sum(process_cpu(p.pid) for p in instances)
+
     profiler: subprocess.Popen[bytes] | None = None
     try:
         await wait_up(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
@@ -213,7 +233,9 @@ async def main(args: argparse.Namespace) -> int:
         await post_all(target, warm, min(args.actors, args.connections))
 
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        server_before = server_cpu()
         elapsed, latencies, statuses = await post_all(target, requests, args.connections)
+        server_posting = server_cpu() - server_before
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
             cpu_after.ru_stime - cpu_before.ru_stime
@@ -228,6 +250,9 @@ async def main(args: argparse.Namespace) -> int:
         print(
             f"  load generator   {client_cpu / elapsed:.0%} of a core ({os.cpu_count()} cores here)"
         )
+        print(f"  server CPU       {server_posting / elapsed:.0%} of a core while posting,"
+              f" {server_posting / max(accepted, 1) * 1e6:,.0f} µs per accepted activity"
+              f" ({len(instances)} process{'es' if len(instances) > 1 else ''})")  # fmt: skip
 
         db = data / "bench.sqlite3"
         if args.role == "web":
@@ -244,8 +269,11 @@ async def main(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.2)
         drained = time.perf_counter() - drain_start
         total, done, stored = count_rows(db, actor_port)
+        server_total = server_cpu() - server_before
         print(f"  queue drained    {done:,} items in {drained:.1f} s from the first POST"
               f" → {done / drained:,.0f} processed/s")  # fmt: skip
+        print(f"  server CPU       {server_total / max(done, 1) * 1e6:,.0f} µs per activity,"
+              " intake and processing")  # fmt: skip
         lost = expected - stored
         print(f"  stored statuses  {stored:,} of {expected:,} (queue rows {total:,}); lost: {lost}")
         return 0 if lost == 0 and accepted == len(requests) else 1

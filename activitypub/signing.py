@@ -1,0 +1,277 @@
+"""RSA signing in worker processes, so a delivery burst uses every core.
+
+An RSA-2048 signature costs 250 µs–1 ms of CPU and the ``cryptography`` package keeps
+the GIL while it signs, so threads do not help: one signed POST per follower made the
+delivery worker one core of signing. ``SigningPool`` hands signing strings to a few
+worker processes; the event loop keeps the HTTP side.
+
+- The workers are plain subprocesses spoken to through their stdin/stdout pipes by the
+  event loop itself. (``ProcessPoolExecutor`` was tried first: its submit wakes a manager
+  thread through a pipe, and the GIL hand-over between that thread and the event loop
+  cost more event-loop time than the signature it moved away.)
+- Requests made while the workers are busy are batched (one round trip for many
+  signatures), so the pool costs the event loop a few µs per signature.
+- A worker parses each private key once and keeps the key object; the PEM travels with
+  each batch that needs it, never per signature.
+- If a worker dies, the signatures of its batch are made in the event loop and the
+  worker is started again for the next batch. Nothing waits forever on a dead worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import sys
+from pathlib import Path
+
+from activitypub.keys import PrivateKey, generate_keypair, load_private
+from activitypub.signatures import sign_bytes
+
+log = logging.getLogger("fedinode.signing")
+
+_ROOT = str(Path(__file__).resolve().parent.parent)  # where the activitypub package lives
+_HEADER = 4
+
+# Worker-process state: key id → (PEM, key object).
+_WORKER_KEYS: dict[str, tuple[str, PrivateKey]] = {}
+
+
+def _worker_key(key_id: str, pem: str) -> PrivateKey:
+    cached = _WORKER_KEYS.get(key_id)
+    if cached is not None and cached[0] == pem:
+        return cached[1]
+    key = load_private(pem)
+    _WORKER_KEYS[key_id] = (pem, key)
+    return key
+
+
+def sign_batch(pems: dict[str, str], items: list[tuple[str, bytes]]) -> list[bytes]:
+    """Sign each ``(key_id, data)`` (runs in a worker process); ``pems`` holds the keys
+    that are new to this worker, the others are already parsed."""
+    for key_id, pem in pems.items():
+        _worker_key(key_id, pem)
+    return [sign_bytes(_WORKER_KEYS[key_id][1], data) for key_id, data in items]
+
+
+def worker_main() -> None:
+    """A signing worker: length-prefixed pickled batches in on stdin, results out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        header = stdin.read(_HEADER)
+        if len(header) < _HEADER:
+            return  # the parent closed the pipe (or died)
+        payload = stdin.read(int.from_bytes(header, "big"))
+        pems, items = pickle.loads(payload)
+        try:
+            result: tuple[str, object] = ("ok", sign_batch(pems, items))
+        except Exception as exc:  # the parent signs this batch itself and sees the error
+            result = ("error", repr(exc))
+        out = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(len(out).to_bytes(_HEADER, "big") + out)
+        stdout.flush()
+
+
+def default_processes() -> int:
+    """One signing process per core; none on a single core (nothing to gain)."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+class _WorkerFailed(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.keys: dict[str, str] = {}  # key id → PEM this worker has been sent
+
+    @classmethod
+    async def start(cls) -> _Worker:
+        code = f"import sys; sys.path.insert(0, {_ROOT!r}); import activitypub.signing as s; s.worker_main()"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            code,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    async def call(self, pems: dict[str, str], items: list[tuple[str, bytes]]) -> list[bytes]:
+        """Sign ``items``; a PEM is sent only the first time (or when it changes)."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        send = {k: pem for k, pem in pems.items() if self.keys.get(k) != pem}
+        self.keys.update(send)
+        payload = pickle.dumps((send, items), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            stdin.write(len(payload).to_bytes(_HEADER, "big") + payload)
+            header = await stdout.readexactly(_HEADER)
+            status, value = pickle.loads(await stdout.readexactly(int.from_bytes(header, "big")))
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            raise _WorkerFailed(f"signing worker gone: {exc!r}") from exc
+        if status != "ok":
+            self.keys.clear()  # resend every key next time
+            raise _WorkerFailed(str(value))
+        assert isinstance(value, list)
+        return value
+
+    async def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+
+_Item = tuple[str, str, bytes, "asyncio.Future[bytes]"]
+
+
+class SigningPool:
+    """``await pool.sign(key_id, pem, data)`` → signature bytes, made in a worker process."""
+
+    max_batch = 64
+
+    def __init__(self, processes: int) -> None:
+        self.processes = max(1, processes)
+        self._idle: list[_Worker] = []
+        self._busy = 0
+        self._starting: asyncio.Task[None] | None = None
+        self._pending: list[_Item] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._scheduled = False
+        self._closed = False
+        self._start_failed_at = -1e9
+        self.signed = 0
+        self.batches = 0
+
+    async def _start(self) -> None:
+        missing = self.processes - len(self._idle) - self._busy
+        started = await asyncio.gather(
+            *(_Worker.start() for _ in range(missing)), return_exceptions=True
+        )
+        for worker in started:
+            if isinstance(worker, BaseException):
+                log.warning("could not start a signing worker: %r", worker)
+                self._start_failed_at = asyncio.get_running_loop().time()
+            elif self._closed:
+                await worker.stop()
+            else:
+                self._idle.append(worker)
+
+    async def sign(self, key_id: str, pem: str, data: bytes) -> bytes:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bytes] = loop.create_future()
+        self._pending.append((key_id, pem, data, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+        return await future
+
+    async def warm_up(self) -> None:
+        """Start every worker process and have each import the crypto library."""
+        if self._starting is None:
+            self._starting = asyncio.create_task(self._start())
+        await self._starting
+        private_pem, _ = generate_keypair(1024)
+        workers = list(self._idle)
+        await asyncio.gather(*(w.call({"w": private_pem}, [("w", b"")]) for w in workers))
+
+    def _dispatch(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        if self._closed:
+            self._sign_here(self._pending)
+            self._pending = []
+            return
+        loop = asyncio.get_running_loop()
+        if self._starting is None or (
+            self._starting.done()
+            and len(self._idle) + self._busy < self.processes
+            and loop.time() - self._start_failed_at > 30.0
+        ):
+            self._starting = asyncio.create_task(self._start())
+        if not self._starting.done():
+            self._starting.add_done_callback(lambda _: self._schedule())
+            return
+        if not self._idle and not self._busy:  # no worker could start
+            self._sign_here(self._pending)
+            self._pending = []
+            return
+        while self._pending and self._idle:
+            free = len(self._idle)
+            size = min(self.max_batch, -(-len(self._pending) // free))
+            batch, self._pending = self._pending[:size], self._pending[size:]
+            worker = self._idle.pop()
+            self._busy += 1
+            task = asyncio.create_task(self._run(worker, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._dispatch)
+
+    async def _run(self, worker: _Worker, batch: list[_Item]) -> None:
+        pems = {key_id: pem for key_id, pem, _, _ in batch}
+        items = [(key_id, data) for key_id, _, data, _ in batch]
+        self.batches += 1
+        try:
+            signatures = await worker.call(pems, items)
+        except _WorkerFailed as exc:
+            if worker.alive:
+                self._idle.append(worker)  # a bad key, not a dead worker
+            else:
+                log.warning("%s; signing in the event loop until it is restarted", exc)
+            self._sign_here(batch)
+        else:
+            if self._closed:
+                await worker.stop()
+            else:
+                self._idle.append(worker)
+            for (*_, future), signature in zip(batch, signatures, strict=True):
+                if not future.done():
+                    future.set_result(signature)
+            self.signed += len(batch)
+        finally:
+            self._busy -= 1
+            if self._pending:
+                self._schedule()
+
+    def _sign_here(self, batch: list[_Item]) -> None:
+        for _, pem, data, future in batch:
+            if future.done():
+                continue
+            try:
+                future.set_result(sign_bytes(load_private(pem), data))
+            except Exception as error:  # e.g. an unusable key: that delivery fails
+                future.set_exception(error)
+
+    async def close(self) -> None:
+        """Stop the worker processes; signatures still pending are made in the loop."""
+        self._closed = True
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await self._starting
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(w.stop() for w in idle), return_exceptions=True)
+        if self._pending:
+            self._sign_here(self._pending)
+            self._pending = []
