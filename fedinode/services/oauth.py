@@ -191,7 +191,9 @@ async def exchange_code(
     found = await store.oauth.take_code(code)
     if found is None or found.app_id != app.id:
         raise OAuthError("invalid_grant", INVALID_GRANT)
-    if redirect_uri is not None and redirect_uri != found.redirect_uri:
+    # RFC 6749 §4.1.3: the exchange names the redirect the code was issued for (always
+    # sent: /oauth/authorize requires one), so a code injected into another flow fails.
+    if redirect_uri != found.redirect_uri:
         raise OAuthError("invalid_grant", INVALID_GRANT)
     if found.code_challenge:
         if not code_verifier or not pkce_matches(

@@ -17,13 +17,24 @@ from aiohttp.test_utils import TestServer
 # factories beside the storage tests.
 sys.path.append(str(Path(__file__).parents[1] / "activitypub"))
 sys.path.append(str(Path(__file__).parents[1] / "storage"))
+sys.path.append(str(Path(__file__).parents[1] / "fedinode" / "api"))
 
+from api_helpers import PASSWORD, Actor, Api, register
 from federation.conftest import Instance, eventually, free_port
 from remote_peer import FakePeer, start_peer
 
 from policy.settings import settings_from_mapping
 
-__all__ = ["FakePeer", "Instance", "eventually", "start_peer"]
+__all__ = [
+    "PASSWORD",
+    "Actor",
+    "Api",
+    "FakePeer",
+    "Instance",
+    "eventually",
+    "register",
+    "start_peer",
+]
 
 
 async def start_home(tmp_path: Path, policy: dict[str, Any] | None = None) -> Instance:
