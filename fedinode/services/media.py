@@ -27,6 +27,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "WEBP": ("image/webp", "webp"),
 }
 DESCRIPTION_LIMIT = 1500
+# Animations: every frame is decoded and copied, so the budget is over all frames together.
+MAX_FRAMES = 1000
+ANIMATION_PIXEL_FACTOR = 4
 AVATAR_SIZE = 400
 HEADER_SIZE = (1500, 500)
 
@@ -78,6 +81,12 @@ def _open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise ValidationFailed(
             f"Validation failed: image dimensions exceed the limit of {max_pixels} pixels"
         )
+    try:
+        frames = int(getattr(image, "n_frames", 1))
+    except (OSError, ValueError, EOFError):
+        raise ValidationFailed("Validation failed: File could not be processed") from None
+    if frames > MAX_FRAMES or width * height * frames > max_pixels * ANIMATION_PIXEL_FACTOR:
+        raise ValidationFailed("Validation failed: the animation is too large")
     return image
 
 
