@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
+from activitypub.federation import INSTANCE_ACTOR_USERNAME
 from activitypub.html import html_to_text
 from fedinode.services.context import Ctx
 from fedinode.services.filters import fold
@@ -115,6 +116,11 @@ async def _may_see(ctx: Ctx, status: Status, viewer_id: int | None) -> bool:
     return True
 
 
+def _instance_actor(account: Account) -> bool:
+    """The instance's own actor (a local account that signs fetches) is found by nobody."""
+    return account.local and account.username == INSTANCE_ACTOR_USERNAME
+
+
 async def _accounts(
     ctx: Ctx, viewer: Account | None, q: str, resolve: bool, query: SearchQuery
 ) -> list[Account]:
@@ -132,7 +138,7 @@ async def _accounts(
             exact = resolved if isinstance(resolved, Account) else None
     elif (bare := _USERNAME.match(q)) is not None:
         exact = await ctx.store.accounts.by_handle(bare.group(1))
-    if exact is not None and exact.suspended:
+    if exact is not None and (exact.suspended or _instance_actor(exact)):
         exact = None
     if exact is not None:
         found.append(exact)

@@ -25,6 +25,13 @@ async def test_instance_actor_is_not_listed_or_counted(api: Api) -> None:
     assert all(a["id"] != str(actor.id) for a in found)
     results = await admin.json("get", "/api/v2/search", params={"q": "actor", "type": "accounts"})
     assert results["accounts"] == []
+    for exact in (
+        "instance.actor",
+        "@instance.actor",
+        f"instance.actor@{api.config.instance.domain}",
+    ):
+        results = await admin.json("get", "/api/v2/search", params={"q": exact})
+        assert results["accounts"] == [], exact
 
     assert [a.username for a in await api.store.accounts.list_local()] == [
         "instance_admin",
