@@ -218,8 +218,14 @@ async def main(args: argparse.Namespace) -> int:
     keys = [generate_keypair() for _ in range(args.actors)]
     requests = presign(args.activities, actor_port, target, keys)
     actors = await serve_actors(actor_port, keys)
-    instance = start_instance(port, data, args.role)
-    instances = [instance]
+    if args.role == "split":  # a web process and a worker process on one SQLite file
+        instance = start_instance(port, data, "web")
+        instances = [instance]
+        await wait_up(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
+        instances.append(start_instance(port, data, "worker"))
+    else:
+        instance = start_instance(port, data, args.role)
+        instances = [instance]
 
     def server_cpu() -> float:
         return sum(process_cpu(p.pid) for p in instances)
@@ -281,8 +287,10 @@ async def main(args: argparse.Namespace) -> int:
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
-        instance.terminate()
-        instance.wait(timeout=20)
+        for process in instances:
+            process.terminate()
+        for process in instances:
+            process.wait(timeout=20)
         await actors.cleanup()
 
 
@@ -310,6 +318,10 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--actors", type=int, default=20)
     parser.add_argument(
-        "--role", default="all", help="'web' measures intake alone (no inbox worker running)"
+        "--role",
+        default="all",
+        choices=("all", "web", "split"),
+        help="'web' measures intake alone (no inbox worker running); 'split' runs a web"
+        " process and a worker process on the same SQLite file",
     )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -6,8 +6,10 @@ result back costs 40–120 µs of CPU per hop (queue, thread wake-up, GIL hand-o
 processing run dozens of short statements per activity, so the hops were most of their
 database time. Writes are short (indexed inserts and updates), so the writer runs them
 in the event loop itself and never waits on a lock there: SQLITE_BUSY (another process
-writing) is retried after an ``asyncio.sleep``. Reads that may be long (timelines,
-search) still go to reader threads, one hop per statement.
+writing) is retried after an ``asyncio.sleep``. Reads run in the event loop too, on their
+own connection, until a statement is seen to take longer than ``_INLINE_READ_LIMIT``:
+from then on that statement (timelines, search, counts) goes to a reader thread, one hop
+per statement, so a long read never holds the loop twice.
 
 WAL checkpoints would otherwise run inside a writer's COMMIT (in the event loop); the
 writer has auto-checkpointing off and a reader thread checkpoints after commits instead.
@@ -34,6 +36,7 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 _READERS = 2
 _BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock
 _CHECKPOINT_EVERY = 1000  # writer statements between WAL checkpoints
+_INLINE_READ_LIMIT = 0.001  # seconds; a read slower than this moves to a reader thread
 _T = TypeVar("_T")
 
 
@@ -163,13 +166,16 @@ class _SqliteConnection:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self.writes = 0  # statements run; the owner uses it to schedule checkpoints
+        self.last_duration = 0.0  # seconds the last statement took (without waiting)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         deadline = 0.0
         delay = 0.001
         while True:
             try:
+                started = time.perf_counter()
                 result = fn(self._conn)
+                self.last_duration = time.perf_counter() - started
                 break
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
@@ -218,9 +224,17 @@ class SqliteDatabase:
 
     dialect: Dialect = "sqlite"
 
-    def __init__(self, writer: sqlite3.Connection, readers: list[_ReaderThread]) -> None:
+    def __init__(
+        self,
+        writer: sqlite3.Connection,
+        readers: list[_ReaderThread],
+        inline_reader: sqlite3.Connection | None = None,
+    ) -> None:
         self._writer = _SqliteConnection(writer)
         self._raw_writer = writer
+        self._raw_inline = inline_reader
+        self._inline = _SqliteConnection(inline_reader) if inline_reader is not None else None
+        self._slow_reads: set[str] = set()  # statements too slow to run in the event loop
         self._readers = [_SqliteReader(r) for r in readers]
         self._reader_threads = readers
         self._next_reader = itertools.cycle(range(len(readers)))
@@ -237,13 +251,15 @@ class SqliteDatabase:
                 os.makedirs(parent, exist_ok=True)
         writer = _connect(path, busy_timeout_ms=0)
         readers: list[_ReaderThread] = []
+        inline = None
         if path != ":memory:":
             writer.execute("PRAGMA wal_autocheckpoint=0")
             readers = [
                 _ReaderThread(_connect(path, busy_timeout_ms=int(_BUSY_TIMEOUT * 1000)))
                 for _ in range(_READERS)
             ]
-        return cls(writer, readers)
+            inline = _connect(path, busy_timeout_ms=0)
+        return cls(writer, readers, inline)
 
     async def close(self) -> None:
         if self._checkpoint is not None:
@@ -253,12 +269,21 @@ class SqliteDatabase:
             await self._reader_threads[0].run(_checkpoint)
         for thread in self._reader_threads:
             await asyncio.to_thread(thread.close)
+        if self._raw_inline is not None:
+            self._raw_inline.close()
         self._raw_writer.close()
 
     def _reader(self) -> _SqliteReader | _SqliteConnection:
         if not self._readers:
             return self._writer
         return self._readers[next(self._next_reader)]
+
+    def _timed(self, sql: str, inline: _SqliteConnection) -> None:
+        """After a read in the event loop: a slow statement goes to reader threads from now."""
+        if inline.last_duration > _INLINE_READ_LIMIT:
+            if len(self._slow_reads) >= 4096:
+                self._slow_reads.clear()
+            self._slow_reads.add(sql)
 
     def _wrote(self) -> None:
         """After a commit: checkpoint the WAL from a reader thread once it has grown."""
@@ -286,6 +311,11 @@ class SqliteDatabase:
                 rows = await self._writer.fetch(sql, *args)
             self._wrote()
             return rows
+        inline = self._inline
+        if inline is not None and sql not in self._slow_reads:
+            rows = await inline.fetch(sql, *args)
+            self._timed(sql, inline)
+            return rows
         return await self._reader().fetch(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
@@ -293,6 +323,11 @@ class SqliteDatabase:
             async with self._lock:
                 row = await self._writer.fetchrow(sql, *args)
             self._wrote()
+            return row
+        inline = self._inline
+        if inline is not None and sql not in self._slow_reads:
+            row = await inline.fetchrow(sql, *args)
+            self._timed(sql, inline)
             return row
         return await self._reader().fetchrow(sql, *args)
 
