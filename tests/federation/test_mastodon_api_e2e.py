@@ -207,3 +207,58 @@ async def test_deleting_through_the_api_reaches_the_mentioned(
 
     await eventually(gone, what="deletions at bob")
     assert await mentioned() == []
+
+
+async def test_undo_reject_and_unblock_through_the_api(
+    instances: InstanceFactory, session: aiohttp.ClientSession
+) -> None:
+    a = await instances("a", backend="sqlite")
+    b = await instances("b", backend="postgres")
+    alice = await make_client(a, session, "alice")
+    bob = await make_client(b, session, "bob", locked=True)
+    carol = await make_client(b, session, "carol")
+
+    # A locked account rejects a request: the requester is told.
+    bob_on_a = await follow(alice, bob)
+
+    async def requests() -> list[dict[str, Any]]:
+        return await bob.get("/api/v1/follow_requests")  # type: ignore[no-any-return]
+
+    [request] = await eventually(requests, what="follow request at b")
+    await bob.post(f"/api/v1/follow_requests/{request['id']}/reject")
+
+    async def rejected() -> bool:
+        rel = await alice.relationship(bob_on_a)
+        return not rel["requested"] and not rel["following"]
+
+    await eventually(rejected, what="rejection at a")
+
+    # Like and boost, then their undo: the counts on the author's side go back.
+    carol_on_a = await follow(alice, carol)
+    await following(alice, carol_on_a)
+    post = await carol.status("undo me")
+    copy = await eventually(lambda: alice.in_home(post["uri"]), what="post at a")
+    await alice.post(f"/api/v1/statuses/{copy['id']}/favourite")
+    await alice.post(f"/api/v1/statuses/{copy['id']}/reblog")
+
+    async def counts(expected: tuple[int, int]) -> bool:
+        s = await carol.get(f"/api/v1/statuses/{post['id']}")
+        return (s["favourites_count"], s["reblogs_count"]) == expected
+
+    await eventually(lambda: counts((1, 1)), what="like and boost at b")
+    await alice.post(f"/api/v1/statuses/{copy['id']}/unfavourite")
+    await alice.post(f"/api/v1/statuses/{copy['id']}/unreblog")
+    await eventually(lambda: counts((0, 0)), what="undo at b")
+
+    # Block and unblock: after the unblock, a new follow works again.
+    alice_on_b = (await carol.lookup(alice))["id"]
+    await carol.post(f"/api/v1/accounts/{alice_on_b}/block")
+
+    async def blocked() -> bool:
+        return not (await alice.relationship(carol_on_a))["following"]
+
+    await eventually(blocked, what="block at a")
+    await carol.post(f"/api/v1/accounts/{alice_on_b}/unblock")
+    await _drain(b, a)
+    await alice.post(f"/api/v1/accounts/{carol_on_a}/follow")
+    await following(alice, carol_on_a)
