@@ -37,6 +37,8 @@ async def test_every_activity_through_the_mastodon_api(
     await following(bob, alice_on_b)
     followers = await bob.get(f"/api/v1/accounts/{bob.id}/followers")
     assert [f["acct"] for f in followers] == [alice.handle]
+    follows = await eventually(lambda: bob.notifications("follow"), what="follow note at b")
+    assert [n["account"]["acct"] for n in follows] == [alice.handle]
 
     # A locked account approves through follow_requests/authorize.
     carol_on_a = await follow(alice, carol)
