@@ -64,6 +64,8 @@ class PollStore:
                 poll.voters_count + (0 if chosen else 1),
                 poll_id,
             )
+            # The poll renders inside its status: a new revision retires cached renderings.
+            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", poll.status_id)
             return True
 
     async def remote_audience(self, poll_id: int, status_id: int) -> list[Account]:
