@@ -14,11 +14,18 @@ from storage.statuses import NewStatus
 ClientFactory = Any
 
 
-async def test_instance_v1_v2_and_nodeinfo_count_real_data(aiohttp_client: ClientFactory, config: Config) -> None:
+async def test_instance_v1_v2_and_nodeinfo_count_real_data(
+    aiohttp_client: ClientFactory, config: Config
+) -> None:
     client: TestClient[Any, Any] = await aiohttp_client(create_app(config))
     store = client.app[appkeys.STORE]
-    _, alice = await create_local_user(store, Urls(config.base_url), username="alice", email="a@x.org", password="password1")
-    await store.statuses.create(NewStatus(account_id=alice.id, local=True, content="<p>hi</p>"), uri_template=alice.uri + "/statuses/{id}")
+    _, alice = await create_local_user(
+        store, Urls(config.base_url), username="alice", email="a@x.org", password="password1"
+    )
+    await store.statuses.create(
+        NewStatus(account_id=alice.id, local=True, content="<p>hi</p>"),
+        uri_template=alice.uri + "/statuses/{id}",
+    )
 
     for path in ("/api/v1/instance", "/api/v1/instance/"):
         resp = await client.get(path)
