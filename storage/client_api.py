@@ -402,10 +402,12 @@ class ClientApiStore:
             " WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))",
         ]
         cond, order, ascending = page.clauses("s.id", args)
-        args.append(page.limit)
+        # The limit is written out, not a parameter: PostgreSQL then plans the statement
+        # once (a generic plan costed for this limit) instead of planning every execution
+        # (~4 ms each), which it does when an unknown LIMIT makes the generic plan look dear.
         ids = (
             f"SELECT s.id FROM statuses s WHERE {' AND '.join(where)} AND {cond}"
-            f" ORDER BY {order} LIMIT ${len(args)}"
+            f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
         rows = await self._db.fetch(
             f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) p"

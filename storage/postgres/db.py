@@ -18,6 +18,15 @@ def _command_count(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
+async def _keep_session(_conn: Any) -> None:
+    """Pool release without asyncpg's reset query (a round trip per statement otherwise).
+
+    asyncpg still rolls back an open transaction and drops listeners before calling this.
+    Our pooled statements leave no other session state (no SET, advisory locks, cursors or
+    LISTEN: listening uses a connection of its own), so there is nothing else to reset.
+    """
+
+
 class _PgConnection:
     dialect: Dialect = "postgres"
 
@@ -54,7 +63,9 @@ class PostgresDatabase:
     @classmethod
     async def open(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
         dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, reset=_keep_session
+        )
         assert pool is not None
         return cls(pool, dsn)
 
