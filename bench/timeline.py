@@ -102,6 +102,12 @@ async def seed(url: str, *, accounts: int, statuses: int, follows: int) -> None:
         _seed_sqlite(sqlite_path(url), account_rows, follow_rows, status_rows, user_row)
     else:
         await _seed_postgres(url, account_rows, follow_rows, status_rows, user_row)
+    # The bulk load bypasses StatusStore.create: write the home feeds it would have written.
+    store = await Store.open(url)
+    try:
+        await store.statuses.backfill_home_feeds()
+    finally:
+        await store.close()
     print(
         f"  seeded {accounts} accounts, {statuses} statuses, {len(follow_rows)} follows"
         f" in {time.perf_counter() - t0:.1f}s",

@@ -15,9 +15,7 @@ from storage.models import Account, Follow, Mute, OAuthApp, Poll, Status, Tag
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt, dumps
 from storage.statuses import (
-    NOT_BLOCKED,
-    NOT_MUTED,
-    VISIBLE_TO,
+    HOME_RULE,
     normalize_tag,
     not_blocked,
     visible_to,
@@ -370,43 +368,29 @@ class ClientApiStore:
     ) -> list[TimelineEntry]:
         """The home timeline's rows for one page, with what rendering them needs to know.
 
-        The home timeline is the account's own statuses and those of accounts it follows,
-        visibility applied (``StatusStore.home_timeline`` is the same rule returning statuses).
-        With ``floor_id`` only statuses newer than it are considered, and they are found by
-        scanning statuses by id (newest first) keeping those of followed accounts, rather than
-        gathering every status of every followed account and sorting: with hundreds of follows
-        this stops after a few hundred rows. Callers fall back to no floor when the window
-        holds less than a page. ``min_id`` paging always runs without a floor.
+        The home timeline is ``HOME_RULE`` (own statuses, those of followed accounts, those
+        mentioning the account, public ones with a followed tag; visibility applied), the
+        same rule ``StatusStore.home_timeline`` returns statuses by. The page is read through
+        the account's ``home_feed`` rows, newest first on their primary key, each checked
+        against the rule: the feed is an index written on fan-out, never the authority.
+        With ``floor_id`` only statuses newer than it are considered.
 
-        One query: the page of ids (an inner query whose plan is the timeline scan alone),
-        then for those rows only, the revisions and counters of the statuses and accounts they
+        One query: the page of ids (an inner query whose plan is the feed range scan), then
+        for those rows only, the revisions and counters of the statuses and accounts they
         show and the viewer's marks on them.
         """
         args: list[Any] = [account_id, now_ms()]
-        if floor_id is None:
-            where = [
-                "(s.account_id = $1 OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))"
-            ]
-        else:
+        where = ["h.account_id = $1"]
+        if floor_id is not None:
             args.append(floor_id)
-            where = [
-                f"s.id > ${len(args)}",
-                # The unary plus keeps the planner on the id order instead of the account index.
-                "(s.account_id = $1 OR +s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))",
-            ]
-        where += [
-            VISIBLE_TO,
-            NOT_MUTED,
-            NOT_BLOCKED,
-            "(s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
-            " WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))",
-        ]
-        cond, order, ascending = page.clauses("s.id", args)
+            where.append(f"h.status_id > ${len(args)}")
+        cond, order, ascending = page.clauses("h.status_id", args)
         # The limit is written out, not a parameter: PostgreSQL then plans the statement
         # once (a generic plan costed for this limit) instead of planning every execution
         # (~4 ms each), which it does when an unknown LIMIT makes the generic plan look dear.
         ids = (
-            f"SELECT s.id FROM statuses s WHERE {' AND '.join(where)} AND {cond}"
+            "SELECT s.id FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+            f" WHERE {' AND '.join(where)} AND {cond} AND {HOME_RULE}"
             f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
         rows = await self._db.fetch(

@@ -11,6 +11,9 @@ from storage.models import Account, Block, Follow, FollowRequest, Mute
 from storage.paging import Page
 from storage.rows import build, build_opt
 
+# How many of an account's newest statuses a new local follower gets in its home feed.
+FEED_BACKFILL = 400
+
 
 @dataclass(frozen=True, slots=True)
 class Relationship:
@@ -65,6 +68,16 @@ class RelationshipStore:
                 await tx.execute(
                     "UPDATE accounts SET following_count = following_count + 1 WHERE id = $1",
                     account_id,
+                )
+                # A local follower's home feed gets the followee's recent statuses.
+                await tx.execute(
+                    "INSERT INTO home_feed (account_id, status_id) SELECT CAST($1 AS BIGINT), x.id"
+                    " FROM (SELECT s.id FROM statuses s WHERE s.account_id = $2"
+                    f"  ORDER BY s.id DESC LIMIT {FEED_BACKFILL}) x"
+                    " WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = $1 AND a.domain = '')"
+                    " ON CONFLICT DO NOTHING",
+                    account_id,
+                    target_id,
                 )
                 await tx.execute(
                     "UPDATE accounts SET followers_count = followers_count + 1 WHERE id = $1",

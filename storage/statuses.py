@@ -88,6 +88,42 @@ VISIBLE_TO = visible_to("s")
 NOT_BLOCKED = not_blocked("s")
 NOT_MUTED = "NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1 AND mu.target_account_id = s.account_id AND (mu.expires_at IS NULL OR mu.expires_at > $2))"
 
+# For the home timeline: public statuses carrying a tag the viewer ($1) follows.
+FOLLOWED_TAG_CLAUSE = (
+    "(s.visibility = 'public' AND s.reblog_of_id IS NULL AND EXISTS (SELECT 1 FROM status_tags fst"
+    " JOIN followed_tags fft ON fft.tag_id = fst.tag_id WHERE fst.status_id = s.id AND fft.account_id = $1))"
+)
+
+# The home timeline of $1 (now: $2), for the status row ``s``: its own statuses, those of
+# accounts it follows (their reblogs only where the follow shows reblogs), those mentioning
+# it and public ones with a tag it follows; visibility, blocks and mutes applied. This is the
+# authority: ``home_feed`` is only the index the page is read through.
+HOME_RULE = (
+    "(s.account_id = $1"
+    " OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1)"
+    " OR EXISTS (SELECT 1 FROM mentions hm WHERE hm.status_id = s.id AND hm.account_id = $1)"
+    f" OR {FOLLOWED_TAG_CLAUSE})"
+    f" AND {VISIBLE_TO} AND {NOT_MUTED} AND {NOT_BLOCKED}"
+    " AND (s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
+    " WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))"
+)
+
+# Fan-out on write, one statement: the home feeds a status ($1, by $2) belongs in: its author
+# if local, the author's local followers, the local accounts it mentions, local followers of
+# its tags. Rows that the home rule then filters (a direct status in a follower's feed, a
+# reblog where reblogs are hidden) cost nothing but their place in the index.
+_FEED_FAN_OUT = (
+    "INSERT INTO home_feed (account_id, status_id) SELECT x.aid, CAST($1 AS BIGINT) FROM ("
+    " SELECT a.id AS aid FROM accounts a WHERE a.id = $2 AND a.domain = ''"
+    " UNION SELECT f.account_id FROM follows f JOIN accounts fa ON fa.id = f.account_id"
+    "  WHERE f.target_account_id = $2 AND fa.domain = ''"
+    " UNION SELECT m.account_id FROM mentions m JOIN accounts ma ON ma.id = m.account_id"
+    "  WHERE m.status_id = $1 AND ma.domain = ''"
+    " UNION SELECT ft.account_id FROM status_tags st JOIN followed_tags ft ON ft.tag_id = st.tag_id"
+    "  JOIN accounts ta ON ta.id = ft.account_id WHERE st.status_id = $1 AND ta.domain = ''"
+    ") x WHERE TRUE ON CONFLICT DO NOTHING"
+)
+
 
 class StatusStore:
     def __init__(self, db: Database) -> None:
@@ -131,6 +167,7 @@ class StatusStore:
             )
             assert row is not None
             await self._write_children(tx, ident, new)
+            await tx.execute(_FEED_FAN_OUT, ident, new.account_id)
             await tx.execute(
                 "UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1 WHERE id = $2",
                 created,
@@ -276,6 +313,8 @@ class StatusStore:
                 poll=poll,
             )
             await self._write_children(tx, status_id, update)
+            # Newly mentioned accounts and tag followers get the status in their feeds too.
+            await tx.execute(_FEED_FAN_OUT, status_id, current.account_id)
             await tx.execute(
                 "INSERT INTO status_edits (id, status_id, content, text, spoiler_text, sensitive, media,"
                 " created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -322,6 +361,25 @@ class StatusStore:
                     status.reblog_of_id,
                 )
         return status
+
+    async def backfill_home_feeds(self) -> None:
+        """Write the home feed rows of every local account from the stored statuses, follows,
+        mentions and followed tags (what migration 0008 did): for bulk loads that bypass
+        ``create``. Idempotent."""
+        await self._db.execute(
+            "INSERT INTO home_feed (account_id, status_id) SELECT x.aid, x.sid FROM ("
+            " SELECT s.account_id AS aid, s.id AS sid FROM statuses s"
+            "  JOIN accounts a ON a.id = s.account_id WHERE a.domain = ''"
+            " UNION SELECT f.account_id, s.id FROM follows f JOIN accounts a ON a.id = f.account_id"
+            "  JOIN statuses s ON s.account_id = f.target_account_id WHERE a.domain = ''"
+            " UNION SELECT m.account_id, m.status_id FROM mentions m"
+            "  JOIN accounts a ON a.id = m.account_id WHERE a.domain = ''"
+            " UNION SELECT ft.account_id, st.status_id FROM followed_tags ft"
+            "  JOIN accounts a ON a.id = ft.account_id JOIN status_tags st ON st.tag_id = ft.tag_id"
+            "  WHERE a.domain = ''"
+            ") x WHERE TRUE ON CONFLICT DO NOTHING"
+        )
+        await self._db.execute("ANALYZE home_feed")
 
     async def get(self, status_id: int) -> Status | None:
         return build_opt(
@@ -448,14 +506,19 @@ class StatusStore:
         return statuses
 
     async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
-        """The account's own statuses and those of accounts it follows, visibility applied."""
-        where = (
-            "(s.account_id = $1 OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1))"
-            f" AND {VISIBLE_TO} AND {NOT_MUTED} AND {NOT_BLOCKED}"
-            " AND (s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
-            "      WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))"
+        """The account's home timeline (``HOME_RULE``), read through its ``home_feed`` rows."""
+        args: list[Any] = [account_id, now_ms()]
+        cond, order, ascending = page.clauses("h.status_id", args)
+        rows = await self._db.fetch(
+            "SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+            f" WHERE h.account_id = $1 AND {cond} AND {HOME_RULE}"
+            f" ORDER BY {order} LIMIT {int(page.limit)}",
+            *args,
         )
-        return await self._page(where, [account_id, now_ms()], page)
+        statuses = build_all(Status, rows)
+        if ascending:
+            statuses.reverse()
+        return statuses
 
     async def public_timeline(
         self,

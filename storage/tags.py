@@ -11,15 +11,13 @@ from storage.ids import id_floor, new_id, now_ms
 from storage.models import Tag
 from storage.paging import Page
 from storage.rows import build_all, build_opt
-from storage.statuses import normalize_tag
+from storage.statuses import FOLLOWED_TAG_CLAUSE, normalize_tag
+
+__all__ = ["FOLLOWED_TAG_CLAUSE", "TagDay", "TagStore"]
 
 _DAY_MS = 86_400_000
-
-# For the home timeline: public statuses carrying a tag the viewer ($1) follows.
-FOLLOWED_TAG_CLAUSE = (
-    "(s.visibility = 'public' AND s.reblog_of_id IS NULL AND EXISTS (SELECT 1 FROM status_tags fst"
-    " JOIN followed_tags fft ON fft.tag_id = fst.tag_id WHERE fst.status_id = s.id AND fft.account_id = $1))"
-)
+# How many of a tag's newest statuses a new follower of it gets in its home feed.
+FEED_BACKFILL = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +73,24 @@ class TagStore:
     # -- following ---------------------------------------------------------------------------
 
     async def follow(self, account_id: int, tag_id: int) -> None:
-        await self._db.execute(
-            "INSERT INTO followed_tags (account_id, tag_id, created_at) VALUES ($1, $2, $3)"
-            " ON CONFLICT DO NOTHING",
-            account_id,
-            tag_id,
-            now_ms(),
-        )
+        """Follow a tag; a local follower gets the tag's recent statuses in its home feed."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO followed_tags (account_id, tag_id, created_at) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING",
+                account_id,
+                tag_id,
+                now_ms(),
+            )
+            await tx.execute(
+                "INSERT INTO home_feed (account_id, status_id) SELECT CAST($1 AS BIGINT), x.status_id"
+                " FROM (SELECT st.status_id FROM status_tags st WHERE st.tag_id = $2"
+                f"  ORDER BY st.status_id DESC LIMIT {FEED_BACKFILL}) x"
+                " WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = $1 AND a.domain = '')"
+                " ON CONFLICT DO NOTHING",
+                account_id,
+                tag_id,
+            )
 
     async def unfollow(self, account_id: int, tag_id: int) -> None:
         await self._db.execute(

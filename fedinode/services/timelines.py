@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from fedinode.services.context import Ctx
 from fedinode.services.render_cache import entry_views
 from fedinode.services.views import StatusView, load_status_views
-from storage.client_api import TimelineEntry
-from storage.ids import id_floor, now_ms
 from storage.models import Status
 from storage.paging import Page
 
@@ -47,18 +45,9 @@ async def _render(
     return await load_status_views(ctx.store, kept, viewer_id), [s.id for s in statuses]
 
 
-_HOME_WINDOW_MS = 3 * 86_400_000
-
-
 async def home(ctx: Ctx, viewer_id: int, page: Page) -> tuple[list[StatusView], list[int]]:
-    entries: list[TimelineEntry] = []
-    if page.min_id is None:
-        # Fast path: the newest few days by id order; the full query when that is not enough.
-        top = page.max_id if page.max_id is not None else id_floor(now_ms() + 60_000)
-        floor = max(0, top - id_floor(_HOME_WINDOW_MS))
-        entries = await ctx.store.client_api.home_entries(viewer_id, page, floor)
-    if len(entries) < page.limit:
-        entries = await ctx.store.client_api.home_entries(viewer_id, page)
+    # One query: the page is read through the viewer's home feed (fan-out on write).
+    entries = await ctx.store.client_api.home_entries(viewer_id, page)
     return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 
