@@ -101,7 +101,6 @@ FOLLOWED_TAG_CLAUSE = (
 HOME_RULE = (
     "(s.account_id = $1"
     " OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1)"
-    " OR EXISTS (SELECT 1 FROM mentions hm WHERE hm.status_id = s.id AND hm.account_id = $1)"
     f" OR {FOLLOWED_TAG_CLAUSE})"
     f" AND {VISIBLE_TO} AND {NOT_MUTED} AND {NOT_BLOCKED}"
     " AND (s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
@@ -109,16 +108,15 @@ HOME_RULE = (
 )
 
 # Fan-out on write, one statement: the home feeds a status ($1, by $2) belongs in: its author
-# if local, the author's local followers, the local accounts it mentions, local followers of
-# its tags. Rows that the home rule then filters (a direct status in a follower's feed, a
+# if local, the author's local followers, local followers of its tags. As in Mastodon, a
+# mention alone does not put a status in home (it notifies; a direct message shows in home
+# only for mentioned followers of its author). Rows that the home rule then filters (a direct status in a follower's feed, a
 # reblog where reblogs are hidden) cost nothing but their place in the index.
 _FEED_FAN_OUT = (
     "INSERT INTO home_feed (account_id, status_id) SELECT x.aid, CAST($1 AS BIGINT) FROM ("
     " SELECT a.id AS aid FROM accounts a WHERE a.id = $2 AND a.domain = ''"
     " UNION SELECT f.account_id FROM follows f JOIN accounts fa ON fa.id = f.account_id"
     "  WHERE f.target_account_id = $2 AND fa.domain = ''"
-    " UNION SELECT m.account_id FROM mentions m JOIN accounts ma ON ma.id = m.account_id"
-    "  WHERE m.status_id = $1 AND ma.domain = ''"
     " UNION SELECT ft.account_id FROM status_tags st JOIN followed_tags ft ON ft.tag_id = st.tag_id"
     "  JOIN accounts ta ON ta.id = ft.account_id WHERE st.status_id = $1 AND ta.domain = ''"
     ") x WHERE TRUE ON CONFLICT DO NOTHING"
@@ -363,17 +361,14 @@ class StatusStore:
         return status
 
     async def backfill_home_feeds(self) -> None:
-        """Write the home feed rows of every local account from the stored statuses, follows,
-        mentions and followed tags (what migration 0008 did): for bulk loads that bypass
-        ``create``. Idempotent."""
+        """Write the home feed rows of every local account from the stored statuses, follows
+        and followed tags: for bulk loads that bypass ``create``. Idempotent."""
         await self._db.execute(
             "INSERT INTO home_feed (account_id, status_id) SELECT x.aid, x.sid FROM ("
             " SELECT s.account_id AS aid, s.id AS sid FROM statuses s"
             "  JOIN accounts a ON a.id = s.account_id WHERE a.domain = ''"
             " UNION SELECT f.account_id, s.id FROM follows f JOIN accounts a ON a.id = f.account_id"
             "  JOIN statuses s ON s.account_id = f.target_account_id WHERE a.domain = ''"
-            " UNION SELECT m.account_id, m.status_id FROM mentions m"
-            "  JOIN accounts a ON a.id = m.account_id WHERE a.domain = ''"
             " UNION SELECT ft.account_id, st.status_id FROM followed_tags ft"
             "  JOIN accounts a ON a.id = ft.account_id JOIN status_tags st ON st.tag_id = ft.tag_id"
             "  WHERE a.domain = ''"

@@ -55,16 +55,22 @@ async def test_followed_hashtag_posts_appear(api: Api) -> None:
     assert await _home(bob) == []
 
 
-async def test_direct_to_non_follower_reaches_only_the_mentioned(api: Api) -> None:
+async def test_direct_reaches_home_of_mentioned_followers_only(api: Api) -> None:
+    # Mastodon's rule: a direct status enters the home of mentioned accounts that follow its
+    # author; a mention alone notifies (and shows in conversations) but does not fill home.
     alice = await api.user("alice")
     follower = await api.user("fran")
     mia = await api.user("mia")
     await follower.json("post", f"/api/v1/accounts/{alice.id}/follow")
     direct = await alice.status("psst @mia", visibility="direct")
     assert [m["acct"] for m in direct["mentions"]] == ["mia"]
-    assert await _home(mia) == [direct["id"]]
+    assert await _home(mia) == []
     assert await _home(follower) == []
     assert await _home(alice) == [direct["id"]]
+    await mia.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    to_both = await alice.status("psst @mia and @fran", visibility="direct")
+    assert await _home(mia) == [to_both["id"], direct["id"]]
+    assert await _home(follower) == [to_both["id"]]
 
 
 async def test_deleted_status_disappears(api: Api) -> None:
