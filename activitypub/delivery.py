@@ -184,12 +184,7 @@ class DeliveryWorker:
                     await asyncio.wait_for(self.wake.wait(), 0.05)
 
     async def _due_now(self) -> bool:
-        rows = await self.store.db.fetchval(
-            "SELECT COUNT(*) FROM delivery_queue WHERE state IN ('queued', 'retry')"
-            " AND next_attempt_at <= $1",
-            now_ms(),
-        )
-        return bool(rows)
+        return await self.store.queues.deliveries_due(now_ms())
 
     async def _drain(self) -> None:
         """On shutdown: let in-flight sends finish briefly, record them; the rest keep their

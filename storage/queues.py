@@ -212,6 +212,15 @@ class QueueStore:
             delivery_id,
         )
 
+    async def deliveries_due(self, now: int) -> bool:
+        """Whether some delivery is waiting for its turn now."""
+        row = await self._db.fetchval(
+            "SELECT 1 FROM delivery_queue WHERE state IN ('queued', 'retry')"
+            " AND next_attempt_at <= $1 LIMIT 1",
+            now,
+        )
+        return row is not None
+
     async def deliveries_pending(self) -> int:
         return int(
             await self._db.fetchval(
