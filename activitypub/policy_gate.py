@@ -97,6 +97,7 @@ class PolicyGate:
         self._origin = f"{os.getpid()}-{secrets.token_hex(4)}"
         self.settings = settings
         self.pipeline = Pipeline(settings)
+        self._limited: tuple[Pipeline, float, frozenset[str]] | None = None
 
     @property
     def file_settings(self) -> PolicySettings:
@@ -151,6 +152,31 @@ class PolicyGate:
         self.settings = pipeline.settings
         self.pipeline = pipeline
         self._rows = rows
+        self._limited = None
+
+    async def limited_domains(self) -> frozenset[str]:
+        """Known peer domains whose posts stay out of public timelines: suspended, silenced,
+        or blocked with federated_timeline_removal / followers_only. New posts from them are
+        already rewritten on arrival; this also hides what was cached before the block.
+        Computed once per policy in force and again at most every minute (new domains)."""
+        now = time.monotonic()
+        cached = self._limited
+        if cached is not None and cached[0] is self.pipeline and now - cached[1] < 60:
+            return cached[2]
+        pipeline = self.pipeline
+        limited: set[str] = set()
+        if pipeline.settings.domain_blocks:
+            for domain in await self._store.accounts.domains():
+                block = pipeline.domain_block_for(domain)
+                if block is not None and (
+                    block.severity in ("suspend", "silence")
+                    or block.federated_timeline_removal
+                    or block.followers_only
+                ):
+                    limited.add(domain)
+        result = frozenset(limited)
+        self._limited = (pipeline, now, result)
+        return result
 
     async def changed(self) -> None:
         """After a change to the database's rules: refresh here, tell the other processes."""

@@ -123,6 +123,18 @@ _FEED_FAN_OUT = (
 )
 
 
+def _domains_excluded(domains: Sequence[str], args: list[Any]) -> str:
+    """A condition leaving out statuses by accounts of the given domains (exact names)."""
+    if not domains:
+        return ""
+    marks = ", ".join(f"${len(args) + i}" for i in range(1, len(domains) + 1))
+    args.extend(domains)
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM accounts xa WHERE xa.id = s.account_id"
+        f" AND xa.domain IN ({marks}))"
+    )
+
+
 class StatusStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -522,8 +534,11 @@ class StatusStore:
         *,
         local: bool | None = None,
         only_media: bool = False,
+        exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
+        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
         where = "s.visibility = 'public' AND s.reblog_of_id IS NULL AND NOT EXISTS (SELECT 1 FROM accounts pa WHERE pa.id = s.account_id AND (pa.silenced OR pa.suspended))"
+        where += _domains_excluded(exclude_domains, args)
         if local is True:
             where += " AND s.local"
         elif local is False:
@@ -531,7 +546,7 @@ class StatusStore:
         if only_media:
             where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
         where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
-        return await self._page(where, [viewer_id if viewer_id is not None else -1, now_ms()], page)
+        return await self._page(where, args, page)
 
     async def tag_timeline(
         self,
@@ -543,9 +558,11 @@ class StatusStore:
         tags_none: Sequence[str] = (),
         local: bool | None = None,
         only_media: bool = False,
+        exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
         args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
         where = "s.visibility = 'public' AND s.reblog_of_id IS NULL"
+        where += _domains_excluded(exclude_domains, args)
 
         def tag_exists(name: str) -> str:
             args.append(normalize_tag(name))

@@ -307,6 +307,7 @@ def ctx_of(request: web.Request) -> Ctx:
         config=app[appkeys.CONFIG],
         urls=app[appkeys.URLS],
         federation=app.get(appkeys.FEDERATION),
+        policy=app.get(appkeys.POLICY),
     )
 
 

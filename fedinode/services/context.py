@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from activitypub.policy_gate import PolicyGate
 from activitypub.urls import Urls
 from fedinode.config import Config
 from storage import events
@@ -20,6 +21,7 @@ class Ctx:
     config: Config
     urls: Urls
     federation: Any  # the federation layer when present (outbox, resolve_account), else None
+    policy: PolicyGate | None = None  # the policy in force (public timelines hide limited domains)
 
     async def federate(self, method: str, *args: Any) -> None:
         """Hand a local change to the federation outbox; a failure there never undoes it."""

@@ -60,7 +60,11 @@ async def public(
     only_media: bool,
 ) -> tuple[list[StatusView], list[int]]:
     statuses = await ctx.store.statuses.public_timeline(
-        viewer_id, page, local=local, only_media=only_media
+        viewer_id,
+        page,
+        local=local,
+        only_media=only_media,
+        exclude_domains=await _limited_domains(ctx, local),
     )
     return await _render(ctx, statuses, viewer_id)
 
@@ -85,8 +89,16 @@ async def tag(
         tags_none=none,
         local=local,
         only_media=only_media,
+        exclude_domains=await _limited_domains(ctx, local),
     )
     return await _render(ctx, statuses, viewer_id)
+
+
+async def _limited_domains(ctx: Ctx, local: bool | None) -> Sequence[str]:
+    """Peers whose posts the policy keeps out of public timelines (silence and the like)."""
+    if local is True or ctx.policy is None:
+        return ()
+    return sorted(await ctx.policy.limited_domains())
 
 
 async def marked(
