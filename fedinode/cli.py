@@ -168,14 +168,29 @@ async def reload_policy(app: Any) -> bool:
     from fedinode import appkeys
 
     log = logging.getLogger("fedinode.policy")
+    from fedinode.services.policy import sever_newly_refused
+
     config = app[appkeys.CONFIG]
+    gate = app[appkeys.POLICY]
     try:
         fresh = load_config(config.source or None)
-        await app[appkeys.POLICY].refresh(fresh.policy)
+        before = gate.pipeline
+        await gate.refresh(fresh.policy)
     except Exception as exc:
         log.error("policy reload refused, the policy in force stays: %s", exc)
         return False
     log.info("policy reloaded from %s", config.source or "defaults")
+    # As with an admin API block: follows with peers the new policy refuses are cut both ways.
+    try:
+        impact = await sever_newly_refused(app[appkeys.STORE], before, gate.pipeline, reason="reload")
+    except Exception:
+        log.exception("policy reloaded, but severing follows with newly refused peers failed")
+        return True
+    if impact.domains:
+        log.info(
+            "policy reload severed %d follow(s) and %d follower(s) with %s",
+            impact.follows_severed, impact.followers_severed, ", ".join(impact.domains),
+        )
     return True
 
 

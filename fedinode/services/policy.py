@@ -233,6 +233,11 @@ async def _sever(store: Store, impact: Impact, *, purge: bool) -> Impact:
     return replace(impact, statuses_purged=purged)
 
 
+async def sever_newly_refused(store: Store, old: Pipeline, new: Pipeline, *, reason: str) -> Impact:
+    """After a policy change (e.g. a file reload): cut follows with peers it now refuses."""
+    return await _sever(store, await _impact(store, reason, "reload", old, new), purge=False)
+
+
 async def preview(store: Store, gate: PolicyGate, domain: str, severity: str = "suspend") -> Impact:
     """What blocking ``domain`` with ``severity`` would sever now (nothing is changed)."""
     clean = clean_domain(domain)

@@ -51,7 +51,9 @@ action = "sensitive"
 """
 
 
-def write_config(path: Path, database_url: str, port: int, extra: str = "", mode: str = "open") -> Path:
+def write_config(
+    path: Path, database_url: str, port: int, extra: str = "", mode: str = "open"
+) -> Path:
     path.write_text(
         f'[instance]\ndomain = "127.0.0.1:{port}"\n'
         f'[server]\nport = {port}\n[database]\nurl = "{database_url}"\n'
@@ -120,7 +122,9 @@ def test_check_bad_rule_exits_2_naming_the_key(tmp_path: Path, bad: str, key: st
 
 
 def test_check_bad_mode_exits_2(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "c.toml", f"sqlite:///{tmp_path}/db.sqlite3", free_port(), mode="walled")
+    config = write_config(
+        tmp_path / "c.toml", f"sqlite:///{tmp_path}/db.sqlite3", free_port(), mode="walled"
+    )
     done = policy(config, "check")
     assert done.returncode == 2 and "federation.mode" in done.stderr
 
@@ -132,7 +136,9 @@ def test_check_without_database_shows_the_file_and_creates_nothing(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert "the file's policy only" in done.stderr
     assert not db.exists()
-    unreachable = write_config(tmp_path / "u.toml", "postgresql://nobody@127.0.0.1:1/x", free_port(), POLICY)
+    unreachable = write_config(
+        tmp_path / "u.toml", "postgresql://nobody@127.0.0.1:1/x", free_port(), POLICY
+    )
     done = policy(unreachable, "check")
     assert done.returncode == 0, done.stderr
     assert "database not reachable" in done.stderr
@@ -163,17 +169,23 @@ def test_explain_prints_each_rules_verdict(config_path: Path, tmp_path: Path) ->
     lines = done.stdout.splitlines()
     assert lines[0] == "host fine.example: allowed"
     assert any(line.startswith("rule=no-spam verdict=reject") for line in lines), lines
-    assert any(line.startswith("rule=hashtag[1] verdict=rewrite action=sensitive") for line in lines)
+    assert any(
+        line.startswith("rule=hashtag[1] verdict=rewrite action=sensitive") for line in lines
+    )
     assert lines[-1] == "final: reject"
 
-    as_json = json.loads(policy(config_path, "explain", str(activity), "--from", "fine.example", "--json").stdout)
+    as_json = json.loads(
+        policy(config_path, "explain", str(activity), "--from", "fine.example", "--json").stdout
+    )
     assert as_json["final"] == "reject"
     assert [r["rule"] for r in as_json["rules"]][-2:] == ["no-spam", "hashtag[1]"]
     assert as_json["decisions"][0]["rule"] == "no-spam"
 
     # a suspended sender: the host check says so, by which rule
     done = policy(config_path, "explain", str(activity), "--from", "a.spam.example")
-    assert done.stdout.splitlines()[0].startswith("host a.spam.example: refused by domain_block:*.spam.example")
+    assert done.stdout.splitlines()[0].startswith(
+        "host a.spam.example: refused by domain_block:*.spam.example"
+    )
     assert done.stdout.splitlines()[-1] == "final: reject"
 
 
@@ -190,7 +202,9 @@ def test_explain_usage_errors(config_path: Path, tmp_path: Path) -> None:
 # -- log ---------------------------------------------------------------------------------
 
 
-async def test_log_json_lines_carry_the_contract_fields(config_path: Path, database_url: str) -> None:
+async def test_log_json_lines_carry_the_contract_fields(
+    config_path: Path, database_url: str
+) -> None:
     store = await Store.open(database_url)
     try:
         now = int(time.time() * 1000)
@@ -214,7 +228,11 @@ async def test_log_json_lines_carry_the_contract_fields(config_path: Path, datab
         assert CONTRACT_FIELDS <= set(record), record
         assert record["direction"] in ("inbound", "outbound", "fetch")
         assert isinstance(record["enforced"], bool)
-    assert [r["rule"] for r in records] == ["mode:allowlist", "domain_block:*.spam.example", "no-spam"]
+    assert [r["rule"] for r in records] == [
+        "mode:allowlist",
+        "domain_block:*.spam.example",
+        "no-spam",
+    ]
     assert records[0]["enforced"] is False and records[2]["activity_type"] == "Create"
     assert records[2]["time"].endswith("+00:00")
 
@@ -222,7 +240,10 @@ async def test_log_json_lines_carry_the_contract_fields(config_path: Path, datab
     assert len(limited.stdout.splitlines()) == 1
 
     def rules(*args: str) -> list[str]:
-        return [json.loads(line)["rule"] for line in policy(config_path, "log", "--json", *args).stdout.splitlines()]
+        return [
+            json.loads(line)["rule"]
+            for line in policy(config_path, "log", "--json", *args).stdout.splitlines()
+        ]
 
     assert rules("--direction", "outbound") == ["domain_block:*.spam.example"]
     assert rules("--peer", "SPAM.example") == ["no-spam"]
@@ -237,7 +258,9 @@ async def test_log_json_lines_carry_the_contract_fields(config_path: Path, datab
 # -- impact ------------------------------------------------------------------------------
 
 
-async def test_impact_counts_what_a_suspend_would_sever(config_path: Path, database_url: str) -> None:
+async def test_impact_counts_what_a_suspend_would_sever(
+    config_path: Path, database_url: str
+) -> None:
     store = await Store.open(database_url)
     try:
         local_ids = []
@@ -248,7 +271,11 @@ async def test_impact_counts_what_a_suspend_would_sever(config_path: Path, datab
             )  # fmt: skip
             local_ids.append(account.id)
         targets = {}
-        for name, domain in (("e1", "evil.example"), ("e2", "a.evil.example"), ("n", "nice.example")):
+        for name, domain in (
+            ("e1", "evil.example"),
+            ("e2", "a.evil.example"),
+            ("n", "nice.example"),
+        ):
             acct = await store.accounts.create(
                 NewAccount(username=name, domain=domain, uri=f"https://{domain}/users/{name}")
             )
@@ -257,7 +284,9 @@ async def test_impact_counts_what_a_suspend_would_sever(config_path: Path, datab
         await store.relationships.follow(targets["e2"], local_ids[1])
         await store.relationships.follow(local_ids[0], targets["n"])
         await store.statuses.create(
-            NewStatus(account_id=targets["e1"], local=False, uri="https://evil.example/s/1", content="x")
+            NewStatus(
+                account_id=targets["e1"], local=False, uri="https://evil.example/s/1", content="x"
+            )
         )
     finally:
         await store.close()
@@ -291,7 +320,9 @@ def _until(check: Callable[[], bool], proc: subprocess.Popen[str], timeout: floa
     raise AssertionError("condition not met in time")
 
 
-def test_sighup_reloads_the_policy_and_keeps_it_on_a_bad_file(tmp_path: Path, database_url: str) -> None:
+def test_sighup_reloads_the_policy_and_keeps_it_on_a_bad_file(
+    tmp_path: Path, database_url: str
+) -> None:
     port = free_port()
     config = write_config(tmp_path / "fedinode.toml", database_url, port)
     proc = subprocess.Popen(
@@ -329,7 +360,9 @@ def test_sighup_reloads_the_policy_and_keeps_it_on_a_bad_file(tmp_path: Path, da
         time.sleep(1.5)
         assert proc.poll() is None
         assert [b["domain"] for b in public()] == ["spam.example"]
-        assert get_json(base + "/nodeinfo/2.1")["metadata"]["federation"]["rule_kinds"] == ["keyword"]
+        assert get_json(base + "/nodeinfo/2.1")["metadata"]["federation"]["rule_kinds"] == [
+            "keyword"
+        ]
 
         # and a later good file is taken again
         write_config(config, database_url, port, mode="allowlist")
@@ -358,3 +391,77 @@ async def test_check_names_an_invalid_database_rule(config_path: Path, database_
     assert done.stderr.strip() == (
         f"fedinode: database domain_blocks[id={row.id}]: invalid rule for 'bad domain'"
     )
+
+
+def test_sighup_with_a_new_suspend_severs_follows_both_ways(
+    tmp_path: Path, database_url: str
+) -> None:
+    import asyncio
+
+    async def seed() -> None:
+        store = await Store.open(database_url)
+        try:
+            _, alice = await store.users.create(
+                NewAccount(username="alice", domain="", uri="http://127.0.0.1/users/alice"),
+                email="alice@example.org", password_hash="x",
+            )  # fmt: skip
+            spam = await store.accounts.create(
+                NewAccount(username="s", domain="spam.example", uri="https://spam.example/u/s")
+            )
+            friend = await store.accounts.create(
+                NewAccount(username="f", domain="friend.example", uri="https://friend.example/u/f")
+            )
+            for a, b in ((alice, spam), (spam, alice), (alice, friend)):
+                await store.relationships.follow(a.id, b.id)
+        finally:
+            await store.close()
+
+    async def follow_domains() -> list[tuple[str, str]]:
+        """alice's follows with remote peers, as (peer domain, direction)."""
+        store = await Store.open(database_url)
+        try:
+            alice = await store.accounts.by_handle("alice")
+            peers = [
+                await store.accounts.by_handle(u, d)
+                for u, d in (("s", "spam.example"), ("f", "friend.example"))
+            ]
+            assert alice is not None
+            found = []
+            for peer in peers:
+                assert peer is not None
+                if await store.relationships.get_follow(alice.id, peer.id):
+                    found.append((peer.domain, "following"))
+                if await store.relationships.get_follow(peer.id, alice.id):
+                    found.append((peer.domain, "followed_by"))
+            return sorted(found)
+        finally:
+            await store.close()
+
+    asyncio.run(seed())
+    port = free_port()
+    config = write_config(tmp_path / "fedinode.toml", database_url, port)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fedinode.cli", "--config", str(config), "serve"],
+        env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v1/instance", proc)
+        assert asyncio.run(follow_domains()) == [
+            ("friend.example", "following"),
+            ("spam.example", "followed_by"),
+            ("spam.example", "following"),
+        ]
+        write_config(
+            config, database_url, port,
+            '[policy]\n[[policy.domain_blocks]]\ndomain = "spam.example"\nseverity = "suspend"\n',
+        )  # fmt: skip
+        proc.send_signal(signal.SIGHUP)
+        _until(lambda: all(d != "spam.example" for d, _ in asyncio.run(follow_domains())), proc)
+        assert asyncio.run(follow_domains()) == [("friend.example", "following")]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
