@@ -15,6 +15,14 @@ from storage.rows import build, build_opt
 FEED_BACKFILL = 400
 
 
+_FOLLOW_COLUMNS = (
+    "id", "account_id", "target_account_id", "uri", "show_reblogs", "notify", "languages", "created_at",
+)  # fmt: skip
+_REQUEST_COLUMNS = (
+    "id", "account_id", "target_account_id", "uri", "show_reblogs", "notify", "created_at",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Relationship:
     following: Follow | None
@@ -145,27 +153,10 @@ class RelationshipStore:
     async def _follow_page(
         self, own: str, other: str, account_id: int, page: Page
     ) -> list[tuple[Follow, Account]]:
-        args: list[Any] = [account_id]
-        cond, order, ascending = page.clauses("f.id", args)
-        args.append(page.limit)
-        rows = await self._db.fetch(
-            f"SELECT f.id AS f_id, a.* FROM follows f JOIN accounts a ON a.id = f.{other}"
-            f" WHERE f.{own} = $1 AND {cond} ORDER BY {order} LIMIT ${len(args)}",
-            *args,
+        rows = await self._paired_page(
+            "follows", _FOLLOW_COLUMNS, other, f"x.{own} = $1", [account_id], page
         )
-        follows = {
-            r["id"]: r
-            for r in await self._db.fetch(
-                f"SELECT * FROM follows WHERE {own} = $1 AND id IN ({', '.join(str(int(x['f_id'])) for x in rows) or '0'})",
-                account_id,
-            )
-        }
-        out = [
-            (build(Follow, follows[r["f_id"]]), _account(r)) for r in rows if r["f_id"] in follows
-        ]
-        if ascending:
-            out.reverse()
-        return out
+        return [(build(Follow, x), a) for x, a in rows]
 
     async def follower_inboxes(self, account_id: int) -> list[str]:
         """Distinct delivery inboxes of remote followers (shared inbox when they have one)."""
@@ -270,34 +261,11 @@ class RelationshipStore:
         return build_opt(FollowRequest, row)
 
     async def requests_for(self, target_id: int, page: Page) -> list[tuple[FollowRequest, Account]]:
-        args: list[Any] = [target_id]
-        cond, order, ascending = page.clauses("r.id", args)
-        args.append(page.limit)
-        rows = await self._db.fetch(
-            "SELECT r.id AS r_id, r.account_id AS r_account_id, r.target_account_id AS r_target,"
-            " r.uri AS r_uri, r.show_reblogs AS r_show_reblogs, r.notify AS r_notify,"
-            " r.created_at AS r_created_at, a.* FROM follow_requests r JOIN accounts a ON a.id = r.account_id"
-            f" WHERE r.target_account_id = $1 AND {cond} ORDER BY {order} LIMIT ${len(args)}",
-            *args,
-        )
-        out = [
-            (
-                FollowRequest(
-                    id=r["r_id"],
-                    account_id=r["r_account_id"],
-                    target_account_id=r["r_target"],
-                    uri=r["r_uri"],
-                    show_reblogs=bool(r["r_show_reblogs"]),
-                    notify=bool(r["r_notify"]),
-                    created_at=r["r_created_at"],
-                ),
-                _account(r),
-            )
-            for r in rows
-        ]
-        if ascending:
-            out.reverse()
-        return out
+        rows = await self._paired_page(
+            "follow_requests", _REQUEST_COLUMNS, "account_id", "x.target_account_id = $1",
+            [target_id], page,
+        )  # fmt: skip
+        return [(build(FollowRequest, x), a) for x, a in rows]
 
     # -- blocks and mutes -----------------------------------------------------------------
 
@@ -380,17 +348,27 @@ class RelationshipStore:
     async def _target_page(
         self, table: str, account_id: int, page: Page, extra: str = "", now: bool = False
     ) -> list[tuple[int, Account]]:
-        args: list[Any] = [account_id]
-        if now:
-            args.append(now_ms())
+        args: list[Any] = [account_id, now_ms()] if now else [account_id]
+        rows = await self._paired_page(
+            table, ("id",), "target_account_id", f"x.account_id = $1{extra}", args, page
+        )
+        return [(int(x["id"]), a) for x, a in rows]
+
+    async def _paired_page(
+        self, table: str, columns: tuple[str, ...], account_column: str, where: str,
+        args: list[Any], page: Page,
+    ) -> list[tuple[dict[str, Any], Account]]:
+        """A page of ``table`` rows (paged by their id) each with the account it points at:
+        the row's ``columns`` (as a dict) and the account, in one query."""
         cond, order, ascending = page.clauses("x.id", args)
         args.append(page.limit)
+        picked = ", ".join(f"x.{c} AS x_{c}" for c in columns)
         rows = await self._db.fetch(
-            f"SELECT x.id AS x_id, a.* FROM {table} x JOIN accounts a ON a.id = x.target_account_id"
-            f" WHERE x.account_id = $1{extra} AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            f"SELECT {picked}, a.* FROM {table} x JOIN accounts a ON a.id = x.{account_column}"
+            f" WHERE {where} AND {cond} ORDER BY {order} LIMIT ${len(args)}",
             *args,
         )
-        out = [(int(r["x_id"]), _account(r)) for r in rows]
+        out = [({c: r[f"x_{c}"] for c in columns}, _account(r)) for r in rows]
         if ascending:
             out.reverse()
         return out
