@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -20,24 +21,20 @@ log = logging.getLogger("fedinode")
 
 
 def federation_settings(config: Config) -> FederationSettings:
+    """The protocol layer's settings: ``[federation]`` keys carried over by name (the layers
+    keep separate types; activitypub cannot import fedinode's config), plus a few others."""
     f = config.federation
+    carried = {
+        field.name: getattr(f, field.name)
+        for field in dataclasses.fields(FederationSettings)
+        if hasattr(f, field.name)
+    }
     return FederationSettings(
+        **carried,
         domain=config.instance.domain,
-        scheme=f.scheme,
         title=config.instance.title,
         software_version=FEDINODE_VERSION,
-        allow_private_addresses=f.allow_private_addresses,
-        ca_file=f.ca_file,
-        authorized_fetch=f.authorized_fetch,
-        signature_max_skew_seconds=f.signature_max_skew_seconds,
-        delivery_max_days=f.delivery_max_days,
-        delivery_concurrency=f.delivery_concurrency,
-        inbox_workers=f.inbox_workers,
-        fetch_timeout_seconds=f.fetch_timeout_seconds,
-        max_fetch_bytes=f.max_fetch_bytes,
         max_inbox_bytes=config.server.max_body_bytes,
-        reply_fetch_depth=f.reply_fetch_depth,
-        actor_refresh_hours=f.actor_refresh_hours,
     )
 
 

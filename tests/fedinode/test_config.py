@@ -105,3 +105,20 @@ def test_deploy_example_config_is_valid() -> None:
     assert config.instance.domain == "social.example.org"
     assert config.policy.domain_blocks[0].domain == "*.spam.example"
     assert config.policy.rules[0].kind == "keyword"
+
+
+def test_every_federation_key_reaches_the_protocol_layer() -> None:
+    import dataclasses
+
+    from activitypub.settings import FederationSettings
+    from fedinode.app import federation_settings
+    from fedinode.config import FederationConfig
+
+    settings_fields = {f.name for f in dataclasses.fields(FederationSettings)}
+    # `mode` is the policy's (it reaches activitypub through the PolicyGate)
+    assert {f.name for f in dataclasses.fields(FederationConfig)} - settings_fields == {"mode"}
+    env = {"FEDINODE_FEDERATION__DELIVERY_MAX_DAYS": "3", "FEDINODE_FEDERATION__SCHEME": "http",
+           "FEDINODE_SERVER__MAX_BODY_BYTES": "4096", "FEDINODE_INSTANCE__DOMAIN": "a.example"}
+    settings = federation_settings(load_config(None, environ=env))
+    assert (settings.delivery_max_days, settings.scheme, settings.max_inbox_bytes) == (3, "http", 4096)
+    assert settings.base_url == "http://a.example"
