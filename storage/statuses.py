@@ -498,6 +498,17 @@ class StatusStore:
         row = await self._db.fetchrow("SELECT * FROM tags WHERE name = $1", normalize_tag(name))
         return build_opt(Tag, row)
 
+    async def count_public_tagged(self, tag_id: int) -> int:
+        """Public originals carrying the tag, by accounts neither silenced nor suspended."""
+        n = await self._db.fetchval(
+            "SELECT COUNT(*) FROM status_tags st JOIN statuses s ON s.id = st.status_id"
+            " JOIN accounts a ON a.id = s.account_id WHERE st.tag_id = $1"
+            " AND s.visibility = 'public' AND s.reblog_of_id IS NULL"
+            " AND NOT a.silenced AND NOT a.suspended",
+            tag_id,
+        )
+        return int(n or 0)
+
     # -- timelines ------------------------------------------------------------------------
 
     async def _page(self, where: str, args: list[Any], page: Page) -> list[Status]:

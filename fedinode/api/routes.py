@@ -194,6 +194,9 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/api/v1/admin/reports/{id}/reopen", admin_reports_api.reopen_report),
         ("GET", "/@{username}", pages.profile_page),
         ("GET", "/@{username}/{id}", pages.status_page),
+        ("GET", "/", pages.landing_page),
+        ("GET", "/tags/{name}", pages.tag_page),
+        ("GET", "/static/thumbnail.png", pages.thumbnail),
         # -- end extras --
         # -- policy: domain blocks, allows, decisions --
         ("GET", "/api/v1/instance/domain_blocks", instance.get_instance_domain_blocks),

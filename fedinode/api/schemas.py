@@ -134,7 +134,7 @@ def instance_v1_to_api(
             "status_count": stats.local_posts,
             "domain_count": stats.domain_count,
         },
-        "thumbnail": None,
+        "thumbnail": f"{config.base_url}/static/thumbnail.png",
         "languages": list(i.languages),
         "registrations": i.registrations,
         "approval_required": i.approval_required,

@@ -49,7 +49,7 @@ async def test_profile_and_status_pages(
     body = await page.text()
     assert page.status == 200 and '<meta property="og:type" content="article">' in body
     assert f'href="https://local.test/users/alice/statuses/{public.id}"' in body
-    assert '<html lang="fa">' in body and "og:description" in body
+    assert '<html lang="fa" dir="rtl">' in body and "og:description" in body
     assert (await rig.client.get(f"/@alice/{private.id}")).status == 404
     assert (await rig.client.get("/@nobody")).status == 404
     assert (await rig.client.get(f"/@bob/{public.id}")).status == 404
