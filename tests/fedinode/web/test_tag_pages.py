@@ -129,6 +129,8 @@ async def test_silenced_and_suspended_accounts_stay_off_tag_pages(site: Site) ->
     await api.store.accounts.update(gone.id, suspended=True)
     html = await (await api.client.get("/tags/news")).text()
     assert "calm words" in html and "shouting" not in html and "gone words" not in html
+    doc = await (await api.client.get("/tags/news", headers={"Accept": AP})).json()
+    assert doc["totalItems"] == 1 and len(doc["first"]["orderedItems"]) == 1
 
 
 async def test_tag_as_activitystreams_collection(site: Site) -> None:
