@@ -467,10 +467,11 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
     )
     shown = _visible_views(views)
     more = len(ids) == TAG_PAGE_SIZE
-    if wants_ap:
-        return await _tag_collection(request, ctx.urls.tag(tag.name), tag.id, shown, ids, more)
-    path = "/tags/" + quote(tag.name, safe="")
     local_q = "&local=true" if local else ""
+    if wants_ap:
+        base = ctx.urls.tag(tag.name)
+        return await _tag_collection(request, base, local_q, tag.id, shown, ids, more)
+    path = "/tags/" + quote(tag.name, safe="")
     display = tag.display_name or tag.name
     lang = _instance_lang(config)
     en = _en(lang)
@@ -507,6 +508,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
 async def _tag_collection(
     request: web.Request,
     base: str,
+    local_q: str,
     tag_id: int,
     shown: Sequence[StatusView],
     ids: Sequence[int],
@@ -515,8 +517,8 @@ async def _tag_collection(
     """The collection with its first page embedded (``?page=true[&max_id=]`` for a page)."""
     max_id = _max_id(request)
     items = [v.status.uri for v in shown]
-    next_url = f"{base}?page=true&max_id={ids[-1]}" if more else None
-    page_id = f"{base}?page=true" + (f"&max_id={max_id}" if max_id is not None else "")
+    next_url = f"{base}?page=true&max_id={ids[-1]}{local_q}" if more else None
+    page_id = f"{base}?page=true" + (f"&max_id={max_id}" if max_id is not None else "") + local_q
     page = ordered_page(page_id, base, items, next_url)
     if "page" in request.query or max_id is not None:
         return ap_response(page)

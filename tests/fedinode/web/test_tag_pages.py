@@ -115,6 +115,9 @@ async def test_tag_page_pages_with_max_id(site: Site) -> None:
     older = await (await api.client.get(f"/tags/many?max_id={ids[3]}")).text()
     assert "post-02-end" in older and "post-00-end" in older and "post-03-end" not in older
     assert "?max_id=" not in older  # the last page links no further
+    doc = await (await api.client.get("/tags/many", headers={"Accept": AP})).json()
+    assert doc["totalItems"] == 23 and len(doc["first"]["orderedItems"]) == 20
+    assert doc["first"]["next"] == f"https://local.test/tags/many?page=true&max_id={ids[3]}"
 
 
 async def test_silenced_and_suspended_accounts_stay_off_tag_pages(site: Site) -> None:
