@@ -47,8 +47,8 @@ async def instance(database_url: str) -> AsyncIterator[str]:
     site = web.SockSite(runner, sock)
     await site.start()
     store = app[appkeys.STORE]
-    for name in ("alice", "bob", "root", "carol"):
-        await create_local_user(
+    for name in ("alice", "bob", "root", "carol", "dave", "erin"):
+        user, _ = await create_local_user(
             store,
             Urls(config.base_url),
             username=name,
@@ -56,6 +56,8 @@ async def instance(database_url: str) -> AsyncIterator[str]:
             password=PASSWORD,
             admin=name == "root",
         )
+        if name in ("dave", "erin"):  # sign-ups waiting for an admin
+            await store.users.update(user.id, approved=False)
     try:
         yield config.base_url
     finally:
@@ -164,7 +166,22 @@ def _admin_accounts_and_reports(root: Any, bob: Any, carols: Any) -> None:
     carol = root.account_lookup("carol")
     # admin_accounts (v1) hands back plain dicts: Mastodon.py declares one entity, not a list.
     listed = root.admin_accounts()
-    assert {a["username"] for a in listed} == {"alice", "bob", "carol", "root"}
+    # "active" is Mastodon's "not suspended": sign-ups waiting for approval are in it.
+    assert {a["username"] for a in listed} == {"alice", "bob", "carol", "root", "dave", "erin"}
+    pending = root.admin_accounts_v2(status="pending")
+    assert {a.username for a in pending} == {"dave", "erin"}
+    assert all(a.approved is False for a in pending)
+    assert {a["username"] for a in root.admin_accounts(status="pending")} == {"dave", "erin"}
+    dave, erin = sorted(pending, key=lambda a: a.username)
+    approved = root.admin_account_approve(dave.id)
+    assert (approved.username, approved.approved) == ("dave", True)
+    with pytest.raises(mastodon.MastodonAPIError):  # 403: no longer pending
+        root.admin_account_approve(dave.id)
+    rejected = root.admin_account_reject(erin)
+    assert rejected.username == "erin"
+    with pytest.raises(mastodon.MastodonNotFoundError):
+        root.admin_account(erin.id)
+    assert [a.username for a in root.admin_accounts_v2(status="pending")] == []
     assert {a.username for a in root.admin_accounts_v2(origin="local", username="car")} == {"carol"}
     assert [a.username for a in root.admin_accounts_v2(permissions="staff")] == ["root"]
     one = root.admin_account(carol.id)
