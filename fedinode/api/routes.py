@@ -183,6 +183,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/admin/accounts", admin_accounts_api.list_accounts_v1),
         ("GET", "/api/v2/admin/accounts", admin_accounts_api.list_accounts_v2),
         ("GET", "/api/v1/admin/accounts/{id}", admin_accounts_api.get_account),
+        ("DELETE", "/api/v1/admin/accounts/{id}", admin_accounts_api.delete_account),
         ("POST", "/api/v1/admin/accounts/{id}/approve", admin_accounts_api.approve_account),
         ("POST", "/api/v1/admin/accounts/{id}/reject", admin_accounts_api.reject_account),
         ("POST", "/api/v1/admin/accounts/{id}/action", admin_accounts_api.account_action),

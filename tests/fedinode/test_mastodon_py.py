@@ -226,6 +226,21 @@ def _admin_accounts_and_reports(root: Any, bob: Any, carols: Any) -> None:
     assert root.admin_account_unsuspend(carol.id).suspended is False
     root.admin_account_moderate(carol.id)  # a warning only
     assert root.admin_account(carol.id).suspended is False
+
+    # Erasing data is for suspended accounts only; the account stays, suspended.
+    with pytest.raises(mastodon.MastodonAPIError):  # 403
+        root.admin_account_delete(carol.id)
+    root.admin_account_moderate(carol.id, "suspend")
+    erased = root.admin_account_delete(carol.id)
+    assert (erased.username, erased.suspended, erased.disabled) == ("carol", True, True)
+    assert erased.account.statuses_count == 0
+    with pytest.raises(mastodon.MastodonNotFoundError):
+        root.status(reported.id)
+    assert root.admin_report(report.id).statuses == []  # the report outlives the post
+    with pytest.raises(mastodon.MastodonAPIError):  # 403: already erased
+        root.admin_account_delete(carol.id)
+    with pytest.raises(mastodon.MastodonUnauthorizedError):  # its tokens went with it
+        carols.account_verify_credentials()
     root.status_delete(post.id)
 
 
