@@ -112,6 +112,15 @@ async def reject_account(request: web.Request) -> web.Response:
 
 
 @require_scopes(*WRITE)
+async def delete_account(request: web.Request) -> web.Response:
+    """Erase a suspended account's data; the (suspended) account itself remains."""
+    svc.require_admin(principal(request).user)
+    ctx = ctx_of(request)
+    row = await svc.delete_data(ctx, viewer_account(request), _id(request))
+    return json_response(render(row, ctx.config.base_url))
+
+
+@require_scopes(*WRITE)
 async def account_action(request: web.Request) -> web.Response:
     svc.require_admin(principal(request).user)
     ctx = ctx_of(request)

@@ -27,7 +27,11 @@ from fedinode.api import reports as reports_api
 from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
+from fedinode.trailing_slash import accept_trailing_slash
 from fedinode.web import pages
+
+# A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
+_TAIL = r"[^/]+(?:/[^/]+)*"
 
 
 def add_routes(app: web.Application) -> None:
@@ -129,10 +133,10 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/media/{id}", media_api.get_media),
         ("PUT", "/api/v1/media/{id}", media_api.update_media),
         ("DELETE", "/api/v1/media/{id}", media_api.delete_media),
-        ("GET", "/media/{path:.+}", media_api.serve_media_file),
+        ("GET", "/media/{path:" + _TAIL + "}", media_api.serve_media_file),
         ("GET", "/api/v1/streaming/health", streaming_api.health),
         ("GET", "/api/v1/streaming", streaming_api.streaming_root),
-        ("GET", "/api/v1/streaming/{stream:.+}", streaming_api.stream_sse),
+        ("GET", "/api/v1/streaming/{stream:" + _TAIL + "}", streaming_api.stream_sse),
         ("GET", "/api/v2/filters", filters_api.list_filters),
         ("POST", "/api/v2/filters", filters_api.create_filter),
         ("GET", "/api/v2/filters/keywords/{id}", filters_api.get_keyword),
@@ -179,6 +183,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/admin/accounts", admin_accounts_api.list_accounts_v1),
         ("GET", "/api/v2/admin/accounts", admin_accounts_api.list_accounts_v2),
         ("GET", "/api/v1/admin/accounts/{id}", admin_accounts_api.get_account),
+        ("DELETE", "/api/v1/admin/accounts/{id}", admin_accounts_api.delete_account),
         ("POST", "/api/v1/admin/accounts/{id}/approve", admin_accounts_api.approve_account),
         ("POST", "/api/v1/admin/accounts/{id}/reject", admin_accounts_api.reject_account),
         ("POST", "/api/v1/admin/accounts/{id}/action", admin_accounts_api.account_action),
@@ -218,6 +223,5 @@ def add_routes(app: web.Application) -> None:
     ]
     for method, path, handler in table:
         app.router.add_route(method, path, handler)
-        if method == "GET" and not path.endswith("/"):
-            # Apps ask for /api/v2/instance/ too; answer both without a redirect.
-            app.router.add_route(method, path + "/", handler)
+    # Every route, these and the S2S ones, also answers with a trailing slash (no redirect).
+    accept_trailing_slash(app.router)

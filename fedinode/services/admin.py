@@ -6,6 +6,7 @@ from fedinode.errors import Forbidden, NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
 from storage.models import Account, User
 from storage.moderation import AdminAccountRow, ReportRow
+from storage.paging import Page
 
 ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
 
@@ -101,6 +102,51 @@ async def undo(ctx: Ctx, moderator: Account, account_id: int | None, what: str) 
     else:  # pragma: no cover - the routes pass only the names above
         raise NotFoundError()
     await ctx.store.moderation.log(moderator.id, what, target_account_id=target.id)
+    return await account_row(ctx, target.id)
+
+
+async def delete_data(ctx: Ctx, moderator: Account, account_id: int | None) -> AdminAccountRow:
+    """DELETE /admin/accounts/:id: erase a suspended account's posts and profile.
+
+    The account itself stays, suspended, so its name is not handed out again and a remote
+    account is not re-fetched as a fresh one (Mastodon reserves the username likewise).
+    Local posts are deleted on the peers they went to. Refused (403) unless the account is
+    suspended, and once its data is gone.
+    """
+    row = await account_row(ctx, account_id)
+    target = row.account
+    if not target.suspended or target.id == moderator.id:
+        raise Forbidden("This action is not allowed")
+    if any(action == "delete" for _, action, _ in await ctx.store.moderation.actions_on(target.id)):
+        raise Forbidden("This action is not allowed")
+    done: set[int] = set()
+    while True:
+        batch = await ctx.store.statuses.account_statuses(target.id, target.id, Page(limit=100))
+        batch = [s for s in batch if s.id not in done]
+        if not batch:
+            break
+        for status in batch:
+            done.add(status.id)
+            mentions = (await ctx.store.statuses.mentions_for([status.id])).get(status.id, [])
+            mentioned = await ctx.store.accounts.get_many([m.account_id for m in mentions])
+            if await ctx.store.statuses.delete(status.id) is None:
+                continue
+            await ctx.publish("status.deleted", status_id=status.id, account_id=target.id)
+            if target.local:
+                await ctx.federate("status_deleted", status, list(mentioned.values()))
+    await ctx.store.accounts.update(
+        target.id,
+        display_name="",
+        note="",
+        note_source="",
+        fields=[],
+        avatar_url="",
+        header_url="",
+    )
+    if row.user is not None:
+        await ctx.store.users.update(row.user.id, disabled=True)
+        await ctx.store.oauth.revoke_user_tokens(row.user.id)
+    await ctx.store.moderation.log(moderator.id, "delete", target_account_id=target.id)
     return await account_row(ctx, target.id)
 
 
