@@ -68,8 +68,9 @@ async def follow(
 
 
 async def unfollow(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
-    removed = await ctx.store.relationships.unfollow(account.id, other.id)
+    # The request first: unfollow() clears it too, and a withdrawn request is undone as well.
     pending = await ctx.store.relationships.delete_request(account.id, other.id)
+    removed = await ctx.store.relationships.unfollow(account.id, other.id)
     undone = removed or pending
     if undone is not None and not other.local:
         # The Undo names the Follow we sent: its id came back with the deleted row.

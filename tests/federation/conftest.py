@@ -137,8 +137,8 @@ class Instance:
         return target
 
     async def unfollow(self, follower: Account, target: Account) -> None:
-        removed = await self.store.relationships.unfollow(follower.id, target.id)
         pending = await self.store.relationships.delete_request(follower.id, target.id)
+        removed = await self.store.relationships.unfollow(follower.id, target.id)
         undone = removed or pending
         await self.fed.outbox.unfollowed(follower, target, undone.uri if undone else None)
 
