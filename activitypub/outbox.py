@@ -269,28 +269,38 @@ class Outbox:
 
     # -- interactions ---------------------------------------------------------------------
 
-    def _like(self, account: Account, status: Status) -> dict[str, Any]:
+    # Undo must embed exactly the activity it takes back: peers (GoToSocial, Misskey, Fedify
+    # apps) find what to undo by the embedded object's id. So the ids of Follow, Like and
+    # Block are stored with the rows they made and handed in here; ``None`` (a row from
+    # before ids were stored and not back-filled) falls back to the id the old code used.
+
+    @staticmethod
+    def _like(account: Account, status: Status, like_uri: str | None) -> dict[str, Any]:
         return {
-            "id": f"{account.uri}#likes/{status.id}",
+            "id": like_uri or f"{account.uri}#likes/{status.id}",
             "type": vocab.LIKE,
             "actor": account.uri,
             "object": status.uri,
         }
 
-    async def favourited(self, account: Account, status: Status) -> None:
+    async def favourited(
+        self, account: Account, status: Status, like_uri: str | None = None
+    ) -> None:
         author = await self.store.accounts.get(status.account_id)
         if author is None or author.local or not account.local:
             return
-        like = self._like(account, status)
+        like = self._like(account, status, like_uri)
         doc = activity(vocab.LIKE, like["id"], account.uri, status.uri)
         await self.send(account, doc, recipients=[author])
 
-    async def unfavourited(self, account: Account, status: Status) -> None:
+    async def unfavourited(
+        self, account: Account, status: Status, like_uri: str | None = None
+    ) -> None:
         author = await self.store.accounts.get(status.account_id)
         if author is None or author.local or not account.local:
             return
-        like = self._like(account, status)
-        doc = activity(vocab.UNDO, f"{like['id']}/undo", account.uri, like)
+        like = self._like(account, status, like_uri)
+        doc = activity(vocab.UNDO, f"{like['id']}/undo/{now_ms()}", account.uri, like)
         await self.send(account, doc, recipients=[author])
 
     async def poll_voted(self, account: Account, status: Status, choices: list[int]) -> None:
@@ -382,10 +392,13 @@ class Outbox:
         doc = activity(vocab.FOLLOW, follow["id"], follower.uri, target.uri)
         await self.send(follower, doc, recipients=[target], personal=True)
 
-    async def unfollowed(self, follower: Account, target: Account) -> None:
+    async def unfollowed(
+        self, follower: Account, target: Account, follow_uri: str | None = None
+    ) -> None:
+        """Undo of the Follow whose id is ``follow_uri`` (the stored id of what we sent)."""
         if target.local or not follower.local:
             return
-        follow = self._follow(follower, target, None)
+        follow = self._follow(follower, target, follow_uri)
         doc = activity(vocab.UNDO, f"{follow['id']}/undo/{now_ms()}", follower.uri, follow)
         await self.send(follower, doc, recipients=[target], personal=True)
 
@@ -413,25 +426,30 @@ class Outbox:
         )
         await self.send(target, doc, recipients=[follower], personal=True)
 
-    def _block(self, account: Account, target: Account) -> dict[str, Any]:
+    @staticmethod
+    def _block(account: Account, target: Account, block_uri: str | None) -> dict[str, Any]:
         return {
-            "id": f"{account.uri}#blocks/{target.id}",
+            "id": block_uri or f"{account.uri}#blocks/{target.id}",
             "type": vocab.BLOCK,
             "actor": account.uri,
             "object": target.uri,
         }
 
-    async def blocked(self, account: Account, target: Account) -> None:
+    async def blocked(
+        self, account: Account, target: Account, block_uri: str | None = None
+    ) -> None:
         if target.local or not account.local:
             return
-        block = self._block(account, target)
+        block = self._block(account, target, block_uri)
         doc = activity(vocab.BLOCK, block["id"], account.uri, target.uri)
         await self.send(account, doc, recipients=[target], personal=True)
 
-    async def unblocked(self, account: Account, target: Account) -> None:
+    async def unblocked(
+        self, account: Account, target: Account, block_uri: str | None = None
+    ) -> None:
         if target.local or not account.local:
             return
-        block = self._block(account, target)
+        block = self._block(account, target, block_uri)
         doc = activity(vocab.UNDO, f"{block['id']}/undo/{now_ms()}", account.uri, block)
         await self.send(account, doc, recipients=[target], personal=True)
 

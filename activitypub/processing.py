@@ -209,7 +209,12 @@ class InboxProcessor:
         if await rel.is_blocked_either_way(target.id, actor.id):
             await self.outbox.follow_rejected(target, actor, follow_id)
             return
-        if await rel.get_follow(actor.id, target.id) is not None:
+        existing = await rel.get_follow(actor.id, target.id)
+        if existing is not None:
+            # A Follow repeated under a new id (the peer lost our Accept, or its state was
+            # reset): its Undo will name the new id, so that is the one kept.
+            if existing.uri != follow_id:
+                await rel.set_follow_uri(actor.id, target.id, follow_id)
             await self.outbox.follow_accepted(target, actor, follow_id)
             return
         if target.locked:
@@ -238,11 +243,11 @@ class InboxProcessor:
         ref = id_of(obj)
         if ref is None:
             return None
-        request = await rel.request_by_uri(ref)
-        if request is not None and request.target_account_id == actor.id:
+        request = await rel.request_by_uri(ref, target_id=actor.id)
+        if request is not None:
             return request.account_id, request.uri
-        follow = await rel.follow_by_uri(ref)
-        if follow is not None and follow.target_account_id == actor.id:
+        follow = await rel.follow_by_uri(ref, target_id=actor.id)
+        if follow is not None:
             return follow.account_id, follow.uri
         return None
 
@@ -274,55 +279,105 @@ class InboxProcessor:
     # -- undo -----------------------------------------------------------------------------
 
     async def on_undo(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
+        """Undo of a Follow, Like, Announce or Block by its actor. The object may be the
+        activity embedded, or only its id (a bare URI string, as Mastodon and GoToSocial
+        sometimes send): the stored activity ids say what it was."""
         inner = act.get("object")
         inner_id = id_of(inner)
         kind = obj_type(inner)
+        target_uri: str | None = None
         if isinstance(inner, dict):
             inner_actor = id_of(inner.get("actor"))
             if inner_actor is not None and inner_actor != actor.uri:
                 raise MalformedActivity("undo of another actor's activity")
+            target_uri = id_of(inner.get("object"))
+        if kind is None and inner_id:
+            kind = await self._stored_kind(inner_id, actor)
+        if kind == vocab.FOLLOW:
+            await self._undo_follow(inner_id, target_uri, actor)
+        elif kind == vocab.ANNOUNCE:
+            await self._undo_announce(inner_id, target_uri, actor)
+        elif kind == vocab.LIKE:
+            await self._undo_like(inner_id, target_uri, actor)
+        elif kind == vocab.BLOCK:
+            await self._undo_block(inner_id, target_uri, actor)
+        else:
+            raise Ignored(f"undo of {kind or 'an unknown activity'}")
+
+    async def _stored_kind(self, activity_id: str, actor: Account) -> str | None:
+        """Which of the actor's activities we keep has this id (follow, request, reblog,
+        favourite, block), as its type; None when none does."""
         rel = self.store.relationships
-        target_uri = id_of(inner.get("object")) if isinstance(inner, dict) else None
-        if kind == vocab.FOLLOW or (
-            kind is None and inner_id and await rel.follow_by_uri(inner_id)
-        ):
+        if await rel.follow_by_uri(activity_id, account_id=actor.id) is not None:
+            return vocab.FOLLOW
+        if await rel.request_by_uri(activity_id, account_id=actor.id) is not None:
+            return vocab.FOLLOW
+        reblog = await self.store.statuses.by_uri(activity_id)
+        if reblog is not None and reblog.reblog_of_id is not None:
+            return vocab.ANNOUNCE
+        if await self.store.interactions.favourite_by_uri(activity_id, account_id=actor.id):
+            return vocab.LIKE
+        if await rel.block_by_uri(activity_id, account_id=actor.id) is not None:
+            return vocab.BLOCK
+        return None
+
+    async def _undo_follow(self, follow_id: str | None, target_uri: str | None,
+                           actor: Account) -> None:  # fmt: skip
+        rel = self.store.relationships
+        target_id: int | None = None
+        if follow_id:
+            found = await rel.follow_by_uri(follow_id, account_id=actor.id)
+            found_request = (
+                await rel.request_by_uri(follow_id, account_id=actor.id) if found is None else None
+            )
+            row = found or found_request
+            target_id = row.target_account_id if row is not None else None
+        if target_id is None:
             target = await self.local_account(target_uri)
-            if target is None and inner_id:
-                follow = await rel.follow_by_uri(inner_id)
-                if follow is not None and follow.account_id == actor.id:
-                    target = await self.store.accounts.get(follow.target_account_id)
-            if target is None:
-                raise Ignored("undo of an unknown follow")
-            await rel.unfollow(actor.id, target.id)
-            await rel.delete_request(actor.id, target.id)
-            return
-        if kind == vocab.ANNOUNCE or kind is None:
-            reblog = await self.store.statuses.by_uri(inner_id) if inner_id else None
-            if reblog is not None and reblog.reblog_of_id is not None:
-                if reblog.account_id != actor.id:
-                    raise MalformedActivity("undo of another actor's announce")
-                await self.store.statuses.delete(reblog.id)
-                await events.publish(self.store.db, "status.deleted", status_id=reblog.id)
-                return
-            if kind == vocab.ANNOUNCE:
-                raise Ignored("undo of an unknown announce")
-        if kind == vocab.LIKE or kind is None:
-            status = await self.store.statuses.by_uri(target_uri) if target_uri else None
-            if status is None and inner_id:
-                fav = await self.store.interactions.favourite_by_uri(inner_id)
-                if fav is not None and fav[0] == actor.id:
-                    status = await self.store.statuses.get(fav[1])
-            if status is not None:
-                await self.store.interactions.unfavourite(actor.id, status.id)
-                return
-            if kind == vocab.LIKE:
-                raise Ignored("undo of an unknown like")
-        if kind == vocab.BLOCK:
+            target_id = target.id if target is not None else None
+        if target_id is None:
+            raise Ignored("undo of an unknown follow")
+        await rel.unfollow(actor.id, target_id)
+        await rel.delete_request(actor.id, target_id)
+
+    async def _undo_announce(self, announce_id: str | None, original_uri: str | None,
+                             actor: Account) -> None:  # fmt: skip
+        statuses = self.store.statuses
+        reblog = await statuses.by_uri(announce_id) if announce_id else None
+        if reblog is not None and reblog.account_id != actor.id:
+            raise MalformedActivity("undo of another actor's announce")
+        if reblog is None and original_uri:
+            # An actor reblogs a status once: the Announce is found by what it announced
+            # when its id is not one we kept.
+            original = await statuses.by_uri(original_uri)
+            if original is not None:
+                reblog = await statuses.reblog_by(actor.id, original.id)
+        if reblog is None or reblog.reblog_of_id is None:
+            raise Ignored("undo of an unknown announce")
+        await statuses.delete(reblog.id)
+        await events.publish(self.store.db, "status.deleted", status_id=reblog.id)
+
+    async def _undo_like(self, like_id: str | None, status_uri: str | None,
+                         actor: Account) -> None:  # fmt: skip
+        interactions = self.store.interactions
+        fav = await interactions.favourite_by_uri(like_id, account_id=actor.id) if like_id else None
+        status_id = fav.status_id if fav is not None else None
+        if status_id is None and status_uri:
+            status = await self.store.statuses.by_uri(status_uri)
+            status_id = status.id if status is not None else None
+        if status_id is None or not await interactions.unfavourite(actor.id, status_id):
+            raise Ignored("undo of an unknown like")
+
+    async def _undo_block(self, block_id: str | None, target_uri: str | None,
+                          actor: Account) -> None:  # fmt: skip
+        rel = self.store.relationships
+        block = await rel.block_by_uri(block_id, account_id=actor.id) if block_id else None
+        target_id = block.target_account_id if block is not None else None
+        if target_id is None:
             target = await self.local_account(target_uri)
-            if target is not None:
-                await rel.unblock(actor.id, target.id)
-                return
-        raise Ignored(f"undo of {kind or 'an unknown activity'}")
+            target_id = target.id if target is not None else None
+        if target_id is None or await rel.unblock(actor.id, target_id) is None:
+            raise Ignored("undo of an unknown block")
 
     # -- statuses -------------------------------------------------------------------------
 
@@ -505,8 +560,13 @@ class InboxProcessor:
         status = await self.store.statuses.by_uri(ref) if ref else None
         if status is None or not status.local:
             raise Ignored("like of a status that is not ours")
-        if await self.store.interactions.favourite(actor.id, status.id, uri=str(act["id"])):
+        like_id = str(act["id"])
+        interactions = self.store.interactions
+        if await interactions.favourite(actor.id, status.id, uri=like_id):
             await self.notify(status.account_id, actor.id, "favourite", status_id=status.id)
+        else:
+            # Liked again under a new id: a later Undo names the newest Like.
+            await interactions.set_favourite_uri(actor.id, status.id, like_id)
 
     async def on_block(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         target = await self.local_account(id_of(act.get("object")))

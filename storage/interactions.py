@@ -6,9 +6,9 @@ from typing import Any
 
 from storage.db import Database
 from storage.ids import new_id, now_ms
-from storage.models import Account, Status
+from storage.models import Account, Favourite, Status
 from storage.paging import Page
-from storage.rows import build, build_all
+from storage.rows import build, build_all, build_opt
 
 _TABLES = {"favourites", "bookmarks", "status_pins"}
 
@@ -36,10 +36,11 @@ class InteractionStore:
                 )
             return row is not None
 
-    async def unfavourite(self, account_id: int, status_id: int) -> bool:
+    async def unfavourite(self, account_id: int, status_id: int) -> Favourite | None:
+        """Remove a favourite; the removed row (its ``uri`` is what an Undo names), or None."""
         async with self._db.transaction() as tx:
             row = await tx.fetchrow(
-                "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2 RETURNING id",
+                "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2 RETURNING *",
                 account_id,
                 status_id,
             )
@@ -49,13 +50,36 @@ class InteractionStore:
                     " WHERE id = $1 AND favourites_count > 0",
                     status_id,
                 )
-            return row is not None
+            return build_opt(Favourite, row)
 
-    async def favourite_by_uri(self, uri: str) -> tuple[int, int] | None:
+    async def get_favourite(self, account_id: int, status_id: int) -> Favourite | None:
         row = await self._db.fetchrow(
-            "SELECT account_id, status_id FROM favourites WHERE uri = $1", uri
+            "SELECT * FROM favourites WHERE account_id = $1 AND status_id = $2",
+            account_id,
+            status_id,
         )
-        return None if row is None else (int(row["account_id"]), int(row["status_id"]))
+        return build_opt(Favourite, row)
+
+    async def favourite_by_uri(
+        self, uri: str, *, account_id: int | None = None
+    ) -> Favourite | None:
+        """The favourite whose Like had this id (of ``account_id`` only, when given)."""
+        if account_id is None:
+            row = await self._db.fetchrow("SELECT * FROM favourites WHERE uri = $1 LIMIT 1", uri)
+        else:
+            row = await self._db.fetchrow(
+                "SELECT * FROM favourites WHERE uri = $1 AND account_id = $2", uri, account_id
+            )
+        return build_opt(Favourite, row)
+
+    async def set_favourite_uri(self, account_id: int, status_id: int, uri: str) -> None:
+        """A repeated Like names the existing favourite anew: a later Undo names the newest."""
+        await self._db.execute(
+            "UPDATE favourites SET uri = $1 WHERE account_id = $2 AND status_id = $3",
+            uri,
+            account_id,
+            status_id,
+        )
 
     async def mark(self, table: str, account_id: int, status_id: int) -> bool:
         assert table in _TABLES and table != "favourites"

@@ -28,8 +28,9 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
-async def migrate(db: Database) -> list[str]:
-    """Apply every migration not yet applied; return the names applied. Idempotent."""
+async def migrate(db: Database, *, up_to: int | None = None) -> list[str]:
+    """Apply every migration not yet applied (those numbered ``up_to`` at most, when
+    given: tests of a back-fill); return the names applied. Idempotent."""
     await db.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
@@ -37,7 +38,7 @@ async def migrate(db: Database) -> list[str]:
     done = {int(r["version"]) for r in await db.fetch("SELECT version FROM schema_version")}
     applied: list[str] = []
     for version, name, sql in available(db.dialect):
-        if version in done:
+        if version in done or (up_to is not None and version > up_to):
             continue
         async with db.transaction() as tx:
             for statement in _statements(sql):

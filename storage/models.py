@@ -193,6 +193,15 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
+class Favourite:
+    id: int
+    account_id: int
+    status_id: int
+    uri: str | None  # the Like's activity id (ours or the remote's); an Undo names it
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Mute:
     id: int
     account_id: int

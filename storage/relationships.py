@@ -139,9 +139,33 @@ class RelationshipStore:
         )
         return build_opt(Follow, row)
 
-    async def follow_by_uri(self, uri: str) -> Follow | None:
-        return build_opt(
-            Follow, await self._db.fetchrow("SELECT * FROM follows WHERE uri = $1", uri)
+    async def follow_by_uri(
+        self, uri: str, *, account_id: int | None = None, target_id: int | None = None
+    ) -> Follow | None:
+        """The follow whose Follow activity had this id; ``account_id`` / ``target_id``
+        narrow it to one side (a peer may only name its own activities)."""
+        return build_opt(Follow, await self._by_uri("follows", uri, account_id, target_id))
+
+    async def set_follow_uri(self, account_id: int, target_id: int, uri: str) -> None:
+        """A repeated Follow names the existing follow anew: a later Undo names the newest."""
+        await self._db.execute(
+            "UPDATE follows SET uri = $1 WHERE account_id = $2 AND target_account_id = $3",
+            uri,
+            account_id,
+            target_id,
+        )
+
+    async def _by_uri(
+        self, table: str, uri: str, account_id: int | None, target_id: int | None
+    ) -> Any:
+        where: list[str] = ["uri = $1"]
+        args: list[Any] = [uri]
+        for column, value in (("account_id", account_id), ("target_account_id", target_id)):
+            if value is not None:
+                args.append(value)
+                where.append(f"{column} = ${len(args)}")
+        return await self._db.fetchrow(
+            f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY id LIMIT 1", *args
         )
 
     async def followers(self, account_id: int, page: Page) -> list[tuple[Follow, Account]]:
@@ -248,8 +272,10 @@ class RelationshipStore:
         )
         return build_opt(FollowRequest, row)
 
-    async def request_by_uri(self, uri: str) -> FollowRequest | None:
-        row = await self._db.fetchrow("SELECT * FROM follow_requests WHERE uri = $1", uri)
+    async def request_by_uri(
+        self, uri: str, *, account_id: int | None = None, target_id: int | None = None
+    ) -> FollowRequest | None:
+        row = await self._by_uri("follow_requests", uri, account_id, target_id)
         return build_opt(FollowRequest, row)
 
     async def delete_request(self, account_id: int, target_id: int) -> FollowRequest | None:
@@ -293,6 +319,18 @@ class RelationshipStore:
             target_id,
         )
         return build_opt(Block, row)
+
+    async def get_block(self, account_id: int, target_id: int) -> Block | None:
+        row = await self._db.fetchrow(
+            "SELECT * FROM blocks WHERE account_id = $1 AND target_account_id = $2",
+            account_id,
+            target_id,
+        )
+        return build_opt(Block, row)
+
+    async def block_by_uri(self, uri: str, *, account_id: int | None = None) -> Block | None:
+        """The block whose Block activity had this id (of ``account_id`` only, when given)."""
+        return build_opt(Block, await self._by_uri("blocks", uri, account_id, None))
 
     async def is_blocked_either_way(self, a: int, b: int) -> bool:
         return bool(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedinode.errors import ApiError, NotFoundError
+from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.notifications import notify
 from storage.client_api import RelationshipRow
@@ -44,7 +45,7 @@ async def follow(
         follow_uri = (
             pending.uri
             if pending is not None and pending.uri
-            else (ctx.urls.activity(account.username, f"follow-{other.id}-{now_ms()}"))
+            else new_activity_id(ctx, account, "follow")
         )
         await store.relationships.request(
             account.id, other.id, uri=follow_uri, show_reblogs=show_reblogs, notify=notify_flag
@@ -56,17 +57,24 @@ async def follow(
                 await ctx.federate("followed", account, other, follow_uri)
     else:
         await store.relationships.follow(
-            account.id, other.id, show_reblogs=show_reblogs, notify=notify_flag
+            account.id,
+            other.id,
+            uri=new_activity_id(ctx, account, "follow"),
+            show_reblogs=show_reblogs,
+            notify=notify_flag,
         )
         await notify(ctx, other, account, "follow")
     return await relationship(ctx, account, other)
 
 
 async def unfollow(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
-    removed = await ctx.store.relationships.unfollow(account.id, other.id)
+    # The request first: unfollow() clears it too, and a withdrawn request is undone as well.
     pending = await ctx.store.relationships.delete_request(account.id, other.id)
-    if (removed is not None or pending is not None) and not other.local:
-        await ctx.federate("unfollowed", account, other)
+    removed = await ctx.store.relationships.unfollow(account.id, other.id)
+    undone = removed or pending
+    if undone is not None and not other.local:
+        # The Undo names the Follow we sent: its id came back with the deleted row.
+        await ctx.federate("unfollowed", account, other, undone.uri)
     return await relationship(ctx, account, other)
 
 
@@ -107,16 +115,21 @@ async def block(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
         raise ApiError("Validation failed: You cannot block yourself", 403)
     await ctx.store.relationships.delete_request(account.id, other.id)
     await ctx.store.relationships.delete_request(other.id, account.id)
-    await ctx.store.relationships.block(account.id, other.id)
+    # Blocking again re-sends the same Block (as Mastodon does), so it keeps its id.
+    existing = await ctx.store.relationships.get_block(account.id, other.id)
+    block_uri = (existing.uri if existing is not None else None) or new_activity_id(
+        ctx, account, "block"
+    )
+    await ctx.store.relationships.block(account.id, other.id, uri=block_uri)
     if not other.local:
-        await ctx.federate("blocked", account, other)
+        await ctx.federate("blocked", account, other, block_uri)
     return await relationship(ctx, account, other)
 
 
 async def unblock(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
     removed = await ctx.store.relationships.unblock(account.id, other.id)
     if removed is not None and not other.local:
-        await ctx.federate("unblocked", account, other)
+        await ctx.federate("unblocked", account, other, removed.uri)
     return await relationship(ctx, account, other)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fedinode.errors import ApiError, NotFoundError, ValidationFailed
 from fedinode.services import text as text_service
+from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.notifications import notify
@@ -309,12 +310,13 @@ async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> Status
     status = await visible_status(ctx, status_id, account.id)
     if status.reblog_of_id is not None:
         status = await visible_status(ctx, status.reblog_of_id, account.id)
-    if await ctx.store.interactions.favourite(account.id, status.id):
+    like_uri = new_activity_id(ctx, account, "like")
+    if await ctx.store.interactions.favourite(account.id, status.id, uri=like_uri):
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None:
             await notify(ctx, author, account, "favourite", status_id=status.id)
             if not author.local:
-                await ctx.federate("favourited", account, status)
+                await ctx.federate("favourited", account, status, like_uri)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -322,10 +324,11 @@ async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> Stat
     status = await visible_status(ctx, status_id, account.id)
     if status.reblog_of_id is not None:
         status = await visible_status(ctx, status.reblog_of_id, account.id)
-    if await ctx.store.interactions.unfavourite(account.id, status.id):
+    removed = await ctx.store.interactions.unfavourite(account.id, status.id)
+    if removed is not None:
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None and not author.local:
-            await ctx.federate("unfavourited", account, status)
+            await ctx.federate("unfavourited", account, status, removed.uri)
     return await _fresh_view(ctx, status, account.id)
 
 

@@ -137,8 +137,10 @@ class Instance:
         return target
 
     async def unfollow(self, follower: Account, target: Account) -> None:
-        await self.store.relationships.unfollow(follower.id, target.id)
-        await self.fed.outbox.unfollowed(follower, target)
+        pending = await self.store.relationships.delete_request(follower.id, target.id)
+        removed = await self.store.relationships.unfollow(follower.id, target.id)
+        undone = removed or pending
+        await self.fed.outbox.unfollowed(follower, target, undone.uri if undone else None)
 
     async def post(
         self,
