@@ -125,6 +125,18 @@ async def test_objects_through_the_inbox_show_as_statuses(
     assert status["url"] == watch and status["language"] == "en"
     _one_media(status, "video", f"{origin}/static/web-videos/{remote_objects.UUID}-720.mp4")
     assert [t["name"] for t in status["tags"]] == ["peertube", "fediverse"]
+    # PeerTube sends an Update when the video is edited: the status is edited.
+    renamed = {**video, "name": "A tour of PeerTube 7.1", "updated": "2026-03-02T10:00:00.000Z"}
+    await _deliver(home, fake, {"@context": AS, "id": f"{watch}#update", "type": "Update",
+                                "actor": tube, "to": [PUBLIC], "object": renamed}, "tube")  # fmt: skip
+
+    async def edited() -> Any:
+        found = await alice.get(f"/api/v1/statuses/{status['id']}")
+        return found if found["edited_at"] else None
+
+    status = await eventually(edited, what="video edited")
+    assert status["content"].startswith("<p><strong>A tour of PeerTube 7.1</strong></p>")
+    _one_media(status, "video", f"{origin}/static/web-videos/{remote_objects.UUID}-720.mp4")
 
     # Pixelfed: a Note with a photo.
     pix = fake.actor_uri("pix")
@@ -240,3 +252,27 @@ async def test_reject_media_strips_media_carried_in_url(
     # The post arrives (title and link), its video does not.
     assert status["media_attachments"] == []
     assert status["url"] == video["id"] and video["id"] in status["content"]
+
+
+async def test_a_titled_image_replying_to_a_poll_is_a_reply_not_a_vote(
+    instances: InstanceFactory,
+    session: aiohttp.ClientSession,
+    peer: tuple[FakePeer, dict[str, dict[str, Any]]],
+) -> None:
+    fake, _ = peer
+    home = await instances("home", backend="sqlite")
+    alice = await make_client(home, session, "alice")
+    poll = await alice.status(
+        "tea or coffee?", poll={"options": ["tea", "coffee"], "expires_in": 3600}
+    )
+    origin = f"http://{fake.domain}"
+    ana = fake.actor_uri("ana")
+    # Named like an option, no content, replying to the poll: the shape of a vote, but an Image.
+    image = {**remote_objects.bare_image(origin, ana), "name": "tea", "inReplyTo": poll["uri"]}
+    del image["summary"]
+    await _deliver(home, fake, _create(image, ana), "ana")
+    status = await _via_api(alice, home, image["id"])
+    assert status["in_reply_to_id"] == poll["id"]
+    _one_media(status, "image", f"{origin}/media/harbour-2048.jpg")
+    after = await alice.get(f"/api/v1/statuses/{poll['id']}")
+    assert after["poll"]["votes_count"] == 0
