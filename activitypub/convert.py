@@ -31,6 +31,7 @@ from activitypub.fields import (
 )
 from activitypub.html import html_to_text, sanitize_html
 from activitypub.urls import Urls
+from policy.activity import link_media_type, url_media
 from storage.accounts import NewAccount
 from storage.models import Account, MediaAttachment, Poll, Status, Tag
 
@@ -410,7 +411,7 @@ class ParsedPoll:
 
 @dataclass(frozen=True, slots=True)
 class ParsedNote:
-    """What we keep of a remote Note/Question/Article/Page (HTML already sanitised)."""
+    """What we keep of a remote Note, Question or converted type (HTML already sanitised)."""
 
     uri: str
     type: str
@@ -531,6 +532,132 @@ def _poll_from_as(obj: dict[str, Any]) -> ParsedPoll | None:
     )
 
 
+def _page_url(obj: dict[str, Any], uri: str) -> str:
+    """The original's web page: the text/html entry of ``url``, else the first entry that is
+    not a file (a PeerTube MP4, a Funkwhale stream, the photo itself), else the id."""
+    own_type = link_media_type(obj)
+    file_type = own_type if own_type.split("/", 1)[0] in ("image", "video", "audio") else ""
+    fallback = ""
+    for entry in as_list(obj.get("url")):
+        href: Any = entry
+        media_type = file_type
+        if isinstance(entry, dict):
+            href, media_type = entry.get("href"), link_media_type(entry)
+        if not isinstance(href, str) or not authority_of(href):
+            continue
+        if media_type == "text/html":
+            return href
+        if not fallback and (not media_type or media_type.startswith("text/")):
+            fallback = href
+    return fallback or uri
+
+
+def _first_text(obj: dict[str, Any], key: str) -> str:
+    """``key`` as a string, else the first value of ``keyMap``; as plain text."""
+    value = first_str(obj.get(key))
+    if value is None:
+        per_language = obj.get(f"{key}Map")
+        if isinstance(per_language, dict):
+            value = next((v for v in per_language.values() if isinstance(v, str) and v), None)
+    return html_to_text(value or "")
+
+
+def _declared_language(obj: dict[str, Any]) -> str | None:
+    """The key of ``nameMap``, or PeerTube's ``language: {identifier, name}``."""
+    names = obj.get("nameMap")
+    if isinstance(names, dict):
+        found = next(
+            (k for k, v in names.items() if isinstance(k, str) and isinstance(v, str)), None
+        )
+        if found:
+            return found
+    declared = obj.get("language")
+    identifier = declared.get("identifier") if isinstance(declared, dict) else None
+    return identifier if isinstance(identifier, str) and identifier else None
+
+
+_BARE_URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def _linked(text: str) -> str:
+    """Escaped text whose bare http(s) URLs are links (trailing punctuation left out)."""
+    out: list[str] = []
+    last = 0
+    for match in _BARE_URL_RE.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)]}")
+        end = match.start() + len(url)
+        out.append(html.escape(text[last : match.start()], quote=False))
+        out.append(f'<a href="{html.escape(url)}">{html.escape(url, quote=False)}</a>')
+        last = end
+    out.append(html.escape(text[last:], quote=False))
+    return "".join(out)
+
+
+def _text_to_html(text: str) -> str:
+    """Plain text (PeerTube's markdown is shown as written) → paragraphs and line breaks."""
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    body = "".join(
+        "<p>" + "<br>".join(_linked(line) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+        if p.strip()
+    )
+    return sanitize_html(body)
+
+
+def _when(obj: dict[str, Any]) -> str:
+    start = parse_datetime(obj.get("startTime"))
+    if start is None:
+        return ""
+    when = start.strftime("%Y-%m-%d %H:%M")
+    end = parse_datetime(obj.get("endTime"))
+    if end is not None and end >= start:
+        when += " – " + end.strftime("%Y-%m-%d %H:%M")
+    return when + " UTC"
+
+
+def _where(obj: dict[str, Any]) -> str:
+    """An event's place: its name and address (Mobilizon's schema.org Place), as text."""
+    parts: list[str] = []
+    for place in as_list(obj.get("location"))[:1]:
+        if isinstance(place, str):
+            parts.append(place)
+            continue
+        if not isinstance(place, dict):
+            continue
+        parts.append(first_str(place.get("name")) or "")
+        address = place.get("address")
+        if isinstance(address, dict):
+            for key in ("streetAddress", "addressLocality", "addressCountry"):
+                parts.append(first_str(address.get(key)) or "")
+        elif isinstance(address, str):
+            parts.append(address)
+    texts = [html_to_text(p).strip() for p in parts]
+    return ", ".join(dict.fromkeys(t for t in texts if t))[:500]
+
+
+def _converted_content(obj: dict[str, Any], type_: str, url: str) -> str:
+    """The text of an Article, Page, Image, Video, Audio or Event: its title, summary (and an
+    event's time and place), its description, and a link to the original."""
+    parts: list[str] = []
+    title = _first_text(obj, "name")
+    if title:
+        parts.append(f"<p><strong>{html.escape(title, quote=False)}</strong></p>")
+    summary = _first_text(obj, "summary")
+    if summary:
+        parts.append(_text_to_html(summary))
+    if type_ == vocab.EVENT:
+        parts.extend(
+            f"<p>{html.escape(t, quote=False)}</p>" for t in (_when(obj), _where(obj)) if t
+        )
+    description = content_of(obj)
+    if description:
+        markdown = link_media_type(obj) == "text/markdown"
+        parts.append(_text_to_html(description) if markdown else sanitize_html(description))
+    link = html.escape(url, quote=True)
+    parts.append(f'<p><a href="{link}">{link}</a></p>')
+    return "".join(parts)
+
+
 def note_from_as(
     obj: Any,
     *,
@@ -538,7 +665,9 @@ def note_from_as(
     fallback_to: Any = None,
     fallback_cc: Any = None,
 ) -> ParsedNote:
-    """A remote Note, Question, Article or Page → ParsedNote; MalformedActivity if unusable.
+    """A remote Note or Question, or a converted type (Article, Page, Image, Video, Audio,
+    Event: title, summary and a link to the original, the media as attachments) → ParsedNote;
+    MalformedActivity if unusable.
 
     ``followers_url`` is the author's followers collection (tells "private" from "direct");
     ``fallback_to``/``fallback_cc`` are the activity's addressing, used when the object
@@ -570,34 +699,37 @@ def note_from_as(
             name = first_str(tag.get("name")) if isinstance(tag, dict) else None
             if name and name.strip("#"):
                 hashtags.append(name.strip().lstrip("#")[:100])
-    content = sanitize_html(content_of(obj))
-    url = url_of(obj) or uri
-    if not authority_of(url):  # javascript:, data: … would end up in an href below
-        url = uri
     name = first_str(obj.get("name"))
-    if type_ in (vocab.ARTICLE, vocab.PAGE):
-        title = html.escape(html_to_text(name or ""))
-        link = html.escape(url, quote=True)
-        head = f"<p><strong>{title}</strong></p>" if title else ""
-        content = f'{head}{content}<p><a href="{link}">{link}</a></p>'
     summary = first_str(obj.get("summary")) or ""
-    sensitive = obj.get("sensitive") is True or bool(summary)
+    converted = type_ in vocab.CONVERTED_TYPES
+    if converted:
+        url = _page_url(obj, uri)
+        content = _converted_content(obj, type_, url)
+    else:
+        content = sanitize_html(content_of(obj))
+        url = url_of(obj) or uri
+        if not authority_of(url):  # javascript:, data: … would end up in an href
+            url = uri
+    media = _attachments_from_as(obj.get("attachment"))
+    if not media and (carried := url_media(obj)) is not None:
+        media = _attachments_from_as([carried])
     return ParsedNote(
         uri=uri,
         type=type_,
         attributed_to=author,
         url=url if authority_of(url) else uri,
         content=content,
-        spoiler_text=html_to_text(summary)[:1000],
-        sensitive=sensitive,
+        # A converted type's summary is part of its text (as in Mastodon), not a warning.
+        spoiler_text="" if converted else html_to_text(summary)[:1000],
+        sensitive=obj.get("sensitive") is True or (bool(summary) and not converted),
         visibility=visibility_of(to, cc, followers_url, [*mentions, author]),
-        language=(language_of(obj) or "")[:16] or None,
+        language=(language_of(obj) or _declared_language(obj) or "")[:16] or None,
         in_reply_to=id_of(obj.get("inReplyTo")),
         conversation=first_str(obj.get("conversation")) or first_str(obj.get("context")),
         mentions=mentions,
         hashtags=list(dict.fromkeys(hashtags)),
         emojis=emojis_from_as(obj.get("tag")),
-        media=_attachments_from_as(obj.get("attachment")),
+        media=media,
         poll=_poll_from_as(obj) if type_ == vocab.QUESTION else None,
         published=ms_from_iso(obj.get("published")),
         updated=ms_from_iso(obj.get("updated")),

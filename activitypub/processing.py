@@ -387,7 +387,8 @@ class InboxProcessor:
             raise Ignored(f"create of {obj_type(obj)}")
         if id_of(obj.get("attributedTo")) != actor.uri:
             raise MalformedActivity("object is not attributed to the actor")
-        if await self._maybe_poll_vote(obj, actor):
+        # Only a Note is a vote: a titled Image or Video with no description is a post.
+        if obj_type(obj) == vocab.NOTE and await self._maybe_poll_vote(obj, actor):
             return
         await self.resolver.ingest_note(obj, fallback_to=act.get("to"), fallback_cc=act.get("cc"))
 

@@ -31,6 +31,7 @@ IMAGE: Final = "Image"
 VIDEO: Final = "Video"
 AUDIO: Final = "Audio"
 DOCUMENT: Final = "Document"
+EVENT: Final = "Event"
 LINK: Final = "Link"
 
 # --- Actor types ----------------------------------------------------------
@@ -53,7 +54,10 @@ ORDERED_COLLECTION: Final = "OrderedCollection"
 ORDERED_COLLECTION_PAGE: Final = "OrderedCollectionPage"
 
 ACTOR_TYPES: Final = frozenset({PERSON, SERVICE, APPLICATION, GROUP, ORGANIZATION})
-STATUS_TYPES: Final = frozenset({NOTE, QUESTION, ARTICLE, PAGE})
+# Shown as statuses the way Mastodon shows them: the title, the summary and a link to the
+# original (PeerTube videos, Funkwhale tracks, Mobilizon events, photos, articles).
+CONVERTED_TYPES: Final = frozenset({ARTICLE, PAGE, IMAGE, VIDEO, AUDIO, EVENT})
+STATUS_TYPES: Final = frozenset({NOTE, QUESTION}) | CONVERTED_TYPES
 ATTACHMENT_TYPES: Final = frozenset({IMAGE, VIDEO, AUDIO, DOCUMENT})
 COLLECTION_TYPES: Final = frozenset(
     {COLLECTION, COLLECTION_PAGE, ORDERED_COLLECTION, ORDERED_COLLECTION_PAGE}

@@ -16,6 +16,9 @@ RETRACTIONS = frozenset({"Delete", "Undo", "Block"})
 CONTENT_CARRIERS = frozenset({"Create", "Update", "Announce"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 MEDIA_TYPES = frozenset({"Document", "Image", "Video", "Audio"})
+# Objects that are themselves a medium (PeerTube's Video, a Funkwhale Audio, a bare Image)
+# carry their file in `url`, as Links whose media type names the kind.
+URL_MEDIA_KINDS = {"Video": "video", "Audio": "audio", "Image": "image"}
 TEXT_KEYS = ("content", "summary", "name")
 MAP_KEYS = ("contentMap", "summaryMap", "nameMap")
 
@@ -249,7 +252,140 @@ class ActivityView:
             kinds = types_of(item)
             if any(k in MEDIA_TYPES for k in kinds) or (not kinds and "mediaType" in item):
                 found.append(item)
+        if not found:
+            carried = url_media(obj)
+            if carried is not None:
+                found.append(carried)
         return tuple(found)
+
+
+# -- media carried in `url` ------------------------------------------------------------------
+
+# A video is shown in timelines, not archived: the largest rendition up to this height.
+_VIDEO_HEIGHT = 720
+
+
+def link_media_type(link: Mapping[str, Any]) -> str:
+    """`mediaType` (or Funkwhale's and old PeerTube's `mimeType`), lowercased, no parameters."""
+    for key in ("mediaType", "mimeType"):
+        value = link.get(key)
+        if isinstance(value, str) and value:
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _major(media_type: str) -> str:
+    return media_type.split("/", 1)[0]
+
+
+def _href(link: Mapping[str, Any]) -> str:
+    for key in ("href", "url"):
+        value = link.get(key)
+        if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+            return value
+    return ""
+
+
+def _number(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _with_sound(link: Mapping[str, Any]) -> bool:
+    """False for PeerTube's video-only streams (its codec list names no audio)."""
+    codecs = [
+        a.get("value")
+        for a in as_list(link.get("attachment"))
+        if isinstance(a, dict) and a.get("name") == "ffprobe_codec_type"
+    ]
+    return not codecs or "audio" in codecs
+
+
+def _url_media_kind(obj: Mapping[str, Any]) -> str | None:
+    return next((URL_MEDIA_KINDS[t] for t in types_of(obj) if t in URL_MEDIA_KINDS), None)
+
+
+def url_media(obj: Any) -> dict[str, Any] | None:
+    """The file an Image, Video or Audio object carries in `url`, as an attachment (type,
+    mediaType, url, and width/height/size when given), or None.
+
+    One rendition, not one per resolution: a video's largest up to 720p (else its smallest),
+    an image's largest, an audio's first. Top-level Links first; a PeerTube HLS playlist's
+    fragmented MP4s (its `tag`) otherwise. Only http(s) files count.
+    """
+    if not isinstance(obj, dict):
+        return None
+    kind = _url_media_kind(obj)
+    if kind is None:
+        return None
+    own_type = link_media_type(obj)  # an Image whose `url` is the file itself says so here
+    direct: list[Mapping[str, Any]] = []
+    streamed: list[Mapping[str, Any]] = []
+    for entry in as_list(obj.get("url")):
+        if isinstance(entry, str):
+            if _major(own_type) == kind:
+                direct.append({"href": entry, "mediaType": own_type})
+        elif isinstance(entry, dict):
+            media_type = link_media_type(entry)
+            if _major(media_type) == kind:
+                direct.append(entry)
+            elif media_type == "application/x-mpegurl":
+                streamed.extend(
+                    t for t in as_list(entry.get("tag"))
+                    if isinstance(t, dict) and _major(link_media_type(t)) == kind
+                )  # fmt: skip
+    candidates = [c for c in direct if _href(c)] or [c for c in streamed if _href(c)]
+    if kind == "video":
+        candidates = [c for c in candidates if _with_sound(c)] or candidates
+    if not candidates:
+        return None
+    chosen = _rendition(kind, candidates)
+    out: dict[str, Any] = {
+        "type": kind.capitalize(),
+        "mediaType": link_media_type(chosen),
+        "url": _href(chosen),
+    }
+    for key in ("width", "height", "size"):
+        if _number(chosen.get(key)):
+            out[key] = chosen[key]
+    return out
+
+
+def _height(link: Mapping[str, Any]) -> int:
+    return _number(link.get("height"))
+
+
+def _area(link: Mapping[str, Any]) -> int:
+    return _number(link.get("width")) * _number(link.get("height"))
+
+
+def _rendition(kind: str, candidates: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    if kind == "image":
+        return max(candidates, key=_area)
+    if kind == "video":
+        fitting = [c for c in candidates if 0 < _height(c) <= _VIDEO_HEIGHT]
+        if fitting:
+            return max(fitting, key=_height)
+        larger = [c for c in candidates if _height(c) > _VIDEO_HEIGHT]
+        if larger:
+            return min(larger, key=_height)
+    return candidates[0]
+
+
+def _without_url_media(obj: dict[str, Any]) -> list[Any] | None:
+    """The `url` entries of a medium object that are not files (its page, …), or None when
+    it carries no file there."""
+    kind = _url_media_kind(obj)
+    if kind is None or url_media(obj) is None:
+        return None
+    own_type = link_media_type(obj)
+    entries = as_list(obj.get("url"))
+    kept = [
+        e
+        for e in entries
+        if (isinstance(e, str) and _major(own_type) != kind)
+        or (isinstance(e, dict) and link_media_type(e) in ("", "text/html"))
+    ]
+    return kept if len(kept) != len(entries) else None
 
 
 # Rewrites: each returns a NEW activity (shallow copies down to what changes), or None when
@@ -304,10 +440,17 @@ def rewrite(activity: Mapping[str, Any], action: str) -> dict[str, Any] | None:
             obj["sensitive"] = True
             changed = True
     elif action == "strip_media":
-        if obj is not None and obj.get("attachment"):
-            # An actor's `attachment` holds profile fields, not media.
-            if not any(t in ACTOR_TYPES for t in types_of(obj)):
+        # An actor's `attachment` holds profile fields, not media.
+        if obj is not None and not any(t in ACTOR_TYPES for t in types_of(obj)):
+            if obj.get("attachment"):
                 del obj["attachment"]
+                changed = True
+            pages = _without_url_media(obj)
+            if pages is not None:
+                if pages:
+                    obj["url"] = pages
+                else:
+                    del obj["url"]
                 changed = True
     elif action in ("avatar_removal", "banner_removal"):
         key = "icon" if action == "avatar_removal" else "image"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import remote_objects
 
 from activitypub.convert import (
     actor_from_as,
@@ -344,3 +345,128 @@ def test_service_actor_with_lists_and_objects() -> None:
 def test_actor_without_inbox_is_malformed() -> None:
     with pytest.raises(MalformedActivity):
         actor_from_as({**MISSKEY_ACTOR, "inbox": None})
+
+
+# --------------------------------------------------------------------------- other object types
+# PeerTube, Pixelfed, Funkwhale and Mobilizon objects become statuses the way Mastodon shows
+# them: the title, the summary and a link to the original, with the media as attachments.
+
+TUBE = "https://tube.example"
+TUBE_ACCOUNT = f"{TUBE}/accounts/framasoft"
+WATCH = f"{TUBE}/videos/watch/{remote_objects.UUID}"
+
+
+def test_peertube_video_is_title_description_link_and_one_video() -> None:
+    doc = remote_objects.peertube_video(TUBE, TUBE_ACCOUNT, f"{TUBE}/video-channels/tour")
+    parsed = note_from_as(doc, followers_url=f"{TUBE_ACCOUNT}/followers")
+    assert parsed.type == "Video" and parsed.attributed_to == TUBE_ACCOUNT
+    assert parsed.content.startswith("<p><strong>A tour of PeerTube 7</strong></p>")
+    # The description is markdown: shown as text (escaped), its bare links made links.
+    assert "A **short** tour &lt;script&gt;" in parsed.content and "<script" not in parsed.content
+    assert "Chapters:<br>0:00 Intro<br>1:10 Studio" in parsed.content
+    assert '<a href="https://joinpeertube.org"' in parsed.content
+    assert parsed.content.endswith(f'<p><a href="{WATCH}">{WATCH}</a></p>')
+    assert parsed.url == WATCH and parsed.spoiler_text == "" and not parsed.sensitive
+    # One rendition of the video, not one attachment per resolution: the largest up to 720p.
+    [video] = parsed.media
+    assert (video.type, video.media_type) == ("video", "video/mp4")
+    assert video.url == f"{TUBE}/static/web-videos/{remote_objects.UUID}-720.mp4"
+    assert (video.width, video.height) == (1280, 720)
+    assert parsed.hashtags == ["peertube", "fediverse"]
+    assert parsed.language == "en" and parsed.visibility == "public"
+
+
+def test_peertube_video_with_hls_only_uses_a_fragmented_mp4() -> None:
+    doc = remote_objects.peertube_video(TUBE, TUBE_ACCOUNT, f"{TUBE}/video-channels/tour",
+                                        web_videos=False)  # fmt: skip
+    [video] = note_from_as(doc).media
+    assert video.type == "video" and video.url.endswith(f"{remote_objects.UUID}-720-fragmented.mp4")
+
+
+def test_video_links_with_other_schemes_or_kinds_are_not_media() -> None:
+    doc = remote_objects.peertube_video(TUBE, TUBE_ACCOUNT, f"{TUBE}/video-channels/tour",
+                                        web_videos=False)  # fmt: skip
+    doc["url"] = [
+        {"type": "Link", "mediaType": "text/html", "href": WATCH},
+        {"type": "Link", "mediaType": "video/mp4", "href": "javascript:alert(1)", "height": 720},
+        {"type": "Link", "mediaType": "audio/mp4", "href": f"{TUBE}/audio-only.mp4"},
+        {"type": "Link", "mediaType": "application/x-bittorrent", "href": f"{TUBE}/t.torrent"},
+    ]
+    parsed = note_from_as(doc)
+    assert parsed.media == [] and parsed.url == WATCH
+
+
+def test_pixelfed_note_with_image_attachment() -> None:
+    doc = remote_objects.pixelfed_note("https://pix.example", "https://pix.example/users/dansup")
+    parsed = note_from_as(doc, followers_url="https://pix.example/users/dansup/followers")
+    assert parsed.type == "Note" and "Golden hour at the lake" in parsed.content
+    [photo] = parsed.media
+    assert (photo.type, photo.media_type) == ("image", "image/jpeg")
+    assert photo.url == "https://pix.example/storage/m/_v2/70123/abc/def/lake.jpg"
+    assert photo.description == "A lake at sunset, reeds in front"
+    assert (photo.width, photo.height) == (1080, 1350) and photo.blurhash
+    assert parsed.hashtags == ["sunset"] and parsed.visibility == "public"
+
+
+def test_bare_image_is_title_summary_link_and_the_photo() -> None:
+    doc = remote_objects.bare_image("https://photos.example", "https://photos.example/users/ana")
+    parsed = note_from_as(doc)
+    page = "https://photos.example/photos/42/view"
+    assert parsed.type == "Image"
+    assert parsed.content == (
+        "<p><strong>Harbour at dawn</strong></p><p>Shot on film, pushed one stop.</p>"
+        f'<p><a href="{page}">{page}</a></p>'
+    )
+    # As Mastodon does for converted types, the summary is text, not a content warning.
+    assert parsed.spoiler_text == "" and not parsed.sensitive
+    assert parsed.url == page
+    [photo] = parsed.media
+    assert photo.type == "image" and photo.url == "https://photos.example/media/harbour-2048.jpg"
+    assert (photo.width, photo.height) == (2048, 1365)
+
+
+def test_bare_image_whose_url_is_the_file() -> None:
+    doc = {**remote_objects.bare_image("https://photos.example", "https://photos.example/users/ana"),
+           "url": "https://photos.example/media/harbour.png", "mediaType": "image/png"}  # fmt: skip
+    parsed = note_from_as(doc)
+    [photo] = parsed.media
+    assert (photo.type, photo.url) == ("image", "https://photos.example/media/harbour.png")
+    # The file is not a page: the link goes to the object itself.
+    assert parsed.url == "https://photos.example/photos/42"
+
+
+def test_funkwhale_audio_reads_mimetype_links() -> None:
+    channel = "https://music.example/federation/actors/lanterns"
+    parsed = note_from_as(remote_objects.funkwhale_audio("https://music.example", channel))
+    assert parsed.type == "Audio" and parsed.attributed_to == channel
+    assert parsed.content.startswith(
+        "<p><strong>Tidal Drift - Night Swims - The Lanterns</strong></p>"
+        "<p>#Ambient #Electronic</p><p>Recorded live at the pier.</p>"
+    )
+    assert parsed.url == "https://music.example/library/tracks/12"
+    assert 'href="https://music.example/library/tracks/12"' in parsed.content
+    [track] = parsed.media
+    assert (track.type, track.media_type) == ("audio", "audio/mpeg")
+    assert track.url.startswith("https://music.example/api/v1/listen/")
+    assert parsed.spoiler_text == "" and parsed.visibility == "public"
+    assert parsed.hashtags == ["Ambient", "Electronic"]
+
+
+def test_mobilizon_event_shows_when_and_where() -> None:
+    actor = "https://mobilizon.example/@tcit"
+    parsed = note_from_as(remote_objects.mobilizon_event("https://mobilizon.example", actor))
+    event = "https://mobilizon.example/events/252d5816-00a3-4a89-a66f-15bf65c33e39"
+    assert parsed.type == "Event" and parsed.attributed_to == actor
+    assert parsed.content.startswith(
+        "<p><strong>Mobilizon Launching Party</strong></p>"
+        "<p>2026-12-18 13:00 – 2026-12-18 14:00 UTC</p>"
+        "<p>Cour du Château des Ducs de Bretagne, 4 Place Marc Elder, Nantes, France</p>"
+        "<p>Mobilizon is now federated! 🎉</p>"
+    )
+    assert "<img" not in parsed.content and "onerror" not in parsed.content
+    assert parsed.content.endswith(f'<p><a href="{event}">{event}</a></p>')
+    [banner] = parsed.media  # the online-address Link is not media
+    assert (
+        banner.type == "image" and banner.url == "https://mobilizon.example/media/8a7d6c5b4a39.jpg"
+    )
+    assert parsed.hashtags == ["Mobilizon", "Party"] and parsed.visibility == "public"

@@ -56,11 +56,36 @@ def test_remote_content_is_sanitised(html: str) -> None:
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
-@pytest.mark.parametrize("type_", ["Article", "Page"])
+@pytest.mark.parametrize("type_", ["Article", "Page", "Video", "Image", "Audio", "Event"])
 def test_article_link_never_carries_a_hostile_scheme(url: str, type_: str) -> None:
     parsed = note_from_as(_note(type=type_, name="Title", url=url))
     assert "script:" not in parsed.content.lower() and "data:" not in parsed.content.lower()
     assert parsed.url.startswith("https://")
+    html_link = {"type": "Link", "mediaType": "text/html", "href": url}
+    parsed = note_from_as(_note(type=type_, name="Title", url=[html_link]))
+    assert "script:" not in parsed.content.lower() and "data:" not in parsed.content.lower()
+    assert parsed.url.startswith("https://")
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+@pytest.mark.parametrize(("type_", "media_type"),
+                         [("Video", "video/mp4"), ("Image", "image/png"), ("Audio", "audio/mpeg")])  # fmt: skip
+def test_media_in_url_is_http_only(url: str, type_: str, media_type: str) -> None:
+    links = [{"type": "Link", "mediaType": media_type, "href": url},
+             {"type": "Link", "mimeType": media_type, "href": url}]  # fmt: skip
+    assert note_from_as(_note(type=type_, url=links)).media == []
+    assert note_from_as(_note(type=type_, url=url, mediaType=media_type)).media == []
+
+
+def test_event_place_and_title_are_text() -> None:
+    parsed = note_from_as(_note(
+        type="Event", name="<img src=x onerror=alert(1)>Party", startTime="2026-01-01T10:00:00Z",
+        location={"type": "Place", "name": '<script>alert(1)</script>"Hall"',
+                  "address": {"addressLocality": "<b onclick=alert(1)>Town</b>"}},
+    ))  # fmt: skip
+    lowered = parsed.content.lower()
+    for needle in ("<script", "<img", "onerror", "onclick", "<b "):
+        assert needle not in lowered, (needle, parsed.content)
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
