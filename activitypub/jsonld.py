@@ -207,9 +207,7 @@ def compact_to_ours(doc: dict[str, Any]) -> dict[str, Any]:
 
     options = {"documentLoader": document_loader}
     try:
-        compacted: dict[str, Any] = jsonld.compact(
-            doc, {"@context": DEFAULT_CONTEXT}, options
-        )
+        compacted: dict[str, Any] = jsonld.compact(doc, {"@context": DEFAULT_CONTEXT}, options)
     except jsonld.JsonLdError as exc:
         raise MalformedActivity("invalid JSON-LD document", detail=str(exc)) from exc
     compacted["@context"] = DEFAULT_CONTEXT
