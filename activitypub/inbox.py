@@ -37,8 +37,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from activitypub import integrity, ldsignatures, vocab
 from activitypub.convert import authority_of
 from activitypub.errors import FetchError, MalformedActivity, SignatureError
-from activitypub.fields import id_of, obj_type
+from activitypub.fields import id_of, is_public, obj_type
 from activitypub.keys import LRU
+from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
@@ -168,8 +169,10 @@ class InboxIntake:
         resolver: Resolver,
         settings: FederationSettings,
         writer: InboxWriter,
+        outbox: Outbox | None = None,
     ) -> None:
         self.store = store
+        self.outbox = outbox
         self.gate = gate
         self.resolver = resolver
         self.settings = settings
@@ -260,6 +263,11 @@ class InboxIntake:
                 recipient_account_id=recipient_account_id,
             )
         )
+        if self.outbox is not None and outcome.activity is document and _forwardable(document):
+            try:
+                await self.forward_reply(document, type_, actor, skip_hosts={peer, key_host})
+            except Exception:  # forwarding is a courtesy: never lose the 202 over it
+                log.exception("forwarding %s failed", activity_id)
         return ACCEPTED
 
     def _first_seen(self, verified: VerifiedSignature) -> datetime | None:
@@ -394,8 +402,59 @@ class InboxIntake:
             raise MalformedActivity("the origin serves another activity at this id")
         return fetched
 
+    # -- forwarding replies to our statuses -------------------------------------------------
+
+    async def forward_reply(
+        self, document: dict[str, Any], type_: str, actor: str, *, skip_hosts: set[str]
+    ) -> int:
+        """Forward a signed, public reply to one of our statuses to its author's followers.
+
+        As Mastodon does: a reply (Create, Update, Delete) to a local status that carries
+        its author's own signature (LD signature or integrity proof, which the followers'
+        servers check: we forward the body unchanged) and is public or unlisted goes to
+        the remote followers of the local status's author, HTTP-signed by that author, so
+        the thread reaches everyone who follows it. Returns the delivery rows made.
+        """
+        assert self.outbox is not None
+        obj = document.get("object")
+        parent_uri: str | None = None
+        if type_ in (vocab.CREATE, vocab.UPDATE) and isinstance(obj, dict):
+            if not is_public(obj.get("to"), obj.get("cc"), document.get("to"),
+                             document.get("cc")):  # fmt: skip
+                return 0
+            parent_uri = id_of(obj.get("inReplyTo"))
+        elif type_ == vocab.DELETE:
+            target = id_of(obj)
+            reply = await self.store.statuses.by_uri(target) if target else None
+            if reply is None or reply.visibility not in ("public", "unlisted"):
+                return 0
+            parent_uri = reply.in_reply_to_uri
+        if not parent_uri or _cached_authority(parent_uri) != self.settings.domain.lower():
+            return 0
+        parent = await self.store.statuses.by_uri(parent_uri)
+        if parent is None or not parent.local:
+            return 0
+        author = await self.store.accounts.get(parent.account_id)
+        if author is None or not author.local or author.suspended:
+            return 0
+        inboxes = [
+            inbox
+            for inbox in await self.store.relationships.follower_inboxes(author.id)
+            if _cached_authority(inbox) not in skip_hosts
+        ]
+        return await self.outbox.enqueue(author, document, inboxes)
+
     async def _unknown_actor(self, actor: str) -> bool:
         return await self.store.accounts.by_uri(actor) is None
+
+
+def _forwardable(document: dict[str, Any]) -> bool:
+    """Cheap first test: a Create/Update/Delete that carries its author's signature."""
+    return (
+        document.get("type") in (vocab.CREATE, vocab.UPDATE, vocab.DELETE)
+        and (ldsignatures.signature_of(document) is not None
+             or integrity.proof_of(document) is not None)
+    )  # fmt: skip
 
 
 def _without_proofs(doc: dict[str, Any]) -> dict[str, Any]:

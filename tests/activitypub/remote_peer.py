@@ -28,6 +28,7 @@ class FakePeer:
     server: TestServer
     hits: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    received_headers: list[dict[str, str]] = field(default_factory=list)
     actors: dict[str, int] = field(default_factory=dict)  # name → key index
     # Documents served at their path (GET), and paths that answer 410 Gone.
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -112,6 +113,7 @@ async def start_peer(names: dict[str, int]) -> FakePeer:
 
     async def inbox(request: web.Request) -> web.Response:
         peer.received.append(orjson.loads(await request.read()))
+        peer.received_headers.append(dict(request.headers))
         return web.Response(status=202)
 
     async def document(request: web.Request) -> web.Response:
