@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -180,6 +181,9 @@ class InboxIntake:
         self.max_skew = timedelta(seconds=settings.signature_max_skew_seconds)
         # assertionMethod id → (when looked up, key or None): Multikeys are not stored.
         self._multikeys: LRU[tuple[float, Ed25519PublicKey | None]] = LRU(4096)
+        # Forwarded activities by what vouched for them (ld_signature, integrity_proof,
+        # object_signature, origin) or "refused".
+        self.forwarded: Counter[str] = Counter()
 
     async def receive(
         self,
@@ -291,8 +295,10 @@ class InboxIntake:
         from what the actor's origin serves otherwise; an IntakeResult (401) when neither.
         """
         if await self._ld_signed_by(document, actor):
+            self.forwarded["ld_signature"] += 1
             return document
         if await self._proven_by(document, actor):
+            self.forwarded["integrity_proof"] += 1
             return document
         obj = document.get("object")
         if (
@@ -301,10 +307,12 @@ class InboxIntake:
             and (id_of(obj.get("attributedTo")) == actor or obj.get("id") == actor)
             and (await self._ld_signed_by(obj, actor) or await self._proven_by(obj, actor))
         ):
+            self.forwarded["object_signature"] += 1
             return _envelope(document, obj)
         try:
-            return await self._from_origin(document, type_, actor, peer)
+            confirmed = await self._from_origin(document, type_, actor, peer)
         except (FetchError, MalformedActivity) as exc:
+            self.forwarded["refused"] += 1
             log.info("forwarded %s %s not verified: %r", type_, document.get("id"), exc)
             return IntakeResult(
                 401,
@@ -312,6 +320,8 @@ class InboxIntake:
                 f"or integrity proof) does not verify, and its origin does not confirm it: "
                 f"{exc.reason}",
             )
+        self.forwarded["origin"] += 1
+        return confirmed
 
     async def _ld_signed_by(self, doc: dict[str, Any], actor: str) -> bool:
         signature = ldsignatures.signature_of(doc)

@@ -115,6 +115,7 @@ async def test_reply_with_a_valid_ld_signature_is_accepted_and_stored(
     )
     assert "a reply from C" in stored.content
     assert "/users/carol/statuses/1" not in c.hits  # the signature sufficed: no refetch
+    assert home.fed.intake.forwarded == {"ld_signature": 1}
 
 
 async def test_tampered_ld_signed_reply_is_replaced_by_the_origins_version(
@@ -158,6 +159,7 @@ async def test_unsigned_forward_is_fetched_from_the_origin(
     )
     assert "the origin's version" in stored.content
     assert "/users/carol/statuses/1" in c.hits
+    assert home.fed.intake.forwarded == {"origin": 1}
 
 
 async def test_signature_by_another_actor_of_the_origin_is_not_enough(
@@ -190,6 +192,7 @@ async def test_reply_with_an_integrity_proof_is_accepted(
     assert status == 202, text
     await eventually(lambda: home.store.statuses.by_uri(activity["object"]["id"]), what="reply")
     assert "/users/carol/statuses/1" not in c.hits
+    assert home.fed.intake.forwarded == {"integrity_proof": 1}
 
     tampered = integrity.sign(
         {**activity, "id": activity["id"] + "2"}, c.multikey_id("carol"), ED_KEY
