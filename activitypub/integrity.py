@@ -155,7 +155,7 @@ def hash_data(doc: dict[str, Any], options: dict[str, Any]) -> bytes:
         unsecured["@context"] = context
     try:
         return hashlib.sha256(jcs(options)).digest() + hashlib.sha256(jcs(unsecured)).digest()
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, TypeError) as exc:
         raise Unverifiable(f"not canonicalisable: {exc}") from exc
 
 

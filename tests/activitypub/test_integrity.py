@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from activitypub import integrity
 from activitypub.keys import (
@@ -138,3 +140,28 @@ def test_assertion_key_from_an_actor_document() -> None:
     assert integrity.assertion_key(doc, f"{actor}#other") is None
     stolen = {**doc, "assertionMethod": [{**entry, "controller": "https://c.example/users/x"}]}
     assert integrity.assertion_key(stolen, f"{actor}#ed25519-key") is None
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc=st.dictionaries(st.text(max_size=8), _json, max_size=5), proof=_json)
+def test_any_document_verifies_false_or_unverifiable_never_crashes(
+    doc: dict[str, Any], proof: Any
+) -> None:
+    doc["proof"] = proof if not isinstance(proof, dict) else {
+        **proof, "type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
+        "proofPurpose": "assertionMethod", "verificationMethod": "https://a/b#k",
+        "proofValue": "z" + b58encode(bytes(64)),
+    }  # fmt: skip
+    try:
+        assert integrity.verify(doc, parse_multikey(W3C_PUBLIC)) is False
+    except integrity.Unverifiable:
+        pass

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from remote_peer import keypair
 
 from activitypub import ldsignatures
@@ -170,3 +172,31 @@ def test_missing_or_malformed_signature() -> None:
     assert ldsignatures.signature_of({"signature": {"type": "Other"}}) is None
     bad = {"signature": {"type": "RsaSignature2017", "creator": KEY_ID, "signatureValue": 5}}
     assert ldsignatures.signature_of(bad) is None
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_contexts = st.sampled_from(
+    ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", {"@vocab": "x:"},
+     {"@list": 1}, {"a": {"@id": "@type"}}, {"b": {"@container": "@list", "@id": "x:b"}}, [], 5]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=st.dictionaries(st.text(max_size=8), _json, max_size=5), context=_contexts)
+def test_any_document_verifies_false_or_unverifiable_never_crashes(
+    doc: dict[str, Any], context: Any
+) -> None:
+    """Whatever a peer sends, the verifier answers True/False or raises Unverifiable."""
+    doc["@context"] = context
+    doc["signature"] = {"type": "RsaSignature2017", "creator": KEY_ID, "created": "x",
+                        "signatureValue": base64.b64encode(b"\0" * 256).decode()}  # fmt: skip
+    try:
+        assert ldsignatures.verify(doc, _public()) is False
+    except ldsignatures.Unverifiable:
+        pass
