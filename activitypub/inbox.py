@@ -343,7 +343,7 @@ class InboxIntake:
 
     async def _proven_by(self, doc: dict[str, Any], actor: str) -> bool:
         proof = integrity.proof_of(doc)
-        if proof is None or proof.verification_method.split("#", 1)[0] != actor:
+        if proof is None or authority_of(proof.verification_method) != authority_of(actor):
             return False
         key = await self._assertion_key(actor, proof.verification_method)
         if key is None:
