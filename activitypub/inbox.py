@@ -336,10 +336,20 @@ class InboxIntake:
             return False
         try:
             # Canonicalisation costs milliseconds of pure Python: not in the event loop.
-            return await asyncio.to_thread(ldsignatures.verify, doc, cached.resolved.public_key)
+            data = await asyncio.to_thread(ldsignatures.signed_data, doc, doc["signature"])
         except ldsignatures.Unverifiable as exc:
             log.info("LD signature on %s unverifiable: %s", doc.get("id"), exc)
             return False
+        key = cached.resolved.public_key
+        if ldsignatures.check(signature, data, key):
+            return True
+        try:  # the actor may have rotated its key (refetched at most once a minute)
+            fresh = await self.resolver.cached_key(signature.creator, refresh=True)
+        except (FetchError, MalformedActivity):
+            return False
+        if fresh is None or fresh.owner != actor or fresh.resolved.public_key is key:
+            return False
+        return ldsignatures.check(signature, data, fresh.resolved.public_key)
 
     async def _proven_by(self, doc: dict[str, Any], actor: str) -> bool:
         proof = integrity.proof_of(doc)

@@ -90,6 +90,17 @@ def signed_data(doc: dict[str, Any], block: dict[str, Any]) -> bytes:
     return (_hash(options) + _hash(document)).encode("ascii")
 
 
+def check(signature: LdSignature, data: bytes, public_key: object) -> bool:
+    """True when ``signature`` signs ``data`` (from ``signed_data``) with ``public_key``."""
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return False
+    try:
+        public_key.verify(signature.value, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
 def verify(doc: dict[str, Any], public_key: object) -> bool:
     """True when ``doc``'s RsaSignature2017 verifies with ``public_key`` (an RSA key).
 
@@ -101,13 +112,7 @@ def verify(doc: dict[str, Any], public_key: object) -> bool:
         raise Unverifiable("no RsaSignature2017 signature")
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise Unverifiable("the creator's key is not an RSA key")
-    block = doc["signature"]
-    data = signed_data(doc, block)
-    try:
-        public_key.verify(signature.value, data, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        return False
-    return True
+    return check(signature, signed_data(doc, doc["signature"]), public_key)
 
 
 def sign(

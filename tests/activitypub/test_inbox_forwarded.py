@@ -225,3 +225,17 @@ async def test_forwarded_delete_holds_when_the_origin_says_gone(
         return True if await home.store.statuses.get(stored.id) is None else None
 
     await eventually(removed, what="deleted reply")
+
+
+async def test_ld_signature_with_a_rotated_key_refetches_the_key_once(
+    home: Instance, peers: tuple[FakePeer, FakePeer]
+) -> None:
+    b, c = peers
+    first = _ld_sign(c, _create(c, b))
+    assert (await _forward(home, b, first))[0] == 202  # home now holds carol's key 1
+    c.actors["carol"] = 3  # carol rotates her key
+    second = _create(c, b)
+    second["id"], second["object"]["id"] = second["id"] + "2", second["object"]["id"] + "2"
+    status, text = await _forward(home, b, _ld_sign(c, second))
+    assert status == 202, text
+    assert home.fed.intake.forwarded == {"ld_signature": 2}
