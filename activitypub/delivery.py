@@ -18,6 +18,7 @@ from collections import deque
 from activitypub.errors import FetchError, RefusedAddress
 from activitypub.fetch import Fetcher
 from activitypub.keys import KeyCache
+from activitypub.ldsignatures import PayloadSigner
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import digest_header
@@ -84,6 +85,7 @@ class DeliveryWorker:
         self._peer_ok_at: dict[str, float] = {}  # peer → when its success was last written
         self._bodies: dict[str, tuple[bytes, str]] = {}  # payload → (bytes, Digest header)
         self._pool: SigningPool | None = None
+        self._ld = PayloadSigner()
         self._closing: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
@@ -223,7 +225,9 @@ class DeliveryWorker:
                 self._peer_failed.add(row.peer)
                 return
             key = self.keys.private(sender.public_key_id, sender.private_key_pem)
-            body, digest = self._body(row.payload)
+            # Our public Create/Update/Delete carry an LD signature (made once per activity).
+            payload = await self._ld.payload(row.payload, sender.uri, sender.public_key_id, key)
+            body, digest = self._body(payload)
             pool = self._pool
             sign = None
             if pool is not None:

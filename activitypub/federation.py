@@ -78,7 +78,9 @@ class Federation:
             on_enqueue=self.delivery_wake.set,
         )
         self.writer = InboxWriter(store, on_commit=self.inbox_wake.set)
-        self.intake = InboxIntake(store, gate, self.resolver, settings, self.writer)
+        self.intake = InboxIntake(
+            store, gate, self.resolver, settings, self.writer, outbox=self.outbox
+        )
         self.processor = InboxProcessor(
             store, self.resolver, self.outbox, settings, self.urls, self.inbox_wake
         )

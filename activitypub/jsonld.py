@@ -6,6 +6,13 @@ aliases terms we read (``needs_jsonld``) is compacted to our context with pyld
 contexts bundled in ``activitypub/contexts/`` (authored here, minimal: the AS2 terms
 we use, security v1, Mastodon extensions) and an empty context for any other URL, so
 unknown extension terms drop out instead of triggering a fetch.
+
+Canonicalisation for signatures (``canonical_nquads``, URDNA2015) needs the *published*
+contexts, term for term, or the hash differs from the signer's: ``w3c-activitystreams.json``
+and ``w3id-security-v1.json`` are verbatim copies of https://www.w3.org/ns/activitystreams
+and https://w3id.org/security/v1 (W3C/W3ID documents). Its loader knows only those; any
+other context URL raises ``UnknownContext`` (the signature is then unverifiable): a
+signature check never fetches a context.
 """
 
 from __future__ import annotations
@@ -43,6 +50,57 @@ def _bundled_context(filename: str) -> dict[str, Any]:
     text = resources.files("activitypub.contexts").joinpath(filename).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+class UnknownContext(Exception):
+    """A document names a context we do not hold verbatim: it cannot be canonicalised."""
+
+
+# Published contexts, verbatim (for signatures): URL → file.
+_CANONICAL = {
+    "https://www.w3.org/ns/activitystreams": "w3c-activitystreams.json",
+    "http://www.w3.org/ns/activitystreams": "w3c-activitystreams.json",
+    "https://www.w3.org/ns/activitystreams.jsonld": "w3c-activitystreams.json",
+    "https://w3id.org/security/v1": "w3id-security-v1.json",
+    "http://w3id.org/security/v1": "w3id-security-v1.json",
+    "https://w3id.org/security/v1.jsonld": "w3id-security-v1.json",
+}
+
+
+def canonical_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """pyld document loader for signatures: published contexts only, never the network."""
+    filename = _CANONICAL.get(url)
+    if filename is None:
+        raise UnknownContext(url)
+    document = copy.deepcopy(_bundled_context(filename))
+    return {"contextUrl": None, "documentUrl": url, "document": document}
+
+
+def canonical_nquads(doc: dict[str, Any]) -> str:
+    """URDNA2015 canonical N-Quads of ``doc`` (offline; ~ms: keep it off the hot path).
+
+    Raises UnknownContext when a context is not one we hold, MalformedActivity when the
+    document is not valid JSON-LD.
+    """
+    from pyld import jsonld  # imported lazily: pyld is heavy and off the hot path
+
+    options = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "documentLoader": canonical_loader,
+    }
+    try:
+        result = jsonld.normalize(doc, options)
+    except jsonld.JsonLdError as exc:
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, UnknownContext):
+                raise cause from None
+            cause = getattr(cause, "cause", None) or cause.__cause__
+        raise MalformedActivity("invalid JSON-LD document", detail=str(exc)) from exc
+    if not isinstance(result, str):
+        raise MalformedActivity("JSON-LD canonicalisation gave no N-Quads")
+    return result
 
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -149,9 +207,7 @@ def compact_to_ours(doc: dict[str, Any]) -> dict[str, Any]:
 
     options = {"documentLoader": document_loader}
     try:
-        compacted: dict[str, Any] = jsonld.compact(
-            doc, {"@context": DEFAULT_CONTEXT}, options
-        )
+        compacted: dict[str, Any] = jsonld.compact(doc, {"@context": DEFAULT_CONTEXT}, options)
     except jsonld.JsonLdError as exc:
         raise MalformedActivity("invalid JSON-LD document", detail=str(exc)) from exc
     compacted["@context"] = DEFAULT_CONTEXT

@@ -142,3 +142,72 @@ class KeyCache:
 
     def __len__(self) -> int:
         return len(self._public) + len(self._private)
+
+
+# -- Multikey (FEP-521a / W3C Controlled Identifiers) ------------------------------------
+
+_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
+# multicodec prefixes (unsigned varints): ed25519-pub 0xed → ed 01, ed25519-priv 0x1300 → 80 26
+_ED25519_PUB = b"\xed\x01"
+_ED25519_PRIV = b"\x80\x26"
+
+
+def b58encode(data: bytes) -> str:
+    """Base58 (Bitcoin alphabet)."""
+    number = int.from_bytes(data, "big")
+    out = []
+    while number:
+        number, rest = divmod(number, 58)
+        out.append(_B58_ALPHABET[rest])
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * zeros + "".join(reversed(out))
+
+
+def b58decode(text: str) -> bytes:
+    """Base58 (Bitcoin alphabet); raises ValueError on a character outside it."""
+    if len(text) > 1024:
+        raise ValueError("base58 text too long")
+    number = 0
+    for char in text:
+        digit = _B58_INDEX.get(char)
+        if digit is None:
+            raise ValueError("not base58btc")
+        number = number * 58 + digit
+    zeros = len(text) - len(text.lstrip("1"))
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * zeros + body
+
+
+def multibase_decode(value: str) -> bytes:
+    """Bytes of a multibase string; only base58btc (prefix ``z``) is supported."""
+    if not value.startswith("z"):
+        raise ValueError("only base58btc ('z') multibase is supported")
+    return b58decode(value[1:])
+
+
+def multibase_encode(data: bytes) -> str:
+    return "z" + b58encode(data)
+
+
+def parse_multikey(public_key_multibase: str) -> ed25519.Ed25519PublicKey:
+    """The Ed25519 public key of a Multikey's ``publicKeyMultibase`` (z + 0xed01 + 32 bytes)."""
+    raw = multibase_decode(public_key_multibase)
+    if not raw.startswith(_ED25519_PUB) or len(raw) != 34:
+        raise ValueError("not an Ed25519 Multikey")
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw[2:])
+
+
+def multikey_of(key: ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey) -> str:
+    """The ``publicKeyMultibase`` of an Ed25519 key (private keys give their public half)."""
+    public = key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey) else key
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return multibase_encode(_ED25519_PUB + raw)
+
+
+def parse_private_multikey(secret_key_multibase: str) -> ed25519.Ed25519PrivateKey:
+    """An Ed25519 private key from its multibase form (z + 0x8026 + 32 bytes)."""
+    raw = multibase_decode(secret_key_multibase)
+    if not raw.startswith(_ED25519_PRIV) or len(raw) != 34:
+        raise ValueError("not an Ed25519 private Multikey")
+    return ed25519.Ed25519PrivateKey.from_private_bytes(raw[2:])

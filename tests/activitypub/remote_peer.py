@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from yarl import URL
 
 from activitypub.keys import generate_keypair, load_private
 from activitypub.signatures import sign_request
@@ -27,7 +28,13 @@ class FakePeer:
     server: TestServer
     hits: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    received_headers: list[dict[str, str]] = field(default_factory=list)
     actors: dict[str, int] = field(default_factory=dict)  # name → key index
+    # Documents served at their path (GET), and paths that answer 410 Gone.
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
+    # name → Ed25519 Multikey (publicKeyMultibase) published under assertionMethod.
+    multikeys: dict[str, str] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -39,9 +46,16 @@ class FakePeer:
     def key_id(self, name: str) -> str:
         return f"{self.actor_uri(name)}#main-key"
 
+    def multikey_id(self, name: str) -> str:
+        return f"{self.actor_uri(name)}#ed25519-key"
+
+    def serve(self, doc: dict[str, Any]) -> None:
+        """Serve ``doc`` at the path of its id."""
+        self.objects[URL(doc["id"]).path] = doc
+
     def actor_doc(self, name: str) -> dict[str, Any]:
         uri = self.actor_uri(name)
-        return {
+        doc = {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": uri,
             "type": "Person",
@@ -57,6 +71,16 @@ class FakePeer:
                 "publicKeyPem": keypair(self.actors[name])[1],
             },
         }
+        if name in self.multikeys:
+            doc["assertionMethod"] = [
+                {
+                    "id": self.multikey_id(name),
+                    "type": "Multikey",
+                    "controller": uri,
+                    "publicKeyMultibase": self.multikeys[name],
+                }
+            ]
+        return doc
 
     def signed_post(
         self, url: str, activity: dict[str, Any], *, signer: str, body: bytes | None = None
@@ -89,10 +113,21 @@ async def start_peer(names: dict[str, int]) -> FakePeer:
 
     async def inbox(request: web.Request) -> web.Response:
         peer.received.append(orjson.loads(await request.read()))
+        peer.received_headers.append(dict(request.headers))
         return web.Response(status=202)
+
+    async def document(request: web.Request) -> web.Response:
+        peer.hits.append(request.path)
+        if request.path in peer.gone:
+            raise web.HTTPGone()
+        doc = peer.objects.get(request.path)
+        if doc is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=orjson.dumps(doc), content_type="application/activity+json")
 
     app.router.add_get("/users/{name}", actor)
     app.router.add_post("/users/{name}/inbox", inbox)
     app.router.add_post("/inbox", inbox)
+    app.router.add_get("/{tail:.+}", document)
     await server.start_server()
     return peer
