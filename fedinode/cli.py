@@ -128,6 +128,18 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
 
     from fedinode.app import create_app
 
+    log = logging.getLogger("fedinode")
+    host = config.server.host
+    listen = f"[{host}]:{config.server.port}" if ":" in host else f"{host}:{config.server.port}"
+    if config.local:
+        log.info(
+            "local instance at %s (no [instance] domain set: its URLs name where it is "
+            "served, listening on %s; set [instance] domain to federate under a public name)",
+            config.base_url,
+            listen,
+        )
+    else:
+        log.info("instance %s at %s, listening on %s", config.domain, config.base_url, listen)
     app = create_app(config, role=role)
     runner = web.AppRunner(
         app,
@@ -141,7 +153,7 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
         site = web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)
         await site.start()
         sites.append(site)
-        logging.getLogger("fedinode").info(
+        log.info(
             "fedinode serving %s on http://%s:%s (role %s)",
             config.base_url,
             config.server.host,
@@ -247,7 +259,7 @@ def _user(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         finally:
             await store.close()
-        print(f"created @{account.username}@{config.instance.domain} ({account.uri})")
+        print(f"created @{account.username}@{config.domain} ({account.uri})")
         return EXIT_OK
 
     return int(_run(run()))
