@@ -117,8 +117,21 @@ def _run(coro: Awaitable[Any]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from activitypub.federation import InstanceMoved
+
     config = _load(args)
-    _run(serve(config, role=args.role))
+    try:
+        _run(serve(config, role=args.role))
+    except InstanceMoved as exc:
+        scheme, _, where = exc.stored_base.partition("://")
+        setting = f'[instance] domain = "{where}"' + (
+            ' with [federation] scheme = "http"' if scheme == "http" else ""
+        )
+        raise UsageError(
+            f"instance.domain: this database's ids name {exc.stored_base}, not "
+            f"{exc.expected_base}; serve it there again ({setting}, or for a local instance "
+            "the [server] host and port it ran on) or use a new database"
+        ) from None
     return EXIT_OK
 
 

@@ -154,3 +154,9 @@ def test_serve_with_no_config_uses_defaults(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    # its ids are stored: on another port the same data would name the old address, so
+    # serve refuses it, naming the setting that serves it where it was
+    moved = fedinode("serve", env={"FEDINODE_SERVER__PORT": str(free_port())}, cwd=tmp_path)
+    assert moved.returncode == 2
+    assert f'fedinode: instance.domain: this database\'s ids name {base}' in moved.stderr
+    assert f'domain = "127.0.0.1:{port}" with [federation] scheme = "http"' in moved.stderr
