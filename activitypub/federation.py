@@ -44,6 +44,17 @@ PRUNE_EVERY_S = 3600.0
 TOMBSTONE_RETENTION_MS = 8 * 86_400_000
 
 
+class InstanceMoved(RuntimeError):
+    """The database's instance actor lives at another URL than the configuration gives it:
+    the domain (or a local instance's host:port) changed after the database was made, and
+    every stored id still names the old one."""
+
+    def __init__(self, stored_uri: str, expected_uri: str) -> None:
+        self.stored_base = stored_uri.removesuffix("/actor")
+        self.expected_base = expected_uri.removesuffix("/actor")
+        super().__init__(f"the database's ids name {self.stored_base}, not {self.expected_base}")
+
+
 class Federation:
     def __init__(
         self,
@@ -187,9 +198,12 @@ class Federation:
             return await self.store.accounts.create(new)
         except Conflict:
             again = await self.store.accounts.by_uri(uri)
-            if again is None:
-                raise
-            return again
+            if again is not None:
+                return again
+            stored = await self.store.accounts.by_handle(INSTANCE_ACTOR_USERNAME, "")
+            if stored is not None:
+                raise InstanceMoved(stored.uri, uri) from None
+            raise
 
     # -- the application's entry points --------------------------------------------------
 

@@ -19,7 +19,13 @@ from activitypub.convert import activity, actor_to_as, ordered_collection, order
 from activitypub.errors import SignatureError
 from activitypub.federation import INSTANCE_ACTOR_USERNAME, Federation
 from activitypub.signatures import verify_request
-from activitypub.webfinger import host_meta_json, host_meta_xml, jrd, parse_resource
+from activitypub.webfinger import (
+    host_meta_json,
+    host_meta_xml,
+    instance_actor_aliases,
+    jrd,
+    parse_resource,
+)
 from storage.models import Account, Status
 from storage.paging import Page
 
@@ -109,13 +115,20 @@ class S2S:
         username = parse_resource(resource, fed.settings.domain, fed.urls)
         if username is None:
             return _error(404, "not found")
-        if username == "":
+        name = username.lower()
+        if name in ("", INSTANCE_ACTOR_USERNAME):
             account = fed.instance_actor()
         else:
             found = await fed.store.accounts.by_handle(username, "")
-            if found is None or found.suspended:
+            if found is None and name in instance_actor_aliases(fed.settings.domain):
+                # Older names of the instance actor (the domain, the bare host) for peers
+                # that learnt them; the subject is its current name, which Mastodon
+                # follows and GoToSocial asks for in the first place.
+                account = fed.instance_actor()
+            elif found is None or found.suspended:
                 return _error(404, "not found")
-            account = found
+            else:
+                account = found
         doc = jrd(account.username, fed.settings.domain, account.uri,
                   account.url or fed.urls.profile_page(account.username))  # fmt: skip
         return web.Response(
@@ -154,7 +167,9 @@ class S2S:
         for key in ("followers", "following", "featured", "featuredTags", "attachment",
                     "alsoKnownAs", "tag"):  # fmt: skip
             doc.pop(key, None)
-        doc["preferredUsername"] = fed.settings.domain
+        # A name every peer parses (GoToSocial refuses a ':' from a domain's port) and that
+        # WebFinger answers for: peers check acct:<preferredUsername>@<domain> → /actor.
+        doc["preferredUsername"] = account.username
         doc["manuallyApprovesFollowers"] = True
         return ap_response(doc)
 

@@ -11,11 +11,28 @@ from activitypub.vocab import ACTIVITY_JSON, LD_JSON
 PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
 
 
+def host_of(domain: str) -> str:
+    """``domain`` without its ``:port`` (an IPv6 literal keeps its brackets)."""
+    host, sep, port = domain.rpartition(":")
+    if sep and port.isdigit() and not host.endswith(":"):
+        return host
+    return domain
+
+
+def instance_actor_aliases(domain: str) -> frozenset[str]:
+    """Older names of the instance actor that WebFinger still answers for (lowercase):
+    the domain (what its preferredUsername used to be, as on Mastodon before 4.x) and the
+    host without its port. Local user names can never take them (services/users.py)."""
+    return frozenset({domain.lower(), host_of(domain).lower()})
+
+
 def parse_resource(resource: str, domain: str, urls: Urls) -> str | None:
     """The local username a WebFinger ``resource`` names, or None if it is not ours.
 
     Accepts ``acct:user@domain``, ``user@domain``, ``@user@domain`` and our actor or
     profile-page URLs. ``domain`` compares case-insensitively and includes the port.
+    Returns ``""`` for the instance actor's URL and for our origin (FEP-d556: server-level
+    actor discovery by the server's URL).
     """
     text = unquote(resource.strip())
     if text.startswith(("http://", "https://")):
@@ -23,7 +40,7 @@ def parse_resource(resource: str, domain: str, urls: Urls) -> str | None:
             if text.startswith(prefix):
                 name = text[len(prefix) :].strip("/")
                 return name if name and "/" not in name else None
-        if text.rstrip("/") == urls.instance_actor:
+        if text.rstrip("/") in (urls.instance_actor, urls.base):
             return ""
         return None
     if text.startswith("acct:"):

@@ -29,9 +29,10 @@ def federation_settings(config: Config) -> FederationSettings:
         for field in dataclasses.fields(FederationSettings)
         if hasattr(f, field.name)
     }
+    carried["scheme"] = config.scheme
     return FederationSettings(
         **carried,
-        domain=config.instance.domain,
+        domain=config.domain,
         title=config.instance.title,
         software_version=FEDINODE_VERSION,
         max_inbox_bytes=config.server.max_body_bytes,
@@ -85,6 +86,9 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(config: Config, *, role: str = "all") -> web.Application:
     """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
+    # With no [instance] domain, every URL names where this process is served (http,
+    # [server] host:port); the app and everything it hands the config to see that domain.
+    config = config.resolved()
     app = web.Application(
         middlewares=[request_id_middleware, error_middleware],
         client_max_size=max(config.server.max_body_bytes, config.server.max_media_bytes),

@@ -117,8 +117,21 @@ def _run(coro: Awaitable[Any]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from activitypub.federation import InstanceMoved
+
     config = _load(args)
-    _run(serve(config, role=args.role))
+    try:
+        _run(serve(config, role=args.role))
+    except InstanceMoved as exc:
+        scheme, _, where = exc.stored_base.partition("://")
+        setting = f'[instance] domain = "{where}"' + (
+            ' with [federation] scheme = "http"' if scheme == "http" else ""
+        )
+        raise UsageError(
+            f"instance.domain: this database's ids name {exc.stored_base}, not "
+            f"{exc.expected_base}; serve it there again ({setting}, or for a local instance "
+            "the [server] host and port it ran on) or use a new database"
+        ) from None
     return EXIT_OK
 
 
@@ -128,6 +141,18 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
 
     from fedinode.app import create_app
 
+    log = logging.getLogger("fedinode")
+    host = config.server.host
+    listen = f"[{host}]:{config.server.port}" if ":" in host else f"{host}:{config.server.port}"
+    if config.local:
+        log.info(
+            "local instance at %s (no [instance] domain set: its URLs name where it is "
+            "served, listening on %s; set [instance] domain to federate under a public name)",
+            config.base_url,
+            listen,
+        )
+    else:
+        log.info("instance %s at %s, listening on %s", config.domain, config.base_url, listen)
     app = create_app(config, role=role)
     runner = web.AppRunner(
         app,
@@ -141,7 +166,7 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
         site = web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)
         await site.start()
         sites.append(site)
-        logging.getLogger("fedinode").info(
+        log.info(
             "fedinode serving %s on http://%s:%s (role %s)",
             config.base_url,
             config.server.host,
@@ -247,7 +272,7 @@ def _user(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         finally:
             await store.close()
-        print(f"created @{account.username}@{config.instance.domain} ({account.uri})")
+        print(f"created @{account.username}@{config.domain} ({account.uri})")
         return EXIT_OK
 
     return int(_run(run()))

@@ -25,7 +25,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class InstanceConfig:
-    domain: str = "localhost:8080"
+    domain: str = ""  # "": a local instance, named after [server] host:port (Config.domain)
     title: str = "fedinode"
     description: str = "A fedinode instance"
     contact_email: str = ""
@@ -57,7 +57,7 @@ class DatabaseConfig:
 @dataclass(frozen=True, slots=True)
 class FederationConfig:
     mode: str = "open"
-    scheme: str = "https"
+    scheme: str = ""  # "": https with a domain, http for a local instance (Config.scheme)
     allow_private_addresses: bool = False
     ca_file: str = ""
     authorized_fetch: bool = False
@@ -90,11 +90,57 @@ class Config:
     source: str = ""  # the file it came from, '' when defaults only
 
     @property
+    def local(self) -> bool:
+        """No ``[instance] domain``: a local instance whose URLs point where it is served."""
+        return not self.instance.domain
+
+    @property
+    def scheme(self) -> str:
+        """``[federation] scheme`` if set; else https with a domain, http without one."""
+        return self.federation.scheme or ("http" if self.local else "https")
+
+    @property
+    def domain(self) -> str:
+        """The domain in handles and URLs: ``[instance] domain``, or ``[server] host:port``."""
+        return self.instance.domain or served_authority(
+            self.server.host, self.server.port, self.scheme
+        )
+
+    @property
     def base_url(self) -> str:
-        return f"{self.federation.scheme}://{self.instance.domain}"
+        return f"{self.scheme}://{self.domain}"
+
+    def resolved(self) -> Config:
+        """This configuration with the effective domain and scheme written into
+        ``instance.domain`` and ``federation.scheme`` (what the application runs on)."""
+        if self.instance.domain and self.federation.scheme:
+            return self
+        return dataclasses.replace(
+            self,
+            instance=dataclasses.replace(self.instance, domain=self.domain),
+            federation=dataclasses.replace(self.federation, scheme=self.scheme),
+        )
 
     def with_policy(self, policy: PolicySettings) -> Config:
         return dataclasses.replace(self, policy=policy)
+
+
+# Listening on every address names no host a browser could use; the instance is then
+# reachable (and named) as localhost on this machine.
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
+
+
+def served_authority(host: str, port: int, scheme: str) -> str:
+    """``host:port`` as a URL authority for a local instance: a wildcard listen address
+    becomes ``localhost``, an IPv6 address gets brackets, the scheme's default port is
+    left out."""
+    name = host.strip().lower()
+    if name in _WILDCARD_HOSTS:
+        name = "localhost"
+    elif ":" in name and not name.startswith("["):
+        name = f"[{name}]"
+    default_port = 80 if scheme == "http" else 443
+    return name if port == default_port else f"{name}:{port}"
 
 
 _SECTIONS: dict[str, type] = {
@@ -106,7 +152,7 @@ _SECTIONS: dict[str, type] = {
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
-    ("federation", "scheme"): ("https", "http"),
+    ("federation", "scheme"): ("https", "http", ""),
 }
 
 
@@ -167,7 +213,8 @@ def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set
         coerced = _coerce(dotted, hints[key], value, from_env=key in env_keys)
         choices = _CHOICES.get((name, key))
         if choices and coerced not in choices:
-            raise ConfigError(dotted, f"must be one of {', '.join(choices)}, got {coerced!r}")
+            allowed = ", ".join(c or '"" (automatic)' for c in choices)
+            raise ConfigError(dotted, f"must be one of {allowed}, got {coerced!r}")
         kwargs[key] = coerced
     section = cls(**kwargs)
     _check_section(name, section)
@@ -181,8 +228,8 @@ def _check_section(name: str, section: Any) -> None:
         if section.max_body_bytes < 1024:
             raise ConfigError("server.max_body_bytes", "must be at least 1024")
     if name == "instance":
-        domain = section.domain
-        if not domain or "/" in domain or " " in domain or domain != domain.lower():
+        domain = section.domain  # "" (unset): a local instance, see Config.domain
+        if domain and ("/" in domain or " " in domain or domain != domain.lower()):
             raise ConfigError(
                 "instance.domain",
                 f"must be a lowercase host (with an optional :port), got {domain!r}",

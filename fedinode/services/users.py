@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from activitypub.federation import INSTANCE_ACTOR_USERNAME
 from activitypub.keys import generate_keypair
 from activitypub.urls import Urls
+from activitypub.webfinger import instance_actor_aliases
 from fedinode.errors import ValidationFailed
 from fedinode.services.passwords import hash_password
 from storage.accounts import NewAccount
@@ -14,6 +16,12 @@ from storage.store import Store
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def reserved_usernames(urls: Urls) -> frozenset[str]:
+    """Names WebFinger gives to the instance actor (lowercase): no local user may take one."""
+    domain = urls.base.partition("://")[2]
+    return instance_actor_aliases(domain) | {INSTANCE_ACTOR_USERNAME}
 
 
 async def create_local_user(
@@ -31,6 +39,8 @@ async def create_local_user(
     """Raises ValidationFailed for bad input and storage Conflict for a taken name or email."""
     if not USERNAME.match(username):
         raise ValidationFailed("username must be 1-30 letters, digits or underscores")
+    if username.lower() in reserved_usernames(urls):
+        raise ValidationFailed(f"username {username!r} is reserved for the instance actor")
     if not EMAIL.match(email):
         raise ValidationFailed("email is not a valid address")
     if len(password) < 8:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from federation.conftest import Instance, free_port
 
 from activitypub.keys import load_private
 from activitypub.signatures import sign_request
+from fedinode.app import create_app
+from fedinode.config import load_config
 from storage.models import Account
 
 AP = "application/activity+json"
@@ -115,6 +119,78 @@ async def test_instance_actor(home: Instance) -> None:
     status, doc, _ = await _get(home, "/actor")
     assert status == 200 and doc["type"] == "Application"
     assert doc["id"] == f"http://{home.domain}/actor" and doc["publicKey"]["owner"] == doc["id"]
+
+
+# GoToSocial's pattern for the user names it stores and parses out of /users/ paths
+# (internal/regexes `usernameRelaxed`, the one that also matches instance accounts); its
+# mention pattern is wider (letters, marks, digits, . - _) and has no ':' either.
+GTS_USERNAME = re.compile(r"^[a-z0-9_.]+$")
+Getter = Callable[[str, str], Awaitable[tuple[int, Any]]]
+
+
+async def _instance_actor_round_trip(get: Getter, domain: str) -> str:
+    """What GoToSocial and Mastodon do with a keyId they meet: fetch the actor, WebFinger
+    acct:<preferredUsername>@<domain>, and accept only the same name back and a `self`
+    link to the actor."""
+    status, actor = await get("/actor", AP)
+    assert status == 200 and actor["type"] == "Application"
+    name = actor["preferredUsername"]
+    assert GTS_USERNAME.match(name), name
+    status, jrd = await get(f"/.well-known/webfinger?resource=acct:{name}@{domain}", "*/*")
+    assert status == 200
+    assert jrd["subject"] == f"acct:{name}@{domain}"
+    assert jrd["subject"].removeprefix("acct:").split("@") == [name, domain]  # Mastodon's split
+    selfs = {link["type"]: link["href"] for link in jrd["links"] if link["rel"] == "self"}
+    assert selfs == {AP: actor["id"], LD: actor["id"]}
+    return str(actor["id"])
+
+
+async def test_instance_actor_round_trips_through_webfinger_with_a_port(home: Instance) -> None:
+    async def get(path: str, accept: str) -> tuple[int, Any]:
+        status, body, _ = await _get(home, path, accept=accept)
+        return status, body
+
+    assert ":" in home.domain
+    actor_id = await _instance_actor_round_trip(get, home.domain)
+    assert actor_id == f"http://{home.domain}/actor"
+
+
+async def test_instance_actor_round_trips_through_webfinger_without_a_port(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    base = load_config(None, environ={})
+    config = dataclasses.replace(
+        base,
+        instance=dataclasses.replace(base.instance, domain="social.example"),
+        database=dataclasses.replace(base.database, url=f"sqlite:///{tmp_path}/np.sqlite3"),
+        media=dataclasses.replace(base.media, directory=str(tmp_path / "media")),
+    )
+    client = await aiohttp_client(create_app(config))
+
+    async def get(path: str, accept: str) -> tuple[int, Any]:
+        async with client.get(path, headers={"Accept": accept}) as r:
+            return r.status, await r.json(content_type=None)
+
+    actor_id = await _instance_actor_round_trip(get, "social.example")
+    assert actor_id == "https://social.example/actor"
+
+
+async def test_instance_actor_answers_to_its_older_names(home: Instance) -> None:
+    host = home.domain.split(":")[0]
+    for resource in (
+        f"acct:{home.domain}@{home.domain}",  # the preferredUsername it had before
+        f"acct:{host}@{home.domain}",
+        f"acct:INSTANCE.ACTOR@{home.domain}",
+        f"http://{home.domain}/actor",
+        f"http://{home.domain}/",  # FEP-d556: the server's own URL
+    ):
+        status, jrd, _ = await _get(home, f"/.well-known/webfinger?resource={resource}")
+        assert status == 200, resource
+        assert jrd["subject"] == f"acct:instance.actor@{home.domain}", resource
+        selfs = {link["href"] for link in jrd["links"] if link["rel"] == "self"}
+        assert selfs == {f"http://{home.domain}/actor"}, resource
+    status, _, _ = await _get(home, f"/.well-known/webfinger?resource=acct:{host}@elsewhere.test")
+    assert status == 404
 
 
 async def _post(home: Instance, author: Account, text: str, visibility: str = "public") -> int:

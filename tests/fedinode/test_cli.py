@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,6 +40,10 @@ def config_file(tmp_path: Path, database_url: str) -> Path:
         f'[federation]\nscheme = "http"\n'
     )
     return path
+
+
+# "2026-01-01 12:00:00,000 INFO fedinode: ..." (cli.main's logging format)
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
 
 
 def get_json(url: str) -> Any:
@@ -129,11 +134,29 @@ def test_serve_with_no_config_uses_defaults(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/api/v1/instance", proc)
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/api/v1/instance", proc)
         assert (tmp_path / "fedinode-data" / "fedinode.sqlite3").exists()
+        # no [instance] domain: a local instance, and the first log line says so
+        assert proc.stderr is not None
+        first = next(line for line in iter(proc.stderr.readline, "") if LOG_LINE.match(line))
+        assert "local instance at " + base in first, first
+        # every advertised URL works where it is served
+        links = get_json(base + "/.well-known/nodeinfo")["links"]
+        assert {link["href"] for link in links} == {f"{base}/nodeinfo/2.0", f"{base}/nodeinfo/2.1"}
+        for link in links:
+            assert get_json(link["href"])["software"]["name"] == "fedinode"
+        v2 = get_json(base + "/api/v2/instance")
+        assert v2["configuration"]["urls"]["streaming"] == f"ws://127.0.0.1:{port}"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    # its ids are stored: on another port the same data would name the old address, so
+    # serve refuses it, naming the setting that serves it where it was
+    moved = fedinode("serve", env={"FEDINODE_SERVER__PORT": str(free_port())}, cwd=tmp_path)
+    assert moved.returncode == 2
+    assert f'fedinode: instance.domain: this database\'s ids name {base}' in moved.stderr
+    assert f'domain = "127.0.0.1:{port}" with [federation] scheme = "http"' in moved.stderr

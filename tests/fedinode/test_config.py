@@ -11,11 +11,39 @@ from fedinode.config import ConfigError, load_config
 
 def test_defaults_need_no_file() -> None:
     config = load_config(None, environ={})
-    assert config.instance.domain == "localhost:8080"
+    assert config.instance.domain == "" and config.federation.scheme == ""
     assert config.server.host == "127.0.0.1" and config.server.port == 8080
     assert config.database.url == "sqlite:///fedinode-data/fedinode.sqlite3"
-    assert config.federation.mode == "open" and config.federation.scheme == "https"
+    assert config.federation.mode == "open"
     assert config.policy.mode == "open" and config.policy.dry_run is False
+    # no domain: a local instance whose URLs name where it is served
+    assert config.local and config.domain == "127.0.0.1:8080" and config.scheme == "http"
+    assert config.base_url == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize(
+    ("env", "base_url"),
+    [
+        ({"FEDINODE_SERVER__PORT": "9123"}, "http://127.0.0.1:9123"),
+        ({"FEDINODE_SERVER__HOST": "0.0.0.0", "FEDINODE_SERVER__PORT": "9123"}, "http://localhost:9123"),
+        ({"FEDINODE_SERVER__HOST": "::"}, "http://localhost:8080"),
+        ({"FEDINODE_SERVER__HOST": "::1"}, "http://[::1]:8080"),
+        ({"FEDINODE_SERVER__HOST": "Node.LAN", "FEDINODE_SERVER__PORT": "80"}, "http://node.lan"),
+        # a configured domain keeps https, unless [federation] scheme says otherwise
+        ({"FEDINODE_INSTANCE__DOMAIN": "a.example"}, "https://a.example"),
+        ({"FEDINODE_INSTANCE__DOMAIN": "a.example:8443"}, "https://a.example:8443"),
+        ({"FEDINODE_INSTANCE__DOMAIN": "a.example", "FEDINODE_FEDERATION__SCHEME": "http"}, "http://a.example"),
+        ({"FEDINODE_FEDERATION__SCHEME": "https", "FEDINODE_SERVER__PORT": "443"}, "https://127.0.0.1"),
+    ],
+)
+def test_base_url_with_and_without_a_domain(env: dict[str, str], base_url: str) -> None:
+    config = load_config(None, environ=env)
+    assert config.base_url == base_url
+    assert config.local is ("FEDINODE_INSTANCE__DOMAIN" not in env)
+    resolved = config.resolved()
+    assert resolved.base_url == base_url and resolved.resolved() is resolved
+    domain = base_url.split("://")[1]
+    assert (resolved.instance.domain, resolved.federation.scheme) == (domain, base_url.split(":")[0])
 
 
 def test_file_values(tmp_path: Path) -> None:
@@ -122,3 +150,5 @@ def test_every_federation_key_reaches_the_protocol_layer() -> None:
     settings = federation_settings(load_config(None, environ=env))
     assert (settings.delivery_max_days, settings.scheme, settings.max_inbox_bytes) == (3, "http", 4096)
     assert settings.base_url == "http://a.example"
+    local = federation_settings(load_config(None, environ={"FEDINODE_SERVER__PORT": "9123"}))
+    assert (local.domain, local.scheme) == ("127.0.0.1:9123", "http")
