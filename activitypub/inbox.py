@@ -34,6 +34,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.signatures import (
+    RFC9421,
     key_id_host,
     parse_signature_header,
     parse_signature_input,
@@ -227,6 +228,8 @@ class InboxIntake:
             return IntakeResult(exc.status, exc.reason)
         if verified.key_owner != actor:
             return IntakeResult(401, "the signer is not the activity's actor")
+        if verified.spec == RFC9421:  # it signs RFC 9421, so it verifies it: sign so to it
+            self.resolver.fetcher.specs.remember(peer, RFC9421)
 
         cached = self.resolver.peek_key(verified.key_id)
         first_seen = (

@@ -9,8 +9,9 @@ import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from activitypub.keys import generate_keypair, load_private
-from activitypub.signatures import sign_request
+from activitypub.errors import SignatureError
+from activitypub.keys import generate_keypair, load_private, load_public
+from activitypub.signatures import CAVAGE, RFC9421, ResolvedKey, sign_request, verify_request
 
 _KEYS: list[tuple[str, str]] = []
 
@@ -28,6 +29,31 @@ class FakePeer:
     hits: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
     actors: dict[str, int] = field(default_factory=dict)  # name → key index
+    # Signed requests to us: when ``senders`` (keyId → (owner, public PEM)) is not empty,
+    # the inbox and /notes verify signatures and refuse (401) any spec not in ``accepts``.
+    senders: dict[str, tuple[str, str]] = field(default_factory=dict)
+    accepts: frozenset[str] = frozenset({CAVAGE, RFC9421})
+    knocks: list[tuple[str, str, int]] = field(default_factory=list)  # (method, spec, status)
+
+    async def check_signature(self, request: web.Request, body: bytes | None) -> int:
+        """The status a strict peer answers a signed request with (200 when accepted)."""
+        spec = RFC9421 if "Signature-Input" in request.headers else CAVAGE
+
+        async def resolve(key_id: str, refresh: bool) -> ResolvedKey | None:
+            found = self.senders.get(key_id)
+            return ResolvedKey(found[0], load_public(found[1])) if found else None
+
+        status = 200
+        if spec not in self.accepts:
+            status = 401
+        else:
+            try:
+                await verify_request(request.method, request.raw_path, request.headers, body,
+                                     resolve, scheme="http", our_host=self.domain)  # fmt: skip
+            except SignatureError:
+                status = 401
+        self.knocks.append((request.method, spec, status))
+        return status
 
     @property
     def domain(self) -> str:
@@ -88,11 +114,22 @@ async def start_peer(names: dict[str, int]) -> FakePeer:
                             content_type="application/activity+json")  # fmt: skip
 
     async def inbox(request: web.Request) -> web.Response:
-        peer.received.append(orjson.loads(await request.read()))
+        body = await request.read()
+        if peer.senders and await peer.check_signature(request, body) != 200:
+            return web.json_response({"error": "signature refused"}, status=401)
+        peer.received.append(orjson.loads(body))
         return web.Response(status=202)
+
+    async def note(request: web.Request) -> web.Response:
+        if peer.senders and await peer.check_signature(request, None) != 200:
+            return web.json_response({"error": "signature refused"}, status=401)
+        uri = f"http://{peer.domain}/notes/{request.match_info['id']}"
+        return web.Response(body=orjson.dumps({"id": uri, "type": "Note", "content": "hi"}),
+                            content_type="application/activity+json")  # fmt: skip
 
     app.router.add_get("/users/{name}", actor)
     app.router.add_post("/users/{name}/inbox", inbox)
     app.router.add_post("/inbox", inbox)
+    app.router.add_get("/notes/{id}", note)
     await server.start_server()
     return peer
