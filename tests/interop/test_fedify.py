@@ -173,6 +173,43 @@ async def test_fedify_looks_up_follows_and_reads_a_fedinode_user(
     ours = [k for k in knocks if k["type"] in ("Accept", "Create")]
     assert ours and all(k["spec"] == "rfc9421" and k["status"] < 300 for k in ours), knocks
 
+    # Fedify's strict readers on our public documents: the post, the actor's outbox and
+    # followers walked page by page, WebFinger by actor URL, and NodeInfo.
+    note = await peer.call("inspect", uri=posted["uri"])
+    assert note["type"] == "Note", note
+    assert note["json"]["attributedTo"] == found["id"], note
+    actor = await peer.call("inspect", uri=found["id"], collections=["outbox", "followers"])
+    outbox = actor["walked"]["outbox"]
+    assert outbox["totalItems"] == 1 and len(outbox["items"]) == 1, actor["walked"]
+    assert actor["walked"]["followers"]["items"] == [peer.actor], actor["walked"]
+    jrd = await peer.call("webfinger", resource=found["id"])
+    assert jrd["subject"] == f"acct:carol@{node.domain}", jrd
+    assert any(link.get("href") == found["id"] for link in jrd["links"]), jrd
+    info = await peer.call("nodeinfo", url=f"http://{node.domain}/")
+    assert info["software"] == "fedinode" and "activitypub" in info["protocols"], info
+
+    # A poll with a hashtag and a mention of alice: a Question whose tags Fedify reads.
+    poll = await carol.status(
+        f"#fedify poll for @{peer.handle}", poll={"options": ["yes", "no"], "expires_in": 3600}
+    )
+    question = await peer.wait_for(
+        "carol's poll", lambda r: r["type"] == "Create" and r["object_id"] == poll["uri"]
+    )
+    assert question["object_type"] == "Question", question
+    assert question["options"] == ["yes", "no"], question
+    tags = {(t["type"], t["href"]) for t in question["tags"]}
+    assert ("Mention", peer.actor) in tags, question["tags"]
+    assert any(kind == "Hashtag" for kind, _ in tags), question["tags"]
+
+    # A profile edit reaches Fedify as an Update of the Person.
+    await carol.call(
+        "PATCH", "/api/v1/accounts/update_credentials", data={"display_name": "Carol C."}
+    )
+    profile = await peer.wait_for(
+        "the profile Update", lambda r: r["type"] == "Update" and r["object_id"] == found["id"]
+    )
+    assert profile["object_type"] == "Person", profile
+
     # carol edits, then deletes the post.
     await carol.call("PUT", f"/api/v1/statuses/{posted['id']}", json={"status": "edited"})
     await peer.wait_for(

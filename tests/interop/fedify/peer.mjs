@@ -14,8 +14,10 @@ import {
   createFederation,
   generateCryptoKeyPair,
   MemoryKvStore,
+  parseNodeInfo,
   signRequest,
 } from "@fedify/fedify";
+import { lookupWebFinger } from "@fedify/webfinger";
 import {
   Accept,
   Activity,
@@ -34,6 +36,7 @@ import {
   Update,
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
+import { configure, getStreamSink } from "@logtape/logtape";
 
 const httpOrigins = new Set(
   (process.env.FEDIFY_PEER_HTTP_ORIGINS ?? "").split(",").filter((s) => s),
@@ -52,11 +55,23 @@ globalThis.fetch = (input, init) => {
   return realFetch(input, init);
 };
 
+// Fedify's own complaints (warnings and worse; FEDIFY_PEER_LOG=debug for everything) go to
+// stderr, which the test keeps and shows when it fails.
+await configure({
+  sinks: {
+    stderr: getStreamSink(new WritableStream({ write: (chunk) => process.stderr.write(chunk) })),
+  },
+  loggers: [
+    { category: "fedify", lowestLevel: process.env.FEDIFY_PEER_LOG ?? "warning", sinks: ["stderr"] },
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+  ],
+});
+
 const rsa = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 const ed = await generateCryptoKeyPair("Ed25519");
 const received = []; // activities delivered to alice's inbox, as Fedify parsed them
 const knocks = []; // every POST to an inbox: which spec, and what was answered
-const followers = new Map(); // actor id → inbox id
+const followers = new Map(); // actor id → actor (as Fedify parsed it)
 const notes = new Map(); // note id → Note
 let counter = 0;
 
@@ -103,7 +118,20 @@ async function record(ctx, activity) {
   } catch (error) {
     object = { error: String(error) };
   }
+  const tags = [];
+  const options = [];
+  if (object != null && !object.error) {
+    for await (const tag of object.getTags?.({ documentLoader: ctx.documentLoader }) ?? []) {
+      const tagJson = await tag.toJsonLd();
+      tags.push({ type: tagJson.type, name: tag.name?.toString() ?? null, href: tag.href?.href ?? null });
+    }
+    for await (const option of object.getExclusiveOptions?.({ documentLoader: ctx.documentLoader }) ?? []) {
+      options.push(option.name?.toString() ?? null);
+    }
+  }
   received.push({
+    tags,
+    options,
     type: json.type,
     id: activity.id?.href ?? null,
     actor: activity.actorId?.href ?? null,
@@ -120,7 +148,7 @@ federation
     await record(ctx, follow);
     const follower = await follow.getActor(ctx);
     if (follower?.id == null || follower.inboxId == null) return;
-    followers.set(follower.id.href, follower.inboxId.href);
+    followers.set(follower.id.href, follower);
     await ctx.sendActivity(
       { identifier: "alice" },
       follower,
@@ -169,9 +197,7 @@ function newNote(ctx, { text, to, inReplyTo }) {
 
 async function recipientsOf(ctx, handle) {
   const actors = [];
-  for (const [id, inbox] of followers) {
-    actors.push({ id: new URL(id), inboxId: new URL(inbox) });
-  }
+  for (const actor of followers.values()) actors.push(actor);
   if (handle) {
     const actor = await resolveActor(ctx, handle);
     if (!actors.some((a) => a.id.href === actor.id.href)) actors.push(actor);
@@ -212,7 +238,9 @@ const commands = {
       ccs: note.ccIds,
       published: note.published,
     });
-    await ctx.sendActivity({ identifier: "alice" }, await recipientsOf(ctx, handle), create);
+    await ctx.sendActivity({ identifier: "alice" }, await recipientsOf(ctx, handle), create, {
+      preferSharedInbox: true,
+    });
     return { id: create.id.href, note: note.id.href };
   },
   async update(ctx, { note: noteId, text, handle }) {
@@ -296,6 +324,52 @@ const commands = {
       signatureInput: signed.headers.get("Signature-Input"),
     };
   },
+  // Fedify's strict readers on fedinode's public documents: an object by URI (and, for an
+  // actor, its outbox and followers collections walked), WebFinger by URL, NodeInfo.
+  async inspect(ctx, { uri, collections }) {
+    const object = await ctx.lookupObject(uri);
+    if (object == null) throw new Error(`lookupObject(${uri}) found nothing`);
+    const json = await object.toJsonLd();
+    const walked = {};
+    for (const name of collections ?? []) {
+      const getter = {
+        outbox: "getOutbox", followers: "getFollowers", following: "getFollowing",
+        featured: "getFeatured", featuredTags: "getFeaturedTags",
+      }[name];
+      const collection = await object[getter]({ documentLoader: ctx.documentLoader });
+      if (collection == null) throw new Error(`${name} of ${uri} did not parse`);
+      const items = [];
+      for await (const item of ctx.traverseCollection(collection)) {
+        items.push(item instanceof URL ? item.href : item.id?.href ?? null);
+      }
+      walked[name] = { totalItems: collection.totalItems ?? null, items };
+    }
+    return { type: json.type, json, walked };
+  },
+  async webfinger(_ctx, { resource }) {
+    const jrd = await lookupWebFinger(resource, { allowPrivateAddress: true });
+    if (jrd == null) throw new Error(`WebFinger for ${resource} found nothing`);
+    return jrd;
+  },
+  // getNodeInfo() refuses loopback addresses whatever the options, so the two fetches
+  // are made here; the document is read by Fedify's strict parser.
+  async nodeinfo(_ctx, { url }) {
+    const wellKnown = await (await realFetch(new URL("/.well-known/nodeinfo", url))).json();
+    const link = wellKnown.links.find((l) =>
+      /^http:\/\/nodeinfo\.diaspora\.software\/ns\/schema\/2\.[01]$/.test(l.rel)
+    );
+    if (link == null) throw new Error(`no NodeInfo 2.x link: ${JSON.stringify(wellKnown)}`);
+    const raw = await (await realFetch(link.href, { headers: { Accept: "application/json" } })).json();
+    const info = parseNodeInfo(raw);
+    if (info == null) throw new Error(`NodeInfo did not parse strictly: ${JSON.stringify(raw)}`);
+    return {
+      software: info.software.name,
+      version: String(info.software.version),
+      protocols: info.protocols,
+      openRegistrations: info.openRegistrations,
+      users: info.usage.users,
+    };
+  },
   async received() {
     return { received, knocks };
   },
@@ -331,6 +405,10 @@ const server = http.createServer(async (req, res) => {
       } catch (error) {
         return send(res, Response.json({ error: String(error?.stack ?? error) }, { status: 500 }));
       }
+    }
+    if (req.method === "GET" && sent.has(url.href)) {
+      const json = await sent.get(url.href).toJsonLd({ contextLoader: context().contextLoader });
+      return send(res, Response.json(json, { headers: { "Content-Type": "application/activity+json" } }));
     }
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
