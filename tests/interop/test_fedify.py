@@ -22,9 +22,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from federation.api_client import Client, make_client
+from federation.conftest import Instance, eventually, free_port
 
-from federation.api_client import Client, make_client, session  # noqa: F401  (fixture)
-from federation.conftest import Instance, InstanceFactory, eventually, instances  # noqa: F401
 from interop.conftest import node_or_skip
 
 PEER_DIR = Path(__file__).parent / "fedify"
@@ -84,6 +84,24 @@ PeerFactory = Callable[..., Awaitable[FedifyPeer]]
 
 
 @pytest.fixture
+async def node(
+    backend: str, database_url_factory: Callable[[str], Awaitable[str]], tmp_path: Path
+) -> AsyncIterator[Instance]:
+    """A real fedinode on loopback (plain http, private addresses allowed)."""
+    instance = Instance("fedinode", free_port(), await database_url_factory(backend),
+                        tmp_path / "fedinode")  # fmt: skip
+    await instance.start()
+    yield instance
+    await instance.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as http:
+        yield http
+
+
+@pytest.fixture
 async def fedify(tmp_path: Path) -> AsyncIterator[PeerFactory]:
     node = node_or_skip(PEER_DIR, "@fedify/fedify")
     started: list[FedifyPeer] = []
@@ -132,9 +150,8 @@ async def status_by_uri(client: Client, uri: str) -> dict[str, Any] | None:
 
 
 async def test_fedify_looks_up_follows_and_reads_a_fedinode_user(
-    backend: str, instances: InstanceFactory, session: aiohttp.ClientSession, fedify: PeerFactory
+    node: Instance, session: aiohttp.ClientSession, fedify: PeerFactory
 ) -> None:
-    node = await instances("fedinode", backend=backend)
     carol = await make_client(node, session, "carol")
     peer = await fedify(node)
 
@@ -222,9 +239,8 @@ async def test_fedify_looks_up_follows_and_reads_a_fedinode_user(
 
 
 async def test_fedinode_follows_fedify_and_takes_what_it_sends(
-    backend: str, instances: InstanceFactory, session: aiohttp.ClientSession, fedify: PeerFactory
+    node: Instance, session: aiohttp.ClientSession, fedify: PeerFactory
 ) -> None:
-    node = await instances("fedinode", backend=backend)
     carol = await make_client(node, session, "carol")
     peer = await fedify(node)
 
@@ -311,9 +327,8 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
 
 
 async def test_fedinode_double_knocks_a_fedify_that_wants_rfc9421(
-    backend: str, instances: InstanceFactory, session: aiohttp.ClientSession, fedify: PeerFactory
+    node: Instance, session: aiohttp.ClientSession, fedify: PeerFactory
 ) -> None:
-    node = await instances("fedinode", backend=backend)
     carol = await make_client(node, session, "carol")
     peer = await fedify(node, reject_cavage=True)
 
