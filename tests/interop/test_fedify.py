@@ -142,11 +142,11 @@ async def fedify(tmp_path: Path) -> AsyncIterator[PeerFactory]:
     await http.close()
 
 
-async def status_by_uri(client: Client, uri: str) -> dict[str, Any] | None:
+async def fetched_by_search(client: Client, uri: str) -> bool:
     found = await client.get(
-        "/api/v2/search", params={"q": uri, "resolve": "false", "type": "statuses"}
+        "/api/v2/search", params={"q": uri, "resolve": "true", "type": "statuses"}
     )
-    return next((s for s in found["statuses"] if s["uri"] == uri), None)
+    return any(s["uri"] == uri for s in found["statuses"])
 
 
 async def test_fedify_looks_up_follows_and_reads_a_fedinode_user(
@@ -244,6 +244,11 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     carol = await make_client(node, session, "carol")
     peer = await fedify(node)
 
+    # A note Fedify serves only to signed fetches (its authorize predicate checks the key
+    # owner): carol finds it by URL, fedinode fetching it signed with draft-cavage first.
+    hidden = await peer.call("draft", text="only for signed fetches")
+    assert await fetched_by_search(carol, hidden["note"]), "signed fetch (draft-cavage) refused"
+
     # carol finds alice through search (WebFinger to Fedify) and follows; Fedify accepts.
     found = await carol.get(
         "/api/v2/search", params={"q": f"@{peer.handle}", "resolve": "true", "type": "accounts"}
@@ -258,6 +263,14 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     await eventually(following, what="Fedify to accept carol's follow")
     _, knocks = await peer.inbox()
     assert [k["spec"] for k in knocks if k["type"] == "Follow"] == ["draft-cavage"], knocks
+
+    # Fedify signed its Accept with RFC 9421: our signed fetches to it are RFC 9421 now.
+    hidden = await peer.call("draft", text="again only for signed fetches")
+    assert await fetched_by_search(carol, hidden["note"]), "signed fetch (RFC 9421) refused"
+    found_all = await peer.call("received")
+    gets = [(k["spec"], k["status"]) for k in found_all["knocks"] if k["type"] == "GET"]
+    assert gets == [("draft-cavage", 200), ("rfc9421", 200)], found_all["knocks"]
+    assert {f["owner"] for f in found_all["fetches"]} == {f"http://{node.domain}/actor"}, found_all
 
     # Create, Update, Delete of a Note.
     created = await peer.call("create", text="a note from Fedify")

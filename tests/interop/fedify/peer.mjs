@@ -106,9 +106,18 @@ federation.setOutboxDispatcher("/users/{identifier}/outbox", async () => ({ item
 federation.setFollowersDispatcher("/users/{identifier}/followers", async () => ({
   items: [...followers.keys()].map((id) => new URL(id)),
 }));
-federation.setObjectDispatcher(Note, "/notes/{id}", async (ctx, { id }) =>
-  notes.get(ctx.getObjectUri(Note, { id }).href) ?? null
-);
+// Notes are served only to signed requests whose key owner Fedify can fetch and check
+// (what Mastodon calls authorized fetch); `fetches` records who got them.
+const fetches = [];
+federation
+  .setObjectDispatcher(Note, "/notes/{id}", async (ctx, { id }) =>
+    notes.get(ctx.getObjectUri(Note, { id }).href) ?? null
+  )
+  .authorize(async (ctx) => {
+    const owner = await ctx.getSignedKeyOwner();
+    fetches.push({ url: ctx.url.href, owner: owner?.id?.href ?? null });
+    return owner != null;
+  });
 
 async function record(ctx, activity) {
   const json = await activity.toJsonLd({ contextLoader: ctx.contextLoader });
@@ -243,6 +252,11 @@ const commands = {
     });
     return { id: create.id.href, note: note.id.href };
   },
+  // A public note that is not delivered: a peer finds it only by fetching it (signed).
+  async draft(ctx, { text }) {
+    const note = newNote(ctx, { text });
+    return { note: note.id.href };
+  },
   async update(ctx, { note: noteId, text, handle }) {
     const old = notes.get(noteId);
     const note = old.clone({ content: `<p>${text}</p>`, updated: Temporal.Now.instant() });
@@ -371,7 +385,7 @@ const commands = {
     };
   },
   async received() {
-    return { received, knocks };
+    return { received, knocks, fetches };
   },
 };
 
@@ -415,7 +429,9 @@ const server = http.createServer(async (req, res) => {
       for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
     }
     const isInboxPost = req.method === "POST" && url.pathname.endsWith("/inbox");
-    const spec = headers.has("Signature-Input") ? "rfc9421" : "draft-cavage";
+    const spec = headers.has("Signature-Input")
+      ? "rfc9421"
+      : headers.has("Signature") ? "draft-cavage" : "unsigned";
     let response;
     if (isInboxPost && rejectCavage && spec !== "rfc9421") {
       response = Response.json({ error: "RFC 9421 signatures only" }, { status: 401 });
@@ -426,6 +442,9 @@ const server = http.createServer(async (req, res) => {
         body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
       });
       response = await federation.fetch(request, { contextData: undefined });
+    }
+    if (req.method === "GET" && url.pathname.startsWith("/notes/")) {
+      knocks.push({ path: url.pathname, spec, status: response.status, type: "GET" });
     }
     if (isInboxPost) {
       let type = null;
