@@ -198,8 +198,8 @@ class Fetcher:
                         if signer is not None and response.status in KNOCK_AGAIN and attempt == 0:
                             spec = self.specs.other(spec)  # double-knock
                             continue
-                        if signer is not None and response.status < 400:
-                            self.specs.remember(peer, spec)
+                        if attempt == 1 and response.status not in KNOCK_AGAIN:
+                            self.specs.remember(peer, spec)  # the second knock worked
                         if response.status in (301, 302, 303, 307, 308):
                             location = response.headers.get("Location")
                             if not location:
@@ -278,8 +278,8 @@ class Fetcher:
                                            sign, digest)  # fmt: skip
             if status not in KNOCK_AGAIN:
                 self.specs.remember(peer, spec)
-        elif status < 300:
-            self.specs.remember(peer, spec)
+        # A first knock that worked teaches nothing (and must not undo what the peer's own
+        # RFC 9421 requests taught meanwhile).
         return status
 
     async def _post_once(

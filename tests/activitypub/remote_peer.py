@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class FakePeer:
     senders: dict[str, tuple[str, str]] = field(default_factory=dict)
     accepts: frozenset[str] = frozenset({CAVAGE, RFC9421})
     knocks: list[tuple[str, str, int]] = field(default_factory=list)  # (method, spec, status)
+    on_knock: Callable[[], None] | None = None  # called while a signed request is handled
 
     async def check_signature(self, request: web.Request, body: bytes | None) -> int:
         """The status a strict peer answers a signed request with (200 when accepted)."""
@@ -53,6 +55,8 @@ class FakePeer:
             except SignatureError:
                 status = 401
         self.knocks.append((request.method, spec, status))
+        if self.on_knock is not None:
+            self.on_knock()
         return status
 
     @property

@@ -102,3 +102,14 @@ async def test_a_tampered_rfc9421_body_is_refused(peer: FakePeer, fetcher: Fetch
         assert response.status == 401
     async with fetcher.session.post(inbox, data=b"{}", headers=headers) as response:
         assert response.status == 202
+
+
+async def test_a_first_knock_that_worked_keeps_what_was_learnt_meanwhile(
+    peer: FakePeer, fetcher: Fetcher
+) -> None:
+    """A peer that answers our draft-cavage Follow after sending us its RFC 9421-signed
+    Accept (Fedify does, from inside its inbox handler): the 202 must not make us forget."""
+    peer.on_knock = lambda: fetcher.specs.remember(peer.domain, RFC9421)
+    assert await post(fetcher, peer) == 202
+    assert peer.knocks == [("POST", CAVAGE, 200)]
+    assert fetcher.specs.first(peer.domain) == RFC9421
