@@ -50,13 +50,21 @@ class FedifyPeer:
         return f"http://{self.domain}/users/alice"
 
     def stderr(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def complaints(self) -> list[str]:
+        """Fedify's log lines at warning level or worse (it logs what it finds wrong)."""
+        return [
+            line
+            for line in self.stderr().splitlines()
+            if any(level in line for level in ("[WRN]", "[ERR]", "[FTL]"))
+        ]
 
     async def call(self, command: str, **args: Any) -> dict[str, Any]:
         url = f"http://{self.domain}/_control/{command}"
         async with self.session.post(url, json=args) as response:
             body = await response.json()
-        assert response.status == 200, (command, args, body, self.stderr())
+        assert response.status == 200, (command, args, body, self.stderr()[-4000:])
         return body  # type: ignore[no-any-return]
 
     async def inbox(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -236,6 +244,7 @@ async def test_fedify_looks_up_follows_and_reads_a_fedinode_user(
     await peer.wait_for(
         "the delete", lambda r: r["type"] == "Delete" and r["object_id"] == posted["uri"]
     )
+    assert not peer.complaints(), peer.complaints()
 
 
 async def test_fedinode_follows_fedify_and_takes_what_it_sends(
@@ -281,6 +290,7 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     status = await eventually(in_home, what="Fedify's note in carol's home")
     assert "a note from Fedify" in status["content"]
     assert status["account"]["acct"] == peer.handle
+    assert status["visibility"] == "public", status  # Fedify compacts Public to "as:Public"
 
     await peer.call("update", note=created["note"], text="an edited note from Fedify")
 
@@ -337,6 +347,7 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     # Every activity we delivered was taken by Fedify's verifier.
     _, knocks = await peer.inbox()
     assert knocks and all(k["status"] < 300 for k in knocks), knocks
+    assert not peer.complaints(), peer.complaints()
 
 
 async def test_fedinode_double_knocks_a_fedify_that_wants_rfc9421(
@@ -368,3 +379,4 @@ async def test_fedinode_double_knocks_a_fedify_that_wants_rfc9421(
     assert [(k["spec"], k["status"] < 300) for k in knocks if k["type"] == "Undo"] == [
         ("rfc9421", True)
     ], knocks
+    assert not peer.complaints(), peer.complaints()

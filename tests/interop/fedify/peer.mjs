@@ -9,6 +9,7 @@
 // are plain-http servers (Fedify resolves acct: handles over https only; requests to these
 // origins are rewritten to http). FEDIFY_PEER_REJECT_CAVAGE=1 — answer 401 to inbox POSTs
 // not signed with RFC 9421, before Fedify sees them (forces the sender's double-knock).
+import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
 import {
   createFederation,
@@ -58,6 +59,7 @@ globalThis.fetch = (input, init) => {
 // Fedify's own complaints (warnings and worse; FEDIFY_PEER_LOG=debug for everything) go to
 // stderr, which the test keeps and shows when it fails.
 await configure({
+  contextLocalStorage: new AsyncLocalStorage(),
   sinks: {
     stderr: getStreamSink(new WritableStream({ write: (chunk) => process.stderr.write(chunk) })),
   },
@@ -98,6 +100,7 @@ federation
       assertionMethods: keys.map((k) => k.multikey),
     });
   })
+  .mapHandle((_ctx, username) => (username === "alice" ? "alice" : null))
   .setKeyPairsDispatcher(async (_ctx, identifier) =>
     identifier === "alice" ? [rsa, ed] : []
   );
