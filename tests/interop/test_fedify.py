@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import aiohttp
 import pytest
 from federation.api_client import Client, make_client
 from federation.conftest import Instance, eventually, free_port
+from PIL import Image
 
 from interop.conftest import node_or_skip
 
@@ -148,6 +150,15 @@ async def fedify(tmp_path: Path) -> AsyncIterator[PeerFactory]:
                 peer.process.kill()
             await peer.process.wait()
     await http.close()
+
+
+async def upload_picture(client: Client) -> dict[str, Any]:
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(picture, format="PNG")
+    form = aiohttp.FormData()
+    form.add_field("file", picture.getvalue(), filename="red.png", content_type="image/png")
+    form.add_field("description", "a red rectangle")
+    return await client.post("/api/v2/media", data=form, expect=200)  # type: ignore[no-any-return]
 
 
 async def fetched_by_search(client: Client, uri: str) -> bool:
@@ -291,6 +302,37 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     assert "a note from Fedify" in status["content"]
     assert status["account"]["acct"] == peer.handle
     assert status["visibility"] == "public", status  # Fedify compacts Public to "as:Public"
+
+    # carol likes, boosts and answers alice's note (with a picture); Fedify reads all.
+    await carol.post(f"/api/v1/statuses/{status['id']}/favourite")
+    await carol.post(f"/api/v1/statuses/{status['id']}/reblog")
+    media = await upload_picture(carol)
+    answer = await carol.status(
+        f"@{peer.handle} a picture for you", in_reply_to_id=status["id"], media_ids=[media["id"]]
+    )
+    for kind in ("Like", "Announce"):
+        await peer.wait_for(
+            f"carol's {kind}",
+            lambda r, kind=kind: r["type"] == kind and r["object_id"] == created["note"],
+        )
+    reply = await peer.wait_for(
+        "carol's reply", lambda r: r["type"] == "Create" and r["object_id"] == answer["uri"]
+    )
+    note_json = reply["json"]["object"]
+    assert note_json["inReplyTo"] == created["note"], note_json
+    attachment = note_json["attachment"]
+    attachment = attachment[0] if isinstance(attachment, list) else attachment
+    assert attachment["mediaType"] == "image/png", note_json
+    assert attachment["url"].startswith(f"http://{node.domain}/"), note_json
+    await carol.post(f"/api/v1/statuses/{status['id']}/unfavourite")
+    await carol.post(f"/api/v1/statuses/{status['id']}/unreblog")
+    undone = set()
+    for _ in range(2):
+        undo = await peer.wait_for(
+            "carol's Undo", lambda r: r["type"] == "Undo" and r["id"] not in undone
+        )
+        undone.add(undo["id"])
+        assert undo["object_type"] in ("Like", "Announce"), undo
 
     await peer.call("update", note=created["note"], text="an edited note from Fedify")
 

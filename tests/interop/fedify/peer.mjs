@@ -124,9 +124,10 @@ federation
 
 async function record(ctx, activity) {
   const json = await activity.toJsonLd({ contextLoader: ctx.contextLoader });
-  let object = null;
+  // Our own notes are read from memory: they are served to signed fetches only.
+  let object = activity.objectId != null ? (notes.get(activity.objectId.href) ?? null) : null;
   try {
-    object = await activity.getObject?.({ documentLoader: ctx.documentLoader });
+    object ??= await activity.getObject?.({ documentLoader: ctx.documentLoader });
   } catch (error) {
     object = { error: String(error) };
   }
