@@ -246,6 +246,17 @@ async def test_fedify_looks_up_follows_and_reads_a_fedinode_user(
     )
     assert profile["object_type"] == "Person", profile
 
+    # Strict JSON-LD: everything we served and sent expands without losing a property.
+    reply_to_poll = await carol.status("a reply", in_reply_to_id=poll["id"])
+    served = [found["id"], posted["uri"], poll["uri"], reply_to_poll["uri"],
+              f"{found['id']}/outbox", f"{found['id']}/followers", f"http://{node.domain}/actor"]  # fmt: skip
+    problems = []
+    for uri in served:
+        problems += (await peer.call("expand", uri=uri))["problems"]
+    sent = await peer.call("expand")
+    assert sent["checked"] >= 5, sent
+    assert not problems + sent["problems"], problems + sent["problems"]
+
     # carol edits, then deletes the post.
     await carol.call("PUT", f"/api/v1/statuses/{posted['id']}", json={"status": "edited"})
     await peer.wait_for(

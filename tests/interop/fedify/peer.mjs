@@ -38,6 +38,7 @@ import {
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import { configure, getStreamSink } from "@logtape/logtape";
+import jsonld from "jsonld";
 
 const httpOrigins = new Set(
   (process.env.FEDIFY_PEER_HTTP_ORIGINS ?? "").split(",").filter((s) => s),
@@ -73,6 +74,7 @@ const rsa = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 const ed = await generateCryptoKeyPair("Ed25519");
 const received = []; // activities delivered to alice's inbox, as Fedify parsed them
 const knocks = []; // every POST to an inbox: which spec, and what was answered
+const bodies = []; // the JSON of every POST to an inbox
 const followers = new Map(); // actor id → actor (as Fedify parsed it)
 const notes = new Map(); // note id → Note
 let counter = 0;
@@ -388,6 +390,32 @@ const commands = {
       users: info.usage.users,
     };
   },
+  // Strict JSON-LD: expand in jsonld.js's safe mode, which fails on anything the
+  // expansion would drop (undefined terms, bad @id values, wrong value shapes).
+  // `uri`: a document fetched as ActivityPub JSON; otherwise every body POSTed to our inbox.
+  async expand(ctx, { uri }) {
+    const documents = [];
+    if (uri) {
+      const response = await realFetch(uri, { headers: { Accept: "application/activity+json" } });
+      documents.push({ source: uri, doc: await response.json() });
+    } else {
+      for (const [i, body] of bodies.entries()) documents.push({ source: `inbox POST ${i}`, doc: body });
+    }
+    const problems = [];
+    for (const { source, doc } of documents) {
+      try {
+        await jsonld.expand(doc, { documentLoader: ctx.contextLoader, safe: true });
+      } catch (error) {
+        problems.push({
+          source,
+          error: String(error?.message ?? error),
+          details: JSON.stringify(error?.details ?? null).slice(0, 1500),
+          type: doc?.type ?? null,
+        });
+      }
+    }
+    return { checked: documents.length, problems };
+  },
   async received() {
     return { received, knocks, fetches };
   },
@@ -453,7 +481,9 @@ const server = http.createServer(async (req, res) => {
     if (isInboxPost) {
       let type = null;
       try {
-        type = JSON.parse(body.toString("utf8")).type ?? null;
+        const parsed = JSON.parse(body.toString("utf8"));
+        type = parsed.type ?? null;
+        bodies.push(parsed);
       } catch {
         // not JSON: Fedify answered it
       }
