@@ -451,6 +451,11 @@ async def test_fedify_matches_our_undo_to_the_follow_we_sent(
     alice = next(a for a in found["accounts"] if a["acct"] == peer.handle)
     await carol.post(f"/api/v1/accounts/{alice['id']}/follow")
     follow = await peer.wait_for("the Follow", lambda r: r["type"] == "Follow")
+
+    async def following() -> bool:
+        return bool((await carol.relationship(alice["id"]))["following"])
+
+    await eventually(following, what="Fedify to accept carol's follow")
     await carol.post(f"/api/v1/accounts/{alice['id']}/unfollow")
     undo = await peer.wait_for("the Undo(Follow)", lambda r: r["type"] == "Undo")
     assert undo["object_id"] == follow["id"], (undo["json"], follow["json"])
