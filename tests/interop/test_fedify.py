@@ -397,6 +397,17 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     mentions = await carol.notifications("mention")
     assert len([n for n in mentions if n["account"]["acct"] == peer.handle]) == 2, mentions
 
+    # alice deletes her account: she and her posts leave carol's instance.
+    await peer.call("deleteSelf", handle=f"@carol@{node.domain}")
+
+    async def gone() -> bool:
+        url = f"{carol.base}/api/v1/accounts/{alice['id']}"
+        async with session.get(url, headers={"Authorization": f"Bearer {carol.token}"}) as resp:
+            return resp.status == 404
+
+    await eventually(gone, what="the Delete(Person) to remove alice")
+    assert not [s for s in await carol.home() if s["account"]["acct"] == peer.handle]
+
     # Every activity we delivered was taken by Fedify's verifier.
     _, knocks = await peer.inbox()
     assert knocks and all(k["status"] < 300 for k in knocks), knocks

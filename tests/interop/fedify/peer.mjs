@@ -289,6 +289,17 @@ const commands = {
     await ctx.sendActivity({ identifier: "alice" }, await recipientsOf(ctx, handle), del);
     return { id: del.id.href };
   },
+  // alice leaves: Delete(Person) to her followers (and `handle`).
+  async deleteSelf(ctx, { handle }) {
+    const del = new Delete({
+      id: nextId("delete-actor"),
+      actor: alice(),
+      object: alice(),
+      to: PUBLIC_COLLECTION,
+    });
+    await ctx.sendActivity({ identifier: "alice" }, await recipientsOf(ctx, handle), del);
+    return { id: del.id.href };
+  },
   async like(ctx, { object, handle }) {
     const like = new Like({ id: nextId("like"), actor: alice(), object: new URL(object) });
     sent.set(like.id.href, like);
