@@ -19,7 +19,7 @@ from yarl import URL
 from activitypub.errors import FetchError, RefusedAddress, TooLarge
 from activitypub.keys import PrivateKey
 from activitypub.netguard import GuardedConnector, Scheme, check_url
-from activitypub.signatures import prepare_signature, sign_bytes, sign_request
+from activitypub.signatures import CAVAGE, RFC9421, sign_bytes, sign_request_as
 from activitypub.vocab import ACCEPT_HEADER, ACTIVITY_JSON, is_activity_media_type
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -32,6 +32,42 @@ Signer = Callable[[], tuple[str, PrivateKey]]
 
 _JSON_BASES = frozenset({"application/json", "application/activity+json", "application/ld+json",
                          "application/jrd+json"})  # fmt: skip
+
+
+# Answers after which a signed request is sent again signed with the other spec.
+KNOCK_AGAIN = frozenset({400, 401})
+
+
+class SignatureSpecs:
+    """Which HTTP signature spec to try first with each peer (``host[:port]``), in memory.
+
+    The double-knock: a signed request refused with 400/401 is sent again signed with the
+    other spec, and the spec that was then accepted is remembered for the peer. Unknown
+    peers get draft-cavage first: every fediverse server takes it, and a server that
+    answers 202 before it verifies (and then drops what it cannot verify) would silently
+    lose an RFC 9421 delivery. A peer is known to accept RFC 9421 once it took a retry
+    signed that way, or once it signed a request to us that way.
+    """
+
+    def __init__(self, default: str = CAVAGE, limit: int = 10_000) -> None:
+        self.default = default
+        self.limit = limit
+        self._specs: dict[str, str] = {}  # only peers whose spec differs from the default
+
+    def first(self, peer: str) -> str:
+        return self._specs.get(peer, self.default)
+
+    def remember(self, peer: str, spec: str) -> None:
+        if spec == self.default:
+            self._specs.pop(peer, None)
+            return
+        if peer not in self._specs and len(self._specs) >= self.limit:
+            self._specs.pop(next(iter(self._specs)))  # the oldest entry
+        self._specs[peer] = spec
+
+    @staticmethod
+    def other(spec: str) -> str:
+        return CAVAGE if spec == RFC9421 else RFC9421
 
 
 def make_ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
@@ -97,6 +133,7 @@ class Fetcher:
         self.max_body = max_body
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._checked: dict[str, URL] = {}
+        self.specs = SignatureSpecs()
 
     def check(self, url: str | URL) -> URL:
         """Refuse a URL this fetcher must not contact (RefusedAddress).
@@ -145,27 +182,37 @@ class Fetcher:
             if host_allowed is not None and not host_allowed(authority(current)):
                 raise FetchError("fetching from this host is refused by policy", status=403,
                                  detail=str(current))  # fmt: skip
-            headers: dict[str, str] = {"Accept": accept}
-            if sign and self.signer is not None:
-                key_id, private_key = self.signer()
-                headers = sign_request("GET", current, headers, None, key_id, private_key)
-            try:
-                async with self.session.get(
-                    current, headers=headers, allow_redirects=False, timeout=self.timeout
-                ) as response:
-                    if response.status in (301, 302, 303, 307, 308):
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise FetchError("redirect without Location",
-                                             remote_status=response.status)  # fmt: skip
-                        current = current.join(URL(location))
-                        continue
-                    body = await self._read_capped(response)
-                    return current, response.status, response.content_type, body
-            except aiohttp.ClientConnectorError as exc:
-                raise _unwrap(exc, current) from exc
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                raise FetchError("fetch failed", detail=f"{current}: {exc!r}") from exc
+            signer = self.signer() if sign and self.signer is not None else None
+            peer = authority(current)
+            spec = self.specs.first(peer) if signer is not None else ""
+            for attempt in (0, 1):
+                headers: dict[str, str] = {"Accept": accept}
+                if signer is not None:
+                    key_id, private_key = signer
+                    pending = sign_request_as(spec, "GET", current, headers, None, key_id)
+                    headers = pending.complete(sign_bytes(private_key, pending.data))
+                try:
+                    async with self.session.get(
+                        current, headers=headers, allow_redirects=False, timeout=self.timeout
+                    ) as response:
+                        if signer is not None and response.status in KNOCK_AGAIN and attempt == 0:
+                            spec = self.specs.other(spec)  # double-knock
+                            continue
+                        if attempt == 1 and response.status not in KNOCK_AGAIN:
+                            self.specs.remember(peer, spec)  # the second knock worked
+                        if response.status in (301, 302, 303, 307, 308):
+                            location = response.headers.get("Location")
+                            if not location:
+                                raise FetchError("redirect without Location",
+                                                 remote_status=response.status)  # fmt: skip
+                            current = current.join(URL(location))
+                            break
+                        body = await self._read_capped(response)
+                        return current, response.status, response.content_type, body
+                except aiohttp.ClientConnectorError as exc:
+                    raise _unwrap(exc, current) from exc
+                except (TimeoutError, aiohttp.ClientError) as exc:
+                    raise FetchError("fetch failed", detail=f"{current}: {exc!r}") from exc
         raise FetchError("too many redirects", detail=str(url))
 
     async def get_json(
@@ -217,10 +264,36 @@ class Fetcher:
         with a process pool; ``digest`` is ``digest_header(body)`` if already known.
         Network failures raise FetchError (retry later); RefusedAddress means never retry.
         Redirects are not followed (a delivery answered with 3xx is the caller's call).
+        Signed with the spec ``specs`` knows for the peer, and double-knocked on 400/401.
         """
         target = self.check(url)
         headers = {"Content-Type": content_type, "Accept": ACCEPT_HEADER, **(extra_headers or {})}
-        pending = prepare_signature("POST", target, headers, body, key_id, digest=digest)
+        peer = authority(target)
+        spec = self.specs.first(peer)
+        status = await self._post_once(target, body, headers, spec, key_id, private_key,
+                                       sign, digest)  # fmt: skip
+        if status in KNOCK_AGAIN:  # double-knock: perhaps the peer wants the other spec
+            spec = self.specs.other(spec)
+            status = await self._post_once(target, body, headers, spec, key_id, private_key,
+                                           sign, digest)  # fmt: skip
+            if status not in KNOCK_AGAIN:
+                self.specs.remember(peer, spec)
+        # A first knock that worked teaches nothing (and must not undo what the peer's own
+        # RFC 9421 requests taught meanwhile).
+        return status
+
+    async def _post_once(
+        self,
+        target: URL,
+        body: bytes,
+        headers: Mapping[str, str],
+        spec: str,
+        key_id: str,
+        private_key: PrivateKey,
+        sign: Callable[[bytes], Awaitable[bytes]] | None,
+        digest: str | None,
+    ) -> int:
+        pending = sign_request_as(spec, "POST", target, headers, body, key_id, digest=digest)
         signature = (
             await sign(pending.data) if sign is not None else sign_bytes(private_key, pending.data)
         )

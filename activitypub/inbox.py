@@ -45,6 +45,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.signatures import (
+    RFC9421,
     VerifiedSignature,
     key_id_host,
     parse_signature_header,
@@ -252,6 +253,8 @@ class InboxIntake:
             if relayed is not document:
                 document, body = relayed, orjson.dumps(relayed)
             first_seen = await self._actor_first_seen(actor)
+        if verified.spec == RFC9421:  # it signs RFC 9421, so it verifies it: sign so to it
+            self.resolver.fetcher.specs.remember(peer, RFC9421)
         outcome = await self.gate.run(
             document, direction="inbound", peer=peer, actor=actor, actor_first_seen=first_seen
         )

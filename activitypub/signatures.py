@@ -1,4 +1,5 @@
-"""HTTP Signatures (draft-cavage-http-signatures-12), as Mastodon and most of the fediverse use.
+"""HTTP Signatures: draft-cavage-http-signatures-12 (as Mastodon and most of the fediverse
+use) and RFC 9421 HTTP Message Signatures, both verified and both made.
 
 Built from small parts: ``sign_request`` (outgoing), ``parse_signature_header``, and
 ``verify_request`` which checks Date window, Digest, covered headers and the RSA/Ed25519
@@ -39,6 +40,9 @@ SUPPORTED_ALGORITHMS = frozenset({RSA_SHA256, HS2019, ED25519})
 RSA_V1_5_SHA256 = "rsa-v1_5-sha256"
 RSA_PSS_SHA512 = "rsa-pss-sha512"
 RFC9421_ALGORITHMS = frozenset({RSA_V1_5_SHA256, RSA_PSS_SHA512, ED25519})
+# The two specs a request can be signed with (double-knocking picks one per peer).
+CAVAGE = "draft-cavage"
+RFC9421 = "rfc9421"
 
 DEFAULT_MAX_SKEW = timedelta(hours=1)
 _PKCS1V15 = padding.PKCS1v15()
@@ -84,6 +88,7 @@ class VerifiedSignature:
     key_host: str
     algorithm: str
     headers: tuple[str, ...]
+    spec: str = CAVAGE  # which spec the request was signed with
 
     @property
     def actor(self) -> str:
@@ -893,7 +898,73 @@ async def _verify_rfc9421(
         key_host=key_host,
         algorithm=alg,
         headers=sig_input.components,
+        spec=RFC9421,
     )
+
+
+def content_digest_header(body: bytes, *, digest: str | None = None) -> str:
+    """RFC 9530 ``sha-256=:<base64>:`` for a body; ``digest`` (our ``digest_header(body)``)
+    carries the same hash, so a body hashed once serves both specs."""
+    if digest is not None and digest.startswith("SHA-256="):
+        return f"sha-256=:{digest[8:]}:"
+    return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
+
+
+@dataclass(slots=True)
+class PendingRfc9421:
+    """An RFC 9421 request's headers and signature base, waiting for the signature bytes
+    (the same split as ``PendingSignature``, so a process pool can sign either)."""
+
+    headers: dict[str, str]
+    data: bytes
+    signature_params: str
+    label: str
+
+    def complete(self, signature: bytes) -> dict[str, str]:
+        encoded = base64.b64encode(signature).decode("ascii")
+        self.headers["Signature-Input"] = f"{self.label}={self.signature_params}"
+        self.headers["Signature"] = f"{self.label}=:{encoded}:"
+        return self.headers
+
+
+def prepare_signature_rfc9421(
+    method: str,
+    url: str | URL,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    *,
+    algorithm: str = RSA_V1_5_SHA256,
+    now: datetime | None = None,
+    digest: str | None = None,
+    label: str = "sig1",
+) -> PendingRfc9421:
+    """Everything of an RFC 9421 signature but the signature itself.
+
+    Covers ``"@method" "@target-uri"`` and, with a body, ``"content-digest"`` (RFC 9530,
+    added); parameters ``created``, ``keyid``, ``alg``. A Date header is added (not
+    covered) for peers that log or check it. ``digest`` as in ``content_digest_header``.
+    """
+    if algorithm not in RFC9421_ALGORITHMS:
+        raise ValueError(f"unsupported algorithm {algorithm!r}")
+    if '"' in key_id or "\\" in key_id:
+        raise ValueError("key id cannot be a structured field string")
+    target = URL(url) if isinstance(url, str) else url
+    out: dict[str, str] = dict(headers)
+    lower = {name.lower() for name in out}
+    if "date" not in lower:
+        out["Date"] = http_date(now) if now is not None else _http_date_now()
+    created = int((now or datetime.now(UTC)).timestamp())
+    target_uri = f"{target.scheme}://{target.host_port_subcomponent}{target.raw_path_qs}"
+    components = ['"@method"', '"@target-uri"']
+    lines = [f'"@method": {method.upper()}', f'"@target-uri": {target_uri}']
+    if body is not None:
+        out["Content-Digest"] = content_digest_header(body, digest=digest)
+        components.append('"content-digest"')
+        lines.append(f'"content-digest": {out["Content-Digest"]}')
+    params = f'({" ".join(components)});created={created};keyid="{key_id}";alg="{algorithm}"'
+    lines.append(f'"@signature-params": {params}')
+    return PendingRfc9421(out, "\n".join(lines).encode("utf-8"), params, label)
 
 
 def sign_request_rfc9421(
@@ -907,27 +978,26 @@ def sign_request_rfc9421(
     now: datetime | None = None,
     label: str = "sig1",
 ) -> dict[str, str]:
-    """RFC 9421 signing (``rsa-v1_5-sha256`` or ``ed25519``): adds Content-Digest,
+    """RFC 9421 signing (``rsa-v1_5-sha256`` or ``ed25519``): adds Date, Content-Digest,
     Signature-Input and Signature; covers @method @target-uri (+ content-digest)."""
-    target = URL(url) if isinstance(url, str) else url
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    out: dict[str, str] = dict(headers)
-    components = ['"@method"', '"@target-uri"']
-    if body is not None:
-        out["Content-Digest"] = (
-            "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
-        )
-        components.append('"content-digest"')
     alg = RSA_V1_5_SHA256 if isinstance(private_key, rsa.RSAPrivateKey) else ED25519
-    params = (
-        f'({" ".join(components)});created={int(moment.timestamp())};keyid="{key_id}";alg="{alg}"'
+    pending = prepare_signature_rfc9421(
+        method, url, headers, body, key_id, algorithm=alg, now=now, label=label
     )
-    target_uri = f"{target.scheme}://{target.host_port_subcomponent}{target.raw_path_qs}"
-    lines = [f'"@method": {method.upper()}', f'"@target-uri": {target_uri}']
-    if body is not None:
-        lines.append(f'"content-digest": {out["Content-Digest"]}')
-    lines.append(f'"@signature-params": {params}')
-    signature = sign_bytes(private_key, "\n".join(lines).encode("utf-8"))
-    out["Signature-Input"] = f"{label}={params}"
-    out["Signature"] = f"{label}=:{base64.b64encode(signature).decode('ascii')}:"
-    return out
+    return pending.complete(sign_bytes(private_key, pending.data))
+
+
+def sign_request_as(
+    spec: str,
+    method: str,
+    url: str | URL,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    *,
+    digest: str | None = None,
+) -> PendingSignature | PendingRfc9421:
+    """The pending signature of ``spec`` (``CAVAGE`` or ``RFC9421``) for an RSA key."""
+    if spec == RFC9421:
+        return prepare_signature_rfc9421(method, url, headers, body, key_id, digest=digest)
+    return prepare_signature(method, url, headers, body, key_id, digest=digest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
-from activitypub.keys import generate_keypair, load_private
-from activitypub.signatures import sign_request
+from activitypub.errors import SignatureError
+from activitypub.keys import generate_keypair, load_private, load_public
+from activitypub.signatures import CAVAGE, RFC9421, ResolvedKey, sign_request, verify_request
 
 _KEYS: list[tuple[str, str]] = []
 
@@ -35,6 +37,34 @@ class FakePeer:
     gone: set[str] = field(default_factory=set)
     # name → Ed25519 Multikey (publicKeyMultibase) published under assertionMethod.
     multikeys: dict[str, str] = field(default_factory=dict)
+    # Signed requests to us: when ``senders`` (keyId → (owner, public PEM)) is not empty,
+    # the inbox and /notes verify signatures and refuse (401) any spec not in ``accepts``.
+    senders: dict[str, tuple[str, str]] = field(default_factory=dict)
+    accepts: frozenset[str] = frozenset({CAVAGE, RFC9421})
+    knocks: list[tuple[str, str, int]] = field(default_factory=list)  # (method, spec, status)
+    on_knock: Callable[[], None] | None = None  # called while a signed request is handled
+
+    async def check_signature(self, request: web.Request, body: bytes | None) -> int:
+        """The status a strict peer answers a signed request with (200 when accepted)."""
+        spec = RFC9421 if "Signature-Input" in request.headers else CAVAGE
+
+        async def resolve(key_id: str, refresh: bool) -> ResolvedKey | None:
+            found = self.senders.get(key_id)
+            return ResolvedKey(found[0], load_public(found[1])) if found else None
+
+        status = 200
+        if spec not in self.accepts:
+            status = 401
+        else:
+            try:
+                await verify_request(request.method, request.raw_path, request.headers, body,
+                                     resolve, scheme="http", our_host=self.domain)  # fmt: skip
+            except SignatureError:
+                status = 401
+        self.knocks.append((request.method, spec, status))
+        if self.on_knock is not None:
+            self.on_knock()
+        return status
 
     @property
     def domain(self) -> str:
@@ -112,7 +142,10 @@ async def start_peer(names: dict[str, int]) -> FakePeer:
                             content_type="application/activity+json")  # fmt: skip
 
     async def inbox(request: web.Request) -> web.Response:
-        peer.received.append(orjson.loads(await request.read()))
+        body = await request.read()
+        if peer.senders and await peer.check_signature(request, body) != 200:
+            return web.json_response({"error": "signature refused"}, status=401)
+        peer.received.append(orjson.loads(body))
         peer.received_headers.append(dict(request.headers))
         return web.Response(status=202)
 
@@ -125,9 +158,17 @@ async def start_peer(names: dict[str, int]) -> FakePeer:
             raise web.HTTPNotFound()
         return web.Response(body=orjson.dumps(doc), content_type="application/activity+json")
 
+    async def note(request: web.Request) -> web.Response:
+        if peer.senders and await peer.check_signature(request, None) != 200:
+            return web.json_response({"error": "signature refused"}, status=401)
+        uri = f"http://{peer.domain}/notes/{request.match_info['id']}"
+        return web.Response(body=orjson.dumps({"id": uri, "type": "Note", "content": "hi"}),
+                            content_type="application/activity+json")  # fmt: skip
+
     app.router.add_get("/users/{name}", actor)
     app.router.add_post("/users/{name}/inbox", inbox)
     app.router.add_post("/inbox", inbox)
+    app.router.add_get("/notes/{id}", note)
     app.router.add_get("/{tail:.+}", document)
     await server.start_server()
     return peer

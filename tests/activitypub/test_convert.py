@@ -470,3 +470,48 @@ def test_mobilizon_event_shows_when_and_where() -> None:
         banner.type == "image" and banner.url == "https://mobilizon.example/media/8a7d6c5b4a39.jpg"
     )
     assert parsed.hashtags == ["Mobilizon", "Party"] and parsed.visibility == "public"
+
+
+def _undefined_terms(node: Any, found: set[str]) -> set[str]:
+    """Keys that JSON-LD expansion mapped to blank-node predicates (the AS2 context's
+    ``@vocab: "_:"``): terms our context never defined, which canonicalisation drops, so an
+    LD signature would not cover them and strict peers (Fedify) refuse the document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.startswith("_:"):
+                found.add(key[2:])
+            _undefined_terms(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _undefined_terms(item, found)
+    return found
+
+
+def test_every_term_we_emit_is_defined_by_our_context() -> None:
+    from pyld import jsonld
+
+    from activitypub.jsonld import canonical_loader
+    from activitypub.vocab import DEFAULT_CONTEXT
+
+    alice = _account(emojis=[{"shortcode": "cat", "url": "https://home.example/e/cat.png"}])
+    bob = _account(id=2, username="bob", domain="b.example", uri="https://b.example/users/bob")
+    media = MediaAttachment(
+        id=7, account_id=1, status_id=42, type="image", content_type="image/png", file_path="x/7.png",
+        preview_path="", remote_url="", description="a cat", focus_x=0.5, focus_y=-0.25,
+        blurhash="LEHV6nWB2yk8pyo0adR*.7kCMdnj", meta={"width": 640, "height": 480}, size=1,
+        position=0, created_at=1,
+    )  # fmt: skip
+    poll = Poll(id=9, status_id=42, options=["yes", "no"], votes=[3, 1], multiple=False,
+                hide_totals=False, voters_count=4, expires_at=1_800_000_000_000, created_at=1)  # fmt: skip
+    note = note_to_as(
+        _status(spoiler_text="cw", sensitive=True, emojis=[{"shortcode": "cat", "url": "https://home.example/e/cat.png"}]),
+        alice, URLS, local_domain="home.example", mentions=[bob],
+        tags=[Tag(id=1, name="日本", display_name="日本", created_at=1)], media=[media], poll=poll,
+    )  # fmt: skip
+    tombstone = {"id": note["id"], "type": "Tombstone", "atomUri": note["id"]}
+    delete = {"id": f"{note['id']}#delete", "type": "Delete", "actor": alice.uri, "object": tombstone}
+    for doc in (actor_to_as(alice, URLS), note, delete):
+        expanded = jsonld.expand(
+            {"@context": DEFAULT_CONTEXT, **doc}, {"documentLoader": canonical_loader}
+        )
+        assert _undefined_terms(expanded, set()) == set(), doc["type"]
