@@ -397,6 +397,37 @@ async def test_fedinode_follows_fedify_and_takes_what_it_sends(
     mentions = await carol.notifications("mention")
     assert len([n for n in mentions if n["account"]["acct"] == peer.handle]) == 2, mentions
 
+    # A forward: alice's reply carrying her Object Integrity Proof (made by Fedify's
+    # signObject), POSTed under the HTTP signature of another actor ("relay").
+    forwarded = await peer.call(
+        "forwardedReply", text="a forwarded reply", inReplyTo=mine["uri"],
+        handle=f"@carol@{node.domain}", tamper=False,
+    )  # fmt: skip
+    assert forwarded["proof"] and forwarded["status"] in (200, 202), forwarded
+
+    async def in_thread(uri: str, content: str) -> bool:
+        context = await carol.get(f"/api/v1/statuses/{mine['id']}/context")
+        return any(s["uri"] == uri and content in s["content"] for s in context["descendants"])
+
+    await eventually(
+        lambda: in_thread(forwarded["note"], "a forwarded reply"),
+        what="the forwarded reply, trusted on alice's integrity proof",
+    )
+    # Tampered after signing: the proof fails, so the body is not trusted; what alice's
+    # server serves for the note (her own words) is what lands, or nothing.
+    tampered = await peer.call(
+        "forwardedReply", text="what alice wrote", inReplyTo=mine["uri"],
+        handle=f"@carol@{node.domain}", tamper=True,
+    )  # fmt: skip
+    assert tampered["status"] in (200, 202, 401), tampered
+    if tampered["status"] != 401:
+        await eventually(
+            lambda: in_thread(tampered["note"], "what alice wrote"),
+            what="the origin's version of the tampered forward",
+        )
+    context = await carol.get(f"/api/v1/statuses/{mine['id']}/context")
+    assert not [s for s in context["descendants"] if "not what alice wrote" in s["content"]]
+
     # alice deletes her account: she and her posts leave carol's instance.
     await peer.call("deleteSelf", handle=f"@carol@{node.domain}")
 

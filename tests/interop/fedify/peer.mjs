@@ -16,6 +16,7 @@ import {
   generateCryptoKeyPair,
   MemoryKvStore,
   parseNodeInfo,
+  signObject,
   signRequest,
 } from "@fedify/fedify";
 import { lookupWebFinger } from "@fedify/webfinger";
@@ -72,6 +73,9 @@ await configure({
 
 const rsa = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 const ed = await generateCryptoKeyPair("Ed25519");
+// "relay" is a second actor here that only forwards alice's activities (HTTP-signed by
+// itself, not by alice): the receiver must trust them on alice's Object Integrity Proof.
+const relayRsa = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 const received = []; // activities delivered to alice's inbox, as Fedify parsed them
 const knocks = []; // every POST to an inbox: which spec, and what was answered
 const bodies = []; // the JSON of every POST to an inbox
@@ -86,12 +90,12 @@ const federation = createFederation({
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-    if (identifier !== "alice") return null;
+    if (identifier !== "alice" && identifier !== "relay") return null;
     const keys = await ctx.getActorKeyPairs(identifier);
     return new Person({
       id: ctx.getActorUri(identifier),
       preferredUsername: identifier,
-      name: "Alice of Fedify",
+      name: identifier === "alice" ? "Alice of Fedify" : "Relay of Fedify",
       summary: "An independent ActivityPub implementation",
       url: ctx.getActorUri(identifier),
       inbox: ctx.getInboxUri(identifier),
@@ -102,9 +106,9 @@ federation
       assertionMethods: keys.map((k) => k.multikey),
     });
   })
-  .mapHandle((_ctx, username) => (username === "alice" ? "alice" : null))
+  .mapHandle((_ctx, username) => (username === "alice" || username === "relay" ? username : null))
   .setKeyPairsDispatcher(async (_ctx, identifier) =>
-    identifier === "alice" ? [rsa, ed] : []
+    identifier === "alice" ? [rsa, ed] : identifier === "relay" ? [relayRsa] : []
   );
 
 federation.setOutboxDispatcher("/users/{identifier}/outbox", async () => ({ items: [] }));
@@ -353,6 +357,40 @@ const commands = {
       status: response.status,
       answer: await response.text(),
       signatureInput: signed.headers.get("Signature-Input"),
+    };
+  },
+  // alice's reply carrying her Object Integrity Proof (FEP-8b32, eddsa-jcs-2022, made by
+  // Fedify's signObject), POSTed by "relay" under relay's own HTTP signature: a forward.
+  async forwardedReply(ctx, { text, inReplyTo, handle, tamper }) {
+    const actor = await resolveActor(ctx, handle);
+    const note = newNote(ctx, { text, to: actor.id.href, inReplyTo });
+    const create = new Create({
+      id: nextId("forwarded"),
+      actor: alice(),
+      object: note,
+      to: PUBLIC_COLLECTION,
+      ccs: note.ccIds,
+    });
+    const aliceKeys = await ctx.getActorKeyPairs("alice");
+    const proved = await signObject(create, ed.privateKey, aliceKeys[1].keyId, {
+      contextLoader: ctx.contextLoader,
+    });
+    const json = await proved.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
+    if (tamper) json.object.content = "<p>not what alice wrote</p>";
+    const request = new Request(actor.inboxId, {
+      method: "POST",
+      headers: { "Content-Type": "application/activity+json", Accept: "application/activity+json" },
+      body: JSON.stringify(json),
+    });
+    const relayKey = new URL("#main-key", ctx.getActorUri("relay"));
+    const signed = await signRequest(request, relayRsa.privateKey, relayKey);
+    const response = await realFetch(signed);
+    return {
+      id: create.id.href,
+      note: note.id.href,
+      status: response.status,
+      answer: await response.text(),
+      proof: json.proof ?? null,
     };
   },
   // Fedify's strict readers on fedinode's public documents: an object by URI (and, for an
