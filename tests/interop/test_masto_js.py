@@ -3,8 +3,8 @@
 A fedinode instance is served on loopback (SQLite, then PostgreSQL) with three local users;
 ``node tests/interop/masto/run.mjs`` logs them in (OAuth password grant), verifies
 credentials, follows, opens the follower's ``user`` stream over a WebSocket, posts as the
-followed account, follows a third account while streaming and posts as it, then posts as the
-follower; it prints what it saw as JSON. Its packages come from ``npm ci`` in
+follower, posts as the followed account, follows a third account while streaming and posts as
+it; it prints what it saw as JSON. Its packages come from ``npm ci`` in
 tests/interop/masto (package-lock.json). Without node or those packages the test skips,
 unless FEDINODE_TEST_REQUIRE_INTEROP=1 (CI) makes that a failure.
 """
@@ -94,9 +94,9 @@ async def test_masto_js_login_follow_stream_and_post(
         "verify_credentials",
         "follow",
         "stream_open",
+        "own_update",
         "followed_update",
         "later_update",
-        "own_update",
         "home",
     ]
     assert report["streaming_url"] == f"ws://{instance.domain}"
@@ -106,4 +106,6 @@ async def test_masto_js_login_follow_stream_and_post(
     assert report["followed_update_content"] == "<p>from the followed account</p>"
     assert report["later_update_acct"] == "carol"
     assert report["home_has_all"] is True
-    assert report["events"] == ["update", "update", "update"]
+    # Only updates (the follower's own post may take a second try, when it was made before the
+    # server had read the subscribe message: that one is not streamed).
+    assert set(report["events"]) == {"update"} and len(report["events"]) >= 3, report["events"]
