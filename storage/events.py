@@ -3,12 +3,19 @@
 Writers publish small facts (``{"event": "status.created", "status_id": 1}``); readers (the
 streaming API) decide who may see them. Nothing here is durable: a consumer that is not
 listening misses the event and reads the timeline instead.
+
+On PostgreSQL the channel is named after the schema the connection works in: NOTIFY reaches
+every listener of the database, and instances that share a database in separate schemas
+(as the tests do) must not hear each other (a ``status.deleted`` names only an id, so a
+stranger's would go to every stream).
 """
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -16,11 +23,30 @@ import orjson
 from storage.db import Database
 
 CHANNEL = "fedinode_events"
+_MAX_CHANNEL_BYTES = 63  # PostgreSQL identifiers
+
+_channels: weakref.WeakKeyDictionary[Database, str] = weakref.WeakKeyDictionary()
+
+
+async def channel(db: Database) -> str:
+    """This database's event channel: one per PostgreSQL schema, the plain name on SQLite."""
+    if db.dialect != "postgres":
+        return CHANNEL
+    name = _channels.get(db)
+    if name is None:
+        schema = str(await db.fetchval("SELECT current_schema()") or "")
+        name = f"{CHANNEL}_{schema}"
+        if len(name.encode()) > _MAX_CHANNEL_BYTES:
+            name = f"{CHANNEL}_{hashlib.sha256(schema.encode()).hexdigest()[:32]}"
+        _channels[db] = name
+    return name
 
 
 async def publish(db: Database, event: str, **fields: Any) -> None:
-    await db.notify(CHANNEL, orjson.dumps({"event": event, **fields}).decode())
+    await db.notify(await channel(db), orjson.dumps({"event": event, **fields}).decode())
 
 
-def subscribe(db: Database) -> AbstractAsyncContextManager[AsyncIterator[str]]:
-    return db.listen(CHANNEL)
+@asynccontextmanager
+async def subscribe(db: Database) -> AsyncIterator[AsyncIterator[str]]:
+    async with db.listen(await channel(db)) as messages:
+        yield messages

@@ -123,10 +123,10 @@ async def _sse(request: web.Request, stream: str | None) -> web.StreamResponse:
             "X-Accel-Buffering": "no",
         }
     )
-    await response.prepare(request)
-    await response.write(b":)\n")
-    hub.add(listener)
+    hub.add(listener)  # before the headers go out, as for WebSockets
     try:
+        await response.prepare(request)
+        await response.write(b":)\n")
         while True:
             try:
                 message = await asyncio.wait_for(listener.queue.get(), HEARTBEAT_SECONDS)
@@ -169,8 +169,11 @@ async def streaming_root(request: web.Request) -> web.StreamResponse:
         p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()
     ]
     ws = web.WebSocketResponse(heartbeat=30.0, protocols=offered[:1])
-    await ws.prepare(request)
+    # The stream named in the URL is subscribed, and the listener joins the hub, before the
+    # handshake completes: a client that acts as soon as its socket is open (posts, follows)
+    # must get every event that follows, however long the lookups here take.
     initial = request.query.get("stream")
+    refused: StreamError | None = None
     if initial:
         try:
             listener.subscriptions.add(
@@ -179,10 +182,15 @@ async def streaming_root(request: web.Request) -> web.StreamResponse:
                 )
             )
         except StreamError as exc:
-            await ws.send_str(orjson.dumps({"error": exc.message, "status": exc.status}).decode())
+            refused = exc
     hub.add(listener)
-    writer = asyncio.create_task(_write(ws, listener))
+    writer: asyncio.Task[None] | None = None
     try:
+        await ws.prepare(request)
+        if refused is not None:
+            error = {"error": refused.message, "status": refused.status}
+            await ws.send_str(orjson.dumps(error).decode())
+        writer = asyncio.create_task(_write(ws, listener))
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
@@ -191,9 +199,10 @@ async def streaming_root(request: web.Request) -> web.StreamResponse:
                 await ws.send_str(reply)
     finally:
         hub.remove(listener)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
     return ws
 
 

@@ -252,7 +252,8 @@ class StreamHub:
             tuple[Listener, Subscription, str]
         ] = []  # (listener, subscription, filter context)
         for listener in listeners:
-            for sub in listener.subscriptions:
+            # A copy: a subscribe message may change the set while a route awaits a lookup.
+            for sub in list(listener.subscriptions):
                 context = await facts.route(self.store, viewer_id, sub)
                 if context is not None:
                     routes.append((listener, sub, context))
