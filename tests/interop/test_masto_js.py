@@ -12,8 +12,6 @@ unless FEDINODE_TEST_REQUIRE_INTEROP=1 (CI) makes that a failure.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +19,16 @@ import orjson
 import pytest
 from federation.conftest import Instance, free_port
 
+from interop.conftest import node_or_skip
+
 MASTO_DIR = Path(__file__).parent / "masto"
 NODE_TIMEOUT = 60.0
-
-
-def _masto_missing() -> str | None:
-    if shutil.which("node") is None:
-        return "node is not on PATH"
-    if not (MASTO_DIR / "node_modules" / "masto").is_dir():
-        return "masto.js is not installed: run `npm ci` in tests/interop/masto"
-    return None
 
 
 @pytest.fixture
 def masto_node() -> str:
     """The node executable, once masto.js is installed; skip or fail loudly otherwise."""
-    missing = _masto_missing()
-    if missing is not None:
-        if os.environ.get("FEDINODE_TEST_REQUIRE_INTEROP") == "1":
-            pytest.fail(f"FEDINODE_TEST_REQUIRE_INTEROP=1 but {missing}", pytrace=False)
-        pytest.skip(missing)
-    node = shutil.which("node")
-    assert node is not None
-    return node
+    return node_or_skip(MASTO_DIR, "masto")
 
 
 async def run_masto(node: str, args: dict[str, Any]) -> dict[str, Any]:
