@@ -815,15 +815,8 @@ def activity_to_api(weeks: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 import hashlib  # noqa: E402
 
+from policy.settings import FINER_BLOCK_FLAGS, LIMITING_BLOCK_FLAGS  # noqa: E402
 from storage.models import DomainAllowRow, DomainBlockRow, PolicyDecisionRow  # noqa: E402
-
-_POLICY_BLOCK_EXTRAS = (
-    "federated_timeline_removal",
-    "followers_only",
-    "avatar_removal",
-    "banner_removal",
-    "reject_deletes",
-)
 
 
 def domain_block_to_api(row: DomainBlockRow) -> dict[str, Any]:
@@ -839,7 +832,7 @@ def domain_block_to_api(row: DomainBlockRow) -> dict[str, Any]:
         "private_comment": row.private_comment or None,
         "public_comment": row.public_comment or None,
         "obfuscate": row.obfuscate,
-        **{name: getattr(row, name) for name in _POLICY_BLOCK_EXTRAS},
+        **{name: getattr(row, name) for name in FINER_BLOCK_FLAGS},
     }
 
 
@@ -854,7 +847,7 @@ def public_domain_blocks_to_api(described: dict[str, Any]) -> list[dict[str, Any
     out = []
     for block in described.get("domain_blocks", []):
         limits = block["severity"] != "noop" or any(
-            block.get(name) for name in ("reject_media", "reject_reports", *_POLICY_BLOCK_EXTRAS)
+            block.get(name) for name in LIMITING_BLOCK_FLAGS
         )
         if limits:
             out.append(
