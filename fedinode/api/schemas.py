@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from fedinode.config import Config
+from fedinode.services.notifications import GROUPABLE
 from fedinode.services.views import PollView, StatusView
 from fedinode.version import COMPAT_VERSION
 from storage.client_api import FeaturedTag, RelationshipRow
@@ -731,9 +732,6 @@ def deleted_status_to_api(
 # -- notifications ----------------------------------------------------------------------
 
 
-_GROUPED_TYPES = frozenset({"favourite", "reblog", "follow"})
-
-
 def notification_to_api(
     n: Notification,
     account: Account,
@@ -746,7 +744,7 @@ def notification_to_api(
     return {
         "id": str(n.id),
         "type": n.type,
-        "group_key": n.group_key if n.type in _GROUPED_TYPES else f"ungrouped-{n.id}",
+        "group_key": n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}",
         "created_at": iso(n.created_at),
         "account": account_to_api(account, base_url),
         "status": status_to_api(status, config, viewer_id) if status is not None else None,
