@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from fedinode.config import Config
@@ -24,6 +23,7 @@ from storage.models import (
     Tag,
     User,
 )
+from storage.times import api_date, api_datetime, api_day_start
 
 _SUPPORTED_MIME = [
     "image/jpeg",
@@ -34,19 +34,10 @@ _SUPPORTED_MIME = [
 ]
 
 
-def iso(ms: int | None) -> str | None:
-    """Milliseconds since the epoch → Mastodon's ISO 8601 with milliseconds and Z."""
-    if ms is None:
-        return None
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    )
-
-
-def iso_date(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+# The API's timestamps (Mastodon's ISO 8601 with milliseconds and Z) and dates, under the
+# names the entities below use; storage.times names them by what they produce.
+iso = api_datetime
+iso_date = api_date
 
 
 def _configuration(config: Config) -> dict[str, Any]:
@@ -427,10 +418,6 @@ def admin_report_to_api(
 # -- accounts ---------------------------------------------------------------------------
 
 
-def _midnight(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT00:00:00.000Z")
-
-
 def _emojis(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in items:
@@ -471,7 +458,7 @@ def account_to_api(account: Account, base_url: str) -> dict[str, Any]:
         "discoverable": account.discoverable,
         "indexable": account.indexable,
         "group": account.actor_type == "Group",
-        "created_at": _midnight(account.created_at),
+        "created_at": api_day_start(account.created_at),
         "note": account.note,
         "url": account.url or account.uri,
         "uri": account.uri,
