@@ -12,7 +12,7 @@ from policy.audit import Decision
 from policy.base import ACCEPT, Accept, Direction, Policy, PolicyContext, Reject, Rewrite, Verdict
 from policy.domains import DomainMatcher
 from policy.rules import Rule, build_rule
-from policy.settings import DomainAllow, DomainBlock, PolicySettings
+from policy.settings import LIMITING_BLOCK_FLAGS, DomainAllow, DomainBlock, PolicySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,15 +330,7 @@ class Pipeline:
                 entry["domain"] = block.domain
                 entry["private_comment"] = block.private_comment
                 entry["obfuscate"] = block.obfuscate
-            for flag in (
-                "reject_media",
-                "reject_reports",
-                "federated_timeline_removal",
-                "followers_only",
-                "avatar_removal",
-                "banner_removal",
-                "reject_deletes",
-            ):
+            for flag in LIMITING_BLOCK_FLAGS:
                 entry[flag] = getattr(block, flag)
             blocks.append(entry)
         rules: list[dict[str, Any]] = []

@@ -64,6 +64,22 @@ class DomainBlock:
     obfuscate: bool = False
 
 
+# The flags of a domain block, each a bool field of DomainBlock (and a column of storage's
+# DomainBlockRow; tests/activitypub/test_policy_gate.py keeps the two in step). Mastodon has
+# reject_media, reject_reports and obfuscate; the finer ones are Akkoma's.
+FINER_BLOCK_FLAGS = (
+    "federated_timeline_removal",
+    "followers_only",
+    "avatar_removal",
+    "banner_removal",
+    "reject_deletes",
+)
+# What a block limits beyond its severity; obfuscate only changes how the block is shown.
+LIMITING_BLOCK_FLAGS = ("reject_media", "reject_reports", *FINER_BLOCK_FLAGS)
+BLOCK_FLAGS = (*LIMITING_BLOCK_FLAGS, "obfuscate")
+BLOCK_TEXTS = ("public_comment", "private_comment")
+
+
 @dataclass(frozen=True, slots=True)
 class DomainAllow:
     """A domain allowed in allowlist mode; `domain` may be "*.example.org"."""
@@ -117,17 +133,7 @@ class PolicySettings:
 _TOP_KEYS = frozenset(
     {"dry_run", "audit_retention_days", "domain_allows", "domain_blocks", "rules"}
 )
-_BLOCK_BOOLS = (
-    "reject_media",
-    "reject_reports",
-    "federated_timeline_removal",
-    "followers_only",
-    "avatar_removal",
-    "banner_removal",
-    "reject_deletes",
-    "obfuscate",
-)
-_BLOCK_KEYS = frozenset({"domain", "severity", "public_comment", "private_comment", *_BLOCK_BOOLS})
+_BLOCK_KEYS = frozenset({"domain", "severity", *BLOCK_TEXTS, *BLOCK_FLAGS})
 _ALLOW_KEYS = frozenset({"domain", "public_comment"})
 _RULE_COMMON_KEYS = frozenset({"kind", "action", "dry_run", "name"})
 
@@ -185,7 +191,7 @@ def _block(item: Mapping[str, Any], key: str) -> DomainBlock:
         raise PolicyConfigError(
             f"{key}.severity", f"invalid value {severity!r} (expected suspend, silence or noop)"
         )
-    flags = {name: _bool(item, name, key) for name in _BLOCK_BOOLS}
+    flags = {name: _bool(item, name, key) for name in BLOCK_FLAGS}
     return DomainBlock(
         domain=domain,
         severity=severity,

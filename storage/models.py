@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 Json = Any
+
+
+class Visibility(StrEnum):
+    """Who may read a status: Mastodon's four values, stored as these strings."""
+
+    PUBLIC = "public"  # anyone, and listed on the public timelines
+    UNLISTED = "unlisted"  # anyone, but off the public timelines
+    PRIVATE = "private"  # followers (and the mentioned)
+    DIRECT = "direct"  # the mentioned only
+
+
+# Readable by anyone, listed or not.
+OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ specific rule winning); these queries take the resulting list of exact account d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from storage.db import Database
@@ -20,18 +20,9 @@ from storage.rows import build, build_all, build_opt
 T = TypeVar("T")
 _CHUNK = 500  # domains per IN (…) list: well under SQLite's parameter limit
 
-_BLOCK_FIELDS = (
-    "severity",
-    "reject_media",
-    "reject_reports",
-    "federated_timeline_removal",
-    "followers_only",
-    "avatar_removal",
-    "banner_removal",
-    "reject_deletes",
-    "private_comment",
-    "public_comment",
-    "obfuscate",
+# What an admin sets on a domain block: every column but its identity and creation time.
+BLOCK_FIELDS = tuple(
+    f.name for f in fields(DomainBlockRow) if f.name not in ("id", "domain", "created_at")
 )
 
 
@@ -88,7 +79,7 @@ class PolicyStore:
         )
 
     async def create_domain_block(self, domain: str, **fields: Any) -> DomainBlockRow:
-        unknown = set(fields) - set(_BLOCK_FIELDS)
+        unknown = set(fields) - set(BLOCK_FIELDS)
         if unknown:
             raise ValueError(f"unknown domain block fields: {sorted(unknown)}")
         names = ["id", "domain", "created_at", *fields]
@@ -105,7 +96,7 @@ class PolicyStore:
         return build(DomainBlockRow, row)
 
     async def update_domain_block(self, block_id: int, **fields: Any) -> DomainBlockRow | None:
-        unknown = set(fields) - set(_BLOCK_FIELDS)
+        unknown = set(fields) - set(BLOCK_FIELDS)
         if unknown:
             raise ValueError(f"unknown domain block fields: {sorted(unknown)}")
         if not fields:

@@ -20,7 +20,8 @@ from fedinode.api.auth import check
 from fedinode.api.params import Params, json_response, link_header, page_from, read_params
 from fedinode.errors import Forbidden, ValidationFailed
 from fedinode.services import policy as policy_service
-from fedinode.services.policy import BLOCK_FLAGS, BLOCK_TEXTS, BlockChange, DomainBlockExists
+from fedinode.services.policy import BlockChange, DomainBlockExists
+from policy.settings import BLOCK_FLAGS, BLOCK_TEXTS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from fedinode.config import Config
+from fedinode.services.notifications import GROUPABLE
 from fedinode.services.views import PollView, StatusView
 from fedinode.version import COMPAT_VERSION
 from storage.client_api import FeaturedTag, RelationshipRow
@@ -23,6 +23,7 @@ from storage.models import (
     Tag,
     User,
 )
+from storage.times import api_date, api_datetime, api_day_start
 
 _SUPPORTED_MIME = [
     "image/jpeg",
@@ -33,19 +34,10 @@ _SUPPORTED_MIME = [
 ]
 
 
-def iso(ms: int | None) -> str | None:
-    """Milliseconds since the epoch → Mastodon's ISO 8601 with milliseconds and Z."""
-    if ms is None:
-        return None
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    )
-
-
-def iso_date(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+# The API's timestamps (Mastodon's ISO 8601 with milliseconds and Z) and dates, under the
+# names the entities below use; storage.times names them by what they produce.
+iso = api_datetime
+iso_date = api_date
 
 
 def _configuration(config: Config) -> dict[str, Any]:
@@ -426,10 +418,6 @@ def admin_report_to_api(
 # -- accounts ---------------------------------------------------------------------------
 
 
-def _midnight(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT00:00:00.000Z")
-
-
 def _emojis(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in items:
@@ -470,7 +458,7 @@ def account_to_api(account: Account, base_url: str) -> dict[str, Any]:
         "discoverable": account.discoverable,
         "indexable": account.indexable,
         "group": account.actor_type == "Group",
-        "created_at": _midnight(account.created_at),
+        "created_at": api_day_start(account.created_at),
         "note": account.note,
         "url": account.url or account.uri,
         "uri": account.uri,
@@ -731,9 +719,6 @@ def deleted_status_to_api(
 # -- notifications ----------------------------------------------------------------------
 
 
-_GROUPED_TYPES = frozenset({"favourite", "reblog", "follow"})
-
-
 def notification_to_api(
     n: Notification,
     account: Account,
@@ -746,7 +731,7 @@ def notification_to_api(
     return {
         "id": str(n.id),
         "type": n.type,
-        "group_key": n.group_key if n.type in _GROUPED_TYPES else f"ungrouped-{n.id}",
+        "group_key": n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}",
         "created_at": iso(n.created_at),
         "account": account_to_api(account, base_url),
         "status": status_to_api(status, config, viewer_id) if status is not None else None,
@@ -815,15 +800,8 @@ def activity_to_api(weeks: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 import hashlib  # noqa: E402
 
+from policy.settings import FINER_BLOCK_FLAGS, LIMITING_BLOCK_FLAGS  # noqa: E402
 from storage.models import DomainAllowRow, DomainBlockRow, PolicyDecisionRow  # noqa: E402
-
-_POLICY_BLOCK_EXTRAS = (
-    "federated_timeline_removal",
-    "followers_only",
-    "avatar_removal",
-    "banner_removal",
-    "reject_deletes",
-)
 
 
 def domain_block_to_api(row: DomainBlockRow) -> dict[str, Any]:
@@ -839,7 +817,7 @@ def domain_block_to_api(row: DomainBlockRow) -> dict[str, Any]:
         "private_comment": row.private_comment or None,
         "public_comment": row.public_comment or None,
         "obfuscate": row.obfuscate,
-        **{name: getattr(row, name) for name in _POLICY_BLOCK_EXTRAS},
+        **{name: getattr(row, name) for name in FINER_BLOCK_FLAGS},
     }
 
 
@@ -854,7 +832,7 @@ def public_domain_blocks_to_api(described: dict[str, Any]) -> list[dict[str, Any
     out = []
     for block in described.get("domain_blocks", []):
         limits = block["severity"] != "noop" or any(
-            block.get(name) for name in ("reject_media", "reject_reports", *_POLICY_BLOCK_EXTRAS)
+            block.get(name) for name in LIMITING_BLOCK_FLAGS
         )
         if limits:
             out.append(

@@ -11,7 +11,7 @@ from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
-from storage.models import Account, User
+from storage.models import Account, User, Visibility
 from storage.paging import Page
 
 MAX_FIELDS = 4
@@ -77,7 +77,7 @@ async def update_credentials(
         )
     settings = dict(user.settings)
     if update.privacy is not None:
-        if update.privacy not in ("public", "unlisted", "private", "direct"):
+        if update.privacy not in tuple(Visibility):
             raise ValidationFailed("Validation failed: Privacy is not included in the list")
         settings["default_privacy"] = update.privacy
     if update.sensitive is not None:

@@ -15,6 +15,8 @@ TYPES = (
     "mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
     "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning",
 )  # fmt: skip
+# The types Mastodon groups (grouped notifications, /api/v2/notifications): each carries a
+# group key; every other notification is a group of its own ("ungrouped-<id>").
 GROUPABLE = frozenset({"favourite", "reblog", "follow"})
 
 

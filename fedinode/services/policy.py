@@ -20,23 +20,20 @@ from activitypub.policy_gate import PolicyGate, allow_from_row, block_from_row
 from fedinode.errors import ValidationFailed
 from policy.errors import PolicyConfigError
 from policy.pipeline import Pipeline
-from policy.settings import SEVERITIES, DomainAllow, DomainBlock, normalize_domain
+from policy.settings import (
+    BLOCK_FLAGS,
+    BLOCK_TEXTS,
+    FINER_BLOCK_FLAGS,
+    SEVERITIES,
+    DomainAllow,
+    DomainBlock,
+    normalize_domain,
+)
 from storage.errors import NotFound
 from storage.models import DomainAllowRow, DomainBlockRow, PolicyDecisionRow
 from storage.paging import Page
 from storage.store import Store
 
-BLOCK_FLAGS = (
-    "reject_media",
-    "reject_reports",
-    "federated_timeline_removal",
-    "followers_only",
-    "avatar_removal",
-    "banner_removal",
-    "reject_deletes",
-    "obfuscate",
-)
-BLOCK_TEXTS = ("public_comment", "private_comment")
 DIRECTIONS = ("inbound", "outbound", "fetch")
 DEFAULT_SEVERITY = "silence"  # Mastodon's default for the admin API
 CSV_COLUMNS = (
@@ -47,14 +44,7 @@ CSV_COLUMNS = (
     "public_comment",
     "obfuscate",
 )
-CSV_EXTRA_COLUMNS = (
-    "federated_timeline_removal",
-    "followers_only",
-    "avatar_removal",
-    "banner_removal",
-    "reject_deletes",
-    "private_comment",
-)
+CSV_EXTRA_COLUMNS = (*FINER_BLOCK_FLAGS, "private_comment")
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"", "0", "false", "f", "no", "n", "off"})
 _MAX_COMMENT = 1000

@@ -14,11 +14,11 @@ from fedinode.services.notifications import notify
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage.errors import Conflict
 from storage.ids import now_ms
-from storage.models import Account, Poll, Status
+from storage.models import Account, Poll, Status, Visibility
 from storage.paging import Page
 from storage.statuses import NewPoll, NewStatus
 
-VISIBILITIES = ("public", "unlisted", "private", "direct")
+VISIBILITIES = tuple(Visibility)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +198,7 @@ async def _after_create(
     for m in mentions:
         if m.local and m.id != account.id:
             await notify(ctx, m, account, "mention", status_id=status.id)
-    if status.visibility in ("public", "unlisted", "private"):
+    if status.visibility != Visibility.DIRECT:
         # Followers who asked to be notified of this account's posts.
         for follower_id in await ctx.store.relationships.local_follower_ids(account.id):
             follow = await ctx.store.relationships.get_follow(follower_id, account.id)
@@ -338,16 +338,16 @@ async def reblog(
     status = await visible_status(ctx, status_id, account.id)
     if status.reblog_of_id is not None:
         status = await visible_status(ctx, status.reblog_of_id, account.id)
-    if status.visibility == "direct" or (
-        status.visibility == "private" and status.account_id != account.id
+    if status.visibility == Visibility.DIRECT or (
+        status.visibility == Visibility.PRIVATE and status.account_id != account.id
     ):
         raise ApiError("This action is not allowed", 422)
     existing = await ctx.store.statuses.reblog_by(account.id, status.id)
     if existing is not None:
         return await load_status_view(ctx.store, existing, account.id)
-    vis = visibility if visibility in ("public", "unlisted", "private") else "public"
-    if status.visibility == "private":
-        vis = "private"
+    vis = visibility if visibility in VISIBILITIES and visibility != Visibility.DIRECT else "public"
+    if status.visibility == Visibility.PRIVATE:
+        vis = Visibility.PRIVATE
     wrapper = await ctx.store.statuses.create(
         NewStatus(account_id=account.id, local=True, reblog_of_id=status.id, visibility=vis),
         uri_template=ctx.urls.status_template(account.username) + "/activity",

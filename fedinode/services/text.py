@@ -17,10 +17,20 @@ from typing import Literal
 
 from storage.models import Account
 
-# Links that carry their scheme, as Mastodon linkifies. (bleach's linkifier pattern knows a
-# fixed list of TLDs, so it misses hosts like mastodon.social or localhost:8080.)
-_URL_RE = re.compile(r"https?://[^\s<>\"\u3000]+", re.IGNORECASE)
-_TRAILING = ".,;:!?'\""
+# Links that carry their scheme, as Mastodon linkifies (twitter-text as Mastodon patches it,
+# ``extract_url_without_protocol: false``): "example.com" stays text. Any host links, also ones
+# no TLD list knows (localhost:8080, an IP, a new gTLD); see bench/text.py for why this is not
+# bleach's linkifier. A URL ends at whitespace, '<', '>', '"' and the invisible direction marks
+# and joiners that Persian and Arabic text carries around Latin runs.
+_SCHEMES = frozenset({"http", "https", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "gemini"})
+# Scanned from "://" (a literal the regex engine finds fast), the scheme read back from there.
+_URL_REST_RE = re.compile(r"://[^\s<>\"\u3000\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
+# Only an ASCII letter or digit (or one of these) glues a scheme to the word before it.
+_URL_GLUE = frozenset("@$#/_＠＃")
+# Punctuation that ends a sentence rather than a URL: ASCII, Persian/Arabic, CJK, quotes.
+_TRAILING = frozenset(".,;:!?'\"*~|…،؛؟۔«»“”‘’「」『』。、，！？；：")
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_SHOWN_PREFIX_RE = re.compile(r"https?://(?:www\.)?")
 _MENTION_RE = re.compile(
     r"(?<![=/\w@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)"
     r"(?:@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?))?"
@@ -70,19 +80,32 @@ def _hashtags(text: str, start: int, end: int) -> list[Entity]:
     return found
 
 
+def _url_end(url: str) -> str:
+    """Drop trailing punctuation, and closing brackets that have no opening one inside."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING or (last in _CLOSERS and url.count(_CLOSERS[last]) < url.count(last)):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
 def _urls(text: str) -> list[Entity]:
     found = []
-    for m in _URL_RE.finditer(text):
-        url = m.group(0)
+    for m in _URL_REST_RE.finditer(text):
         start = m.start()
-        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "@/"):
+        while start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+            start -= 1
+        if text[start : m.start()].lower() not in _SCHEMES:
             continue
-        # Drop trailing punctuation, and a closing parenthesis that has no opening one inside.
-        while url and (
-            url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))
-        ):
-            url = url[:-1]
-        if len(url) > len("https://"):
+        before = text[start - 1] if start else ""
+        if before in _URL_GLUE or (before.isascii() and before.isdigit()):
+            continue
+        url = _url_end(text[start : m.end()])
+        host = m.start() - start + 3
+        # A host starts with a letter or digit in any script, or is an IPv6 literal.
+        if len(url) > host and (url[host].isalnum() or url[host] == "["):
             found.append(Entity("url", start, start + len(url), url))
     return found
 
@@ -117,11 +140,9 @@ def normalize_tag_display(name: str) -> str:
 
 
 def _link_url(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    prefix = scheme + "://"
-    if rest.startswith("www."):
-        prefix += "www."
-        rest = rest[4:]
+    # As Mastodon: hide "http(s)://" and "www.", show 30 characters, hide the rest.
+    prefix = m.group(0) if (m := _SHOWN_PREFIX_RE.match(url)) else ""
+    rest = url[len(prefix) :]
     shown, hidden = rest[:30], rest[30:]
     ellipsis = ' class="ellipsis"' if hidden else ""
     return (

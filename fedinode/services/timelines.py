@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fedinode.services.context import Ctx
 from fedinode.services.render_cache import entry_views
 from fedinode.services.views import StatusView, load_status_views
-from storage.models import Status
+from storage.models import OPEN_VISIBILITIES, Status
 from storage.paging import Page
 
 
@@ -29,10 +29,9 @@ async def drop_hidden(ctx: Ctx, statuses: Sequence[Status], viewer_id: int | Non
             t = targets.get(s.reblog_of_id)
             if t is None or t.account_id in hidden:
                 continue
-            if t.visibility not in (
-                "public",
-                "unlisted",
-            ) and not await ctx.store.statuses.visible_to(t, viewer_id):
+            if t.visibility not in OPEN_VISIBILITIES and not await ctx.store.statuses.visible_to(
+                t, viewer_id
+            ):
                 continue
         out.append(s)
     return out

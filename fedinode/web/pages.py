@@ -28,12 +28,12 @@ from fedinode.config import Config
 from fedinode.federation import federation_of
 from fedinode.services import timelines
 from fedinode.services.views import StatusView
-from storage.models import Account, MediaAttachment, Status
+from storage.models import OPEN_VISIBILITIES, Account, MediaAttachment, Status
 from storage.paging import Page
 from storage.statuses import normalize_tag
 from storage.store import Store
 
-PUBLIC = ("public", "unlisted")
+PUBLIC = OPEN_VISIBILITIES
 _DESCRIPTION_CHARS = 300
 TAG_PAGE_SIZE = 20
 _RECENT_POSTS = 10

@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activitypub.policy_gate import PolicyGate
+from activitypub.policy_gate import PolicyGate, block_from_row
 from policy.errors import PolicyConfigError
-from policy.settings import DomainAllow, DomainBlock, settings_from_mapping
+from policy.settings import (
+    BLOCK_FLAGS,
+    BLOCK_TEXTS,
+    FINER_BLOCK_FLAGS,
+    LIMITING_BLOCK_FLAGS,
+    DomainAllow,
+    DomainBlock,
+    settings_from_mapping,
+)
 from storage.ids import now_ms
+from storage.models import DomainBlockRow
 from storage.paging import Page
-from storage.policy_rows import NewDecision
+from storage.policy_rows import BLOCK_FIELDS, NewDecision
 from storage.store import Store
 
 FILE = settings_from_mapping(
@@ -29,6 +39,30 @@ FILE = settings_from_mapping(
         "rules": [{"kind": "keyword", "pattern": "buy cheap"}],
     },
 )
+
+
+def _bool_fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool)}
+
+
+def test_domain_block_flags_have_one_list_that_matches_both_models() -> None:
+    assert set(BLOCK_FLAGS) == _bool_fields(DomainBlock) == _bool_fields(DomainBlockRow)
+    assert len(BLOCK_FLAGS) == len(set(BLOCK_FLAGS)) == 8
+    assert set(LIMITING_BLOCK_FLAGS) == set(BLOCK_FLAGS) - {"obfuscate"}
+    assert set(FINER_BLOCK_FLAGS) == set(LIMITING_BLOCK_FLAGS) - {"reject_media", "reject_reports"}
+    assert set(BLOCK_FIELDS) == {"severity", *BLOCK_FLAGS, *BLOCK_TEXTS}
+
+
+@pytest.mark.parametrize("flag", BLOCK_FLAGS)
+async def test_every_block_flag_survives_the_database(store: Store, flag: str) -> None:
+    row = await store.policy.create_domain_block("flags.test", severity="noop", **{flag: True})
+    block = block_from_row(row)
+    assert {name for name in BLOCK_FLAGS if getattr(block, name)} == {flag}
+    gate = PolicyGate(FILE, store)
+    await gate.refresh()
+    described = gate.pipeline.describe(private=True)["domain_blocks"]
+    entry = next(b for b in described if b["domain"] == "flags.test")
+    assert {name for name in BLOCK_FLAGS if entry.get(name)} == {flag}
 
 
 @pytest.fixture

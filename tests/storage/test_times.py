@@ -1,0 +1,51 @@
+"""The text forms of a timestamp: Mastodon's API form, its date-only forms, and the
+ActivityStreams form that Mastodon federates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from activitypub.convert import iso as convert_iso
+from fedinode.api.schemas import iso, iso_date
+from storage.times import api_date, api_datetime, api_day_start, as2_datetime
+
+
+def ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+MOMENT = ms("2026-11-29T20:15:00") + 7  # 7 ms past the second
+
+
+def test_api_form_has_milliseconds_and_z() -> None:
+    assert api_datetime(ms("2026-11-29T20:15:00")) == "2026-11-29T20:15:00.000Z"
+    assert api_datetime(MOMENT) == "2026-11-29T20:15:00.007Z"
+    assert api_datetime(MOMENT + 992) == "2026-11-29T20:15:00.999Z"
+    assert api_datetime(None) is None
+    # Parses back to the same instant.
+    assert ms(api_datetime(MOMENT).removesuffix("Z")) == MOMENT
+
+
+def test_the_last_millisecond_of_a_second_stays_in_it() -> None:
+    for second in (0, 1_700_000_000, 4_102_444_799):  # 1970, 2023, the last second of 2099
+        assert api_datetime(second * 1000 + 999).endswith(f":{second % 60:02d}.999Z")
+
+
+def test_date_forms() -> None:
+    assert api_date(MOMENT) == "2026-11-29"
+    assert api_date(None) is None
+    assert api_day_start(MOMENT) == "2026-11-29T00:00:00.000Z"
+
+
+def test_activitystreams_form_has_whole_seconds() -> None:
+    assert as2_datetime(MOMENT + 990) == "2026-11-29T20:15:00Z"
+
+
+@pytest.mark.parametrize("when", [0, MOMENT, MOMENT + 999, ms("1999-12-31T23:59:59") + 500])
+def test_the_old_helpers_give_the_same_text(when: int) -> None:
+    """schemas.iso/iso_date are the API forms; activitypub.convert.iso is the AS2 one."""
+    assert iso(when) == api_datetime(when)
+    assert iso_date(when) == api_date(when)
+    assert convert_iso(when) == as2_datetime(when)
