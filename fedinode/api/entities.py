@@ -732,5 +732,25 @@ class PolicyDecision(TypedDict):
     reason: str | None
 
 
+class Error(TypedDict):
+    error: str
+    error_description: NotRequired[str]
+
+
+class StreamError(TypedDict):
+    """An error on a streaming connection (``status`` over WebSocket)."""
+
+    error: str
+    status: NotRequired[int]
+
+
+class StreamMessage(TypedDict):
+    """One WebSocket frame of the streaming API: ``payload`` is JSON text (an entity)."""
+
+    stream: list[str]
+    event: str
+    payload: NotRequired[str]
+
+
 class Empty(TypedDict):
     """``{}``: what Mastodon answers to a dismissal, an unfollow-tag and the like."""
