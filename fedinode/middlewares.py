@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from activitypub.errors import ActivityPubError
+from fedinode.api import schemas
 from fedinode.errors import ApiError
 from storage.errors import Conflict, NotFound
 
@@ -18,10 +19,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("fedinode.request_id", str)
 
 
-def error_response(status: int, message: str, **extra: object) -> web.Response:
+def error_response(status: int, message: str) -> web.Response:
     return web.Response(
         status=status,
-        body=orjson.dumps({"error": message, **extra}),
+        body=orjson.dumps(schemas.error_to_api(message)),
         content_type="application/json",
     )
 

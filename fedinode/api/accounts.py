@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedinode.api import schemas
+from fedinode.api import entities, schemas
 from fedinode.api.auth import authenticated, principal, require_scopes, viewer_account, viewer_id
 from fedinode.api.params import ctx_of, json_response, page_from, paged_response, read_params
 from fedinode.errors import NotFoundError, Unauthorized, ValidationFailed
 from fedinode.services import accounts as svc
-from fedinode.services import follows, timelines
+from fedinode.services import follows, search, timelines
 from fedinode.services.context import Ctx
 from storage.models import Account
 from storage.paging import Page
@@ -21,7 +21,7 @@ def _account_id(request: web.Request) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _api(ctx: Ctx, account: Account) -> dict[str, object]:
+def _api(ctx: Ctx, account: Account) -> entities.Account:
     return schemas.account_to_api(account, ctx.config.base_url)
 
 
@@ -107,22 +107,14 @@ async def lookup_account(request: web.Request) -> web.Response:
 async def search_accounts(request: web.Request) -> web.Response:
     params = await read_params(request)
     ctx = ctx_of(request)
-    q = (params.str("q") or "").strip().lstrip("@")
-    limit = max(1, min(params.int("limit", 40) or 40, 80))
-    if not q:
-        return json_response([])
-    found = []
-    if "@" in q and params.bool("resolve") and principal_or_none(request):
-        try:
-            found = [await svc.lookup(ctx, q)]
-        except NotFoundError:
-            found = []
-    if not found:
-        found = await ctx.store.accounts.search(q, limit=limit, offset=params.int("offset", 0) or 0)
-    viewer = viewer_id(request)
-    if params.bool("following") and viewer is not None:
-        follows_of = await ctx.store.client_api.follows_of(viewer, [a.id for a in found])
-        found = [a for a in found if a.id in follows_of]
+    query = search.AccountQuery(
+        q=params.str("q") or "",
+        limit=max(1, min(params.int("limit", 40) or 40, 80)),
+        offset=params.int("offset", 0) or 0,
+        resolve=params.bool("resolve") and principal_or_none(request),
+        following=params.bool("following"),
+    )
+    found = await search.search_accounts(ctx, viewer_id(request), query)
     return json_response([_api(ctx, a) for a in found])
 
 
@@ -407,7 +399,7 @@ async def unfeature_tag(request: web.Request) -> web.Response:
         viewer_account(request).id, _account_id(request) or 0
     ):
         raise NotFoundError()
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 @require_scopes("read:accounts")

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fedinode.api import schemas
+from fedinode.api import entities, schemas
 from fedinode.api.auth import principal, require_scopes, viewer_account
 from fedinode.api.params import Params, ctx_of, json_response, link_header, page_from, read_params
 from fedinode.services import admin as svc
@@ -21,7 +21,7 @@ def _id(request: web.Request) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def render(row: AdminAccountRow, base_url: str) -> dict[str, Any]:
+def render(row: AdminAccountRow, base_url: str) -> entities.AdminAccount:
     return schemas.admin_account_to_api(row.account, row.user, row.sensitized, base_url)
 
 
@@ -133,7 +133,7 @@ async def account_action(request: web.Request) -> web.Response:
         report_id=params.id("report_id"),
         text=params.str("text") or "",
     )
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 def _undo(what: str) -> Any:

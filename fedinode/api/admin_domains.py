@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -59,11 +59,8 @@ def _block_input(params: Params, *, creating: bool) -> policy_service.BlockInput
 
 
 def _block_response(change: BlockChange) -> web.Response:
-    body = schemas.domain_block_to_api(change.block)
-    if change.impact.domains:
-        # Extension: what the change severed (a suspend, usually). Apps ignore the key.
-        body["severed"] = schemas.domain_block_impact_to_api(change.impact)
-    return json_response(body)
+    # Extension: what the change severed (a suspend, usually), as ``severed``.
+    return json_response(schemas.domain_block_to_api(change.block, change.impact))
 
 
 # -- domain blocks -----------------------------------------------------------------------
@@ -134,7 +131,7 @@ async def delete_domain_block(request: web.Request) -> web.Response:
     await policy_service.delete_block(
         request.app[appkeys.STORE], request.app[appkeys.POLICY], _id(request)
     )
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 @admin("admin:read:domain_blocks")
@@ -197,13 +194,9 @@ async def import_domain_blocks(request: web.Request) -> web.Response:
         overwrite=flags.bool("overwrite"),
         purge=flags.bool("purge"),
     )
-    body: dict[str, Any] = {
-        "created": [schemas.domain_block_to_api(r) for r in result.created],
-        "updated": [schemas.domain_block_to_api(r) for r in result.updated],
-        "skipped": list(result.skipped),
-        "severed": [schemas.domain_block_impact_to_api(i) for i in result.severed],
-    }
-    return json_response(body)
+    return json_response(
+        schemas.domain_import_to_api(result.created, result.updated, result.skipped, result.severed)
+    )
 
 
 # -- domain allows -----------------------------------------------------------------------
@@ -240,7 +233,7 @@ async def delete_domain_allow(request: web.Request) -> web.Response:
     await policy_service.delete_allow(
         request.app[appkeys.STORE], request.app[appkeys.POLICY], _id(request)
     )
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 # -- policy in force and decisions -------------------------------------------------------
@@ -251,7 +244,6 @@ async def get_policy(request: web.Request) -> web.Response:
     """Extension: the effective policy (file merged with the database), as `policy check`
     prints it: real domains, private comments and rule options included."""
     return json_response(request.app[appkeys.POLICY].describe(private=True))
-
 
 
 @admin("admin:read")

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fedinode.api import schemas
+from fedinode.api import entities, schemas
 from fedinode.api.admin_accounts import render as render_admin_account
 from fedinode.api.auth import principal, require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
@@ -24,11 +24,11 @@ def _id(request: web.Request) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-async def _render(ctx: Ctx, row: ReportRow, viewer_id: int) -> dict[str, Any]:
+async def _render(ctx: Ctx, row: ReportRow, viewer_id: int) -> entities.AdminReport:
     r = row.report
     base = ctx.config.base_url
 
-    async def admin_account(account_id: int | None) -> dict[str, Any] | None:
+    async def admin_account(account_id: int | None) -> entities.AdminAccount | None:
         if account_id is None:
             return None
         found = await ctx.store.moderation.account(account_id)
@@ -47,7 +47,9 @@ async def _render(ctx: Ctx, row: ReportRow, viewer_id: int) -> dict[str, Any]:
         account,
         target,
         await admin_account(r.assigned_account_id),
-        schemas.statuses_to_api(views, ctx.config, viewer_id),
+        views,
+        ctx.config,
+        viewer_id,
     )
 
 

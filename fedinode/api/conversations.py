@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from fedinode.api import entities, schemas
 from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
 from fedinode.errors import NotFoundError
-from fedinode.services.streaming import conversation_entity
+from fedinode.services.conversations import load_conversation
 from storage.conversations import ConversationRow
 
 
@@ -25,11 +24,11 @@ async def list_conversations(request: web.Request) -> web.Response:
     page = page_from(params)
     account = viewer_account(request)
     rows = await ctx.store.conversations.page(account.id, page)
-    out: list[dict[str, Any]] = []
+    out: list[entities.Conversation] = []
     for row in rows:
-        body = await conversation_entity(ctx.store, ctx.config, account.id, row)
-        if body is not None:
-            out.append(body)
+        view = await load_conversation(ctx.store, account.id, row)
+        if view is not None:
+            out.append(schemas.conversation_view_to_api(view, ctx.config, account.id))
     return json_response(out, headers=link_header(request, [r.last_status_id for r in rows], page))
 
 
@@ -50,10 +49,10 @@ async def read_conversation(request: web.Request) -> web.Response:
     row = await _own(request)
     await ctx.store.conversations.mark_read(account.id, row.id, row.last_status_id)
     fresh = await ctx.store.conversations.get(account.id, row.id)
-    body = await conversation_entity(ctx.store, ctx.config, account.id, fresh or row)
-    if body is None:
+    view = await load_conversation(ctx.store, account.id, fresh or row)
+    if view is None:
         raise NotFoundError()
-    return json_response(body)
+    return json_response(schemas.conversation_view_to_api(view, ctx.config, account.id))
 
 
 @require_scopes("write:conversations")
@@ -62,4 +61,4 @@ async def remove_conversation(request: web.Request) -> web.Response:
     account = viewer_account(request)
     row = await _own(request)
     await ctx.store.conversations.remove(account.id, row.id, row.last_status_id)
-    return json_response({})
+    return json_response(schemas.empty_to_api())

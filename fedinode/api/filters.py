@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from fedinode import appkeys
-from fedinode.api import schemas
+from fedinode.api import entities, schemas
 from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import Params, json_response, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
@@ -59,7 +59,7 @@ def _input(params: Params) -> service.FilterInput:
     )
 
 
-async def _render(store: Store, f: Filter) -> dict[str, Any]:
+async def _render(store: Store, f: Filter) -> entities.Filter:
     return schemas.filter_to_api(f, await service.statuses_of(store, f))
 
 
@@ -100,7 +100,7 @@ async def update_filter(request: web.Request) -> web.Response:
 @require_scopes(*WRITE)
 async def delete_filter(request: web.Request) -> web.Response:
     await service.delete_filter(_store(request), viewer_account(request).id, _id(request))
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 # -- keywords ---------------------------------------------------------------------------
@@ -156,6 +156,8 @@ async def update_keyword(request: web.Request) -> web.Response:
     updated = await store.filters.update_keyword(
         found.id, keyword=keyword, whole_word=params.opt_bool("whole_word")
     )
+    if updated is None:
+        raise NotFoundError()
     await service.changed(store, viewer_account(request).id)
     return json_response(schemas.filter_keyword_to_api(updated))
 
@@ -166,7 +168,7 @@ async def delete_keyword(request: web.Request) -> web.Response:
     found = await _own_keyword(request)
     await store.filters.delete_keyword(found.id)
     await service.changed(store, viewer_account(request).id)
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 # -- statuses ---------------------------------------------------------------------------
@@ -217,7 +219,7 @@ async def delete_filter_status(request: web.Request) -> web.Response:
     found = await _own_filter_status(request)
     await store.filters.delete_status(found.id)
     await service.changed(store, viewer_account(request).id)
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 # -- v1: one keyword per filter ---------------------------------------------------------
@@ -324,4 +326,4 @@ async def delete_filter_v1(request: web.Request) -> web.Response:
     else:
         await store.filters.delete_keyword(k.id)
         await service.changed(store, account.id)
-    return json_response({})
+    return json_response(schemas.empty_to_api())

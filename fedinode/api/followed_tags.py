@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedinode.api import schemas
+from fedinode.api import entities, schemas
 from fedinode.api.auth import authenticated, current_cached, require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
@@ -15,9 +15,7 @@ from storage.store import Store
 _TAG_NAME_MAX = 100
 
 
-async def _entity(
-    store: Store, base_url: str, tag: Tag, viewer_id: int | None
-) -> dict[str, object]:
+async def _entity(store: Store, base_url: str, tag: Tag, viewer_id: int | None) -> entities.Tag:
     history = await store.tags.history([tag.id])
     following = None
     if viewer_id is not None:

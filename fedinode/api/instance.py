@@ -26,10 +26,12 @@ async def get_instance_peers(request: web.Request) -> web.Response:
 
 async def get_instance_rules(request: web.Request) -> web.Response:
     config = request.app[appkeys.CONFIG]
-    return web.json_response(schemas._rules(config))
+    return web.json_response(schemas.rules_to_api(config))
 
 
 async def get_instance_domain_blocks(request: web.Request) -> web.Response:
     """Mastodon's public list of moderated servers, obfuscated where the admin asked."""
     described = request.app[appkeys.POLICY].describe()
-    return web.json_response(schemas.public_domain_blocks_to_api(described))
+    return web.json_response(
+        schemas.public_domain_blocks_to_api(described.get("domain_blocks", []))
+    )

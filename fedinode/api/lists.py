@@ -66,7 +66,7 @@ async def update_list(request: web.Request) -> web.Response:
 @require_scopes("write:lists")
 async def delete_list(request: web.Request) -> web.Response:
     await svc.delete(ctx_of(request), viewer_account(request), _id(request))
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 @require_scopes("read:lists")
@@ -94,7 +94,7 @@ async def add_list_accounts(request: web.Request) -> web.Response:
     await svc.add_accounts(
         ctx_of(request), viewer_account(request), _id(request), params.id_list("account_ids")
     )
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 @require_scopes("write:lists")
@@ -103,7 +103,7 @@ async def remove_list_accounts(request: web.Request) -> web.Response:
     await svc.remove_accounts(
         ctx_of(request), viewer_account(request), _id(request), params.id_list("account_ids")
     )
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 @require_scopes("read:lists")

@@ -8,6 +8,7 @@ from fedinode.api import schemas
 from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, read_params
 from fedinode.errors import ValidationFailed
+from storage.models import Marker
 
 TIMELINES = ("home", "notifications")
 
@@ -17,7 +18,7 @@ async def get_markers(request: web.Request) -> web.Response:
     params = await read_params(request)
     wanted = [t for t in params.str_list("timeline") if t in TIMELINES]
     markers = await ctx_of(request).store.markers.get(viewer_account(request).id, wanted)
-    return json_response({name: schemas.marker_to_api(m) for name, m in markers.items()})
+    return json_response(schemas.markers_to_api(markers))
 
 
 @require_scopes("write:statuses")
@@ -25,16 +26,14 @@ async def save_markers(request: web.Request) -> web.Response:
     params = await read_params(request)
     store = ctx_of(request).store
     account = viewer_account(request)
-    out = {}
+    saved: dict[str, Marker] = {}
     for timeline in TIMELINES:
         last_read = params.sub(timeline).str("last_read_id")
         if last_read is None:
             continue
         if not last_read.isdigit():
             raise ValidationFailed("Validation failed: last_read_id must be an id")
-        out[timeline] = schemas.marker_to_api(
-            await store.markers.set(account.id, timeline, last_read)
-        )
-    if not out:
+        saved[timeline] = await store.markers.set(account.id, timeline, last_read)
+    if not saved:
         raise ValidationFailed("Validation failed: home or notifications last_read_id is required")
-    return json_response(out)
+    return json_response(schemas.markers_to_api(saved))

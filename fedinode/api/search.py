@@ -9,15 +9,14 @@ from fedinode.api.auth import authenticated, current_cached
 from fedinode.api.params import ctx_of, json_response, read_params
 from fedinode.errors import ValidationFailed
 from fedinode.services import search as svc
-from fedinode.services.filters import apply_filters
 
 
 @authenticated(optional=True, scopes=("read:search",))
 async def search_v2(request: web.Request) -> web.Response:
     params = await read_params(request)
     ctx = ctx_of(request)
-    found = current_cached(request)
-    viewer = found.account if found is not None else None
+    who = current_cached(request)
+    viewer = who.account if who is not None else None
     kind = params.str("type")
     if kind is not None and kind not in svc.TYPES:
         kind = None
@@ -36,26 +35,6 @@ async def search_v2(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    results = await svc.search(ctx, viewer, query)
+    found = await svc.search_page(ctx, viewer, query)
     viewer_id = viewer.id if viewer is not None else None
-    statuses = [v for v, _ in await apply_filters(ctx.store, viewer_id, "public", results.statuses)]
-    following: set[int] = set()
-    if viewer is not None and results.hashtags:
-        following = await ctx.store.tags.following(viewer.id, [t.id for t in results.hashtags])
-    history = await ctx.store.tags.history([t.id for t in results.hashtags])
-    base = ctx.config.base_url
-    return json_response(
-        schemas.search_to_api(
-            [schemas.account_to_api(a, base) for a in results.accounts],
-            schemas.statuses_to_api(statuses, ctx.config, viewer_id),
-            [
-                schemas.tag_entity_to_api(
-                    t,
-                    base,
-                    history.get(t.id, []),
-                    following=(t.id in following) if viewer is not None else None,
-                )
-                for t in results.hashtags
-            ],
-        )
-    )
+    return json_response(schemas.search_to_api(found, ctx.config, viewer_id))

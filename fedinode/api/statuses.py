@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedinode.api import schemas
+from fedinode.api import entities, schemas
 from fedinode.api.auth import authenticated, principal, require_scopes, viewer_account, viewer_id
 from fedinode.api.params import (
     Params,
@@ -92,34 +92,8 @@ async def edit_status(request: web.Request) -> web.Response:
 @authenticated(optional=True, scopes=("read:statuses",))
 async def status_history(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    status, edits = await svc.history(ctx, _status_id(request), viewer_id(request))
-    account = await ctx.store.accounts.get(status.account_id)
-    assert account is not None
-    if not edits:
-        view = await load_status_view(ctx.store, status, viewer_id(request))
-        return json_response(
-            [
-                {
-                    "content": status.content,
-                    "spoiler_text": status.spoiler_text,
-                    "sensitive": status.sensitive,
-                    "created_at": schemas.iso(status.created_at),
-                    "account": schemas.account_to_api(account, ctx.config.base_url),
-                    "poll": None,
-                    "media_attachments": [schemas.media_to_api(ctx.config, m) for m in view.media],
-                    "emojis": [],
-                }
-            ]
-        )
-    media_ids = [m for e in edits for m in getattr(e, "media", []) if isinstance(m, int)]
-    media = {}
-    for mid in dict.fromkeys(media_ids):
-        found = await ctx.store.media.get(mid)
-        if found is not None:
-            media[mid] = found
-    return json_response(
-        [schemas.status_edit_to_api(e, account, media, ctx.config) for e in edits]  # type: ignore[arg-type]
-    )
+    found = await svc.history(ctx, _status_id(request), viewer_id(request))
+    return json_response(schemas.status_history_to_api(found, ctx.config))
 
 
 @require_scopes("read:statuses")
@@ -255,7 +229,7 @@ async def unmute_status(request: web.Request) -> web.Response:
 # -- polls --------------------------------------------------------------------------------
 
 
-def _poll(view: StatusView, viewer: int | None) -> dict[str, object]:
+def _poll(view: StatusView, viewer: int | None) -> entities.Poll:
     assert view.poll is not None
     return schemas.poll_to_api(
         view.poll, view.status.emojis, show_totals=viewer == view.status.account_id

@@ -11,7 +11,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from fedinode import appkeys
-from fedinode.api import auth
+from fedinode.api import auth, schemas
 from fedinode.services.streaming import (
     Listener,
     StreamError,
@@ -145,7 +145,7 @@ async def _sse(request: web.Request, stream: str | None) -> web.StreamResponse:
 
 
 def _http_error(exc: StreamError) -> web.HTTPException:
-    body = orjson.dumps({"error": exc.message}).decode()
+    body = orjson.dumps(schemas.stream_error_to_api(exc.message)).decode()
     classes: dict[int, type[web.HTTPException]] = {
         401: web.HTTPUnauthorized,
         403: web.HTTPForbidden,
@@ -188,7 +188,7 @@ async def streaming_root(request: web.Request) -> web.StreamResponse:
     try:
         await ws.prepare(request)
         if refused is not None:
-            error = {"error": refused.message, "status": refused.status}
+            error = schemas.stream_error_to_api(refused.message, refused.status)
             await ws.send_str(orjson.dumps(error).decode())
         writer = asyncio.create_task(_write(ws, listener))
         async for msg in ws:
@@ -218,9 +218,9 @@ async def _handle(request: web.Request, listener: Listener, raw: str) -> str | N
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return orjson.dumps({"error": "Invalid JSON"}).decode()
+        return orjson.dumps(schemas.stream_error_to_api("Invalid JSON")).decode()
     if not isinstance(data, dict):
-        return orjson.dumps({"error": "Invalid message"}).decode()
+        return orjson.dumps(schemas.stream_error_to_api("Invalid message")).decode()
     kind = data.get("type")
     stream = data.get("stream")
     tag = data.get("tag")
@@ -228,13 +228,17 @@ async def _handle(request: web.Request, listener: Listener, raw: str) -> str | N
     list_text = str(list_id) if isinstance(list_id, int | str) else None
     tag_text = tag if isinstance(tag, str) else None
     if kind not in ("subscribe", "unsubscribe"):
-        return orjson.dumps({"error": "Unknown message type"}).decode() if kind != "ping" else None
+        return (
+            orjson.dumps(schemas.stream_error_to_api("Unknown message type")).decode()
+            if kind != "ping"
+            else None
+        )
     try:
         sub = await _subscribe(
             request, listener, stream if isinstance(stream, str) else None, tag_text, list_text
         )
     except StreamError as exc:
-        return orjson.dumps({"error": exc.message, "status": exc.status}).decode()
+        return orjson.dumps(schemas.stream_error_to_api(exc.message, exc.status)).decode()
     if kind == "subscribe":
         listener.subscriptions.add(sub)
     else:

@@ -47,4 +47,4 @@ async def dismiss_suggestion(request: web.Request) -> web.Response:
     if target is None:
         raise NotFoundError()
     await ctx.store.search.dismiss_suggestion(viewer_account(request).id, target.id)
-    return json_response({})
+    return json_response(schemas.empty_to_api())

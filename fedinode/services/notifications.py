@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fedinode.services.context import Ctx
@@ -103,3 +103,30 @@ async def list_notifications(
         viewer_id, page, types=types, exclude_types=exclude_types, from_account_id=account_id
     )
     return await load_notification_views(ctx, rows, viewer_id), [n.id for n in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationGroupView:
+    """One group of /api/v2/notifications: its members newest first."""
+
+    key: str
+    members: list[NotificationView]
+    sample_account_ids: list[int]
+
+
+def group_notifications(
+    views: Sequence[NotificationView], grouped_types: Iterable[str]
+) -> list[NotificationGroupView]:
+    """Group a page of notifications by ``group_key`` in order of first appearance; a type
+    that does not group, or that the app did not ask to group, stands alone."""
+    wanted = set(grouped_types)
+    groups: dict[str, list[NotificationView]] = {}
+    for v in views:
+        n = v.notification
+        groupable = n.type in GROUPABLE and n.type in wanted and n.group_key
+        key = n.group_key if groupable else f"ungrouped-{n.id}"
+        groups.setdefault(key, []).append(v)
+    return [
+        NotificationGroupView(key, members, list(dict.fromkeys(m.account.id for m in members))[:8])
+        for key, members in groups.items()
+    ]

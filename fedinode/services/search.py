@@ -12,11 +12,14 @@ from typing import Any
 
 from activitypub.federation import INSTANCE_ACTOR_USERNAME
 from activitypub.html import html_to_text
+from fedinode.errors import NotFoundError
+from fedinode.services.accounts import lookup
 from fedinode.services.context import Ctx
-from fedinode.services.filters import fold
+from fedinode.services.filters import apply_filters, fold
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
 from storage.models import Account, Status, Tag
+from storage.tags import TagDay
 
 log = logging.getLogger("fedinode.search")
 
@@ -45,6 +48,79 @@ class SearchResults:
     accounts: list[Account] = field(default_factory=list)
     statuses: list[StatusView] = field(default_factory=list)
     hashtags: list[Tag] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TagView:
+    """A hashtag as search and followed tags show it: usage of the last days and, for a
+    signed-in viewer, whether they follow it."""
+
+    tag: Tag
+    history: list[TagDay]
+    following: bool | None
+
+
+@dataclass(slots=True)
+class SearchPage:
+    """What /api/v2/search answers: results with filters applied and hashtags' usage."""
+
+    accounts: list[Account] = field(default_factory=list)
+    statuses: list[StatusView] = field(default_factory=list)
+    hashtags: list[TagView] = field(default_factory=list)
+
+
+async def search_page(ctx: Ctx, viewer: Account | None, query: SearchQuery) -> SearchPage:
+    """``search`` and what showing its results needs: the viewer's filters applied (a
+    "hide" filter drops a status) and each hashtag's history and following mark."""
+    results = await search(ctx, viewer, query)
+    viewer_id = viewer.id if viewer is not None else None
+    statuses = [v for v, _ in await apply_filters(ctx.store, viewer_id, "public", results.statuses)]
+    tag_ids = [t.id for t in results.hashtags]
+    following: set[int] = set()
+    if viewer is not None and tag_ids:
+        following = await ctx.store.tags.following(viewer.id, tag_ids)
+    history = await ctx.store.tags.history(tag_ids)
+    tags = [
+        TagView(
+            t,
+            history.get(t.id, []),
+            (t.id in following) if viewer is not None else None,
+        )
+        for t in results.hashtags
+    ]
+    return SearchPage(results.accounts, statuses, tags)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountQuery:
+    """/api/v1/accounts/search."""
+
+    q: str
+    limit: int = 40
+    offset: int = 0
+    resolve: bool = False
+    following: bool = False
+
+
+async def search_accounts(ctx: Ctx, viewer_id: int | None, query: AccountQuery) -> list[Account]:
+    """Accounts by handle or name; ``user@domain`` is looked up first (fetched with
+    ``resolve``, which the caller grants to authenticated requests only); ``following``
+    keeps the viewer's follows only."""
+    q = query.q.strip().lstrip("@")
+    if not q:
+        return []
+    found: list[Account] = []
+    if "@" in q and query.resolve:
+        try:
+            found = [await lookup(ctx, q)]
+        except NotFoundError:
+            found = []
+    if not found:
+        found = await ctx.store.accounts.search(q, limit=query.limit, offset=query.offset)
+    if query.following and viewer_id is not None:
+        follows_of = await ctx.store.client_api.follows_of(viewer_id, [a.id for a in found])
+        found = [a for a in found if a.id in follows_of]
+    return found
 
 
 def _wants(query: SearchQuery, kind: str) -> bool:

@@ -14,7 +14,7 @@ from fedinode.services.notifications import notify
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage.errors import Conflict
 from storage.ids import now_ms
-from storage.models import Account, Poll, Status, Visibility
+from storage.models import Account, MediaAttachment, Poll, Status, StatusEdit, Visibility
 from storage.paging import Page
 from storage.statuses import NewPoll, NewStatus
 
@@ -416,11 +416,34 @@ async def who_interacted(
     return [a for _, a in rows if a.id not in hidden and not a.suspended], [k for k, _ in rows]
 
 
-async def history(
-    ctx: Ctx, status_id: int | None, viewer_id: int | None
-) -> tuple[Status, list[object]]:
+@dataclass(frozen=True, slots=True)
+class StatusHistory:
+    """The versions of a status: its edits (oldest first) with the media they name, or,
+    for a status never edited, the status with its current media."""
+
+    status: Status
+    account: Account
+    edits: list[StatusEdit]
+    media: dict[int, MediaAttachment]
+    current_media: list[MediaAttachment]
+
+
+async def history(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> StatusHistory:
     status = await visible_status(ctx, status_id, viewer_id)
-    return status, list(await ctx.store.statuses.edits(status.id))
+    account = await ctx.store.accounts.get(status.account_id)
+    if account is None:
+        raise NotFoundError()
+    edits = list(await ctx.store.statuses.edits(status.id))
+    if not edits:
+        view = await load_status_view(ctx.store, status, viewer_id)
+        return StatusHistory(status, account, [], {}, list(view.media))
+    media: dict[int, MediaAttachment] = {}
+    stored: list[object] = [m for e in edits for m in e.media]
+    for mid in dict.fromkeys(m for m in stored if isinstance(m, int)):
+        found = await ctx.store.media.get(mid)
+        if found is not None:
+            media[mid] = found
+    return StatusHistory(status, account, edits, media, [])
 
 
 # -- polls --------------------------------------------------------------------------------
