@@ -385,23 +385,6 @@ def conversation_view_to_api(
     }
 
 
-def conversation_to_api(
-    ident: int,
-    unread: bool,
-    accounts: Sequence[Account],
-    last_status: e.Status | None,
-    base_url: str,
-) -> dict[str, object]:
-    """Kept for services.streaming until it renders through ``conversation_view_to_api``."""
-    out: e.Conversation = {
-        "id": str(ident),
-        "unread": unread,
-        "accounts": [account_to_api(a, base_url) for a in accounts],
-        "last_status": last_status,
-    }
-    return dict(out)
-
-
 def suggestion_to_api(source: str, account: Account, base_url: str) -> e.Suggestion:
     """Suggestion (v2): ``sources`` in 4.3 words, ``source`` in the older ones."""
     legacy = "past_interactions" if source == "friends_of_friends" else "global"

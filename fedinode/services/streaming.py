@@ -21,10 +21,13 @@ from typing import Any
 import orjson
 
 from fedinode.api import schemas
+from fedinode.api.entities import Conversation
 from fedinode.config import Config
 from fedinode.services import filters as filter_service
+from fedinode.services.conversations import load_conversation
 from fedinode.services.views import StatusView, load_status_views
 from storage import events
+from storage.conversations import ConversationRow
 from storage.models import Account, Status
 from storage.statuses import normalize_tag
 from storage.store import Store
@@ -69,10 +72,9 @@ class Message:
     payload: str | None
 
     def websocket_json(self) -> str:
-        body: dict[str, Any] = {"stream": self.stream, "event": self.event}
-        if self.payload is not None:
-            body["payload"] = self.payload
-        return orjson.dumps(body).decode()
+        return orjson.dumps(
+            schemas.stream_message_to_api(self.stream, self.event, self.payload)
+        ).decode()
 
 
 @dataclass(eq=False)
@@ -303,8 +305,7 @@ class StreamHub:
         matches = filter_service.match_view(filters, context, view)
         if filter_service.hides(matches):
             return None
-        body = schemas.status_to_api(view, self.config, viewer_id)
-        body["filtered"] = [schemas.filter_result_to_api(m) for m in matches]
+        body = schemas.status_to_api(view, self.config, viewer_id, filtered=matches)
         return orjson.dumps(body).decode()
 
     async def _conversation(self, viewer_id: int | None, status: Status) -> str | None:
@@ -481,24 +482,11 @@ async def notification_payload(
 
 
 async def conversation_entity(
-    store: Store, config: Config, viewer_id: int, row: Any
-) -> dict[str, Any] | None:
+    store: Store, config: Config, viewer_id: int, row: ConversationRow
+) -> Conversation | None:
     """The Conversation entity for one of the viewer's conversations."""
-    last = await store.statuses.get(row.last_status_id)
-    if last is None:
-        return None
-    views = await load_status_views(store, [last], viewer_id)
-    if not views:
-        return None
-    ids = [i for i in await store.conversations.participants(row.conversation) if i != viewer_id]
-    accounts = await store.accounts.get_many(ids)
-    return schemas.conversation_to_api(
-        row.id,
-        row.unread,
-        [accounts[i] for i in ids if i in accounts],
-        schemas.status_to_api(views[0], config, viewer_id),
-        config.base_url,
-    )
+    view = await load_conversation(store, viewer_id, row)
+    return None if view is None else schemas.conversation_view_to_api(view, config, viewer_id)
 
 
 def stream_labels(subscriptions: Iterable[Subscription]) -> list[list[str]]:
