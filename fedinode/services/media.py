@@ -186,20 +186,12 @@ def process_image(data: bytes, *, max_pixels: int, thumbnail_size: int) -> Proce
     )
 
 
-def _size_meta(width: int, height: int) -> dict[str, Any]:
+def media_meta(p: Processed) -> dict[str, dict[str, int]]:
+    """What storage keeps of an upload's sizes; the API's ``meta`` (size, aspect, focus) is
+    derived from it and the focus columns by schemas.py."""
     return {
-        "width": width,
-        "height": height,
-        "size": f"{width}x{height}",
-        "aspect": round(width / height, 6) if height else 0,
-    }
-
-
-def media_meta(p: Processed, focus: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
-    return {
-        "original": _size_meta(p.width, p.height),
-        "small": _size_meta(p.small_width, p.small_height),
-        "focus": {"x": focus[0], "y": focus[1]},
+        "original": {"width": p.width, "height": p.height},
+        "small": {"width": p.small_width, "height": p.small_height},
     }
 
 
@@ -302,7 +294,7 @@ async def upload_media(
             focus_x=fx,
             focus_y=fy,
             blurhash=processed.blurhash,
-            meta=media_meta(processed, (fx, fy)),
+            meta=media_meta(processed),
             size=len(processed.original),
         )
     )
