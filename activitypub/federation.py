@@ -16,7 +16,7 @@ import aiohttp
 from activitypub import vocab
 from activitypub.convert import authority_of
 from activitypub.delivery import DeliveryWorker
-from activitypub.errors import FetchError, MalformedActivity
+from activitypub.errors import ActivityPubError
 from activitypub.fetch import Fetcher
 from activitypub.inbox import InboxIntake, InboxWriter
 from activitypub.keys import KeyCache, PrivateKey, generate_keypair
@@ -205,7 +205,7 @@ class Federation:
                         return None
                 return await self.resolver.actor(acct_or_url)
             return await self.resolver.account_by_acct(acct_or_url)
-        except (FetchError, MalformedActivity) as exc:
+        except ActivityPubError as exc:
             log.info("could not resolve %s: %r", acct_or_url, exc)
             return None
 
@@ -218,7 +218,7 @@ class Federation:
             return None
         try:
             return await self.resolver.status(url)
-        except (FetchError, MalformedActivity) as exc:
+        except ActivityPubError as exc:
             log.info("could not resolve %s: %r", url, exc)
             return None
 
@@ -226,7 +226,7 @@ class Federation:
         """A fresh copy of a remote account's actor document (the stored one on failure)."""
         try:
             return await self.resolver.refresh_actor(account)
-        except (FetchError, MalformedActivity) as exc:
+        except ActivityPubError as exc:
             log.info("could not refresh %s: %r", account.uri, exc)
             return account
 

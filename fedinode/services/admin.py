@@ -133,7 +133,7 @@ async def delete_data(ctx: Ctx, moderator: Account, account_id: int | None) -> A
                 continue
             await ctx.publish("status.deleted", status_id=status.id, account_id=target.id)
             if target.local:
-                await ctx.federate("status_deleted", status, list(mentioned.values()))
+                await ctx.federation.status_deleted(status, list(mentioned.values()))
     await ctx.store.accounts.update(
         target.id,
         display_name="",

@@ -26,7 +26,7 @@ async def announce_ended(ctx: Ctx, now: int | None = None) -> int:
                 # As Mastodon does: peers get the closed poll with its final counts.
                 status = await ctx.store.statuses.get(poll.status_id)
                 if status is not None:
-                    await ctx.federate("status_updated", status)
+                    await ctx.federation.status_updated(status)
         total += len(ended)
         if not ended:
             return total

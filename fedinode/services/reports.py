@@ -67,5 +67,5 @@ async def create_report(
         if n is not None:
             await ctx.publish("notification", notification_id=n.id, account_id=admin_id)
     if forward:
-        await ctx.federate("reported", report, True)
+        await ctx.federation.reported(report)
     return report, target

@@ -43,16 +43,9 @@ class StatusInput:
 
 async def resolve_mention(ctx: Ctx, username: str, domain: str) -> Account | None:
     account = await ctx.store.accounts.by_handle(username, domain)
-    if account is not None or not domain or ctx.federation is None:
+    if account is not None or not domain:
         return account if account is None or not account.suspended else None
-    resolver = getattr(ctx.federation, "resolve_account", None)
-    if resolver is None:
-        return None
-    try:
-        found = await resolver(f"{username}@{domain}")
-    except Exception:
-        return None
-    return found if isinstance(found, Account) else None
+    return await ctx.federation.resolve_account(f"{username}@{domain}")
 
 
 async def render_text(ctx: Ctx, text: str) -> text_service.Rendered:
@@ -207,7 +200,7 @@ async def _after_create(
                 if follower is not None:
                     await notify(ctx, follower, account, "status", status_id=status.id)
     if status.visibility != "direct" or any(not m.local for m in mentions):
-        await ctx.federate("status_created", status)
+        await ctx.federation.status_created(status)
 
 
 async def get_view(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> StatusView:
@@ -229,7 +222,7 @@ async def delete_status(ctx: Ctx, account: Account, status_id: int | None) -> St
     await ctx.publish("status.deleted", status_id=status.id, account_id=account.id)
     if status.visibility != "direct" or any(not m.local for m in view.mentions):
         # The mention rows are gone with the status: the outbox gets the accounts.
-        await ctx.federate("status_deleted", status, view.mentions)
+        await ctx.federation.status_deleted(status, view.mentions)
     return view
 
 
@@ -274,7 +267,7 @@ async def edit_status(
     for interactor in await ctx.store.interactions.local_interactors(status.id):
         if interactor.id != account.id:
             await notify(ctx, interactor, account, "update", status_id=status.id)
-    await ctx.federate("status_updated", edited)
+    await ctx.federation.status_updated(edited)
     return edited
 
 
@@ -316,7 +309,7 @@ async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> Status
         if author is not None:
             await notify(ctx, author, account, "favourite", status_id=status.id)
             if not author.local:
-                await ctx.federate("favourited", account, status, like_uri)
+                await ctx.federation.favourited(account, status, like_uri)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -328,7 +321,7 @@ async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> Stat
     if removed is not None:
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None and not author.local:
-            await ctx.federate("unfavourited", account, status, removed.uri)
+            await ctx.federation.unfavourited(account, status, removed.uri)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -356,7 +349,7 @@ async def reblog(
     author = await ctx.store.accounts.get(status.account_id)
     if author is not None:
         await notify(ctx, author, account, "reblog", status_id=status.id)
-    await ctx.federate("reblogged", wrapper)
+    await ctx.federation.reblogged(wrapper)
     return await load_status_view(ctx.store, wrapper, account.id)
 
 
@@ -368,7 +361,7 @@ async def unreblog(ctx: Ctx, account: Account, status_id: int | None) -> StatusV
     if wrapper is not None:
         await ctx.store.statuses.delete(wrapper.id)
         await ctx.publish("status.deleted", status_id=wrapper.id, account_id=account.id)
-        await ctx.federate("unreblogged", wrapper)
+        await ctx.federation.unreblogged(wrapper)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -453,9 +446,9 @@ async def vote(ctx: Ctx, account: Account, poll_id: int | None, choices: list[in
     except Conflict:
         raise ValidationFailed("Validation failed: You have already voted on this poll") from None
     if not view.account.local:
-        await ctx.federate("poll_voted", account, view.status, choices)
+        await ctx.federation.poll_voted(account, view.status, choices)
     else:
-        await ctx.federate("poll_votes_changed", view.status)
+        await ctx.federation.poll_votes_changed(view.status)
     return await get_view(ctx, view.status.id, account.id)
 
 
