@@ -25,6 +25,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.processing import InboxProcessor
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
+from activitypub.surface import Surface
 from activitypub.urls import Urls
 from storage.accounts import NewAccount
 from storage.errors import Conflict
@@ -51,6 +52,7 @@ class Federation:
         store: Store,
         gate: PolicyGate,
         session: aiohttp.ClientSession,
+        surface: Surface,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -68,7 +70,7 @@ class Federation:
             max_body=settings.max_fetch_bytes,
             timeout=settings.fetch_timeout_seconds,
         )
-        self.resolver = Resolver(store, self.fetcher, gate, self.keys, settings)
+        self.resolver = Resolver(store, self.fetcher, gate, self.keys, settings, surface)
         self.outbox = Outbox(
             store,
             self.urls,
@@ -82,7 +84,7 @@ class Federation:
             store, gate, self.resolver, settings, self.writer, outbox=self.outbox
         )
         self.processor = InboxProcessor(
-            store, self.resolver, self.outbox, settings, self.urls, self.inbox_wake
+            store, self.resolver, self.outbox, settings, self.urls, self.inbox_wake, surface
         )
         self.delivery = DeliveryWorker(
             store, self.fetcher, self.keys, settings, gate, self.delivery_wake

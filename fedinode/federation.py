@@ -13,6 +13,7 @@ from activitypub.routes import add_routes
 from activitypub.settings import FederationSettings
 from fedinode import appkeys
 from fedinode.services.federator import NO_FEDERATION, Federator
+from fedinode.services.surface import SideEffects
 from fedinode.version import FEDINODE_VERSION
 from storage.models import Account, Report, Status
 
@@ -136,7 +137,11 @@ def _federation_ctx(
             user_agent=f"fedinode/{FEDINODE_VERSION} (+{settings.base_url}/)",
             timeout=settings.fetch_timeout_seconds,
         )
-        federation = Federation(settings, app[appkeys.STORE], app[appkeys.POLICY], session)
+        store = app[appkeys.STORE]
+        # The inbox worker's side effects are the services' own: one path for local and
+        # remote events.
+        surface = SideEffects(store)
+        federation = Federation(settings, store, app[appkeys.POLICY], session, surface)
         try:
             await federation.start()
             app[appkeys.FEDERATION] = federation

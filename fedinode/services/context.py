@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any
 
 from activitypub.policy_gate import PolicyGate
 from activitypub.urls import Urls
 from fedinode.config import Config
 from fedinode.services.federator import NO_FEDERATION, Federator
-from storage import events
 from storage.store import Store
-
-log = logging.getLogger("fedinode.services")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +19,3 @@ class Ctx:
     # Lookups and outgoing activities; ``NO_FEDERATION`` where federation is not running.
     federation: Federator = NO_FEDERATION
     policy: PolicyGate | None = None  # the policy in force (public timelines hide limited domains)
-
-    async def publish(self, event: str, **fields: Any) -> None:
-        try:
-            await events.publish(self.store.db, event, **fields)
-        except Exception:
-            log.exception("publishing %s failed", event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fedinode.errors import ApiError, NotFoundError
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
-from fedinode.services.notifications import notify
+from fedinode.services.surface import SideEffects
 from storage.client_api import RelationshipRow
 from storage.ids import now_ms
 from storage.models import Account
@@ -51,9 +51,8 @@ async def follow(
             account.id, other.id, uri=follow_uri, show_reblogs=show_reblogs, notify=notify_flag
         )
         if pending is None:
-            if other.local:
-                await notify(ctx, other, account, "follow_request")
-            else:
+            await SideEffects(store).follow_requested(account, other)
+            if not other.local:
                 await ctx.federation.followed(account, other, follow_uri)
     else:
         await store.relationships.follow(
@@ -63,7 +62,7 @@ async def follow(
             show_reblogs=show_reblogs,
             notify=notify_flag,
         )
-        await notify(ctx, other, account, "follow")
+        await SideEffects(store).followed(account, other)
     return await relationship(ctx, account, other)
 
 
@@ -85,9 +84,8 @@ async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> R
     await ctx.store.relationships.follow(
         requester.id, account.id, uri=req.uri, show_reblogs=req.show_reblogs, notify=req.notify
     )
-    if requester.local:
-        await notify(ctx, account, requester, "follow")
-    else:
+    await SideEffects(ctx.store).followed(requester, account)
+    if not requester.local:
         await ctx.federation.follow_accepted(account, requester, req.uri)
     return await relationship(ctx, account, requester)
 
