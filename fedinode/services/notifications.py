@@ -20,10 +20,10 @@ GROUPABLE = frozenset({"favourite", "reblog", "follow"})
 
 
 def group_key(type_: str, recipient_id: int, status_id: int | None) -> str:
-    """The group of a notification in /api/v2/notifications. As Mastodon: favourites and
-    reblogs group per status; follows per recipient, whoever and wherever the follower is
-    (its key is scoped to the recipient too: ``follow-<bucket>`` in Mastodon's own table).
-    "" for a type that is not grouped."""
+    """The group of a notification in /api/v2/notifications, by Mastodon's rule
+    (``Notification::Groups#set_group_key!``): favourites and reblogs group per status,
+    follows per recipient, whoever and wherever the follower is. Mastodon also starts a new
+    group after 12 hours; here a group spans all time. "" for a type that is not grouped."""
     if type_ not in GROUPABLE:
         return ""
     return f"{type_}-{status_id}" if status_id is not None else f"{type_}-{recipient_id}"
