@@ -16,7 +16,7 @@ import aiohttp
 from activitypub import vocab
 from activitypub.convert import authority_of
 from activitypub.delivery import DeliveryWorker
-from activitypub.errors import FetchError, MalformedActivity
+from activitypub.errors import ActivityPubError
 from activitypub.fetch import Fetcher
 from activitypub.inbox import InboxIntake, InboxWriter
 from activitypub.keys import KeyCache, PrivateKey, generate_keypair
@@ -25,6 +25,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.processing import InboxProcessor
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
+from activitypub.surface import Surface
 from activitypub.urls import Urls
 from storage.accounts import NewAccount
 from storage.errors import Conflict
@@ -62,6 +63,7 @@ class Federation:
         store: Store,
         gate: PolicyGate,
         session: aiohttp.ClientSession,
+        surface: Surface,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -79,7 +81,7 @@ class Federation:
             max_body=settings.max_fetch_bytes,
             timeout=settings.fetch_timeout_seconds,
         )
-        self.resolver = Resolver(store, self.fetcher, gate, self.keys, settings)
+        self.resolver = Resolver(store, self.fetcher, gate, self.keys, settings, surface)
         self.outbox = Outbox(
             store,
             self.urls,
@@ -93,7 +95,7 @@ class Federation:
             store, gate, self.resolver, settings, self.writer, outbox=self.outbox
         )
         self.processor = InboxProcessor(
-            store, self.resolver, self.outbox, settings, self.urls, self.inbox_wake
+            store, self.resolver, self.outbox, settings, self.urls, self.inbox_wake, surface
         )
         self.delivery = DeliveryWorker(
             store, self.fetcher, self.keys, settings, gate, self.delivery_wake
@@ -219,7 +221,7 @@ class Federation:
                         return None
                 return await self.resolver.actor(acct_or_url)
             return await self.resolver.account_by_acct(acct_or_url)
-        except (FetchError, MalformedActivity) as exc:
+        except ActivityPubError as exc:
             log.info("could not resolve %s: %r", acct_or_url, exc)
             return None
 
@@ -232,7 +234,7 @@ class Federation:
             return None
         try:
             return await self.resolver.status(url)
-        except (FetchError, MalformedActivity) as exc:
+        except ActivityPubError as exc:
             log.info("could not resolve %s: %r", url, exc)
             return None
 
@@ -240,7 +242,7 @@ class Federation:
         """A fresh copy of a remote account's actor document (the stored one on failure)."""
         try:
             return await self.resolver.refresh_actor(account)
-        except (FetchError, MalformedActivity) as exc:
+        except ActivityPubError as exc:
             log.info("could not refresh %s: %r", account.uri, exc)
             return account
 

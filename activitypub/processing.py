@@ -23,12 +23,11 @@ from activitypub.html import html_to_text
 from activitypub.outbox import Outbox
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
+from activitypub.surface import Surface
 from activitypub.urls import Urls
-from storage import events
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, InboxItem, Status
-from storage.paging import Page
 from storage.statuses import NewPoll, NewStatus
 from storage.store import Store
 
@@ -57,8 +56,10 @@ class InboxProcessor:
         settings: FederationSettings,
         urls: Urls,
         wake: asyncio.Event,
+        surface: Surface,
     ) -> None:
         self.store = store
+        self.surface = surface
         self.resolver = resolver
         self.outbox = outbox
         self.settings = settings
@@ -165,22 +166,6 @@ class InboxProcessor:
 
     # -- helpers --------------------------------------------------------------------------
 
-    async def notify(
-        self,
-        account_id: int,
-        from_account_id: int,
-        type_: str,
-        *,
-        status_id: int | None = None,
-        report_id: int | None = None,
-    ) -> None:
-        note = await self.store.notifications.create(
-            account_id, from_account_id, type_, status_id=status_id, report_id=report_id
-        )
-        if note is not None:
-            await events.publish(self.store.db, "notification", notification_id=note.id,
-                                 account_id=account_id)  # fmt: skip
-
     async def local_account(self, uri: str | None) -> Account | None:
         if not uri or not self.resolver.is_local(uri):
             return None
@@ -221,10 +206,10 @@ class InboxProcessor:
             pending = await rel.get_request(actor.id, target.id)
             await rel.request(actor.id, target.id, uri=follow_id)
             if pending is None:
-                await self.notify(target.id, actor.id, "follow_request")
+                await self.surface.follow_requested(actor, target)
             return
         await rel.follow(actor.id, target.id, uri=follow_id)
-        await self.notify(target.id, actor.id, "follow")
+        await self.surface.followed(actor, target)
         await self.outbox.follow_accepted(target, actor, follow_id)
 
     async def _our_follow_request(self, obj: Any, actor: Account) -> tuple[int, str | None] | None:
@@ -267,6 +252,9 @@ class InboxProcessor:
             show_reblogs=request.show_reblogs if request is not None else True,
             notify=request.notify if request is not None else False,
         )
+        follower = await self.store.accounts.get(follower_id)
+        if follower is not None:
+            await self.surface.followed(follower, actor)
 
     async def on_reject(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         found = await self._our_follow_request(act.get("object"), actor)
@@ -355,7 +343,7 @@ class InboxProcessor:
         if reblog is None or reblog.reblog_of_id is None:
             raise Ignored("undo of an unknown announce")
         await statuses.delete(reblog.id)
-        await events.publish(self.store.db, "status.deleted", status_id=reblog.id)
+        await self.surface.status_deleted(reblog)
 
     async def _undo_like(self, like_id: str | None, status_uri: str | None,
                          actor: Account) -> None:  # fmt: skip
@@ -408,7 +396,7 @@ class InboxProcessor:
         if name not in poll.options:
             return True
         if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
-            await events.publish(self.store.db, "status.updated", status_id=status.id)
+            await self.surface.poll_counts_changed(status)
             await self.outbox.poll_votes_changed(status)
         return True
 
@@ -451,7 +439,7 @@ class InboxProcessor:
                 await store.update_poll_counts(
                     status.id, parsed.poll.votes, parsed.poll.voters_count
                 )
-                await events.publish(self.store.db, "status.updated", status_id=status.id)
+                await self.surface.poll_counts_changed(status)
             return
         media_ids: list[int] | None = None
         if not media_same:
@@ -482,16 +470,7 @@ class InboxProcessor:
             poll=poll,
             edited_at=min(parsed.updated or now_ms(), now_ms()),
         )
-        await events.publish(self.store.db, "status.updated", status_id=edited.id)
-        interested: set[int] = set()
-        for table in ("reblogs", "favourites"):
-            for _, account in await self.store.interactions.accounts_who(
-                table, status.id, Page(limit=200)
-            ):
-                if account.local:
-                    interested.add(account.id)
-        for account_id in sorted(interested):
-            await self.notify(account_id, actor.id, "update", status_id=status.id)
+        await self.surface.status_updated(edited, actor)
 
     async def on_delete(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         target = id_of(act.get("object"))
@@ -514,7 +493,7 @@ class InboxProcessor:
             if status is None or status.account_id != actor.id:
                 return
         await self.store.statuses.delete(status.id)
-        await events.publish(self.store.db, "status.deleted", status_id=status.id)
+        await self.surface.status_deleted(status)
 
     async def on_announce(
         self, act: dict[str, Any], actor: Account, item: InboxItem | None
@@ -552,9 +531,7 @@ class InboxProcessor:
             if await self.store.statuses.by_uri(announce_id) is not None:
                 return
             raise
-        await events.publish(self.store.db, "status.created", status_id=reblog.id)
-        if original.local:
-            await self.notify(original.account_id, actor.id, "reblog", status_id=original.id)
+        await self.surface.reblogged(reblog, original, actor)
 
     async def on_like(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         ref = id_of(act.get("object"))
@@ -564,7 +541,7 @@ class InboxProcessor:
         like_id = str(act["id"])
         interactions = self.store.interactions
         if await interactions.favourite(actor.id, status.id, uri=like_id):
-            await self.notify(status.account_id, actor.id, "favourite", status_id=status.id)
+            await self.surface.favourited(actor, status)
         else:
             # Liked again under a new id: a later Undo names the newest Like.
             await interactions.set_favourite_uri(actor.id, status.id, like_id)
@@ -603,8 +580,7 @@ class InboxProcessor:
             forwarded=True,
             uri=str(act["id"]),
         )
-        for admin_id in await self.store.users.admin_account_ids():
-            await self.notify(admin_id, actor.id, "admin.report", report_id=report.id)
+        await self.surface.reported(report, actor)
 
     async def on_move(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         if id_of(act.get("object")) != actor.uri:
@@ -632,4 +608,4 @@ class InboxProcessor:
             follow_uri = f"{follower.uri}#follows/{new.id}/{now_ms()}"
             await rel.request(follower_id, new.id, uri=follow_uri)
             await self.outbox.followed(follower, new, follow_uri)
-            await self.notify(follower_id, actor.id, "move")
+            await self.surface.moved(actor, follower)

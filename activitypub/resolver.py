@@ -23,7 +23,7 @@ from activitypub.keys import LRU, KeyCache
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import ResolvedKey
-from storage import events
+from activitypub.surface import Surface
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Status
@@ -56,8 +56,10 @@ class Resolver:
         gate: PolicyGate,
         keys: KeyCache,
         settings: FederationSettings,
+        surface: Surface,
     ) -> None:
         self.store = store
+        self.surface = surface
         self.fetcher = fetcher
         self.gate = gate
         self.keys = keys
@@ -239,7 +241,7 @@ class Resolver:
         fallback_cc: Any = None,
     ) -> Status:
         """Store a remote note (idempotent by URI); fetches its author, mentions and, up to
-        the configured depth, the post it replies to. Notifies mentioned local accounts."""
+        the configured depth, the post it replies to. Tells the surface it was created."""
         uri = obj.get("id")
         if isinstance(uri, str):
             existing = await self.store.statuses.by_uri(uri)
@@ -348,15 +350,7 @@ class Resolver:
         if await self.store.tombstones.exists(parsed.uri):
             await self.store.statuses.delete(status.id)
             raise ObjectDeleted("the note was deleted while it was stored")
-        await events.publish(self.store.db, "status.created", status_id=status.id)
-        locals_mentioned = await self._local_ids(mention_ids)
-        for account_id in locals_mentioned:
-            note = await self.store.notifications.create(
-                account_id, author.id, "mention", status_id=status.id
-            )
-            if note is not None:
-                await events.publish(self.store.db, "notification", notification_id=note.id,
-                                     account_id=account_id)  # fmt: skip
+        await self.surface.status_created(status, author)
         return status
 
     async def _insert(self, new: NewStatus) -> Status:
@@ -372,7 +366,3 @@ class Resolver:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-    async def _local_ids(self, account_ids: list[int]) -> list[int]:
-        accounts = await self.store.accounts.get_many(account_ids)
-        return [a.id for a in accounts.values() if a.local]

@@ -68,6 +68,7 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
     import asyncio
     import contextlib
 
+    from fedinode.federation import federator_of
     from fedinode.services.context import Ctx
     from fedinode.services.polls import sweep_forever
 
@@ -75,7 +76,7 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
         store=app[appkeys.STORE],
         config=app[appkeys.CONFIG],
         urls=app[appkeys.URLS],
-        federation=app.get(appkeys.FEDERATION),
+        federation=federator_of(app),
     )
     task = asyncio.create_task(sweep_forever(ctx))
     yield

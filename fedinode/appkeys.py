@@ -8,6 +8,7 @@ from activitypub.federation import Federation
 from activitypub.policy_gate import PolicyGate
 from activitypub.urls import Urls
 from fedinode.config import Config
+from fedinode.services.federator import Federator
 from storage.store import Store
 
 CONFIG = web.AppKey("fedinode.config", Config)
@@ -16,4 +17,6 @@ URLS = web.AppKey("fedinode.urls", Urls)
 POLICY = web.AppKey("fedinode.policy", PolicyGate)
 # Set by the federation layer: the object that fetches, delivers and processes activities.
 FEDERATION = web.AppKey("fedinode.federation", Federation)
+# The services' typed view of it (``fedinode.federation.OutboxFederator``).
+FEDERATOR = web.AppKey("fedinode.federator", Federator)
 ROLE = web.AppKey("fedinode.role", str)

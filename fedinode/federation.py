@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
@@ -12,7 +12,10 @@ from activitypub.fetch import make_client_session
 from activitypub.routes import add_routes
 from activitypub.settings import FederationSettings
 from fedinode import appkeys
+from fedinode.services.federator import NO_FEDERATION, Federator
+from fedinode.services.surface import SideEffects
 from fedinode.version import FEDINODE_VERSION
+from storage.models import Account, Report, Status
 
 
 async def nodeinfo_discovery(request: web.Request) -> web.Response:
@@ -47,6 +50,82 @@ def federation_of(request: web.Request) -> Federation:
     return request.app[appkeys.FEDERATION]
 
 
+def federator_of(app: web.Application) -> Federator:
+    """What the services call to federate: the outbox once federation runs, else nothing."""
+    return app.get(appkeys.FEDERATOR, NO_FEDERATION)
+
+
+class OutboxFederator:
+    """The services' ``Federator``: lookups through the resolver, changes into the outbox
+    (delivery rows, sent by the delivery worker). Errors propagate to the caller."""
+
+    def __init__(self, federation: Federation) -> None:
+        self._federation = federation
+        self._outbox = federation.outbox
+
+    async def resolve_account(self, acct_or_url: str) -> Account | None:
+        return await self._federation.resolve_account(acct_or_url)
+
+    async def resolve_status(self, url: str) -> Status | None:
+        return await self._federation.resolve_status(url)
+
+    async def status_created(self, status: Status) -> None:
+        await self._outbox.status_created(status)
+
+    async def status_updated(self, status: Status) -> None:
+        await self._outbox.status_updated(status)
+
+    async def status_deleted(self, status: Status, mentioned: Sequence[Account]) -> None:
+        await self._outbox.status_deleted(status, mentioned)
+
+    async def reblogged(self, reblog: Status) -> None:
+        await self._outbox.reblogged(reblog)
+
+    async def unreblogged(self, reblog: Status) -> None:
+        await self._outbox.unreblogged(reblog)
+
+    async def favourited(self, account: Account, status: Status, like_uri: str) -> None:
+        await self._outbox.favourited(account, status, like_uri)
+
+    async def unfavourited(self, account: Account, status: Status, like_uri: str | None) -> None:
+        await self._outbox.unfavourited(account, status, like_uri)
+
+    async def poll_voted(self, account: Account, status: Status, choices: Sequence[int]) -> None:
+        await self._outbox.poll_voted(account, status, list(choices))
+
+    async def poll_votes_changed(self, status: Status) -> None:
+        await self._outbox.poll_votes_changed(status)
+
+    async def followed(self, follower: Account, target: Account, follow_uri: str) -> None:
+        await self._outbox.followed(follower, target, follow_uri)
+
+    async def unfollowed(self, follower: Account, target: Account, follow_uri: str | None) -> None:
+        await self._outbox.unfollowed(follower, target, follow_uri)
+
+    async def follow_accepted(
+        self, target: Account, follower: Account, follow_uri: str | None
+    ) -> None:
+        await self._outbox.follow_accepted(target, follower, follow_uri)
+
+    async def follow_rejected(
+        self, target: Account, follower: Account, follow_uri: str | None
+    ) -> None:
+        await self._outbox.follow_rejected(target, follower, follow_uri)
+
+    async def blocked(self, account: Account, target: Account, block_uri: str) -> None:
+        await self._outbox.blocked(account, target, block_uri)
+
+    async def unblocked(self, account: Account, target: Account, block_uri: str | None) -> None:
+        await self._outbox.unblocked(account, target, block_uri)
+
+    async def profile_updated(self, account: Account) -> None:
+        await self._outbox.profile_updated(account)
+
+    async def reported(self, report: Report) -> None:
+        # As Mastodon does, a forwarded report comes from the instance, not the reporter.
+        await self._outbox.reported(report, reporter_is_instance=True)
+
+
 def _federation_ctx(
     settings: FederationSettings, role: str
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -58,10 +137,15 @@ def _federation_ctx(
             user_agent=f"fedinode/{FEDINODE_VERSION} (+{settings.base_url}/)",
             timeout=settings.fetch_timeout_seconds,
         )
-        federation = Federation(settings, app[appkeys.STORE], app[appkeys.POLICY], session)
+        store = app[appkeys.STORE]
+        # The inbox worker's side effects are the services' own: one path for local and
+        # remote events.
+        surface = SideEffects(store)
+        federation = Federation(settings, store, app[appkeys.POLICY], session, surface)
         try:
             await federation.start()
             app[appkeys.FEDERATION] = federation
+            app[appkeys.FEDERATOR] = OutboxFederator(federation)
             if role in ("all", "worker"):
                 federation.start_workers()
             yield

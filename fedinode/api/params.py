@@ -20,6 +20,7 @@ from multidict import MultiMapping
 
 from fedinode import appkeys
 from fedinode.errors import ValidationFailed
+from fedinode.federation import federator_of
 from fedinode.services.context import Ctx
 from storage.paging import Page
 
@@ -306,7 +307,7 @@ def ctx_of(request: web.Request) -> Ctx:
         store=app[appkeys.STORE],
         config=app[appkeys.CONFIG],
         urls=app[appkeys.URLS],
-        federation=app.get(appkeys.FEDERATION),
+        federation=federator_of(app),
         policy=app.get(appkeys.POLICY),
     )
 

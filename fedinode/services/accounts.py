@@ -93,7 +93,7 @@ async def update_credentials(
         for key in ("avatar_url", "header_url"):
             if key in changes and getattr(old, key) != changes[key]:
                 await media_service.remove_profile_image(ctx.config, getattr(old, key))
-        await ctx.federate("profile_updated", account)
+        await ctx.federation.profile_updated(account)
     return user, account
 
 
@@ -110,14 +110,8 @@ async def lookup(ctx: Ctx, acct: str) -> Account:
     if domain.lower() == ctx.config.instance.domain:
         domain = ""
     account = await ctx.store.accounts.by_handle(username, domain)
-    if account is None and domain and ctx.federation is not None:
-        resolver = getattr(ctx.federation, "resolve_account", None)
-        if resolver is not None:
-            try:
-                found = await resolver(f"{username}@{domain}")
-            except Exception:
-                found = None
-            account = found if isinstance(found, Account) else None
+    if account is None and domain:
+        account = await ctx.federation.resolve_account(f"{username}@{domain}")
     if account is None or account.suspended:
         raise NotFoundError()
     return account

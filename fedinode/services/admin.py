@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fedinode.errors import Forbidden, NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
+from fedinode.services.surface import SideEffects
 from storage.models import Account, User
 from storage.moderation import AdminAccountRow, ReportRow
 from storage.paging import Page
@@ -131,9 +132,9 @@ async def delete_data(ctx: Ctx, moderator: Account, account_id: int | None) -> A
             mentioned = await ctx.store.accounts.get_many([m.account_id for m in mentions])
             if await ctx.store.statuses.delete(status.id) is None:
                 continue
-            await ctx.publish("status.deleted", status_id=status.id, account_id=target.id)
+            await SideEffects(ctx.store).status_deleted(status)
             if target.local:
-                await ctx.federate("status_deleted", status, list(mentioned.values()))
+                await ctx.federation.status_deleted(status, list(mentioned.values()))
     await ctx.store.accounts.update(
         target.id,
         display_name="",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fedinode.errors import ApiError, NotFoundError
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
-from fedinode.services.notifications import notify
+from fedinode.services.surface import SideEffects
 from storage.client_api import RelationshipRow
 from storage.ids import now_ms
 from storage.models import Account
@@ -51,10 +51,9 @@ async def follow(
             account.id, other.id, uri=follow_uri, show_reblogs=show_reblogs, notify=notify_flag
         )
         if pending is None:
-            if other.local:
-                await notify(ctx, other, account, "follow_request")
-            else:
-                await ctx.federate("followed", account, other, follow_uri)
+            await SideEffects(store).follow_requested(account, other)
+            if not other.local:
+                await ctx.federation.followed(account, other, follow_uri)
     else:
         await store.relationships.follow(
             account.id,
@@ -63,7 +62,7 @@ async def follow(
             show_reblogs=show_reblogs,
             notify=notify_flag,
         )
-        await notify(ctx, other, account, "follow")
+        await SideEffects(store).followed(account, other)
     return await relationship(ctx, account, other)
 
 
@@ -74,7 +73,7 @@ async def unfollow(ctx: Ctx, account: Account, other: Account) -> RelationshipRo
     undone = removed or pending
     if undone is not None and not other.local:
         # The Undo names the Follow we sent: its id came back with the deleted row.
-        await ctx.federate("unfollowed", account, other, undone.uri)
+        await ctx.federation.unfollowed(account, other, undone.uri)
     return await relationship(ctx, account, other)
 
 
@@ -85,10 +84,9 @@ async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> R
     await ctx.store.relationships.follow(
         requester.id, account.id, uri=req.uri, show_reblogs=req.show_reblogs, notify=req.notify
     )
-    if requester.local:
-        await notify(ctx, account, requester, "follow")
-    else:
-        await ctx.federate("follow_accepted", account, requester, req.uri or "")
+    await SideEffects(ctx.store).followed(requester, account)
+    if not requester.local:
+        await ctx.federation.follow_accepted(account, requester, req.uri)
     return await relationship(ctx, account, requester)
 
 
@@ -97,7 +95,7 @@ async def reject_request(ctx: Ctx, account: Account, requester: Account) -> Rela
     if req is None:
         raise NotFoundError()
     if not requester.local:
-        await ctx.federate("follow_rejected", account, requester, req.uri or "")
+        await ctx.federation.follow_rejected(account, requester, req.uri)
     return await relationship(ctx, account, requester)
 
 
@@ -106,7 +104,7 @@ async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -
     if follow is not None:
         await ctx.store.relationships.remove_follower(account.id, follower.id)
         if not follower.local:
-            await ctx.federate("follow_rejected", account, follower, follow.uri or "")
+            await ctx.federation.follow_rejected(account, follower, follow.uri)
     return await relationship(ctx, account, follower)
 
 
@@ -122,14 +120,14 @@ async def block(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
     )
     await ctx.store.relationships.block(account.id, other.id, uri=block_uri)
     if not other.local:
-        await ctx.federate("blocked", account, other, block_uri)
+        await ctx.federation.blocked(account, other, block_uri)
     return await relationship(ctx, account, other)
 
 
 async def unblock(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
     removed = await ctx.store.relationships.unblock(account.id, other.id)
     if removed is not None and not other.local:
-        await ctx.federate("unblocked", account, other, removed.uri)
+        await ctx.federation.unblocked(account, other, removed.uri)
     return await relationship(ctx, account, other)
 
 

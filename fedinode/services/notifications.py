@@ -10,6 +10,7 @@ from fedinode.services.filters import filter_views
 from fedinode.services.views import StatusView, load_status_views
 from storage.models import Account, Notification, Report
 from storage.paging import Page
+from storage.store import Store
 
 TYPES = (
     "mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
@@ -20,27 +21,38 @@ TYPES = (
 GROUPABLE = frozenset({"favourite", "reblog", "follow"})
 
 
-async def notify(
-    ctx: Ctx,
+def group_key(type_: str, recipient_id: int, status_id: int | None) -> str:
+    """The group of a notification in /api/v2/notifications, by Mastodon's rule
+    (``Notification::Groups#set_group_key!``): favourites and reblogs group per status,
+    follows per recipient, whoever and wherever the follower is. Mastodon also starts a new
+    group after 12 hours; here a group spans all time. "" for a type that is not grouped."""
+    if type_ not in GROUPABLE:
+        return ""
+    return f"{type_}-{status_id}" if status_id is not None else f"{type_}-{recipient_id}"
+
+
+async def create(
+    store: Store,
     recipient: Account,
     sender: Account,
     type_: str,
     *,
     status_id: int | None = None,
+    report_id: int | None = None,
 ) -> Notification | None:
-    """Notify a local account (remote ones learn through federation); blocks and mutes apply."""
+    """Store a notification for a local account (remote ones learn through federation);
+    None when the recipient is remote, blocks or mutes the sender. The caller streams it
+    (``fedinode.services.surface``)."""
     if not recipient.local:
         return None
-    if type_ in GROUPABLE:
-        group_key = f"{type_}-{status_id}" if status_id is not None else f"{type_}-{recipient.id}"
-    else:
-        group_key = ""
-    n = await ctx.store.notifications.create(
-        recipient.id, sender.id, type_, status_id=status_id, group_key=group_key
+    return await store.notifications.create(
+        recipient.id,
+        sender.id,
+        type_,
+        status_id=status_id,
+        report_id=report_id,
+        group_key=group_key(type_, recipient.id, status_id),
     )
-    if n is not None:
-        await ctx.publish("notification", notification_id=n.id, account_id=recipient.id)
-    return n
 
 
 @dataclass(frozen=True, slots=True)

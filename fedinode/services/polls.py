@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from fedinode.services.context import Ctx
+from fedinode.services.surface import SideEffects
 from storage.ids import now_ms
 
 log = logging.getLogger("fedinode.polls")
@@ -20,13 +21,12 @@ async def announce_ended(ctx: Ctx, now: int | None = None) -> int:
     while True:
         ended = await ctx.store.polls.finish_due(now if now is not None else now_ms())
         for poll in ended:
-            for n in poll.notifications:
-                await ctx.publish("notification", notification_id=n.id, account_id=n.account_id)
+            await SideEffects(ctx.store).poll_ended(poll)
             if poll.author_local:
                 # As Mastodon does: peers get the closed poll with its final counts.
                 status = await ctx.store.statuses.get(poll.status_id)
                 if status is not None:
-                    await ctx.federate("status_updated", status)
+                    await ctx.federation.status_updated(status)
         total += len(ended)
         if not ended:
             return total

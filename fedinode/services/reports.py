@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
+from fedinode.services.surface import SideEffects
 from storage.models import Account, Report
 
 CATEGORIES = ("spam", "legal", "violation", "other")
@@ -58,14 +59,7 @@ async def create_report(
         rule_ids=list(rule_ids),
         forwarded=forward,
     )
-    for admin_id in await ctx.store.users.admin_account_ids():
-        if admin_id == reporter.id:
-            continue
-        n = await ctx.store.notifications.create(
-            admin_id, reporter.id, "admin.report", report_id=report.id
-        )
-        if n is not None:
-            await ctx.publish("notification", notification_id=n.id, account_id=admin_id)
+    await SideEffects(ctx.store).reported(report, reporter)
     if forward:
-        await ctx.federate("reported", report, True)
+        await ctx.federation.reported(report)
     return report, target

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from activitypub.federation import INSTANCE_ACTOR_USERNAME
 from activitypub.html import html_to_text
@@ -22,6 +22,7 @@ from storage.models import Account, Status, Tag
 from storage.tags import TagDay
 
 log = logging.getLogger("fedinode.search")
+T = TypeVar("T")
 
 TYPES = ("accounts", "statuses", "hashtags")
 _ACCT = re.compile(r"^@?([\w.-]+)@([\w.-]+\.[\w-]+(?::\d+)?)$", re.UNICODE)
@@ -155,7 +156,7 @@ async def _by_url(
     fed = ctx.federation
     if _wants(query, "statuses"):
         status = await ctx.store.statuses.by_uri_or_url(url)
-        if status is None and resolve and fed is not None:
+        if status is None and resolve:
             status = await _try(fed.resolve_status(url))
         if status is not None and await _may_see(ctx, status, viewer_id):
             out.statuses = await load_status_views(ctx.store, [status], viewer_id)
@@ -166,13 +167,13 @@ async def _by_url(
             local = ctx.urls.base + "/@"
             if url.startswith(local):
                 account = await ctx.store.accounts.by_handle(url[len(local) :].strip("/"))
-        if account is None and resolve and fed is not None:
+        if account is None and resolve:
             account = await _try(fed.resolve_account(url))
         if account is not None and not account.suspended:
             out.accounts = [account]
 
 
-async def _try(awaitable: Awaitable[Any]) -> Any:
+async def _try(awaitable: Awaitable[T | None]) -> T | None:
     try:
         return await awaitable
     except Exception:
@@ -209,9 +210,8 @@ async def _accounts(
         exact = await ctx.store.accounts.by_handle(
             username, "" if domain == local_domain else domain
         )
-        if exact is None and resolve and ctx.federation is not None and domain != local_domain:
-            resolved = await _try(ctx.federation.resolve_account(f"{username}@{domain}"))
-            exact = resolved if isinstance(resolved, Account) else None
+        if exact is None and resolve and domain != local_domain:
+            exact = await _try(ctx.federation.resolve_account(f"{username}@{domain}"))
     elif (bare := _USERNAME.match(q)) is not None:
         exact = await ctx.store.accounts.by_handle(bare.group(1))
     if exact is not None and (exact.suspended or _instance_actor(exact)):

@@ -10,7 +10,7 @@ from fedinode.services import text as text_service
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
-from fedinode.services.notifications import notify
+from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage.errors import Conflict
 from storage.ids import now_ms
@@ -43,16 +43,9 @@ class StatusInput:
 
 async def resolve_mention(ctx: Ctx, username: str, domain: str) -> Account | None:
     account = await ctx.store.accounts.by_handle(username, domain)
-    if account is not None or not domain or ctx.federation is None:
+    if account is not None or not domain:
         return account if account is None or not account.suspended else None
-    resolver = getattr(ctx.federation, "resolve_account", None)
-    if resolver is None:
-        return None
-    try:
-        found = await resolver(f"{username}@{domain}")
-    except Exception:
-        return None
-    return found if isinstance(found, Account) else None
+    return await ctx.federation.resolve_account(f"{username}@{domain}")
 
 
 async def render_text(ctx: Ctx, text: str) -> text_service.Rendered:
@@ -187,27 +180,10 @@ async def post_status(
     )
     if idempotency_key:
         await store.client_api.remember_idempotent(account.id, idempotency_key, status.id)
-    await _after_create(ctx, account, status, mentions)
+    await SideEffects(store).status_created(status, account)
+    if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
+        await ctx.federation.status_created(status)
     return status
-
-
-async def _after_create(
-    ctx: Ctx, account: Account, status: Status, mentions: list[Account]
-) -> None:
-    await ctx.publish("status.created", status_id=status.id)
-    for m in mentions:
-        if m.local and m.id != account.id:
-            await notify(ctx, m, account, "mention", status_id=status.id)
-    if status.visibility != Visibility.DIRECT:
-        # Followers who asked to be notified of this account's posts.
-        for follower_id in await ctx.store.relationships.local_follower_ids(account.id):
-            follow = await ctx.store.relationships.get_follow(follower_id, account.id)
-            if follow is not None and follow.notify and follower_id not in {m.id for m in mentions}:
-                follower = await ctx.store.accounts.get(follower_id)
-                if follower is not None:
-                    await notify(ctx, follower, account, "status", status_id=status.id)
-    if status.visibility != "direct" or any(not m.local for m in mentions):
-        await ctx.federate("status_created", status)
 
 
 async def get_view(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> StatusView:
@@ -226,10 +202,10 @@ async def delete_status(ctx: Ctx, account: Account, status_id: int | None) -> St
     status = await own_status(ctx, account, status_id)
     view = await load_status_view(ctx.store, status, account.id)
     await ctx.store.statuses.delete(status.id)
-    await ctx.publish("status.deleted", status_id=status.id, account_id=account.id)
+    await SideEffects(ctx.store).status_deleted(status)
     if status.visibility != "direct" or any(not m.local for m in view.mentions):
         # The mention rows are gone with the status: the outbox gets the accounts.
-        await ctx.federate("status_deleted", status, view.mentions)
+        await ctx.federation.status_deleted(status, view.mentions)
     return view
 
 
@@ -267,14 +243,8 @@ async def edit_status(
         media_ids=media_ids,
         poll=poll,
     )
-    await ctx.publish("status.updated", status_id=status.id)
-    # "A status you interacted with has been edited": local accounts that reblogged or
-    # favourited it, as for remote edits (activitypub.processing). Mastodon's own code tells
-    # rebloggers only; a favourite is as public an endorsement, so those hear of it too.
-    for interactor in await ctx.store.interactions.local_interactors(status.id):
-        if interactor.id != account.id:
-            await notify(ctx, interactor, account, "update", status_id=status.id)
-    await ctx.federate("status_updated", edited)
+    await SideEffects(ctx.store).status_updated(edited, account)
+    await ctx.federation.status_updated(edited)
     return edited
 
 
@@ -312,11 +282,10 @@ async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> Status
         status = await visible_status(ctx, status.reblog_of_id, account.id)
     like_uri = new_activity_id(ctx, account, "like")
     if await ctx.store.interactions.favourite(account.id, status.id, uri=like_uri):
+        await SideEffects(ctx.store).favourited(account, status)
         author = await ctx.store.accounts.get(status.account_id)
-        if author is not None:
-            await notify(ctx, author, account, "favourite", status_id=status.id)
-            if not author.local:
-                await ctx.federate("favourited", account, status, like_uri)
+        if author is not None and not author.local:
+            await ctx.federation.favourited(account, status, like_uri)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -328,7 +297,7 @@ async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> Stat
     if removed is not None:
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None and not author.local:
-            await ctx.federate("unfavourited", account, status, removed.uri)
+            await ctx.federation.unfavourited(account, status, removed.uri)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -352,11 +321,8 @@ async def reblog(
         NewStatus(account_id=account.id, local=True, reblog_of_id=status.id, visibility=vis),
         uri_template=ctx.urls.status_template(account.username) + "/activity",
     )
-    await ctx.publish("status.created", status_id=wrapper.id)
-    author = await ctx.store.accounts.get(status.account_id)
-    if author is not None:
-        await notify(ctx, author, account, "reblog", status_id=status.id)
-    await ctx.federate("reblogged", wrapper)
+    await SideEffects(ctx.store).reblogged(wrapper, status, account)
+    await ctx.federation.reblogged(wrapper)
     return await load_status_view(ctx.store, wrapper, account.id)
 
 
@@ -367,8 +333,8 @@ async def unreblog(ctx: Ctx, account: Account, status_id: int | None) -> StatusV
     wrapper = await ctx.store.statuses.reblog_by(account.id, status.id)
     if wrapper is not None:
         await ctx.store.statuses.delete(wrapper.id)
-        await ctx.publish("status.deleted", status_id=wrapper.id, account_id=account.id)
-        await ctx.federate("unreblogged", wrapper)
+        await SideEffects(ctx.store).status_deleted(wrapper)
+        await ctx.federation.unreblogged(wrapper)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -475,10 +441,11 @@ async def vote(ctx: Ctx, account: Account, poll_id: int | None, choices: list[in
         await ctx.store.client_api.vote(poll.id, account.id, choices)
     except Conflict:
         raise ValidationFailed("Validation failed: You have already voted on this poll") from None
+    await SideEffects(ctx.store).poll_counts_changed(view.status)
     if not view.account.local:
-        await ctx.federate("poll_voted", account, view.status, choices)
+        await ctx.federation.poll_voted(account, view.status, choices)
     else:
-        await ctx.federate("poll_votes_changed", view.status)
+        await ctx.federation.poll_votes_changed(view.status)
     return await get_view(ctx, view.status.id, account.id)
 
 

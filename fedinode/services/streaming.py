@@ -466,7 +466,7 @@ async def notification_payload(
     n = await store.notifications.get(account_id, notification_id)
     if n is None:
         return None
-    ctx = Ctx(store=store, config=config, urls=Urls(config.base_url), federation=None)
+    ctx = Ctx(store=store, config=config, urls=Urls(config.base_url))
     views = await load_notification_views(ctx, [n], account_id)
     if not views:
         return None

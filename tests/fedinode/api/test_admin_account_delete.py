@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,9 @@ from extras_rig import make_rig
 
 from fedinode import appkeys
 from fedinode.config import Config
+from fedinode.services.federator import NoFederation
 from storage.accounts import NewAccount
+from storage.models import Account, Status
 
 ADMIN_SCOPES = "read write admin:read admin:write"
 
@@ -31,14 +34,11 @@ async def test_delete_erases_a_suspended_accounts_data(
 
     deleted: list[tuple[int, list[int]]] = []
 
-    class Outbox:
-        async def status_deleted(self, status: Any, mentioned: Any = None) -> None:
-            deleted.append((status.id, [a.id for a in mentioned or []]))
+    class Deleting(NoFederation):
+        async def status_deleted(self, status: Status, mentioned: Sequence[Account]) -> None:
+            deleted.append((status.id, [a.id for a in mentioned]))
 
-    class Federation:
-        outbox = Outbox()
-
-    rig.client.app._state[appkeys.FEDERATION] = Federation()  # type: ignore[attr-defined]
+    rig.client.app._state[appkeys.FEDERATOR] = Deleting()  # type: ignore[attr-defined]
 
     path = f"/api/v1/admin/accounts/{bob.id}"
     await root.call("DELETE", path, expect=403)  # not suspended

@@ -128,7 +128,7 @@ async def test_reblogs_follow_their_target(api: Api) -> None:
 async def _uncached(api: Api, viewer: Actor, page: Page) -> list[dict[str, Any]]:
     """The home page as the generic path renders it: statuses, then batch-loaded views."""
     store = api.store
-    ctx = Ctx(store=store, config=api.config, urls=Urls(api.config.base_url), federation=None)
+    ctx = Ctx(store=store, config=api.config, urls=Urls(api.config.base_url))
     statuses = await store.statuses.home_timeline(viewer.account.id, page)
     kept = await drop_hidden(ctx, statuses, viewer.account.id)
     views = await load_status_views(store, kept, viewer.account.id)

@@ -9,9 +9,9 @@ import pytest
 from api_helpers import Actor, Api
 
 from activitypub.urls import Urls
-from fedinode import appkeys
 from fedinode.app import create_app
 from fedinode.config import Config
+from fedinode.federation import federator_of
 from fedinode.services import polls
 from fedinode.services.context import Ctx
 from storage.accounts import NewAccount
@@ -24,7 +24,7 @@ def _ctx(api: Api) -> Ctx:
         store=api.store,
         config=api.config,
         urls=Urls(api.config.base_url),
-        federation=api.client.app.get(appkeys.FEDERATION),
+        federation=federator_of(api.client.app),
     )
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from extras_rig import Rig, User, make_rig
 
 from fedinode.config import Config
+from fedinode.services.federator import NoFederation
 from storage.accounts import NewAccount
+from storage.models import Report
 
 ADMIN_SCOPES = "read write admin:read admin:write"
 
@@ -50,16 +52,13 @@ async def test_report_notifies_admins_and_forwards_remote(
 
     forwarded: list[tuple[Any, bool]] = []
 
-    class Outbox:
-        async def reported(self, report: Any, reporter_is_instance: bool = True) -> None:
-            forwarded.append((report, reporter_is_instance))
-
-    class Federation:
-        outbox = Outbox()
+    class Forwarding(NoFederation):
+        async def reported(self, report: Report) -> None:
+            forwarded.append((report, True))  # always sent as the instance
 
     from fedinode import appkeys
 
-    rig.client.app._state[appkeys.FEDERATION] = Federation()  # type: ignore[attr-defined]
+    rig.client.app._state[appkeys.FEDERATOR] = Forwarding()  # type: ignore[attr-defined]
     eve = await rig.store.accounts.create(
         NewAccount(username="eve", domain="remote.test", uri="https://remote.test/users/eve")
     )

@@ -1,0 +1,131 @@
+"""The side effects of what happened, local or remote: ``activitypub.surface.Surface``.
+
+The use cases here and the inbox worker (injected by ``fedinode.federation``) call the
+same ``SideEffects``, so a remote follow or favourite notifies exactly as a local one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fedinode.services import notifications
+from storage import events
+from storage.models import Account, Report, Status
+from storage.polls import EndedPoll
+from storage.store import Store
+
+log = logging.getLogger("fedinode.services")
+
+# The change events published here (storage.events), read by the streaming hub.
+STATUS_CREATED = "status.created"
+STATUS_UPDATED = "status.updated"
+STATUS_DELETED = "status.deleted"
+NOTIFICATION = "notification"
+
+
+class SideEffects:
+    """Notifications (stored) and streaming events (best effort) after a change."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def _publish(self, event: str, **fields: Any) -> None:
+        # Streaming events are not durable by design (a listener that misses one reads the
+        # timeline): a failure to publish must not fail the change that was made.
+        try:
+            await events.publish(self.store.db, event, **fields)
+        except Exception:
+            log.exception("publishing %s failed", event)
+
+    async def _notify(
+        self,
+        recipient: Account,
+        sender: Account,
+        type_: str,
+        *,
+        status_id: int | None = None,
+        report_id: int | None = None,
+    ) -> None:
+        n = await notifications.create(
+            self.store, recipient, sender, type_, status_id=status_id, report_id=report_id
+        )
+        if n is not None:
+            await self._publish(NOTIFICATION, notification_id=n.id, account_id=recipient.id)
+
+    # -- statuses ---------------------------------------------------------------------------
+
+    async def status_created(self, status: Status, author: Account) -> None:
+        await self._publish(STATUS_CREATED, status_id=status.id)
+        store = self.store
+        mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
+        mentioned = await store.accounts.get_many([m.account_id for m in mentions])
+        for mention in mentions:
+            account = mentioned.get(mention.account_id)
+            if account is not None and account.id != author.id:
+                await self._notify(account, author, "mention", status_id=status.id)
+        if status.visibility not in ("public", "unlisted", "private"):
+            return
+        # Followers who asked to be notified of this account's posts (a mention says more).
+        for follower_id in await store.relationships.local_follower_ids(author.id):
+            if follower_id in mentioned:
+                continue
+            follow = await store.relationships.get_follow(follower_id, author.id)
+            if follow is None or not follow.notify:
+                continue
+            follower = await store.accounts.get(follower_id)
+            if follower is not None:
+                await self._notify(follower, author, "status", status_id=status.id)
+
+    async def status_updated(self, status: Status, author: Account) -> None:
+        await self._publish(STATUS_UPDATED, status_id=status.id)
+        # "A status you interacted with has been edited": local accounts that reblogged or
+        # favourited it. Mastodon's own code tells rebloggers only; a favourite is as
+        # public an endorsement, so those hear of it too.
+        for interactor in await self.store.interactions.local_interactors(status.id):
+            if interactor.id != author.id:
+                await self._notify(interactor, author, "update", status_id=status.id)
+
+    async def status_deleted(self, status: Status) -> None:
+        await self._publish(STATUS_DELETED, status_id=status.id, account_id=status.account_id)
+
+    async def poll_counts_changed(self, status: Status) -> None:
+        await self._publish(STATUS_UPDATED, status_id=status.id)
+
+    async def poll_ended(self, ended: EndedPoll) -> None:
+        for n in ended.notifications:
+            await self._publish(NOTIFICATION, notification_id=n.id, account_id=n.account_id)
+
+    # -- interactions -----------------------------------------------------------------------
+
+    async def reblogged(self, reblog: Status, original: Status, account: Account) -> None:
+        await self._publish(STATUS_CREATED, status_id=reblog.id)
+        author = await self.store.accounts.get(original.account_id)
+        if author is not None:
+            await self._notify(author, account, "reblog", status_id=original.id)
+
+    async def favourited(self, account: Account, status: Status) -> None:
+        author = await self.store.accounts.get(status.account_id)
+        if author is not None:
+            await self._notify(author, account, "favourite", status_id=status.id)
+
+    # -- relationships ----------------------------------------------------------------------
+
+    async def followed(self, follower: Account, target: Account) -> None:
+        await self._notify(target, follower, "follow")
+
+    async def follow_requested(self, follower: Account, target: Account) -> None:
+        await self._notify(target, follower, "follow_request")
+
+    async def moved(self, account: Account, follower: Account) -> None:
+        await self._notify(follower, account, "move")
+
+    # -- moderation -------------------------------------------------------------------------
+
+    async def reported(self, report: Report, reporter: Account) -> None:
+        admin_ids = await self.store.users.admin_account_ids()
+        admins = await self.store.accounts.get_many(admin_ids)
+        for admin_id in admin_ids:
+            admin = admins.get(admin_id)
+            if admin is not None and admin.id != reporter.id:
+                await self._notify(admin, reporter, "admin.report", report_id=report.id)

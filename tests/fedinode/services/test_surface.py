@@ -1,0 +1,73 @@
+"""SideEffects: one set of side effects for local and remote events."""
+
+from __future__ import annotations
+
+from fedinode.services.surface import SideEffects
+from storage.accounts import NewAccount
+from storage.models import Account, Notification, Status
+from storage.paging import Page
+from storage.statuses import NewStatus
+from storage.store import Store
+
+
+async def local_account(store: Store, username: str) -> Account:
+    _, account = await store.users.create(
+        NewAccount(username=username, domain="", uri=f"https://local.test/users/{username}"),
+        email=f"{username}@local.test", password_hash="x",
+    )  # fmt: skip
+    return account
+
+
+async def remote_account(store: Store, username: str, domain: str = "remote.test") -> Account:
+    return await store.accounts.create(
+        NewAccount(username=username, domain=domain, uri=f"https://{domain}/users/{username}")
+    )
+
+
+async def post(store: Store, author: Account, text: str, *, mentions: list[int]) -> Status:
+    uri = "" if author.local else f"{author.uri}/statuses/{len(text)}"
+    return await store.statuses.create(
+        NewStatus(account_id=author.id, local=author.local, uri=uri, content=f"<p>{text}</p>",
+                  text=text, mentions=mentions),
+        uri_template=f"{author.uri}/statuses/{{id}}",
+    )  # fmt: skip
+
+
+async def _notes(store: Store, account: Account) -> list[Notification]:
+    return list(reversed(await store.notifications.list(account.id, Page(limit=40))))
+
+
+async def test_local_and_remote_followers_get_one_group_key(store: Store) -> None:
+    alice, bob = await local_account(store, "alice"), await local_account(store, "bob")
+    carol = await remote_account(store, "carol")
+    dave = await remote_account(store, "dave", "elsewhere.test")
+    surface = SideEffects(store)
+    for follower in (bob, carol, dave):
+        await surface.followed(follower, alice)
+    notes = await _notes(store, alice)
+    assert [(n.type, n.from_account_id) for n in notes] == [
+        ("follow", bob.id), ("follow", carol.id), ("follow", dave.id)
+    ]  # fmt: skip
+    assert {n.group_key for n in notes} == {f"follow-{alice.id}"}
+    # A remote account is told through federation, never by a notification row here.
+    await surface.followed(alice, carol)
+    assert await _notes(store, carol) == []
+
+
+async def test_a_remote_post_notifies_as_a_local_one(store: Store) -> None:
+    alice, bob = await local_account(store, "alice"), await local_account(store, "bob")
+    carol = await remote_account(store, "carol")
+    surface = SideEffects(store)
+    # alice asked to hear of bob's and carol's posts; each post mentions bob or alice.
+    await store.relationships.follow(alice.id, bob.id, notify=True)
+    await store.relationships.follow(alice.id, carol.id, notify=True)
+    for author, mentioned in ((bob, alice), (carol, bob)):
+        status = await post(store, author, f"hello from {author.username}",
+                            mentions=[mentioned.id])  # fmt: skip
+        await surface.status_created(status, author)
+    alice_notes = [(n.type, n.from_account_id) for n in await _notes(store, alice)]
+    # A mention says more than "posted": alice hears of bob's post once, as a mention.
+    assert alice_notes == [("mention", bob.id), ("status", carol.id)]
+    assert [(n.type, n.from_account_id) for n in await _notes(store, bob)] == [
+        ("mention", carol.id)
+    ]
