@@ -14,6 +14,7 @@ from activitypub.urls import Urls
 from fedinode import appkeys
 from fedinode.config import Config
 from fedinode.middlewares import error_middleware, request_id_middleware
+from fedinode.ratelimit import rate_limit_middlewares
 from fedinode.version import FEDINODE_VERSION
 from storage.store import Store
 
@@ -86,7 +87,7 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(config: Config, *, role: str = "all") -> web.Application:
     """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware],
+        middlewares=[request_id_middleware, error_middleware, *rate_limit_middlewares(config)],
         client_max_size=max(config.server.max_body_bytes, config.server.max_media_bytes),
     )
     app[appkeys.CONFIG] = config
