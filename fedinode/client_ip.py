@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from functools import lru_cache
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ UNKNOWN = "unknown"  # no TCP peer address (a Unix socket): one shared bucket
 _CLIENT_IP = web.RequestKey("fedinode.client_ip", str)
 
 
+@lru_cache(maxsize=4096)  # the same few addresses come again and again
 def parse_address(text: str) -> IPAddress | None:
     """An address as proxies write it: bare, ``[v6]`` or ``[v6]:port``, ``v4:port``, with
     IPv4-mapped IPv6 taken as the IPv4 address; None for anything else."""
@@ -86,6 +88,7 @@ def client_ip(request: web.Request, trusted: Networks) -> str:
     return found
 
 
+@lru_cache(maxsize=4096)
 def bucket(address: str) -> str:
     """The key a per-address limit counts under: the address, IPv6 by its /64 (one
     customer usually holds a whole /64, as Mastodon counts them)."""

@@ -24,6 +24,7 @@ is logged: a Redis outage must not take the instance down with it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -37,7 +38,12 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import STRATEGIES, RateLimiter
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
 
 from activitypub.signatures import key_id_host
 from fedinode.api import auth
@@ -55,10 +61,16 @@ _PER_IP_POSTS = {
     "/api/v1/apps": "apps",
     "/api/v1/accounts": "sign_up",
 }
+_LOGINS = frozenset({"oauth_token", "oauth_authorize"})
 _MEDIA_PATHS = frozenset({"/api/v1/media", "/api/v2/media"})
 _INBOX = re.compile(r"^/(?:inbox|actor/inbox|users/[^/]+/inbox)$")
 _KEY_ID = re.compile(r"""keyid\s*=\s*"([^"]{1,2048})\"""", re.IGNORECASE)
 _LOG_EVERY_SECONDS = 60.0
+_STRATEGIES: dict[str, Callable[[Storage], RateLimiter]] = {
+    "fixed-window": FixedWindowRateLimiter,
+    "moving-window": MovingWindowRateLimiter,
+    "sliding-window-counter": SlidingWindowCounterRateLimiter,
+}
 
 
 def parse_limit(text: str) -> tuple[RateLimitItem, ...]:
@@ -78,7 +90,7 @@ def open_storage(uri: str) -> Storage:
 
 def reset_header(reset: float) -> str:
     """Mastodon's ``X-RateLimit-Reset``: UTC, ISO 8601 with microseconds."""
-    return datetime.fromtimestamp(reset, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(reset, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def peer_host(request: web.Request) -> str:
@@ -112,8 +124,9 @@ class RateLimits:
         self.exempt = Networks(settings.exempt)
         self.limits = {key: parse_limit(getattr(settings, key)) for key in RATE_LIMIT_KEYS}
         self.storage = open_storage(settings.storage)
-        self.limiter: RateLimiter = STRATEGIES[settings.strategy](self.storage)
+        self.limiter = _STRATEGIES[settings.strategy](self.storage)
         self._last_failure_log = 0.0
+        self._logins: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def _count(self, name: str, key: str) -> _Count | None:
         items = self.limits[name]
@@ -195,11 +208,31 @@ class RateLimits:
             return await handler(request)
         if isinstance(outcome, web.Response):
             return outcome
-        response = await handler(request)
+        if request.method == "POST" and counts[0].name in _LOGINS:
+            response = await self._one_at_a_time(counts[0].key, handler, request)
+        else:
+            response = await handler(request)
         if outcome is not None and api and not response.prepared:
             item, reset, remaining = outcome
             response.headers.update(limit_headers(item, reset, remaining))
         return response
+
+    async def _one_at_a_time(
+        self, key: str, handler: Handler, request: web.Request
+    ) -> web.StreamResponse:
+        """Password checks from one address run one after the other: the attempts a limit
+        lets through cost one hash at a time, not a pool of them beside real users' logins."""
+        lock, waiting = self._logins.get(key) or (asyncio.Lock(), 0)
+        self._logins[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                return await handler(request)
+        finally:
+            lock, waiting = self._logins[key]
+            if waiting == 1:
+                del self._logins[key]
+            else:
+                self._logins[key] = (lock, waiting - 1)
 
     def _log_failure(self) -> None:
         now = time.monotonic()
