@@ -11,7 +11,9 @@ What is counted, and under which key (Mastodon's defaults, see config.RateLimits
   header without verifying anything (a request without one counts under its address).
 
 The check runs before the handler, so a refused request costs a counter increment: a
-password flood is answered 429 without hashing the password. Beyond a limit the answer is
+password flood is answered 429 without hashing the password, and the attempts it lets
+through from one address are checked one at a time (never a pool of hashes beside real
+users' logins). Beyond a limit the answer is
 429 ``{"error": "Too many requests"}`` with ``Retry-After`` (seconds) and the headers
 Mastodon sends and clients read: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (ISO 8601). ``/api/`` answers carry the ``X-RateLimit-*`` headers
