@@ -53,6 +53,7 @@ def start_instance(port: int, data: Path, role: str = "all") -> subprocess.Popen
         "FEDINODE_FEDERATION__SCHEME": "http",
         "FEDINODE_FEDERATION__ALLOW_PRIVATE_ADDRESSES": "true",
         "FEDINODE_MEDIA__DIRECTORY": str(data / "media"),
+        "FEDINODE_RATE_LIMITS__ENABLED": "false",  # intake rate, not the per-host limit
     }
     return subprocess.Popen(
         [sys.executable, "-m", "fedinode.cli", "--log-level", "WARNING", "serve", "--role", role],

@@ -222,6 +222,7 @@ def start_server(url: str, port: int, *, access_log: bool = False) -> subprocess
             "FEDINODE_SERVER__PORT": str(port),
             "FEDINODE_SERVER__ACCESS_LOG": "true" if access_log else "false",
             "FEDINODE_INSTANCE__DOMAIN": DOMAIN,
+            "FEDINODE_RATE_LIMITS__ENABLED": "false",  # throughput, not 300 a token
         }
     )
     return subprocess.Popen(

@@ -14,6 +14,7 @@ from activitypub.urls import Urls
 from fedinode import appkeys
 from fedinode.config import Config
 from fedinode.middlewares import error_middleware, request_id_middleware
+from fedinode.ratelimit import rate_limit_middlewares
 from fedinode.version import FEDINODE_VERSION
 from storage.store import Store
 
@@ -91,7 +92,7 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     # [server] host:port); the app and everything it hands the config to see that domain.
     config = config.resolved()
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware],
+        middlewares=[request_id_middleware, error_middleware, *rate_limit_middlewares(config)],
         client_max_size=max(config.server.max_body_bytes, config.server.max_media_bytes),
     )
     app[appkeys.CONFIG] = config

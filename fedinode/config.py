@@ -49,6 +49,41 @@ class ServerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitsConfig:
+    """``[rate_limits]``: each limit is ``"N/period"`` in the notation of the ``limits``
+    library (``"25/5minutes"``, ``"300 per 5 minutes"``, several joined by ``;``); ``"0"``
+    turns one off, ``enabled = false`` all of them. Defaults follow Mastodon's for logins,
+sign-ups and writes; reads and the inbox are unlimited unless set."""
+
+    enabled: bool = True
+    storage: str = "memory://"  # or redis://host:6379/0 to share counters between processes
+    strategy: str = "fixed-window"
+    # Client addresses or networks never limited. Loopback, as Mastodon safelists it: tools
+    # on the machine itself; clients behind a local proxy are still limited by their own
+    # address (X-Forwarded-For, server.trusted_proxies).
+    exempt: tuple[str, ...] = ("127.0.0.1", "::1")
+    oauth_token: str = "25/5minutes"  # per IP: POST /oauth/token (password logins)
+    oauth_authorize: str = "25/5minutes"  # per IP: POST /oauth/authorize (the login form)
+    apps: str = "25/5minutes"  # per IP: POST /api/v1/apps
+    sign_up: str = "5/30minutes"  # per IP: POST /api/v1/accounts
+    # Reads are not limited by default (Mastodon: 300/5minutes per address and per token):
+    # timelines are what apps and load balancers poll hardest, and one process serves
+    # thousands of them a second. Set these to limit them.
+    api_unauthenticated: str = "0"  # per IP: /api/* without a token
+    api_per_token: str = "0"  # per token: /api/* with a token
+    api_per_account: str = "0"  # per account, all its tokens
+    writes_per_account: str = "300/5minutes"  # per account: POST/PUT/PATCH/DELETE on /api/*
+    media: str = "30/30minutes"  # per account: media uploads
+    inbox: str = "0"  # per peer host (the signature's keyId host): inbox POSTs
+
+
+RATE_LIMIT_KEYS = (
+    "oauth_token", "oauth_authorize", "apps", "sign_up", "api_unauthenticated",
+    "api_per_token", "api_per_account", "writes_per_account", "media", "inbox",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class DatabaseConfig:
     url: str = "sqlite:///fedinode-data/fedinode.sqlite3"
     pool_size: int = 10
@@ -86,6 +121,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
+    rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -149,10 +185,12 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "federation": FederationConfig,
     "media": MediaConfig,
+    "rate_limits": RateLimitsConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
     ("federation", "scheme"): ("https", "http", ""),
+    ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
 }
 
 
@@ -234,6 +272,10 @@ def _check_section(name: str, section: Any) -> None:
                 "instance.domain",
                 f"must be a lowercase host (with an optional :port), got {domain!r}",
             )
+    if name == "server":
+        _check_networks("server.trusted_proxies", section.trusted_proxies)
+    if name == "rate_limits":
+        _check_rate_limits(section)
     if name == "database":
         if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
@@ -242,6 +284,37 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
         if section.signature_max_skew_seconds <= 0:
             raise ConfigError("federation.signature_max_skew_seconds", "must be positive")
+
+
+def _check_networks(key: str, values: tuple[str, ...]) -> None:
+    import ipaddress
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ConfigError(key, f"not an IP address or network: {value!r}") from None
+
+
+def _check_rate_limits(section: RateLimitsConfig) -> None:
+    from limits import parse_many
+
+    for key in RATE_LIMIT_KEYS:
+        value = getattr(section, key).strip()
+        if value in ("", "0"):
+            continue
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"rate_limits.{key}",
+                f'expected a limit such as "25/5minutes" (or "0" for none), got {value!r}',
+            ) from None
+    if not section.storage.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+        raise ConfigError(
+            "rate_limits.storage", "must start with memory://, redis://, rediss:// or redis+unix://"
+        )
+    _check_networks("rate_limits.exempt", section.exempt)
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
