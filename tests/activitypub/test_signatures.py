@@ -384,7 +384,7 @@ def test_rfc9421_spec_vector_b26() -> None:
     """RFC 9421 appendix B.2.6 (Ed25519): our signature base reproduces the spec's."""
     from multidict import CIMultiDict
 
-    from activitypub.signatures import _rfc9421_base
+    from activitypub.httpsig.rfc9421 import signature_base as _rfc9421_base
 
     public = load_public(
         "-----BEGIN PUBLIC KEY-----\n"
