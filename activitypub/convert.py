@@ -11,7 +11,6 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from yarl import URL
@@ -33,14 +32,10 @@ from activitypub.html import html_to_text, sanitize_html
 from activitypub.urls import Urls
 from policy.activity import link_media_type, url_media
 from storage.accounts import NewAccount
-from storage.models import Account, MediaAttachment, Poll, Status, Tag
+from storage.models import Account, MediaAttachment, Poll, Status, Tag, Visibility
+from storage.times import as2_datetime
 
 # --------------------------------------------------------------------------- helpers
-
-
-def iso(ms: int) -> str:
-    """Milliseconds since the epoch → ``2026-01-02T03:04:05Z``."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ms_from_iso(value: Any) -> int | None:
@@ -98,7 +93,7 @@ def activity(
     if cc is not None:
         doc["cc"] = list(cc)
     if published is not None:
-        doc["published"] = iso(published)
+        doc["published"] = as2_datetime(published)
     if extra:
         doc.update(extra)
     return doc
@@ -109,11 +104,11 @@ def addressing(
 ) -> tuple[list[str], list[str]]:
     """(to, cc) for a status of the given visibility, as Mastodon addresses them."""
     mentions = list(dict.fromkeys(mention_uris))
-    if visibility == "public":
+    if visibility == Visibility.PUBLIC:
         return [vocab.PUBLIC], [followers_url, *mentions]
-    if visibility == "unlisted":
+    if visibility == Visibility.UNLISTED:
         return [followers_url], [vocab.PUBLIC, *mentions]
-    if visibility == "private":
+    if visibility == Visibility.PRIVATE:
         return [followers_url, *mentions], []
     return mentions, []
 
@@ -159,7 +154,7 @@ def actor_to_as(account: Account, urls: Urls, *, moved_to_uri: str | None = None
         "manuallyApprovesFollowers": account.locked,
         "discoverable": account.discoverable,
         "indexable": account.indexable,
-        "published": iso(account.created_at),
+        "published": as2_datetime(account.created_at),
         "publicKey": {
             "id": account.public_key_id,
             "owner": account.uri,
@@ -327,7 +322,7 @@ def note_to_as(
         "url": urls.status_page(author.username, status.id),
         "to": to,
         "cc": cc,
-        "published": iso(status.created_at),
+        "published": as2_datetime(status.created_at),
         "content": status.content,
         "summary": status.spoiler_text or None,
         "sensitive": status.sensitive,
@@ -342,7 +337,7 @@ def note_to_as(
     if status.language:
         doc["contentMap"] = {status.language: status.content}
     if status.edited_at is not None:
-        doc["updated"] = iso(status.edited_at)
+        doc["updated"] = as2_datetime(status.edited_at)
     if poll is not None:
         options = [
             {
@@ -357,9 +352,9 @@ def note_to_as(
         doc["anyOf" if poll.multiple else "oneOf"] = options
         doc["votersCount"] = poll.voters_count
         if poll.expires_at is not None:
-            doc["endTime"] = iso(poll.expires_at)
+            doc["endTime"] = as2_datetime(poll.expires_at)
             if now_ms is not None and poll.expires_at <= now_ms:
-                doc["closed"] = iso(poll.expires_at)
+                doc["closed"] = as2_datetime(poll.expires_at)
     return doc
 
 
@@ -437,19 +432,19 @@ class ParsedNote:
 
 def visibility_of(
     to: Sequence[str], cc: Sequence[str], followers_url: str | None, mentions: Sequence[str]
-) -> str:
+) -> Visibility:
     """Mastodon's reading of addressing: public, unlisted, private (followers) or direct."""
     if any(t in vocab.PUBLIC_ALIASES for t in to):
-        return "public"
+        return Visibility.PUBLIC
     if any(c in vocab.PUBLIC_ALIASES for c in cc):
-        return "unlisted"
+        return Visibility.UNLISTED
     audience = [*to, *cc]
     if followers_url and followers_url in audience:
-        return "private"
+        return Visibility.PRIVATE
     mentioned = set(mentions)
     if any(a not in mentioned for a in audience):
-        return "private"
-    return "direct"
+        return Visibility.PRIVATE
+    return Visibility.DIRECT
 
 
 def _media_kind(type_: str | None, media_type: str) -> str:

@@ -17,9 +17,10 @@ import orjson
 from yarl import URL
 
 from activitypub.errors import FetchError, RefusedAddress, TooLarge
+from activitypub.httpsig.specs import KNOCK_AGAIN, SignatureSpecs
 from activitypub.keys import PrivateKey
 from activitypub.netguard import GuardedConnector, Scheme, check_url
-from activitypub.signatures import CAVAGE, RFC9421, sign_bytes, sign_request_as
+from activitypub.signatures import sign_bytes, sign_request_as
 from activitypub.vocab import ACCEPT_HEADER, ACTIVITY_JSON, is_activity_media_type
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -32,42 +33,6 @@ Signer = Callable[[], tuple[str, PrivateKey]]
 
 _JSON_BASES = frozenset({"application/json", "application/activity+json", "application/ld+json",
                          "application/jrd+json"})  # fmt: skip
-
-
-# Answers after which a signed request is sent again signed with the other spec.
-KNOCK_AGAIN = frozenset({400, 401})
-
-
-class SignatureSpecs:
-    """Which HTTP signature spec to try first with each peer (``host[:port]``), in memory.
-
-    The double-knock: a signed request refused with 400/401 is sent again signed with the
-    other spec, and the spec that was then accepted is remembered for the peer. Unknown
-    peers get draft-cavage first: every fediverse server takes it, and a server that
-    answers 202 before it verifies (and then drops what it cannot verify) would silently
-    lose an RFC 9421 delivery. A peer is known to accept RFC 9421 once it took a retry
-    signed that way, or once it signed a request to us that way.
-    """
-
-    def __init__(self, default: str = CAVAGE, limit: int = 10_000) -> None:
-        self.default = default
-        self.limit = limit
-        self._specs: dict[str, str] = {}  # only peers whose spec differs from the default
-
-    def first(self, peer: str) -> str:
-        return self._specs.get(peer, self.default)
-
-    def remember(self, peer: str, spec: str) -> None:
-        if spec == self.default:
-            self._specs.pop(peer, None)
-            return
-        if peer not in self._specs and len(self._specs) >= self.limit:
-            self._specs.pop(next(iter(self._specs)))  # the oldest entry
-        self._specs[peer] = spec
-
-    @staticmethod
-    def other(spec: str) -> str:
-        return CAVAGE if spec == RFC9421 else RFC9421
 
 
 def make_ssl_context(ca_file: str | None = None) -> ssl.SSLContext:

@@ -27,7 +27,7 @@ from activitypub.surface import Surface
 from activitypub.urls import Urls
 from storage.ids import now_ms
 from storage.media import NewMedia
-from storage.models import Account, InboxItem, Status
+from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
 from storage.statuses import NewPoll, NewStatus
 from storage.store import Store
 
@@ -510,10 +510,16 @@ class InboxProcessor:
             original = await self.resolver.status(ref)
         if original is None:
             raise Ignored("announce of an unknown status")
-        if original.reblog_of_id is not None or original.visibility not in ("public", "unlisted"):
+        if original.reblog_of_id is not None or original.visibility not in OPEN_VISIBILITIES:
             raise Ignored("announce of a status that cannot be reblogged")
         to, cc = act.get("to"), act.get("cc")
-        visibility = "public" if is_public(to) else "unlisted" if is_public(cc) else "private"
+        visibility = (
+            Visibility.PUBLIC
+            if is_public(to)
+            else Visibility.UNLISTED
+            if is_public(cc)
+            else Visibility.PRIVATE
+        )
         published = ms_from_iso(act.get("published")) or now_ms()
         try:
             reblog = await self.store.statuses.create(

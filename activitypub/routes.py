@@ -26,7 +26,7 @@ from activitypub.webfinger import (
     jrd,
     parse_resource,
 )
-from storage.models import Account, Status
+from storage.models import OPEN_VISIBILITIES, Account, Status
 from storage.paging import Page
 
 log = logging.getLogger("fedinode.s2s")
@@ -216,7 +216,7 @@ class S2S:
         )
         items = []
         for status in statuses:
-            if status.visibility not in ("public", "unlisted"):
+            if status.visibility not in OPEN_VISIBILITIES:
                 continue
             items.append(await self._status_activity(fed, status, account))
         next_url = (
@@ -278,7 +278,7 @@ class S2S:
         items = []
         for ident in ids:
             status = statuses.get(ident)
-            if status is None or status.visibility not in ("public", "unlisted"):
+            if status is None or status.visibility not in OPEN_VISIBILITIES:
                 continue
             note, _ = await fed.outbox.note(status, account)
             note.pop("@context", None)
@@ -323,7 +323,7 @@ class S2S:
                 text='{"error": "Record not found"}', content_type="application/json"
             )
         viewer = await self.signed_viewer(request, fed)
-        if status.visibility not in ("public", "unlisted"):
+        if status.visibility not in OPEN_VISIBILITIES:
             if viewer is None or not await fed.store.statuses.visible_to(status, viewer.id):
                 raise web.HTTPNotFound(text='{"error": "Record not found"}',
                                        content_type="application/json")  # fmt: skip

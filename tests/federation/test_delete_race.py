@@ -10,13 +10,13 @@ import orjson
 import pytest
 
 from activitypub import vocab
-from activitypub.convert import iso
 from activitypub.errors import ObjectDeleted
 from federation.conftest import Instance, InstanceFactory, eventually
 from storage.ids import new_id, now_ms
 from storage.models import Account
 from storage.paging import Page
 from storage.queues import NewInboxItem
+from storage.times import as2_datetime
 
 
 async def _setup(instances: InstanceFactory) -> tuple[Instance, Instance, Account, Account]:
@@ -39,7 +39,7 @@ def _activities(bob: Account) -> tuple[str, dict[str, Any], dict[str, Any]]:
         "content": "<p>regrettable</p>",
         "to": [vocab.PUBLIC],
         "cc": [bob.followers_url],
-        "published": iso(now_ms()),
+        "published": as2_datetime(now_ms()),
     }
     create = {
         "id": f"{note_uri}/activity",
