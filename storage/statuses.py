@@ -343,6 +343,28 @@ class StatusStore:
             )
         return build(Status, row)
 
+    # -- idempotency ----------------------------------------------------------------------
+
+    async def idempotent_status(self, account_id: int, key: str) -> int | None:
+        value = await self._db.fetchval(
+            "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at > $3",
+            account_id,
+            key,
+            now_ms() - 3_600_000,
+        )
+        return None if value is None else int(value)
+
+    async def remember_idempotent(self, account_id: int, key: str, status_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1,$2,$3,$4)"
+            " ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id,"
+            " created_at = excluded.created_at",
+            account_id,
+            key,
+            status_id,
+            now_ms(),
+        )
+
     async def edits(self, status_id: int) -> list[StatusEdit]:
         rows = await self._db.fetch(
             "SELECT * FROM status_edits WHERE status_id = $1 ORDER BY id", status_id
