@@ -72,6 +72,20 @@ class PollStore:
             await _count(tx, poll, account_id, [choice], new_voter=not chosen)
             return True
 
+    async def take_remote_counts(
+        self, status_id: int, votes: Sequence[int], voters_count: int
+    ) -> None:
+        """Take a remote poll's current totals (an Update that changed nothing else)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE polls SET votes = $1, voters_count = $2 WHERE status_id = $3",
+                dumps(list(votes)),
+                voters_count,
+                status_id,
+            )
+            # The poll renders inside its status: a new revision retires cached renderings.
+            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
+
     async def remote_audience(self, poll_id: int, status_id: int) -> list[Account]:
         """Remote accounts that voted on the poll, reblogged its status or are mentioned in
         it: with the author's followers, who hears of the poll's new counts."""

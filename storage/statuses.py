@@ -502,20 +502,6 @@ class StatusStore:
         )
         return {p.status_id: p for p in build_all(Poll, rows)}
 
-    async def update_poll_counts(
-        self, status_id: int, votes: Sequence[int], voters_count: int
-    ) -> None:
-        """Take a remote poll's current totals (an Update that changed nothing else)."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE polls SET votes = $1, voters_count = $2 WHERE status_id = $3",
-                dumps(list(votes)),
-                voters_count,
-                status_id,
-            )
-            # The poll renders inside its status: a new revision retires cached renderings.
-            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
-
     async def tag_by_name(self, name: str) -> Tag | None:
         row = await self._db.fetchrow("SELECT * FROM tags WHERE name = $1", normalize_tag(name))
         return build_opt(Tag, row)

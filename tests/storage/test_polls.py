@@ -52,3 +52,12 @@ async def test_local_and_remote_votes_move_the_same_counts(store: Store) -> None
     assert await store.polls.votes_of(mallory.id, [poll.id]) == {poll.id: [1]}
     assert await store.polls.votes_of(mallory.id, []) == {}
     assert not await store.polls.record_remote_vote(poll.id + 1, mallory.id, 0)
+
+
+async def test_a_remote_polls_totals_are_taken_as_sent(store: Store) -> None:
+    status_id, poll = await _poll(store, multiple=False, votes=[0, 0, 0])
+    rev = await _rev(store, status_id)
+    await store.polls.take_remote_counts(status_id, [3, 1, 4], 8)
+    after = await store.polls.get(poll.id)
+    assert after is not None and after.votes == [3, 1, 4] and after.voters_count == 8
+    assert await _rev(store, status_id) == rev + 1
