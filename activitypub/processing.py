@@ -436,7 +436,7 @@ class InboxProcessor:
         )
         if text_same and media_same and poll_same:
             if parsed.poll is not None:
-                await store.update_poll_counts(
+                await self.store.polls.take_remote_counts(
                     status.id, parsed.poll.votes, parsed.poll.voters_count
                 )
                 await self.surface.poll_counts_changed(status)

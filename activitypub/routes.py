@@ -293,7 +293,7 @@ class S2S:
         fed = self.get(request)
         account = await self._local(fed, request.match_info["username"])
         await self.signed_viewer(request, fed)
-        featured = await fed.store.client_api.featured_tags(account.id)
+        featured = await fed.store.tags.featured_tags(account.id)
         items = [
             {
                 "type": vocab.HASHTAG,

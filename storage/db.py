@@ -48,6 +48,11 @@ class Database(Connection, Protocol):
     async def notify(self, channel: str, payload: str) -> None: ...
 
 
+def placeholders(start: int, count: int) -> str:
+    """``$start, …`` for ``count`` parameters: the list inside an ``IN (…)``."""
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
 async def open_database(url: str) -> Database:
     """Open a database from a URL: ``sqlite:///path`` or ``postgresql://…``."""
     if url.startswith("sqlite:"):

@@ -39,3 +39,11 @@ class MarkerStore:
         )
         assert row is not None
         return build(Marker, row)
+
+    async def last_read_id(self, account_id: int, timeline: str) -> int:
+        value = await self._db.fetchval(
+            "SELECT last_read_id FROM markers WHERE account_id = $1 AND timeline = $2",
+            account_id,
+            timeline,
+        )
+        return int(value) if isinstance(value, str) and value.isdigit() else 0

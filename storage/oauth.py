@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
-from storage.db import Database
+from storage.db import Database, placeholders
 from storage.ids import new_id, now_ms
 from storage.models import Account, OAuthApp, OAuthCode, OAuthToken, User
-from storage.rows import build, build_opt, columns
+from storage.rows import build, build_all, build_opt, columns
 
 
 def token_digest(token: str) -> str:
@@ -57,6 +58,15 @@ class OAuthStore:
         return build_opt(
             OAuthApp, await self._db.fetchrow("SELECT * FROM oauth_apps WHERE id = $1", app_id)
         )
+
+    async def apps_many(self, app_ids: Sequence[int]) -> dict[int, OAuthApp]:
+        ids = list(dict.fromkeys(app_ids))
+        if not ids:
+            return {}
+        rows = await self._db.fetch(
+            f"SELECT * FROM oauth_apps WHERE id IN ({placeholders(1, len(ids))})", *ids
+        )
+        return {a.id: a for a in build_all(OAuthApp, rows)}
 
     async def create_token(
         self, token: str, *, app_id: int | None, user_id: int | None, scopes: str

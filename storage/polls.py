@@ -1,13 +1,16 @@
-"""Poll endings: which polls have closed and not yet been announced to their voters."""
+"""Polls: votes (local and remote, one counting path), the viewer's choices, and endings:
+which polls have closed and not yet been announced to their voters."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Connection, Database
+from storage.db import Connection, Database, placeholders
+from storage.errors import Conflict, NotFound
 from storage.ids import new_id, now_ms
 from storage.models import Account, Notification, Poll
-from storage.rows import build, build_all, dumps
+from storage.rows import build, build_all, build_opt, dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,50 +26,65 @@ class PollStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def get(self, poll_id: int) -> Poll | None:
+        return build_opt(
+            Poll, await self._db.fetchrow("SELECT * FROM polls WHERE id = $1", poll_id)
+        )
+
+    async def votes_of(self, account_id: int, poll_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The options each of the polls the account chose, in option order."""
+        ids = list(dict.fromkeys(poll_ids))
+        if not ids:
+            return {}
+        rows = await self._db.fetch(
+            "SELECT poll_id, choice FROM poll_votes WHERE account_id = $1"
+            f" AND poll_id IN ({placeholders(2, len(ids))}) ORDER BY choice",
+            account_id,
+            *ids,
+        )
+        out: dict[int, list[int]] = {}
+        for r in rows:
+            out.setdefault(int(r["poll_id"]), []).append(int(r["choice"]))
+        return out
+
+    async def vote(self, poll_id: int, account_id: int, choices: Sequence[int]) -> Poll:
+        """Record a local vote and move the counts; Conflict when the account already voted."""
+        async with self._db.transaction() as tx:
+            poll = await _locked(tx, poll_id)
+            if poll is None:
+                raise NotFound("poll")
+            if await _chosen(tx, poll_id, account_id):
+                raise Conflict("You have already voted on this poll")
+            return await _count(tx, poll, account_id, list(dict.fromkeys(choices)), new_voter=True)
+
     async def record_remote_vote(self, poll_id: int, account_id: int, choice: int) -> bool:
         """Count one remote vote (a Note naming one option). False when it changes nothing:
         the account already chose that option, or already voted on a single-choice poll."""
         async with self._db.transaction() as tx:
-            # A no-op UPDATE first: it locks the poll row on PostgreSQL, so concurrent votes
-            # of one account are serialised (SQLite's writer lock already does that).
-            row = await tx.fetchrow(
-                "UPDATE polls SET voters_count = voters_count WHERE id = $1 RETURNING *", poll_id
-            )
-            if row is None:
+            poll = await _locked(tx, poll_id)
+            if poll is None:
                 return False
-            poll = build(Poll, row)
             if not 0 <= choice < len(poll.options):
                 return False
-            chosen = {
-                int(r["choice"])
-                for r in await tx.fetch(
-                    "SELECT choice FROM poll_votes WHERE poll_id = $1 AND account_id = $2",
-                    poll_id,
-                    account_id,
-                )
-            }
+            chosen = await _chosen(tx, poll_id, account_id)
             if choice in chosen or (chosen and not poll.multiple):
                 return False
+            await _count(tx, poll, account_id, [choice], new_voter=not chosen)
+            return True
+
+    async def take_remote_counts(
+        self, status_id: int, votes: Sequence[int], voters_count: int
+    ) -> None:
+        """Take a remote poll's current totals (an Update that changed nothing else)."""
+        async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO poll_votes (id, poll_id, account_id, choice, created_at)"
-                " VALUES ($1,$2,$3,$4,$5)",
-                new_id(),
-                poll_id,
-                account_id,
-                choice,
-                now_ms(),
-            )
-            votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
-            votes[choice] += 1
-            await tx.execute(
-                "UPDATE polls SET votes = $1, voters_count = $2 WHERE id = $3",
-                dumps(votes),
-                poll.voters_count + (0 if chosen else 1),
-                poll_id,
+                "UPDATE polls SET votes = $1, voters_count = $2 WHERE status_id = $3",
+                dumps(list(votes)),
+                voters_count,
+                status_id,
             )
             # The poll renders inside its status: a new revision retires cached renderings.
-            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", poll.status_id)
-            return True
+            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
 
     async def remote_audience(self, poll_id: int, status_id: int) -> list[Account]:
         """Remote accounts that voted on the poll, reblogged its status or are mentioned in
@@ -150,3 +168,53 @@ class PollStore:
             assert created is not None
             notifications.append(build(Notification, created))
         return EndedPoll(poll_id, status_id, author_id, author_local, notifications)
+
+
+async def _locked(tx: Connection, poll_id: int) -> Poll | None:
+    """The poll, its row locked for the transaction: a no-op UPDATE locks it on PostgreSQL,
+    so concurrent votes of one account are serialised (SQLite's writer lock already does)."""
+    return build_opt(
+        Poll,
+        await tx.fetchrow(
+            "UPDATE polls SET voters_count = voters_count WHERE id = $1 RETURNING *", poll_id
+        ),
+    )
+
+
+async def _chosen(tx: Connection, poll_id: int, account_id: int) -> set[int]:
+    """The options the account has already chosen on the poll."""
+    rows = await tx.fetch(
+        "SELECT choice FROM poll_votes WHERE poll_id = $1 AND account_id = $2",
+        poll_id,
+        account_id,
+    )
+    return {int(r["choice"]) for r in rows}
+
+
+async def _count(
+    tx: Connection, poll: Poll, account_id: int, choices: Sequence[int], *, new_voter: bool
+) -> Poll:
+    """Store the account's votes for ``choices`` (valid, not yet chosen) and move the poll's
+    counts: the one path local and remote votes take."""
+    votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
+    for choice in choices:
+        await tx.execute(
+            "INSERT INTO poll_votes (id, poll_id, account_id, choice, created_at)"
+            " VALUES ($1,$2,$3,$4,$5)",
+            new_id(),
+            poll.id,
+            account_id,
+            choice,
+            now_ms(),
+        )
+        votes[choice] += 1
+    updated = await tx.fetchrow(
+        "UPDATE polls SET votes = $1, voters_count = voters_count + $2 WHERE id = $3 RETURNING *",
+        dumps(votes),
+        1 if new_voter else 0,
+        poll.id,
+    )
+    assert updated is not None
+    # The poll renders inside its status: a new revision retires cached renderings.
+    await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", poll.status_id)
+    return build(Poll, updated)

@@ -1,15 +1,16 @@
-"""Follows, follow requests, blocks and mutes between accounts."""
+"""Follows, follow requests, blocks, mutes and private notes between accounts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database
+from storage.db import Database, placeholders
 from storage.ids import new_id, now_ms
 from storage.models import Account, Block, Follow, FollowRequest, Mute
 from storage.paging import Page
-from storage.rows import build, build_opt
+from storage.rows import build, build_all, build_opt
 
 # How many of an account's newest statuses a new local follower gets in its home feed.
 FEED_BACKFILL = 400
@@ -32,6 +33,7 @@ class Relationship:
     blocking: bool
     blocked_by: bool
     muting: Mute | None
+    note: str
 
 
 class RelationshipStore:
@@ -411,47 +413,155 @@ class RelationshipStore:
             out.reverse()
         return out
 
+    async def hidden_authors(self, viewer_id: int, account_ids: Sequence[int]) -> set[int]:
+        """Which of the accounts the viewer blocks, is blocked by, or mutes (unexpired)."""
+        ids = list(dict.fromkeys(account_ids))
+        if not ids:
+            return set()
+        m = placeholders(3, len(ids))
+        rows = await self._db.fetch(
+            f"SELECT target_account_id AS aid FROM blocks WHERE account_id = $1 AND target_account_id IN ({m})"
+            f" UNION SELECT account_id FROM blocks WHERE target_account_id = $1 AND account_id IN ({m})"
+            f" UNION SELECT target_account_id FROM mutes WHERE account_id = $1 AND target_account_id IN ({m})"
+            " AND (expires_at IS NULL OR expires_at > $2)",
+            viewer_id,
+            now_ms(),
+            *ids,
+        )
+        return {int(r["aid"]) for r in rows}
+
+    async def follows_of(self, viewer_id: int, account_ids: Sequence[int]) -> set[int]:
+        """Which of the accounts the viewer follows."""
+        ids = list(dict.fromkeys(account_ids))
+        if not ids:
+            return set()
+        rows = await self._db.fetch(
+            f"SELECT target_account_id FROM follows WHERE account_id = $1 AND target_account_id IN ({placeholders(2, len(ids))})",
+            viewer_id,
+            *ids,
+        )
+        return {int(r["target_account_id"]) for r in rows}
+
     async def relationships(
-        self, account_id: int, target_ids: list[int]
+        self, account_id: int, target_ids: Sequence[int]
     ) -> dict[int, Relationship]:
-        out: dict[int, Relationship] = {}
-        now = now_ms()
-        for target in target_ids:
-            following = await self.get_follow(account_id, target)
-            followed_by = await self.get_follow(target, account_id) is not None
-            requested = await self.get_request(account_id, target) is not None
-            requested_by = await self.get_request(target, account_id) is not None
-            blocking = bool(
-                await self._db.fetchval(
-                    "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2",
+        """Relationships with many accounts in six queries, whatever their number."""
+        ids = list(dict.fromkeys(target_ids))
+        if not ids:
+            return {}
+        m = placeholders(2, len(ids))
+        following = {
+            f.target_account_id: f
+            for f in build_all(
+                Follow,
+                await self._db.fetch(
+                    f"SELECT * FROM follows WHERE account_id = $1 AND target_account_id IN ({m})",
                     account_id,
-                    target,
-                )
+                    *ids,
+                ),
             )
-            blocked_by = bool(
-                await self._db.fetchval(
-                    "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2",
-                    target,
-                    account_id,
-                )
-            )
-            mute_row = await self._db.fetchrow(
-                "SELECT * FROM mutes WHERE account_id = $1 AND target_account_id = $2"
-                " AND (expires_at IS NULL OR expires_at > $3)",
+        }
+        followed_by = {
+            int(r["account_id"])
+            for r in await self._db.fetch(
+                f"SELECT account_id FROM follows WHERE target_account_id = $1 AND account_id IN ({m})",
                 account_id,
-                target,
-                now,
+                *ids,
             )
-            out[target] = Relationship(
-                following=following,
-                followed_by=followed_by,
-                requested=requested,
-                requested_by=requested_by,
-                blocking=blocking,
-                blocked_by=blocked_by,
-                muting=build_opt(Mute, mute_row),
+        }
+        req_rows = await self._db.fetch(
+            f"SELECT account_id, target_account_id FROM follow_requests WHERE (account_id = $1 AND target_account_id IN ({m}))"
+            f" OR (target_account_id = $1 AND account_id IN ({m}))",
+            account_id,
+            *ids,
+        )
+        requested = {
+            int(r["target_account_id"]) for r in req_rows if int(r["account_id"]) == account_id
+        }
+        requested_by = {
+            int(r["account_id"]) for r in req_rows if int(r["target_account_id"]) == account_id
+        }
+        block_rows = await self._db.fetch(
+            f"SELECT account_id, target_account_id FROM blocks WHERE (account_id = $1 AND target_account_id IN ({m}))"
+            f" OR (target_account_id = $1 AND account_id IN ({m}))",
+            account_id,
+            *ids,
+        )
+        blocking = {
+            int(r["target_account_id"]) for r in block_rows if int(r["account_id"]) == account_id
+        }
+        blocked_by = {
+            int(r["account_id"]) for r in block_rows if int(r["target_account_id"]) == account_id
+        }
+        mutes = {
+            mu.target_account_id: mu
+            for mu in build_all(
+                Mute,
+                await self._db.fetch(
+                    f"SELECT * FROM mutes WHERE account_id = $1 AND target_account_id IN ({m})"
+                    f" AND (expires_at IS NULL OR expires_at > ${len(ids) + 2})",
+                    account_id,
+                    *ids,
+                    now_ms(),
+                ),
             )
-        return out
+        }
+        notes = {
+            int(r["target_account_id"]): str(r["comment"])
+            for r in await self._db.fetch(
+                f"SELECT target_account_id, comment FROM account_notes WHERE account_id = $1 AND target_account_id IN ({m})",
+                account_id,
+                *ids,
+            )
+        }
+        return {
+            t: Relationship(
+                following=following.get(t),
+                followed_by=t in followed_by,
+                requested=t in requested,
+                requested_by=t in requested_by,
+                blocking=t in blocking,
+                blocked_by=t in blocked_by,
+                muting=mutes.get(t),
+                note=notes.get(t, ""),
+            )
+            for t in ids
+        }
+
+    async def familiar_followers(
+        self, viewer_id: int, account_id: int, limit: int = 10
+    ) -> list[Account]:
+        """Accounts the viewer follows that follow ``account_id``."""
+        rows = await self._db.fetch(
+            "SELECT a.* FROM follows f1 JOIN follows f2 ON f2.account_id = f1.target_account_id"
+            " JOIN accounts a ON a.id = f1.target_account_id"
+            " WHERE f1.account_id = $1 AND f2.target_account_id = $2 AND NOT a.suspended"
+            " ORDER BY f2.id DESC LIMIT $3",
+            viewer_id,
+            account_id,
+            limit,
+        )
+        return build_all(Account, rows)
+
+    # -- notes ----------------------------------------------------------------------------
+
+    async def set_note(self, account_id: int, target_id: int, comment: str) -> None:
+        if comment:
+            await self._db.execute(
+                "INSERT INTO account_notes (account_id, target_account_id, comment, updated_at) VALUES ($1,$2,$3,$4)"
+                " ON CONFLICT (account_id, target_account_id) DO UPDATE SET comment = excluded.comment,"
+                " updated_at = excluded.updated_at",
+                account_id,
+                target_id,
+                comment,
+                now_ms(),
+            )
+        else:
+            await self._db.execute(
+                "DELETE FROM account_notes WHERE account_id = $1 AND target_account_id = $2",
+                account_id,
+                target_id,
+            )
 
     async def remove_follower(self, account_id: int, follower_id: int) -> Follow | None:
         return await self.unfollow(follower_id, account_id)

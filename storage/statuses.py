@@ -343,6 +343,28 @@ class StatusStore:
             )
         return build(Status, row)
 
+    # -- idempotency ----------------------------------------------------------------------
+
+    async def idempotent_status(self, account_id: int, key: str) -> int | None:
+        value = await self._db.fetchval(
+            "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at > $3",
+            account_id,
+            key,
+            now_ms() - 3_600_000,
+        )
+        return None if value is None else int(value)
+
+    async def remember_idempotent(self, account_id: int, key: str, status_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1,$2,$3,$4)"
+            " ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id,"
+            " created_at = excluded.created_at",
+            account_id,
+            key,
+            status_id,
+            now_ms(),
+        )
+
     async def edits(self, status_id: int) -> list[StatusEdit]:
         rows = await self._db.fetch(
             "SELECT * FROM status_edits WHERE status_id = $1 ORDER BY id", status_id
@@ -479,20 +501,6 @@ class StatusStore:
             f"SELECT * FROM polls WHERE status_id IN ({marks})", *status_ids
         )
         return {p.status_id: p for p in build_all(Poll, rows)}
-
-    async def update_poll_counts(
-        self, status_id: int, votes: Sequence[int], voters_count: int
-    ) -> None:
-        """Take a remote poll's current totals (an Update that changed nothing else)."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE polls SET votes = $1, voters_count = $2 WHERE status_id = $3",
-                dumps(list(votes)),
-                voters_count,
-                status_id,
-            )
-            # The poll renders inside its status: a new revision retires cached renderings.
-            await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
 
     async def tag_by_name(self, name: str) -> Tag | None:
         row = await self._db.fetchrow("SELECT * FROM tags WHERE name = $1", normalize_tag(name))

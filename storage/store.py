@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from storage.accounts import AccountStore, UserStore
-from storage.client_api import ClientApiStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
 from storage.filters import FilterStore
@@ -23,8 +22,10 @@ from storage.queues import QueueStore
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
 from storage.search import SearchStore
+from storage.stats import StatsStore
 from storage.statuses import StatusStore
 from storage.tags import TagStore
+from storage.timelines import TimelineStore
 from storage.tombstones import TombstoneStore
 
 _DAY_MS = 86_400_000
@@ -52,10 +53,11 @@ class Store:
         self.conversations = ConversationStore(db)
         self.moderation = ModerationStore(db)
         self.search = SearchStore(db)
-        self.client_api = ClientApiStore(db)
         self.reports = ReportStore(db)
         self.polls = PollStore(db)
         self.tombstones = TombstoneStore(db)
+        self.timelines = TimelineStore(db)
+        self.stats = StatsStore(db)
 
     @property
     def dialect(self) -> str:

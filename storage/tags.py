@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database
+from storage.errors import Conflict, NotFound
 from storage.ids import id_floor, new_id, now_ms
 from storage.models import Tag
 from storage.paging import Page
-from storage.rows import build_all, build_opt
+from storage.rows import build, build_all, build_opt
 from storage.statuses import FOLLOWED_TAG_CLAUSE, normalize_tag
 
-__all__ = ["FOLLOWED_TAG_CLAUSE", "TagDay", "TagStore"]
+__all__ = ["FOLLOWED_TAG_CLAUSE", "FeaturedTag", "TagDay", "TagStore"]
 
 _DAY_MS = 86_400_000
 # How many of a tag's newest statuses a new follower of it gets in its home feed.
@@ -25,6 +26,14 @@ class TagDay:
     day: int  # midnight UTC, milliseconds
     uses: int
     accounts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturedTag:
+    id: int
+    tag: Tag
+    statuses_count: int
+    last_status_at: int | None
 
 
 class TagStore:
@@ -169,3 +178,74 @@ class TagStore:
                 for day in range(today, start - 1, -_DAY_MS)
             ]
         return out
+
+    async def trending_tags(self, since_ms: int, limit: int = 10) -> list[tuple[Tag, int, int]]:
+        """(tag, uses, accounts) for tags on public statuses since ``since_ms``, most used first."""
+        rows = await self._db.fetch(
+            "SELECT t.*, COUNT(*) AS uses, COUNT(DISTINCT s.account_id) AS accounts"
+            " FROM status_tags st JOIN statuses s ON s.id = st.status_id JOIN tags t ON t.id = st.tag_id"
+            " WHERE s.id >= $1 AND s.visibility = 'public' GROUP BY t.id, t.name, t.display_name, t.created_at"
+            " ORDER BY COUNT(DISTINCT s.account_id) DESC, COUNT(*) DESC LIMIT $2",
+            since_ms << 16,
+            limit,
+        )
+        return [(build(Tag, r), int(r["uses"]), int(r["accounts"])) for r in rows]
+
+    # -- featured tags ----------------------------------------------------------------------
+
+    async def featured_tags(self, account_id: int) -> list[FeaturedTag]:
+        rows = await self._db.fetch(
+            "SELECT ft.id AS ft_id, t.*,"
+            " (SELECT COUNT(*) FROM status_tags st JOIN statuses s ON s.id = st.status_id"
+            "   WHERE st.tag_id = t.id AND s.account_id = ft.account_id AND s.visibility IN ('public', 'unlisted')) AS n,"
+            " (SELECT MAX(s.created_at) FROM status_tags st JOIN statuses s ON s.id = st.status_id"
+            "   WHERE st.tag_id = t.id AND s.account_id = ft.account_id AND s.visibility IN ('public', 'unlisted')) AS last_at"
+            " FROM featured_tags ft JOIN tags t ON t.id = ft.tag_id WHERE ft.account_id = $1 ORDER BY ft.id",
+            account_id,
+        )
+        return [
+            FeaturedTag(
+                id=int(r["ft_id"]),
+                tag=build(Tag, r),
+                statuses_count=int(r["n"] or 0),
+                last_status_at=None if r["last_at"] is None else int(r["last_at"]),
+            )
+            for r in rows
+        ]
+
+    async def feature_tag(self, account_id: int, name: str) -> int:
+        norm = normalize_tag(name)
+        if not norm:
+            raise NotFound("tag")
+        async with self._db.transaction() as tx:
+            tag_id = await tx.fetchval("SELECT id FROM tags WHERE name = $1", norm)
+            if tag_id is None:
+                tag_id = new_id()
+                await tx.execute(
+                    "INSERT INTO tags (id, name, display_name, created_at) VALUES ($1, $2, $3, $4)",
+                    tag_id,
+                    norm,
+                    name.lstrip("#"),
+                    now_ms(),
+                )
+            row = await tx.fetchrow(
+                "INSERT INTO featured_tags (id, account_id, tag_id, created_at) VALUES ($1,$2,$3,$4)"
+                " ON CONFLICT (account_id, tag_id) DO NOTHING RETURNING id",
+                new_id(),
+                account_id,
+                tag_id,
+                now_ms(),
+            )
+            if row is None:
+                raise Conflict("tag is already featured")
+            return int(row["id"])
+
+    async def unfeature_tag(self, account_id: int, featured_id: int) -> bool:
+        return (
+            await self._db.execute(
+                "DELETE FROM featured_tags WHERE id = $1 AND account_id = $2",
+                featured_id,
+                account_id,
+            )
+            > 0
+        )

@@ -257,7 +257,7 @@ async def account_note(request: web.Request) -> web.Response:
     other = await follows.target(ctx, _account_id(request))
     account = viewer_account(request)
     comment = (params.str("comment") or "")[:2000]
-    await ctx.store.client_api.set_note(account.id, other.id, comment)
+    await ctx.store.relationships.set_note(account.id, other.id, comment)
     return _rel(ctx, other.id, await follows.relationship(ctx, account, other))
 
 
@@ -267,7 +267,7 @@ async def relationships(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = viewer_account(request)
     ids = params.id_list("id")[:80]
-    rels = await ctx.store.client_api.relationships(account.id, ids)
+    rels = await ctx.store.relationships.relationships(account.id, ids)
     existing = await ctx.store.accounts.get_many(ids)
     return json_response(
         [schemas.relationship_to_api(i, rels[i]) for i in ids if i in existing and i in rels]
@@ -281,7 +281,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
     account = viewer_account(request)
     out = []
     for target_id in params.id_list("id")[:40]:
-        accounts = await ctx.store.client_api.familiar_followers(account.id, target_id)
+        accounts = await ctx.store.relationships.familiar_followers(account.id, target_id)
         out.append(schemas.familiar_followers_to_api(target_id, accounts, ctx.config.base_url))
     return json_response(out)
 
@@ -290,7 +290,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
 async def account_featured_tags(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = await follows.target(ctx, _account_id(request))
-    tags = await ctx.store.client_api.featured_tags(account.id)
+    tags = await ctx.store.tags.featured_tags(account.id)
     return json_response(
         [schemas.featured_tag_to_api(t, account, ctx.config.base_url) for t in tags]
     )
@@ -371,7 +371,7 @@ async def favourites(request: web.Request) -> web.Response:
 async def featured_tags(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = viewer_account(request)
-    tags = await ctx.store.client_api.featured_tags(account.id)
+    tags = await ctx.store.tags.featured_tags(account.id)
     return json_response(
         [schemas.featured_tag_to_api(t, account, ctx.config.base_url) for t in tags]
     )
@@ -385,8 +385,8 @@ async def feature_tag(request: web.Request) -> web.Response:
     name = (params.str("name") or "").strip().lstrip("#")
     if not name:
         raise ValidationFailed("Validation failed: Tag can't be blank")
-    featured_id = await ctx.store.client_api.feature_tag(account.id, name)
-    for t in await ctx.store.client_api.featured_tags(account.id):
+    featured_id = await ctx.store.tags.feature_tag(account.id, name)
+    for t in await ctx.store.tags.featured_tags(account.id):
         if t.id == featured_id:
             return json_response(schemas.featured_tag_to_api(t, account, ctx.config.base_url))
     raise NotFoundError()
@@ -395,7 +395,7 @@ async def feature_tag(request: web.Request) -> web.Response:
 @require_scopes("write:accounts")
 async def unfeature_tag(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    if not await ctx.store.client_api.unfeature_tag(
+    if not await ctx.store.tags.unfeature_tag(
         viewer_account(request).id, _account_id(request) or 0
     ):
         raise NotFoundError()

@@ -40,7 +40,7 @@ async def trends_tags(request: web.Request) -> web.Response:
     params = await read_params(request)
     ctx = ctx_of(request)
     limit = max(1, min(params.int("limit", 10) or 10, 20))
-    rows = await ctx.store.client_api.trending_tags(now_ms() - 7 * 86_400_000, limit)
+    rows = await ctx.store.tags.trending_tags(now_ms() - 7 * 86_400_000, limit)
     return json_response(
         [schemas.trend_tag_to_api(t, uses, accts, ctx.config.base_url) for t, uses, accts in rows]
     )
@@ -53,7 +53,7 @@ async def trends_empty(request: web.Request) -> web.Response:
 
 async def instance_activity(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    return json_response(schemas.activity_to_api(await ctx.store.client_api.weekly_activity()))
+    return json_response(schemas.activity_to_api(await ctx.store.stats.weekly_activity()))
 
 
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:

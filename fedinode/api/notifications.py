@@ -83,7 +83,7 @@ async def unread_count(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = viewer_account(request)
     limit = max(1, min(params.int("limit", 100) or 100, 1000))
-    last_read = await ctx.store.client_api.last_read_id(account.id, "notifications")
+    last_read = await ctx.store.markers.last_read_id(account.id, "notifications")
     count = await ctx.store.notifications.count_unread(account.id, last_read)
     return json_response(schemas.unread_count_to_api(min(count, limit)))
 

@@ -14,7 +14,6 @@ from fedinode.services.notifications import GROUPABLE
 from fedinode.services.views import PollView, StatusView
 from fedinode.version import COMPAT_VERSION
 from policy.settings import LIMITING_BLOCK_FLAGS
-from storage.client_api import FeaturedTag, RelationshipRow
 from storage.filters import FilterStatus
 from storage.ids import now_ms
 from storage.models import (
@@ -37,7 +36,8 @@ from storage.models import (
     Tag,
     User,
 )
-from storage.tags import TagDay
+from storage.relationships import Relationship
+from storage.tags import FeaturedTag, TagDay
 from storage.times import api_date, api_datetime, api_day_start
 
 if TYPE_CHECKING:
@@ -593,7 +593,7 @@ def credential_account_to_api(
     return {**plain, "source": source, "role": role}
 
 
-def relationship_to_api(target_id: int, rel: RelationshipRow) -> e.Relationship:
+def relationship_to_api(target_id: int, rel: Relationship) -> e.Relationship:
     f = rel.following
     return {
         "id": str(target_id),

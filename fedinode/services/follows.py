@@ -6,9 +6,9 @@ from fedinode.errors import ApiError, NotFoundError
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
-from storage.client_api import RelationshipRow
 from storage.ids import now_ms
 from storage.models import Account
+from storage.relationships import Relationship
 
 
 async def target(ctx: Ctx, account_id: int | None) -> Account:
@@ -18,13 +18,13 @@ async def target(ctx: Ctx, account_id: int | None) -> Account:
     return found
 
 
-async def relationship(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
-    return (await ctx.store.client_api.relationships(account.id, [other.id]))[other.id]
+async def relationship(ctx: Ctx, account: Account, other: Account) -> Relationship:
+    return (await ctx.store.relationships.relationships(account.id, [other.id]))[other.id]
 
 
 async def follow(
     ctx: Ctx, account: Account, other: Account, *, reblogs: bool | None, notify_posts: bool | None
-) -> RelationshipRow:
+) -> Relationship:
     store = ctx.store
     if other.id == account.id:
         raise ApiError("Validation failed: You cannot follow yourself", 403)
@@ -66,7 +66,7 @@ async def follow(
     return await relationship(ctx, account, other)
 
 
-async def unfollow(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+async def unfollow(ctx: Ctx, account: Account, other: Account) -> Relationship:
     # The request first: unfollow() clears it too, and a withdrawn request is undone as well.
     pending = await ctx.store.relationships.delete_request(account.id, other.id)
     removed = await ctx.store.relationships.unfollow(account.id, other.id)
@@ -77,7 +77,7 @@ async def unfollow(ctx: Ctx, account: Account, other: Account) -> RelationshipRo
     return await relationship(ctx, account, other)
 
 
-async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> RelationshipRow:
+async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> Relationship:
     req = await ctx.store.relationships.get_request(requester.id, account.id)
     if req is None:
         raise NotFoundError()
@@ -90,7 +90,7 @@ async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> R
     return await relationship(ctx, account, requester)
 
 
-async def reject_request(ctx: Ctx, account: Account, requester: Account) -> RelationshipRow:
+async def reject_request(ctx: Ctx, account: Account, requester: Account) -> Relationship:
     req = await ctx.store.relationships.delete_request(requester.id, account.id)
     if req is None:
         raise NotFoundError()
@@ -99,7 +99,7 @@ async def reject_request(ctx: Ctx, account: Account, requester: Account) -> Rela
     return await relationship(ctx, account, requester)
 
 
-async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -> RelationshipRow:
+async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -> Relationship:
     follow = await ctx.store.relationships.get_follow(follower.id, account.id)
     if follow is not None:
         await ctx.store.relationships.remove_follower(account.id, follower.id)
@@ -108,7 +108,7 @@ async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -
     return await relationship(ctx, account, follower)
 
 
-async def block(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+async def block(ctx: Ctx, account: Account, other: Account) -> Relationship:
     if other.id == account.id:
         raise ApiError("Validation failed: You cannot block yourself", 403)
     await ctx.store.relationships.delete_request(account.id, other.id)
@@ -124,7 +124,7 @@ async def block(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
     return await relationship(ctx, account, other)
 
 
-async def unblock(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+async def unblock(ctx: Ctx, account: Account, other: Account) -> Relationship:
     removed = await ctx.store.relationships.unblock(account.id, other.id)
     if removed is not None and not other.local:
         await ctx.federation.unblocked(account, other, removed.uri)
@@ -133,7 +133,7 @@ async def unblock(ctx: Ctx, account: Account, other: Account) -> RelationshipRow
 
 async def mute(
     ctx: Ctx, account: Account, other: Account, *, notifications: bool, duration_s: int | None
-) -> RelationshipRow:
+) -> Relationship:
     if other.id == account.id:
         raise ApiError("Validation failed: You cannot mute yourself", 403)
     expires = now_ms() + duration_s * 1000 if duration_s else None
@@ -143,6 +143,6 @@ async def mute(
     return await relationship(ctx, account, other)
 
 
-async def unmute(ctx: Ctx, account: Account, other: Account) -> RelationshipRow:
+async def unmute(ctx: Ctx, account: Account, other: Account) -> Relationship:
     await ctx.store.relationships.unmute(account.id, other.id)
     return await relationship(ctx, account, other)

@@ -78,7 +78,7 @@ async def add_accounts(ctx: Ctx, account: Account, list_id: int | None, ids: Seq
     row = await own_list(ctx, account, list_id)
     if not ids:
         raise ValidationFailed("Validation failed: account_ids can't be blank")
-    followed = await ctx.store.client_api.follows_of(account.id, list(ids))
+    followed = await ctx.store.relationships.follows_of(account.id, list(ids))
     missing = [i for i in ids if i not in followed]
     if missing:
         if not await ctx.store.accounts.get_many(missing):

@@ -17,8 +17,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from fedinode.services.views import PollView, RenderMemo, StatusView, load_status_views
-from storage.client_api import TimelineEntry
 from storage.store import Store
+from storage.timelines import TimelineEntry
 
 Version = tuple[int | None, ...]
 CAPACITY = 10_000
@@ -164,7 +164,7 @@ async def entry_views(
     poll_ids = [
         shown.poll.poll.id for _, own, target in rows if (shown := target or own).poll is not None
     ]
-    votes = await store.client_api.poll_votes_of(viewer_id, poll_ids) if poll_ids else {}
+    votes = await store.polls.votes_of(viewer_id, poll_ids) if poll_ids else {}
     out = []
     for e, own, target in rows:
         if target is None:

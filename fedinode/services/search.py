@@ -119,7 +119,7 @@ async def search_accounts(ctx: Ctx, viewer_id: int | None, query: AccountQuery) 
     if not found:
         found = await ctx.store.accounts.search(q, limit=query.limit, offset=query.offset)
     if query.following and viewer_id is not None:
-        follows_of = await ctx.store.client_api.follows_of(viewer_id, [a.id for a in found])
+        follows_of = await ctx.store.relationships.follows_of(viewer_id, [a.id for a in found])
         found = [a for a in found if a.id in follows_of]
     return found
 
@@ -188,7 +188,7 @@ async def _may_see(ctx: Ctx, status: Status, viewer_id: int | None) -> bool:
     if author is None or author.suspended:
         return False
     if viewer_id is not None:
-        hidden = await ctx.store.client_api.hidden_authors(viewer_id, [status.account_id])
+        hidden = await ctx.store.relationships.hidden_authors(viewer_id, [status.account_id])
         return not hidden
     return True
 
@@ -230,10 +230,10 @@ async def _accounts(
         # An exact handle is found even when blocked or muted, as in Mastodon: it is how
         # apps find the account to unblock or unmute (toot's unmute searches for it).
         shown = {viewer.id} | ({exact.id} if exact is not None else set())
-        hidden = await ctx.store.client_api.hidden_authors(viewer.id, [a.id for a in found])
+        hidden = await ctx.store.relationships.hidden_authors(viewer.id, [a.id for a in found])
         found = [a for a in found if a.id not in hidden or a.id in shown]
         if query.following:
-            followed = await ctx.store.client_api.follows_of(viewer.id, [a.id for a in found])
+            followed = await ctx.store.relationships.follows_of(viewer.id, [a.id for a in found])
             found = [a for a in found if a.id in followed]
     return found[: query.limit]
 

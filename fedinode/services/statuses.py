@@ -118,7 +118,7 @@ async def post_status(
 ) -> Status:
     store = ctx.store
     if idempotency_key:
-        existing_id = await store.client_api.idempotent_status(account.id, idempotency_key)
+        existing_id = await store.statuses.idempotent_status(account.id, idempotency_key)
         if existing_id is not None:
             existing = await store.statuses.get(existing_id)
             if existing is not None:
@@ -179,7 +179,7 @@ async def post_status(
         uri_template=ctx.urls.status_template(account.username),
     )
     if idempotency_key:
-        await store.client_api.remember_idempotent(account.id, idempotency_key, status.id)
+        await store.statuses.remember_idempotent(account.id, idempotency_key, status.id)
     await SideEffects(store).status_created(status, account)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
         await ctx.federation.status_created(status)
@@ -255,7 +255,7 @@ async def context(
     ancestors = await ctx.store.statuses.ancestors(status, viewer_id)
     descendants = await ctx.store.statuses.descendants(status, viewer_id)
     if viewer_id is not None:
-        hidden = await ctx.store.client_api.hidden_authors(
+        hidden = await ctx.store.relationships.hidden_authors(
             viewer_id, [s.account_id for s in ancestors + descendants]
         )
         ancestors = [s for s in ancestors if s.account_id not in hidden]
@@ -378,7 +378,7 @@ async def who_interacted(
     rows = await ctx.store.interactions.accounts_who(table, status.id, page)
     hidden: set[int] = set()
     if viewer_id is not None:
-        hidden = await ctx.store.client_api.hidden_authors(viewer_id, [a.id for _, a in rows])
+        hidden = await ctx.store.relationships.hidden_authors(viewer_id, [a.id for _, a in rows])
     return [a for _, a in rows if a.id not in hidden and not a.suspended], [k for k, _ in rows]
 
 
@@ -416,7 +416,7 @@ async def history(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> Sta
 
 
 async def poll_view(ctx: Ctx, poll_id: int | None, viewer_id: int | None) -> StatusView:
-    poll = await ctx.store.client_api.poll(poll_id) if poll_id is not None else None
+    poll = await ctx.store.polls.get(poll_id) if poll_id is not None else None
     if poll is None:
         raise NotFoundError()
     view = await get_view(ctx, poll.status_id, viewer_id)
@@ -438,7 +438,7 @@ async def vote(ctx: Ctx, account: Account, poll_id: int | None, choices: list[in
     if view.status.account_id == account.id:
         raise ValidationFailed("Validation failed: You cannot vote in your own poll")
     try:
-        await ctx.store.client_api.vote(poll.id, account.id, choices)
+        await ctx.store.polls.vote(poll.id, account.id, choices)
     except Conflict:
         raise ValidationFailed("Validation failed: You have already voted on this poll") from None
     await SideEffects(ctx.store).poll_counts_changed(view.status)

@@ -263,7 +263,7 @@ class StreamHub:
             return
         s, o = facts.status, facts.original
         if viewer_id is not None:
-            hidden = await self.store.client_api.hidden_authors(
+            hidden = await self.store.relationships.hidden_authors(
                 viewer_id, [s.account_id, o.account_id]
             )
             if hidden:

@@ -20,7 +20,7 @@ async def drop_hidden(ctx: Ctx, statuses: Sequence[Status], viewer_id: int | Non
     targets = await ctx.store.statuses.get_many([s.reblog_of_id for s in reblogs if s.reblog_of_id])
     hidden: set[int] = set()
     if viewer_id is not None:
-        hidden = await ctx.store.client_api.hidden_authors(
+        hidden = await ctx.store.relationships.hidden_authors(
             viewer_id, [t.account_id for t in targets.values()]
         )
     out = []
@@ -46,7 +46,7 @@ async def _render(
 
 async def home(ctx: Ctx, viewer_id: int, page: Page) -> tuple[list[StatusView], list[int]]:
     # One query: the page is read through the viewer's home feed (fan-out on write).
-    entries = await ctx.store.client_api.home_entries(viewer_id, page)
+    entries = await ctx.store.timelines.home_entries(viewer_id, page)
     return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.client_api import ViewerMarks
 from storage.models import Account, MediaAttachment, OAuthApp, Poll, Status, Tag
 from storage.store import Store
+from storage.timelines import ViewerMarks
 
 
 @dataclass(slots=True)
@@ -72,11 +72,11 @@ async def load_status_views(
     media_f = store.statuses.media_for(content_ids)
     polls_f = store.statuses.polls_for(content_ids)
     marks_f = (
-        store.client_api.viewer_marks(viewer_id, content_ids)
+        store.timelines.viewer_marks(viewer_id, content_ids)
         if viewer_id is not None
         else _nothing_marks()
     )
-    apps_f = store.client_api.apps_many(
+    apps_f = store.oauth.apps_many(
         [s.application_id for s in every if s.application_id is not None]
     )
     mentions, tags, media, polls, marks, apps = await asyncio.gather(
@@ -88,7 +88,7 @@ async def load_status_views(
     accounts = await store.accounts.get_many(account_ids)
     own_votes: dict[int, list[int]] = {}
     if viewer_id is not None and polls:
-        own_votes = await store.client_api.poll_votes_of(viewer_id, [p.id for p in polls.values()])
+        own_votes = await store.polls.votes_of(viewer_id, [p.id for p in polls.values()])
     muted_convs: set[str] = set()
     if viewer_id is not None:
         convs = [s.conversation for s in every if s.conversation]

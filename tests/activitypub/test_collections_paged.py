@@ -57,8 +57,8 @@ async def test_replies_collection_pages(home: Instance) -> None:
 async def test_featured_tags_collection(home: Instance) -> None:
     alice = await home.user("alice")
     await home.post(alice, "about #Fediverse", tags=("fediverse",))
-    await home.store.client_api.feature_tag(alice.id, "Fediverse")
-    await home.store.client_api.feature_tag(alice.id, "سلام")
+    await home.store.tags.feature_tag(alice.id, "Fediverse")
+    await home.store.tags.feature_tag(alice.id, "سلام")
     status, actor = await _get(home, "/users/alice")
     status, tags = await _get(home, actor["featuredTags"])
     assert status == 200 and tags["type"] == "Collection" and tags["totalItems"] == 2

@@ -58,3 +58,24 @@ async def test_favourites_bookmarks_notifications(store: Store) -> None:
     assert await store.notifications.create(alice.id, bob.id, "mention", status_id=s.id) is None
     assert await store.interactions.unfavourite(bob.id, s.id)
     assert (await store.statuses.get(s.id)).favourites_count == 0  # type: ignore[union-attr]
+
+
+async def test_relationships_with_many_accounts_carry_notes_blocks_and_mutes(store: Store) -> None:
+    alice = await local_account(store, "alice")
+    bob = await local_account(store, "bob")
+    carol = await local_account(store, "carol")
+    dave = await remote_account(store, "dave")
+    await store.relationships.follow(alice.id, bob.id)
+    await store.relationships.follow(carol.id, alice.id)
+    await store.relationships.block(dave.id, alice.id)
+    await store.relationships.mute(alice.id, carol.id)
+    await store.relationships.set_note(alice.id, bob.id, "met at the meetup")
+    rels = await store.relationships.relationships(alice.id, [bob.id, carol.id, dave.id, bob.id])
+    assert list(rels) == [bob.id, carol.id, dave.id]
+    assert rels[bob.id].following is not None and rels[bob.id].note == "met at the meetup"
+    assert rels[carol.id].followed_by and rels[carol.id].muting is not None
+    assert rels[dave.id].blocked_by and not rels[dave.id].blocking and rels[dave.id].note == ""
+    assert await store.relationships.hidden_authors(alice.id, [bob.id, carol.id, dave.id]) == {carol.id, dave.id}
+    assert await store.relationships.follows_of(alice.id, [bob.id, carol.id]) == {bob.id}
+    await store.relationships.set_note(alice.id, bob.id, "")
+    assert (await store.relationships.relationships(alice.id, [bob.id]))[bob.id].note == ""

@@ -102,7 +102,7 @@ async def test_remote_poll_end_notifies_local_voters_only(api: Api) -> None:
         )
     )
     poll = (await api.store.statuses.polls_for([created.id]))[created.id]
-    await api.store.client_api.vote(poll.id, bob.account.id, [1])
+    await api.store.polls.vote(poll.id, bob.account.id, [1])
     await _expire(api, str(created.id), now_ms() - 1)
     assert await polls.announce_ended(_ctx(api)) == 1
     notes = await _types(bob, "poll")
