@@ -20,6 +20,7 @@ from activitypub.errors import SignatureError
 from activitypub.federation import INSTANCE_ACTOR_USERNAME, Federation
 from activitypub.signatures import verify_request
 from activitypub.webfinger import host_meta_json, host_meta_xml, jrd, parse_resource
+from storage.ids import parse_id
 from storage.models import Account, Status
 from storage.paging import Page
 
@@ -43,9 +44,7 @@ def _error(status: int, reason: str) -> web.Response:
 
 
 def _int(value: str | None) -> int | None:
-    if value is None or not value.isdigit() or len(value) > 20:
-        return None
-    return int(value)
+    return parse_id(value)
 
 
 class S2S:

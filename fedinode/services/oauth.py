@@ -54,13 +54,20 @@ def split_redirect_uris(value: str | list[str] | None) -> list[str]:
 def valid_redirect_uri(uri: str) -> bool:
     if uri == OOB:
         return True
-    parts = urlsplit(uri)
-    if not parts.scheme or parts.fragment:
+    if len(uri) > 2048 or not uri.isprintable():
         return False
-    if parts.scheme.lower() in ("javascript", "data", "vbscript", "file"):
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is no port
+    except ValueError:  # ``http://[::1`` and the like
+        return False
+    scheme = parts.scheme.lower()
+    if not scheme or parts.fragment:
+        return False
+    if scheme in ("javascript", "data", "vbscript", "file"):
         return False
     # Native apps use custom schemes (``tusky://oauth``); web apps need a host.
-    return bool(parts.netloc) or parts.scheme.lower() not in ("http", "https")
+    return bool(parts.hostname) or scheme not in ("http", "https")
 
 
 async def register_app(
