@@ -47,6 +47,14 @@ def _int(value: str | None) -> int | None:
     return parse_id(value)
 
 
+def _inbox_takes(content_type: str | None) -> bool:
+    """ActivityPub's types (activity+json; ld+json with or without the profile) and plain
+    application/json, which a few senders use (Mastodon takes any type). None of them is a
+    type a browser form can post to another site."""
+    base = (content_type or "").split(";", 1)[0].strip().lower()
+    return vocab.is_activity_media_type(base) or base == "application/json"
+
+
 class S2S:
     """The handlers; one instance per application."""
 
@@ -160,6 +168,8 @@ class S2S:
     # -- inboxes --------------------------------------------------------------------------
 
     async def inbox(self, request: web.Request) -> web.Response:
+        if not _inbox_takes(request.headers.get("Content-Type")):
+            return _error(415, "Content-Type must be application/activity+json")
         fed = self.get(request)
         recipient: int | None = None
         username = request.match_info.get("username")

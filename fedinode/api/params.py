@@ -238,6 +238,26 @@ def to_bool(value: Any, default: bool = False) -> bool:
     return default
 
 
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character hides in a parameter, a key or a nested value (iteratively:
+    a JSON body may nest deeper than Python recurses). No name, id or text of ours holds
+    one, and PostgreSQL's text cannot store one."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, FileField):
+            stack.extend((item.name, item.filename))
+    return False
+
+
 def _multi_pairs(multi: MultiMapping[Any]) -> list[tuple[str, Any]]:
     return [(str(k), v) for k, v in multi.items()]
 
@@ -279,6 +299,8 @@ async def read_params(request: web.Request) -> Params:
                 from urllib.parse import parse_qsl
 
                 data.update(nest(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
+    if has_nul(data):
+        raise ApiError("Parameters must not contain null bytes", 400)
     params = Params(data)
     request[_PARAMS_KEY] = params
     return params
