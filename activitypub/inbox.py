@@ -203,6 +203,8 @@ class InboxIntake:
             return IntakeResult(400, "body is not valid JSON")
         if not isinstance(document, dict):
             return IntakeResult(400, "body is not a JSON object")
+        if b"\\u0000" in body and _has_nul(document):
+            return IntakeResult(400, "body contains a NUL character")  # PostgreSQL text cannot
         activity_id = document.get("id")
         activity_host = authority_of(activity_id) if isinstance(activity_id, str) else ""
         if not isinstance(activity_id, str) or not activity_host:
@@ -499,6 +501,17 @@ def _envelope(document: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
     rebuilt.pop("bto", None)
     rebuilt.pop("bcc", None)
     return rebuilt
+def _has_nul(document: object) -> bool:
+    stack = [document]  # iterative: JSON nests deeper than Python recurses
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def same_host(url: str, host: str) -> bool:

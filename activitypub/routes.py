@@ -26,6 +26,7 @@ from activitypub.webfinger import (
     jrd,
     parse_resource,
 )
+from storage.ids import parse_id
 from storage.models import OPEN_VISIBILITIES, Account, Status
 from storage.paging import Page
 
@@ -49,9 +50,15 @@ def _error(status: int, reason: str) -> web.Response:
 
 
 def _int(value: str | None) -> int | None:
-    if value is None or not value.isdigit() or len(value) > 20:
-        return None
-    return int(value)
+    return parse_id(value)
+
+
+def _inbox_takes(content_type: str | None) -> bool:
+    """ActivityPub's types (activity+json; ld+json with or without the profile) and plain
+    application/json, which a few senders use (Mastodon takes any type). None of them is a
+    type a browser form can post to another site."""
+    base = (content_type or "").split(";", 1)[0].strip().lower()
+    return vocab.is_activity_media_type(base) or base == "application/json"
 
 
 class S2S:
@@ -176,6 +183,8 @@ class S2S:
     # -- inboxes --------------------------------------------------------------------------
 
     async def inbox(self, request: web.Request) -> web.Response:
+        if not _inbox_takes(request.headers.get("Content-Type")):
+            return _error(415, "Content-Type must be application/activity+json")
         fed = self.get(request)
         recipient: int | None = None
         username = request.match_info.get("username")

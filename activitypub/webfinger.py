@@ -35,6 +35,8 @@ def parse_resource(resource: str, domain: str, urls: Urls) -> str | None:
     actor discovery by the server's URL).
     """
     text = unquote(resource.strip())
+    if "\x00" in text:  # no name holds one (and PostgreSQL's text cannot)
+        return None
     if text.startswith(("http://", "https://")):
         for prefix in (urls.actor(""), urls.profile_page("")):
             if text.startswith(prefix):

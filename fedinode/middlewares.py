@@ -40,6 +40,9 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if "\x00" in request.path or "\x00" in request.query_string:
+            # No name or id of ours holds a NUL, and PostgreSQL's text cannot store one.
+            raise ApiError("The request must not contain null bytes", 400)
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.message)

@@ -42,3 +42,23 @@ def ms_of(ident: int) -> int:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+MAX_ID = 2**63 - 1
+_MAX_ID_DIGITS = len(str(MAX_ID))
+
+
+def parse_id(text: object) -> int | None:
+    """An id as a client or peer wrote it (ASCII digits, or an integer) if it fits a row id
+    (0 … 2^63 − 1, a BIGINT); ``None`` for anything else, so it names no row."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return text if 0 <= text <= MAX_ID else None
+    if not isinstance(text, str) or not 0 < len(text) <= _MAX_ID_DIGITS:
+        return None
+    # str.isdigit() accepts "²" and "٣"; ids are ASCII digits only.
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None

@@ -7,7 +7,14 @@ from aiohttp import web
 
 from fedinode.api import entities, schemas
 from fedinode.api.auth import authenticated, principal, require_scopes, viewer_account, viewer_id
-from fedinode.api.params import ctx_of, json_response, page_from, paged_response, read_params
+from fedinode.api.params import (
+    ctx_of,
+    json_response,
+    page_from,
+    paged_response,
+    path_id,
+    read_params,
+)
 from fedinode.errors import NotFoundError, Unauthorized, ValidationFailed
 from fedinode.services import accounts as svc
 from fedinode.services import follows, search, timelines
@@ -16,9 +23,8 @@ from storage.models import Account
 from storage.paging import Page
 
 
-def _account_id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isdigit() else None
+def _account_id(request: web.Request) -> int:
+    return path_id(request)
 
 
 def _api(ctx: Ctx, account: Account) -> entities.Account:

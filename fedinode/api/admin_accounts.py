@@ -8,7 +8,15 @@ from aiohttp import web
 
 from fedinode.api import entities, schemas
 from fedinode.api.auth import principal, require_scopes, viewer_account
-from fedinode.api.params import Params, ctx_of, json_response, link_header, page_from, read_params
+from fedinode.api.params import (
+    Params,
+    ctx_of,
+    json_response,
+    link_header,
+    page_from,
+    path_id,
+    read_params,
+)
 from fedinode.services import admin as svc
 from storage.moderation import AccountFilter, AdminAccountRow
 
@@ -16,9 +24,8 @@ READ = ("admin:read:accounts",)
 WRITE = ("admin:write:accounts",)
 
 
-def _id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isdigit() else None
+def _id(request: web.Request) -> int:
+    return path_id(request)
 
 
 def render(row: AdminAccountRow, base_url: str) -> entities.AdminAccount:

@@ -17,7 +17,7 @@ from aiohttp import web
 from fedinode import appkeys
 from fedinode.api import schemas
 from fedinode.api.auth import check
-from fedinode.api.params import Params, json_response, link_header, page_from, read_params
+from fedinode.api.params import Params, json_response, link_header, page_from, path_id, read_params
 from fedinode.errors import Forbidden, ValidationFailed
 from fedinode.services import policy as policy_service
 from fedinode.services.policy import BlockChange, DomainBlockExists
@@ -46,7 +46,7 @@ def admin(*scopes: str) -> Callable[[H], H]:
 
 
 def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
+    return path_id(request)
 
 
 def _block_input(params: Params, *, creating: bool) -> policy_service.BlockInput:

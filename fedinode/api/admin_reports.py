@@ -9,7 +9,7 @@ from aiohttp import web
 from fedinode.api import entities, schemas
 from fedinode.api.admin_accounts import render as render_admin_account
 from fedinode.api.auth import principal, require_scopes, viewer_account
-from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
+from fedinode.api.params import ctx_of, json_response, link_header, page_from, path_id, read_params
 from fedinode.services import admin as svc
 from fedinode.services.context import Ctx
 from fedinode.services.views import load_status_views
@@ -19,9 +19,8 @@ READ = ("admin:read:reports",)
 WRITE = ("admin:write:reports",)
 
 
-def _id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isdigit() else None
+def _id(request: web.Request) -> int:
+    return path_id(request)
 
 
 async def _render(ctx: Ctx, row: ReportRow, viewer_id: int) -> entities.AdminReport:

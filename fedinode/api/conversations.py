@@ -6,15 +6,14 @@ from aiohttp import web
 
 from fedinode.api import entities, schemas
 from fedinode.api.auth import require_scopes, viewer_account
-from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
+from fedinode.api.params import ctx_of, json_response, link_header, page_from, path_id, read_params
 from fedinode.errors import NotFoundError
 from fedinode.services.conversations import load_conversation
 from storage.conversations import ConversationRow
 
 
-def _id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isdigit() else None
+def _id(request: web.Request) -> int:
+    return path_id(request)
 
 
 @require_scopes("read:statuses")

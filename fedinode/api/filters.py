@@ -9,7 +9,7 @@ from aiohttp import web
 from fedinode import appkeys
 from fedinode.api import entities, schemas
 from fedinode.api.auth import require_scopes, viewer_account
-from fedinode.api.params import Params, json_response, read_params
+from fedinode.api.params import Params, json_response, path_id, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import filters as service
 from storage.filters import KeywordChange
@@ -20,9 +20,8 @@ READ = ("read:filters",)
 WRITE = ("write:filters",)
 
 
-def _id(request: web.Request, name: str = "id") -> int | None:
-    raw = request.match_info.get(name, "")
-    return int(raw) if raw.isdigit() else None
+def _id(request: web.Request, name: str = "id") -> int:
+    return path_id(request, name)
 
 
 def _store(request: web.Request) -> Store:

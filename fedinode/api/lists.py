@@ -12,6 +12,7 @@ from fedinode.api.params import (
     link_header,
     page_from,
     paged_response,
+    path_id,
     read_params,
 )
 from fedinode.errors import NotFoundError
@@ -19,9 +20,8 @@ from fedinode.services import lists as svc
 from storage.paging import Page
 
 
-def _id(request: web.Request, name: str = "id") -> int | None:
-    raw = request.match_info.get(name, "")
-    return int(raw) if raw.isdigit() else None
+def _id(request: web.Request, name: str = "id") -> int:
+    return path_id(request, name)
 
 
 @require_scopes("read:lists")

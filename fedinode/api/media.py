@@ -7,7 +7,7 @@ from aiohttp import web
 from fedinode import appkeys
 from fedinode.api import schemas
 from fedinode.api.auth import require_scopes, viewer_account
-from fedinode.api.params import json_response, read_params
+from fedinode.api.params import json_response, path_id, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import media as media_service
 
@@ -91,6 +91,5 @@ async def serve_media_file(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isdigit() else None
+def _id(request: web.Request) -> int:
+    return path_id(request)

@@ -14,17 +14,16 @@ from fedinode.api.params import (
     json_response,
     page_from,
     paged_response,
+    path_id,
     read_params,
 )
 from fedinode.errors import NotFoundError
 from fedinode.services import notifications as svc
+from storage.ids import parse_id
 
 
 def _id(request: web.Request) -> int:
-    raw = request.match_info.get("id", "")
-    if not raw.isdigit():
-        raise NotFoundError()
-    return int(raw)
+    return path_id(request)
 
 
 def _filters(params: Params) -> dict[str, Any]:
@@ -116,8 +115,9 @@ async def dismiss_group(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     key = request.match_info["group_key"]
     account = viewer_account(request)
-    if key.startswith("ungrouped-") and key[10:].isdigit():
-        await ctx.store.notifications.dismiss(account.id, int(key[10:]))
+    single = parse_id(key[10:]) if key.startswith("ungrouped-") else None
+    if single is not None:
+        await ctx.store.notifications.dismiss(account.id, single)
     else:
         await ctx.store.notifications.dismiss_group(account.id, key)
     return json_response(schemas.empty_to_api())

@@ -69,18 +69,14 @@ async def _validated(
         )
     app = await oauth.app_for_authorize(store, req.client_id, req.redirect_uri)
     scopes = oauth.resolve_scopes(app, list(req.scopes))
-    if req.code_challenge and (req.code_challenge_method or "plain").upper() not in (
-        "S256",
-        "PLAIN",
-    ):
-        raise OAuthError("invalid_request", "Unsupported code challenge method.")
+    oauth.response_mode(params.str("response_mode") or "")
     req = AuthorizeRequest(
         client_id=req.client_id,
         redirect_uri=req.redirect_uri,
         scopes=tuple(scopes),
         state=req.state,
         code_challenge=req.code_challenge,
-        code_challenge_method=req.code_challenge_method,
+        code_challenge_method=oauth.pkce_method(req.code_challenge, req.code_challenge_method),
     )
     return req, app.name, app.website
 
@@ -259,5 +255,10 @@ async def authorization_server_metadata(request: web.Request) -> web.Response:
 
     scopes = sorted(TOP_SCOPES) + sorted(KNOWN_SCOPES - TOP_SCOPES)
     return json_response(
-        schemas.oauth_metadata_to_api(request.app[appkeys.CONFIG].base_url, scopes)
+        schemas.oauth_metadata_to_api(
+            request.app[appkeys.CONFIG].base_url,
+            scopes,
+            response_modes=list(oauth.RESPONSE_MODES),
+            pkce_methods=list(oauth.PKCE_METHODS),
+        )
     )

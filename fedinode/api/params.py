@@ -15,19 +15,34 @@ from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import FileField
 from multidict import MultiMapping
 
 from fedinode import appkeys
-from fedinode.errors import ValidationFailed
+from fedinode.errors import ApiError, NotFoundError, ValidationFailed
 from fedinode.federation import federator_of
 from fedinode.services.context import Ctx
+from storage.ids import parse_id
 from storage.paging import Page
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 _TRUE = frozenset({"1", "true", "t", "on", "yes"})
 _FALSE = frozenset({"0", "false", "f", "off", "no", ""})
 _PAGING_KEYS = frozenset({"max_id", "min_id", "since_id"})
+# Counts, durations and offsets: Mastodon keeps them in 32-bit columns, and nothing larger
+# survives time arithmetic and the database (a BIGINT holds milliseconds up to ~2^53 s).
+MAX_INT = 2**31 - 1
+# What aiohttp's form and multipart readers raise on a body that is not what its
+# Content-Type says (no boundary, a bad charset, a truncated part, an unnamed field…).
+_BODY_ERRORS = (
+    ValueError,
+    LookupError,
+    RuntimeError,
+    AssertionError,
+    TypeError,
+    HttpProcessingError,
+)
 
 
 def _split_key(key: str) -> list[str]:
@@ -123,26 +138,30 @@ class Params:
         return value
 
     def int(self, name: _str, default: _int | None = None) -> _int | None:
+        """A number within ±``MAX_INT``; anything else (``1e999``, ``[1]``, ``²``) is a 422."""
         value = self.data.get(name)
         if value is None or value == "":
             return default
         if isinstance(value, bool):
             return int(value)
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
             raise ValidationFailed(f"Validation failed: {name} must be a number") from None
+        if not -MAX_INT <= number <= MAX_INT:
+            raise ValidationFailed(f"Validation failed: {name} is out of range")
+        return number
 
     def id(self, name: _str) -> _int | None:
-        """An id parameter; ids are strings of digits, anything else is no id."""
+        """An id parameter; absent or empty is no id, anything but an id (``-1``, ``abc``,
+        one past 2^63) is a 422 rather than a query the database cannot run."""
         value = self.data.get(name)
-        if value is None:
+        if value is None or value == "":
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-        return None
+        ident = parse_id(value)
+        if ident is None:
+            raise ValidationFailed(f"Validation failed: {name} is not a valid id")
+        return ident
 
     def bool(self, name: _str, default: _bool = False) -> _bool:
         value = self.data.get(name)
@@ -178,12 +197,15 @@ class Params:
         return out
 
     def id_list(self, name: _str) -> _list[_int]:
+        """``id[]=1&id[]=2``; empty items are skipped, any other non-id is a 422."""
         out = []
         for item in self.list(name):
-            if isinstance(item, int) and not isinstance(item, bool):
-                out.append(item)
-            elif isinstance(item, str) and item.isdigit():
-                out.append(int(item))
+            if item is None or item == "":
+                continue
+            ident = parse_id(item)
+            if ident is None:
+                raise ValidationFailed(f"Validation failed: {name} is not a list of ids")
+            out.append(ident)
         return out
 
     def file(self, name: _str) -> FileField | None:
@@ -192,6 +214,15 @@ class Params:
 
 
 _PARAMS_KEY: web.RequestKey[Params] = web.RequestKey("fedinode.params")
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """The id in the path; one that cannot name a row (``-1``, ``abc``, past 2^63) is the
+    404 ``Record not found`` Mastodon gives for any unknown id."""
+    ident = parse_id(request.match_info.get(name, ""))
+    if ident is None:
+        raise NotFoundError()
+    return ident
 
 
 def to_bool(value: Any, default: bool = False) -> bool:
@@ -206,6 +237,26 @@ def to_bool(value: Any, default: bool = False) -> bool:
         if lowered in _FALSE:
             return False
     return default
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character hides in a parameter, a key or a nested value (iteratively:
+    a JSON body may nest deeper than Python recurses). No name, id or text of ours holds
+    one, and PostgreSQL's text cannot store one."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, FileField):
+            stack.extend((item.name, item.filename))
+    return False
 
 
 def _multi_pairs(multi: MultiMapping[Any]) -> list[tuple[str, Any]]:
@@ -225,12 +276,15 @@ async def read_params(request: web.Request) -> Params:
                 try:
                     body = orjson.loads(raw)
                 except orjson.JSONDecodeError:
-                    raise ValidationFailed("Invalid JSON in request body") from None
+                    raise ApiError("Invalid JSON in request body", 400) from None
                 if not isinstance(body, dict):
-                    raise ValidationFailed("The request body must be a JSON object")
+                    raise ApiError("The request body must be a JSON object", 400)
                 data.update(body)
         elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
+            try:
+                form = await request.post()
+            except _BODY_ERRORS:
+                raise ApiError(f"Malformed {ctype} body", 400) from None
             data.update(nest(_multi_pairs(form)))
         else:
             # Some clients omit the content type on a form body; try it as a form.
@@ -246,6 +300,8 @@ async def read_params(request: web.Request) -> Params:
                 from urllib.parse import parse_qsl
 
                 data.update(nest(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
+    if has_nul(data):
+        raise ApiError("Parameters must not contain null bytes", 400)
     params = Params(data)
     request[_PARAMS_KEY] = params
     return params

@@ -216,7 +216,9 @@ def oauth_error_to_api(error: str, description: str) -> e.OAuthError:
     return {"error": error, "error_description": description}
 
 
-def oauth_metadata_to_api(base_url: str, scopes: list[str]) -> e.OAuthMetadata:
+def oauth_metadata_to_api(
+    base_url: str, scopes: list[str], *, response_modes: list[str], pkce_methods: list[str]
+) -> e.OAuthMetadata:
     return {
         "issuer": base_url + "/",
         "service_documentation": "https://docs.joinmastodon.org/",
@@ -226,8 +228,8 @@ def oauth_metadata_to_api(base_url: str, scopes: list[str]) -> e.OAuthMetadata:
         "app_registration_endpoint": f"{base_url}/api/v1/apps",
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "code_challenge_methods_supported": ["S256"],
+        "response_modes_supported": response_modes,
+        "code_challenge_methods_supported": pkce_methods,
         "grant_types_supported": ["authorization_code", "password", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }

@@ -12,15 +12,15 @@ from fedinode.api.params import (
     json_response,
     page_from,
     paged_response,
+    path_id,
     read_params,
 )
 from fedinode.services import statuses as svc
 from fedinode.services.views import StatusView, load_status_view
 
 
-def _status_id(request: web.Request) -> int | None:
-    raw = request.match_info.get("id", "")
-    return int(raw) if raw.isdigit() else None
+def _status_id(request: web.Request) -> int:
+    return path_id(request)
 
 
 def _input(params: Params) -> svc.StatusInput:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from fedinode.api import schemas
 from fedinode.api.auth import require_scopes, viewer_account
-from fedinode.api.params import ctx_of, json_response, read_params
+from fedinode.api.params import ctx_of, json_response, path_id, read_params
 from fedinode.errors import NotFoundError
 from storage.models import Account
 
@@ -42,8 +42,7 @@ async def suggestions_v1(request: web.Request) -> web.Response:
 @require_scopes("read")
 async def dismiss_suggestion(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    raw = request.match_info.get("account_id", "")
-    target = await ctx.store.accounts.get(int(raw)) if raw.isdigit() else None
+    target = await ctx.store.accounts.get(path_id(request, "account_id"))
     if target is None:
         raise NotFoundError()
     await ctx.store.search.dismiss_suggestion(viewer_account(request).id, target.id)

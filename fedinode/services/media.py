@@ -237,9 +237,9 @@ class MediaFiles:
         root = self.root.resolve()
         try:
             target = (root / relative).resolve()
-        except (OSError, RuntimeError, ValueError):
-            return None
-        if not target.is_relative_to(root) or target == root or not target.is_file():
+            if not target.is_relative_to(root) or target == root or not target.is_file():
+                return None
+        except (OSError, RuntimeError, ValueError):  # also a name too long for the file system
             return None
         return target
 

@@ -54,13 +54,20 @@ def split_redirect_uris(value: str | list[str] | None) -> list[str]:
 def valid_redirect_uri(uri: str) -> bool:
     if uri == OOB:
         return True
-    parts = urlsplit(uri)
-    if not parts.scheme or parts.fragment:
+    if len(uri) > 2048 or not uri.isprintable():
         return False
-    if parts.scheme.lower() in ("javascript", "data", "vbscript", "file"):
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is no port
+    except ValueError:  # ``http://[::1`` and the like
+        return False
+    scheme = parts.scheme.lower()
+    if not scheme or parts.fragment:
+        return False
+    if scheme in ("javascript", "data", "vbscript", "file"):
         return False
     # Native apps use custom schemes (``tusky://oauth``); web apps need a host.
-    return bool(parts.netloc) or parts.scheme.lower() not in ("http", "https")
+    return bool(parts.hostname) or scheme not in ("http", "https")
 
 
 async def register_app(
@@ -149,12 +156,36 @@ _DUMMY_HASH = (
 )
 
 
+# RFC 7636's ``plain`` sends the secret itself through the browser; like Mastodon, only
+# S256 is offered (``code_challenge_methods_supported``) and only S256 is taken.
+PKCE_METHODS = ("S256",)
+RESPONSE_MODES = ("query",)
+
+
+def pkce_method(challenge: str, method: str) -> str:
+    """The code challenge method to keep with the code ("" without a challenge); a challenge
+    without a method is RFC 7636's ``plain``, refused like any method but S256."""
+    if not challenge:
+        return ""
+    if method.upper() not in PKCE_METHODS:
+        raise OAuthError("invalid_request", "The code challenge method must be S256.")
+    return "S256"
+
+
+def response_mode(value: str) -> str:
+    """Codes come back in the redirect's query; ``fragment`` or ``form_post`` are refused
+    rather than silently answered in the query."""
+    if value and value not in RESPONSE_MODES:
+        raise OAuthError("invalid_request", "The response mode is not supported.")
+    return "query"
+
+
 def pkce_matches(verifier: str, challenge: str, method: str | None) -> bool:
-    if (method or "plain").upper() == "S256":
-        digest = hashlib.sha256(verifier.encode()).digest()
-        computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-        return hmac.compare_digest(computed, challenge)
-    return hmac.compare_digest(verifier, challenge)
+    if (method or "").upper() not in PKCE_METHODS:
+        return False  # a code kept with ``plain`` (before it was refused) matches nothing
+    digest = hashlib.sha256(verifier.encode()).digest()
+    computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.compare_digest(computed, challenge)
 
 
 async def create_code(
@@ -175,7 +206,8 @@ async def create_code(
         redirect_uri=redirect_uri,
         scopes=" ".join(scopes),
         code_challenge=code_challenge or None,
-        code_challenge_method=(code_challenge_method or "plain") if code_challenge else None,
+        code_challenge_method=pkce_method(code_challenge or "", code_challenge_method or "")
+        or None,
     )
     return code
 

@@ -28,6 +28,7 @@ from fedinode.services.conversations import load_conversation
 from fedinode.services.views import StatusView, load_status_views
 from storage import events
 from storage.conversations import ConversationRow
+from storage.ids import parse_id
 from storage.models import Account, Status
 from storage.statuses import normalize_tag
 from storage.store import Store
@@ -138,9 +139,10 @@ async def resolve_subscription(
             raise StreamError("No tag for stream provided")
         return Subscription(stream, normalize_tag(tag))
     if stream == "list":
-        if not list_id or not list_id.isdigit() or listener.viewer is None:
+        ident = parse_id(list_id)
+        if ident is None or listener.viewer is None:
             raise StreamError("List not found", 404)
-        if await store.lists.get(listener.viewer.id, int(list_id)) is None:
+        if await store.lists.get(listener.viewer.id, ident) is None:
             raise StreamError("List not found", 404)
         return Subscription("list", list_id)
     return Subscription(stream)

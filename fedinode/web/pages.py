@@ -28,6 +28,7 @@ from fedinode.config import Config
 from fedinode.federation import federation_of
 from fedinode.services import timelines
 from fedinode.services.views import StatusView
+from storage.ids import parse_id
 from storage.models import OPEN_VISIBILITIES, Account, MediaAttachment, Status
 from storage.paging import Page
 from storage.statuses import normalize_tag
@@ -258,8 +259,8 @@ async def status_page(request: web.Request) -> web.StreamResponse:
     store = request.app[appkeys.STORE]
     config = request.app[appkeys.CONFIG]
     account = await _local_account(store, request.match_info["username"])
-    raw = request.match_info["id"]
-    status = await store.statuses.get(int(raw)) if raw.isdigit() else None
+    ident = parse_id(request.match_info["id"])
+    status = None if ident is None else await store.statuses.get(ident)
     if (
         status is None
         or status.account_id != account.id
@@ -404,8 +405,7 @@ async def landing_page(request: web.Request) -> web.StreamResponse:
 
 
 def _max_id(request: web.Request) -> int | None:
-    raw = request.query.get("max_id", "")
-    return int(raw) if raw.isdigit() and len(raw) <= 20 else None
+    return parse_id(request.query.get("max_id", ""))
 
 
 def _truthy(value: str | None) -> bool:

@@ -6,6 +6,7 @@ import pytest
 
 from fedinode.api.auth import parse_scopes, scope_covers, scopes_subset
 from fedinode.api.params import Params, nest
+from fedinode.errors import ValidationFailed
 
 
 def test_rails_arrays_and_nesting() -> None:
@@ -54,10 +55,39 @@ def test_booleans(value: object, expected: bool) -> None:
 
 
 def test_ids_are_digit_strings() -> None:
-    p = Params({"max_id": "123", "min_id": "abc", "since_id": 7})
+    p = Params({"max_id": "123", "min_id": "", "since_id": 7, "top": str(2**63 - 1)})
     assert p.id("max_id") == 123
     assert p.id("min_id") is None
+    assert p.id("absent") is None
     assert p.id("since_id") == 7
+    assert p.id("top") == 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "-1", -1, str(2**63), 2**63, "1" * 400, "\u00b2", "\u0663", "1.5", 1.5,
+              True, [], {}, "0x10", " 1"],
+)  # fmt: skip
+def test_anything_but_an_id_is_a_validation_error(value: object) -> None:
+    with pytest.raises(ValidationFailed):
+        Params({"max_id": value}).id("max_id")
+    with pytest.raises(ValidationFailed):
+        Params({"id": ["1", value]}).id_list("id")
+
+
+def test_id_lists_skip_empty_items() -> None:
+    assert Params({"id": ["1", "", None, 2]}).id_list("id") == [1, 2]
+
+
+@pytest.mark.parametrize("value", [str(2**31), -(2**31), 1e300, "1e3", "\u00b2", [1], {"a": 1}])
+def test_numbers_out_of_range_are_a_validation_error(value: object) -> None:
+    with pytest.raises(ValidationFailed):
+        Params({"limit": value}).int("limit")
+
+
+def test_numbers_in_range() -> None:
+    assert Params({"a": str(2**31 - 1), "b": "-5", "c": 7, "d": ""}).int("a") == 2**31 - 1
+    assert Params({"b": "-5"}).int("b") == -5
+    assert Params({"d": ""}).int("d", 3) == 3
 
 
 @pytest.mark.parametrize(
