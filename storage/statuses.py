@@ -27,6 +27,14 @@ def normalize_tag(name: str) -> str:
     return unicodedata.normalize("NFC", name.lstrip("#")).casefold()
 
 
+# Public and hashtag timelines leave out accounts an admin silenced or suspended (Mastodon's
+# TagFeed is a PublicFeed).
+_AUTHOR_NOT_LIMITED = (
+    "NOT EXISTS (SELECT 1 FROM accounts pa WHERE pa.id = s.account_id"
+    " AND (pa.silenced OR pa.suspended))"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class NewPoll:
     options: list[str]
@@ -556,7 +564,7 @@ class StatusStore:
         exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
         args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-        where = "s.visibility = 'public' AND s.reblog_of_id IS NULL AND NOT EXISTS (SELECT 1 FROM accounts pa WHERE pa.id = s.account_id AND (pa.silenced OR pa.suspended))"
+        where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
         where += _domains_excluded(exclude_domains, args)
         if local is True:
             where += " AND s.local"
@@ -580,7 +588,7 @@ class StatusStore:
         exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
         args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-        where = "s.visibility = 'public' AND s.reblog_of_id IS NULL"
+        where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
         where += _domains_excluded(exclude_domains, args)
 
         def tag_exists(name: str) -> str:

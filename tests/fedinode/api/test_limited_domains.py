@@ -63,3 +63,31 @@ async def test_silenced_domain_leaves_public_and_tag_timelines(
     await store.policy.delete_domain_block(block.id)
     await gate.refresh()
     assert await _public_ids(client, "/api/v1/timelines/public") == both
+
+
+async def test_silenced_or_suspended_account_leaves_the_tag_timeline(
+    aiohttp_client: Any, config: Config
+) -> None:
+    """As in the public timeline (and Mastodon's TagFeed, a PublicFeed): an account an admin
+    silenced or suspended is not shown in a hashtag timeline."""
+    client = await aiohttp_client(create_app(config))
+    store = client.app[appkeys.STORE]
+    posts = {}
+    for name in ("loud", "calm", "gone"):
+        account = await store.accounts.create(
+            NewAccount(username=name, domain="peer.example", uri=f"https://peer.example/u/{name}")
+        )
+        posts[name] = await store.statuses.create(
+            NewStatus(
+                account_id=account.id,
+                local=False,
+                uri=f"https://peer.example/s/{name}",
+                content="<p>#news</p>",
+                tags=["news"],
+            )
+        )
+    assert len(await _public_ids(client, "/api/v1/timelines/tag/news")) == 3
+    await store.accounts.update(posts["loud"].account_id, silenced=True)
+    await store.accounts.update(posts["gone"].account_id, suspended=True)
+    assert await _public_ids(client, "/api/v1/timelines/tag/news") == [str(posts["calm"].id)]
+    assert await _public_ids(client, "/api/v1/timelines/public") == [str(posts["calm"].id)]
