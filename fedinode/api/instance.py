@@ -19,8 +19,7 @@ async def get_instance_v2(request: web.Request) -> web.Response:
 async def get_instance_v1(request: web.Request) -> web.Response:
     config = request.app[appkeys.CONFIG]
     stats = await request.app[appkeys.STORE].instance_stats()
-    body = schemas.instance_v1_to_api(config, stats, None)
-    return web.json_response(with_vapid_key(body, request.app[appkeys.VAPID].public_key))
+    return web.json_response(schemas.instance_v1_to_api(config, stats, None))
 
 
 async def get_instance_peers(request: web.Request) -> web.Response:

@@ -29,11 +29,11 @@ def push_subscription_to_api(sub: PushSubscription, server_key: str) -> WebPushS
 
 
 def with_vapid_key(entity: Any, public_key: str) -> Any:
-    """An Application (``vapid_key``) or an Instance (``configuration.vapid.public_key``;
-    v1 as v2, which older apps read there too) with the instance's key filled in."""
+    """An Application (``vapid_key``) or a v2 Instance (``configuration.vapid.public_key``)
+    with the instance's key filled in. (Mastodon's v1 Instance has no place for it.)"""
     if "vapid_key" in entity:
         entity["vapid_key"] = public_key
     configuration = entity.get("configuration")
-    if isinstance(configuration, dict):
-        configuration["vapid"] = {"public_key": public_key}
+    if isinstance(configuration, dict) and "vapid" in configuration:
+        configuration["vapid"]["public_key"] = public_key
     return entity

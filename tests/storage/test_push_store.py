@@ -35,8 +35,12 @@ async def test_one_subscription_per_token_replaced_and_updated(store: Store) -> 
     assert first.alerts == {"mention": True, "follow": False} and first.standard is False
     second = await store.push.subscribe(_new(token, alice, "https://push.example/b", standard=True))
     assert second.id != first.id and second.standard is True
-    assert [s.endpoint for s in await store.push.live_for_account(alice.id)] == ["https://push.example/b"]
-    updated = await store.push.update(token.id, alerts={"mention": False, "follow": True}, policy="followed")
+    assert [s.endpoint for s in await store.push.live_for_account(alice.id)] == [
+        "https://push.example/b"
+    ]
+    updated = await store.push.update(
+        token.id, alerts={"mention": False, "follow": True}, policy="followed"
+    )
     assert updated is not None and updated.alerts == {"mention": False, "follow": True}
     assert updated.policy == "followed"
     found = await store.push.for_token(token.id)
