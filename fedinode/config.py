@@ -122,6 +122,9 @@ class PushConfig:
     timeout_seconds: float = 10.0  # per push, connect to answer
     max_attempts: int = 8  # a push service that keeps failing: tries before giving up
     ttl_seconds: int = 172_800  # how long a push service holds a push for an offline phone
+    # Push hosts (exact names) that may be on private addresses, e.g. a UnifiedPush server
+    # on the home network, without opening federation to private peers.
+    private_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

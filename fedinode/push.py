@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from activitypub.fetch import make_client_session
@@ -30,6 +31,7 @@ def sender_settings(config: Config) -> SenderSettings:
         subject=contact or config.base_url,
         scheme=scheme,
         allow_private=config.federation.allow_private_addresses,
+        private_hosts=frozenset(h.lower().rstrip(".") for h in push.private_hosts),
         timeout_seconds=push.timeout_seconds,
         max_attempts=push.max_attempts,
         ttl_seconds=push.ttl_seconds,
@@ -48,14 +50,21 @@ async def push_ctx(app: web.Application) -> AsyncIterator[None]:
         return
     config = app[appkeys.CONFIG]
     settings = sender_settings(config)
-    session = make_client_session(
-        settings.scheme,
-        allow_private=settings.allow_private,
-        ca_file=config.federation.ca_file or None,
-        user_agent=f"fedinode/{FEDINODE_VERSION} (+{config.base_url}/)",
-        timeout=settings.timeout_seconds,
-    )
-    sender = PushSender(store, vapid, session, settings)
+
+    def session(allow_private: bool) -> aiohttp.ClientSession:
+        return make_client_session(
+            settings.scheme,
+            allow_private=allow_private,
+            ca_file=config.federation.ca_file or None,
+            user_agent=f"fedinode/{FEDINODE_VERSION} (+{config.base_url}/)",
+            timeout=settings.timeout_seconds,
+        )
+
+    public = session(settings.allow_private)
+    # Private addresses only for the named hosts: a second session whose connector allows
+    # them, used for nothing else.
+    private = session(True) if settings.private_hosts and not settings.allow_private else None
+    sender = PushSender(store, vapid, public, settings, private_session=private)
     app[SENDER] = sender
     tasks = [asyncio.create_task(sender.run()), asyncio.create_task(sender.listen())]
     yield
@@ -64,4 +73,6 @@ async def push_ctx(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await session.close()
+    await public.close()
+    if private is not None:
+        await private.close()

@@ -71,6 +71,7 @@ async def create_push_subscription(request: web.Request) -> web.Response:
         admin=_admin(request),
         scheme="http" if config.scheme == "http" else "https",
         allow_private=config.federation.allow_private_addresses,
+        private_hosts=frozenset(h.lower().rstrip(".") for h in config.push.private_hosts),
     )
     return _render(request, sub)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from activitypub.errors import RefusedAddress
 from activitypub.html import html_to_text
@@ -71,12 +72,31 @@ def check_policy(policy: str) -> str:
     return policy
 
 
-def check_endpoint(endpoint: str, *, scheme: Scheme, allow_private: bool) -> str:
+def private_allowed(endpoint: str, allow_private: bool, private_hosts: frozenset[str]) -> bool:
+    """Whether this endpoint may be on a private address: everywhere when the instance may
+    reach private peers, else only on the push hosts the admin named (``[push]
+    private_hosts``: a UnifiedPush server on the home network)."""
+    if allow_private:
+        return True
+    try:
+        host = (URL(endpoint).host or "").lower().rstrip(".")
+    except (ValueError, TypeError):
+        return False
+    return host in private_hosts
+
+
+def check_endpoint(
+    endpoint: str,
+    *,
+    scheme: Scheme,
+    allow_private: bool,
+    private_hosts: frozenset[str] = frozenset(),
+) -> str:
     """A push endpoint we may send to; 422 otherwise (checked again, after DNS, on send)."""
     if not endpoint or len(endpoint) > MAX_ENDPOINT_CHARS:
         raise ValidationFailed("Validation failed: Endpoint is invalid")
     try:
-        check_url(endpoint, scheme, allow_private)
+        check_url(endpoint, scheme, private_allowed(endpoint, allow_private, private_hosts))
     except RefusedAddress as exc:
         raise ValidationFailed(f"Validation failed: Endpoint is not allowed ({exc})") from None
     return endpoint
@@ -92,9 +112,12 @@ async def subscribe(
     admin: bool,
     scheme: Scheme,
     allow_private: bool,
+    private_hosts: frozenset[str] = frozenset(),
 ) -> PushSubscription:
     """Create the token's subscription (replacing the one it had)."""
-    endpoint = check_endpoint(request.endpoint, scheme=scheme, allow_private=allow_private)
+    endpoint = check_endpoint(
+        request.endpoint, scheme=scheme, allow_private=allow_private, private_hosts=private_hosts
+    )
     try:
         webpush.subscriber_public_key(request.p256dh)
         webpush.auth_secret(request.auth)
@@ -177,6 +200,7 @@ class SenderSettings:
     subject: str  # VAPID ``sub``: mailto: or https URL of whom a push service may contact
     scheme: Scheme = "https"
     allow_private: bool = False
+    private_hosts: frozenset[str] = frozenset()
     timeout_seconds: float = 10.0
     max_attempts: int = 8
     ttl_seconds: int = webpush.DEFAULT_TTL_SECONDS
@@ -199,10 +223,14 @@ class PushSender:
         vapid: webpush.VapidKey,
         session: aiohttp.ClientSession,
         settings: SenderSettings,
+        *,
+        private_session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.store = store
         self.vapid = vapid
         self.session = session
+        # For the push hosts allowed on private addresses only (its connector allows them).
+        self.private_session = private_session
         self.settings = settings
         self.wake = asyncio.Event()
 
@@ -251,7 +279,14 @@ class PushSender:
             await store.push.finish(delivery.id)
             return "done"
         try:
-            target = check_url(sub.endpoint, self.settings.scheme, self.settings.allow_private)
+            settings = self.settings
+            private = private_allowed(sub.endpoint, settings.allow_private, settings.private_hosts)
+            session = self.session
+            if private and not settings.allow_private:
+                if self.private_session is None:
+                    raise RefusedAddress("private push hosts are not configured")
+                session = self.private_session
+            target = check_url(sub.endpoint, settings.scheme, private)
             push = webpush.encrypt(
                 body,
                 p256dh=sub.p256dh,
@@ -266,7 +301,7 @@ class PushSender:
             await store.push.retry(delivery.id, f"refused: {exc}", retry_at=None)
             return "dead"
         try:
-            async with self.session.post(
+            async with session.post(
                 target,
                 data=push.body,
                 headers=push.headers,

@@ -363,6 +363,32 @@ async def test_private_endpoints_refused_unless_allowed(
     assert "not allowed" in body["error"]
 
 
+async def test_named_private_push_host_without_private_peers(
+    aiohttp_client: Any, database_url: str, receiver: Receiver
+) -> None:
+    """A UnifiedPush server on the home network: reachable by name through [push]
+    private_hosts, while every other private address stays refused."""
+    config = _config(database_url, private_hosts=("localhost",))
+    config = dataclasses.replace(
+        config, federation=dataclasses.replace(config.federation, allow_private_addresses=False)
+    )
+    c: TestClient[Any, Any] = await aiohttp_client(create_app(config))
+    alice = await _person(c, "alice")
+    bob = await _person(c, "bob")
+    phone = Device()
+    await alice.call("POST", PATH, expect=422, data={
+        "subscription[endpoint]": receiver.url("/up"), **phone.keys_form(),
+    })  # fmt: skip
+    home = str(URL(receiver.url("/up/alice")).with_host("localhost"))
+    await alice.call("POST", PATH, data={
+        "subscription[endpoint]": home, **phone.keys_form(), "data[alerts][follow]": "true",
+    })  # fmt: skip
+    await bob.call("POST", f"/api/v1/accounts/{alice.account_id}/follow")
+    push = await receiver.next()
+    assert push.path == "/up/alice"
+    assert phone.decrypt(push)["notification_type"] == "follow"
+
+
 async def test_vapid_key_is_kept_across_restarts(database_url: str) -> None:
     keys = []
     for _ in range(2):
