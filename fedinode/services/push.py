@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ POLICIES = ("all", "followed", "follower", "none")
 MAX_ENDPOINT_CHARS = 2048
 _RESPONSE_DRAIN_BYTES = 65_536
 _BATCH = 16
+_PRUNE_EVERY_SECONDS = 3600.0
+_KEEP_FINISHED_MS = 7 * 86_400_000
 
 
 # -- subscriptions ----------------------------------------------------------------------
@@ -261,7 +264,7 @@ class PushSender:
         if len(encoded) > push_text.MAX_PAYLOAD_BYTES:  # a monstrous avatar URL
             payload["icon"] = ""
             encoded = orjson.dumps(payload)
-        return encoded
+        return push_text.padded(encoded)
 
     async def send(self, delivery: PushDelivery) -> str:
         """Send one push; the outcome: ``done``, ``gone`` (subscription removed),
@@ -351,11 +354,15 @@ class PushSender:
 
     async def run(self) -> None:
         """Send until cancelled: on each notification event, and every few seconds for
-        retries that came due."""
+        retries that came due. Finished rows older than a week are pruned hourly."""
+        pruned_at = 0.0
         while True:
             self.wake.clear()
             try:
                 await self.run_once()
+                if time.monotonic() - pruned_at > _PRUNE_EVERY_SECONDS:
+                    pruned_at = time.monotonic()
+                    await self.store.push.prune(now_ms() - _KEEP_FINISHED_MS)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -12,6 +12,7 @@ from typing import TypedDict
 BODY_CHARS = 140  # as Mastodon's own pushes
 NAME_CHARS = 60
 MAX_PAYLOAD_BYTES = 3_000
+PAD_STEP = 1_024  # payloads are padded to whole KiB: the size tells little of the text
 
 TITLES: dict[str, dict[str, str]] = {
     "en": {
@@ -97,3 +98,9 @@ def payload(
         "body": _cut(body, BODY_CHARS),
     }
     return out
+
+
+def padded(encoded: bytes) -> bytes:
+    """JSON with trailing spaces (still the same JSON to any parser) up to the next
+    ``PAD_STEP``, so a push service cannot guess a post's length from a push's size."""
+    return encoded + b" " * (-len(encoded) % PAD_STEP)

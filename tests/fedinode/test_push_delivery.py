@@ -243,8 +243,11 @@ async def test_mention_arrives_encrypted_and_signed(
     await alice.call("POST", "/api/v1/statuses", json={"status": "fav me"})
     mine = await alice.call("GET", f"/api/v1/accounts/{alice.account_id}/statuses")
     await bob.call("POST", f"/api/v1/statuses/{mine[0]['id']}/favourite")
-    fav = phone.decrypt(await receiver.next())
+    fav_push = await receiver.next()
+    fav = phone.decrypt(fav_push)
     assert fav["notification_type"] == "favourite" and fav["title"] == "bob favourited your post"
+    # Padded: two texts of different lengths make pushes of one size.
+    assert len(fav_push.body) == len(push.body)
     await bob.call("POST", f"/api/v1/accounts/{alice.account_id}/follow")
     await asyncio.sleep(0.5)
     await client.app[SENDER].run_once()
