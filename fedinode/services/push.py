@@ -314,6 +314,11 @@ class PushSender:
                 with contextlib.suppress(TimeoutError, aiohttp.ClientError):
                     await response.content.read(_RESPONSE_DRAIN_BYTES)
                 status = response.status
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, RefusedAddress):  # the name resolved to a refused address
+                await store.push.retry(delivery.id, f"refused: {exc.os_error}", retry_at=None)
+                return "dead"
+            return await self._again(delivery, f"{type(exc).__name__}: {exc}")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return await self._again(delivery, f"{type(exc).__name__}: {exc}")
         if 200 <= status < 300:

@@ -33,6 +33,7 @@ from fedinode.app import create_app
 from fedinode.config import Config, load_config
 from fedinode.push import SENDER
 from fedinode.services.users import create_local_user
+from storage.push import NewPushSubscription
 from storage.store import Store
 
 PATH = "/api/v1/push/subscription"
@@ -390,6 +391,38 @@ async def test_named_private_push_host_without_private_peers(
     push = await receiver.next()
     assert push.path == "/up/alice"
     assert phone.decrypt(push)["notification_type"] == "follow"
+
+
+async def test_send_time_guard_refuses_what_is_no_longer_allowed(
+    aiohttp_client: Any, database_url: str, receiver: Receiver
+) -> None:
+    """A subscription to a private address (made while it was allowed) is refused when
+    sending once it is not: no request leaves, the push is given up, the API unaffected."""
+    config = _config(database_url)
+    config = dataclasses.replace(
+        config, federation=dataclasses.replace(config.federation, allow_private_addresses=False)
+    )
+    c: TestClient[Any, Any] = await aiohttp_client(create_app(config))
+    alice = await _person(c, "alice")
+    bob = await _person(c, "bob")
+    store: Store = c.app[appkeys.STORE]
+    token = await store.oauth.bearer(alice.token)
+    assert token is not None
+    phone = Device()
+    await store.push.subscribe(NewPushSubscription(
+        token_id=token[0].id, account_id=alice.account_id, endpoint=receiver.url("/x"),
+        p256dh=phone.p256dh, auth=base64.urlsafe_b64encode(phone.auth).decode(), standard=True,
+        alerts={"follow": True}, policy="all", access_token=alice.token,
+    ))  # fmt: skip
+    await bob.call("POST", f"/api/v1/accounts/{alice.account_id}/follow")
+    for _ in range(100):
+        rows = await store.push.deliveries()
+        if rows and rows[0].state == "dead":
+            break
+        await asyncio.sleep(0.05)
+    (row,) = await store.push.deliveries()
+    assert row.state == "dead" and (row.last_error or "").startswith("refused")
+    assert receiver.got.empty()
 
 
 async def test_vapid_key_is_kept_across_restarts(database_url: str) -> None:
