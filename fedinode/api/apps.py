@@ -15,7 +15,7 @@ from fedinode.services import oauth
 async def create_app(request: web.Request) -> web.Response:
     params = await read_params(request)
     raw_uris = params.raw("redirect_uris")
-    app = await oauth.register_app(
+    app, secret = await oauth.register_app(
         request.app[appkeys.STORE],
         name=params.str("client_name") or "",
         redirect_uris=oauth.split_redirect_uris(
@@ -30,7 +30,7 @@ async def create_app(request: web.Request) -> web.Response:
         ),
         website=params.str("website"),
     )
-    return json_response(schemas.application_to_api(app, with_secret=True))
+    return json_response(schemas.application_to_api(app, client_secret=secret))
 
 
 @authenticated(user=False)
