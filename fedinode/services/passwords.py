@@ -80,10 +80,11 @@ def _parse(stored: str) -> tuple[ScryptCost, bytes, bytes] | None:
         if scheme != "scrypt":
             return None
         cost = ScryptCost(n=int(n), r=int(r), p=int(p))
-        salt, digest = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+        salt = base64.b64decode(salt_b64, validate=True)
+        digest = base64.b64decode(digest_b64, validate=True)
     except (ValueError, binascii.Error):
         return None
-    if cost.problem() is not None or not digest:
+    if cost.problem() is not None or not salt or not digest:
         return None
     return cost, salt, digest
 
