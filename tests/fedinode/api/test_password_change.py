@@ -54,7 +54,9 @@ async def test_change_keeps_this_session_and_signs_out_the_others(api: Api, as_j
     ],
     ids=["wrong-old", "too-short", "same", "too-long", "no-old", "no-new", "empty-new", "object"],
 )
-async def test_refusals_change_nothing(api: Api, body: dict[str, Any], status: int, words: str) -> None:
+async def test_refusals_change_nothing(
+    api: Api, body: dict[str, Any], status: int, words: str
+) -> None:
     alice = await api.user("alice")
     other = await api.token_for(alice.account)
     resp = await alice.post("/api/v1/user/password_change", json=body)
