@@ -79,3 +79,17 @@ async def test_a_wrong_secret_or_the_digest_is_invalid_client(api: Api) -> None:
                 headers=creds.get("headers"),
             )  # fmt: skip
             assert revoke.status == 401
+
+
+async def test_every_advertised_endpoint_and_scope_is_served(api: Api) -> None:
+    meta = await api.anon("/.well-known/oauth-authorization-server")
+    base = api.config.base_url
+    for key in ("authorization_endpoint", "token_endpoint", "revocation_endpoint",
+                "app_registration_endpoint"):  # fmt: skip
+        assert meta[key].startswith(base + "/"), key
+        path = meta[key][len(base) :]
+        method = "GET" if key == "authorization_endpoint" else "POST"
+        resp = await api.client.request(method, path, data={})
+        assert resp.status not in (404, 405) and resp.status < 500, (key, resp.status)
+    app = await register(api, scopes=" ".join(meta["scopes_supported"]))
+    assert app["scopes"] == meta["scopes_supported"]
