@@ -294,8 +294,12 @@ def _read_new_password() -> str:
     if sys.stdin.isatty():
         import getpass
 
-        first = getpass.getpass("New password: ")
-        if getpass.getpass("Repeat the new password: ") != first:
+        try:
+            first = getpass.getpass("New password: ")
+            again = getpass.getpass("Repeat the new password: ")
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError("cancelled; nothing changed") from None
+        if again != first:
             raise UsageError("the passwords do not match; nothing changed")
         return first
     return sys.stdin.readline().rstrip("\r\n")

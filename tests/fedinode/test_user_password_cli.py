@@ -109,6 +109,8 @@ def _on_a_terminal(monkeypatch: pytest.MonkeyPatch, answers: list[str]) -> list[
 
     def getpass(prompt: str = "") -> str:
         prompts.append(prompt)
+        if not answers:
+            raise EOFError  # Ctrl-D
         return answers.pop(0)
 
     monkeypatch.setattr("getpass.getpass", getpass)
@@ -136,4 +138,15 @@ def test_on_a_terminal_a_mismatch_changes_nothing(
     _on_a_terminal(monkeypatch, [NEW, NEW + "x"])
     assert cli.main(["--config", str(config_file), "user", "password", "alice"]) == 2
     assert "do not match" in capsys.readouterr().err
+    assert asyncio.run(_state(url, token)) == (True, False, True)
+
+
+def test_on_a_terminal_ctrl_d_cancels(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _db(config_file)
+    token = asyncio.run(_token(url))
+    _on_a_terminal(monkeypatch, [NEW])
+    assert cli.main(["--config", str(config_file), "user", "password", "alice"]) == 2
+    assert "cancelled" in capsys.readouterr().err
     assert asyncio.run(_state(url, token)) == (True, False, True)
