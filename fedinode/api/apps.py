@@ -16,7 +16,7 @@ from fedinode.services import oauth
 async def create_app(request: web.Request) -> web.Response:
     params = await read_params(request)
     raw_uris = params.raw("redirect_uris")
-    app = await oauth.register_app(
+    app, secret = await oauth.register_app(
         request.app[appkeys.STORE],
         name=params.str("client_name") or "",
         redirect_uris=oauth.split_redirect_uris(
@@ -32,7 +32,9 @@ async def create_app(request: web.Request) -> web.Response:
         website=params.str("website"),
     )
     vapid = request.app[appkeys.VAPID].public_key
-    return json_response(with_vapid_key(schemas.application_to_api(app, with_secret=True), vapid))
+    return json_response(
+        with_vapid_key(schemas.application_to_api(app, client_secret=secret), vapid)
+    )
 
 
 @authenticated(user=False)

@@ -178,7 +178,7 @@ def instance_v1_to_api(
 # -- OAuth ------------------------------------------------------------------------------
 
 
-def application_to_api(app: OAuthApp, *, with_secret: bool = False) -> e.Application:
+def application_to_api(app: OAuthApp, *, client_secret: str | None = None) -> e.Application:
     """Application entity; the credentials only in the registration response."""
     uris = app.redirect_uris.split()
     out: e.Application = {
@@ -190,9 +190,9 @@ def application_to_api(app: OAuthApp, *, with_secret: bool = False) -> e.Applica
         "redirect_uris": uris,
         "vapid_key": "",
     }
-    if with_secret:
+    if client_secret is not None:  # only stored hashed: the registration response has it
         out["client_id"] = app.client_id
-        out["client_secret"] = app.client_secret
+        out["client_secret"] = client_secret
         out["client_secret_expires_at"] = 0
     return out
 
