@@ -63,37 +63,38 @@ def access_logger_class(config: Config) -> type[AbstractAccessLogger]:
     as_json = config.logging.format == "json"
 
     class AccessLogger(AbstractAccessLogger):
+        @property
+        def enabled(self) -> bool:
+            return self.logger.isEnabledFor(logging.INFO)
+
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
             ip = client_ip(request, trusted) if isinstance(request, web.Request) else "-"
+            method, path, status = request.method, request.path, response.status
+            fields: dict[str, Any] | None = None
             if as_json:
-                self.logger.info(
-                    "%s %s %s",
-                    request.method,
-                    request.path,
-                    response.status,
-                    extra={
-                        "request": {
-                            "request_id": request.get(REQUEST_ID, ""),
-                            "client_ip": ip,
-                            "method": request.method,
-                            "path": request.path,
-                            "status": response.status,
-                            "bytes": response.body_length,
-                            "duration_ms": round(time * 1000, 2),
-                            "user_agent": request.headers.get("User-Agent", ""),
-                        }
-                    },
-                )
+                message = f"{method} {path} {status}"
+                fields = {
+                    "request": {
+                        "request_id": request.get(REQUEST_ID, ""),
+                        "client_ip": ip,
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "bytes": response.body_length,
+                        "duration_ms": round(time * 1000, 2),
+                        "user_agent": request.headers.get("User-Agent", ""),
+                    }
+                }
             else:
-                self.logger.info(
-                    '%s "%s %s" %s %s %.1fms',
-                    ip,
-                    request.method,
-                    request.path,
-                    response.status,
-                    response.body_length,
-                    time * 1000,
+                message = (
+                    f'{ip} "{method} {path}" {status} {response.body_length} {time * 1000:.1f}ms'
                 )
+            # The record is made here rather than by logger.info(): no caller lookup (a
+            # stack walk) and no %-formatting for a line that is already a string.
+            record = self.logger.makeRecord(
+                self.logger.name, logging.INFO, __file__, 0, message, (), None, extra=fields
+            )
+            self.logger.handle(record)
 
     return AccessLogger
 

@@ -246,3 +246,24 @@ def test_json_lines_in_a_request_carry_its_id(json_log: io.StringIO) -> None:
                      "message": "something odd", "request_id": "abc123"}  # fmt: skip
     assert second["level"] == "ERROR" and "request_id" not in second
     assert "ValueError: boom" in second["exception"]
+
+
+async def test_text_access_log_is_one_short_line(aiohttp_client: Any, config: Config) -> None:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger = logging.getLogger("fedinode.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        server = TestServer(create_app(config, role="web"))
+        await server.start_server(**access_log_options(config))
+        client = await aiohttp_client(server)
+        async with client.get("/livez?access_token=secret") as r:
+            assert r.status == 200
+        await client.close()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    (line,) = out.getvalue().splitlines()
+    assert line.startswith('127.0.0.1 "GET /livez" 200 ') and line.endswith("ms")
+    assert "secret" not in line
