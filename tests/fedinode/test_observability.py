@@ -7,7 +7,16 @@ import dataclasses
 import io
 import json
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +29,7 @@ from fedinode.config import Config, ConfigError, load_config
 from fedinode.health import READINESS
 from fedinode.logs import JsonFormatter, access_log_options
 from fedinode.middlewares import CURRENT_REQUEST_ID
+from policy.settings import settings_from_mapping
 from storage.queues import NewDelivery
 
 
@@ -267,3 +277,122 @@ async def test_text_access_log_is_one_short_line(aiohttp_client: Any, config: Co
     (line,) = out.getvalue().splitlines()
     assert line.startswith('127.0.0.1 "GET /livez" 200 ') and line.endswith("ms")
     assert "secret" not in line
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _wait_live(base: str, proc: subprocess.Popen[str]) -> int:
+    """Poll /livez until it answers; return how many 200s it took (one)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"server exited early: {proc.stderr.read() if proc.stderr else ''}"
+            )
+        try:
+            if _get(base + "/livez")[0] == 200:
+                return 1
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{base} never answered")
+
+
+def test_two_processes_sum_their_counts_and_log_json(tmp_path: Path, database_url: str) -> None:
+    """`fedinode serve` twice on one database with PROMETHEUS_MULTIPROC_DIR: either process's
+    /metrics counts the requests of both; [logging] format = "json" makes stderr JSON lines."""
+    ports = [_free_port(), _free_port()]
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    config = tmp_path / "fedinode.toml"
+    config.write_text(
+        f'[instance]\ndomain = "127.0.0.1:{ports[0]}"\n[database]\nurl = "{database_url}"\n'
+        f'[federation]\nscheme = "http"\n[media]\ndirectory = "{tmp_path / "media"}"\n'
+        '[logging]\nformat = "json"\n'
+    )
+    env = {**os.environ, "FEDINODE_CONFIG": str(config), "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        counts = []
+        for port in ports:  # one after the other: the first applies the migrations
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "fedinode.cli", "serve"],
+                env={**env, "FEDINODE_SERVER__PORT": str(port)},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            procs.append(proc)
+            counts.append(_wait_live(f"http://127.0.0.1:{port}", proc))
+        for port, extra in zip(ports, (3, 2), strict=True):
+            for _ in range(extra):
+                assert _get(f"http://127.0.0.1:{port}/livez")[0] == 200
+            counts[ports.index(port)] += extra
+        for port in ports:
+            status, text = _get(f"http://127.0.0.1:{port}/metrics")
+            assert status == 200
+            samples = _samples(text)
+            live = _value(
+                samples, "fedinode_http_requests_total", method="GET", route="/livez", status="2xx"
+            )
+            assert live == sum(counts)  # both processes' requests, from either of them
+            assert _value(samples, "fedinode_database_up") == 1
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            assert proc.wait(timeout=30) == 0
+            err = proc.stderr.read() if proc.stderr else ""
+            lines = [json.loads(line) for line in err.splitlines() if line.strip()]
+            assert any(line["logger"] == "fedinode" for line in lines)
+            access = [line for line in lines if line["logger"] == "fedinode.access"]
+            assert access and all(
+                line["client_ip"] == "127.0.0.1" and line["request_id"] for line in access
+            )
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+async def test_metrics_count_policy_refusals_at_the_inbox(
+    aiohttp_client: Any, config: Config
+) -> None:
+    blocked = settings_from_mapping(
+        "open", {"domain_blocks": [{"domain": "blocked.test", "severity": "suspend"}]}
+    )
+    app = create_app(config.with_policy(blocked), role="web")
+    client = await aiohttp_client(app)
+    follow = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "https://blocked.test/activities/1",
+        "type": "Follow",
+        "actor": "https://blocked.test/users/mallory",
+        "object": "https://local.test/users/alice",
+    }
+    for _ in range(2):
+        async with client.post(
+            "/inbox", json=follow, headers={"Content-Type": "application/activity+json"}
+        ) as r:
+            assert r.status == 403
+    async with client.get("/metrics") as r:
+        samples = _samples(await r.text())
+    assert _value(samples, "fedinode_inbox_requests_total", outcome="refused") == 2
+    decisions = {
+        labels: value
+        for (name, labels), value in samples.items()
+        if name == "fedinode_policy_decisions_total"
+    }
+    assert sum(decisions.values()) == 2
+    (labels,) = decisions
+    assert dict(labels)["direction"] == "inbound" and dict(labels)["enforced"] == "true"
+    assert dict(labels)["action"] == "reject"
