@@ -3,6 +3,7 @@ allowed clients only) and JSON log lines, on a real server over each backend."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import json
@@ -396,3 +397,27 @@ async def test_metrics_count_policy_refusals_at_the_inbox(
     (labels,) = decisions
     assert dict(labels)["direction"] == "inbound" and dict(labels)["enforced"] == "true"
     assert dict(labels)["action"] == "reject"
+
+
+async def test_metrics_show_open_streams(aiohttp_client: Any, config: Config) -> None:
+    client = await aiohttp_client(create_app(config, role="web"))
+
+    async def streams() -> float:
+        async with client.get("/metrics") as r:
+            return _value(_samples(await r.text()), "fedinode_streaming_connections")
+
+    assert await streams() == 0
+    ws = await client.ws_connect("/api/v1/streaming?stream=public")
+    async with client.get("/api/v1/streaming/public/local") as sse:
+        assert sse.status == 200
+        for _ in range(50):  # the WebSocket's subscription lands a moment after the upgrade
+            if await streams() == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert await streams() == 2
+    await ws.close()
+    for _ in range(50):
+        if await streams() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await streams() == 0
