@@ -57,6 +57,14 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+def _route(request: web.BaseRequest) -> str:
+    """The route template that took the request (``/users/{username}``), "" for none."""
+    if not isinstance(request, web.Request):
+        return ""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else ""
+
+
 def access_logger_class(config: Config) -> type[AbstractAccessLogger]:
     """The access logger for this configuration (JSON fields or one text line)."""
     trusted = Networks(config.server.trusted_proxies)
@@ -79,6 +87,7 @@ def access_logger_class(config: Config) -> type[AbstractAccessLogger]:
                         "client_ip": ip,
                         "method": method,
                         "path": path,
+                        "route": _route(request),
                         "status": status,
                         "bytes": response.body_length,
                         "duration_ms": round(time * 1000, 2),

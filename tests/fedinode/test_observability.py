@@ -238,6 +238,7 @@ async def test_json_access_log_lines_carry_the_request(
     assert entry["level"] == "INFO" and entry["time"].endswith("Z")
     assert entry["request_id"] == "req-42" and entry["client_ip"] == "127.0.0.1"
     assert entry["method"] == "GET" and entry["path"] == "/livez" and entry["status"] == 200
+    assert entry["route"] == "/livez"
     assert entry["user_agent"] == "probe/1" and entry["duration_ms"] >= 0
     assert "secret" not in json_log.getvalue()  # query strings (tokens) never reach the log
 
