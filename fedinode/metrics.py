@@ -69,7 +69,7 @@ class DatabaseCollector(Collector):
 
     def __init__(self, store: Callable[[], Store | None], ttl: float) -> None:
         self._store = store
-        self._ttl = ttl
+        self.ttl = ttl
         self._read_at = -1e9
         self._gauges: QueueGauges | None = None
         self._up = False
@@ -78,7 +78,7 @@ class DatabaseCollector(Collector):
     async def refresh(self) -> None:
         """Read the database unless a reading younger than the cache time exists."""
         async with self._lock:  # a scrape arriving meanwhile waits for this one's reading
-            if time.monotonic() - self._read_at < self._ttl:
+            if time.monotonic() - self._read_at < self.ttl:
                 return
             store = self._store()
             try:
