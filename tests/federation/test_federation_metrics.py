@@ -31,10 +31,10 @@ def value(
 
 
 async def test_deliveries_inbox_and_unreachable_peers_show_in_metrics(
-    instances: InstanceFactory,
+    instances: InstanceFactory, backend: str
 ) -> None:
-    a = await instances("a")
-    b = await instances("b")
+    a = await instances("a", backend=backend)
+    b = await instances("b", backend=backend)
     alice = await a.user("alice")
     await b.user("bob")
     bob_on_a = await a.follow(alice, f"bob@{b.domain}")  # Follow a → b, Accept b → a
