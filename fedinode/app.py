@@ -111,6 +111,11 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.routes import add_routes
 
     add_routes(app)
+    from fedinode.health import setup_health
+    from fedinode.metrics import setup_metrics
+
+    setup_health(app)
+    setup_metrics(app, config)
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)

@@ -147,7 +147,9 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
     from aiohttp import web
 
     from fedinode.app import create_app
+    from fedinode.logs import access_log_options, configure_logging
 
+    configure_logging(config)
     log = logging.getLogger("fedinode")
     host = config.server.host
     listen = f"[{host}]:{config.server.port}" if ":" in host else f"{host}:{config.server.port}"
@@ -163,7 +165,7 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
     app = create_app(config, role=role)
     runner = web.AppRunner(
         app,
-        access_log=logging.getLogger("fedinode.access") if config.server.access_log else None,
+        **access_log_options(config),
         handle_signals=False,
         shutdown_timeout=10.0,
     )

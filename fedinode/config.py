@@ -136,6 +136,26 @@ class PasswordsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """``[metrics]``: who may read ``/metrics``. Loopback only by default; the client
+    address is the one behind ``server.trusted_proxies``, so a request through a local
+    reverse proxy counts as the outside client it came from."""
+
+    enabled: bool = True
+    allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses or CIDR networks
+    token: str = ""  # when set, "Authorization: Bearer <token>" is let in from anywhere
+    cache_seconds: float = 5.0  # database-derived gauges are read at most this often
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """``[logging]``: ``format = "json"`` writes one JSON object per line (time, level,
+    logger, message, and the request's fields on access-log lines)."""
+
+    format: str = "text"  # text | json
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -145,6 +165,8 @@ class Config:
     rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
     push: PushConfig = field(default_factory=PushConfig)
     passwords: PasswordsConfig = field(default_factory=PasswordsConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -211,11 +233,14 @@ _SECTIONS: dict[str, type] = {
     "rate_limits": RateLimitsConfig,
     "push": PushConfig,
     "passwords": PasswordsConfig,
+    "metrics": MetricsConfig,
+    "logging": LoggingConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
     ("federation", "scheme"): ("https", "http", ""),
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
+    ("logging", "format"): ("text", "json"),
 }
 
 
@@ -301,6 +326,10 @@ def _check_section(name: str, section: Any) -> None:
         _check_networks("server.trusted_proxies", section.trusted_proxies)
     if name == "rate_limits":
         _check_rate_limits(section)
+    if name == "metrics":
+        _check_networks("metrics.allow", section.allow)
+        if section.cache_seconds < 0:
+            raise ConfigError("metrics.cache_seconds", "must not be negative")
     if name == "database":
         if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")

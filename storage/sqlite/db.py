@@ -104,6 +104,7 @@ class _ReaderThread:
         ] = SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="fedinode-sqlite", daemon=True)
         self._thread.start()
+        self.closed = False
 
     def _work(self) -> None:
         while True:
@@ -119,11 +120,16 @@ class _ReaderThread:
                 future.get_loop().call_soon_threadsafe(_set_result, future, result)
 
     async def run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self.closed:  # no thread would ever answer
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
         self._jobs.put((future, fn))
         return await future
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self._jobs.put(None)
         self._thread.join(timeout=10)
         self.conn.close()
@@ -271,7 +277,7 @@ class SqliteDatabase:
     async def close(self) -> None:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
-        if self._readers:
+        if self._readers and not self._reader_threads[0].closed:
             # One last checkpoint so the database file is complete without its WAL.
             await self._reader_threads[0].run(_checkpoint)
         for thread in self._reader_threads:
