@@ -13,7 +13,7 @@ def activity(
     type_: str,
     id_: str,
     actor: str,
-    obj: Any,
+    obj: object,
     *,
     to: Sequence[str] | None = None,
     cc: Sequence[str] | None = None,

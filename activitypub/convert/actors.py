@@ -79,7 +79,7 @@ def _public_key(doc: dict[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
-def actor_from_as(doc: Any) -> NewAccount:
+def actor_from_as(doc: object) -> NewAccount:
     """A remote actor document → the account row to store; MalformedActivity if unusable."""
     if not isinstance(doc, dict):
         raise MalformedActivity("actor is not an object")

@@ -21,7 +21,7 @@ def page_url_from_as(obj: dict[str, Any], uri: str) -> str:
     file_type = own_type if own_type.split("/", 1)[0] in ("image", "video", "audio") else ""
     fallback = ""
     for entry in as_list(obj.get("url")):
-        href: Any = entry
+        href: object = entry
         media_type = file_type
         if isinstance(entry, dict):
             href, media_type = entry.get("href"), link_media_type(entry)

@@ -29,7 +29,7 @@ def emoji_tags_to_as(emojis: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def image_url_from_as(value: Any) -> str:
+def image_url_from_as(value: object) -> str:
     """The first http(s) image URL ("" if none): apps put it in src/href attributes."""
     for item in as_list(value):
         found = item if isinstance(item, str) else url_of(item) if isinstance(item, dict) else None
@@ -43,7 +43,7 @@ def image_url_from_as(value: Any) -> str:
 _SHORTCODE_RE = re.compile(r"[A-Za-z0-9_+-]{1,64}")
 
 
-def emojis_from_as(tags: Any) -> list[dict[str, Any]]:
+def emojis_from_as(tags: object) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tag in as_list(tags):
         if obj_type(tag) != vocab.EMOJI:

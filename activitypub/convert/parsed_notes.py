@@ -103,7 +103,7 @@ def _media_kind(type_: str | None, media_type: str) -> str:
     return "unknown"
 
 
-def _attachments_from_as(value: Any) -> list[ParsedMedia]:
+def _attachments_from_as(value: object) -> list[ParsedMedia]:
     out: list[ParsedMedia] = []
     for item in as_list(value)[:16]:
         if isinstance(item, str):
@@ -172,7 +172,7 @@ def _poll_from_as(obj: dict[str, Any]) -> ParsedPoll | None:
     )
 
 
-def _tags_from_as(tags: Any) -> tuple[list[str], list[str]]:
+def _tags_from_as(tags: object) -> tuple[list[str], list[str]]:
     """The mentioned actors' URIs and the hashtags' names (without ``#``), each once."""
     mentions: list[str] = []
     hashtags: list[str] = []
@@ -201,11 +201,11 @@ def _body_from_as(obj: dict[str, Any], type_: str, uri: str) -> tuple[str, str]:
 
 
 def note_from_as(
-    obj: Any,
+    obj: object,
     *,
     followers_url: str | None = None,
-    fallback_to: Any = None,
-    fallback_cc: Any = None,
+    fallback_to: object = None,
+    fallback_cc: object = None,
 ) -> ParsedNote:
     """A remote Note or Question, or a converted type (Article, Page, Image, Video, Audio,
     Event: title, summary and a link to the original, the media as attachments) → ParsedNote;

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from activitypub.fields import parse_datetime
 
 
-def ms_from_iso(value: Any) -> int | None:
+def ms_from_iso(value: object) -> int | None:
     parsed = parse_datetime(value)
     if parsed is None:
         return None

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from fedinode.api import entities, schemas
-from fedinode.api.auth import principal, require_scopes, viewer_account
+from fedinode.api.auth import Handler, principal, require_scopes, viewer_account
 from fedinode.api.params import (
     Params,
     ctx_of,
@@ -151,7 +149,7 @@ async def account_action(request: web.Request) -> web.Response:
     return json_response(schemas.empty_to_api())
 
 
-def _undo(what: AccountActionUndo) -> Any:
+def _undo(what: AccountActionUndo) -> Handler:
     @require_scopes(*WRITE)
     async def handler(request: web.Request) -> web.Response:
         svc.require_admin(principal(request).user)
