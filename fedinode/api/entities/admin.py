@@ -87,6 +87,13 @@ class AdminDomainBlock(TypedDict):
     severed: NotRequired[AdminDomainImpact]
 
 
+class AdminDomainBlockConflict(TypedDict):
+    """422 to a block of a domain that has one: the error and the block in force."""
+
+    error: str
+    existing_domain_block: AdminDomainBlock
+
+
 class AdminDomainAllow(TypedDict):
     id: str
     domain: str

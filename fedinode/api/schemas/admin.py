@@ -101,6 +101,12 @@ def domain_block_to_api(row: DomainBlockRow, impact: Impact | None = None) -> e.
     return out
 
 
+def domain_block_conflict_to_api(
+    message: str, existing: DomainBlockRow
+) -> e.AdminDomainBlockConflict:
+    return {"error": message, "existing_domain_block": domain_block_to_api(existing)}
+
+
 def domain_import_to_api(
     created: Sequence[DomainBlockRow],
     updated: Sequence[DomainBlockRow],
