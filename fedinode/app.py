@@ -100,6 +100,9 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     app[appkeys.ROLE] = role
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_policy_ctx)
+    from fedinode.push import push_ctx
+
+    app.cleanup_ctx.append(push_ctx)
 
     from fedinode.federation import setup_federation
 

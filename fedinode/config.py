@@ -115,6 +115,19 @@ class MediaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PushConfig:
+    """``[push]``: Web Push to phones (docs/push.md)."""
+
+    contact: str = ""  # VAPID "sub": mailto:/https: a push service may write to; "": contact_email
+    timeout_seconds: float = 10.0  # per push, connect to answer
+    max_attempts: int = 8  # a push service that keeps failing: tries before giving up
+    ttl_seconds: int = 172_800  # how long a push service holds a push for an offline phone
+    # Push hosts (exact names) that may be on private addresses, e.g. a UnifiedPush server
+    # on the home network, without opening federation to private peers.
+    private_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -122,6 +135,7 @@ class Config:
     federation: FederationConfig = field(default_factory=FederationConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
+    push: PushConfig = field(default_factory=PushConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -186,6 +200,7 @@ _SECTIONS: dict[str, type] = {
     "federation": FederationConfig,
     "media": MediaConfig,
     "rate_limits": RateLimitsConfig,
+    "push": PushConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),

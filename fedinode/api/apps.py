@@ -8,6 +8,7 @@ from fedinode import appkeys
 from fedinode.api import schemas
 from fedinode.api.auth import authenticated, parse_scopes, principal
 from fedinode.api.params import json_response, read_params
+from fedinode.api.push_schema import with_vapid_key
 from fedinode.errors import Unauthorized
 from fedinode.services import oauth
 
@@ -30,7 +31,8 @@ async def create_app(request: web.Request) -> web.Response:
         ),
         website=params.str("website"),
     )
-    return json_response(schemas.application_to_api(app, with_secret=True))
+    vapid = request.app[appkeys.VAPID].public_key
+    return json_response(with_vapid_key(schemas.application_to_api(app, with_secret=True), vapid))
 
 
 @authenticated(user=False)
@@ -41,4 +43,5 @@ async def verify_app_credentials(request: web.Request) -> web.Response:
     app = await request.app[appkeys.STORE].oauth.get_app(who.app_id)
     if app is None:
         raise Unauthorized("The access token is invalid")
-    return json_response(schemas.application_to_api(app))
+    vapid = request.app[appkeys.VAPID].public_key
+    return json_response(with_vapid_key(schemas.application_to_api(app), vapid))

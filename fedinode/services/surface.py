@@ -11,8 +11,9 @@ from typing import Any
 
 from fedinode.services import notifications
 from fedinode.services.federator import NO_FEDERATION, Federator
+from fedinode.services.push import queue_pushes
 from storage import events
-from storage.models import Account, Report, Status
+from storage.models import Account, Notification, Report, Status
 from storage.polls import EndedPoll
 from storage.store import Store
 
@@ -54,7 +55,16 @@ class SideEffects:
             self.store, recipient, sender, type_, status_id=status_id, report_id=report_id
         )
         if n is not None:
+            await self._push(n)
             await self._publish(NOTIFICATION, notification_id=n.id, account_id=recipient.id)
+
+    async def _push(self, n: Notification) -> None:
+        # Pushes are queued for the worker (which sends them); a failure to queue one must
+        # not fail the change, as with streaming.
+        try:
+            await queue_pushes(self.store, n)
+        except Exception:
+            log.exception("queueing pushes for notification %s failed", n.id)
 
     # -- statuses ---------------------------------------------------------------------------
 
@@ -101,6 +111,7 @@ class SideEffects:
 
     async def poll_ended(self, ended: EndedPoll) -> None:
         for n in ended.notifications:
+            await self._push(n)
             await self._publish(NOTIFICATION, notification_id=n.id, account_id=n.account_id)
 
     # -- interactions -----------------------------------------------------------------------
