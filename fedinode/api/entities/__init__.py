@@ -73,6 +73,7 @@ from fedinode.api.entities.notifications import (
     UnreadCount,
 )
 from fedinode.api.entities.oauth import Application, OAuthError, OAuthMetadata, Token
+from fedinode.api.entities.push import WebPushSubscription
 from fedinode.api.entities.replies import Empty, Error
 from fedinode.api.entities.reports import Report
 from fedinode.api.entities.search import Search
@@ -178,4 +179,5 @@ __all__ = [
     "V1Instance",
     "V1InstanceStats",
     "V1InstanceUrls",
+    "WebPushSubscription",
 ]

@@ -55,6 +55,7 @@ from fedinode.api.schemas.oauth import (
     status_application_to_api,
     token_to_api,
 )
+from fedinode.api.schemas.push import push_subscription_to_api
 from fedinode.api.schemas.replies import empty_to_api, error_to_api
 from fedinode.api.schemas.reports import report_to_api
 from fedinode.api.schemas.search import search_to_api
@@ -123,6 +124,7 @@ __all__ = [
     "poll_to_api",
     "preferences_to_api",
     "public_domain_blocks_to_api",
+    "push_subscription_to_api",
     "relationship_to_api",
     "report_to_api",
     "role_to_api",

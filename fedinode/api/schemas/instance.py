@@ -20,11 +20,11 @@ _SUPPORTED_MIME = [
 ]
 
 
-def _configuration(config: Config) -> e.Configuration:
+def _configuration(config: Config, vapid_key: str) -> e.Configuration:
     i = config.instance
     return {
         "urls": {"streaming": config.base_url.replace("http", "ws", 1), "status": None},
-        "vapid": {"public_key": ""},
+        "vapid": {"public_key": vapid_key},
         "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": i.max_status_chars,
@@ -58,8 +58,9 @@ def rules_to_api(config: Config) -> list[e.Rule]:
 
 
 def instance_v2_to_api(
-    config: Config, stats: InstanceStats, contact_account: Account | None
+    config: Config, stats: InstanceStats, contact_account: Account | None, vapid_key: str
 ) -> e.Instance:
+    """Instance (v2); ``vapid_key`` is the instance's Web Push key."""
     i = config.instance
     return {
         "domain": i.domain,
@@ -75,7 +76,7 @@ def instance_v2_to_api(
         },
         "icon": [],
         "languages": list(i.languages),
-        "configuration": _configuration(config),
+        "configuration": _configuration(config, vapid_key),
         "registrations": {
             "enabled": i.registrations,
             "approval_required": i.approval_required,
@@ -96,7 +97,7 @@ def instance_v1_to_api(
     config: Config, stats: InstanceStats, contact_account: Account | None
 ) -> e.V1Instance:
     i = config.instance
-    conf = _configuration(config)
+    conf = _configuration(config, "")  # v1 has no place for the Web Push key
     return {
         "uri": i.domain,
         "title": i.title,

@@ -6,8 +6,11 @@ from fedinode.api import entities as e
 from storage.models import OAuthApp, OAuthToken
 
 
-def application_to_api(app: OAuthApp, *, with_secret: bool = False) -> e.Application:
-    """Application entity; the credentials only in the registration response."""
+def application_to_api(
+    app: OAuthApp, *, vapid_key: str, with_secret: bool = False
+) -> e.Application:
+    """Application entity with the instance's Web Push key; the credentials only in the
+    registration response."""
     uris = app.redirect_uris.split()
     out: e.Application = {
         "id": str(app.id),
@@ -16,7 +19,7 @@ def application_to_api(app: OAuthApp, *, with_secret: bool = False) -> e.Applica
         "scopes": app.scopes.split(),
         "redirect_uri": "\n".join(uris),
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     }
     if with_secret:
         out["client_id"] = app.client_id
