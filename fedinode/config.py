@@ -128,6 +128,14 @@ class PushConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordsConfig:
+    # scrypt's work factors for new password hashes; a login under older ones stores a new hash.
+    scrypt_n: int = 16384
+    scrypt_r: int = 8
+    scrypt_p: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -136,6 +144,7 @@ class Config:
     media: MediaConfig = field(default_factory=MediaConfig)
     rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
     push: PushConfig = field(default_factory=PushConfig)
+    passwords: PasswordsConfig = field(default_factory=PasswordsConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -201,6 +210,7 @@ _SECTIONS: dict[str, type] = {
     "media": MediaConfig,
     "rate_limits": RateLimitsConfig,
     "push": PushConfig,
+    "passwords": PasswordsConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
@@ -294,6 +304,8 @@ def _check_section(name: str, section: Any) -> None:
     if name == "database":
         if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
+    if name == "passwords":
+        _check_passwords(section)
     if name == "federation":
         if section.ca_file and not Path(section.ca_file).is_file():
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
@@ -309,6 +321,18 @@ def _check_networks(key: str, values: tuple[str, ...]) -> None:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise ConfigError(key, f"not an IP address or network: {value!r}") from None
+
+
+def _check_passwords(section: PasswordsConfig) -> None:
+    n, r, p = section.scrypt_n, section.scrypt_r, section.scrypt_p
+    if n < 1024 or n & (n - 1):
+        raise ConfigError("passwords.scrypt_n", f"must be a power of two of at least 1024, got {n}")
+    if not 1 <= r <= 64:
+        raise ConfigError("passwords.scrypt_r", f"must be between 1 and 64, got {r}")
+    if not 1 <= p <= 16:
+        raise ConfigError("passwords.scrypt_p", f"must be between 1 and 16, got {p}")
+    if 128 * r * (n + p + 2) > 1 << 30:
+        raise ConfigError("passwords.scrypt_n", "with scrypt_r, needs more than 1 GiB per hash")
 
 
 def _check_rate_limits(section: RateLimitsConfig) -> None:

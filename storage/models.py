@@ -294,7 +294,7 @@ class OAuthApp:
     redirect_uris: str
     scopes: str
     client_id: str
-    client_secret: str
+    client_secret_hash: str  # SHA-256 hex digest; the secret itself is shown once, at registration
     created_at: int
 
 

@@ -15,7 +15,7 @@ from fedinode.services import oauth
 async def create_app(request: web.Request) -> web.Response:
     params = await read_params(request)
     raw_uris = params.raw("redirect_uris")
-    app = await oauth.register_app(
+    app, secret = await oauth.register_app(
         request.app[appkeys.STORE],
         name=params.str("client_name") or "",
         redirect_uris=oauth.split_redirect_uris(
@@ -31,7 +31,7 @@ async def create_app(request: web.Request) -> web.Response:
         website=params.str("website"),
     )
     vapid = request.app[appkeys.VAPID].public_key
-    return json_response(schemas.application_to_api(app, vapid_key=vapid, with_secret=True))
+    return json_response(schemas.application_to_api(app, vapid_key=vapid, client_secret=secret))
 
 
 @authenticated(user=False)

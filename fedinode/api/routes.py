@@ -14,6 +14,7 @@ from fedinode.api import (
     oauth,
     statuses,
     timelines,
+    user,
 )
 from fedinode.api import admin_accounts as admin_accounts_api
 from fedinode.api import admin_reports as admin_reports_api
@@ -49,6 +50,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/oauth/token", oauth.token),
         ("POST", "/oauth/revoke", oauth.revoke),
         ("GET", "/.well-known/oauth-authorization-server", oauth.authorization_server_metadata),
+        ("POST", "/api/v1/user/password_change", user.password_change),  # GoToSocial's
         # -- core client API: accounts, statuses, timelines, notifications --
         ("GET", "/api/v1/accounts/verify_credentials", accounts.verify_credentials),
         ("PATCH", "/api/v1/accounts/update_credentials", accounts.update_credentials),

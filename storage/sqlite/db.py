@@ -18,6 +18,7 @@ writer has auto-checkpointing off and a reader thread checkpoints after commits 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
 import re
@@ -67,7 +68,13 @@ def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     conn.execute("PRAGMA cache_size=-32000")
+    # PostgreSQL's encode(sha256(...), 'hex'), for migrations that hash stored secrets.
+    conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
     return conn
+
+
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

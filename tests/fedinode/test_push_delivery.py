@@ -191,7 +191,7 @@ async def _person(client: TestClient[Any, Any], name: str, *, locale: str = "en"
         await store.users.update(user.id, locale=locale)
     from fedinode.services import oauth
 
-    app = await oauth.register_app(store, name="phone", redirect_uris=[oauth.OOB],
+    app, _ = await oauth.register_app(store, name="phone", redirect_uris=[oauth.OOB],
                                    scopes=["read", "write", "follow", "push"], website=None)  # fmt: skip
     raw, _ = await oauth.issue_token(store, app, user.id, ["read", "write", "follow", "push"])
     return Person(account.id, raw, client)

@@ -7,7 +7,7 @@ from storage.models import OAuthApp, OAuthToken
 
 
 def application_to_api(
-    app: OAuthApp, *, vapid_key: str, with_secret: bool = False
+    app: OAuthApp, *, vapid_key: str, client_secret: str | None = None
 ) -> e.Application:
     """Application entity with the instance's Web Push key; the credentials only in the
     registration response."""
@@ -21,9 +21,9 @@ def application_to_api(
         "redirect_uris": uris,
         "vapid_key": vapid_key,
     }
-    if with_secret:
+    if client_secret is not None:  # only stored hashed: the registration response has it
         out["client_id"] = app.client_id
-        out["client_secret"] = app.client_secret
+        out["client_secret"] = client_secret
         out["client_secret_expires_at"] = 0
     return out
 
