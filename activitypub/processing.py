@@ -192,7 +192,7 @@ class InboxProcessor:
         follow_id = str(act["id"])
         rel = self.store.relationships
         if await rel.is_blocked_either_way(target.id, actor.id):
-            await self.outbox.follow_rejected(target, actor, follow_id)
+            await self.surface.follow_rejected(target, actor, follow_id)
             return
         existing = await rel.get_follow(actor.id, target.id)
         if existing is not None:
@@ -200,7 +200,7 @@ class InboxProcessor:
             # reset): its Undo will name the new id, so that is the one kept.
             if existing.uri != follow_id:
                 await rel.set_follow_uri(actor.id, target.id, follow_id)
-            await self.outbox.follow_accepted(target, actor, follow_id)
+            await self.surface.follow_accepted(target, actor, follow_id)
             return
         if target.locked:
             pending = await rel.get_request(actor.id, target.id)
@@ -210,7 +210,7 @@ class InboxProcessor:
             return
         await rel.follow(actor.id, target.id, uri=follow_id)
         await self.surface.followed(actor, target)
-        await self.outbox.follow_accepted(target, actor, follow_id)
+        await self.surface.follow_accepted(target, actor, follow_id)
 
     async def _our_follow_request(self, obj: Any, actor: Account) -> tuple[int, str | None] | None:
         """(local follower id, follow uri) of our pending Follow that ``obj`` answers."""
@@ -396,8 +396,7 @@ class InboxProcessor:
         if name not in poll.options:
             return True
         if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
-            await self.surface.poll_counts_changed(status)
-            await self.outbox.poll_votes_changed(status)
+            await self.surface.poll_vote_counted(status)
         return True
 
     async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
@@ -613,5 +612,5 @@ class InboxProcessor:
                 continue
             follow_uri = f"{follower.uri}#follows/{new.id}/{now_ms()}"
             await rel.request(follower_id, new.id, uri=follow_uri)
-            await self.outbox.followed(follower, new, follow_uri)
+            await self.surface.follow_moved(follower, new, follow_uri)
             await self.surface.moved(actor, follower)

@@ -8,7 +8,7 @@ from typing import Any
 from storage.db import Connection, Database
 from storage.errors import Conflict, NotFound
 from storage.ids import new_id, now_ms
-from storage.models import Account, User
+from storage.models import Account, AccountStatus, User
 from storage.rows import build, build_all, build_opt, dumps
 
 _ACCOUNT_COLUMNS = (
@@ -216,7 +216,7 @@ class AccountStore:
         *,
         local: bool | None = None,
         domain: str | None = None,
-        status: str | None = None,
+        status: AccountStatus | None = None,
         username: str | None = None,
         max_id: int | None = None,
         since_id: int | None = None,
@@ -234,11 +234,11 @@ class AccountStore:
         if username:
             args.append(username.lower() + "%")
             where.append(f"lower(username) LIKE ${len(args)}")
-        if status == "suspended":
+        if status == AccountStatus.SUSPENDED:
             where.append("suspended")
-        elif status == "silenced":
+        elif status == AccountStatus.SILENCED:
             where.append("silenced")
-        elif status == "active":
+        elif status == AccountStatus.ACTIVE:
             where.append("NOT suspended")
         if max_id is not None:
             args.append(max_id)

@@ -8,7 +8,6 @@ from fedinode import appkeys
 from fedinode.api import schemas
 from fedinode.api.auth import authenticated, parse_scopes, principal
 from fedinode.api.params import json_response, read_params
-from fedinode.api.push_schema import with_vapid_key
 from fedinode.errors import Unauthorized
 from fedinode.services import oauth
 
@@ -32,9 +31,7 @@ async def create_app(request: web.Request) -> web.Response:
         website=params.str("website"),
     )
     vapid = request.app[appkeys.VAPID].public_key
-    return json_response(
-        with_vapid_key(schemas.application_to_api(app, client_secret=secret), vapid)
-    )
+    return json_response(schemas.application_to_api(app, vapid_key=vapid, client_secret=secret))
 
 
 @authenticated(user=False)
@@ -46,4 +43,4 @@ async def verify_app_credentials(request: web.Request) -> web.Response:
     if app is None:
         raise Unauthorized("The access token is invalid")
     vapid = request.app[appkeys.VAPID].public_key
-    return json_response(with_vapid_key(schemas.application_to_api(app), vapid))
+    return json_response(schemas.application_to_api(app, vapid_key=vapid))

@@ -6,14 +6,13 @@ from aiohttp import web
 
 from fedinode import appkeys
 from fedinode.api import schemas
-from fedinode.api.push_schema import with_vapid_key
 
 
 async def get_instance_v2(request: web.Request) -> web.Response:
     config = request.app[appkeys.CONFIG]
     stats = await request.app[appkeys.STORE].instance_stats()
-    body = schemas.instance_v2_to_api(config, stats, None)
-    return web.json_response(with_vapid_key(body, request.app[appkeys.VAPID].public_key))
+    vapid_key = request.app[appkeys.VAPID].public_key
+    return web.json_response(schemas.instance_v2_to_api(config, stats, None, vapid_key))
 
 
 async def get_instance_v1(request: web.Request) -> web.Response:

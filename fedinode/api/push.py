@@ -5,16 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from fedinode import appkeys
+from fedinode.api import schemas
 from fedinode.api.auth import bearer_token, principal, require_scopes, viewer_account
 from fedinode.api.params import Params, ctx_of, json_response, read_params
-from fedinode.api.push_schema import push_subscription_to_api
 from fedinode.errors import ValidationFailed
 from fedinode.services import push
 from storage.push import PushSubscription
 
 
 def _render(request: web.Request, sub: PushSubscription) -> web.Response:
-    return json_response(push_subscription_to_api(sub, request.app[appkeys.VAPID].public_key))
+    return json_response(
+        schemas.push_subscription_to_api(sub, request.app[appkeys.VAPID].public_key)
+    )
 
 
 def _alerts(params: Params) -> dict[str, bool] | None:

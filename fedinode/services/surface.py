@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from fedinode.services import notifications
+from fedinode.services.federator import NO_FEDERATION, Federator
 from fedinode.services.push import queue_pushes
 from storage import events
 from storage.models import Account, Notification, Report, Status
@@ -26,10 +27,12 @@ NOTIFICATION = "notification"
 
 
 class SideEffects:
-    """Notifications (stored) and streaming events (best effort) after a change."""
+    """Notifications (stored) and streaming events (best effort) after a change, and the
+    answers to peers an incoming activity calls for, through ``federator``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, federator: Federator = NO_FEDERATION) -> None:
         self.store = store
+        self.federator = federator
 
     async def _publish(self, event: str, **fields: Any) -> None:
         # Streaming events are not durable by design (a listener that misses one reads the
@@ -102,6 +105,10 @@ class SideEffects:
     async def poll_counts_changed(self, status: Status) -> None:
         await self._publish(STATUS_UPDATED, status_id=status.id)
 
+    async def poll_vote_counted(self, status: Status) -> None:
+        await self.poll_counts_changed(status)
+        await self.federator.poll_votes_changed(status)
+
     async def poll_ended(self, ended: EndedPoll) -> None:
         for n in ended.notifications:
             await self._push(n)
@@ -128,8 +135,17 @@ class SideEffects:
     async def follow_requested(self, follower: Account, target: Account) -> None:
         await self._notify(target, follower, "follow_request")
 
+    async def follow_accepted(self, target: Account, follower: Account, follow_uri: str) -> None:
+        await self.federator.follow_accepted(target, follower, follow_uri)
+
+    async def follow_rejected(self, target: Account, follower: Account, follow_uri: str) -> None:
+        await self.federator.follow_rejected(target, follower, follow_uri)
+
     async def moved(self, account: Account, follower: Account) -> None:
         await self._notify(follower, account, "move")
+
+    async def follow_moved(self, follower: Account, target: Account, follow_uri: str) -> None:
+        await self.federator.followed(follower, target, follow_uri)
 
     # -- moderation -------------------------------------------------------------------------
 
