@@ -14,7 +14,12 @@ from storage.models import Delivery, InboxItem, Peer, QueueState
 from storage.rows import build_all, build_opt
 
 _QUEUED, _PROCESSING, _SENDING = QueueState.QUEUED, QueueState.PROCESSING, QueueState.SENDING
-_RETRY, _DONE, _DEAD, _FAILED = QueueState.RETRY, QueueState.DONE, QueueState.DEAD, QueueState.FAILED
+_RETRY, _DONE, _DEAD, _FAILED = (
+    QueueState.RETRY,
+    QueueState.DONE,
+    QueueState.DEAD,
+    QueueState.FAILED,
+)
 DEFAULT_INBOX_LEASE_MS = 60_000
 DEFAULT_DELIVERY_LEASE_MS = 300_000
 _NO_LEASE = ", lease_owner = NULL, lease_boot = NULL"  # a row that leaves its working state
@@ -168,7 +173,8 @@ class QueueStore:
 
     async def finish_inbox(self, item_id: int) -> None:
         await self._db.execute(
-            f"UPDATE inbox_queue SET state = '{_DONE}', payload = ''{_NO_LEASE} WHERE id = $1", item_id
+            f"UPDATE inbox_queue SET state = '{_DONE}', payload = ''{_NO_LEASE} WHERE id = $1",
+            item_id,
         )
 
     async def finish_inbox_many(self, item_ids: Sequence[int]) -> None:

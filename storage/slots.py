@@ -132,8 +132,10 @@ async def _claim_postgres(dsn: str) -> SlotClaim:
 async def slot_is_held(url: str, slot: int) -> bool:
     """Whether some process holds ``slot`` of the database at ``url`` now."""
     if url.startswith("sqlite:"):
-        folder = slot_directory(os.path.abspath(sqlite_path(url)))
-        return await asyncio.to_thread(_sqlite_held, folder, slot)
+        path = sqlite_path(url)
+        return await asyncio.to_thread(
+            lambda: _sqlite_held(slot_directory(os.path.abspath(path)), slot)
+        )
     import asyncpg
 
     conn = await asyncpg.connect(url)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
 from storage.filters import FilterStore
-from storage import ids
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
 from storage.lists import ListStore

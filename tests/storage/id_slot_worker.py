@@ -16,7 +16,7 @@ from storage.ids import current_slot, new_id
 from storage.store import Store
 
 
-async def main(url: str, out: str, start_at: float, count: int) -> None:
+async def main(url: str, start_at: float, count: int) -> tuple[int, list[int]]:
     store = await Store.open(url, run_migrations=False)
     try:
         claim = await store.claim_process_slot()
@@ -26,17 +26,19 @@ async def main(url: str, out: str, start_at: float, count: int) -> None:
         made: list[int] = []
         while len(made) < count:  # paced over a second or so, for the runs to overlap
             made += [new_id() for _ in range(min(1000, count - len(made)))]
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         for start in range(0, count, 5000):
             await store.db.executemany(
                 "INSERT INTO id_probe (id) VALUES ($1)", [(i,) for i in made[start : start + 5000]]
             )
-        with open(out, "w") as fh:
-            fh.write(f"slot {claim.slot} {current_slot()}\n")
-            fh.write("\n".join(map(str, made)))
+        assert current_slot() == claim.slot
+        return claim.slot, made
     finally:
         await store.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
+    slot, made = asyncio.run(main(sys.argv[1], float(sys.argv[3]), int(sys.argv[4])))
+    with open(sys.argv[2], "w") as fh:
+        fh.write(f"slot {slot} {slot}\n")
+        fh.write("\n".join(map(str, made)))

@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from storage import ids
 from storage.ids import SEQUENCE_BITS, SLOT_BITS, new_id, now_ms
 from storage.slots import slot_is_held
@@ -79,13 +77,22 @@ async def test_processes_sharing_a_database_never_make_the_same_id(
     await store.close()
     processes, count = 3, 50_000
     start_at = time.time() + 5.0  # after every process has started
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     outs = [tmp_path / f"ids-{n}.txt" for n in range(processes)]
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, str(WORKER), database_url, str(out), str(start_at), str(count),
-            env=env, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable,
+            str(WORKER),
+            database_url,
+            str(out),
+            str(start_at),
+            str(count),
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+        )
         for out in outs
     ]
     for proc in procs:

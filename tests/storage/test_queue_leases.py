@@ -11,7 +11,9 @@ from storage.store import Store
 
 
 def _inbox(n: int) -> list[NewInboxItem]:
-    return [NewInboxItem(f"https://r.test/a/{i}", "{}", "r.test", "https://r.test/u") for i in range(n)]
+    return [
+        NewInboxItem(f"https://r.test/a/{i}", "{}", "r.test", "https://r.test/u") for i in range(n)
+    ]
 
 
 async def _deliveries(store: Store, n: int) -> None:
@@ -55,7 +57,9 @@ async def test_a_restarted_process_takes_back_its_leases_at_once(store: Store) -
     assert again.attempts == 1
     # Another process holds rows too; its leases are not ours to take.
     queues.configure_leases(LeaseOwner("host-b#1", "boot-9"))
-    await queues.enqueue_inbox([NewInboxItem("https://r.test/other", "{}", "r.test", "https://r.test/u")])
+    await queues.enqueue_inbox(
+        [NewInboxItem("https://r.test/other", "{}", "r.test", "https://r.test/u")]
+    )
     [other] = await queues.claim_inbox(10)
 
     # host-a#0 dies (kill -9) and starts again with a new boot token: nothing is due yet,
@@ -75,7 +79,9 @@ async def test_a_restarted_process_takes_back_its_leases_at_once(store: Store) -
     assert {i.lease_owner for i in items} == {"host-a#0"}
     # Taking back again finds nothing: the rows are leased under the new boot token.
     assert (await queues.take_back_leases()) == type(taken)(0, 0)
-    row = await store.db.fetchrow("SELECT state, lease_owner FROM inbox_queue WHERE id = $1", other.id)
+    row = await store.db.fetchrow(
+        "SELECT state, lease_owner FROM inbox_queue WHERE id = $1", other.id
+    )
     assert row is not None and (row["state"], row["lease_owner"]) == ("processing", "host-b#1")
 
 
