@@ -109,7 +109,11 @@ class Store:
             mine = self.queues.owner.name
             for owner, boot in await self.queues.lease_holders():
                 slot = slot_of_owner_name(owner)
-                if owner != mine and slot is not None and not await self.slot.is_held(slot):
+                if owner == mine or slot is None:
+                    continue
+                # Named after the slot this process holds now, or after one nobody holds:
+                # the process that held it has gone.
+                if slot == self.slot.slot or not await self.slot.is_held(slot):
                     dead.append((owner, boot))
         return await self.queues.take_back_leases(dead)
 

@@ -126,9 +126,10 @@ async def seed(database_url: str, domain: str, peer_port: int, followers: int) -
         await store.close()
 
 
-def write_config(path: Path, *, port: int, database_url: str, media: Path) -> None:
+def write_config(path: Path, *, port: int, database_url: str, media: Path, queue: str = "") -> None:
+    """A config file; ``queue`` is the body of a ``[queue]`` table."""
     path.write_text(
-        "[instance]\n"
+        (f"[queue]\n{queue}\n" if queue else "") + "[instance]\n"
         f'domain = "127.0.0.1:{port}"\n'
         "[server]\n"
         f'host = "127.0.0.1"\nport = {port}\naccess_log = false\n'

@@ -118,3 +118,20 @@ async def test_leases_of_a_process_whose_slot_is_free_are_taken_back(database_ur
         if first.slot is not None:
             await first.close()
         await second.close()
+
+
+async def test_a_process_under_a_new_name_takes_back_what_its_slot_held(database_url: str) -> None:
+    first = await Store.open(database_url)
+    try:
+        claim = await first.claim_process_slot()
+        await first.queues.enqueue_inbox(_inbox(1))
+        assert len(await first.queues.claim_inbox(10)) == 1
+    finally:
+        await first.close()
+    again = await Store.open(database_url, run_migrations=False)
+    try:
+        assert (await again.claim_process_slot(worker_name="renamed")).slot == claim.slot
+        taken = await again.take_back_leases()
+        assert (taken.inbox, taken.deliveries) == (1, 0)
+    finally:
+        await again.close()
