@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage import ids
 from storage.db import sqlite_path
 from storage.ids import SLOTS
+
+log = logging.getLogger("fedinode.storage")
+_TRY_LOCK = "SELECT pg_try_advisory_lock($1::int4, $2::int4)"
 
 
 class NoFreeSlot(RuntimeError):
@@ -31,6 +36,7 @@ class SlotClaim:
     slot: int
     where: str  # what holds it: "postgres advisory lock …" or the lock file's path
     _handle: Any = field(default=None, repr=False)
+    _relocking: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def is_held(self, slot: int) -> bool:
         """Whether some running process holds ``slot`` of this database (this one included)."""
@@ -42,8 +48,66 @@ class SlotClaim:
             return await asyncio.to_thread(_sqlite_held, os.path.dirname(self.where), slot)
         return await _pg_held(self._handle, slot)
 
+    def _watch_postgres(self, dsn: str, key: int) -> None:
+        """If the lock's connection closes under us (a server restart, a dropped link), the
+        server has let the slot go: take it again, or another free one."""
+        conn = self._handle
+        loop = asyncio.get_running_loop()
+
+        def lost(_conn: Any) -> None:
+            if self._handle is conn and not loop.is_closed():  # not our own release
+                self._relocking = loop.create_task(self._relock_postgres(dsn, key))
+
+        conn.add_termination_listener(lost)
+
+    async def _relock_postgres(self, dsn: str, key: int) -> None:
+        import asyncpg
+
+        log.warning("id slot %d: its database connection closed; taking a slot again", self.slot)
+        delay = 0.2
+        while self._handle is not None:
+            conn = None
+            try:
+                conn = await asyncpg.connect(dsn)
+                for slot in (self.slot, *range(SLOTS)):
+                    if await conn.fetchval(_TRY_LOCK, key, slot):
+                        break
+                else:
+                    raise NoFreeSlot("every id slot is held")
+            except asyncio.CancelledError:
+                if conn is not None:
+                    await conn.close()
+                raise
+            except Exception as exc:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+                log.warning("id slot %d: cannot take a slot yet (%s)", self.slot, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            if self._handle is None:  # released meanwhile
+                await conn.close()
+                return
+            if slot != self.slot:
+                log.warning("id slot %d was taken meanwhile: ids now carry slot %d",
+                            self.slot, slot)  # fmt: skip
+                if ids.current_slot() == self.slot:
+                    ids.set_slot(slot)
+                self.slot = slot
+            self._handle = conn
+            self.where = f"postgres advisory lock ({key}, {slot})"
+            self._watch_postgres(dsn, key)
+            log.info("id slot %d held again", slot)
+            return
+
     async def release(self) -> None:
         handle, self._handle = self._handle, None
+        relocking, self._relocking = self._relocking, None
+        if relocking is not None:
+            relocking.cancel()
+            with contextlib.suppress(BaseException):
+                await relocking
         if handle is None:
             return
         if isinstance(handle, int):
@@ -120,8 +184,10 @@ async def _claim_postgres(dsn: str) -> SlotClaim:
         database, schema = await conn.fetchrow("SELECT current_database(), current_schema()")
         key = advisory_key(str(database), str(schema))
         for slot in range(SLOTS):
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1::int4, $2::int4)", key, slot):
-                return SlotClaim(slot, f"postgres advisory lock ({key}, {slot})", conn)
+            if await conn.fetchval(_TRY_LOCK, key, slot):
+                claim = SlotClaim(slot, f"postgres advisory lock ({key}, {slot})", conn)
+                claim._watch_postgres(dsn, key)
+                return claim
     except BaseException:
         await conn.close()
         raise

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from storage import ids
 from storage.ids import SEQUENCE_BITS, SLOT_BITS, new_id, now_ms
 from storage.slots import slot_is_held
@@ -120,3 +122,33 @@ async def test_processes_sharing_a_database_never_make_the_same_id(
         assert max(lo for lo, _ in spans) < min(hi for _, hi in spans)
     finally:
         await store.close()
+
+
+async def test_a_slot_lost_with_its_connection_is_taken_again(database_url: str) -> None:
+    """PostgreSQL drops an advisory lock with the session (a server restart, a cut link):
+    the process takes its slot again rather than go on making ids in a slot others may take."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a SQLite slot is a lock file this process holds: nothing to lose")
+    import asyncpg
+
+    store = await Store.open(database_url)
+    try:
+        claim = await store.claim_process_slot()
+        pid = claim._handle.get_server_pid()
+        admin = await asyncpg.connect(database_url)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            handle = claim._handle
+            if handle is not None and handle.get_server_pid() != pid:
+                break
+            await asyncio.sleep(0.05)
+        assert claim._handle.get_server_pid() != pid
+        assert await slot_is_held(database_url, claim.slot)
+        assert ids.current_slot() == claim.slot
+    finally:
+        await store.close()
+    assert not await slot_is_held(database_url, claim.slot)
