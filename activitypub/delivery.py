@@ -1,8 +1,10 @@
 """The delivery worker: claims delivery rows, signs, POSTs, and records the outcome.
 
-Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several
-workers share the queue and a crashed worker's rows are taken again when the lease runs
-out. Outcomes are written in batches (one commit for many deliveries). States:
+Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) that names the
+process, so several workers share the queue; a crashed worker's rows are taken back when
+the same process starts again, or by anyone when the lease runs out. Every attempt of a
+row sends the payload stored with it (the same activity ``id``), with the row's own id in
+an ``Idempotency-Key`` header, so a receiver can drop a repeat. Outcomes are written in batches (one commit for many deliveries). States:
 queued → sending → done | retry (capped exponential backoff with jitter) → dead.
 """
 
@@ -30,6 +32,7 @@ from storage.store import Store
 log = logging.getLogger("fedinode.delivery")
 
 _HOUR_MS = 3_600_000
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 _DAY_MS = 24 * _HOUR_MS
 
 
@@ -47,7 +50,7 @@ class DeliveryWorker:
     unreachable_after_failures = 16
     unreachable_retry_ms = _HOUR_MS
     poll_interval = 1.0
-    lease_ms = 300_000
+    lease_ms: int | None = None  # None: the queue's ([queue] delivery_lease_seconds)
     batch_size = 256
     # Signing moves to worker processes once this many deliveries are waiting (a burst);
     # a few deliveries are signed in the event loop. 0 processes: never.
@@ -238,7 +241,13 @@ class DeliveryWorker:
                     return await pool.sign(key_id, pem, data)
 
             status = await self.fetcher.post_signed(
-                row.inbox_url, body, sender.public_key_id, key, sign=sign, digest=digest
+                row.inbox_url,
+                body,
+                sender.public_key_id,
+                key,
+                sign=sign,
+                digest=digest,
+                extra_headers=self._idempotency(row),
             )
         except RefusedAddress as exc:
             self._retries.append((row, f"refused address: {exc.reason}", True))
@@ -266,6 +275,12 @@ class DeliveryWorker:
             self._recent_failure[row.peer] = time.monotonic()
             self._peer_failed.add(row.peer)
             self._retries.append((row, f"peer answered {status}", False))
+
+    def _idempotency(self, row: Delivery) -> dict[str, str]:
+        """The same on every attempt of one row (one activity to one inbox): a receiver
+        that saw it already can drop the repeat, as it can by the activity's ``id``."""
+        # A Structured Field string, as the IETF draft of the header has it.
+        return {IDEMPOTENCY_HEADER: f'"{self.settings.domain}/deliveries/{row.id}"'}
 
     def _body(self, payload: str) -> tuple[bytes, str]:
         """The payload's bytes and Digest header, made once per activity, not per inbox."""

@@ -41,6 +41,8 @@ INSTANCE_ACTOR_USERNAME = "instance.actor"
 # then pruned by a loop that runs with the workers.
 QUEUE_RETENTION_MS = 86_400_000
 PRUNE_EVERY_S = 3600.0
+# How often the workers look for leases held by processes that died.
+TAKE_BACK_EVERY_S = 10.0
 # Tombstones of deleted remote statuses outlive any retry of their Create (7 days at most).
 TOMBSTONE_RETENTION_MS = 8 * 86_400_000
 
@@ -110,6 +112,13 @@ class Federation:
         self._instance_actor = await self._ensure_instance_actor()
         actor = self._instance_actor
         self.keys.private(actor.public_key_id, actor.private_key_pem)
+        # What a process held when it died is due now, not when its leases run out.
+        taken = await self.store.take_back_leases()
+        if taken.inbox or taken.deliveries:
+            log.info("took back %d inbox and %d delivery row(s) leased before a restart",
+                     taken.inbox, taken.deliveries)  # fmt: skip
+            self.delivery_wake.set()
+            self.inbox_wake.set()
 
     def start_workers(self) -> None:
         """Run the inbox and delivery loops as tasks (role worker / all)."""
@@ -117,6 +126,9 @@ class Federation:
             return
         self._stopping.clear()
         self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
+        self._workers.append(
+            asyncio.create_task(self._take_back_forever(), name="fedinode-take-back")
+        )
         self._workers.append(asyncio.create_task(self.delivery.run(), name="fedinode-delivery"))
         for index in range(max(1, self.settings.inbox_workers)):
             self._workers.append(
@@ -161,6 +173,27 @@ class Federation:
                 log.exception("queue prune failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), PRUNE_EVERY_S)
+
+    async def _take_back_forever(self) -> None:
+        """Now and then, queue again what processes that died held (one that came back
+        under another id slot, or not at all), rather than wait for their leases."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), TAKE_BACK_EVERY_S)
+            if self._stopping.is_set():
+                return
+            try:
+                taken = await self.store.take_back_leases()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("taking back leases failed")
+                continue
+            if taken.inbox or taken.deliveries:
+                log.info("took back %d inbox and %d delivery row(s) of a process that died",
+                         taken.inbox, taken.deliveries)  # fmt: skip
+                self.delivery_wake.set()
+                self.inbox_wake.set()
 
     def instance_actor(self) -> Account:
         if self._instance_actor is None:

@@ -43,6 +43,19 @@ def federation_settings(config: Config) -> FederationSettings:
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[appkeys.CONFIG]
     store = await Store.open(config.database.url)
+    queue = config.queue
+    try:
+        # Ids this process makes carry its slot; the rows it leases carry its name.
+        claim = await store.claim_process_slot(worker_name=queue.worker_name)
+    except BaseException:
+        await store.close()
+        raise
+    store.queues.configure_leases(
+        inbox_lease_ms=queue.inbox_lease_seconds * 1000,
+        delivery_lease_ms=queue.delivery_lease_seconds * 1000,
+    )
+    log.info("id slot %d (%s); queue leases held as %s", claim.slot, claim.where,
+             store.queues.owner.name)  # fmt: skip
     app[appkeys.STORE] = store
     gate = PolicyGate(config.policy, store)
     await gate.refresh()

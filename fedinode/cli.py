@@ -270,6 +270,7 @@ def _user(args: argparse.Namespace) -> int:
 
         store = await Store.open(config.database.url)
         try:
+            await store.claim_process_slot()  # its ids never meet a running server's
             _, account = await create_local_user(
                 store,
                 Urls(config.base_url),

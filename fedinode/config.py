@@ -107,6 +107,20 @@ class FederationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueConfig:
+    """``[queue]``: the inbox and delivery queues' leases. A worker leases the rows it
+    takes; a process that dies holding some gives them back when it starts again (same
+    ``worker_name``), or they are taken by any worker when the lease runs out."""
+
+    inbox_lease_seconds: int = 60
+    delivery_lease_seconds: int = 300
+    worker_name: str = ""  # "": <host>#slot<N> (its id slot); unique per running process
+
+
+LEASE_RANGE_SECONDS = (5, 86_400)
+
+
+@dataclass(frozen=True, slots=True)
 class MediaConfig:
     directory: str = "fedinode-data/media"
     max_image_pixels: int = 16_777_216
@@ -167,6 +181,7 @@ class Config:
     passwords: PasswordsConfig = field(default_factory=PasswordsConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -235,6 +250,7 @@ _SECTIONS: dict[str, type] = {
     "passwords": PasswordsConfig,
     "metrics": MetricsConfig,
     "logging": LoggingConfig,
+    "queue": QueueConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
@@ -335,11 +351,27 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
     if name == "passwords":
         _check_passwords(section)
+    if name == "queue":
+        _check_queue(section)
     if name == "federation":
         if section.ca_file and not Path(section.ca_file).is_file():
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
         if section.signature_max_skew_seconds <= 0:
             raise ConfigError("federation.signature_max_skew_seconds", "must be positive")
+
+
+def _check_queue(section: QueueConfig) -> None:
+    low, high = LEASE_RANGE_SECONDS
+    for key in ("inbox_lease_seconds", "delivery_lease_seconds"):
+        value = getattr(section, key)
+        if not low <= value <= high:
+            raise ConfigError(f"queue.{key}", f"must be between {low} and {high}, got {value}")
+    name = section.worker_name
+    if len(name) > 100 or not name.isprintable() or any(c.isspace() or c == "#" for c in name):
+        raise ConfigError(
+            "queue.worker_name",
+            f"must be up to 100 characters with no spaces and no '#', got {name!r}",
+        )
 
 
 def _check_networks(key: str, values: tuple[str, ...]) -> None:

@@ -322,6 +322,22 @@ class OAuthCode:
     expires_at: int
 
 
+class QueueState(StrEnum):
+    """Where an inbox or delivery row stands; stored as these strings.
+
+    Inbox rows: queued → processing → done | queued again (retry) | failed.
+    Delivery rows: queued → sending → done | retry → … | dead.
+    """
+
+    QUEUED = "queued"  # waiting for its turn (next_attempt_at)
+    PROCESSING = "processing"  # an inbox row claimed by a worker (leased)
+    SENDING = "sending"  # a delivery row claimed by a worker (leased)
+    RETRY = "retry"  # a delivery that failed and waits for its next attempt
+    DONE = "done"  # finished; pruned after a day
+    DEAD = "dead"  # a delivery given up (permanent failure or too old)
+    FAILED = "failed"  # an inbox row given up
+
+
 @dataclass(frozen=True, slots=True)
 class InboxItem:
     id: int
@@ -330,11 +346,12 @@ class InboxItem:
     peer: str
     actor: str
     recipient_account_id: int | None
-    state: str
+    state: QueueState
     attempts: int
     next_attempt_at: int
     last_error: str | None
     created_at: int
+    lease_owner: str | None  # the process holding the lease (while processing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,12 +362,13 @@ class Delivery:
     peer: str
     sender_account_id: int
     payload: str
-    state: str
+    state: QueueState
     attempts: int
     next_attempt_at: int
     last_error: str | None
     created_at: int
     expires_at: int
+    lease_owner: str | None  # the process holding the lease (while sending)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.db import Database, Row
 from storage.ids import id_floor, new_id, now_ms
-from storage.models import Delivery, InboxItem, Peer
+from storage.models import Delivery, InboxItem, Peer, QueueState
 from storage.rows import build_all, build_opt
+
+_QUEUED, _PROCESSING, _SENDING = QueueState.QUEUED, QueueState.PROCESSING, QueueState.SENDING
+_RETRY, _DONE, _DEAD, _FAILED = (
+    QueueState.RETRY,
+    QueueState.DONE,
+    QueueState.DEAD,
+    QueueState.FAILED,
+)
+DEFAULT_INBOX_LEASE_MS = 60_000
+DEFAULT_DELIVERY_LEASE_MS = 300_000
+_NO_LEASE = ", lease_owner = NULL, lease_boot = NULL"  # a row that leaves its working state
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseOwner:
+    """Who holds a claimed row: a stable process identity and a token drawn at each start.
+
+    ``name`` is the same for a process and the one that replaces it after a crash (host and
+    id slot, or a configured worker name); ``boot`` tells the two apart, so the new one can
+    take back at once what the old one held.
+    """
+
+    name: str
+    boot: str
+
+    @classmethod
+    def for_process(cls, name: str) -> LeaseOwner:
+        return cls(name, secrets.token_hex(8))
+
+
+def default_owner() -> LeaseOwner:
+    """A process that never named itself: unique to this process, so it takes back nothing."""
+    return LeaseOwner.for_process(f"{socket.gethostname()}#pid{os.getpid()}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +65,71 @@ class NewDelivery:
     payload: str
 
 
+@dataclass(frozen=True, slots=True)
+class TakenBack:
+    """Rows an earlier run of this process held when it died, queued again."""
+
+    inbox: int
+    deliveries: int
+
+
 class QueueStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.owner = default_owner()
+        self.inbox_lease_ms = DEFAULT_INBOX_LEASE_MS
+        self.delivery_lease_ms = DEFAULT_DELIVERY_LEASE_MS
+
+    def configure_leases(
+        self,
+        owner: LeaseOwner | None = None,
+        *,
+        inbox_lease_ms: int | None = None,
+        delivery_lease_ms: int | None = None,
+    ) -> None:
+        """Name this process on the rows it claims; set how long a claim lasts."""
+        if owner is not None:
+            self.owner = owner
+        if inbox_lease_ms is not None:
+            self.inbox_lease_ms = inbox_lease_ms
+        if delivery_lease_ms is not None:
+            self.delivery_lease_ms = delivery_lease_ms
+
+    async def lease_holders(self) -> set[tuple[str, str]]:
+        """(owner name, boot token) of every process holding a lease now."""
+        found: set[tuple[str, str]] = set()
+        for table, working in (("inbox_queue", _PROCESSING), ("delivery_queue", _SENDING)):
+            rows = await self._db.fetch(
+                f"SELECT DISTINCT lease_owner, lease_boot FROM {table}"
+                f" WHERE state = '{working}' AND lease_owner IS NOT NULL",
+            )
+            found |= {(r["lease_owner"], r["lease_boot"]) for r in rows}
+        return found
+
+    async def take_back_leases(self, dead: Sequence[tuple[str, str]] = ()) -> TakenBack:
+        """Queue again, due now, every row an earlier run of this process (same name, another
+        boot token) still holds, and those of the ``dead`` (owner name, boot token) pairs:
+        their holders died, and nobody else would take the rows before the leases ran out."""
+        now = now_ms()
+        name, boot = self.owner.name, self.owner.boot
+        holders = ["(lease_owner = $2 AND lease_boot <> $3)"]
+        args: list[object] = [now, name, boot]
+        for owner, token in dead:
+            holders.append(f"(lease_owner = ${len(args) + 1} AND lease_boot = ${len(args) + 2})")
+            args += [owner, token]
+        which = " OR ".join(holders)
+        inbox = await self._db.execute(
+            f"UPDATE inbox_queue SET state = '{_QUEUED}', next_attempt_at = $1{_NO_LEASE}"
+            f" WHERE state = '{_PROCESSING}' AND ({which})",
+            *args,
+        )
+        deliveries = await self._db.execute(
+            "UPDATE delivery_queue SET"
+            f" state = CASE WHEN attempts > 0 THEN '{_RETRY}' ELSE '{_QUEUED}' END,"
+            f" next_attempt_at = $1{_NO_LEASE} WHERE state = '{_SENDING}' AND ({which})",
+            *args,
+        )
+        return TakenBack(inbox, deliveries)
 
     # -- inbox ----------------------------------------------------------------------------
 
@@ -52,7 +150,7 @@ class QueueStore:
                     base = len(args)
                     rows.append(
                         f"(${base + 1},${base + 2},${base + 3},${base + 4},${base + 5},${base + 6},"
-                        f"'queued',0,${base + 7},${base + 7})"
+                        f"'{_QUEUED}',0,${base + 7},${base + 7})"
                     )
                     args += [new_id(), item.activity_id, item.payload, item.peer, item.actor,
                              item.recipient_account_id, now]  # fmt: skip
@@ -65,17 +163,18 @@ class QueueStore:
                 )
         return added
 
-    async def claim_inbox(self, limit: int, *, lease_ms: int = 60_000) -> list[InboxItem]:
+    async def claim_inbox(self, limit: int, *, lease_ms: int | None = None) -> list[InboxItem]:
+        """Lease up to ``limit`` due rows to this process (``inbox_lease_ms`` by default)."""
+        lease = self.inbox_lease_ms if lease_ms is None else lease_ms
         return build_all(
             InboxItem,
-            await self._claim(
-                "inbox_queue", ("queued", "processing"), limit, lease_ms, "processing"
-            ),
+            await self._claim("inbox_queue", (_QUEUED, _PROCESSING), limit, lease, _PROCESSING),
         )
 
     async def finish_inbox(self, item_id: int) -> None:
         await self._db.execute(
-            "UPDATE inbox_queue SET state = 'done', payload = '' WHERE id = $1", item_id
+            f"UPDATE inbox_queue SET state = '{_DONE}', payload = ''{_NO_LEASE} WHERE id = $1",
+            item_id,
         )
 
     async def finish_inbox_many(self, item_ids: Sequence[int]) -> None:
@@ -84,21 +183,22 @@ class QueueStore:
             return
         marks = ", ".join(f"${i}" for i in range(1, len(item_ids) + 1))
         await self._db.execute(
-            f"UPDATE inbox_queue SET state = 'done', payload = '' WHERE id IN ({marks})", *item_ids
+            f"UPDATE inbox_queue SET state = '{_DONE}', payload = ''{_NO_LEASE} WHERE id IN ({marks})",
+            *item_ids,
         )
 
     async def fail_inbox(self, item_id: int, error: str, *, retry_at: int | None) -> None:
         if retry_at is None:
             await self._db.execute(
-                "UPDATE inbox_queue SET state = 'failed', attempts = attempts + 1, last_error = $1"
-                " WHERE id = $2",
+                f"UPDATE inbox_queue SET state = '{_FAILED}', attempts = attempts + 1,"
+                f" last_error = $1{_NO_LEASE} WHERE id = $2",
                 error[:1000],
                 item_id,
             )
         else:
             await self._db.execute(
-                "UPDATE inbox_queue SET state = 'queued', attempts = attempts + 1, last_error = $1,"
-                " next_attempt_at = $2 WHERE id = $3",
+                f"UPDATE inbox_queue SET state = '{_QUEUED}', attempts = attempts + 1,"
+                f" last_error = $1, next_attempt_at = $2{_NO_LEASE} WHERE id = $3",
                 error[:1000],
                 retry_at,
                 item_id,
@@ -107,13 +207,13 @@ class QueueStore:
     async def inbox_pending(self) -> int:
         return int(
             await self._db.fetchval(
-                "SELECT COUNT(*) FROM inbox_queue WHERE state IN ('queued', 'processing')"
+                f"SELECT COUNT(*) FROM inbox_queue WHERE state IN ('{_QUEUED}', '{_PROCESSING}')"
             )
         )
 
     async def prune_inbox(self, older_than_ms: int) -> int:
         return await self._db.execute(
-            "DELETE FROM inbox_queue WHERE state = 'done' AND created_at < $1", older_than_ms
+            f"DELETE FROM inbox_queue WHERE state = '{_DONE}' AND created_at < $1", older_than_ms
         )
 
     async def prune_done(self, older_than_ms: int, *, batch: int = 5000) -> tuple[int, int]:
@@ -127,7 +227,7 @@ class QueueStore:
             while True:
                 deleted = await self._db.execute(
                     f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
-                    " WHERE id < $1 AND state = 'done' LIMIT $2)",
+                    f" WHERE id < $1 AND state = '{_DONE}' LIMIT $2)",
                     below,
                     batch,
                 )
@@ -147,7 +247,8 @@ class QueueStore:
                 added += await tx.execute(
                     "INSERT INTO delivery_queue (id, activity_id, inbox_url, peer, sender_account_id, payload, state,"
                     " attempts, next_attempt_at, created_at, expires_at)"
-                    " VALUES ($1,$2,$3,$4,$5,$6,'queued',0,$7,$7,$8) ON CONFLICT (activity_id, inbox_url) DO NOTHING",
+                    f" VALUES ($1,$2,$3,$4,$5,$6,'{_QUEUED}',0,$7,$7,$8)"
+                    " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
                     new_id(),
                     item.activity_id,
                     item.inbox_url,
@@ -159,17 +260,20 @@ class QueueStore:
                 )
         return added
 
-    async def claim_deliveries(self, limit: int, *, lease_ms: int = 120_000) -> list[Delivery]:
+    async def claim_deliveries(self, limit: int, *, lease_ms: int | None = None) -> list[Delivery]:
+        """Lease up to ``limit`` due rows to this process (``delivery_lease_ms`` by default)."""
+        lease = self.delivery_lease_ms if lease_ms is None else lease_ms
         return build_all(
             Delivery,
             await self._claim(
-                "delivery_queue", ("queued", "retry", "sending"), limit, lease_ms, "sending"
+                "delivery_queue", (_QUEUED, _RETRY, _SENDING), limit, lease, _SENDING
             ),
         )
 
     async def finish_delivery(self, delivery_id: int) -> None:
         await self._db.execute(
-            "UPDATE delivery_queue SET state = 'done', payload = '' WHERE id = $1", delivery_id
+            f"UPDATE delivery_queue SET state = '{_DONE}', payload = ''{_NO_LEASE} WHERE id = $1",
+            delivery_id,
         )
 
     async def finish_deliveries(self, delivery_ids: Sequence[int]) -> None:
@@ -178,7 +282,8 @@ class QueueStore:
             return
         marks = ", ".join(f"${i}" for i in range(1, len(delivery_ids) + 1))
         await self._db.execute(
-            f"UPDATE delivery_queue SET state = 'done', payload = '' WHERE id IN ({marks})",
+            f"UPDATE delivery_queue SET state = '{_DONE}', payload = ''{_NO_LEASE}"
+            f" WHERE id IN ({marks})",
             *delivery_ids,
         )
 
@@ -195,7 +300,7 @@ class QueueStore:
     async def make_due(self, *, table: str = "delivery_queue") -> int:
         """Make every waiting row due now (operator "retry now"; tests)."""
         assert table in ("delivery_queue", "inbox_queue")
-        states = "('retry', 'queued')" if table == "delivery_queue" else "('queued')"
+        states = f"('{_RETRY}', '{_QUEUED}')" if table == "delivery_queue" else f"('{_QUEUED}')"
         return await self._db.execute(
             f"UPDATE {table} SET next_attempt_at = $1 WHERE state IN {states}", now_ms()
         )
@@ -204,9 +309,9 @@ class QueueStore:
         self, delivery_id: int, error: str, *, retry_at: int, dead: bool
     ) -> None:
         await self._db.execute(
-            "UPDATE delivery_queue SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3"
-            " WHERE id = $4",
-            "dead" if dead else "retry",
+            "UPDATE delivery_queue SET state = $1, attempts = attempts + 1, last_error = $2,"
+            f" next_attempt_at = $3{_NO_LEASE} WHERE id = $4",
+            str(_DEAD if dead else _RETRY),
             error[:1000],
             retry_at,
             delivery_id,
@@ -215,7 +320,7 @@ class QueueStore:
     async def deliveries_due(self, now: int) -> bool:
         """Whether some delivery is waiting for its turn now."""
         row = await self._db.fetchval(
-            "SELECT 1 FROM delivery_queue WHERE state IN ('queued', 'retry')"
+            f"SELECT 1 FROM delivery_queue WHERE state IN ('{_QUEUED}', '{_RETRY}')"
             " AND next_attempt_at <= $1 LIMIT 1",
             now,
         )
@@ -224,7 +329,8 @@ class QueueStore:
     async def deliveries_pending(self) -> int:
         return int(
             await self._db.fetchval(
-                "SELECT COUNT(*) FROM delivery_queue WHERE state IN ('queued', 'retry', 'sending')"
+                "SELECT COUNT(*) FROM delivery_queue"
+                f" WHERE state IN ('{_QUEUED}', '{_RETRY}', '{_SENDING}')"
             )
         )
 
@@ -235,33 +341,32 @@ class QueueStore:
         return {r["state"]: int(r["n"]) for r in rows}
 
     async def _claim(
-        self, table: str, states: tuple[str, ...], limit: int, lease_ms: int, working: str
+        self,
+        table: str,
+        states: tuple[QueueState, ...],
+        limit: int,
+        lease_ms: int,
+        working: QueueState,
     ) -> list[Row]:
-        """Claim ready rows. A claimed row carries a lease: if its worker dies, the row is
-        taken again once the lease runs out, so a crash never loses queued work."""
+        """Claim ready rows. A claimed row carries a lease and its owner: if the worker
+        dies, the row is taken again when the lease runs out, or at once when the same
+        process starts again (``take_back_leases``), so a crash never loses queued work."""
         now = now_ms()
         marks = ", ".join(f"'{s}'" for s in states)
-        if self._db.dialect == "postgres":
-            rows = await self._db.fetch(
-                f"UPDATE {table} SET state = $1, next_attempt_at = $2 WHERE id IN ("
-                f" SELECT id FROM {table} WHERE state IN ({marks}) AND next_attempt_at <= $3"
-                f" ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
-                working,
-                now + lease_ms,
-                now,
-                limit,
-            )
-        else:
-            # SQLite has one writer; the UPDATE … RETURNING is atomic on its own.
-            rows = await self._db.fetch(
-                f"UPDATE {table} SET state = $1, next_attempt_at = $2 WHERE id IN ("
-                f" SELECT id FROM {table} WHERE state IN ({marks}) AND next_attempt_at <= $3"
-                f" ORDER BY next_attempt_at LIMIT $4) RETURNING *",
-                working,
-                now + lease_ms,
-                now,
-                limit,
-            )
+        # PostgreSQL: rows another worker is claiming right now are skipped, not waited
+        # for. SQLite has one writer; the UPDATE … RETURNING is atomic on its own.
+        skip = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgres" else ""
+        rows = await self._db.fetch(
+            f"UPDATE {table} SET state = $1, next_attempt_at = $2, lease_owner = $5,"
+            f" lease_boot = $6 WHERE id IN (SELECT id FROM {table} WHERE state IN ({marks})"
+            f" AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4{skip}) RETURNING *",
+            str(working),
+            now + lease_ms,
+            now,
+            limit,
+            self.owner.name,
+            self.owner.boot,
+        )
         return list(rows)
 
     # -- peers ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import orjson
@@ -37,6 +38,8 @@ def _plan(cls: type) -> list[tuple[str, Callable[[Any], Any] | None]]:
         conv: Callable[[Any], Any] | None = None
         if hint is bool:
             conv = _bool
+        elif isinstance(hint, type) and issubclass(hint, StrEnum):
+            conv = hint  # stored as its string value
         elif origin in (list, dict) or (
             origin in (typing.Union, types.UnionType)
             and any(typing.get_origin(a) in (list, dict) for a in typing.get_args(hint))

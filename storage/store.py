@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
@@ -19,10 +20,11 @@ from storage.oauth import OAuthStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
 from storage.push import PushStore
-from storage.queues import QueueStore
+from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
 from storage.search import SearchStore
+from storage.slots import SlotClaim, claim_slot, slot_of_owner_name, slot_owner_name
 from storage.stats import StatsStore
 from storage.statuses import StatusStore
 from storage.tags import TagStore
@@ -30,6 +32,7 @@ from storage.timelines import TimelineStore
 from storage.tombstones import TombstoneStore
 
 _DAY_MS = 86_400_000
+_held: list[SlotClaim] = []  # slots this process holds, latest last
 
 
 class Store:
@@ -37,6 +40,8 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.url = ""  # what it was opened from (Store.open)
+        self.slot: SlotClaim | None = None
         self.accounts = AccountStore(db)
         self.users = UserStore(db)
         self.statuses = StatusStore(db)
@@ -74,10 +79,56 @@ class Store:
             except BaseException:
                 await db.close()
                 raise
-        return cls(db)
+        store = cls(db)
+        store.url = url
+        return store
+
+    async def claim_process_slot(self, *, worker_name: str = "") -> SlotClaim:
+        """Hold an id slot of this database for this process and name the process on the
+        queue rows it leases: ``worker_name`` if set, else ``<host>#slot<N>``.
+
+        New ids carry the slot, so processes sharing the database never make the same id.
+        The name is what a restarted process shares with the one that died (the lowest free
+        slot is taken, so usually the same one), and lets it take back that one's leases.
+        Held until ``close``; a store that never claims makes ids in a random slot.
+        """
+        if self.slot is None:
+            self.slot = await claim_slot(self.url)
+            _held.append(self.slot)
+            ids.set_slot(self.slot.slot)
+        import socket
+
+        name = worker_name or slot_owner_name(socket.gethostname(), self.slot.slot)
+        self.queues.configure_leases(LeaseOwner.for_process(name))
+        return self.slot
+
+    async def take_back_leases(self) -> TakenBack:
+        """Queue again, due now, the rows held by processes that died: this process's
+        earlier run (same name), and any process named after an id slot nobody holds now
+        (it crashed and came back under another slot, or not at all)."""
+        dead = []
+        if self.slot is not None:
+            mine = self.queues.owner.name
+            for owner, boot in await self.queues.lease_holders():
+                slot = slot_of_owner_name(owner)
+                if owner == mine or slot is None:
+                    continue
+                # Named after the slot this process holds now, or after one nobody holds:
+                # the process that held it has gone.
+                if slot == self.slot.slot or not await self.slot.is_held(slot):
+                    dead.append((owner, boot))
+        return await self.queues.take_back_leases(dead)
 
     async def close(self) -> None:
-        await self.db.close()
+        slot, self.slot = self.slot, None
+        try:
+            await self.db.close()
+        finally:
+            if slot is not None:
+                _held.remove(slot)
+                # Ids go on in a slot this process still holds (several stores: tests).
+                ids.set_slot(_held[-1].slot if _held else None)
+                await slot.release()
 
     async def instance_stats(self) -> InstanceStats:
         now = now_ms()

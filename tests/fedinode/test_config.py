@@ -96,6 +96,11 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("[policy]\ndry_run = \"no\"\n", {}, "policy.dry_run"),
         ("[[policy.rules]]\nkind = \"keyword\"\npattern = \"/(/\"\naction = \"reject\"\n", {}, "policy.rules[0].pattern"),
         ("[[policy.domain_blocks]]\ndomain = \"x.example\"\nseverity = \"obliterate\"\n", {}, "policy.domain_blocks[0].severity"),
+        ("[queue]\ndelivery_lease_seconds = 0\n", {}, "queue.delivery_lease_seconds"),
+        ("[queue]\ninbox_lease_seconds = \"1m\"\n", {}, "queue.inbox_lease_seconds"),
+        ("", {"FEDINODE_QUEUE__INBOX_LEASE_SECONDS": "999999"}, "queue.inbox_lease_seconds"),
+        ("[queue]\nworker_name = \"web 1\"\n", {}, "queue.worker_name"),
+        ("[queue]\nworker_name = \"host#slot0\"\n", {}, "queue.worker_name"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, env: dict[str, str], key: str) -> None:
@@ -152,3 +157,14 @@ def test_every_federation_key_reaches_the_protocol_layer() -> None:
     assert settings.base_url == "http://a.example"
     local = federation_settings(load_config(None, environ={"FEDINODE_SERVER__PORT": "9123"}))
     assert (local.domain, local.scheme) == ("127.0.0.1:9123", "http")
+
+
+def test_queue_leases_are_settings(tmp_path: Path) -> None:
+    defaults = load_config(None, environ={}).queue
+    assert (defaults.inbox_lease_seconds, defaults.delivery_lease_seconds) == (60, 300)
+    assert defaults.worker_name == ""
+    path = tmp_path / "c.toml"
+    path.write_text('[queue]\ninbox_lease_seconds = 30\nworker_name = "worker-1"\n')
+    config = load_config(path, environ={"FEDINODE_QUEUE__DELIVERY_LEASE_SECONDS": "120"})
+    assert (config.queue.inbox_lease_seconds, config.queue.delivery_lease_seconds) == (30, 120)
+    assert config.queue.worker_name == "worker-1"
