@@ -116,6 +116,9 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.push import push_ctx
 
     app.cleanup_ctx.append(push_ctx)
+    from fedinode.mail import mail_ctx
+
+    app.cleanup_ctx.append(mail_ctx)
 
     from fedinode.federation import setup_federation
 

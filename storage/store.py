@@ -10,6 +10,7 @@ from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
 from storage.lists import ListStore
+from storage.mail import MailOutboxStore
 from storage.markers import MarkerStore
 from storage.media import MediaStore
 from storage.migrate import migrate
@@ -24,6 +25,7 @@ from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
 from storage.search import SearchStore
+from storage.signups import InviteStore, UserTokenStore
 from storage.slots import SlotClaim, claim_slot, slot_of_owner_name, slot_owner_name
 from storage.stats import StatsStore
 from storage.statuses import StatusStore
@@ -65,6 +67,9 @@ class Store:
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)
+        self.invites = InviteStore(db)
+        self.user_tokens = UserTokenStore(db)
+        self.mail = MailOutboxStore(db)
 
     @property
     def dialect(self) -> str:

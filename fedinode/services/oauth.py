@@ -153,7 +153,7 @@ async def check_login(store: Store, login: str, password: str, cost: ScryptCost)
         return None
     if not await check_password(store, user, password, cost):
         return None
-    if user.disabled or not user.approved:
+    if user.disabled or not user.approved or user.confirmed_at is None:
         return None
     account = await store.accounts.get(user.account_id)
     if account is None or account.suspended:

@@ -303,7 +303,7 @@ def _paragraphs(text: str) -> str:
 def _join_html(config: Config) -> str:
     """How to get an account: there is no sign-up form yet, so say whom to ask."""
     i = config.instance
-    if not i.registrations:
+    if not i.registrations_enabled:
         state = "Registrations are closed."
     elif i.approval_required:
         state = "Registrations are open; new accounts are approved by an administrator."
