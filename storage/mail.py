@@ -46,26 +46,30 @@ class MailOutboxStore:
         return mail_id
 
     async def due(self, limit: int, *, lease_ms: int = 120_000) -> list[OutgoingMail]:
-        """Mails due now, each pushed ``lease_ms`` ahead so another worker leaves it alone
-        while this one sends it."""
+        """Mails due now, each pushed ``lease_ms`` ahead so no other sender takes it while
+        this one sends it (a mail another sender claimed first is left out)."""
         now = now_ms()
-        async with self._db.transaction() as tx:
-            rows = await tx.fetch(
-                "SELECT * FROM mail_outbox WHERE state = $1 AND next_attempt_at <= $2"
-                " ORDER BY next_attempt_at, id LIMIT $3",
+        rows = await self._db.fetch(
+            "SELECT * FROM mail_outbox WHERE state = $1 AND next_attempt_at <= $2"
+            " ORDER BY next_attempt_at, id LIMIT $3",
+            QUEUED,
+            now,
+            limit,
+        )
+        claimed = []
+        for mail in build_all(OutgoingMail, rows):
+            # Claimed only if nobody moved it since it was read.
+            taken = await self._db.execute(
+                "UPDATE mail_outbox SET next_attempt_at = $1, attempts = attempts + 1"
+                " WHERE id = $2 AND state = $3 AND next_attempt_at = $4",
+                now + lease_ms,
+                mail.id,
                 QUEUED,
-                now,
-                limit,
+                mail.next_attempt_at,
             )
-            mails = build_all(OutgoingMail, rows)
-            for mail in mails:
-                await tx.execute(
-                    "UPDATE mail_outbox SET next_attempt_at = $1, attempts = attempts + 1"
-                    " WHERE id = $2",
-                    now + lease_ms,
-                    mail.id,
-                )
-        return mails
+            if taken:
+                claimed.append(mail)
+        return claimed
 
     async def sent(self, mail_id: int) -> None:
         # A sent mail is not kept: its body may carry a one-time link.

@@ -60,8 +60,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    box = Mailbox("127.0.0.1", free_port())
+def smtp_server(port: int | None = None) -> Iterator[Mailbox]:
+    box = Mailbox("127.0.0.1", port or free_port())
     controller = Controller(box, hostname=box.host, port=box.port)
     controller.start()
     try:

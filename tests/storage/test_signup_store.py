@@ -108,3 +108,10 @@ async def test_mail_outbox(store: Store) -> None:
     assert await store.mail.by_state() == {DEAD: 1}
     assert await store.db.fetchval("SELECT body FROM mail_outbox") == ""
     assert QUEUED == "queued"
+
+
+async def test_two_senders_never_take_the_same_mail(store: Store) -> None:
+    ids = {await store.mail.enqueue(f"{i}@example.org", "s", "b") for i in range(6)}
+    first, second = await asyncio.gather(store.mail.due(10), store.mail.due(10))
+    taken = [m.id for m in first] + [m.id for m in second]
+    assert sorted(taken) == sorted(ids)
