@@ -26,11 +26,11 @@ from fedinode.config import Config
 from fedinode.services import filters as filter_service
 from fedinode.services.conversations import load_conversation
 from fedinode.services.views import StatusView, load_status_views
+from policy.text import tag_key
 from storage import events
 from storage.conversations import ConversationRow
 from storage.ids import parse_id
 from storage.models import Account, Status
-from storage.statuses import normalize_tag
 from storage.store import Store
 
 log = logging.getLogger("fedinode.streaming")
@@ -137,7 +137,7 @@ async def resolve_subscription(
     if stream in HASHTAG_STREAMS:
         if not tag or not tag.strip("#"):
             raise StreamError("No tag for stream provided")
-        return Subscription(stream, normalize_tag(tag))
+        return Subscription(stream, tag_key(tag))
     if stream == "list":
         ident = parse_id(list_id)
         if ident is None or listener.viewer is None:

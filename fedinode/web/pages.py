@@ -28,10 +28,10 @@ from fedinode.config import Config
 from fedinode.federation import federation_of
 from fedinode.services import timelines
 from fedinode.services.views import StatusView
+from policy.text import tag_key
 from storage.ids import parse_id
 from storage.models import OPEN_VISIBILITIES, Account, MediaAttachment, Status
 from storage.paging import Page
-from storage.statuses import normalize_tag
 from storage.store import Store
 
 PUBLIC = OPEN_VISIBILITIES
@@ -430,7 +430,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)
     config = ctx.config
     raw = request.match_info["name"]
-    name = normalize_tag(raw) if len(raw) <= _MAX_TAG_CHARS else ""
+    name = tag_key(raw) if len(raw) <= _MAX_TAG_CHARS else ""
     tag = await ctx.store.statuses.tag_by_name(name) if name else None
     wants_ap = accepts_activity_json(request.headers.get("Accept"))
     if tag is None:
