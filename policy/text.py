@@ -27,6 +27,7 @@ import unicodedata
 TAG_KEY_VERSION = 1
 
 _ZWNJ = "\u200c"
+_SPACE = " \t\n\r\f\v"
 _TATWEEL = "\u0640"
 _LETTERS = str.maketrans(
     {
@@ -114,4 +115,4 @@ def fold(text: str) -> str:
 
 def tag_key(name: str) -> str:
     """The key a hashtag is stored and compared by: ``fold`` of the name without its '#'."""
-    return fold(name.strip().lstrip("#＃"))
+    return fold(name).lstrip("#" + _SPACE).rstrip(_SPACE)
