@@ -287,7 +287,7 @@ async def status_page(request: web.Request) -> web.StreamResponse:
         og_type="article",
         image=image or _avatar(config, account),
         body=_status_html(config, status, account, media, link=False),
-        lang=status.language or "en",
+        lang=status.language or _instance_lang(config),
     )
 
 
