@@ -105,6 +105,7 @@ def _render(
     body: str,
     lang: str = "en",
     status: int = 200,
+    noindex: bool = False,
 ) -> web.Response:
     og_image = f'<meta property="og:image" content="{escape(image)}">\n' if image else ""
     alternate = (
@@ -122,6 +123,7 @@ def _render(
         url=escape(url),
         alternate=alternate,
         og_image=og_image,
+        robots='<meta name="robots" content="noindex">\n' if noindex else "",
         body=body,
     )
     return web.Response(
@@ -252,6 +254,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         og_type="profile",
         image=_avatar(config, account),
         body=body,
+        noindex=not account.indexable,
     )
 
 
@@ -288,6 +291,7 @@ async def status_page(request: web.Request) -> web.StreamResponse:
         image=image or _avatar(config, account),
         body=_status_html(config, status, account, media, link=False),
         lang=status.language or _instance_lang(config),
+        noindex=not account.indexable,
     )
 
 
