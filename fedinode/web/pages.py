@@ -28,6 +28,7 @@ from fedinode.config import Config
 from fedinode.federation import federation_of
 from fedinode.services import timelines
 from fedinode.services.views import StatusView
+from fedinode.web.i18n import direction
 from policy.text import tag_key
 from storage.ids import parse_id
 from storage.models import OPEN_VISIBILITIES, Account, MediaAttachment, Status
@@ -39,10 +40,6 @@ _DESCRIPTION_CHARS = 300
 TAG_PAGE_SIZE = 20
 _RECENT_POSTS = 10
 _MAX_TAG_CHARS = 200
-# Languages written right to left (primary subtags); a page in one of them is dir="rtl".
-_RTL = frozenset(
-    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nqo", "ps", "sd", "syr", "ug", "ur", "yi"}
-)
 # Clients known to work with this server (see README): name, where it runs, its home page.
 APPS = (
     ("Tusky", "Android", "https://tusky.app/"),
@@ -71,10 +68,6 @@ def _template() -> Template:
 def _short(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _DESCRIPTION_CHARS else flat[: _DESCRIPTION_CHARS - 1] + "…"
-
-
-def _direction(lang: str) -> str:
-    return "rtl" if lang.split("-")[0].lower() in _RTL else "ltr"
 
 
 def _instance_lang(config: Config) -> str:
@@ -115,7 +108,7 @@ def _render(
     )
     html = _template().substitute(
         lang=escape(lang),
-        dir=_direction(lang),
+        dir=direction(lang),
         title=escape(title),
         description=escape(_short(description)),
         site_name=escape(config.instance.title),

@@ -30,6 +30,9 @@ async def test_spellings_land_on_one_tag_timeline(api: Api) -> None:
     followed = await alice.json("post", f"/api/v1/tags/{quote('کتاب')}/follow")
     assert followed["following"] is True and followed["name"] == "كتاب"
     assert [t["name"] for t in await alice.json("get", "/api/v1/followed_tags")] == ["كتاب"]
+    page = await api.client.get(f"/tags/{quote(KASHIDA)}")
+    text = await page.text()
+    assert page.status == 200 and "#كتاب" in text and "کشیده" in text and "عربي" in text
 
 
 async def test_cafe_folds_as_mastodon_does(api: Api) -> None:
