@@ -297,7 +297,7 @@ def tag_entity_to_api(
     out: e.Tag = {
         "id": str(tag.id),
         "name": tag.display_name or tag.name,
-        "url": f"{base_url}/tags/{tag.name}",
+        "url": f"{base_url}/tags/{_tag_path(tag)}",
         "history": [
             {"day": str(d.day // 1000), "uses": str(d.uses), "accounts": str(d.accounts)}
             for d in history
@@ -638,7 +638,12 @@ def featured_tag_to_api(ft: FeaturedTag, account: Account, base_url: str) -> e.F
 
 def tag_to_api(tag: Tag, base_url: str) -> e.StatusTag:
     """Status::Tag: name and URL (the full Tag is ``tag_entity_to_api``)."""
-    return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{tag.name}"}
+    return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{_tag_path(tag)}"}
+
+
+def _tag_path(tag: Tag) -> str:
+    """The name as first written, case-folded: a readable URL (/tags/été) its key finds."""
+    return (tag.display_name or tag.name).casefold()
 
 
 def poll_to_api(
@@ -950,7 +955,7 @@ def trend_tag_to_api(tag: Tag, uses: int, accounts: int, base_url: str) -> e.Tag
     return {
         "id": str(tag.id),
         "name": tag.display_name or tag.name,
-        "url": f"{base_url}/tags/{tag.name}",
+        "url": f"{base_url}/tags/{_tag_path(tag)}",
         "history": [{"day": str(day), "uses": str(uses), "accounts": str(accounts)}],
         "following": False,
     }

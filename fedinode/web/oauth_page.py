@@ -99,7 +99,7 @@ def code_page(
     instance = f"<bdi>{escape(instance_title)}</bdi>"
     heading = t.markup("{instance}: authorization code", instance=instance)
     copy = t.markup("Copy this code and paste it into {app}:", app=f"<bdi>{escape(app_name)}</bdi>")
-    body = f"<h1>{heading}</h1><p>{copy}</p><p><code id='code' dir='ltr'>{escape(code)}</code></p>"
+    body = f"<h1>{heading}</h1><p>{copy}</p><p dir='ltr'><code id='code'>{escape(code)}</code></p>"
     return _page(t, t("Authorization code"), body)
 
 
