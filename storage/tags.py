@@ -122,6 +122,8 @@ class TagStore:
                             keeper,
                             loser,
                         )
+                        # What is left duplicated a row the keeper already has.
+                        await tx.execute(f"DELETE FROM {table} WHERE tag_id = $1", loser)
                     await tx.execute("DELETE FROM tags WHERE id = $1", loser)
                     merged += 1
             gone = {i for ids in groups.values() for i in ids[1:]}

@@ -45,6 +45,7 @@ async def test_rekey_merges_tags_stored_under_old_keys(store: Store) -> None:
     first = await post(store, alice, "a", tags=["كتاب"])
     second = await post(store, bob, "b", tags=["کتاب", "Café"])
     third = await post(store, bob, "c", tags=["كـتـاب", "cafe"])
+    both = await post(store, bob, "d", tags=["كتاب", "کتاب"])  # two rows for one status
     arabic = await store.tags.get("كتاب")
     persian = await store.tags.get("کتاب")
     assert arabic is not None and persian is not None and arabic.id != persian.id
@@ -59,7 +60,9 @@ async def test_rekey_merges_tags_stored_under_old_keys(store: Store) -> None:
     merged = await store.tags.get(tag_key("کتاب"))
     assert merged is not None and merged.id == arabic.id and merged.display_name == "كتاب"
     found = await store.statuses.tag_timeline(None, [tag_key("كـتـاب")], Page())
-    assert [s.id for s in found] == [third.id, second.id, first.id]
+    assert [s.id for s in found] == [both.id, third.id, second.id, first.id]
+    assert [t.id for t in (await store.statuses.tags_for([both.id]))[both.id]] == [merged.id]
+    assert await store.db.fetchval("SELECT COUNT(*) FROM status_tags") == 6
     cafe = await store.tags.get("cafe")
     assert cafe is not None and cafe.display_name == "Café"
     assert [s.id for s in await store.statuses.tag_timeline(None, ["cafe"], Page())] == [
@@ -69,5 +72,5 @@ async def test_rekey_merges_tags_stored_under_old_keys(store: Store) -> None:
     assert await store.tags.following(alice.id, [merged.id]) == {merged.id}
     assert await store.tags.following(bob.id, [merged.id]) == {merged.id}
     featured = await store.tags.featured_tags(bob.id)
-    assert [(f.tag.id, f.statuses_count) for f in featured] == [(merged.id, 2)]
+    assert [(f.tag.id, f.statuses_count) for f in featured] == [(merged.id, 3)]
     assert await store.db.fetchval("SELECT COUNT(*) FROM tags") == 2
