@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from conftest import Site
+
+from fedinode.config import ConfigError, load_config
 
 NOINDEX = '<meta name="robots" content="noindex">'
 
@@ -39,3 +44,14 @@ async def test_noindex_follows_the_account_setting(site: Site) -> None:
         assert NOINDEX not in await (await api.client.get(path)).text(), path
     await alice.json("patch", "/api/v1/accounts/update_credentials", data={"indexable": "true"})
     assert NOINDEX not in await (await api.client.get("/@alice")).text()
+
+
+def test_robots_setting_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[instance]\nrobots = "maybe"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert str(info.value).startswith("instance.robots:")
+    assert (
+        load_config(path, environ={"FEDINODE_INSTANCE__ROBOTS": "deny"}).instance.robots == "deny"
+    )
