@@ -221,6 +221,8 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         else ""
     )
     bio = sanitize_html(account.note)
+    lang = _instance_lang(config)
+    en = _en(lang)
     fields = "".join(
         f"<tr><th dir='auto'>{escape(str(f.get('name', '')))}</th>"
         f"<td dir='auto'>{sanitize_html(str(f.get('value', '')))}</td></tr>"
@@ -231,7 +233,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         f'<section class="card header">{header}{_who(config, account)}'
         f'<div class="content" dir="auto">{bio}</div>'
         + (f"<table>{fields}</table>" if fields else "")
-        + f'<div class="counts"><span>{account.statuses_count} posts</span>'
+        + f'<div class="counts"{en}><span>{account.statuses_count} posts</span>'
         f"<span>{account.following_count} following</span>"
         f"<span>{account.followers_count} followers</span></div></section>"
         + "".join(
@@ -248,6 +250,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         image=_avatar(config, account),
         body=body,
         noindex=not account.indexable,
+        lang=lang,
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Awaitable, Callable
 
 import pytest
 from api_helpers import PASSWORD, Api, register
-from conftest import Site
 
 from fedinode.web.i18n import CATALOGUES, negotiate, translator
+
+Site = Callable[..., Awaitable[Api]]
 
 
 def _hidden(page: str) -> dict[str, str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from conftest import Site
+from api_helpers import Api
 
 from fedinode.config import ConfigError, load_config
+
+Site = Callable[..., Awaitable[Api]]
 
 NOINDEX = '<meta name="robots" content="noindex">'
 

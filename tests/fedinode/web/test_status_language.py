@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import Site
+from collections.abc import Awaitable, Callable
+
+from api_helpers import Api
+
+Site = Callable[..., Awaitable[Api]]
 
 
 async def test_language_from_script_then_defaults(site: Site) -> None:
@@ -30,3 +34,5 @@ async def test_instance_language_when_nothing_else_says(site: Site) -> None:
     assert status["language"] == "fa"
     page = await (await api.client.get(f"/@alice/{status['id']}")).text()
     assert '<html lang="fa" dir="rtl">' in page
+    profile = await (await api.client.get("/@alice")).text()
+    assert '<html lang="fa" dir="rtl">' in profile and '<div class="counts" lang="en">' in profile
