@@ -2,7 +2,8 @@
 /auth/confirm (the e-mailed confirmation link), /auth/password/reset and
 /auth/password/edit (password reset by e-mail). Server-rendered HTML, no JavaScript.
 
-Every word on these pages is in ``TEXT`` (one place, for the translation catalogue)."""
+Their words are English message ids translated through ``fedinode.web.i18n`` into the
+visitor's language (``Accept-Language``)."""
 
 from __future__ import annotations
 
@@ -15,43 +16,16 @@ from fedinode.errors import ApiError
 from fedinode.mail import poke_mail
 from fedinode.services import registrations as svc
 from fedinode.services.passwords import cost_from_config
-
-TEXT = {
-    "invite_title": "Join {title}",
-    "invite_intro": "You have been invited to {title}. Choose a username and a password.",
-    "invite_apps": ("In an app, sign up at {domain} and give the invite code {code}."),
-    "invite_unusable": "This invite is used up, expired or revoked.",
-    "username": "Username",
-    "email": "E-mail address",
-    "password": "Password (at least 8 characters)",
-    "reason": "Why do you want to join? (optional)",
-    "agreement": "I accept the rules of this server",
-    "sign_up": "Sign up",
-    "signed_up": "Your account @{username} is created.",
-    "check_mail": "We sent a link to {email}: open it to confirm your address.",
-    "can_log_in": "You can log in now from any Mastodon app.",
-    "wait_approval": "An administrator will review your sign-up.",
-    "confirm_title": "E-mail address confirmed",
-    "confirmed": "Thank you: your e-mail address is confirmed.",
-    "confirm_bad": "This link is invalid, already used or expired.",
-    "reset_title": "Reset your password",
-    "reset_intro": "Give your account's e-mail address; we will send a link to choose a new password.",
-    "reset_send": "Send the link",
-    "reset_sent": "If an account has this address, a link is on its way. It works for an hour.",
-    "new_password": "New password (at least 8 characters)",
-    "set_password": "Set the password",
-    "password_set": "Your password is changed; every app was signed out. Log in again.",
-    "bad_link": "This link is invalid, already used or expired.",
-}
+from fedinode.web.i18n import Translator, negotiate, translator
 
 
-def _t(key: str, **values: str) -> str:
-    return escape(TEXT[key].format(**values))
+def _translator(request: web.Request) -> Translator:
+    return translator(negotiate(request.headers.get("Accept-Language")))
 
 
-def _page(title: str, body: str, status: int = 200) -> web.Response:
+def _page(t: Translator, title: str, body: str, status: int = 200) -> web.Response:
     html = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html><html lang='{t.locale}' dir='{t.dir}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         "<meta name='referrer' content='no-referrer'><meta name='robots' content='noindex'>"
         f"<title>{escape(title)}</title><style>"
@@ -71,11 +45,15 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
     )
 
 
-def _field(name: str, label: str, kind: str = "text", value: str = "") -> str:
+def _field(t: Translator, name: str, label: str, kind: str = "text", value: str = "") -> str:
     return (
-        f"<label for='{name}'>{_t(label)}</label>"
-        f"<input id='{name}' name='{name}' type='{kind}' value='{escape(value)}'>"
+        f"<label for='{name}'>{escape(t(label))}</label>"
+        f"<input id='{name}' name='{name}' type='{kind}' value='{escape(value)}' dir='auto'>"
     )
+
+
+def _p(text: str, error: bool = False) -> str:
+    return f"<p class='error'>{escape(text)}</p>" if error else f"<p>{escape(text)}</p>"
 
 
 def _errors(details: dict[str, list[dict[str, str]]]) -> str:
@@ -84,40 +62,55 @@ def _errors(details: dict[str, list[dict[str, str]]]) -> str:
         for name, problems in details.items()
         for p in problems
     )
-    return f"<ul class='error'>{items}</ul>"
+    return f"<ul class='error' dir='ltr'>{items}</ul>"
 
 
-def _sign_up_form(code: str, values: dict[str, str], errors: str = "") -> str:
+def _sign_up_form(t: Translator, code: str, values: dict[str, str], errors: str = "") -> str:
     return (
         f"{errors}<form method='post' action='/invite/{escape(code)}'>"
-        + _field("username", "username", value=values.get("username", ""))
-        + _field("email", "email", "email", values.get("email", ""))
-        + _field("password", "password", "password")
-        + f"<label for='reason'>{_t('reason')}</label>"
-        f"<textarea id='reason' name='reason'>{escape(values.get('reason', ''))}</textarea>"
-        f"<label><input type='checkbox' name='agreement' value='true'> {_t('agreement')}</label>"
-        f"<button type='submit'>{_t('sign_up')}</button></form>"
+        + _field(t, "username", "Username", value=values.get("username", ""))
+        + _field(t, "email", "E-mail address", "email", values.get("email", ""))
+        + _field(t, "password", "Password (at least 8 characters)", "password")
+        + f"<label for='reason'>{escape(t('Why do you want to join? (optional)'))}</label>"
+        f"<textarea id='reason' name='reason' dir='auto'>{escape(values.get('reason', ''))}"
+        "</textarea><label><input type='checkbox' name='agreement' value='true'> "
+        f"{escape(t('I accept the rules of this server'))}</label>"
+        f"<button type='submit'>{escape(t('Sign up'))}</button></form>"
     )
+
+
+def _join_title(t: Translator, request: web.Request) -> str:
+    return t("Join {title}", title=ctx_of(request).config.instance.title)
 
 
 async def invite_page(request: web.Request) -> web.Response:
+    t = _translator(request)
     ctx = ctx_of(request)
     code = request.match_info["code"]
-    title = TEXT["invite_title"].format(title=ctx.config.instance.title)
+    title = _join_title(t, request)
     closed = ctx.config.instance.registrations == "closed"
     if closed or await svc.usable_invite(ctx, code) is None:
-        return _page(title, f"<p class='error'>{_t('invite_unusable')}</p>", 404)
+        return _page(t, title, _p(t("This invite is used up, expired or revoked."), True), 404)
+    instance = ctx.config.instance.title
     body = (
-        f"<p>{_t('invite_intro', title=ctx.config.instance.title)}</p>"
-        f"<p>{_t('invite_apps', domain=ctx.config.domain, code=code)}</p>" + _sign_up_form(code, {})
+        _p(t("You have been invited to {title}. Choose a username and a password.", title=instance))
+        + _p(
+            t(
+                "In an app, sign up at {domain} and give the invite code {code}.",
+                domain=ctx.config.domain,
+                code=code,
+            )
+        )
+        + _sign_up_form(t, code, {})
     )
-    return _page(title, body)
+    return _page(t, title, body)
 
 
 async def invite_submit(request: web.Request) -> web.Response:
+    t = _translator(request)
     ctx = ctx_of(request)
     code = request.match_info["code"]
-    title = TEXT["invite_title"].format(title=ctx.config.instance.title)
+    title = _join_title(t, request)
     params = await read_params(request)
     values = {k: (params.str(k) or "") for k in ("username", "email", "reason")}
     form = svc.SignUp(
@@ -127,70 +120,84 @@ async def invite_submit(request: web.Request) -> web.Response:
         agreement=params.bool("agreement"),
         reason=values["reason"],
         invite_code=code,
-        locale=request.headers.get("Accept-Language", "").split(",")[0].split(";")[0],
+        locale=t.locale,
     )
     try:
         user = await svc.sign_up(ctx, form, cost_from_config(ctx.config.passwords))
     except svc.SignUpInvalid as exc:
-        return _page(title, _sign_up_form(code, values, _errors(exc.details)), 422)
+        return _page(t, title, _sign_up_form(t, code, values, _errors(exc.details)), 422)
     except ApiError as exc:
-        return _page(title, f"<p class='error'>{escape(exc.message)}</p>", exc.status)
+        return _page(t, title, _p(exc.message, True), exc.status)
     poke_mail(request.app)
-    lines = [_t("signed_up", username=form.username)]
+    lines = [t("Your account @{username} is created.", username=form.username)]
     if not user.confirmed:
-        lines.append(_t("check_mail", email=user.email))
-    lines.append(_t("can_log_in") if user.approved else _t("wait_approval"))
-    return _page(title, "".join(f"<p>{line}</p>" for line in lines))
+        lines.append(
+            t("We sent a link to {email}: open it to confirm your address.", email=user.email)
+        )
+    lines.append(_next_step(t, user.approved))
+    return _page(t, title, "".join(_p(line) for line in lines))
+
+
+def _next_step(t: Translator, approved: bool) -> str:
+    if approved:
+        return t("You can log in now from any Mastodon app.")
+    return t("An administrator will review your sign-up.")
 
 
 async def confirm_page(request: web.Request) -> web.Response:
-    ctx = ctx_of(request)
-    user = await svc.confirm_email(ctx, request.query.get("token", ""))
+    t = _translator(request)
+    title = t("E-mail address confirmed")
+    user = await svc.confirm_email(ctx_of(request), request.query.get("token", ""))
     if user is None:
-        return _page(TEXT["confirm_title"], f"<p class='error'>{_t('confirm_bad')}</p>", 404)
-    after = _t("can_log_in") if user.approved else _t("wait_approval")
-    return _page(TEXT["confirm_title"], f"<p>{_t('confirmed')}</p><p>{after}</p>")
+        return _page(t, title, _p(t(BAD_LINK), True), 404)
+    body = _p(t("Thank you: your e-mail address is confirmed.")) + _p(_next_step(t, user.approved))
+    return _page(t, title, body)
 
 
-def _reset_form() -> str:
-    return (
-        f"<p>{_t('reset_intro')}</p><form method='post' action='/auth/password/reset'>"
-        + _field("email", "email", "email")
-        + f"<button type='submit'>{_t('reset_send')}</button></form>"
-    )
+BAD_LINK = "This link is invalid, already used or expired."
+RESET_TITLE = "Reset your password"
 
 
 async def reset_request_page(request: web.Request) -> web.Response:
-    return _page(TEXT["reset_title"], _reset_form())
+    t = _translator(request)
+    body = (
+        _p(t("Give your account's e-mail address; we will send a link to choose a new password."))
+        + "<form method='post' action='/auth/password/reset'>"
+        + _field(t, "email", "E-mail address", "email")
+        + f"<button type='submit'>{escape(t('Send the link'))}</button></form>"
+    )
+    return _page(t, t(RESET_TITLE), body)
 
 
 async def reset_request_submit(request: web.Request) -> web.Response:
-    ctx = ctx_of(request)
+    t = _translator(request)
     params = await read_params(request)
-    await svc.request_password_reset(ctx, params.str("email") or "")
+    await svc.request_password_reset(ctx_of(request), params.str("email") or "")
     poke_mail(request.app)
-    return _page(TEXT["reset_title"], f"<p>{_t('reset_sent')}</p>")
+    sent = t("If an account has this address, a link is on its way. It works for an hour.")
+    return _page(t, t(RESET_TITLE), _p(sent))
 
 
-def _new_password_form(token: str, error: str = "") -> str:
-    problem = f"<p class='error'>{escape(error)}</p>" if error else ""
+def _new_password_form(t: Translator, token: str, error: str = "") -> str:
     return (
-        f"{problem}<form method='post' action='/auth/password/edit'>"
+        (_p(error, True) if error else "") + "<form method='post' action='/auth/password/edit'>"
         f"<input type='hidden' name='token' value='{escape(token)}'>"
-        + _field("password", "new_password", "password")
-        + f"<button type='submit'>{_t('set_password')}</button></form>"
+        + _field(t, "password", "New password (at least 8 characters)", "password")
+        + f"<button type='submit'>{escape(t('Set the password'))}</button></form>"
     )
 
 
 async def reset_edit_page(request: web.Request) -> web.Response:
+    t = _translator(request)
     ctx = ctx_of(request)
     token = request.query.get("token", "")
     if not token or await ctx.store.user_tokens.peek(token, svc.RESET) is None:
-        return _page(TEXT["reset_title"], f"<p class='error'>{_t('bad_link')}</p>", 404)
-    return _page(TEXT["reset_title"], _new_password_form(token))
+        return _page(t, t(RESET_TITLE), _p(t(BAD_LINK), True), 404)
+    return _page(t, t(RESET_TITLE), _new_password_form(t, token))
 
 
 async def reset_edit_submit(request: web.Request) -> web.Response:
+    t = _translator(request)
     ctx = ctx_of(request)
     params = await read_params(request)
     token = params.str("token") or ""
@@ -200,6 +207,8 @@ async def reset_edit_submit(request: web.Request) -> web.Response:
         )
     except ApiError as exc:
         if exc.status == 404:
-            return _page(TEXT["reset_title"], f"<p class='error'>{_t('bad_link')}</p>", 404)
-        return _page(TEXT["reset_title"], _new_password_form(token, exc.message), exc.status)
-    return _page(TEXT["reset_title"], f"<p>{_t('password_set')}</p>")
+            return _page(t, t(RESET_TITLE), _p(t(BAD_LINK), True), 404)
+        message = t("The password must be 8 to 1024 characters long.")
+        return _page(t, t(RESET_TITLE), _new_password_form(t, token, message), exc.status)
+    done = t("Your password is changed; every app was signed out. Log in again.")
+    return _page(t, t(RESET_TITLE), _p(done))

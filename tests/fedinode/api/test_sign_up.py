@@ -206,3 +206,22 @@ async def test_invite_page_signs_up_in_a_browser(make_api: MakeApi) -> None:
     assert "@web" in text and "log in now" in text
     assert await password_login(api, "web", "a good password") == 200
     assert (await api.client.get(f"/invite/{invite['code']}")).status == 404  # used up
+
+
+async def test_invite_page_in_persian(make_api: MakeApi) -> None:
+    api = await make_api("invite")
+    root = await api.user("root", admin=True, scopes="read write admin:read admin:write")
+    invite = await root.json("post", "/api/v1/admin/invites", json={})
+    fa = {"Accept-Language": "fa-IR,fa;q=0.9,en;q=0.5"}
+    page = await api.client.get(f"/invite/{invite['code']}", headers=fa)
+    html = await page.text()
+    assert "<html lang='fa' dir='rtl'>" in html
+    assert "نام کاربری" in html and "نام‌نویسی" in html and invite["code"] in html
+    ok = await api.client.post(f"/invite/{invite['code']}", headers=fa, data={
+        "username": "sara", "email": "sara@example.org", "password": "a good password",
+        "agreement": "true"})  # fmt: skip
+    assert ok.status == 200 and "ساخته شد" in await ok.text()
+    user = await api.store.users.by_username("sara")
+    assert user is not None and user.locale == "fa"
+    english = await (await api.client.get("/auth/password/reset")).text()
+    assert "<html lang='en' dir='ltr'>" in english and "Reset your password" in english
