@@ -190,3 +190,22 @@ async def test_without_a_mail_host_no_confirmation_is_needed(
     resp = await api.client.post("/auth/password/reset", data={"email": "newbie@example.org"})
     assert resp.status == 200
     assert mailbox.received == []
+
+
+async def test_mail_sending_requests_are_limited_per_address(
+    aiohttp_client: Any, config: Config, mailbox: Mailbox
+) -> None:
+    limits = dataclasses.replace(config.rate_limits, sign_up="2/minute", exempt=())
+    email = dataclasses.replace(config.email, host=mailbox.host, port=mailbox.port)
+    cfg = dataclasses.replace(config, rate_limits=limits, email=email)
+    client = await aiohttp_client(create_app(cfg))
+    far = {"X-Forwarded-For": "203.0.113.77"}
+    body = {"email": "nobody@example.org"}
+    statuses = [
+        (await client.post("/auth/password/reset", data=body, headers=far)).status for _ in range(2)
+    ]
+    assert statuses == [200, 200]
+    assert (await client.post("/auth/password/reset", data=body, headers=far)).status == 429
+    assert (await client.post("/api/v1/emails/confirmations", headers=far)).status == 429
+    other = {"X-Forwarded-For": "203.0.113.78"}
+    assert (await client.post("/auth/password/reset", data=body, headers=other)).status == 200
