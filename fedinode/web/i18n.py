@@ -50,6 +50,11 @@ _FA: dict[str, str] = {
         "این فرم منقضی یا دستکاری شده است؛ به برنامه برگردید و دوباره آغاز کنید."
     ),
     "Invalid email/username or password.": "رایانامه، نام کاربری یا گذرواژه نادرست است.",
+    "Your login is missing a confirmed e-mail address": (
+        "نشانی رایانامهٔ شما هنوز تأیید نشده است؛ پیوندی را که برایتان فرستادیم باز کنید."
+    ),
+    "Your login is currently pending approval": "حساب شما در انتظار تأیید یک مدیر است.",
+    "Your login is currently disabled": "حساب شما از کار افتاده است.",
     # RFC 6749 error descriptions shown on the page (fedinode/services/oauth.py)
     (
         "Client authentication failed due to unknown client, no client authentication included,"

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -225,3 +227,28 @@ async def test_invite_page_in_persian(make_api: MakeApi) -> None:
     assert user is not None and user.locale == "fa"
     english = await (await api.client.get("/auth/password/reset")).text()
     assert "<html lang='en' dir='ltr'>" in english and "Reset your password" in english
+
+
+async def test_login_page_tells_a_pending_user_why(make_api: MakeApi) -> None:
+    api = await make_api("approval")
+    status, _ = await sign_up(api, await app_token(api), form("waiting"))
+    assert status == 200
+    app = await (await api.client.post("/api/v1/apps", json={
+        "client_name": "web", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"})).json()  # fmt: skip
+    query = {"response_type": "code", "client_id": app["client_id"],
+             "redirect_uri": "urn:ietf:wg:oauth:2.0:oob", "scope": "read"}  # fmt: skip
+    page = await (await api.client.get("/oauth/authorize", params=query)).text()
+    hidden = {
+        m.group(1): html.unescape(m.group(2))
+        for m in re.finditer(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page)
+    }
+
+    async def attempt(password: str) -> str:
+        resp = await api.client.post("/oauth/authorize", allow_redirects=False, data={
+            **hidden, "login": "waiting", "password": password, "decision": "approve"})  # fmt: skip
+        assert resp.status == 422
+        return await resp.text()
+
+    assert "pending approval" in await attempt("a good password")
+    wrong = await attempt("not the password")  # without the password, nothing is told
+    assert "pending" not in wrong and "Invalid email/username or password." in wrong
