@@ -115,3 +115,15 @@ async def test_two_senders_never_take_the_same_mail(store: Store) -> None:
     first, second = await asyncio.gather(store.mail.due(10), store.mail.due(10))
     taken = [m.id for m in first] + [m.id for m in second]
     assert sorted(taken) == sorted(ids)
+
+
+async def test_a_user_written_without_the_new_columns_is_confirmed(store: Store) -> None:
+    alice = await _join(store, "alice", None)
+    await store.db.execute("DELETE FROM users WHERE id = $1", alice.id)
+    await store.db.execute(
+        "INSERT INTO users (id, account_id, email, password_hash, created_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        alice.id, alice.account_id, "alice@local.test", "x", 1,
+    )  # fmt: skip
+    again = await store.users.get(alice.id)
+    assert again is not None and again.confirmed and again.reason == ""

@@ -17,7 +17,9 @@ CREATE TABLE invites (
     created_at BIGINT NOT NULL
 );
 
-ALTER TABLE users ADD COLUMN confirmed_at BIGINT;
+-- NULL: the address awaits confirmation. A writer that does not name the column makes a
+-- confirmed user (0: confirmed, time unknown), as every user was before.
+ALTER TABLE users ADD COLUMN confirmed_at BIGINT DEFAULT 0;
 UPDATE users SET confirmed_at = created_at;
 ALTER TABLE users ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN invite_id BIGINT REFERENCES invites (id) ON DELETE SET NULL;
