@@ -132,6 +132,9 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)
+    from fedinode.policy_sync import policy_sync_ctx
+
+    app.cleanup_ctx.append(policy_sync_ctx)  # after federation's: it fetches through it
     if role in ("all", "worker"):
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
     return app

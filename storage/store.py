@@ -17,6 +17,7 @@ from storage.models import InstanceStats
 from storage.moderation import ModerationStore
 from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
+from storage.policy_lists import PolicyListStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
 from storage.push import PushStore
@@ -51,6 +52,7 @@ class Store:
         self.oauth = OAuthStore(db)
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
+        self.policy_lists = PolicyListStore(db)
         self.media = MediaStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
