@@ -100,6 +100,19 @@ async def adopt(store: Store, kind: str, domain: str) -> bool:
     return True
 
 
+async def after_admin_change(
+    store: Store, kind: str, domain: str, *, published: bool | None, edited: bool
+) -> None:
+    """An admin created or edited a rule: set ``published`` if given; an edit adopts it."""
+    if published is None and not edited:
+        return
+    if published is None and await store.policy_lists.mark(kind, domain) is None:
+        return
+    await store.policy_lists.set_mark(
+        kind, domain, published=published, subscription_id=None if edited else False
+    )
+
+
 # -- subscriptions -----------------------------------------------------------------------
 
 

@@ -85,17 +85,19 @@ async def test_a_block_published_by_a_reaches_b_and_its_retraction_lifts_it(
     b = await instances("b", backend=backend)
     admin_a = Admin(a, http, await _token(a))
     admin_b = Admin(b, http, await _token(b))
-    await admin_a.block("spam.example", public_comment="spam, لطفاً")
+    await admin_a.block("spam.example", public_comment="spam, لطفاً", published=True)
+    await admin_a.block("edited.example", published=True)
     await admin_a.block("silenced.example", severity="silence", reject_media=True)
     await admin_a.block("private.example")  # blocked, not published
-    await admin_a.call("POST", "/api/v1/admin/policy/publish", domain="spam.example")
     await admin_a.call("POST", "/api/v1/admin/policy/publish", domain="silenced.example")
 
     # the list is signed with a key the instance actor announces as an assertionMethod
     async with http.get(f"http://{a.domain}/policy/list.json") as resp:
         assert resp.status == 200
         doc = await resp.json()
-    assert [e["domain"] for e in doc["blocks"]] == ["silenced.example", "spam.example"]
+    assert [e["domain"] for e in doc["blocks"]] == [
+        "edited.example", "silenced.example", "spam.example"
+    ]  # fmt: skip
     async with http.get(
         f"http://{a.domain}/actor", headers={"Accept": "application/activity+json"}
     ) as resp:
@@ -109,29 +111,38 @@ async def test_a_block_published_by_a_reaches_b_and_its_retraction_lifts_it(
         text = await resp.text()
     lines = text.splitlines()
     assert lines[0] == "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"
-    assert lines[1:] == ["silenced.example,silence,true,false,,false",
+    assert lines[1:] == ["edited.example,suspend,false,false,,false",
+                         "silenced.example,silence,true,false,,false",
                          'spam.example,suspend,false,false,"spam, لطفاً",false']  # fmt: skip
 
     # B subscribes and syncs: it blocks what A published, nothing else
     sub = await admin_b.subscribe(f"http://{a.domain}/policy/list.json", priority=5)
     result = await admin_b.sync(sub)
-    assert result["signed_by"] == actor["id"] and result["count"] == 2
-    assert await _blocks(b) == {"spam.example": "suspend", "silenced.example": "silence"}
+    assert result["signed_by"] == actor["id"] and result["count"] == 3
+    assert await _blocks(b) == {
+        "spam.example": "suspend", "silenced.example": "silence", "edited.example": "suspend"
+    }  # fmt: skip
     decisions = await b.store.policy.decisions(Page(limit=50), rule="subscription")
     assert {(d.peer, d.action, d.activity_id) for d in decisions} == {
         ("spam.example", "block", f"http://{a.domain}/policy/list.json"),
         ("silenced.example", "block", f"http://{a.domain}/policy/list.json"),
+        ("edited.example", "block", f"http://{a.domain}/policy/list.json"),
     }
     # B's gate enforces it at once
     assert not b.fed.gate.pipeline.check_host("spam.example", "inbound").allowed
     # A retracts: B lifts the block at its next sync; a block B's admin adopted stays
     await admin_b.call("POST", "/api/v1/admin/policy/adopt", domain="silenced.example")
+    edited = await b.store.policy.domain_block_by_domain("edited.example")
+    assert edited is not None
+    await admin_b.call("PUT", f"/api/v1/admin/domain_blocks/{edited.id}", severity="silence")
     for block in await a.store.policy.domain_blocks():
-        if block.domain in ("spam.example", "silenced.example"):
+        if block.domain != "private.example":
             await admin_a.call("DELETE", f"/api/v1/admin/domain_blocks/{block.id}")
     result = await admin_b.sync(sub)
     assert result["changes"] == ["unblock spam.example"]
-    assert await _blocks(b) == {"silenced.example": "silence"}
+    assert await _blocks(b) == {"silenced.example": "silence", "edited.example": "silence"}
+    async with http.get(f"http://{a.domain}/policy/list.json") as resp:
+        assert (await resp.json())["blocks"] == []
     decisions = await b.store.policy.decisions(Page(limit=50), rule="subscription")
     assert ("spam.example", "unblock") in {(d.peer, d.action) for d in decisions}
 
