@@ -283,42 +283,30 @@ async def _put(store: Store, gate: PolicyGate, entry: ListEntry, sub_id: int | N
     )
 
 
-async def _remove(store: Store, gate: PolicyGate, entry: ListEntry) -> None:
-    if entry.kind == "block":
-        row = await store.policy.domain_block_by_domain(entry.domain)
-        if row is not None:
-            await policy_service.delete_block(store, gate, row.id)
-    else:
-        allow = await store.policy.domain_allow_by_domain(entry.domain)
-        if allow is not None:
-            await policy_service.delete_allow(store, gate, allow.id)
-    await store.policy_lists.set_mark(entry.kind, entry.domain, subscription_id=None)
-
-
 def _describe(entry: ListEntry) -> str:
     return f"{entry.severity} {entry.domain}" if entry.kind == "block" else f"allow {entry.domain}"
+
+
+def _decision(url: str, action: str, entry: ListEntry | None, reason: str) -> Decision:
+    """One policy log record whose source (activity_id) is the subscription's URL."""
+    return Decision(
+        time=datetime.now(UTC),
+        direction="fetch",
+        peer=entry.domain if entry is not None else _host_of(url),
+        actor=None,
+        activity_id=url,
+        activity_type="PolicyList",
+        rule=RULE,
+        action=action,
+        enforced=True,
+        reason=reason,
+    )
 
 
 async def _log(
     gate: PolicyGate, url: str, action: str, entry: ListEntry | None, reason: str
 ) -> None:
-    """One policy log record whose source (activity_id) is the subscription's URL."""
-    await gate.record(
-        [
-            Decision(
-                time=datetime.now(UTC),
-                direction="fetch",
-                peer=entry.domain if entry is not None else _host_of(url),
-                actor=None,
-                activity_id=url,
-                activity_type="PolicyList",
-                rule=RULE,
-                action=action,
-                enforced=True,
-                reason=reason,
-            )
-        ]
-    )
+    await gate.record([_decision(url, action, entry, reason)])
 
 
 def _host_of(url: str) -> str:
@@ -364,24 +352,38 @@ async def sync(
     plan = plan_sync(row.id, spec, fetched.entries, await _held(store, gate))
     changed: list[str] = []
     source = f"from {row.url}" + (f" signed by {fetched.signed_by}" if fetched.signed_by else "")
-    for entry in (*plan.create, *plan.update, *plan.take_over):
+    puts = (*plan.create, *plan.update, *plan.take_over)
+    if puts or plan.retract:
         try:
-            await _put(store, gate, entry, row.id)
+            await policy_service.apply_batch(
+                store,
+                gate,
+                reason=row.url,
+                blocks={e.domain: _block_input(e) for e in puts if e.kind == "block"},
+                allows=[e.domain for e in puts if e.kind == "allow"],
+                unblock=[e.domain for e in plan.retract if e.kind == "block"],
+                unallow=[e.domain for e in plan.retract if e.kind == "allow"],
+            )
         except ValidationFailed as exc:
-            log.warning("policy list %s: %s not applied: %s", row.url, entry.domain, exc.message)
-            continue
-        action = entry.kind if entry in plan.create else f"update_{entry.kind}"
+            reason = f"not applied: {exc.message.removeprefix('Validation failed: ')}"
+            log.warning("policy list %s %s", row.url, reason)
+            await store.policy_lists.record_fetch(row.id, ok=False, error=reason)
+            await _log(gate, row.url, "refuse_list", None, reason)
+            return SyncResult(row, plan, error=reason)
+    records: list[Decision] = []
+    created = set(plan.create)
+    for entry in puts:
+        await store.policy_lists.set_mark(
+            entry.kind, entry.domain, subscription_id=row.id, public_comment=entry.public_comment
+        )
+        action = entry.kind if entry in created else f"update_{entry.kind}"
         changed.append(f"{action} {entry.domain}")
-        await _log(gate, row.url, action, entry, f"{_describe(entry)} {source}")
+        records.append(_decision(row.url, action, entry, f"{_describe(entry)} {source}"))
     for entry in plan.retract:
-        try:
-            await _remove(store, gate, entry)
-        except ValidationFailed as exc:
-            log.warning("policy list %s: %s not retracted: %s", row.url, entry.domain, exc.message)
-            continue
+        await store.policy_lists.set_mark(entry.kind, entry.domain, subscription_id=None)
         action = "unblock" if entry.kind == "block" else "unallow"
         changed.append(f"{action} {entry.domain}")
-        await _log(gate, row.url, action, entry, f"retracted upstream {source}")
+        records.append(_decision(row.url, action, entry, f"retracted upstream {source}"))
     wanted = {e.key for e in fetched.entries if spec.takes(e)}
     for draft in await store.policy_lists.drafts(row.id):
         if (draft.kind, draft.domain) not in wanted:
@@ -398,7 +400,10 @@ async def sync(
             public_comment=entry.public_comment,
         ):
             changed.append(f"draft {entry.domain}")
-            await _log(gate, row.url, "draft", entry, f"{_describe(entry)} {source}, for review")
+            records.append(
+                _decision(row.url, "draft", entry, f"{_describe(entry)} {source}, for review")
+            )
+    await gate.record(records)
     await store.policy_lists.record_fetch(
         row.id,
         ok=True,
