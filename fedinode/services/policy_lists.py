@@ -101,16 +101,14 @@ async def adopt(store: Store, kind: str, domain: str) -> bool:
 
 
 async def after_admin_change(
-    store: Store, kind: str, domain: str, *, published: bool | None, edited: bool
+    store: Store, kind: str, domain: str, *, published: bool | None
 ) -> None:
-    """An admin created or edited a rule: set ``published`` if given; an edit adopts it."""
-    if published is None and not edited:
+    """An admin created or edited a rule: it is the admin's now (a retraction upstream no
+    longer removes it), and published if ``published`` says so."""
+    mark = await store.policy_lists.mark(kind, domain)
+    if published is None and (mark is None or mark.subscription_id is None):
         return
-    if published is None and await store.policy_lists.mark(kind, domain) is None:
-        return
-    await store.policy_lists.set_mark(
-        kind, domain, published=published, subscription_id=None if edited else False
-    )
+    await store.policy_lists.set_mark(kind, domain, published=published, subscription_id=None)
 
 
 # -- subscriptions -----------------------------------------------------------------------

@@ -105,3 +105,18 @@ async def test_publishing_chooses_what_the_list_carries(api: Api, admin: Actor) 
     )
     await admin.json("post", "/api/v1/admin/policy/unpublish", json={"all": True})
     assert (await (await api.client.get("/policy/list.json")).json())["blocks"] == []
+
+
+async def test_an_admins_own_block_is_never_a_lists(api: Api, admin: Actor) -> None:
+    """A block the admin makes (or edits) is the admin's, even where a list once had it."""
+    sub = await api.store.policy_lists.create_subscription("https://a.example/l.json")
+    await api.store.policy_lists.set_mark("block", "was-listed.example", subscription_id=sub.id)
+    made = await admin.json(
+        "post", "/api/v1/admin/domain_blocks", json={"domain": "was-listed.example"}
+    )
+    mark = await api.store.policy_lists.mark("block", "was-listed.example")
+    assert mark is not None and mark.subscription_id is None and not mark.published
+    await api.store.policy_lists.set_mark("block", "was-listed.example", subscription_id=sub.id)
+    await admin.json("put", f"/api/v1/admin/domain_blocks/{made['id']}", json={"published": True})
+    mark = await api.store.policy_lists.mark("block", "was-listed.example")
+    assert mark is not None and mark.subscription_id is None and mark.published
