@@ -111,12 +111,14 @@ class Federation:
         actor = self._instance_actor
         self.keys.private(actor.public_key_id, actor.private_key_pem)
 
-    def start_workers(self) -> None:
-        """Run the inbox and delivery loops as tasks (role worker / all)."""
+    def start_workers(self, *, prune: bool = True) -> None:
+        """Run the inbox and delivery loops as tasks (role worker / all); ``prune``: also
+        the periodic queue pruning, which one process of a fleet runs."""
         if self._workers:
             return
         self._stopping.clear()
-        self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
+        if prune:
+            self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
         self._workers.append(asyncio.create_task(self.delivery.run(), name="fedinode-delivery"))
         for index in range(max(1, self.settings.inbox_workers)):
             self._workers.append(

@@ -20,3 +20,6 @@ FEDERATION = web.AppKey("fedinode.federation", Federation)
 # The services' typed view of it (``fedinode.federation.OutboxFederator``).
 FEDERATOR = web.AppKey("fedinode.federator", Federator)
 ROLE = web.AppKey("fedinode.role", str)
+# Whether this process runs the periodic jobs (pruning, poll closing): one process of a
+# ``serve --workers N`` fleet does.
+PERIODIC = web.AppKey("fedinode.periodic", bool)

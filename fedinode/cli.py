@@ -8,11 +8,14 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 
 from fedinode.config import Config, ConfigError, config_path_from, load_config
+
+if TYPE_CHECKING:
+    from fedinode.supervisor import Slot
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--role", choices=("all", "web", "worker"), default="all")
+    serve.add_argument(
+        "--workers", type=_workers, default=None, metavar="N",
+        help="processes serving the port (default [server] workers; 0 = one per core)",
+    )  # fmt: skip
 
     sub.add_parser("migrate", help="apply database migrations")
 
@@ -72,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--base-port", type=int, default=8081)
     demo.add_argument("--count", type=int, default=3)
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
+    if not 0 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 256, got {value}")
+    return value
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -117,11 +134,25 @@ def _run(coro: Awaitable[Any]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     from activitypub.federation import InstanceMoved
+    from fedinode.supervisor import Slot, worker_count
 
     config = _load(args)
+    if args.role != "all" and config.database.url.startswith("sqlite:"):
+        raise UsageError(
+            f"serve --role {args.role} needs PostgreSQL ([database] url = \"postgresql://…\"): "
+            "SQLite is one machine's database; use --workers N to serve from every core"
+        )
+    slot = Slot.from_environ(os.environ)
+    count = 1 if slot is not None else worker_count(
+        config.server.workers if args.workers is None else args.workers
+    )
     try:
-        _run(serve(config, role=args.role))
+        if count > 1:
+            return _supervise(args, config, count)
+        _run(serve(config, role=args.role, slot=slot))
     except InstanceMoved as exc:
         scheme, _, where = exc.stored_base.partition("://")
         setting = f'[instance] domain = "{where}"' + (
@@ -135,15 +166,39 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT; then stop accepting, finish in-flight requests, stop workers."""
-    from aiohttp import web
+def _supervise(args: argparse.Namespace, config: Config, count: int) -> int:
+    """``serve`` with more than one process: migrate once, bind, run the supervisor."""
+    from fedinode.supervisor import Supervisor, child_command, listening_sockets
 
-    from fedinode.app import create_app
+    async def migrate_once() -> None:
+        from storage.store import Store
 
+        store = await Store.open(config.database.url)  # applies migrations: once, here
+        await store.close()
+
+    _run(migrate_once())
+    _announce(config)
+    sockets = None
+    if args.role in ("all", "web"):
+        try:
+            sockets = listening_sockets(config.server.host, config.server.port, count)
+        except OSError as exc:
+            print(
+                f"fedinode: cannot listen on {_listen_address(config)}: {exc}", file=sys.stderr
+            )
+            return EXIT_FAILURE
+    command = child_command(args.config, str(args.log_level), args.role)
+    return int(_run(Supervisor(command, count, sockets).run()))
+
+
+def _listen_address(config: Config) -> str:
+    host, port = config.server.host, config.server.port
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _announce(config: Config) -> None:
     log = logging.getLogger("fedinode")
-    host = config.server.host
-    listen = f"[{host}]:{config.server.port}" if ":" in host else f"{host}:{config.server.port}"
+    listen = _listen_address(config)
     if config.local:
         log.info(
             "local instance at %s (no [instance] domain set: its URLs name where it is "
@@ -153,7 +208,29 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
         )
     else:
         log.info("instance %s at %s, listening on %s", config.domain, config.base_url, listen)
-    app = create_app(config, role=role)
+
+
+async def serve(
+    config: Config,
+    *,
+    role: str = "all",
+    ready: asyncio.Event | None = None,
+    slot: Slot | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT; then stop accepting, finish in-flight requests, stop workers.
+
+    ``slot``: this process is one of a ``serve --workers N`` fleet; it serves the sockets
+    the supervisor bound and stops when the supervisor is gone."""
+    import socket
+
+    from aiohttp import web
+
+    from fedinode.app import create_app
+
+    log = logging.getLogger("fedinode")
+    if slot is None:
+        _announce(config)
+    app = create_app(config, role=role, periodic=slot is None or slot.periodic)
     runner = web.AppRunner(
         app,
         access_log=logging.getLogger("fedinode.access") if config.server.access_log else None,
@@ -161,23 +238,34 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
         shutdown_timeout=10.0,
     )
     await runner.setup()
-    sites = []
-    if role in ("all", "web"):
-        site = web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)
+    sites: list[web.BaseSite] = []
+    if slot is not None:
+        sites = [web.SockSite(runner, socket.socket(fileno=fd)) for fd in slot.listen_fds]
+    elif role in ("all", "web"):
+        sites = [web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)]
+    for site in sites:
         await site.start()
-        sites.append(site)
+    if sites:
         log.info(
-            "fedinode serving %s on http://%s:%s (role %s)",
+            "fedinode serving %s on http://%s:%s (role %s%s)",
             config.base_url,
             config.server.host,
             config.server.port,
             role,
+            "" if slot is None else f", worker {slot.index} of {slot.count}",
         )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_policy(app)))
+    control = None
+    if slot is not None:
+        # The supervisor hears "ready" here; end-of-file here means it is gone: stop too.
+        control = socket.socket(fileno=slot.control_fd)
+        control.setblocking(False)
+        control.sendall(b"ready\n")
+        loop.add_reader(control.fileno(), _on_control, control, stop)
     if ready is not None:
         ready.set()
     try:
@@ -185,7 +273,23 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        if control is not None:
+            loop.remove_reader(control.fileno())
         await runner.cleanup()
+        if control is not None:
+            control.close()
+
+
+def _on_control(control: Any, stop: asyncio.Event) -> None:
+    try:
+        data = control.recv(64)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError:
+        data = b""
+    if not data:
+        logging.getLogger("fedinode").warning("the supervisor is gone: stopping")
+        stop.set()
 
 
 async def reload_policy(app: Any) -> bool:
