@@ -142,12 +142,14 @@ def _serve(args: argparse.Namespace) -> int:
     config = _load(args)
     if args.role != "all" and config.database.url.startswith("sqlite:"):
         raise UsageError(
-            f"serve --role {args.role} needs PostgreSQL ([database] url = \"postgresql://…\"): "
+            f'serve --role {args.role} needs PostgreSQL ([database] url = "postgresql://…"): '
             "SQLite is one machine's database; use --workers N to serve from every core"
         )
     slot = Slot.from_environ(os.environ)
-    count = 1 if slot is not None else worker_count(
-        config.server.workers if args.workers is None else args.workers
+    count = (
+        1
+        if slot is not None
+        else worker_count(config.server.workers if args.workers is None else args.workers)
     )
     try:
         if count > 1:
@@ -183,9 +185,7 @@ def _supervise(args: argparse.Namespace, config: Config, count: int) -> int:
         try:
             sockets = listening_sockets(config.server.host, config.server.port, count)
         except OSError as exc:
-            print(
-                f"fedinode: cannot listen on {_listen_address(config)}: {exc}", file=sys.stderr
-            )
+            print(f"fedinode: cannot listen on {_listen_address(config)}: {exc}", file=sys.stderr)
             return EXIT_FAILURE
     command = child_command(args.config, str(args.log_level), args.role)
     return int(_run(Supervisor(command, count, sockets).run()))

@@ -85,9 +85,7 @@ def worker_count(configured: int) -> int:
 
 
 def _addresses(host: str, port: int) -> list[tuple[int, tuple[object, ...]]]:
-    infos = socket.getaddrinfo(
-        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     seen: list[tuple[int, tuple[object, ...]]] = []
     for family, _, _, _, address in infos:
         if (family, address) not in seen:

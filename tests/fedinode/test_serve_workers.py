@@ -81,7 +81,11 @@ def _tcp_rows() -> Iterator[list[str]]:
 
 def listeners(port: int, pids: set[int]) -> set[int]:
     """Which of ``pids`` hold a socket listening on ``port``."""
-    inodes = {row[9] for row in _tcp_rows() if row[3] == "0A" and int(row[1].rsplit(":", 1)[1], 16) == port}
+    inodes = {
+        row[9]
+        for row in _tcp_rows()
+        if row[3] == "0A" and int(row[1].rsplit(":", 1)[1], 16) == port
+    }
     return {pid for pid in pids if _socket_inodes(pid) & inodes}
 
 
@@ -115,7 +119,9 @@ class Fleet:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"fleet exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+                raise AssertionError(
+                    f"fleet exited: {self.proc.stderr.read() if self.proc.stderr else ''}"
+                )
             serving = listeners(self.port, self.children())
             if len(serving) == self.workers:
                 return serving
@@ -290,7 +296,10 @@ def test_a_dead_worker_is_started_again_and_sigterm_stops_all(fleet: Fleet) -> N
     assert serving - pids and pids - {victim} <= serving
     assert fleet.stop() == 0
     for pid in serving:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        )
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", fleet.port)) != 0  # nothing listens any more
 
