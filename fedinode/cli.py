@@ -170,7 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _supervise(args: argparse.Namespace, config: Config, count: int) -> int:
     """``serve`` with more than one process: migrate once, bind, run the supervisor."""
-    from fedinode.supervisor import Supervisor, child_command, listening_sockets
+    from fedinode.supervisor import Listen, Supervisor, child_command
 
     async def migrate_once() -> None:
         from storage.store import Store
@@ -180,15 +180,15 @@ def _supervise(args: argparse.Namespace, config: Config, count: int) -> int:
 
     _run(migrate_once())
     _announce(config)
-    sockets = None
+    listen = None
     if args.role in ("all", "web"):
         try:
-            sockets = listening_sockets(config.server.host, config.server.port, count)
+            listen = Listen.check(config.server.host, config.server.port)
         except OSError as exc:
             print(f"fedinode: cannot listen on {_listen_address(config)}: {exc}", file=sys.stderr)
             return EXIT_FAILURE
     command = child_command(args.config, str(args.log_level), args.role)
-    return int(_run(Supervisor(command, count, sockets).run()))
+    return int(_run(Supervisor(command, count, listen).run()))
 
 
 def _listen_address(config: Config) -> str:

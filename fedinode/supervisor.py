@@ -1,16 +1,17 @@
 """``fedinode serve --workers N``: N processes serve one port; this one starts, watches, stops them.
 
-The supervisor binds the listening sockets itself, one per worker, all with SO_REUSEPORT so
-the kernel spreads new connections over them, and hands each child its own by inheritance
-(no child binds anything). A child that dies is started again on the same socket, so
-connections the kernel queued there meanwhile wait for it instead of being refused.
+The supervisor binds each child's socket itself (SO_REUSEPORT, so the kernel spreads new
+connections over every socket listening on the port) and hands it over by inheritance,
+keeping no copy. The child starts listening only once its application is up, so no
+connection waits on a child that is still starting; when a child dies its socket goes with
+it and new connections go to the others until it is started again on a fresh one.
 
 Children are ordinary ``fedinode serve`` processes told their place by one environment
-variable (``Slot``). Child 0 starts first and alone (it applies nothing the others race for:
-first-start work such as making the instance actor happens once), and runs the jobs a fleet
-runs once (pruning, announcing ended polls). Each child holds one end of a socket pair whose
-other end stays here: it says ``ready`` on it, and it stops when the supervisor is gone (the
-pair reads end-of-file), so a killed supervisor leaves nothing serving behind it.
+variable (``Slot``). Child 0 starts first and alone, so first-start work (the instance
+actor) happens once, and it runs the jobs a fleet runs once (pruning, announcing ended
+polls). Each child holds one end of a socket pair whose other end stays here: it says
+``ready`` on it, and it stops when the supervisor is gone (the pair reads end-of-file), so a
+killed supervisor leaves nothing serving behind it.
 
 SIGTERM or SIGINT here: every child gets SIGTERM, finishes its requests and queue work, and
 exits; then the supervisor does. SIGHUP is passed on (each child re-reads the policy).
@@ -36,7 +37,6 @@ log = logging.getLogger("fedinode.supervisor")
 ENV_SLOT = "FEDINODE_WORKER_SLOT"  # set by the supervisor in each child's environment
 EXIT_REFUSED = 2  # a child that exits 2 refused the configuration: every child would
 STOP_TIMEOUT = 30.0  # seconds a child has to finish after SIGTERM before it is killed
-_BACKLOG = 1024
 _RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # after quick successive deaths
 _STABLE_AFTER = 30.0  # seconds of life after which a death counts as the first again
 
@@ -94,8 +94,6 @@ def _addresses(host: str, port: int) -> list[tuple[int, tuple[object, ...]]]:
 
 
 def _refuse_if_taken(family: int, address: tuple[object, ...]) -> None:
-    """OSError when something already listens there: SO_REUSEPORT would silently share the
-    port with it (another fleet started by mistake), so that is checked first."""
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6:
@@ -103,20 +101,28 @@ def _refuse_if_taken(family: int, address: tuple[object, ...]) -> None:
         probe.bind(address)
 
 
-def listening_sockets(host: str, port: int, count: int) -> list[list[socket.socket]]:
-    """``count`` sets of listening sockets on ``host:port`` (every address it resolves to),
-    sharing the port through SO_REUSEPORT. OSError when the port is taken."""
-    if not hasattr(socket, "SO_REUSEPORT"):
-        raise OSError("this platform has no SO_REUSEPORT: set [server] workers = 1")
-    addresses = _addresses(host, port)
-    for family, address in addresses:
-        _refuse_if_taken(family, address)
-    sets: list[list[socket.socket]] = []
-    try:
-        for _ in range(count):
-            group: list[socket.socket] = []
-            sets.append(group)
-            for family, address in addresses:
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Where the fleet listens: every address ``host`` resolves to, on ``port``."""
+
+    addresses: tuple[tuple[int, tuple[object, ...]], ...]
+
+    @classmethod
+    def check(cls, host: str, port: int) -> Listen:
+        """The addresses, after checking nothing listens there yet (OSError if something
+        does: SO_REUSEPORT would silently share the port with, say, a fleet started twice)."""
+        if not hasattr(socket, "SO_REUSEPORT"):
+            raise OSError("this platform has no SO_REUSEPORT: set [server] workers = 1")
+        addresses = tuple(_addresses(host, port))
+        for family, address in addresses:
+            _refuse_if_taken(family, address)
+        return cls(addresses)
+
+    def bind(self) -> list[socket.socket]:
+        """One child's sockets: bound, not yet listening (the child listens once it serves)."""
+        group: list[socket.socket] = []
+        try:
+            for family, address in self.addresses:
                 sock = socket.socket(family, socket.SOCK_STREAM)
                 group.append(sock)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -124,19 +130,16 @@ def listening_sockets(host: str, port: int, count: int) -> list[list[socket.sock
                 if family == socket.AF_INET6:
                     sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 sock.bind(address)
-                sock.listen(_BACKLOG)
-    except BaseException:
-        for group in sets:
+        except BaseException:
             for sock in group:
                 sock.close()
-        raise
-    return sets
+            raise
+        return group
 
 
 @dataclass(eq=False)
 class _Child:
-    slot: Slot
-    sockets: list[socket.socket]
+    index: int
     process: asyncio.subprocess.Process | None = None
     control: socket.socket | None = None
     started_at: float = 0.0
@@ -151,7 +154,7 @@ class Supervisor:
         self,
         command: Sequence[str],
         count: int,
-        sockets: list[list[socket.socket]] | None,
+        listen: Listen | None,
         *,
         environ: Mapping[str, str] | None = None,
     ) -> None:
@@ -159,20 +162,18 @@ class Supervisor:
         self.count = count
         self.environ = dict(os.environ if environ is None else environ)
         self.environ.pop(ENV_SLOT, None)
-        groups = sockets if sockets is not None else [[] for _ in range(count)]
-        self.children = [
-            _Child(Slot(i, count, tuple(s.fileno() for s in groups[i]), -1), groups[i])
-            for i in range(count)
-        ]
+        self.listen = listen  # None: no port (``--role worker``)
+        self.children = [_Child(i) for i in range(count)]
         self.stopping = asyncio.Event()
         self.exit_code = 0
 
     # -- one child ------------------------------------------------------------------------
 
     async def _start(self, child: _Child) -> None:
+        sockets = self.listen.bind() if self.listen is not None else []
         ours, theirs = socket.socketpair()
         ours.setblocking(False)
-        slot = Slot(child.slot.index, self.count, child.slot.listen_fds, theirs.fileno())
+        slot = Slot(child.index, self.count, tuple(s.fileno() for s in sockets), theirs.fileno())
         env = {**self.environ, ENV_SLOT: slot.encode()}
         try:
             # A session of its own: a terminal's Ctrl-C reaches the supervisor only, which
@@ -187,10 +188,13 @@ class Supervisor:
             ours.close()
             raise
         finally:
+            # The child's now: its socket leaves the port with it.
             theirs.close()
+            for sock in sockets:
+                sock.close()
         child.control, child.started_at = ours, time.monotonic()
         child.ready.clear()
-        log.info("worker %d started (pid %d)", child.slot.index, child.process.pid)
+        log.info("worker %d started (pid %d)", child.index, child.process.pid)
 
     async def _await_ready(self, child: _Child) -> bool:
         """True once the child says it serves; False if it exits (or closes) first."""
@@ -226,7 +230,7 @@ class Supervisor:
                 return
             lived = time.monotonic() - child.started_at
             if code == EXIT_REFUSED and not child.ready.is_set():
-                log.error("worker %d refused to start (exit %d): stopping", child.slot.index, code)
+                log.error("worker %d refused to start (exit %d): stopping", child.index, code)
                 self.exit_code = EXIT_REFUSED
                 self.stopping.set()
                 return
@@ -234,7 +238,7 @@ class Supervisor:
             delay = _RESTART_DELAYS[min(child.deaths, len(_RESTART_DELAYS)) - 1]
             log.warning(
                 "worker %d (pid %s) exited with %s after %.1f s; starting it again in %.1f s",
-                child.slot.index, child.process.pid if child.process else "?", code, lived, delay,
+                child.index, child.process.pid if child.process else "?", code, lived, delay,
             )  # fmt: skip
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), delay)
@@ -269,9 +273,6 @@ class Supervisor:
             for task in keepers:
                 task.cancel()
             await asyncio.gather(*keepers, return_exceptions=True)
-            for child in self.children:
-                for sock in child.sockets:
-                    sock.close()
         return self.exit_code
 
     def _forward(self, sig: int) -> None:
