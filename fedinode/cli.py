@@ -309,6 +309,8 @@ async def reload_policy(app: Any) -> bool:
         log.error("policy reload refused, the policy in force stays: %s", exc)
         return False
     log.info("policy reloaded from %s", config.source or "defaults")
+    if not app[appkeys.PERIODIC]:
+        return True  # every worker of a fleet reloads; one of them severs follows, once
     # As with an admin API block: follows with peers the new policy refuses are cut both ways.
     try:
         impact = await sever_newly_refused(app[appkeys.STORE], before, gate.pipeline, reason="reload")
