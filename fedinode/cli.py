@@ -137,7 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
     import os
 
     from activitypub.federation import InstanceMoved
-    from fedinode.supervisor import Slot, worker_count
+    from fedinode.supervisor import ENV_SLOT, Slot, worker_count
 
     config = _load(args)
     if args.role != "all" and config.database.url.startswith("sqlite:"):
@@ -146,6 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
             "SQLite is one machine's database; use --workers N to serve from every core"
         )
     slot = Slot.from_environ(os.environ)
+    os.environ.pop(ENV_SLOT, None)  # not for the processes this one starts
     count = (
         1
         if slot is not None
@@ -240,7 +241,10 @@ async def serve(
     await runner.setup()
     sites: list[web.BaseSite] = []
     if slot is not None:
-        sites = [web.SockSite(runner, socket.socket(fileno=fd)) for fd in slot.listen_fds]
+        adopted = [socket.socket(fileno=fd) for fd in slot.listen_fds]
+        for sock in adopted:
+            sock.set_inheritable(False)  # not into the signing workers this process starts
+        sites = [web.SockSite(runner, sock) for sock in adopted]
     elif role in ("all", "web"):
         sites = [web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)]
     for site in sites:
@@ -263,6 +267,7 @@ async def serve(
     if slot is not None:
         # The supervisor hears "ready" here; end-of-file here means it is gone: stop too.
         control = socket.socket(fileno=slot.control_fd)
+        control.set_inheritable(False)
         control.setblocking(False)
         control.sendall(b"ready\n")
         loop.add_reader(control.fileno(), _on_control, control, stop)
