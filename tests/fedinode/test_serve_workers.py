@@ -102,11 +102,11 @@ def owner(server_port: int, client_port: int, pids: set[int]) -> int:
 
 
 class Fleet:
-    def __init__(self, config: Path, port: int, workers: int) -> None:
+    def __init__(self, config: Path, port: int, workers: int, *, flag: bool = True) -> None:
         self.config, self.port, self.base = config, port, f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "fedinode.cli", "--config", str(config), "serve",
-             "--workers", str(workers)],
+             *(["--workers", str(workers)] if flag else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.workers = workers
@@ -326,3 +326,42 @@ def test_roles_need_postgresql(config_file: Path, role: str) -> None:
 def test_workers_must_be_a_count(config_file: Path) -> None:
     refused = fedinode("--config", str(config_file), "serve", "--workers", "many")
     assert refused.returncode == 2 and "--workers" in refused.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_server_workers_in_the_config_and_one_process_without_a_supervisor(
+    config_file: Path,
+) -> None:
+    port = int(config_file.read_text().split("port = ")[1].split("\n")[0])
+    text = config_file.read_text()
+    config_file.write_text(
+        text.replace("access_log = false\n", "access_log = false\nworkers = 2\n")
+    )
+    fleet = Fleet(config_file, port, 2, flag=False)
+    try:
+        assert len(fleet.wait_serving()) == 2
+        assert fleet.stop() == 0
+    finally:
+        if fleet.proc.poll() is None:
+            fleet.proc.kill()
+            fleet.proc.wait()
+    single = Fleet(config_file, port, 1)  # --workers overrides the file
+    try:
+        deadline = time.monotonic() + 90
+        while listeners(port, {single.proc.pid}) != {single.proc.pid}:
+            assert single.proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        assert single.children() == set()  # no supervisor, no children
+        assert single.stop() == 0
+    finally:
+        if single.proc.poll() is None:
+            single.proc.kill()
+            single.proc.wait()
+
+
+def test_bad_worker_counts_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "fedinode.toml"
+    config.write_text("[server]\nworkers = -1\n")
+    refused = fedinode("--config", str(config), "serve")
+    assert refused.returncode == 2
+    assert "server.workers" in refused.stderr
