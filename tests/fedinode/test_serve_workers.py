@@ -254,7 +254,40 @@ async def test_two_processes_serve_and_a_post_streams_across_them(
         deleted = orjson.loads((await ws.receive(timeout=5)).data)
         assert deleted == {"stream": ["public:local"], "event": "delete", "payload": posted["id"]}
         await ws.close()
+    # Server-sent events, served by the process the poster is not on.
+    sse_port, sse_session, sse = await sse_served_by(fleet, pids, alice, stream_pid)
+    try:
+        status, again = await poster.request("POST", "/api/v1/statuses", json={"status": "sse"})
+        assert status == 200, again
+        seen = b""
+        async with asyncio.timeout(5):
+            while b"event: update" not in seen or again["id"].encode() not in seen:
+                seen += await sse.content.readany()
+        assert owner(fleet.port, sse_port, pids) == stream_pid != poster.pid
+    finally:
+        sse.close()
+        await sse_session.close()
     assert fleet.stop() == 0
+
+
+async def sse_served_by(
+    fleet: Fleet, pids: set[int], bearer: str, pid: int
+) -> tuple[int, aiohttp.ClientSession, aiohttp.ClientResponse]:
+    """An open ``/api/v1/streaming/public/local`` response whose connection ``pid`` serves."""
+    for _ in range(64):
+        port = free_port()
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(local_addr=("127.0.0.1", port)),
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+        resp = await session.get(fleet.base + "/api/v1/streaming/public/local")
+        assert resp.status == 200
+        if owner(fleet.port, port, pids) == pid:
+            await resp.content.readany()  # ":)": the stream is subscribed
+            return port, session, resp
+        resp.close()
+        await session.close()
+    raise AssertionError("no connection reached that process")
 
 
 async def test_a_domain_block_made_in_one_process_applies_in_the_other(
