@@ -36,7 +36,7 @@ log = logging.getLogger("fedinode.supervisor")
 
 ENV_SLOT = "FEDINODE_WORKER_SLOT"  # set by the supervisor in each child's environment
 EXIT_REFUSED = 2  # a child that exits 2 refused the configuration: every child would
-STOP_TIMEOUT = 30.0  # seconds a child has to finish after SIGTERM before it is killed
+STOP_TIMEOUT = 25.0  # seconds a child has to finish after SIGTERM (systemd waits 30)
 _RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # after quick successive deaths
 _STABLE_AFTER = 30.0  # seconds of life after which a death counts as the first again
 
