@@ -136,7 +136,6 @@ def _run(coro: Awaitable[Any]) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     import os
 
-    from activitypub.federation import InstanceMoved
     from fedinode.supervisor import ENV_SLOT, Slot, worker_count
 
     config = _load(args)
@@ -152,9 +151,11 @@ def _serve(args: argparse.Namespace) -> int:
         if slot is not None
         else worker_count(config.server.workers if args.workers is None else args.workers)
     )
+    if count > 1:
+        return _supervise(args, config, count)
+    from activitypub.federation import InstanceMoved
+
     try:
-        if count > 1:
-            return _supervise(args, config, count)
         _run(serve(config, role=args.role, slot=slot))
     except InstanceMoved as exc:
         scheme, _, where = exc.stored_base.partition("://")
@@ -170,16 +171,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _supervise(args: argparse.Namespace, config: Config, count: int) -> int:
-    """``serve`` with more than one process: migrate once, bind, run the supervisor."""
+    """``serve`` with more than one process: check the port, run the supervisor (which
+    starts worker 0 alone: its migrations and first-start work happen once)."""
     from fedinode.supervisor import Listen, Supervisor, child_command
 
-    async def migrate_once() -> None:
-        from storage.store import Store
-
-        store = await Store.open(config.database.url)  # applies migrations: once, here
-        await store.close()
-
-    _run(migrate_once())
     _announce(config)
     listen = None
     if args.role in ("all", "web"):
