@@ -146,6 +146,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
     slot = Slot.from_environ(os.environ)
     os.environ.pop(ENV_SLOT, None)  # not for the processes this one starts
+    if slot is not None:
+        # A reload passed on while this worker starts must not end it (SIGHUP's default):
+        # it is reading the file anyway. serve() takes SIGHUP over once it runs.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     count = (
         1
         if slot is not None

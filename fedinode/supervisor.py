@@ -145,6 +145,7 @@ class _Child:
     started_at: float = 0.0
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     deaths: int = 0
+    reload_pending: bool = False  # a SIGHUP came while it was starting
 
 
 class Supervisor:
@@ -165,6 +166,7 @@ class Supervisor:
         self.listen = listen  # None: no port (``--role worker``)
         self.children = [_Child(i) for i in range(count)]
         self.stopping = asyncio.Event()
+        self.served = False  # once worker 0 has served
         self.exit_code = 0
 
     # -- one child ------------------------------------------------------------------------
@@ -175,6 +177,8 @@ class Supervisor:
         ours.setblocking(False)
         slot = Slot(child.index, self.count, tuple(s.fileno() for s in sockets), theirs.fileno())
         env = {**self.environ, ENV_SLOT: slot.encode()}
+        child.ready.clear()
+        child.reload_pending = False  # it reads the file as it starts
         try:
             # A session of its own: a terminal's Ctrl-C reaches the supervisor only, which
             # stops the children in order instead of racing them.
@@ -193,7 +197,6 @@ class Supervisor:
             for sock in sockets:
                 sock.close()
         child.control, child.started_at = ours, time.monotonic()
-        child.ready.clear()
         log.info("worker %d started (pid %d)", child.index, child.process.pid)
 
     async def _await_ready(self, child: _Child) -> bool:
@@ -204,6 +207,10 @@ class Supervisor:
             data = await loop.sock_recv(child.control, 64)
             if data.startswith(b"ready"):
                 child.ready.set()
+                if child.reload_pending:
+                    # It may have read the file before the change: reload it now.
+                    child.reload_pending = False
+                    self._signal(child, signal.SIGHUP)
                 return True
         return False
 
@@ -229,7 +236,9 @@ class Supervisor:
             if self.stopping.is_set():
                 return
             lived = time.monotonic() - child.started_at
-            if code == EXIT_REFUSED and not child.ready.is_set():
+            if code == EXIT_REFUSED and not self.served:
+                # Refused before the fleet ever served (e.g. a moved instance): every child
+                # would. Later (a config file edited since) the others go on serving.
                 log.error("worker %d refused to start (exit %d): stopping", child.index, code)
                 self.exit_code = EXIT_REFUSED
                 self.stopping.set()
@@ -262,6 +271,7 @@ class Supervisor:
             ready.cancel()
             stop.cancel()
             if not self.stopping.is_set() and first.ready.is_set():
+                self.served = True
                 keepers.extend(asyncio.create_task(self._keep(c)) for c in self.children[1:])
                 log.info("serving with %d worker processes", self.count)
             await self.stopping.wait()
@@ -277,9 +287,16 @@ class Supervisor:
 
     def _forward(self, sig: int) -> None:
         for child in self.children:
-            if child.process is not None and child.process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    child.process.send_signal(sig)
+            if child.ready.is_set():
+                self._signal(child, sig)
+            else:
+                child.reload_pending = True
+
+    @staticmethod
+    def _signal(child: _Child, sig: int) -> None:
+        if child.process is not None and child.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                child.process.send_signal(sig)
 
     async def _stop_all(self) -> None:
         running = [

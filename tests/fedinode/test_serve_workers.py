@@ -398,3 +398,27 @@ def test_bad_worker_counts_are_refused(tmp_path: Path) -> None:
     refused = fedinode("--config", str(config), "serve")
     assert refused.returncode == 2
     assert "server.workers" in refused.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_worker_restarted_over_a_broken_config_file_waits_while_the_other_serves(
+    fleet: Fleet,
+) -> None:
+    import urllib.request
+
+    pids = fleet.wait_serving()
+    good = fleet.config.read_text()
+    fleet.config.write_text(good + "[server]\nworkers = -1\n")  # broken: a duplicate table
+    victim = min(pids)
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(2.0)  # it was started again, refused the file, and waits to try again
+    assert fleet.proc.poll() is None
+    for _ in range(10):
+        with urllib.request.urlopen(fleet.base + "/api/v1/instance", timeout=5) as resp:
+            assert resp.status == 200
+    fleet.config.write_text(good)
+    deadline = time.monotonic() + 120
+    while len(listeners(fleet.port, fleet.children())) < 2:
+        assert time.monotonic() < deadline, "the worker never came back"
+        time.sleep(0.2)
+    assert fleet.stop() == 0
