@@ -43,6 +43,7 @@ class InstanceConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 0  # processes serving this port (SO_REUSEPORT); 0 = one per core
     max_body_bytes: int = 1_048_576
     max_media_bytes: int = 16_777_216
     access_log: bool = True
@@ -333,6 +334,8 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("server.port", f"must be between 1 and 65535, got {section.port}")
         if section.max_body_bytes < 1024:
             raise ConfigError("server.max_body_bytes", "must be at least 1024")
+        if not 0 <= section.workers <= 256:
+            raise ConfigError("server.workers", f"must be between 0 and 256, got {section.workers}")
     if name == "instance":
         domain = section.domain  # "" (unset): a local instance, see Config.domain
         if domain and ("/" in domain or " " in domain or domain != domain.lower()):
