@@ -36,12 +36,14 @@ class InstanceConfig:
     max_status_chars: int = 5000
     max_poll_options: int = 4
     max_media_attachments: int = 4
+    robots: str = "allow"  # robots.txt: "allow" public pages to crawlers, or "deny" them all
 
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 0  # processes serving this port (SO_REUSEPORT); 0 = one per core
     max_body_bytes: int = 1_048_576
     max_media_bytes: int = 16_777_216
     access_log: bool = True
@@ -254,6 +256,7 @@ _SECTIONS: dict[str, type] = {
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
+    ("instance", "robots"): ("allow", "deny"),
     ("federation", "scheme"): ("https", "http", ""),
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
     ("logging", "format"): ("text", "json"),
@@ -331,6 +334,8 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("server.port", f"must be between 1 and 65535, got {section.port}")
         if section.max_body_bytes < 1024:
             raise ConfigError("server.max_body_bytes", "must be at least 1024")
+        if not 0 <= section.workers <= 256:
+            raise ConfigError("server.workers", f"must be between 0 and 256, got {section.workers}")
     if name == "instance":
         domain = section.domain  # "" (unset): a local instance, see Config.domain
         if domain and ("/" in domain or " " in domain or domain != domain.lower()):
