@@ -326,3 +326,36 @@ async def test_configured_subscription_is_synced_on_schedule(
         "DELETE", f"/api/v1/admin/domain_permission_subscriptions/{sub['id']}", expect=422
     )
     assert CSV_HEADER[0] == "#domain"
+
+
+async def test_three_instances_apply_and_review(
+    instances: InstanceFactory, backend: str, http: aiohttp.ClientSession
+) -> None:
+    """A publishes; B applies and C reviews the same list: a block on A reaches B within one
+    sync and waits as a draft on C; A's retraction lifts it on B and drops C's draft."""
+    a = await instances("a", backend=backend)
+    b = await instances("b", backend=backend)
+    c = await instances("c", backend=backend)
+    admin_a, admin_b, admin_c = [Admin(i, http, await _token(i)) for i in (a, b, c)]
+    url = f"http://{a.domain}/policy/list.json"
+    sub_b = await admin_b.subscribe(url)
+    sub_c = await admin_c.subscribe(url, as_draft=True)
+    block = await admin_a.block("troll.example", published=True, public_comment="harassment")
+
+    assert (await admin_b.sync(sub_b))["changes"] == ["block troll.example"]
+    assert await _blocks(b) == {"troll.example": "suspend"}
+    assert (await admin_c.sync(sub_c))["changes"] == ["draft troll.example"]
+    assert await _blocks(c) == {}
+    (draft,) = await admin_c.call("GET", "/api/v1/admin/domain_permission_drafts")
+    assert draft["domain"] == "troll.example" and draft["public_comment"] == "harassment"
+    assert draft["subscription_url"] == url
+
+    await admin_a.call("DELETE", f"/api/v1/admin/domain_blocks/{block['id']}")
+    assert (await admin_b.sync(sub_b))["changes"] == ["unblock troll.example"]
+    assert await _blocks(b) == {}
+    await admin_c.sync(sub_c)
+    assert await admin_c.call("GET", "/api/v1/admin/domain_permission_drafts") == []
+    logged = await b.store.policy.decisions(Page(limit=10), rule="subscription")
+    assert [(d.action, d.peer, d.activity_id) for d in logged] == [
+        ("unblock", "troll.example", url), ("block", "troll.example", url)
+    ]  # fmt: skip
