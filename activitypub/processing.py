@@ -1,8 +1,12 @@
 """The inbox worker: takes verified activities from the intake queue and applies them.
 
-Handlers are small, one per activity type, and idempotent (an activity may be processed
-twice after a crash: every write is an upsert or checks first). Transient failures
-(a fetch that timed out) are retried with backoff; malformed input is dropped.
+Handlers are small, one per activity type, and idempotent: an item is marked done only
+after its handler returned, so after a crash it runs again over whatever the first run
+stored. Every write is an upsert or checks first, and a handler that finds its change
+already stored still completes the side effects that may be missing (a status's owed
+side effects are marked with it, ``storage.effects``; notifications carry a key, so none
+is made twice). Transient failures (a fetch that timed out) are retried with backoff;
+malformed input is dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import orjson
 
 from activitypub import vocab
 from activitypub.convert import ms_from_iso, note_from_as, same_origin
+from activitypub.effects import EffectsCompleter
 from activitypub.errors import FetchError, MalformedActivity
 from activitypub.fields import content_of, first_str, id_of, ids_of, is_public, obj_type
 from activitypub.html import html_to_text
@@ -25,6 +30,7 @@ from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.surface import Surface
 from activitypub.urls import Urls
+from storage import effects
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
@@ -47,6 +53,8 @@ class InboxProcessor:
     retry_base_ms = 30_000
     poll_interval = 1.0
     batch_size = 64
+    # How often the loop looks for status side effects left owed (``storage.effects``).
+    effects_interval = 5.0
 
     def __init__(
         self,
@@ -65,7 +73,9 @@ class InboxProcessor:
         self.settings = settings
         self.urls = urls
         self.wake = wake
+        self.effects = EffectsCompleter(store, surface, outbox)
         self._stopping = False
+        self._effects_checked = 0.0
         self.processed = 0
         self._handlers: dict[str, Handler] = {
             vocab.FOLLOW: self.on_follow,
@@ -86,8 +96,12 @@ class InboxProcessor:
 
     async def run(self) -> None:
         self._stopping = False
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             try:
+                if loop.time() - self._effects_checked >= self.effects_interval:
+                    self._effects_checked = loop.time()
+                    await self.effects.run_due()
                 worked = await self.run_once()
             except asyncio.CancelledError:
                 raise
@@ -200,12 +214,16 @@ class InboxProcessor:
             # reset): its Undo will name the new id, so that is the one kept.
             if existing.uri != follow_id:
                 await rel.set_follow_uri(actor.id, target.id, follow_id)
+            else:
+                # This Follow run again (a crash after the follow was stored): its
+                # notification may be missing; one made already is not made twice.
+                await self.surface.followed(actor, target)
             await self.outbox.follow_accepted(target, actor, follow_id)
             return
         if target.locked:
             pending = await rel.get_request(actor.id, target.id)
             await rel.request(actor.id, target.id, uri=follow_id)
-            if pending is None:
+            if pending is None or pending.uri == follow_id:
                 await self.surface.follow_requested(actor, target)
             return
         await rel.follow(actor.id, target.id, uri=follow_id)
@@ -378,7 +396,11 @@ class InboxProcessor:
         # Only a Note is a vote: a titled Image or Video with no description is a post.
         if obj_type(obj) == vocab.NOTE and await self._maybe_poll_vote(obj, actor):
             return
-        await self.resolver.ingest_note(obj, fallback_to=act.get("to"), fallback_cc=act.get("cc"))
+        status = await self.resolver.ingest_note(
+            obj, fallback_to=act.get("to"), fallback_cc=act.get("cc")
+        )
+        # Stored by an earlier run that died before its notifications: they are made now.
+        await self.effects.finish(status)
 
     async def _maybe_poll_vote(self, obj: dict[str, Any], actor: Account) -> bool:
         """A vote on one of our polls is a Note with a name, no content, replying to it."""
@@ -417,6 +439,8 @@ class InboxProcessor:
         if status.account_id != actor.id:
             raise MalformedActivity("update of another actor's status")
         await self.apply_edit(status, obj, actor)
+        # An earlier run stored the edit and died before telling those who interacted.
+        await self.effects.finish(status)
 
     async def apply_edit(self, status: Status, obj: dict[str, Any], actor: Account) -> None:
         parsed = note_from_as(obj, followers_url=actor.followers_url or None)
@@ -469,8 +493,10 @@ class InboxProcessor:
             media_ids=media_ids,
             poll=poll,
             edited_at=min(parsed.updated or now_ms(), now_ms()),
+            pending_effects=True,
         )
         await self.surface.status_updated(edited, actor)
+        await self.store.effects.done(edited.id, effects.UPDATED)
 
     async def on_delete(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         target = id_of(act.get("object"))
@@ -499,7 +525,9 @@ class InboxProcessor:
         self, act: dict[str, Any], actor: Account, item: InboxItem | None
     ) -> None:
         announce_id = str(act["id"])
-        if await self.store.statuses.by_uri(announce_id) is not None:
+        existing = await self.store.statuses.by_uri(announce_id)
+        if existing is not None:
+            await self.effects.finish(existing)
             return
         obj = act.get("object")
         ref = id_of(obj)
@@ -531,6 +559,7 @@ class InboxProcessor:
                     visibility=visibility,
                     reblog_of_id=original.id,
                     created_at=min(published, now_ms()),
+                    pending_effects=True,
                 )
             )
         except Exception:
@@ -538,6 +567,7 @@ class InboxProcessor:
                 return
             raise
         await self.surface.reblogged(reblog, original, actor)
+        await self.store.effects.done(reblog.id, effects.CREATED)
 
     async def on_like(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         ref = id_of(act.get("object"))
@@ -547,6 +577,12 @@ class InboxProcessor:
         like_id = str(act["id"])
         interactions = self.store.interactions
         if await interactions.favourite(actor.id, status.id, uri=like_id):
+            await self.surface.favourited(actor, status)
+            return
+        existing = await interactions.get_favourite(actor.id, status.id)
+        if existing is not None and existing.uri == like_id:
+            # This Like run again (a crash after the favourite was stored): its
+            # notification may be missing; one made already is not made twice.
             await self.surface.favourited(actor, status)
         else:
             # Liked again under a new id: a later Undo names the newest Like.
@@ -559,7 +595,10 @@ class InboxProcessor:
         await self.store.relationships.block(actor.id, target.id, uri=str(act["id"]))
 
     async def on_flag(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
-        if await self.store.reports.by_uri(str(act["id"])) is not None:
+        existing = await self.store.reports.by_uri(str(act["id"]))
+        if existing is not None:
+            # Run again after a crash: the admins' notifications (made once) are completed.
+            await self.surface.reported(existing, actor)
             return
         target: Account | None = None
         status_ids: list[int] = []
@@ -601,17 +640,24 @@ class InboxProcessor:
             new = await self.resolver.fetch_actor(target_uri)
         if actor.uri not in new.also_known_as:
             raise MalformedActivity("move target does not list the actor in alsoKnownAs")
-        await self.store.accounts.update(actor.id, moved_to_account_id=new.id)
+        moved = await self.store.accounts.update(actor.id, moved_to_account_id=new.id)
         rel = self.store.relationships
+        # Each follower follows (or asks to follow) the new account before it leaves the
+        # old one: a crash in between leaves it following the old one, and the Move run
+        # again takes it over then (the same Follow id, the notification once).
         for follower_id in await rel.local_follower_ids(actor.id):
             follower = await self.store.accounts.get(follower_id)
             if follower is None or await rel.is_blocked_either_way(follower_id, new.id):
                 continue
-            await rel.unfollow(follower_id, actor.id)
             if new.local:
                 await rel.follow(follower_id, new.id)
+                await rel.unfollow(follower_id, actor.id)
                 continue
-            follow_uri = f"{follower.uri}#follows/{new.id}/{now_ms()}"
+            pending = await rel.get_request(follower_id, new.id)
+            follow_uri = (pending.uri if pending is not None else None) or (
+                f"{follower.uri}#follows/{new.id}/{now_ms()}"
+            )
             await rel.request(follower_id, new.id, uri=follow_uri)
             await self.outbox.followed(follower, new, follow_uri)
-            await self.surface.moved(actor, follower)
+            await self.surface.moved(moved, follower)
+            await rel.unfollow(follower_id, actor.id)

@@ -24,6 +24,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import ResolvedKey
 from activitypub.surface import Surface
+from storage import effects
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Status
@@ -343,6 +344,7 @@ class Resolver:
             media_ids=media_ids,
             poll=poll,
             created_at=min(created, now),
+            pending_effects=True,
         )
         status = await self._insert(new)
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
@@ -351,6 +353,9 @@ class Resolver:
             await self.store.statuses.delete(status.id)
             raise ObjectDeleted("the note was deleted while it was stored")
         await self.surface.status_created(status, author)
+        # The mark stored with the status goes once its side effects are made; a crash
+        # before this leaves it for the inbox activity run again (or the worker).
+        await self.store.effects.done(status.id, effects.CREATED)
         return status
 
     async def _insert(self, new: NewStatus) -> Status:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage import effects
 from storage.db import Connection, Database
 from storage.errors import NotFound
 from storage.ids import new_id, now_ms
@@ -69,6 +70,10 @@ class NewStatus:
     media_ids: Sequence[int] = ()
     poll: NewPoll | None = None
     created_at: int | None = None
+    # Stored with the status, in its transaction: the client's Idempotency-Key (local
+    # posts), and a mark that its side effects are owed (``storage.effects``).
+    idempotency_key: str | None = None
+    pending_effects: bool = False
 
 
 def visible_to(alias: str) -> str:
@@ -143,6 +148,18 @@ def _domains_excluded(domains: Sequence[str], args: list[Any]) -> str:
     )
 
 
+async def _remember_idempotent(conn: Connection, account_id: int, key: str, status_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id,"
+        " created_at = excluded.created_at",
+        account_id,
+        key,
+        status_id,
+        now_ms(),
+    )
+
+
 class StatusStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -201,6 +218,10 @@ class StatusStore:
                     "UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1",
                     new.reblog_of_id,
                 )
+            if new.idempotency_key:
+                await _remember_idempotent(tx, new.account_id, new.idempotency_key, ident)
+            if new.pending_effects:
+                await effects.mark(tx, ident, effects.CREATED)
         return build(Status, row)
 
     async def _write_children(self, tx: Connection, status_id: int, new: NewStatus) -> None:
@@ -276,8 +297,10 @@ class StatusStore:
         media_ids: Sequence[int] | None = None,
         poll: NewPoll | None = None,
         edited_at: int | None = None,
+        pending_effects: bool = False,
     ) -> Status:
-        """Record the previous version in the history, then apply the new one."""
+        """Record the previous version in the history, then apply the new one (with a mark
+        that the edit's side effects are owed, when ``pending_effects``)."""
         current = await self.get(status_id)
         if current is None:
             raise NotFound("status")
@@ -349,6 +372,8 @@ class StatusStore:
                 ),
                 when,
             )
+            if pending_effects:
+                await effects.mark(tx, status_id, effects.UPDATED)
         return build(Status, row)
 
     # -- idempotency ----------------------------------------------------------------------
@@ -363,15 +388,7 @@ class StatusStore:
         return None if value is None else int(value)
 
     async def remember_idempotent(self, account_id: int, key: str, status_id: int) -> None:
-        await self._db.execute(
-            "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1,$2,$3,$4)"
-            " ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id,"
-            " created_at = excluded.created_at",
-            account_id,
-            key,
-            status_id,
-            now_ms(),
-        )
+        await _remember_idempotent(self._db, account_id, key, status_id)
 
     async def edits(self, status_id: int) -> list[StatusEdit]:
         rows = await self._db.fetch(
