@@ -36,6 +36,10 @@ class EffectsCompleter:
 
     async def complete(self, status_id: int, event: str) -> None:
         """Make the side effects of ``event`` for the status, then delete its mark."""
+        if event == effects.POLL_COUNTS:
+            await self.outbox.poll_updated(status_id)
+            await self.store.effects.done(status_id, event)
+            return
         status = await self.store.statuses.get(status_id)
         author = await self.store.accounts.get(status.account_id) if status is not None else None
         if status is not None and author is not None:

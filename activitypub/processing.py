@@ -419,7 +419,9 @@ class InboxProcessor:
             return True
         if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
             await self.surface.poll_counts_changed(status)
-            await self.outbox.poll_votes_changed(status)
+        # Also when the vote was stored already: this may be the same vote run again after
+        # a crash that came before the update was owed (one more update is harmless).
+        await self.outbox.poll_votes_changed(status)
         return True
 
     async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:

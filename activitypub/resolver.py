@@ -293,25 +293,24 @@ class Resolver:
                 except (FetchError, MalformedActivity) as exc:
                     log.info("reply parent %s not fetched: %r", parsed.in_reply_to, exc)
         mention_ids = await self.mention_ids(parsed)
-        media_ids = []
-        for position, media in enumerate(parsed.media):
-            row = await self.store.media.create(
-                NewMedia(
-                    account_id=author.id,
-                    type=media.type,
-                    content_type=media.media_type,
-                    remote_url=media.url,
-                    description=media.description,
-                    focus_x=media.focus[0],
-                    focus_y=media.focus[1],
-                    blurhash=media.blurhash,
-                    meta={"width": media.width, "height": media.height}
-                    if media.width and media.height
-                    else {},
-                    position=position,
-                )
+        # Stored with the status, in its transaction: a crash leaves no attachment behind.
+        new_media = [
+            NewMedia(
+                account_id=author.id,
+                type=media.type,
+                content_type=media.media_type,
+                remote_url=media.url,
+                description=media.description,
+                focus_x=media.focus[0],
+                focus_y=media.focus[1],
+                blurhash=media.blurhash,
+                meta={"width": media.width, "height": media.height}
+                if media.width and media.height
+                else {},
+                position=position,
             )
-            media_ids.append(row.id)
+            for position, media in enumerate(parsed.media)
+        ]
         poll = None
         if parsed.poll is not None:
             poll = NewPoll(
@@ -341,7 +340,7 @@ class Resolver:
             emojis=parsed.emojis,
             mentions=mention_ids,
             tags=parsed.hashtags,
-            media_ids=media_ids,
+            new_media=new_media,
             poll=poll,
             created_at=min(created, now),
             pending_effects=True,

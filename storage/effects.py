@@ -18,6 +18,8 @@ from storage.ids import now_ms
 
 CREATED = "created"
 UPDATED = "updated"
+# A local poll's new counts are owed to the peers (sent batched, some time after a vote).
+POLL_COUNTS = "poll_counts"
 
 # How long the code that stored a status has to complete its side effects before the
 # worker may take the mark over; and how long the worker holds a mark it took.
@@ -56,6 +58,19 @@ class PendingEffectStore:
             "SELECT event FROM pending_effects WHERE status_id = $1 ORDER BY event", status_id
         )
         return [str(r["event"]) for r in rows]
+
+    async def schedule(self, status_id: int, event: str, *, after_ms: int) -> None:
+        """Owe ``event`` from ``after_ms`` from now on; a mark already there keeps its time
+        (one pending update for many changes)."""
+        now = now_ms()
+        await self._db.execute(
+            "INSERT INTO pending_effects (status_id, event, attempts, next_attempt_at, created_at)"
+            " VALUES ($1, $2, 0, $3, $4) ON CONFLICT (status_id, event) DO NOTHING",
+            status_id,
+            event,
+            now + after_ms,
+            now,
+        )
 
     async def done(self, status_id: int, event: str) -> None:
         await self._db.execute(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storage import effects
 from storage.db import Connection, Database
 from storage.errors import NotFound
 from storage.ids import new_id, now_ms
+from storage.media import NewMedia, insert_media
 from storage.models import (
     MediaAttachment,
     Mention,
@@ -68,6 +69,8 @@ class NewStatus:
     mentions: Sequence[int] = ()
     tags: Sequence[str] = ()
     media_ids: Sequence[int] = ()
+    # Attachments made with the status (a remote note's), after those of ``media_ids``.
+    new_media: Sequence[NewMedia] = ()
     poll: NewPoll | None = None
     created_at: int | None = None
     # Stored with the status, in its transaction: the client's Idempotency-Key (local
@@ -252,6 +255,8 @@ class StatusStore:
                 media_id,
                 new.account_id,
             )
+        for position, media in enumerate(new.new_media, start=len(new.media_ids)):
+            await insert_media(tx, replace(media, status_id=status_id, position=position))
         if new.poll is not None:
             votes = new.poll.votes or [0] * len(new.poll.options)
             await tx.execute(

@@ -233,3 +233,50 @@ async def test_marks_left_past_their_time_are_taken_by_the_worker(
     deliveries = await home.store.queues.deliveries_for(f"{status.uri}/activity")
     assert [d.inbox_url for d in deliveries] == [f"http://{peer.domain}/inbox"]
     assert await home.store.effects.count() == 0
+
+
+async def test_a_remote_vote_run_again_after_a_crash_still_sends_the_new_counts(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await home.user("alice")
+    ctx = Ctx(home.store, home.config, Urls(f"http://{home.domain}"))
+    poll = status_service.PollInput(options=["tea", "coffee"], expires_in=3600)
+    data = status_service.StatusInput(text="tea or coffee?", media_ids=[], poll=poll,
+                                      in_reply_to_id=None, sensitive=False, spoiler_text="",
+                                      visibility="public", language=None)  # fmt: skip
+    status = await status_service.post_status(ctx, alice, data, application_id=None,
+                                              idempotency_key=None)  # fmt: skip
+    uri = peer.actor_uri("mallory")
+    vote = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{uri}/votes/1/activity",
+        "type": "Create",
+        "actor": uri,
+        "to": [alice.uri],
+        "object": {"id": f"{uri}/votes/1", "type": "Note", "name": "coffee",
+                   "attributedTo": uri, "inReplyTo": status.uri, "to": [alice.uri]},
+    }  # fmt: skip
+    outbox = type(home.fed.outbox)
+    real = outbox.poll_votes_changed
+
+    async def dies(self: Any, changed: Status) -> None:
+        raise Crash("poll_votes_changed")
+
+    monkeypatch.setattr(outbox, "poll_votes_changed", dies)
+    with pytest.raises(Crash):
+        await home.fed.processor.apply(vote)
+    monkeypatch.setattr(outbox, "poll_votes_changed", real)
+    await home.fed.processor.apply(vote)
+    # The update is owed in the database; this process "dies" before its timer fires.
+    assert await home.store.effects.of(status.id) == ["poll_counts"]
+    for handle in home.fed.outbox._poll_updates.values():
+        handle.cancel()
+    home.fed.outbox._poll_updates.clear()
+    await home.store.db.execute("UPDATE pending_effects SET next_attempt_at = 0")
+    assert await home.fed.processor.effects.run_due() == 1
+    sent = await home.store.db.fetch(
+        "SELECT inbox_url FROM delivery_queue WHERE activity_id LIKE '%#updates/polls/%'"
+    )
+    assert [r["inbox_url"] for r in sent] == [f"http://{peer.domain}/inbox"]
+    counted = await home.store.statuses.polls_for([status.id])
+    assert counted[status.id].votes == [0, 1]
