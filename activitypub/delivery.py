@@ -89,7 +89,8 @@ class DeliveryWorker:
         self._closing: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
-        self.failed = 0
+        self.failed = 0  # given up (dead)
+        self.retried = 0
 
     # -- loop -----------------------------------------------------------------------------
 
@@ -307,6 +308,8 @@ class DeliveryWorker:
             if dead:
                 self.failed += 1
                 log.info("delivery of %s to %s is dead: %s", row.activity_id, row.inbox_url, error)
+            else:
+                self.retried += 1
             await self.store.queues.retry_delivery(row.id, error, retry_at=now + delay, dead=dead)
         moment = time.monotonic()
         for peer in ok - failed:

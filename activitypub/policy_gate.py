@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -98,6 +99,8 @@ class PolicyGate:
         self.settings = settings
         self.pipeline = Pipeline(settings)
         self._limited: tuple[Pipeline, float, frozenset[str]] | None = None
+        # Decisions made by this process: (direction, rule, action, enforced) → how many.
+        self.decided: Counter[tuple[str, str, str, bool]] = Counter()
 
     @property
     def file_settings(self) -> PolicySettings:
@@ -332,6 +335,7 @@ class PolicyGate:
         if not decisions:
             return
         for d in decisions:
+            self.decided[(d.direction, d.rule, d.action, d.enforced)] += 1
             log.info(
                 "policy %s %s %s from %s: %s (%s)%s",
                 d.direction,

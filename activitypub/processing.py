@@ -204,7 +204,7 @@ class InboxProcessor:
         follow_id = str(act["id"])
         rel = self.store.relationships
         if await rel.is_blocked_either_way(target.id, actor.id):
-            await self.outbox.follow_rejected(target, actor, follow_id)
+            await self.surface.follow_rejected(target, actor, follow_id)
             return
         existing = await rel.get_follow(actor.id, target.id)
         if existing is not None:
@@ -216,7 +216,7 @@ class InboxProcessor:
                 # This Follow run again (a crash after the follow was stored): its
                 # notification may be missing; one made already is not made twice.
                 await self.surface.followed(actor, target)
-            await self.outbox.follow_accepted(target, actor, follow_id)
+            await self.surface.follow_accepted(target, actor, follow_id)
             return
         if target.locked:
             pending = await rel.get_request(actor.id, target.id)
@@ -226,7 +226,7 @@ class InboxProcessor:
             return
         await rel.follow(actor.id, target.id, uri=follow_id)
         await self.surface.followed(actor, target)
-        await self.outbox.follow_accepted(target, actor, follow_id)
+        await self.surface.follow_accepted(target, actor, follow_id)
 
     async def _our_follow_request(self, obj: Any, actor: Account) -> tuple[int, str | None] | None:
         """(local follower id, follow uri) of our pending Follow that ``obj`` answers."""
@@ -317,11 +317,10 @@ class InboxProcessor:
             return True
         if name not in poll.options:
             return True
-        if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
-            await self.surface.poll_counts_changed(status)
-        # Also when the vote was stored already: this may be the same vote run again after
-        # a crash that came before the update was owed (one more update is harmless).
-        await self.outbox.poll_votes_changed(status)
+        await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name))
+        # Also when the vote was stored already: this may be the same vote run again after a
+        # crash that came before the new counts were owed (one update more at most).
+        await self.surface.poll_vote_counted(status)
         return True
 
     async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
@@ -560,6 +559,6 @@ class InboxProcessor:
                 f"{follower.uri}#follows/{new.id}/{now_ms()}"
             )
             await rel.request(follower_id, new.id, uri=follow_uri)
-            await self.outbox.followed(follower, new, follow_uri)
+            await self.surface.follow_moved(follower, new, follow_uri)
             await self.surface.moved(moved, follower)
             await rel.unfollow(follower_id, actor.id)

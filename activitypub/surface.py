@@ -5,8 +5,13 @@ same methods after they have stored a change; the application implements them
 (``fedinode.services.surface.SideEffects``): notifications for local accounts and events
 for the streaming API. One implementation for both means a follow, a favourite or a
 mention looks the same to the person it concerns wherever it came from (GoToSocial's
-``Surface`` in ``internal/processing/workers`` is the model). Telling peers is not part of
-it: that is the outbox's job, called by whoever made the change.
+``Surface`` in ``internal/processing/workers`` is the model).
+
+Telling peers of a local change is the job of whoever made it (the use cases call their
+``Federator``). The inbox does not tell peers anything itself: where an incoming activity
+calls for an answer (an Accept or Reject of a Follow, a local poll's new counts, a moved
+account's local followers following its new home) it says what happened here, and the
+application's implementation answers through the same ``Federator``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ class Surface(Protocol):
     async def poll_counts_changed(self, status: Status) -> None:
         """A poll's tallies changed (a vote, or its origin's new counts): streams."""
 
+    async def poll_vote_counted(self, status: Status) -> None:
+        """A remote vote was counted on a local poll: streams; the new counts go to peers."""
+
     async def poll_ended(self, ended: EndedPoll) -> None:
         """A poll closed; its notifications were stored with it and go out now."""
 
@@ -52,8 +60,20 @@ class Surface(Protocol):
     async def follow_requested(self, follower: Account, target: Account) -> None:
         """``follower`` asked to follow the locked ``target``."""
 
+    async def follow_accepted(self, target: Account, follower: Account, follow_uri: str) -> None:
+        """The local ``target`` accepted the remote ``follower``'s Follow ``follow_uri`` (it is
+        not locked, or the follow already stood): the follower's server is told."""
+
+    async def follow_rejected(self, target: Account, follower: Account, follow_uri: str) -> None:
+        """The local ``target`` refused the remote ``follower``'s Follow (a block stands
+        between them): the follower's server is told."""
+
     async def moved(self, account: Account, follower: Account) -> None:
         """``account`` moved; ``follower`` (local) was taken to its new home."""
+
+    async def follow_moved(self, follower: Account, target: Account, follow_uri: str) -> None:
+        """The local ``follower`` of a moved account now asks to follow its new home, the
+        remote ``target``, with the Follow ``follow_uri``: the target's server is told."""
 
     # -- moderation -------------------------------------------------------------------------
 

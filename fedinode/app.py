@@ -100,6 +100,9 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     app[appkeys.ROLE] = role
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_policy_ctx)
+    from fedinode.push import push_ctx
+
+    app.cleanup_ctx.append(push_ctx)
 
     from fedinode.federation import setup_federation
 
@@ -108,6 +111,11 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.routes import add_routes
 
     add_routes(app)
+    from fedinode.health import setup_health
+    from fedinode.metrics import setup_metrics
+
+    setup_health(app)
+    setup_metrics(app, config)
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)

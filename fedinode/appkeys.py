@@ -9,6 +9,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.urls import Urls
 from fedinode.config import Config
 from fedinode.services.federator import Federator
+from fedinode.services.webpush import VapidKey
 from storage.store import Store
 
 CONFIG = web.AppKey("fedinode.config", Config)
@@ -20,3 +21,5 @@ FEDERATION = web.AppKey("fedinode.federation", Federation)
 # The services' typed view of it (``fedinode.federation.OutboxFederator``).
 FEDERATOR = web.AppKey("fedinode.federator", Federator)
 ROLE = web.AppKey("fedinode.role", str)
+# The instance's VAPID key pair (Web Push), loaded once at start.
+VAPID = web.AppKey("fedinode.vapid", VapidKey)

@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true")
     create.add_argument("--display-name", default="")
     create.add_argument("--locked", action="store_true")
+    password = user_sub.add_parser(
+        "password",
+        help="set a local user's password and sign out all its sessions",
+        description="Prompts twice on a terminal; otherwise reads one line from standard input."
+        " Never takes the password on the command line. Revokes every access token of the user.",
+    )
+    password.add_argument("username")
 
     pol = sub.add_parser("policy", help="inspect the federation policy")
     pol_sub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
@@ -140,7 +147,9 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
     from aiohttp import web
 
     from fedinode.app import create_app
+    from fedinode.logs import access_log_options, configure_logging
 
+    configure_logging(config)
     log = logging.getLogger("fedinode")
     host = config.server.host
     listen = f"[{host}]:{config.server.port}" if ":" in host else f"{host}:{config.server.port}"
@@ -156,7 +165,7 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
     app = create_app(config, role=role)
     runner = web.AppRunner(
         app,
-        access_log=logging.getLogger("fedinode.access") if config.server.access_log else None,
+        **access_log_options(config),
         handle_signals=False,
         shutdown_timeout=10.0,
     )
@@ -248,10 +257,13 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _user(args: argparse.Namespace) -> int:
     config = _load(args)
+    if args.user_command == "password":
+        return int(_run(_set_password(config, args.username)))
 
     async def run() -> int:
         from activitypub.urls import Urls
         from fedinode.errors import ValidationFailed
+        from fedinode.services.passwords import cost_from_config
         from fedinode.services.users import create_local_user
         from storage.errors import Conflict
         from storage.store import Store
@@ -267,6 +279,7 @@ def _user(args: argparse.Namespace) -> int:
                 admin=args.admin,
                 display_name=args.display_name,
                 locked=args.locked,
+                cost=cost_from_config(config.passwords),
             )
         except (Conflict, ValidationFailed) as exc:
             raise UsageError(str(exc)) from None
@@ -276,6 +289,45 @@ def _user(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return int(_run(run()))
+
+
+def _read_new_password() -> str:
+    """Twice from the terminal, without echo; else one line from standard input (scripts)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        try:
+            first = getpass.getpass("New password: ")
+            again = getpass.getpass("Repeat the new password: ")
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError("cancelled; nothing changed") from None
+        if again != first:
+            raise UsageError("the passwords do not match; nothing changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _set_password(config: Config, username: str) -> int:
+    from fedinode.errors import ValidationFailed
+    from fedinode.services.passwords import cost_from_config
+    from fedinode.services.users import set_password
+    from storage.store import Store
+
+    store = await Store.open(config.database.url)
+    try:
+        user = await store.users.by_username(username.removeprefix("@"))
+        if user is None:
+            raise UsageError(f"no local user {username!r}; nothing changed")
+        try:
+            revoked = await set_password(
+                store, user, _read_new_password(), cost_from_config(config.passwords)
+            )
+        except ValidationFailed as exc:
+            raise UsageError(f"{exc.message}; nothing changed") from None
+    finally:
+        await store.close()
+    print(f"password of {username} changed; {revoked} access token(s) revoked")
+    return EXIT_OK
 
 
 # -- policy -----------------------------------------------------------------------------

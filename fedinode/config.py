@@ -115,6 +115,47 @@ class MediaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PushConfig:
+    """``[push]``: Web Push to phones (docs/push.md)."""
+
+    contact: str = ""  # VAPID "sub": mailto:/https: a push service may write to; "": contact_email
+    timeout_seconds: float = 10.0  # per push, connect to answer
+    max_attempts: int = 8  # a push service that keeps failing: tries before giving up
+    ttl_seconds: int = 172_800  # how long a push service holds a push for an offline phone
+    # Push hosts (exact names) that may be on private addresses, e.g. a UnifiedPush server
+    # on the home network, without opening federation to private peers.
+    private_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordsConfig:
+    # scrypt's work factors for new password hashes; a login under older ones stores a new hash.
+    scrypt_n: int = 16384
+    scrypt_r: int = 8
+    scrypt_p: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """``[metrics]``: who may read ``/metrics``. Loopback only by default; the client
+    address is the one behind ``server.trusted_proxies``, so a request through a local
+    reverse proxy counts as the outside client it came from."""
+
+    enabled: bool = True
+    allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses or CIDR networks
+    token: str = ""  # when set, "Authorization: Bearer <token>" is let in from anywhere
+    cache_seconds: float = 5.0  # database-derived gauges are read at most this often
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """``[logging]``: ``format = "json"`` writes one JSON object per line (time, level,
+    logger, message, and the request's fields on access-log lines)."""
+
+    format: str = "text"  # text | json
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -122,6 +163,10 @@ class Config:
     federation: FederationConfig = field(default_factory=FederationConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
+    push: PushConfig = field(default_factory=PushConfig)
+    passwords: PasswordsConfig = field(default_factory=PasswordsConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -186,11 +231,16 @@ _SECTIONS: dict[str, type] = {
     "federation": FederationConfig,
     "media": MediaConfig,
     "rate_limits": RateLimitsConfig,
+    "push": PushConfig,
+    "passwords": PasswordsConfig,
+    "metrics": MetricsConfig,
+    "logging": LoggingConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
     ("federation", "scheme"): ("https", "http", ""),
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
+    ("logging", "format"): ("text", "json"),
 }
 
 
@@ -276,9 +326,15 @@ def _check_section(name: str, section: Any) -> None:
         _check_networks("server.trusted_proxies", section.trusted_proxies)
     if name == "rate_limits":
         _check_rate_limits(section)
+    if name == "metrics":
+        _check_networks("metrics.allow", section.allow)
+        if section.cache_seconds < 0:
+            raise ConfigError("metrics.cache_seconds", "must not be negative")
     if name == "database":
         if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
+    if name == "passwords":
+        _check_passwords(section)
     if name == "federation":
         if section.ca_file and not Path(section.ca_file).is_file():
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
@@ -294,6 +350,18 @@ def _check_networks(key: str, values: tuple[str, ...]) -> None:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise ConfigError(key, f"not an IP address or network: {value!r}") from None
+
+
+def _check_passwords(section: PasswordsConfig) -> None:
+    n, r, p = section.scrypt_n, section.scrypt_r, section.scrypt_p
+    if n < 1024 or n & (n - 1):
+        raise ConfigError("passwords.scrypt_n", f"must be a power of two of at least 1024, got {n}")
+    if not 1 <= r <= 64:
+        raise ConfigError("passwords.scrypt_r", f"must be between 1 and 64, got {r}")
+    if not 1 <= p <= 16:
+        raise ConfigError("passwords.scrypt_p", f"must be between 1 and 16, got {p}")
+    if 128 * r * (n + p + 2) > 1 << 30:
+        raise ConfigError("passwords.scrypt_n", "with scrypt_r, needs more than 1 GiB per hash")
 
 
 def _check_rate_limits(section: RateLimitsConfig) -> None:

@@ -142,10 +142,15 @@ def _federation_ctx(
         # remote events.
         surface = SideEffects(store)
         federation = Federation(settings, store, app[appkeys.POLICY], session, surface)
+        federator = OutboxFederator(federation)
+        # The answers an incoming activity calls for (Accept, Reject, a poll's new counts,
+        # a moved account's followers' Follows) go out through the use cases' Federator;
+        # it exists only once the Federation does.
+        surface.federator = federator
         try:
             await federation.start()
             app[appkeys.FEDERATION] = federation
-            app[appkeys.FEDERATOR] = OutboxFederator(federation)
+            app[appkeys.FEDERATOR] = federator
             if role in ("all", "worker"):
                 federation.start_workers()
             yield

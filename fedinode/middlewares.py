@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,10 @@ from storage.errors import Conflict, NotFound
 log = logging.getLogger("fedinode.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("fedinode.request_id", str)
+# The same id while the request is handled, for log lines written on its behalf.
+CURRENT_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "fedinode_request_id", default=""
+)
 
 
 def error_response(status: int, message: str) -> web.Response:
@@ -31,7 +36,11 @@ def error_response(status: int, message: str) -> web.Response:
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     rid = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
     request[REQUEST_ID] = rid
-    response = await handler(request)
+    token = CURRENT_REQUEST_ID.set(rid)
+    try:
+        response = await handler(request)
+    finally:
+        CURRENT_REQUEST_ID.reset(token)
     if not response.prepared:
         response.headers["X-Request-Id"] = rid
     return response

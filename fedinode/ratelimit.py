@@ -48,7 +48,7 @@ from limits.aio.strategies import (
 )
 
 from activitypub.signatures import key_id_host
-from fedinode.api import auth
+from fedinode.api import auth, schemas
 from fedinode.client_ip import Networks, bucket, client_ip, parse_address
 from fedinode.config import RATE_LIMIT_KEYS, Config, RateLimitsConfig
 from fedinode.errors import ApiError
@@ -255,7 +255,7 @@ def too_many(item: RateLimitItem, reset: float) -> web.Response:
     retry_after = max(1, math.ceil(reset - time.time()))
     return web.Response(
         status=429,
-        body=orjson.dumps({"error": "Too many requests"}),
+        body=orjson.dumps(schemas.error_to_api("Too many requests")),
         content_type="application/json",
         headers={"Retry-After": str(retry_after), **limit_headers(item, reset, 0)},
     )

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.db import Connection, Database
-from storage.errors import Conflict
+from storage.errors import Conflict, NotFound
 from storage.ids import new_id, now_ms
-from storage.models import Account, User
+from storage.models import Account, AccountStatus, User
 from storage.rows import build, build_all, build_opt, dumps
 
 _ACCOUNT_COLUMNS = (
@@ -216,7 +216,7 @@ class AccountStore:
         *,
         local: bool | None = None,
         domain: str | None = None,
-        status: str | None = None,
+        status: AccountStatus | None = None,
         username: str | None = None,
         max_id: int | None = None,
         since_id: int | None = None,
@@ -234,11 +234,11 @@ class AccountStore:
         if username:
             args.append(username.lower() + "%")
             where.append(f"lower(username) LIKE ${len(args)}")
-        if status == "suspended":
+        if status == AccountStatus.SUSPENDED:
             where.append("suspended")
-        elif status == "silenced":
+        elif status == AccountStatus.SILENCED:
             where.append("silenced")
-        elif status == "active":
+        elif status == AccountStatus.ACTIVE:
             where.append("NOT suspended")
         if max_id is not None:
             args.append(max_id)
@@ -323,6 +323,46 @@ class UserStore:
         )
         return build_opt(User, row)
 
+    async def by_username(self, username: str) -> User | None:
+        """The local user with this username (any case)."""
+        row = await self._db.fetchrow(
+            "SELECT u.* FROM users u JOIN accounts a ON a.id = u.account_id"
+            " WHERE lower(a.username) = lower($1) AND a.domain = ''",
+            username,
+        )
+        return build_opt(User, row)
+
+    async def set_password(
+        self, user_id: int, password_hash: str, *, keep_token_id: int | None = None
+    ) -> int:
+        """Store a new password hash and revoke the user's access tokens (all but
+        ``keep_token_id``) in one transaction; how many tokens were revoked. NotFound for
+        no such user."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE users SET password_hash = $1 WHERE id = $2", password_hash, user_id
+            )
+            if not changed:
+                raise NotFound("user")
+            return await tx.execute(
+                "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2"
+                " AND revoked_at IS NULL AND id <> $3",
+                now_ms(),
+                user_id,
+                0 if keep_token_id is None else keep_token_id,
+            )
+
+    async def rehash_password(self, user_id: int, old_hash: str, new_hash: str) -> bool:
+        """Replace ``old_hash`` by ``new_hash`` (the same password at a new cost) unless the
+        password changed meanwhile; whether it was replaced."""
+        changed = await self._db.execute(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+            new_hash,
+            user_id,
+            old_hash,
+        )
+        return changed > 0
+
     async def update(self, user_id: int, **changes: Any) -> User:
         allowed = {"admin", "approved", "disabled", "locale", "settings", "password_hash", "email"}
         if set(changes) - allowed:
@@ -337,8 +377,6 @@ class UserStore:
             f"UPDATE users SET {', '.join(sets)} WHERE id = ${len(args)} RETURNING *", *args
         )
         if row is None:
-            from storage.errors import NotFound
-
             raise NotFound("user")
         return build(User, row)
 

@@ -22,6 +22,38 @@ class Visibility(StrEnum):
 OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
 
 
+class AccountStatus(StrEnum):
+    """A moderation state an account is listed by (the admin API's ``status`` filter). An
+    account is in several at once: the stored flags are ``Account.silenced``/``suspended``,
+    ``User.approved``/``disabled`` and the moderation row's ``sensitized``."""
+
+    ACTIVE = "active"  # not suspended
+    PENDING = "pending"  # a local sign-up not yet approved
+    DISABLED = "disabled"  # a local login refused
+    SILENCED = "silenced"  # limited: off public timelines, followers only
+    SUSPENDED = "suspended"  # gone from this instance
+    SENSITIZED = "sensitized"  # media always behind a warning
+
+
+class AccountAction(StrEnum):
+    """A moderator's sanction (``type`` of POST /api/v1/admin/accounts/:id/action)."""
+
+    NONE = "none"  # settle the report only
+    SENSITIVE = "sensitive"
+    DISABLE = "disable"
+    SILENCE = "silence"
+    SUSPEND = "suspend"
+
+
+class AccountActionUndo(StrEnum):
+    """Lifting a sanction: each names its own admin API route."""
+
+    ENABLE = "enable"
+    UNSILENCE = "unsilence"
+    UNSUSPEND = "unsuspend"
+    UNSENSITIVE = "unsensitive"
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     id: int
@@ -262,7 +294,7 @@ class OAuthApp:
     redirect_uris: str
     scopes: str
     client_id: str
-    client_secret: str
+    client_secret_hash: str  # SHA-256 hex digest; the secret itself is shown once, at registration
     created_at: int
 
 

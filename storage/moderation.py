@@ -7,18 +7,26 @@ from typing import Any
 
 from storage.db import Database
 from storage.ids import new_id, now_ms
-from storage.models import Account, Report, User
+from storage.models import Account, AccountStatus, Report, User
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt
 
-ACCOUNT_STATUSES = ("active", "pending", "disabled", "silenced", "suspended", "sensitized")
 _USER_COLUMNS = [f.name for f in fields(User)]
+# The condition each state puts on a row of accounts ``a``, users ``u`` and moderation ``m``.
+_STATUS_CONDITIONS = {
+    AccountStatus.ACTIVE: "NOT a.suspended",
+    AccountStatus.PENDING: "u.id IS NOT NULL AND NOT u.approved",
+    AccountStatus.DISABLED: "u.id IS NOT NULL AND u.disabled",
+    AccountStatus.SILENCED: "a.silenced",
+    AccountStatus.SUSPENDED: "a.suspended",
+    AccountStatus.SENSITIZED: "COALESCE(m.sensitized, FALSE)",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class AccountFilter:
     origin: str | None = None  # local | remote
-    status: str | None = None  # one of ACCOUNT_STATUSES
+    status: AccountStatus | None = None
     staff: bool = False
     by_domain: str | None = None
     username: str | None = None
@@ -79,19 +87,8 @@ class ModerationStore:
             where.append("a.domain = ''")
         elif flt.origin == "remote":
             where.append("a.domain <> ''")
-        status = flt.status
-        if status == "active":
-            where.append("NOT a.suspended")
-        elif status == "pending":
-            where.append("u.id IS NOT NULL AND NOT u.approved")
-        elif status == "disabled":
-            where.append("u.id IS NOT NULL AND u.disabled")
-        elif status == "silenced":
-            where.append("a.silenced")
-        elif status == "suspended":
-            where.append("a.suspended")
-        elif status == "sensitized":
-            where.append("COALESCE(m.sensitized, FALSE)")
+        if flt.status is not None:
+            where.append(_STATUS_CONDITIONS[flt.status])
         if flt.staff:
             where.append("u.id IS NOT NULL AND u.admin")
         if flt.by_domain:

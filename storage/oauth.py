@@ -1,8 +1,9 @@
-"""OAuth apps, access tokens (stored hashed) and authorization codes."""
+"""OAuth apps (their secrets stored hashed), access tokens (hashed) and authorization codes."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 
 from storage.db import Database, placeholders
@@ -12,7 +13,8 @@ from storage.rows import build, build_all, build_opt, columns
 
 
 def token_digest(token: str) -> str:
-    """Tokens and codes are kept only as SHA-256 digests."""
+    """Tokens, codes and client secrets are kept only as SHA-256 digests: each is 32 random
+    bytes, so a fast hash is enough (a slow KDF is for guessable passwords)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -35,8 +37,9 @@ class OAuthStore:
         client_id: str,
         client_secret: str,
     ) -> OAuthApp:
+        """Register an app; only the digest of ``client_secret`` is kept."""
         row = await self._db.fetchrow(
-            "INSERT INTO oauth_apps (id, name, website, redirect_uris, scopes, client_id, client_secret, created_at)"
+            "INSERT INTO oauth_apps (id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at)"
             " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *",
             new_id(),
             name,
@@ -44,7 +47,7 @@ class OAuthStore:
             redirect_uris,
             scopes,
             client_id,
-            client_secret,
+            token_digest(client_secret),
             now_ms(),
         )
         assert row is not None
@@ -53,6 +56,14 @@ class OAuthStore:
     async def app_by_client_id(self, client_id: str) -> OAuthApp | None:
         row = await self._db.fetchrow("SELECT * FROM oauth_apps WHERE client_id = $1", client_id)
         return build_opt(OAuthApp, row)
+
+    async def app_by_credentials(self, client_id: str, client_secret: str) -> OAuthApp | None:
+        """The app with this id whose secret is ``client_secret`` (compared in constant time)."""
+        app = await self.app_by_client_id(client_id)
+        digest = token_digest(client_secret)
+        if app is None or not hmac.compare_digest(app.client_secret_hash, digest):
+            return None
+        return app
 
     async def get_app(self, app_id: int) -> OAuthApp | None:
         return build_opt(
@@ -129,11 +140,14 @@ class OAuthStore:
             "UPDATE oauth_tokens SET last_used_at = $1 WHERE id = $2", when, token_id
         )
 
-    async def revoke_user_tokens(self, user_id: int) -> int:
+    async def revoke_user_tokens(self, user_id: int, *, keep_token_id: int | None = None) -> int:
+        """Revoke every live token of the user but ``keep_token_id``; how many were revoked."""
         return await self._db.execute(
-            "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL"
+            " AND id <> $3",
             now_ms(),
             user_id,
+            0 if keep_token_id is None else keep_token_id,
         )
 
     async def revoke_token(self, token: str, *, app_id: int | None = None) -> bool:

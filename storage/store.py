@@ -19,6 +19,7 @@ from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
+from storage.push import PushStore
 from storage.queues import QueueStore
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
@@ -60,6 +61,7 @@ class Store:
         self.effects = PendingEffectStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
+        self.push = PushStore(db)
 
     @property
     def dialect(self) -> str:

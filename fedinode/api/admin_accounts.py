@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from fedinode.api import entities, schemas
-from fedinode.api.auth import principal, require_scopes, viewer_account
+from fedinode.api.auth import Handler, principal, require_scopes, viewer_account
 from fedinode.api.params import (
     Params,
     ctx_of,
@@ -18,6 +16,7 @@ from fedinode.api.params import (
     read_params,
 )
 from fedinode.services import admin as svc
+from storage.models import AccountActionUndo, AccountStatus
 from storage.moderation import AccountFilter, AdminAccountRow
 
 READ = ("admin:read:accounts",)
@@ -32,17 +31,26 @@ def render(row: AdminAccountRow, base_url: str) -> entities.AdminAccount:
     return schemas.admin_account_to_api(row.account, row.user, row.sensitized, base_url)
 
 
+_V1_STATUSES = (
+    AccountStatus.PENDING,
+    AccountStatus.DISABLED,
+    AccountStatus.SILENCED,
+    AccountStatus.SUSPENDED,
+    AccountStatus.SENSITIZED,
+    AccountStatus.ACTIVE,
+)
+# Mastodon's v2 ``status`` has no ``sensitized``.
+_V2_STATUSES = frozenset(AccountStatus) - {AccountStatus.SENSITIZED}
+
+
 def _filter_v1(params: Params) -> AccountFilter:
     origin = None
     if params.bool("local") and not params.bool("remote"):
         origin = "local"
     elif params.bool("remote") and not params.bool("local"):
         origin = "remote"
-    status = None
-    for name in ("pending", "disabled", "silenced", "suspended", "sensitized", "active"):
-        if params.bool(name):
-            status = name
-            break
+    # v1 takes each state as a flag; the first one set wins.
+    status = next((state for state in _V1_STATUSES if params.bool(state)), None)
     return AccountFilter(
         origin=origin,
         status=status,
@@ -59,9 +67,7 @@ def _filter_v2(params: Params) -> AccountFilter:
     status = params.str("status")
     return AccountFilter(
         origin=origin if origin in ("local", "remote") else None,
-        status=status
-        if status in ("active", "pending", "disabled", "silenced", "suspended")
-        else None,
+        status=AccountStatus(status) if status in _V2_STATUSES else None,
         staff=params.str("permissions") == "staff",
         by_domain=params.str("by_domain"),
         username=params.str("username"),
@@ -143,7 +149,7 @@ async def account_action(request: web.Request) -> web.Response:
     return json_response(schemas.empty_to_api())
 
 
-def _undo(what: str) -> Any:
+def _undo(what: AccountActionUndo) -> Handler:
     @require_scopes(*WRITE)
     async def handler(request: web.Request) -> web.Response:
         svc.require_admin(principal(request).user)
@@ -151,11 +157,11 @@ def _undo(what: str) -> Any:
         row = await svc.undo(ctx, viewer_account(request), _id(request), what)
         return json_response(render(row, ctx.config.base_url))
 
-    handler.__name__ = what + "_account"
+    handler.__name__ = f"{what.value}_account"
     return handler
 
 
-enable_account = _undo("enable")
-unsilence_account = _undo("unsilence")
-unsuspend_account = _undo("unsuspend")
-unsensitive_account = _undo("unsensitive")
+enable_account = _undo(AccountActionUndo.ENABLE)
+unsilence_account = _undo(AccountActionUndo.UNSILENCE)
+unsuspend_account = _undo(AccountActionUndo.UNSUSPEND)
+unsensitive_account = _undo(AccountActionUndo.UNSENSITIVE)

@@ -97,10 +97,7 @@ async def create_domain_block(request: web.Request) -> web.Response:
         )
     except DomainBlockExists as exc:
         return json_response(
-            {
-                "error": exc.message,
-                "existing_domain_block": schemas.domain_block_to_api(exc.existing),
-            },
+            schemas.domain_block_conflict_to_api(exc.message, exc.existing),
             status=422,
         )
     return _block_response(change)

@@ -15,7 +15,7 @@ from fedinode.services import oauth
 async def create_app(request: web.Request) -> web.Response:
     params = await read_params(request)
     raw_uris = params.raw("redirect_uris")
-    app = await oauth.register_app(
+    app, secret = await oauth.register_app(
         request.app[appkeys.STORE],
         name=params.str("client_name") or "",
         redirect_uris=oauth.split_redirect_uris(
@@ -30,7 +30,8 @@ async def create_app(request: web.Request) -> web.Response:
         ),
         website=params.str("website"),
     )
-    return json_response(schemas.application_to_api(app, with_secret=True))
+    vapid = request.app[appkeys.VAPID].public_key
+    return json_response(schemas.application_to_api(app, vapid_key=vapid, client_secret=secret))
 
 
 @authenticated(user=False)
@@ -41,4 +42,5 @@ async def verify_app_credentials(request: web.Request) -> web.Response:
     app = await request.app[appkeys.STORE].oauth.get_app(who.app_id)
     if app is None:
         raise Unauthorized("The access token is invalid")
-    return json_response(schemas.application_to_api(app))
+    vapid = request.app[appkeys.VAPID].public_key
+    return json_response(schemas.application_to_api(app, vapid_key=vapid))

@@ -11,7 +11,8 @@ from fedinode.api import schemas
 async def get_instance_v2(request: web.Request) -> web.Response:
     config = request.app[appkeys.CONFIG]
     stats = await request.app[appkeys.STORE].instance_stats()
-    return web.json_response(schemas.instance_v2_to_api(config, stats, None))
+    vapid_key = request.app[appkeys.VAPID].public_key
+    return web.json_response(schemas.instance_v2_to_api(config, stats, None, vapid_key))
 
 
 async def get_instance_v1(request: web.Request) -> web.Response:

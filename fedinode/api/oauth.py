@@ -13,6 +13,7 @@ from fedinode.api.auth import TOP_SCOPES, parse_scopes
 from fedinode.api.params import Params, json_response, read_params
 from fedinode.services import oauth
 from fedinode.services.oauth import AuthorizeRequest, OAuthError
+from fedinode.services.passwords import cost_from_config
 from fedinode.web import oauth_page
 
 _HTML_HEADERS = {
@@ -148,7 +149,9 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
             extra["state"] = req.state
         raise web.HTTPFound(_with_query(req.redirect_uri, extra))
     login = params.str("login") or params.str("username") or ""
-    user = await oauth.check_login(store, login, params.str("password") or "")
+    user = await oauth.check_login(
+        store, login, params.str("password") or "", cost_from_config(config.passwords)
+    )
     if user is None:
         return _html(
             oauth_page.authorize_page(
@@ -228,6 +231,7 @@ async def token(request: web.Request) -> web.Response:
                 login=params.str("username") or params.str("email") or "",
                 password=params.str("password") or "",
                 scopes=scopes,
+                cost=cost_from_config(request.app[appkeys.CONFIG].passwords),
             )
         else:
             raw, tok = await oauth.client_credentials_grant(store, app, scopes)

@@ -14,6 +14,7 @@ from fedinode.api import (
     oauth,
     statuses,
     timelines,
+    user,
 )
 from fedinode.api import admin_accounts as admin_accounts_api
 from fedinode.api import admin_reports as admin_reports_api
@@ -23,6 +24,7 @@ from fedinode.api import followed_tags as followed_tags_api
 from fedinode.api import lists as lists_api
 from fedinode.api import markers as markers_api
 from fedinode.api import media as media_api
+from fedinode.api import push as push_api
 from fedinode.api import reports as reports_api
 from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
@@ -48,6 +50,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/oauth/token", oauth.token),
         ("POST", "/oauth/revoke", oauth.revoke),
         ("GET", "/.well-known/oauth-authorization-server", oauth.authorization_server_metadata),
+        ("POST", "/api/v1/user/password_change", user.password_change),  # GoToSocial's
         # -- core client API: accounts, statuses, timelines, notifications --
         ("GET", "/api/v1/accounts/verify_credentials", accounts.verify_credentials),
         ("PATCH", "/api/v1/accounts/update_credentials", accounts.update_credentials),
@@ -168,6 +171,10 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/accounts/{id}/lists", lists_api.account_lists),
         ("GET", "/api/v1/markers", markers_api.get_markers),
         ("POST", "/api/v1/markers", markers_api.save_markers),
+        ("POST", "/api/v1/push/subscription", push_api.create_push_subscription),
+        ("GET", "/api/v1/push/subscription", push_api.get_push_subscription),
+        ("PUT", "/api/v1/push/subscription", push_api.update_push_subscription),
+        ("DELETE", "/api/v1/push/subscription", push_api.delete_push_subscription),
         ("GET", "/api/v2/search", search_api.search_v2),
         ("GET", "/api/v1/tags/{name}", followed_tags_api.get_tag),
         ("POST", "/api/v1/tags/{name}/follow", followed_tags_api.follow_tag),

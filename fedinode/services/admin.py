@@ -5,11 +5,9 @@ from __future__ import annotations
 from fedinode.errors import Forbidden, NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
-from storage.models import Account, User
+from storage.models import Account, AccountAction, AccountActionUndo, User
 from storage.moderation import AdminAccountRow, ReportRow
 from storage.paging import Page
-
-ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
 
 
 def require_admin(user: User | None) -> User:
@@ -53,55 +51,57 @@ async def act(
     text: str = "",
 ) -> AdminAccountRow:
     """POST /admin/accounts/:id/action: sanction, log, and settle reports about the account."""
-    if action not in ACTIONS:
-        raise ValidationFailed("Validation failed: type is not included in the list")
+    try:
+        kind = AccountAction(action or "")
+    except ValueError:
+        raise ValidationFailed("Validation failed: type is not included in the list") from None
     row = await account_row(ctx, account_id)
     target = row.account
     if target.id == moderator.id:
         raise Forbidden("You cannot moderate yourself")
-    if row.user is not None and row.user.admin and action != "none":
+    if row.user is not None and row.user.admin and kind is not AccountAction.NONE:
         raise Forbidden("Admins cannot be moderated through the API")
-    if action == "sensitive":
+    if kind is AccountAction.SENSITIVE:
         await ctx.store.moderation.set_sensitized(target.id, True)
-    elif action == "disable":
+    elif kind is AccountAction.DISABLE:
         if row.user is None:
             raise ValidationFailed("Validation failed: only local accounts can be disabled")
         await ctx.store.users.update(row.user.id, disabled=True)
         await ctx.store.oauth.revoke_user_tokens(row.user.id)
-    elif action == "silence":
+    elif kind is AccountAction.SILENCE:
         await ctx.store.accounts.update(target.id, silenced=True)
-    elif action == "suspend":
+    elif kind is AccountAction.SUSPEND:
         await ctx.store.accounts.update(target.id, suspended=True)
         if row.user is not None:
             await ctx.store.oauth.revoke_user_tokens(row.user.id)
     await ctx.store.moderation.log(
-        moderator.id, action, target_account_id=target.id, report_id=report_id, text=text
+        moderator.id, kind, target_account_id=target.id, report_id=report_id, text=text
     )
     if report_id is not None:
         report = await ctx.store.moderation.report(report_id)
         if report is None or report.report.target_account_id != target.id:
             raise NotFoundError()
         await ctx.store.moderation.resolve(report_id, moderator.id)
-    elif action != "none":
+    elif kind is not AccountAction.NONE:
         await ctx.store.moderation.resolve_open_reports_on(target.id, moderator.id)
     return await account_row(ctx, target.id)
 
 
-async def undo(ctx: Ctx, moderator: Account, account_id: int | None, what: str) -> AdminAccountRow:
+async def undo(
+    ctx: Ctx, moderator: Account, account_id: int | None, what: AccountActionUndo
+) -> AdminAccountRow:
     """enable | unsilence | unsuspend | unsensitive."""
     row = await account_row(ctx, account_id)
     target = row.account
-    if what == "enable":
+    if what is AccountActionUndo.ENABLE:
         if row.user is not None:
             await ctx.store.users.update(row.user.id, disabled=False)
-    elif what == "unsilence":
+    elif what is AccountActionUndo.UNSILENCE:
         await ctx.store.accounts.update(target.id, silenced=False)
-    elif what == "unsuspend":
+    elif what is AccountActionUndo.UNSUSPEND:
         await ctx.store.accounts.update(target.id, suspended=False)
-    elif what == "unsensitive":
+    else:
         await ctx.store.moderation.set_sensitized(target.id, False)
-    else:  # pragma: no cover - the routes pass only the names above
-        raise NotFoundError()
     await ctx.store.moderation.log(moderator.id, what, target_account_id=target.id)
     return await account_row(ctx, target.id)
 

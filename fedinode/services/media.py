@@ -188,7 +188,7 @@ def process_image(data: bytes, *, max_pixels: int, thumbnail_size: int) -> Proce
 
 def media_meta(p: Processed) -> dict[str, dict[str, int]]:
     """What storage keeps of an upload's sizes; the API's ``meta`` (size, aspect, focus) is
-    derived from it and the focus columns by schemas.py."""
+    derived from it and the focus columns by ``schemas.media_to_api``."""
     return {
         "original": {"width": p.width, "height": p.height},
         "small": {"width": p.small_width, "height": p.small_height},

@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 from fedinode.api.auth import scopes_subset, unknown_scopes
 from fedinode.errors import ValidationFailed
-from fedinode.services.passwords import verify_password
+from fedinode.services.passwords import (
+    ScryptCost,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from storage.models import OAuthApp, OAuthToken, User
 from storage.store import Store
 
@@ -77,7 +83,9 @@ async def register_app(
     redirect_uris: list[str],
     scopes: list[str],
     website: str | None,
-) -> OAuthApp:
+) -> tuple[OAuthApp, str]:
+    """The new app and its client secret: only a digest is stored, so the caller shows the
+    secret now or never."""
     if not name.strip():
         raise ValidationFailed("Validation failed: Application name can't be blank")
     if len(name) > 200:
@@ -89,26 +97,26 @@ async def register_app(
         raise ValidationFailed("Validation failed: Redirect URI must be an absolute URI.")
     if unknown_scopes(scopes):
         raise ValidationFailed("Validation failed: Scopes has an invalid value")
-    return await store.oauth.create_app(
+    secret = secrets.token_urlsafe(32)
+    app = await store.oauth.create_app(
         name=name.strip(),
         website=website or None,
         redirect_uris="\n".join(redirect_uris),
         scopes=" ".join(scopes or [DEFAULT_SCOPES]),
         client_id=secrets.token_urlsafe(32),
-        client_secret=secrets.token_urlsafe(32),
+        client_secret=secret,
     )
+    return app, secret
 
 
 async def authenticate_client(
     store: Store, client_id: str | None, client_secret: str | None
 ) -> OAuthApp:
     """The app whose id and secret were given; OAuthError(invalid_client) otherwise."""
-    if not client_id:
+    if not client_id or client_secret is None:
         raise OAuthError("invalid_client", INVALID_CLIENT, 401)
-    app = await store.oauth.app_by_client_id(client_id)
-    if app is None or client_secret is None:
-        raise OAuthError("invalid_client", INVALID_CLIENT, 401)
-    if not hmac.compare_digest(app.client_secret.encode(), client_secret.encode()):
+    app = await store.oauth.app_by_credentials(client_id, client_secret)
+    if app is None:
         raise OAuthError("invalid_client", INVALID_CLIENT, 401)
     return app
 
@@ -135,15 +143,17 @@ async def issue_token(
     return raw, token
 
 
-async def check_login(store: Store, login: str, password: str) -> User | None:
-    """The user with this email or username and password; None otherwise (also for disabled)."""
+async def check_login(store: Store, login: str, password: str, cost: ScryptCost) -> User | None:
+    """The user with this email or username and password; None otherwise (also for disabled).
+    A password hashed at another cost than ``cost`` is hashed again and stored."""
     user = await store.users.by_login(login.strip())
     if user is None:
         # Spend the same time as a real check so timing does not reveal which logins exist.
-        await asyncio.to_thread(verify_password, password, _DUMMY_HASH)
+        await asyncio.to_thread(verify_password, password, dummy_hash(cost))
         return None
-    ok = await asyncio.to_thread(verify_password, password, user.password_hash)
-    if not ok or user.disabled or not user.approved:
+    if not await check_password(store, user, password, cost):
+        return None
+    if user.disabled or not user.approved:
         return None
     account = await store.accounts.get(user.account_id)
     if account is None or account.suspended:
@@ -151,9 +161,16 @@ async def check_login(store: Store, login: str, password: str) -> User | None:
     return user
 
 
-_DUMMY_HASH = (
-    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-)
+async def check_password(store: Store, user: User, password: str, cost: ScryptCost) -> bool:
+    """Whether ``password`` is the user's; when it is and its hash was made at another cost,
+    the hash at ``cost`` replaces it (unless the password changed meanwhile)."""
+    stored = user.password_hash
+    if not await asyncio.to_thread(verify_password, password, stored):
+        return False
+    if needs_rehash(stored, cost):
+        fresh = await asyncio.to_thread(hash_password, password, cost)
+        await store.users.rehash_password(user.id, stored, fresh)
+    return True
 
 
 # RFC 7636's ``plain`` sends the secret itself through the browser; like Mastodon, only
@@ -239,10 +256,16 @@ async def exchange_code(
 
 
 async def password_grant(
-    store: Store, app: OAuthApp, *, login: str, password: str, scopes: list[str]
+    store: Store,
+    app: OAuthApp,
+    *,
+    login: str,
+    password: str,
+    scopes: list[str],
+    cost: ScryptCost,
 ) -> tuple[str, OAuthToken]:
     granted = resolve_scopes(app, scopes)
-    user = await check_login(store, login, password)
+    user = await check_login(store, login, password, cost)
     if user is None:
         raise OAuthError("invalid_grant", INVALID_GRANT)
     return await issue_token(store, app, user.id, granted)

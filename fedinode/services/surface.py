@@ -14,8 +14,10 @@ import logging
 from typing import Any
 
 from fedinode.services import notifications
+from fedinode.services.federator import NO_FEDERATION, Federator
+from fedinode.services.push import queue_pushes
 from storage import events
-from storage.models import Account, Report, Status
+from storage.models import Account, Notification, Report, Status
 from storage.polls import EndedPoll
 from storage.store import Store
 
@@ -29,10 +31,12 @@ NOTIFICATION = "notification"
 
 
 class SideEffects:
-    """Notifications (stored) and streaming events (best effort) after a change."""
+    """Notifications (stored) and streaming events (best effort) after a change, and the
+    answers to peers an incoming activity calls for, through ``federator``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, federator: Federator = NO_FEDERATION) -> None:
         self.store = store
+        self.federator = federator
 
     async def _publish(self, event: str, **fields: Any) -> None:
         # Streaming events are not durable by design (a listener that misses one reads the
@@ -62,7 +66,16 @@ class SideEffects:
             dedupe_key=f"{type_}:{key}",
         )
         if n is not None:
+            await self._push(n)
             await self._publish(NOTIFICATION, notification_id=n.id, account_id=recipient.id)
+
+    async def _push(self, n: Notification) -> None:
+        # Pushes are queued for the worker (which sends them); a failure to queue one must
+        # not fail the change, as with streaming.
+        try:
+            await queue_pushes(self.store, n)
+        except Exception:
+            log.exception("queueing pushes for notification %s failed", n.id)
 
     # -- statuses ---------------------------------------------------------------------------
 
@@ -108,8 +121,13 @@ class SideEffects:
     async def poll_counts_changed(self, status: Status) -> None:
         await self._publish(STATUS_UPDATED, status_id=status.id)
 
+    async def poll_vote_counted(self, status: Status) -> None:
+        await self.poll_counts_changed(status)
+        await self.federator.poll_votes_changed(status)
+
     async def poll_ended(self, ended: EndedPoll) -> None:
         for n in ended.notifications:
+            await self._push(n)
             await self._publish(NOTIFICATION, notification_id=n.id, account_id=n.account_id)
 
     # -- interactions -----------------------------------------------------------------------
@@ -141,10 +159,19 @@ class SideEffects:
         key = str(request.id) if request is not None else f"{follower.id}"
         await self._notify(target, follower, "follow_request", key=key)
 
+    async def follow_accepted(self, target: Account, follower: Account, follow_uri: str) -> None:
+        await self.federator.follow_accepted(target, follower, follow_uri)
+
+    async def follow_rejected(self, target: Account, follower: Account, follow_uri: str) -> None:
+        await self.federator.follow_rejected(target, follower, follow_uri)
+
     async def moved(self, account: Account, follower: Account) -> None:
         await self._notify(
             follower, account, "move", key=f"{account.id}:{account.moved_to_account_id}"
         )
+
+    async def follow_moved(self, follower: Account, target: Account, follow_uri: str) -> None:
+        await self.federator.followed(follower, target, follow_uri)
 
     # -- moderation -------------------------------------------------------------------------
 

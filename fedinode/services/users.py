@@ -1,7 +1,9 @@
-"""Creating local users: account, keys, URLs and a hashed password in one step."""
+"""Local users: creating one (account, keys, URLs and a hashed password in one step) and
+changing a password."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from activitypub.federation import INSTANCE_ACTOR_USERNAME
@@ -9,7 +11,14 @@ from activitypub.keys import generate_keypair
 from activitypub.urls import Urls
 from activitypub.webfinger import instance_actor_aliases
 from fedinode.errors import ValidationFailed
-from fedinode.services.passwords import hash_password
+from fedinode.services.passwords import (
+    DEFAULT_COST,
+    MAX_LENGTH,
+    MIN_LENGTH,
+    ScryptCost,
+    hash_password,
+    verify_password,
+)
 from storage.accounts import NewAccount
 from storage.models import Account, User
 from storage.store import Store
@@ -35,6 +44,7 @@ async def create_local_user(
     display_name: str = "",
     locked: bool = False,
     bot: bool = False,
+    cost: ScryptCost = DEFAULT_COST,
 ) -> tuple[User, Account]:
     """Raises ValidationFailed for bad input and storage Conflict for a taken name or email."""
     if not USERNAME.match(username):
@@ -43,8 +53,7 @@ async def create_local_user(
         raise ValidationFailed(f"username {username!r} is reserved for the instance actor")
     if not EMAIL.match(email):
         raise ValidationFailed("email is not a valid address")
-    if len(password) < 8:
-        raise ValidationFailed("password must be at least 8 characters")
+    check_new_password(password)
     private_pem, public_pem = generate_keypair()
     account = NewAccount(
         username=username,
@@ -66,5 +75,49 @@ async def create_local_user(
         private_key_pem=private_pem,
     )
     return await store.users.create(
-        account, email=email, password_hash=hash_password(password), admin=admin
+        account,
+        email=email,
+        password_hash=await asyncio.to_thread(hash_password, password, cost),
+        admin=admin,
     )
+
+
+def check_new_password(password: str) -> None:
+    """ValidationFailed unless ``password`` is fit to be set."""
+    if len(password) < MIN_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise ValidationFailed(f"password must be at most {MAX_LENGTH} characters")
+
+
+async def set_password(
+    store: Store,
+    user: User,
+    password: str,
+    cost: ScryptCost,
+    *,
+    keep_token_id: int | None = None,
+) -> int:
+    """Set the user's password and sign out every token but ``keep_token_id``; how many
+    tokens were revoked. ValidationFailed for an unfit password."""
+    check_new_password(password)
+    fresh = await asyncio.to_thread(hash_password, password, cost)
+    return await store.users.set_password(user.id, fresh, keep_token_id=keep_token_id)
+
+
+async def change_password(
+    store: Store,
+    user: User,
+    *,
+    old_password: str,
+    new_password: str,
+    cost: ScryptCost,
+    keep_token_id: int | None,
+) -> int:
+    """A user changing their own password: the old one must match and the new one differ.
+    Like Mastodon, the session that asked stays signed in and every other one is signed out."""
+    if not await asyncio.to_thread(verify_password, old_password, user.password_hash):
+        raise ValidationFailed("Validation failed: current password is incorrect")
+    if new_password == old_password:
+        raise ValidationFailed("Validation failed: the new password must differ from the old one")
+    return await set_password(store, user, new_password, cost, keep_token_id=keep_token_id)

@@ -72,6 +72,10 @@ class PostgresDatabase:
     async def close(self) -> None:
         await self._pool.close()
 
+    def pool_usage(self) -> tuple[int, int, int]:
+        """(connections open, idle, most allowed): for the operator's metrics."""
+        return self._pool.get_size(), self._pool.get_idle_size(), self._pool.get_max_size()
+
     async def execute(self, sql: str, *args: Any) -> int:
         return await self._pooled.execute(sql, *args)
 

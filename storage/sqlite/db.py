@@ -18,6 +18,7 @@ writer has auto-checkpointing off and a reader thread checkpoints after commits 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
 import re
@@ -67,7 +68,13 @@ def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     conn.execute("PRAGMA cache_size=-32000")
+    # PostgreSQL's encode(sha256(...), 'hex'), for migrations that hash stored secrets.
+    conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
     return conn
+
+
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -97,6 +104,7 @@ class _ReaderThread:
         ] = SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="fedinode-sqlite", daemon=True)
         self._thread.start()
+        self.closed = False
 
     def _work(self) -> None:
         while True:
@@ -112,11 +120,16 @@ class _ReaderThread:
                 future.get_loop().call_soon_threadsafe(_set_result, future, result)
 
     async def run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self.closed:  # no thread would ever answer
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
         self._jobs.put((future, fn))
         return await future
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self._jobs.put(None)
         self._thread.join(timeout=10)
         self.conn.close()
@@ -264,7 +277,7 @@ class SqliteDatabase:
     async def close(self) -> None:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
-        if self._readers:
+        if self._readers and not self._reader_threads[0].closed:
             # One last checkpoint so the database file is complete without its WAL.
             await self._reader_threads[0].run(_checkpoint)
         for thread in self._reader_threads:

@@ -59,7 +59,7 @@ class App:
 
 async def _app(home: Instance, username: str, *, locked: bool = False) -> App:
     account = await home.user(username, locked=locked)
-    client = await oauth.register_app(
+    client, _ = await oauth.register_app(
         home.store,
         name="tests",
         redirect_uris=[oauth.OOB],

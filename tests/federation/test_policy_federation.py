@@ -52,7 +52,7 @@ async def _mutual(
 
 async def _admin_token(instance: Instance) -> str:
     admin = await instance.user("root", admin=True)
-    app = await oauth.register_app(
+    app, _ = await oauth.register_app(
         instance.store, name="admin", redirect_uris=[oauth.OOB], scopes=["admin:read", "admin:write"],
         website=None,
     )  # fmt: skip

@@ -88,7 +88,7 @@ class Api:
         return await self.token_for(account, scopes=scopes)
 
     async def token_for(self, account: Account, *, scopes: str = "read write follow push") -> Actor:
-        app = await oauth.register_app(
+        app, _ = await oauth.register_app(
             self.store,
             name="tests",
             redirect_uris=[oauth.OOB],

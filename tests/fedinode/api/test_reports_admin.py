@@ -183,3 +183,31 @@ async def test_admin_reports_flow(aiohttp_client: Any, config: Config, tmp_path:
     reopened = await root.call("POST", f"/api/v1/admin/reports/{rid}/reopen")
     assert reopened["action_taken"] is False
     await root.call("GET", "/api/v1/admin/reports/12345", expect=404)
+
+
+async def test_admin_account_states_from_the_api(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    """v1 flags and the v2 ``status`` name states; a state v2 does not know (or none) lists
+    everyone, and an action without a known type is 422."""
+    rig = await make_rig(aiohttp_client, config, tmp_path)
+    root = await admin_of(rig)
+    alice, bob = await rig.user("alice"), await rig.user("bob")
+    await root.call("POST", f"/api/v1/admin/accounts/{bob.id}/action", json={"type": "sensitive"})
+    await root.call("POST", f"/api/v1/admin/accounts/{alice.id}/action", json={"type": "silence"})
+
+    def ids(rows: list[dict[str, Any]]) -> set[str]:
+        return {r["id"] for r in rows}
+
+    everyone = ids(await root.call("GET", "/api/v2/admin/accounts"))
+    assert {alice.id, bob.id, root.id} <= everyone
+    v1 = await root.call("GET", "/api/v1/admin/accounts", params={"sensitized": "true"})
+    assert ids(v1) == {bob.id}
+    v2 = await root.call("GET", "/api/v2/admin/accounts", params={"status": "silenced"})
+    assert ids(v2) == {alice.id}
+    for unknown in ("sensitized", "bogus", ""):
+        rows = await root.call("GET", "/api/v2/admin/accounts", params={"status": unknown})
+        assert ids(rows) == everyone
+    for body in ({}, {"type": ""}, {"type": "SILENCE"}):
+        await root.call("POST", f"/api/v1/admin/accounts/{bob.id}/action", json=body, expect=422)
+    assert (await root.call("GET", f"/api/v1/admin/accounts/{bob.id}"))["silenced"] is False

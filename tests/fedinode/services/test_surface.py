@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fedinode.services.federator import NoFederation
 from fedinode.services.surface import SideEffects
 from storage.accounts import NewAccount
 from storage.models import Account, Notification, Status
@@ -71,3 +72,55 @@ async def test_a_remote_post_notifies_as_a_local_one(store: Store) -> None:
     assert [(n.type, n.from_account_id) for n in await _notes(store, bob)] == [
         ("mention", carol.id)
     ]
+
+
+class RecordingFederator(NoFederation):
+    """Keeps what it was asked to tell peers."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, int, int, str | None]] = []
+
+    async def follow_accepted(
+        self, target: Account, follower: Account, follow_uri: str | None
+    ) -> None:
+        self.told.append(("Accept", target.id, follower.id, follow_uri))
+
+    async def follow_rejected(
+        self, target: Account, follower: Account, follow_uri: str | None
+    ) -> None:
+        self.told.append(("Reject", target.id, follower.id, follow_uri))
+
+    async def followed(self, follower: Account, target: Account, follow_uri: str) -> None:
+        self.told.append(("Follow", follower.id, target.id, follow_uri))
+
+    async def poll_votes_changed(self, status: Status) -> None:
+        self.told.append(("Update", status.id, status.account_id, None))
+
+
+async def test_the_inbox_answers_peers_through_the_federator(store: Store) -> None:
+    alice = await local_account(store, "alice")
+    carol = await remote_account(store, "carol")
+    dave = await remote_account(store, "dave", "elsewhere.test")
+    federator = RecordingFederator()
+    surface = SideEffects(store, federator)
+    await surface.follow_accepted(alice, carol, "https://remote.test/follows/1")
+    await surface.follow_rejected(alice, dave, "https://elsewhere.test/follows/2")
+    await surface.follow_moved(alice, dave, "https://local.test/users/alice#follows/3")
+    poll = await post(store, alice, "a poll", mentions=[])
+    await surface.poll_vote_counted(poll)
+    assert federator.told == [
+        ("Accept", alice.id, carol.id, "https://remote.test/follows/1"),
+        ("Reject", alice.id, dave.id, "https://elsewhere.test/follows/2"),
+        ("Follow", alice.id, dave.id, "https://local.test/users/alice#follows/3"),
+        ("Update", poll.id, alice.id, None),
+    ]
+    # Answering a peer notifies nobody here.
+    assert await _notes(store, alice) == []
+
+
+async def test_without_a_federator_nothing_is_told(store: Store) -> None:
+    alice, carol = await local_account(store, "alice"), await remote_account(store, "carol")
+    surface = SideEffects(store)  # as the use cases build it: they tell peers themselves
+    await surface.follow_accepted(alice, carol, "https://remote.test/follows/1")
+    await surface.follow_moved(alice, carol, "https://local.test/users/alice#follows/2")
+    assert await _notes(store, alice) == [] and await _notes(store, carol) == []

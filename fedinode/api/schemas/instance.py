@@ -1,0 +1,160 @@
+"""Instance (v2 and v1), its rules, the public list of moderated servers, weekly activity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from fedinode.api import entities as e
+from fedinode.api.schemas.accounts import account_to_api
+from fedinode.config import Config
+from fedinode.version import COMPAT_VERSION
+from policy.settings import LIMITING_BLOCK_FLAGS
+from storage.models import Account, InstanceStats
+
+_SUPPORTED_MIME = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+]
+
+
+def _configuration(config: Config, vapid_key: str) -> e.Configuration:
+    i = config.instance
+    return {
+        "urls": {"streaming": config.base_url.replace("http", "ws", 1), "status": None},
+        "vapid": {"public_key": vapid_key},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "statuses": {
+            "max_characters": i.max_status_chars,
+            "max_media_attachments": i.max_media_attachments,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {
+            "supported_mime_types": _SUPPORTED_MIME,
+            "description_limit": 1500,
+            "image_size_limit": config.server.max_media_bytes,
+            "image_matrix_limit": config.media.max_image_pixels,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {
+            "max_options": i.max_poll_options,
+            "max_characters_per_option": 50,
+            "min_expiration": 300,
+            "max_expiration": 2_629_746,
+        },
+        "translation": {"enabled": False},
+    }
+
+
+def rules_to_api(config: Config) -> list[e.Rule]:
+    return [
+        {"id": str(n), "text": text, "hint": ""}
+        for n, text in enumerate(config.instance.rules, start=1)
+    ]
+
+
+def instance_v2_to_api(
+    config: Config, stats: InstanceStats, contact_account: Account | None, vapid_key: str
+) -> e.Instance:
+    """Instance (v2); ``vapid_key`` is the instance's Web Push key."""
+    i = config.instance
+    return {
+        "domain": i.domain,
+        "title": i.title,
+        "version": COMPAT_VERSION,
+        "source_url": "https://github.com/fedinode/fedinode",
+        "description": i.description,
+        "usage": {"users": {"active_month": stats.active_month}},
+        "thumbnail": {
+            "url": f"{config.base_url}/static/thumbnail.png",
+            "blurhash": None,
+            "versions": {},
+        },
+        "icon": [],
+        "languages": list(i.languages),
+        "configuration": _configuration(config, vapid_key),
+        "registrations": {
+            "enabled": i.registrations,
+            "approval_required": i.approval_required,
+            "message": None,
+            "url": None,
+        },
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": i.contact_email, "account": _maybe_account(contact_account, config)},
+        "rules": rules_to_api(config),
+    }
+
+
+def _maybe_account(account: Account | None, config: Config) -> e.Account | None:
+    return None if account is None else account_to_api(account, config.base_url)
+
+
+def instance_v1_to_api(
+    config: Config, stats: InstanceStats, contact_account: Account | None
+) -> e.V1Instance:
+    i = config.instance
+    conf = _configuration(config, "")  # v1 has no place for the Web Push key
+    return {
+        "uri": i.domain,
+        "title": i.title,
+        "short_description": i.description,
+        "description": i.description,
+        "email": i.contact_email,
+        "version": COMPAT_VERSION,
+        "urls": {"streaming_api": conf["urls"]["streaming"]},
+        "stats": {
+            "user_count": stats.user_count,
+            "status_count": stats.local_posts,
+            "domain_count": stats.domain_count,
+        },
+        "thumbnail": f"{config.base_url}/static/thumbnail.png",
+        "languages": list(i.languages),
+        "registrations": i.registrations,
+        "approval_required": i.approval_required,
+        "invites_enabled": False,
+        "configuration": {
+            "accounts": conf["accounts"],
+            "statuses": conf["statuses"],
+            "media_attachments": conf["media_attachments"],
+            "polls": conf["polls"],
+        },
+        "contact_account": _maybe_account(contact_account, config),
+        "rules": rules_to_api(config),
+    }
+
+
+def public_domain_blocks_to_api(blocks: Sequence[Mapping[str, object]]) -> list[e.DomainBlock]:
+    """/api/v1/instance/domain_blocks from the ``domain_blocks`` of ``Pipeline.describe()``
+    (already obfuscated); a noop block without any flag limits nothing and is left out."""
+    out: list[e.DomainBlock] = []
+    for block in blocks:
+        limits = block.get("severity") != "noop" or any(
+            block.get(name) for name in LIMITING_BLOCK_FLAGS
+        )
+        if limits:
+            comment = block.get("comment")
+            out.append(
+                {
+                    "domain": str(block.get("domain", "")),
+                    "digest": str(block.get("digest", "")),
+                    "severity": str(block.get("severity", "")),
+                    "comment": comment if isinstance(comment, str) and comment else None,
+                }
+            )
+    return out
+
+
+def activity_to_api(weeks: Sequence[Mapping[str, int]]) -> list[e.Activity]:
+    return [
+        {
+            "week": str(w["week"]),
+            "statuses": str(w["statuses"]),
+            "logins": str(w["logins"]),
+            "registrations": str(w["registrations"]),
+        }
+        for w in weeks
+    ]

@@ -1,0 +1,96 @@
+"""Notification, the grouped notifications of /api/v2/notifications, the unread count."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fedinode.api import entities as e
+from fedinode.api.schemas.accounts import account_to_api
+from fedinode.api.schemas.reports import report_to_api
+from fedinode.api.schemas.statuses import status_to_api, statuses_to_api
+from fedinode.api.schemas.times import at, iso
+from fedinode.config import Config
+from fedinode.services.notifications import GROUPABLE
+from fedinode.services.views import StatusView
+from storage.models import Account, Notification, Report
+
+if TYPE_CHECKING:
+    # Types only: services import this module (streaming), so no import cycle at run time.
+    from fedinode.services.notifications import NotificationGroupView, NotificationView
+
+
+def notification_to_api(
+    n: Notification,
+    account: Account,
+    status: StatusView | None,
+    config: Config,
+    viewer_id: int | None,
+    report: tuple[Report, Account] | None = None,
+) -> e.Notification:
+    base_url = config.base_url
+    return {
+        "id": str(n.id),
+        "type": n.type,
+        "group_key": n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}",
+        "created_at": at(n.created_at),
+        "account": account_to_api(account, base_url),
+        "status": status_to_api(status, config, viewer_id) if status is not None else None,
+        "report": report_to_api(report[0], report[1], base_url) if report is not None else None,
+    }
+
+
+def notification_view_to_api(
+    view: NotificationView, config: Config, viewer_id: int | None
+) -> e.Notification:
+    return notification_to_api(
+        view.notification, view.account, view.status, config, viewer_id, view.report
+    )
+
+
+def notification_group_to_api(group: NotificationGroupView, base_url: str) -> e.NotificationGroup:
+    notifications: list[Notification] = [m.notification for m in group.members]
+    newest = notifications[0]
+    oldest = notifications[-1]
+    out: e.NotificationGroup = {
+        "group_key": group.key,
+        "notifications_count": len(notifications),
+        "type": newest.type,
+        "most_recent_notification_id": str(newest.id),
+        "page_min_id": str(oldest.id),
+        "page_max_id": str(newest.id),
+        "latest_page_notification_at": iso(newest.created_at),
+        "sample_account_ids": [str(a) for a in group.sample_account_ids],
+    }
+    status_id = newest.status_id
+    if status_id is not None:
+        # Mastodon leaves the key out of groups that have no status (follows, reports).
+        out["status_id"] = str(status_id)
+    report = group.members[0].report
+    if report is not None:
+        # Mastodon attaches the Report only to admin.report groups.
+        out["report"] = report_to_api(report[0], report[1], base_url)
+    return out
+
+
+def grouped_notifications_to_api(
+    groups: Sequence[NotificationGroupView], config: Config, viewer_id: int
+) -> e.GroupedNotificationsResults:
+    """/api/v2/notifications: the groups, each account and status once beside them."""
+    accounts: dict[int, Account] = {}
+    statuses: dict[int, StatusView] = {}
+    for group in groups:
+        for m in group.members:
+            accounts.setdefault(m.account.id, m.account)
+            if m.status is not None:
+                statuses.setdefault(m.status.status.id, m.status)
+    base = config.base_url
+    return {
+        "accounts": [account_to_api(a, base) for a in accounts.values()],
+        "statuses": statuses_to_api(list(statuses.values()), config, viewer_id),
+        "notification_groups": [notification_group_to_api(g, base) for g in groups],
+    }
+
+
+def unread_count_to_api(count: int) -> e.UnreadCount:
+    return {"count": count}

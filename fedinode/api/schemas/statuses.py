@@ -1,0 +1,213 @@
+"""Status for a viewer, its Poll and tags, Context, StatusSource, the edit history, and a
+deleted status for redrafting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from fedinode.api import entities as e
+from fedinode.api.schemas.accounts import account_to_api, emojis_to_api
+from fedinode.api.schemas.filters import filter_result_to_api
+from fedinode.api.schemas.media import media_to_api
+from fedinode.api.schemas.oauth import status_application_to_api
+from fedinode.api.schemas.times import at, iso
+from fedinode.config import Config
+from fedinode.services.views import PollView, StatusView
+from storage.ids import now_ms
+from storage.models import Account, MediaAttachment, Status, StatusEdit, Tag
+
+if TYPE_CHECKING:
+    # Types only: services import this module (streaming), so no import cycle at run time.
+    from fedinode.services.filters import FilterMatch
+    from fedinode.services.statuses import StatusHistory
+
+
+def tag_to_api(tag: Tag, base_url: str) -> e.StatusTag:
+    """Status::Tag: name and URL (the full Tag is ``tag_entity_to_api``)."""
+    return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{tag.name}"}
+
+
+def poll_to_api(
+    pv: PollView, emojis: Sequence[Mapping[str, object]], *, show_totals: bool
+) -> e.Poll:
+    poll = pv.poll
+    expired = poll.expires_at is not None and poll.expires_at <= now_ms()
+    hide = poll.hide_totals and not expired and not show_totals
+    votes = list(poll.votes) + [0] * (len(poll.options) - len(poll.votes))
+    return {
+        "id": str(poll.id),
+        "expires_at": iso(poll.expires_at),
+        "expired": expired,
+        "multiple": poll.multiple,
+        "votes_count": sum(votes),
+        "voters_count": poll.voters_count if poll.multiple else sum(votes),
+        "options": [
+            {"title": title, "votes_count": None if hide else votes[i]}
+            for i, title in enumerate(poll.options)
+        ],
+        "emojis": emojis_to_api(emojis),
+        "voted": pv.voted,
+        "own_votes": pv.own_votes,
+    }
+
+
+def status_to_api(
+    view: StatusView,
+    config: Config,
+    viewer_id: int | None,
+    *,
+    filtered: Sequence[FilterMatch] | None = None,
+) -> e.Status:
+    """Status entity for ``viewer_id``; ``filtered`` (the filters that matched in the
+    context it is shown in) replaces the view's own when given."""
+    s = view.status
+    memo = view.memo
+    out: e.Status
+    if memo is None:
+        out = _status_shared_to_api(view, config)
+    else:
+        # One version of a status renders the same for everyone but for the keys set below.
+        shared: e.Status | None = memo.rendered
+        if shared is None:
+            shared = memo.rendered = _status_shared_to_api(view, config)
+        out = shared.copy()
+    if view.poll is not None:
+        out["poll"] = poll_to_api(view.poll, s.emojis, show_totals=viewer_id == s.account_id)
+    matches = view.filtered if filtered is None else filtered
+    out["filtered"] = [filter_result_to_api(m) for m in matches]
+    if viewer_id is not None:
+        out["favourited"] = view.favourited
+        out["reblogged"] = view.reblogged
+        out["muted"] = view.muted
+        out["bookmarked"] = view.bookmarked
+        if s.account_id == viewer_id:
+            out["pinned"] = view.pinned
+    if view.reblog is not None:
+        inner = status_to_api(view.reblog, config, viewer_id)
+        out["reblog"] = inner
+        if viewer_id is not None:
+            out["favourited"] = inner.get("favourited", False)
+            out["reblogged"] = inner.get("reblogged", False)
+            out["bookmarked"] = inner.get("bookmarked", False)
+            out["muted"] = inner.get("muted", False)
+    return out
+
+
+def _status_shared_to_api(view: StatusView, config: Config) -> e.Status:
+    """The Status entity without the viewer's marks; ``poll`` and ``filtered`` are set after."""
+    s = view.status
+    base_url = config.base_url
+    account = account_to_api(view.account, base_url)
+    return {
+        "id": str(s.id),
+        "uri": s.uri,
+        "url": s.url or s.uri,
+        "created_at": at(s.created_at),
+        "account": account,
+        "content": s.content,
+        "visibility": s.visibility,
+        "sensitive": s.sensitive,
+        "spoiler_text": s.spoiler_text,
+        "media_attachments": [media_to_api(config, m) for m in view.media],
+        "application": status_application_to_api(view.application) if s.local else None,
+        "mentions": [
+            {
+                "id": str(m.id),
+                "username": m.username,
+                "url": m.url or m.uri,
+                "acct": m.acct,
+            }
+            for m in view.mentions
+        ],
+        "tags": [tag_to_api(t, base_url) for t in view.tags],
+        "emojis": emojis_to_api(s.emojis),
+        "reblogs_count": s.reblogs_count,
+        "favourites_count": s.favourites_count,
+        "replies_count": s.replies_count,
+        "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id is not None else None,
+        "in_reply_to_account_id": (
+            str(s.in_reply_to_account_id) if s.in_reply_to_account_id is not None else None
+        ),
+        "reblog": None,
+        "poll": None,
+        "card": None,
+        "language": s.language,
+        "edited_at": iso(s.edited_at),
+        "filtered": [],
+    }
+
+
+def statuses_to_api(
+    views: Sequence[StatusView], config: Config, viewer_id: int | None
+) -> list[e.Status]:
+    return [status_to_api(v, config, viewer_id) for v in views]
+
+
+def context_to_api(
+    ancestors: Sequence[StatusView],
+    descendants: Sequence[StatusView],
+    config: Config,
+    viewer_id: int | None,
+) -> e.Context:
+    return {
+        "ancestors": statuses_to_api(ancestors, config, viewer_id),
+        "descendants": statuses_to_api(descendants, config, viewer_id),
+    }
+
+
+def status_source_to_api(status: Status) -> e.StatusSource:
+    return {"id": str(status.id), "text": status.text, "spoiler_text": status.spoiler_text}
+
+
+def status_edit_to_api(
+    edit: StatusEdit, account: Account, media: Mapping[int, MediaAttachment], config: Config
+) -> e.StatusEdit:
+    stored: list[object] = list(edit.media)
+    options = edit.poll.get("options") if edit.poll else None
+    return {
+        "content": edit.content,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": edit.sensitive,
+        "created_at": at(edit.created_at),
+        "account": account_to_api(account, config.base_url),
+        "poll": (
+            {"options": [{"title": str(t)} for t in options]} if isinstance(options, list) else None
+        ),
+        "media_attachments": [
+            media_to_api(config, media[m]) for m in stored if isinstance(m, int) and m in media
+        ],
+        "emojis": [],
+    }
+
+
+def status_history_to_api(history: StatusHistory, config: Config) -> list[e.StatusEdit]:
+    """The versions of a status, oldest first; a status never edited has one, itself."""
+    if history.edits:
+        return [
+            status_edit_to_api(edit, history.account, history.media, config)
+            for edit in history.edits
+        ]
+    s = history.status
+    return [
+        {
+            "content": s.content,
+            "spoiler_text": s.spoiler_text,
+            "sensitive": s.sensitive,
+            "created_at": at(s.created_at),
+            "account": account_to_api(history.account, config.base_url),
+            "poll": None,
+            "media_attachments": [media_to_api(config, m) for m in history.current_media],
+            "emojis": emojis_to_api(s.emojis),
+        }
+    ]
+
+
+def deleted_status_to_api(view: StatusView, config: Config, viewer_id: int | None) -> e.Status:
+    """The status as it was, with its source ``text`` so apps can redraft it."""
+    out = status_to_api(view, config, viewer_id)
+    out["text"] = view.status.text
+    poll = out["poll"]
+    if poll is not None:
+        poll["options"] = [{"title": o["title"], "votes_count": None} for o in poll["options"]]
+    return out
