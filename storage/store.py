@@ -6,6 +6,7 @@ from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
+from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
@@ -62,6 +63,7 @@ class Store:
         self.reports = ReportStore(db)
         self.polls = PollStore(db)
         self.tombstones = TombstoneStore(db)
+        self.effects = PendingEffectStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)

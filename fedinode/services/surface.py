@@ -2,6 +2,10 @@
 
 The use cases here and the inbox worker (injected by ``fedinode.federation``) call the
 same ``SideEffects``, so a remote follow or favourite notifies exactly as a local one.
+
+Every method may run twice for one change (an inbox activity run again after a crash, a
+status's pending side effects completed by the worker): each notification carries the key
+of the change that made it (``dedupe_key``), so it is stored, and streamed, once.
 """
 
 from __future__ import annotations
@@ -48,11 +52,18 @@ class SideEffects:
         sender: Account,
         type_: str,
         *,
+        key: str,
         status_id: int | None = None,
         report_id: int | None = None,
     ) -> None:
         n = await notifications.create(
-            self.store, recipient, sender, type_, status_id=status_id, report_id=report_id
+            self.store,
+            recipient,
+            sender,
+            type_,
+            status_id=status_id,
+            report_id=report_id,
+            dedupe_key=f"{type_}:{key}",
         )
         if n is not None:
             await self._push(n)
@@ -76,7 +87,9 @@ class SideEffects:
         for mention in mentions:
             account = mentioned.get(mention.account_id)
             if account is not None and account.id != author.id:
-                await self._notify(account, author, "mention", status_id=status.id)
+                await self._notify(
+                    account, author, "mention", key=str(status.id), status_id=status.id
+                )
         if status.visibility not in ("public", "unlisted", "private"):
             return
         # Followers who asked to be notified of this account's posts (a mention says more).
@@ -88,16 +101,19 @@ class SideEffects:
                 continue
             follower = await store.accounts.get(follower_id)
             if follower is not None:
-                await self._notify(follower, author, "status", status_id=status.id)
+                await self._notify(
+                    follower, author, "status", key=str(status.id), status_id=status.id
+                )
 
     async def status_updated(self, status: Status, author: Account) -> None:
         await self._publish(STATUS_UPDATED, status_id=status.id)
         # "A status you interacted with has been edited": local accounts that reblogged or
         # favourited it. Mastodon's own code tells rebloggers only; a favourite is as
-        # public an endorsement, so those hear of it too.
+        # public an endorsement, so those hear of it too. Once per version.
+        version = f"{status.id}:{status.edited_at or 0}"
         for interactor in await self.store.interactions.local_interactors(status.id):
             if interactor.id != author.id:
-                await self._notify(interactor, author, "update", status_id=status.id)
+                await self._notify(interactor, author, "update", key=version, status_id=status.id)
 
     async def status_deleted(self, status: Status) -> None:
         await self._publish(STATUS_DELETED, status_id=status.id, account_id=status.account_id)
@@ -120,20 +136,28 @@ class SideEffects:
         await self._publish(STATUS_CREATED, status_id=reblog.id)
         author = await self.store.accounts.get(original.account_id)
         if author is not None:
-            await self._notify(author, account, "reblog", status_id=original.id)
+            await self._notify(author, account, "reblog", key=str(reblog.id), status_id=original.id)
 
     async def favourited(self, account: Account, status: Status) -> None:
         author = await self.store.accounts.get(status.account_id)
-        if author is not None:
-            await self._notify(author, account, "favourite", status_id=status.id)
+        if author is None:
+            return
+        # Keyed by the favourite: one taken back and given again notifies again.
+        fav = await self.store.interactions.get_favourite(account.id, status.id)
+        key = str(fav.id) if fav is not None else f"{account.id}:{status.id}"
+        await self._notify(author, account, "favourite", key=key, status_id=status.id)
 
     # -- relationships ----------------------------------------------------------------------
 
     async def followed(self, follower: Account, target: Account) -> None:
-        await self._notify(target, follower, "follow")
+        follow = await self.store.relationships.get_follow(follower.id, target.id)
+        key = str(follow.id) if follow is not None else f"{follower.id}"
+        await self._notify(target, follower, "follow", key=key)
 
     async def follow_requested(self, follower: Account, target: Account) -> None:
-        await self._notify(target, follower, "follow_request")
+        request = await self.store.relationships.get_request(follower.id, target.id)
+        key = str(request.id) if request is not None else f"{follower.id}"
+        await self._notify(target, follower, "follow_request", key=key)
 
     async def follow_accepted(self, target: Account, follower: Account, follow_uri: str) -> None:
         await self.federator.follow_accepted(target, follower, follow_uri)
@@ -142,7 +166,9 @@ class SideEffects:
         await self.federator.follow_rejected(target, follower, follow_uri)
 
     async def moved(self, account: Account, follower: Account) -> None:
-        await self._notify(follower, account, "move")
+        await self._notify(
+            follower, account, "move", key=f"{account.id}:{account.moved_to_account_id}"
+        )
 
     async def follow_moved(self, follower: Account, target: Account, follow_uri: str) -> None:
         await self.federator.followed(follower, target, follow_uri)
@@ -155,4 +181,6 @@ class SideEffects:
         for admin_id in admin_ids:
             admin = admins.get(admin_id)
             if admin is not None and admin.id != reporter.id:
-                await self._notify(admin, reporter, "admin.report", report_id=report.id)
+                await self._notify(
+                    admin, reporter, "admin.report", key=str(report.id), report_id=report.id
+                )
