@@ -192,7 +192,7 @@ class Burst:
         accepted_here = 0
         killed = asyncio.Event()
         connector = aiohttp.TCPConnector(limit=self.connections)
-        timeout = aiohttp.ClientTimeout(total=20)
+        timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
             async def worker() -> None:
@@ -205,6 +205,8 @@ class Burst:
                             await r.read()
                             status = r.status
                     except (TimeoutError, aiohttp.ClientError):
+                        if not killed.is_set():
+                            queue.put_nowait(activity)  # slow, not dead: a peer sends it again
                         continue  # the server died under it: not accepted
                     if 200 <= status < 300:
                         self.accepted.add(str(activity["id"]))

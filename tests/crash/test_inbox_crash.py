@@ -58,7 +58,11 @@ async def test_sigkill_mid_burst_loses_and_doubles_no_mention(
             await server.start()
             chunk = activities[round_ * PER_ROUND : (round_ + 1) * PER_ROUND]
             await burst.send(chunk, kill_after=KILL_AFTER, server=server)
-            assert server.process is None, "the server was not killed mid-burst"
+            assert server.process is None, (
+                f"the server was not killed mid-burst (round {round_}; refused: "
+                f"{sorted(set(burst.refused.values()))}, {len(burst.refused)} activities)\n"
+                f"{server.tail() if hasattr(server, 'tail') else ''}"
+            )
             # What the restarted process does with its dead predecessor's leases.
             await take_back_leases(database_url)
         await server.start()
