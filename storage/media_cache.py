@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Connection, Database
@@ -70,7 +70,7 @@ class CachedFiles:
     preview_path: str = ""
     content_type: str = ""
     blurhash: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] | None = None  # None: the attachment keeps what its origin said
     bytes: int = 0
 
 
@@ -185,13 +185,14 @@ class MediaCacheStore:
         if item.kind == "attachment":
             status_id = await tx.fetchval(
                 "UPDATE media_attachments SET file_path = $1, preview_path = $2,"
-                " content_type = $3, blurhash = COALESCE($4, blurhash), meta = $5, size = $6"
+                " content_type = $3, blurhash = COALESCE($4, blurhash), meta = COALESCE($5, meta),"
+                " size = $6"
                 " WHERE id = $7 AND remote_url = $8 RETURNING COALESCE(status_id, 0)",
                 files.file_path,
                 files.preview_path,
                 files.content_type,
                 files.blurhash,
-                dumps(files.meta),
+                None if files.meta is None else dumps(files.meta),
                 files.bytes,
                 item.owner_id,
                 item.remote_url,

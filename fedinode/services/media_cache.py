@@ -51,6 +51,8 @@ _EXTENSIONS = {
     "audio/flac": "flac",
 }
 
+_UNTYPED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+
 # host → why media from it is refused, or None (the policy's fetch check and reject_media).
 HostRefusal = Callable[[str], str | None]
 
@@ -137,7 +139,8 @@ class FetchLimits:
     def cap_for(self, content_type: str, kind: str) -> int:
         if kind == "attachment" and content_type in self.video_types:
             return self.video_max_bytes
-        if content_type.startswith("image/"):
+        # An image served without a precise type is still decoded (and checked) by Pillow.
+        if content_type.startswith("image/") or content_type in _UNTYPED:
             return self.image_max_bytes
         raise Refused(f"content type {content_type or 'missing'!r} is not cached")
 
@@ -236,7 +239,7 @@ def make_files(config: Config, item: RemoteMedia, content_type: str, data: bytes
             path = f"{folder}.{ext}"
             files.write(path, body)
             return CachedFiles(file_path=path, bytes=len(body))
-        if not content_type.startswith("image/"):
+        if not content_type.startswith("image/") and content_type not in _UNTYPED:
             ext = _EXTENSIONS.get(content_type, "bin")
             path = f"{folder}/original.{ext}"
             files.write(path, data)

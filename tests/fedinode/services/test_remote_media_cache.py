@@ -76,6 +76,8 @@ class Peer:
                     "mediaType": mtype,
                     "url": self.file_url(name),
                     "name": "a photo",
+                    "width": 320,
+                    "height": 240,
                 }
                 for name, mtype in attachments
             ],
@@ -102,6 +104,11 @@ async def start_peer() -> Peer:
                 "type": "Image",
                 "mediaType": "image/jpeg",
                 "url": peer.file_url("avatar.jpg"),
+            },
+            "image": {
+                "type": "Image",
+                "mediaType": "image/png",
+                "url": peer.file_url("header.png"),
             },
             "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": peer.public_pem},
         }
@@ -133,6 +140,9 @@ async def peer() -> Any:
     p = await start_peer()
     p.files["avatar.jpg"] = ("image/jpeg", jpeg_with_exif(300, 300, (20, 200, 20)))
     p.files["photo.jpg"] = ("image/jpeg", jpeg_with_exif())
+    header = io.BytesIO()
+    Image.new("RGB", (3000, 1000), (0, 0, 120)).save(header, "PNG")
+    p.files["header.png"] = ("image/png", header.getvalue())
     yield p
     await p.server.close()
 
@@ -186,7 +196,7 @@ async def test_remote_avatar_and_photo_are_served_from_here_without_exif(
     assert before["media_attachments"][0]["url"] == peer.file_url("photo.jpg")
     assert before["account"]["avatar"] == peer.file_url("avatar.jpg")
 
-    assert await home.worker.drain() >= 2
+    assert await home.worker.drain() >= 3
     after = await home.status(status_id)
     media = after["media_attachments"][0]
     assert media["remote_url"] == peer.file_url("photo.jpg")
@@ -210,10 +220,13 @@ async def test_remote_avatar_and_photo_are_served_from_here_without_exif(
     assert status == 200
     assert Image.open(io.BytesIO(avatar)).size == (400, 400)
     assert b"SecretCam" not in avatar
+    assert account["header"] == account["header_static"]
+    status, header = await home.fetch_local(account["header"])
+    assert status == 200 and Image.open(io.BytesIO(header)).size == (1500, 500)
     # Each file was fetched once; a second run fetches nothing.
-    assert sorted(peer.file_hits) == ["avatar.jpg", "photo.jpg"]
+    assert sorted(peer.file_hits) == ["avatar.jpg", "header.png", "photo.jpg"]
     assert await home.worker.drain() == 0
-    assert sorted(peer.file_hits) == ["avatar.jpg", "photo.jpg"]
+    assert sorted(peer.file_hits) == ["avatar.jpg", "header.png", "photo.jpg"]
 
 
 async def test_huge_or_wrong_type_files_keep_their_remote_urls(
@@ -246,17 +259,19 @@ async def test_huge_or_wrong_type_files_keep_their_remote_urls(
     mp4 = by_remote["clip.mp4"]
     status, body = await home.fetch_local(mp4["url"])
     assert status == 200 and body == peer.files["clip.mp4"][1]
-    rows = [
-        await home.client.app[appkeys.STORE].media_cache.get("attachment", int(m["id"]))
-        for m in media
-    ]
-    assert sorted(r.state for r in rows if r is not None) == [
-        "cached",
-        "refused",
-        "refused",
-        "refused",
-        "refused",
-    ]
+    store = home.client.app[appkeys.STORE]
+    errors = {}
+    for name, m in by_remote.items():
+        row = await store.media_cache.get("attachment", int(m["id"]))
+        assert row is not None
+        errors[name] = (row.state, row.last_error)
+    assert errors["clip.mp4"] == ("cached", "")
+    assert errors["huge.jpg"][0] == "refused" and "limit" in errors["huge.jpg"][1]
+    assert errors["page.jpg"][0] == "refused" and "text/html" in errors["page.jpg"][1]
+    assert errors["fake.jpg"][0] == "refused" and "invalid" in errors["fake.jpg"][1]
+    assert errors["clip.mkv"][0] == "refused" and "video/x-matroska" in errors["clip.mkv"][1]
+    # The origin's width and height stay on a file cached as it is.
+    assert mp4["meta"]["original"]["width"] == 320
 
 
 async def test_reject_media_domain_block_fetches_nothing(
