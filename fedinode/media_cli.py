@@ -22,11 +22,14 @@ class Progress:
         self.out = out if out is not None else sys.stderr
         self.tty = self.out.isatty()
         self.every = every
-        self._last = 0.0
+        self._last: float | None = None
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
         last = done >= total
+        recent = self._last is not None and now - self._last < (0.1 if self.tty else self.every)
+        if recent and not last:
+            return
         if self.tty:
             filled = BAR_WIDTH * done // total if total else BAR_WIDTH
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
@@ -34,7 +37,7 @@ class Progress:
             if last:
                 self.out.write("\n")
             self.out.flush()
-        elif last or now - self._last >= self.every:
+        else:
             self.out.write(f"{self.label}: {done}/{total}\n")
             self.out.flush()
         self._last = now
