@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 
+from activitypub.fetch import make_client_session
 from activitypub.keys import generate_keypair
 from fedinode import appkeys
 from fedinode.app import create_app
@@ -23,7 +24,7 @@ from fedinode.config import Config
 from fedinode.federation import federator_of
 from fedinode.media_cli import prune_cache
 from fedinode.remote_media import MEDIA_CACHE_WORKER
-from fedinode.services.media_cache import MediaCacheWorker
+from fedinode.services.media_cache import FetchLimits, MediaCacheWorker, Refused, fetch_file
 from policy.settings import DomainBlock
 from storage.ids import now_ms
 
@@ -51,6 +52,7 @@ class Peer:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     file_hits: list[str] = field(default_factory=list)
+    unavailable: set[str] = field(default_factory=set)  # names answered with 503
     public_pem: str = ""
 
     @property
@@ -123,6 +125,8 @@ async def start_peer() -> Peer:
     async def file(request: web.Request) -> web.Response:
         name = request.match_info["name"]
         peer.file_hits.append(name)
+        if name in peer.unavailable:
+            raise web.HTTPServiceUnavailable()
         found = peer.files.get(name)
         if found is None:
             raise web.HTTPNotFound()
@@ -378,3 +382,75 @@ async def test_serving_a_cached_file_marks_it_recently_used(
     assert (await home.fetch_local(media["url"]))[0] == 200
     touched = await store.media_cache.get("attachment", int(media["id"]))
     assert touched is not None and touched.last_access_at > now_ms() - DAY_MS
+
+
+def _limits(*, allow_private: bool) -> FetchLimits:
+    return FetchLimits(
+        scheme="http",
+        allow_private=allow_private,
+        image_max_bytes=1_000_000,
+        video_max_bytes=1_000_000,
+        video_types=frozenset({"video/mp4"}),
+        timeout_seconds=5.0,
+    )
+
+
+async def test_fetch_goes_through_the_ssrf_guard_and_the_policy_on_every_hop(peer: Peer) -> None:
+    async with make_client_session("http", allow_private=False) as guarded:
+        with pytest.raises(Refused, match="address refused"):
+            await fetch_file(
+                guarded,
+                peer.file_url("photo.jpg"),
+                "attachment",
+                _limits(allow_private=False),
+                lambda h: None,
+            )
+    assert peer.file_hits == []
+
+    redirect = web.Application()
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound(peer.file_url("photo.jpg"))
+
+    redirect.router.add_get("/elsewhere", moved)
+    other = TestServer(redirect, host="127.0.0.1")
+    await other.start_server()
+    try:
+        refused_host = f"127.0.0.1:{peer.server.port}"
+
+        def refusal(host: str) -> str | None:
+            return "media from this domain is rejected" if host == refused_host else None
+
+        async with make_client_session("http", allow_private=True) as session:
+            url = f"http://127.0.0.1:{other.port}/elsewhere"
+            with pytest.raises(Refused, match="rejected"):
+                await fetch_file(session, url, "attachment", _limits(allow_private=True), refusal)
+            assert peer.file_hits == []
+            content_type, body = await fetch_file(
+                session, url, "attachment", _limits(allow_private=True), lambda h: None
+            )
+            assert content_type == "image/jpeg" and body == peer.files["photo.jpg"][1]
+    finally:
+        await other.close()
+
+
+async def test_a_failing_peer_is_tried_again_later_and_the_remote_url_stays(
+    aiohttp_client: Any, config: Config, tmp_path: Path, peer: Peer
+) -> None:
+    home = await start_home(aiohttp_client, config, tmp_path)
+    store = home.client.app[appkeys.STORE]
+    peer.unavailable.add("later.jpg")
+    status_id = await home.resolve(peer.note(30, [("later.jpg", "image/jpeg")]))
+    await home.worker.drain()
+    media = (await home.status(status_id))["media_attachments"][0]
+    assert media["url"] == peer.file_url("later.jpg")
+    row = await store.media_cache.get("attachment", int(media["id"]))
+    assert row is not None and row.state == "pending" and "503" in row.last_error
+    assert row.next_attempt_at > now_ms() + 30_000  # not hammered
+    # Once the peer is back, the next attempt caches it.
+    peer.files["later.jpg"] = ("image/jpeg", jpeg_with_exif(50, 50))
+    peer.unavailable.clear()
+    await store.media_cache.make_due()
+    await home.worker.drain()
+    cached = (await home.status(status_id))["media_attachments"][0]
+    assert cached["url"].startswith(home.config.base_url + "/media/cache/")
