@@ -25,10 +25,11 @@ from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.surface import Surface
 from activitypub.urls import Urls
+from policy.text import tag_key
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
-from storage.statuses import NewPoll, NewStatus
+from storage.statuses import NewPoll, NewStatus, TagName
 from storage.store import Store
 
 log = logging.getLogger("fedinode.inbox")
@@ -464,7 +465,7 @@ class InboxProcessor:
             sensitive=parsed.sensitive,
             language=parsed.language,
             mentions=await self.resolver.mention_ids(parsed),
-            tags=parsed.hashtags,
+            tags=[TagName(tag_key(h), h) for h in parsed.hashtags],
             media_ids=media_ids,
             poll=poll,
             edited_at=min(parsed.updated or now_ms(), now_ms()),

@@ -24,10 +24,11 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import ResolvedKey
 from activitypub.surface import Surface
+from policy.text import tag_key
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Status
-from storage.statuses import NewPoll, NewStatus
+from storage.statuses import NewPoll, NewStatus, TagName
 from storage.store import Store
 
 log = logging.getLogger("fedinode.federation")
@@ -339,7 +340,7 @@ class Resolver:
             or parsed.conversation,
             emojis=parsed.emojis,
             mentions=mention_ids,
-            tags=parsed.hashtags,
+            tags=[TagName(tag_key(h), h) for h in parsed.hashtags],
             media_ids=media_ids,
             poll=poll,
             created_at=min(created, now),

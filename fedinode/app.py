@@ -16,6 +16,7 @@ from fedinode.config import Config
 from fedinode.middlewares import error_middleware, request_id_middleware
 from fedinode.ratelimit import rate_limit_middlewares
 from fedinode.version import FEDINODE_VERSION
+from policy.text import TAG_KEY_VERSION, tag_key
 from storage.store import Store
 
 log = logging.getLogger("fedinode")
@@ -57,6 +58,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     log.info("id slot %d (%s); queue leases held as %s", claim.slot, claim.where,
              store.queues.owner.name)  # fmt: skip
     app[appkeys.STORE] = store
+    await store.tags.rekey(tag_key, TAG_KEY_VERSION)
     gate = PolicyGate(config.policy, store)
     await gate.refresh()
     app[appkeys.POLICY] = gate

@@ -36,6 +36,7 @@ class InstanceConfig:
     max_status_chars: int = 5000
     max_poll_options: int = 4
     max_media_attachments: int = 4
+    robots: str = "allow"  # robots.txt: "allow" public pages to crawlers, or "deny" them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +266,7 @@ _SECTIONS: dict[str, type] = {
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
+    ("instance", "robots"): ("allow", "deny"),
     ("federation", "scheme"): ("https", "http", ""),
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
     ("logging", "format"): ("text", "json"),

@@ -23,8 +23,20 @@ from storage.rows import build, build_all, build_opt, dumps
 
 
 def normalize_tag(name: str) -> str:
-    """Tags compare NFC-normalised and case-folded, in every script."""
+    """The stored form of a tag key: NFC, case-folded, no '#'.
+
+    Callers with user text pass the key of ``policy.text.tag_key`` (which folds Arabic and
+    Persian letters, tatweel, digits and accents too, and which this leaves unchanged); a bare
+    name gets only this much."""
     return unicodedata.normalize("NFC", name.lstrip("#")).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class TagName:
+    """A hashtag as written (``display``) and the key it is stored and matched by."""
+
+    key: str
+    display: str
 
 
 # Public and hashtag timelines leave out accounts an admin silenced or suspended (Mastodon's
@@ -65,7 +77,7 @@ class NewStatus:
     emojis: list[dict[str, Any]] = field(default_factory=list)
     application_id: int | None = None
     mentions: Sequence[int] = ()
-    tags: Sequence[str] = ()
+    tags: Sequence[str | TagName] = ()  # a bare str is its own display name (see normalize_tag)
     media_ids: Sequence[int] = ()
     poll: NewPoll | None = None
     created_at: int | None = None
@@ -213,7 +225,10 @@ class StatusStore:
         # Matching uses the NFC case-folded name; a new tag keeps the form it was written in.
         written: dict[str, str] = {}
         for t in new.tags:
-            if t.strip("#"):
+            if isinstance(t, TagName):
+                if normalize_tag(t.key):
+                    written.setdefault(normalize_tag(t.key), t.display.lstrip("#") or t.key)
+            elif t.strip("#"):
                 display = unicodedata.normalize("NFC", t.lstrip("#"))
                 written.setdefault(normalize_tag(display), display)
         for tag, display in written.items():
@@ -272,7 +287,7 @@ class StatusStore:
         sensitive: bool,
         language: str | None,
         mentions: Sequence[int] = (),
-        tags: Sequence[str] = (),
+        tags: Sequence[str | TagName] = (),
         media_ids: Sequence[int] | None = None,
         poll: NewPoll | None = None,
         edited_at: int | None = None,

@@ -10,6 +10,7 @@ from fedinode.services import text as text_service
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
+from fedinode.services.language import status_language
 from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage.errors import Conflict
@@ -165,7 +166,7 @@ async def post_status(
             spoiler_text=data.spoiler_text,
             sensitive=data.sensitive or bool(data.spoiler_text),
             visibility=visibility,
-            language=data.language,
+            language=data.language or status_language(data, user, ctx.config),
             in_reply_to_id=parent.id if parent else None,
             in_reply_to_uri=parent.uri if parent else None,
             in_reply_to_account_id=parent.account_id if parent else None,
