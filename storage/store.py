@@ -13,6 +13,7 @@ from storage.interactions import InteractionStore
 from storage.lists import ListStore
 from storage.markers import MarkerStore
 from storage.media import MediaStore
+from storage.media_cache import MediaCacheStore
 from storage.migrate import migrate
 from storage.models import InstanceStats
 from storage.moderation import ModerationStore
@@ -53,6 +54,7 @@ class Store:
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
         self.media = MediaStore(db)
+        self.media_cache = MediaCacheStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)

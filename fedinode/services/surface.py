@@ -15,6 +15,7 @@ from typing import Any
 
 from fedinode.services import notifications
 from fedinode.services.federator import NO_FEDERATION, Federator
+from fedinode.services.media_cache import queue_account, queue_status
 from fedinode.services.push import queue_pushes
 from storage import events
 from storage.models import Account, Notification, Report, Status
@@ -32,11 +33,19 @@ NOTIFICATION = "notification"
 
 class SideEffects:
     """Notifications (stored) and streaming events (best effort) after a change, and the
-    answers to peers an incoming activity calls for, through ``federator``."""
+    answers to peers an incoming activity calls for, through ``federator``. With
+    ``cache_media`` the media of remote statuses and accounts is queued for the cache."""
 
-    def __init__(self, store: Store, federator: Federator = NO_FEDERATION) -> None:
+    def __init__(
+        self, store: Store, federator: Federator = NO_FEDERATION, *, cache_media: bool = False
+    ) -> None:
         self.store = store
         self.federator = federator
+        self.cache_media = cache_media
+
+    async def _cache_account(self, account: Account) -> None:
+        if self.cache_media and not account.local:
+            await queue_account(self.store, account)
 
     async def _publish(self, event: str, **fields: Any) -> None:
         # Streaming events are not durable by design (a listener that misses one reads the
@@ -80,6 +89,8 @@ class SideEffects:
     # -- statuses ---------------------------------------------------------------------------
 
     async def status_created(self, status: Status, author: Account) -> None:
+        if self.cache_media:
+            await queue_status(self.store, status.id, author)
         await self._publish(STATUS_CREATED, status_id=status.id)
         store = self.store
         mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
@@ -106,6 +117,8 @@ class SideEffects:
                 )
 
     async def status_updated(self, status: Status, author: Account) -> None:
+        if self.cache_media:
+            await queue_status(self.store, status.id, author)
         await self._publish(STATUS_UPDATED, status_id=status.id)
         # "A status you interacted with has been edited": local accounts that reblogged or
         # favourited it. Mastodon's own code tells rebloggers only; a favourite is as
@@ -133,12 +146,14 @@ class SideEffects:
     # -- interactions -----------------------------------------------------------------------
 
     async def reblogged(self, reblog: Status, original: Status, account: Account) -> None:
+        await self._cache_account(account)
         await self._publish(STATUS_CREATED, status_id=reblog.id)
         author = await self.store.accounts.get(original.account_id)
         if author is not None:
             await self._notify(author, account, "reblog", key=str(reblog.id), status_id=original.id)
 
     async def favourited(self, account: Account, status: Status) -> None:
+        await self._cache_account(account)
         author = await self.store.accounts.get(status.account_id)
         if author is None:
             return
@@ -150,11 +165,13 @@ class SideEffects:
     # -- relationships ----------------------------------------------------------------------
 
     async def followed(self, follower: Account, target: Account) -> None:
+        await self._cache_account(follower)
         follow = await self.store.relationships.get_follow(follower.id, target.id)
         key = str(follow.id) if follow is not None else f"{follower.id}"
         await self._notify(target, follower, "follow", key=key)
 
     async def follow_requested(self, follower: Account, target: Account) -> None:
+        await self._cache_account(follower)
         request = await self.store.relationships.get_request(follower.id, target.id)
         key = str(request.id) if request is not None else f"{follower.id}"
         await self._notify(target, follower, "follow_request", key=key)
