@@ -123,6 +123,9 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     from fedinode.push import push_ctx
 
     app.cleanup_ctx.append(push_ctx)
+    from fedinode.remote_media import media_cache_ctx
+
+    app.cleanup_ctx.append(media_cache_ctx)
 
     from fedinode.federation import setup_federation
 

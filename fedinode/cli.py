@@ -84,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(pol_sub)
 
+    media = sub.add_parser("media", help="manage stored media")
+    media_sub = media.add_subparsers(dest="media_command", required=True, parser_class=_Parser)
+    prune = media_sub.add_parser(
+        "prune", help="remove cached remote media not served for a number of days"
+    )
+    prune.add_argument("--older-than", dest="older_than", type=_days, default=7.0,
+                       metavar="DAYS", help="days since last served (default 7)")  # fmt: skip
+
     demo = sub.add_parser("demo", help="run several instances federating on loopback")
     demo.add_argument("--directory", default="fedinode-demo")
     demo.add_argument("--base-port", type=int, default=8081)
@@ -99,6 +107,16 @@ def _workers(text: str) -> int:
     if not 0 <= value <= 256:
         raise argparse.ArgumentTypeError(f"must be between 0 and 256, got {value}")
     return value
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if not days >= 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be zero or more days, got {value!r}")
+    return days
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -120,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "user": _user,
         "policy": _policy,
+        "media": _media,
         "demo": _demo,
     }
     try:
@@ -477,6 +496,16 @@ def _policy(args: argparse.Namespace) -> int:
     if args.policy_command in policy_lists_cli.COMMANDS:
         return policy_lists_cli.run(config, args, _run)
     raise UsageError(f"unknown policy command {args.policy_command}")
+
+
+# -- media ------------------------------------------------------------------------------
+
+
+def _media(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import media_cli
+
+    return int(_run(media_cli.prune_cache(config, args.older_than)))
 
 
 # -- demo -------------------------------------------------------------------------------
