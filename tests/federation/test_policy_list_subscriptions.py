@@ -222,6 +222,10 @@ async def test_a_tampered_or_unsigned_list_is_refused_and_logged(
     tampered["blocks"].append({"domain": "innocent.example", "severity": "suspend"})
     publisher.serve_json("/list.json", tampered)
     sub = await admin_b.subscribe(publisher.base + "/list.json")
+    dry = await admin_b.call(
+        "POST", f"/api/v1/admin/domain_permission_subscriptions/{sub}/test", expect=422
+    )
+    assert "altered after signing" in dry["error"]
     result = await admin_b.sync(sub, expect=422)
     assert "altered after signing" in result["error"]
     assert await _blocks(b) == {}
@@ -342,6 +346,9 @@ async def test_three_instances_apply_and_review(
     sub_c = await admin_c.subscribe(url, as_draft=True)
     block = await admin_a.block("troll.example", published=True, public_comment="harassment")
 
+    dry = await admin_b.call("POST", f"/api/v1/admin/domain_permission_subscriptions/{sub_b}/test")
+    assert [e["domain"] for e in dry["changes"]["create"]] == ["troll.example"]
+    assert dry["signed_by"] == f"http://{a.domain}/actor" and await _blocks(b) == {}
     assert (await admin_b.sync(sub_b))["changes"] == ["block troll.example"]
     assert await _blocks(b) == {"troll.example": "suspend"}
     assert (await admin_c.sync(sub_c))["changes"] == ["draft troll.example"]
