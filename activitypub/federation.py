@@ -22,6 +22,7 @@ from activitypub.inbox import InboxIntake, InboxWriter
 from activitypub.keys import KeyCache, PrivateKey, generate_keypair
 from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
+from activitypub.policy_lists import SigningKey, ensure_signing_key
 from activitypub.processing import InboxProcessor
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
@@ -75,6 +76,7 @@ class Federation:
         self.delivery_wake = asyncio.Event()
         self.inbox_wake = asyncio.Event()
         self._instance_actor: Account | None = None
+        self.list_key: SigningKey | None = None  # signs the published policy list
         self.fetcher = Fetcher(
             session,
             scheme="http" if settings.scheme == "http" else "https",
@@ -112,6 +114,7 @@ class Federation:
         self._instance_actor = await self._ensure_instance_actor()
         actor = self._instance_actor
         self.keys.private(actor.public_key_id, actor.private_key_pem)
+        self.list_key = await ensure_signing_key(self.store, actor)
         # What a process held when it died is due now, not when its leases run out.
         taken = await self.store.take_back_leases()
         if taken.inbox or taken.deliveries:
@@ -120,12 +123,14 @@ class Federation:
             self.delivery_wake.set()
             self.inbox_wake.set()
 
-    def start_workers(self) -> None:
-        """Run the inbox and delivery loops as tasks (role worker / all)."""
+    def start_workers(self, *, prune: bool = True) -> None:
+        """Run the inbox and delivery loops as tasks (role worker / all); ``prune``: also
+        the periodic queue pruning, which one process of a fleet runs."""
         if self._workers:
             return
         self._stopping.clear()
-        self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
+        if prune:
+            self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
         self._workers.append(
             asyncio.create_task(self._take_back_forever(), name="fedinode-take-back")
         )

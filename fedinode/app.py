@@ -72,7 +72,8 @@ async def _policy_ctx(app: web.Application) -> AsyncIterator[None]:
     import contextlib
 
     gate = app[appkeys.POLICY]
-    task = asyncio.create_task(gate.maintain(prune=app[appkeys.ROLE] != "web"))
+    prune = app[appkeys.ROLE] != "web" and app[appkeys.PERIODIC]
+    task = asyncio.create_task(gate.maintain(prune=prune))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -101,8 +102,11 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-def create_app(config: Config, *, role: str = "all") -> web.Application:
-    """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
+def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> web.Application:
+    """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``.
+
+    ``periodic``: this process also runs the jobs that one process of a fleet runs (pruning,
+    announcing ended polls); the other processes of ``serve --workers N`` pass False."""
     # With no [instance] domain, every URL names where this process is served (http,
     # [server] host:port); the app and everything it hands the config to see that domain.
     config = config.resolved()
@@ -113,6 +117,7 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     app[appkeys.CONFIG] = config
     app[appkeys.URLS] = Urls(config.base_url)
     app[appkeys.ROLE] = role
+    app[appkeys.PERIODIC] = periodic
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_policy_ctx)
     from fedinode.push import push_ctx
@@ -121,10 +126,13 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.mail import mail_ctx
 
     app.cleanup_ctx.append(mail_ctx)
+    from fedinode.remote_media import media_cache_ctx
+
+    app.cleanup_ctx.append(media_cache_ctx)
 
     from fedinode.federation import setup_federation
 
-    setup_federation(app, federation_settings(config), role=role)
+    setup_federation(app, federation_settings(config), role=role, periodic=periodic)
 
     from fedinode.api.routes import add_routes
 
@@ -137,6 +145,9 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)
-    if role in ("all", "worker"):
+    from fedinode.policy_sync import policy_sync_ctx
+
+    app.cleanup_ctx.append(policy_sync_ctx)  # after federation's: it fetches through it
+    if role in ("all", "worker") and periodic:
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
     return app

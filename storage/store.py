@@ -6,6 +6,7 @@ from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
+from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
@@ -13,11 +14,13 @@ from storage.lists import ListStore
 from storage.mail import MailOutboxStore
 from storage.markers import MarkerStore
 from storage.media import MediaStore
+from storage.media_cache import MediaCacheStore
 from storage.migrate import migrate
 from storage.models import InstanceStats
 from storage.moderation import ModerationStore
 from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
+from storage.policy_lists import PolicyListStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
 from storage.push import PushStore
@@ -53,7 +56,9 @@ class Store:
         self.oauth = OAuthStore(db)
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
+        self.policy_lists = PolicyListStore(db)
         self.media = MediaStore(db)
+        self.media_cache = MediaCacheStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)
@@ -64,6 +69,7 @@ class Store:
         self.reports = ReportStore(db)
         self.polls = PollStore(db)
         self.tombstones = TombstoneStore(db)
+        self.effects = PendingEffectStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)

@@ -12,7 +12,7 @@ from storage.ids import id_floor, new_id, now_ms
 from storage.models import Tag
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt
-from storage.statuses import FOLLOWED_TAG_CLAUSE, normalize_tag
+from storage.status_sql import FOLLOWED_TAG_CLAUSE, normalize_tag
 
 __all__ = ["FOLLOWED_TAG_CLAUSE", "FeaturedTag", "TagDay", "TagStore"]
 

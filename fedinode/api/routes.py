@@ -7,6 +7,7 @@ from aiohttp import web
 from fedinode.api import (
     accounts,
     admin_domains,
+    admin_policy_lists,
     apps,
     instance,
     misc,
@@ -228,6 +229,7 @@ def add_routes(app: web.Application) -> None:
         ("DELETE", r"/api/v1/admin/domain_allows/{id:\d+}", admin_domains.delete_domain_allow),
         ("GET", "/api/v1/admin/policy", admin_domains.get_policy),
         ("GET", "/api/v1/admin/policy/decisions", admin_domains.list_policy_decisions),
+        *admin_policy_lists.ROUTES,
         # -- end policy --
         # -- sign-up, invites, e-mail confirmation, password reset --
         ("POST", "/api/v1/accounts", registrations_api.create_account),

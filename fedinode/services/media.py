@@ -352,28 +352,32 @@ def _square(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
 
 
+def fit_profile_image(data: bytes, *, max_pixels: int, kind: str) -> tuple[bytes, str]:
+    """An avatar (``kind="avatar"``, 400×400) or header (1500×500) re-encoded from ``data``:
+    (bytes, file extension). CPU-bound, run it in a thread."""
+    image = _open_image(data, max_pixels)
+    fmt = image.format or "PNG"
+    try:
+        image.load()
+        still = _clean(image if fmt != "GIF" else image.convert("RGBA"))
+    except (OSError, ValueError, SyntaxError):
+        raise ValidationFailed("Validation failed: File could not be processed") from None
+    if still.mode not in ("RGB", "RGBA", "L", "LA"):
+        still = still.convert("RGBA")
+    size = (AVATAR_SIZE, AVATAR_SIZE) if kind == "avatar" else HEADER_SIZE
+    fitted = _square(still, size)
+    out_fmt = "PNG" if fmt in ("GIF", "PNG") else "WEBP" if fmt == "AVIF" else fmt
+    return _encode(fitted, out_fmt), FORMATS[out_fmt][1]
+
+
 async def store_profile_image(
     config: Config, account: Account, upload: Upload, *, kind: str
 ) -> str:
     """Process an avatar (``kind="avatar"``, 400×400) or header (1500×500) and return its path."""
     data = await asyncio.to_thread(_read_limited, upload, config.server.max_media_bytes)
-
-    def work() -> tuple[bytes, str]:
-        image = _open_image(data, config.media.max_image_pixels)
-        fmt = image.format or "PNG"
-        try:
-            image.load()
-            still = _clean(image if fmt != "GIF" else image.convert("RGBA"))
-        except (OSError, ValueError, SyntaxError):
-            raise ValidationFailed("Validation failed: File could not be processed") from None
-        if still.mode not in ("RGB", "RGBA", "L", "LA"):
-            still = still.convert("RGBA")
-        size = (AVATAR_SIZE, AVATAR_SIZE) if kind == "avatar" else HEADER_SIZE
-        fitted = _square(still, size)
-        out_fmt = "PNG" if fmt in ("GIF", "PNG") else "WEBP" if fmt == "AVIF" else fmt
-        return _encode(fitted, out_fmt), FORMATS[out_fmt][1]
-
-    body, ext = await asyncio.to_thread(work)
+    body, ext = await asyncio.to_thread(
+        fit_profile_image, data, max_pixels=config.media.max_image_pixels, kind=kind
+    )
     relative = f"accounts/{kind}s/{_folder(account.id)}/{secrets.token_hex(8)}.{ext}"
     await asyncio.to_thread(MediaFiles(config.media.directory).write, relative, body)
     return relative
