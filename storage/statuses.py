@@ -118,9 +118,14 @@ class StatusStore(StatusTimelines):
         """
         created = new.created_at or now_ms()
         ident = new_id() if new.created_at is None else new_id(created)
-        uri = new.uri or uri_template.format(id=ident)
-        url = new.url or (uri if not new.local else uri_template.format(id=ident))
         async with self._db.transaction() as tx:
+            if new.created_at is not None:
+                # A back-dated id can meet one this process's id slot made for the same
+                # millisecond before a restart (never one of another process's slot).
+                while await tx.fetchval("SELECT 1 FROM statuses WHERE id = $1", ident):
+                    ident = new_id(created)
+            uri = new.uri or uri_template.format(id=ident)
+            url = new.url or (uri if not new.local else uri_template.format(id=ident))
             row = await tx.fetchrow(
                 "INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_uri,"
                 " in_reply_to_account_id, reblog_of_id, conversation, content, text, spoiler_text,"

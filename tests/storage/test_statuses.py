@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import pytest
 from factories import local_account, post, remote_account
 
+from storage import ids
 from storage.paging import Page
 from storage.statuses import NewPoll, normalize_tag
 from storage.store import Store
@@ -80,7 +82,9 @@ async def test_paging_has_no_gaps_or_duplicates(store: Store) -> None:
     # min_id pages upward, oldest first window but returned newest first
     newer = await store.statuses.account_statuses(alice.id, alice.id, Page(limit=3, min_id=ids[5]))
     assert [s.id for s in newer] == [ids[8], ids[7], ids[6]]
-    since = await store.statuses.account_statuses(alice.id, alice.id, Page(limit=3, since_id=ids[5]))
+    since = await store.statuses.account_statuses(
+        alice.id, alice.id, Page(limit=3, since_id=ids[5])
+    )
     assert [s.id for s in since] == [ids[24], ids[23], ids[22]]
 
 
@@ -91,7 +95,9 @@ async def test_tags_in_any_script(store: Store) -> None:
     assert normalize_tag("#STRASSE") == normalize_tag("strasse")
     assert [s.id for s in await store.statuses.tag_timeline(None, ["#سلام"], Page())] == [s1.id]
     assert [s.id for s in await store.statuses.tag_timeline(None, ["日本"], Page())] == [s2.id]
-    assert [s.id for s in await store.statuses.tag_timeline(None, ["STRASSE"], Page())] == [s2.id]  # ß casefolds to ss
+    assert [s.id for s in await store.statuses.tag_timeline(None, ["STRASSE"], Page())] == [
+        s2.id
+    ]  # ß casefolds to ss
     assert [s.id for s in await store.statuses.tag_timeline(None, ["straße"], Page())] == [s2.id]
     tags = await store.statuses.tags_for([s2.id])
     assert {t.name for t in tags[s2.id]} == {"日本", "strasse"}
@@ -100,7 +106,9 @@ async def test_tags_in_any_script(store: Store) -> None:
 async def test_edit_keeps_history(store: Store) -> None:
     alice = await local_account(store, "alice")
     s = await post(store, alice, "v1")
-    edited = await store.statuses.edit(s.id, content="<p>v2</p>", text="v2", spoiler_text="", sensitive=True, language="en")
+    edited = await store.statuses.edit(
+        s.id, content="<p>v2</p>", text="v2", spoiler_text="", sensitive=True, language="en"
+    )
     assert edited.content == "<p>v2</p>" and edited.edited_at is not None and edited.sensitive
     history = await store.statuses.edits(s.id)
     assert [h.text for h in history] == ["v1", "v2"]
@@ -138,3 +146,20 @@ async def test_home_feed_fan_out_and_backfill(store: Store) -> None:
     await store.statuses.backfill_home_feeds()  # idempotent
     assert [s.id for s in await store.statuses.home_timeline(alice.id, Page())] == [incoming.id]
     assert [s.id for s in await store.statuses.home_timeline(bob.id, Page())] == [mine.id]
+
+
+async def test_back_dated_ids_of_one_millisecond_across_a_restart(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two peers' posts published in the same second, one stored before a restart and one
+    after it: the second gets an id of its own instead of failing on the first's."""
+    mallory = await remote_account(store, "mallory")
+    eve = await remote_account(store, "eve")
+    monkeypatch.setattr(ids.secrets, "randbelow", lambda n: 0)  # the same draw both times
+    published = 1_767_225_600_000
+    first = await post(store, mallory, "before", created_at=published)
+    monkeypatch.setattr(ids, "_backdated", {})  # what a restart forgets
+    second = await post(store, eve, "after", created_at=published)
+    assert first.id != second.id
+    assert ids.ms_of(first.id) == ids.ms_of(second.id) == published
+    assert (await store.statuses.get(second.id)).text == "after"  # type: ignore[union-attr]
