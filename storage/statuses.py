@@ -143,6 +143,64 @@ def _domains_excluded(domains: Sequence[str], args: list[Any]) -> str:
     )
 
 
+def public_where(
+    viewer_id: int | None,
+    *,
+    local: bool | None,
+    only_media: bool,
+    exclude_domains: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """The public timeline's condition on the status row ``s`` and its arguments
+    (``$1`` the viewer or -1, ``$2`` now)."""
+    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
+    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
+    where += _domains_excluded(exclude_domains, args)
+    if local is True:
+        where += " AND s.local"
+    elif local is False:
+        where += " AND NOT s.local"
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    return where, args
+
+
+def tag_where(
+    viewer_id: int | None,
+    tags_any: Sequence[str],
+    *,
+    tags_all: Sequence[str],
+    tags_none: Sequence[str],
+    local: bool | None,
+    only_media: bool,
+    exclude_domains: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """The hashtag timeline's condition on the status row ``s`` and its arguments."""
+    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
+    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
+    where += _domains_excluded(exclude_domains, args)
+
+    def tag_exists(name: str) -> str:
+        args.append(normalize_tag(name))
+        return (
+            "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
+            f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
+        )
+
+    if tags_any:
+        where += " AND (" + " OR ".join(tag_exists(t) for t in tags_any) + ")"
+    for t in tags_all:
+        where += " AND " + tag_exists(t)
+    for t in tags_none:
+        where += " AND NOT " + tag_exists(t)
+    if local is True:
+        where += " AND s.local"
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    return where, args
+
+
 class StatusStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -563,16 +621,9 @@ class StatusStore:
         only_media: bool = False,
         exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
-        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-        where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
-        where += _domains_excluded(exclude_domains, args)
-        if local is True:
-            where += " AND s.local"
-        elif local is False:
-            where += " AND NOT s.local"
-        if only_media:
-            where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-        where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+        where, args = public_where(
+            viewer_id, local=local, only_media=only_media, exclude_domains=exclude_domains
+        )
         return await self._page(where, args, page)
 
     async def tag_timeline(
@@ -587,28 +638,15 @@ class StatusStore:
         only_media: bool = False,
         exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
-        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-        where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
-        where += _domains_excluded(exclude_domains, args)
-
-        def tag_exists(name: str) -> str:
-            args.append(normalize_tag(name))
-            return (
-                "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
-                f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
-            )
-
-        if tags_any:
-            where += " AND (" + " OR ".join(tag_exists(t) for t in tags_any) + ")"
-        for t in tags_all:
-            where += " AND " + tag_exists(t)
-        for t in tags_none:
-            where += " AND NOT " + tag_exists(t)
-        if local is True:
-            where += " AND s.local"
-        if only_media:
-            where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-        where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+        where, args = tag_where(
+            viewer_id,
+            tags_any,
+            tags_all=tags_all,
+            tags_none=tags_none,
+            local=local,
+            only_media=only_media,
+            exclude_domains=exclude_domains,
+        )
         return await self._page(where, args, page)
 
     async def account_statuses(
