@@ -230,6 +230,18 @@ class TimelineStore:
         )
         return await self._statuses_page(where, args, page)
 
+    async def status_entries(
+        self, viewer_id: int | None, status_ids: Sequence[int]
+    ) -> list[TimelineEntry]:
+        """Rows for the given statuses (those that still exist), newest first, in one
+        query: what a notification page shows beside its notifications."""
+        ids = list(dict.fromkeys(status_ids))
+        if not ids:
+            return []
+        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms(), *ids]
+        inner = f"SELECT s.id FROM statuses s WHERE s.id IN ({placeholders(3, len(ids))})"
+        return await self._entries(inner, args, ascending=False)
+
     async def _statuses_page(self, where: str, args: list[Any], page: Page) -> list[TimelineEntry]:
         cond, order, ascending = page.clauses("s.id", args)
         ids = (
