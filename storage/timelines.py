@@ -8,6 +8,8 @@ from typing import Any
 
 from storage.db import Database, Row, placeholders
 from storage.ids import now_ms
+from storage.lists import timeline_where
+from storage.models import ListRow
 from storage.paging import Page
 from storage.statuses import HOME_RULE, not_blocked, public_where, tag_where, visible_to
 
@@ -228,6 +230,12 @@ class TimelineStore:
             only_media=only_media,
             exclude_domains=exclude_domains,
         )
+        return await self._statuses_page(where, args, page)
+
+    async def list_entries(self, row: ListRow, page: Page) -> list[TimelineEntry]:
+        """A list timeline's rows for one page (``ListStore.timeline``'s rule), for its owner;
+        a reblog the owner may not see the original of is not ``shown``."""
+        where, args = timeline_where(row)
         return await self._statuses_page(where, args, page)
 
     async def status_entries(
