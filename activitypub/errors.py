@@ -6,6 +6,11 @@
 from __future__ import annotations
 
 
+class Ignored(Exception):
+    """The inbox worker understood an activity and deliberately does not apply it (logged
+    at debug; the queue row is done)."""
+
+
 class ActivityPubError(Exception):
     """Base error: ``ActivityPubError(status, reason)``."""
 

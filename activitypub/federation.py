@@ -120,12 +120,14 @@ class Federation:
             self.delivery_wake.set()
             self.inbox_wake.set()
 
-    def start_workers(self) -> None:
-        """Run the inbox and delivery loops as tasks (role worker / all)."""
+    def start_workers(self, *, prune: bool = True) -> None:
+        """Run the inbox and delivery loops as tasks (role worker / all); ``prune``: also
+        the periodic queue pruning, which one process of a fleet runs."""
         if self._workers:
             return
         self._stopping.clear()
-        self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
+        if prune:
+            self._workers.append(asyncio.create_task(self._prune_forever(), name="fedinode-prune"))
         self._workers.append(
             asyncio.create_task(self._take_back_forever(), name="fedinode-take-back")
         )

@@ -16,6 +16,7 @@ from activitypub.convert import activity, actor_to_as, authority_of, note_to_as
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.urls import Urls
+from storage import effects
 from storage.ids import now_ms
 from storage.models import Account, Report, Status
 from storage.queues import NewDelivery
@@ -326,8 +327,15 @@ class Outbox:
 
     async def poll_votes_changed(self, status: Status) -> None:
         """A vote was counted on a local poll: its counts go out as an Update of the
-        Question after ``poll_update_delay`` (one pending update per poll)."""
-        if status.id in self._poll_updates or not status.local:
+        Question after ``poll_update_delay`` (one pending update per poll). The update is
+        owed in the database too: if this process dies first, the worker sends it."""
+        if not status.local:
+            return
+        delay_ms = int(self.poll_update_delay * 1000)
+        await self.store.effects.schedule(
+            status.id, effects.POLL_COUNTS, after_ms=delay_ms + effects.GRACE_MS
+        )
+        if status.id in self._poll_updates:
             return
         loop = asyncio.get_running_loop()
         self._poll_updates[status.id] = loop.call_later(
@@ -343,8 +351,10 @@ class Outbox:
     async def _poll_update_logged(self, status_id: int) -> None:
         try:
             await self.poll_updated(status_id)
+            await self.store.effects.done(status_id, effects.POLL_COUNTS)
         except Exception:
-            log.exception("poll update of status %s failed", status_id)
+            # The mark stays: the worker sends the update later.
+            log.exception("poll update of status %s failed; retried later", status_id)
 
     async def flush_poll_updates(self) -> None:
         """Send every pending poll update now (shutdown, tests)."""

@@ -1,8 +1,12 @@
 """The inbox worker: takes verified activities from the intake queue and applies them.
 
-Handlers are small, one per activity type, and idempotent (an activity may be processed
-twice after a crash: every write is an upsert or checks first). Transient failures
-(a fetch that timed out) are retried with backoff; malformed input is dropped.
+Handlers are small, one per activity type, and idempotent: an item is marked done only
+after its handler returned, so after a crash it runs again over whatever the first run
+stored. Every write is an upsert or checks first, and a handler that finds its change
+already stored still completes the side effects that may be missing (a status's owed
+side effects are marked with it, ``storage.effects``; notifications carry a key, so none
+is made twice). Transient failures (a fetch that timed out) are retried with backoff;
+malformed input is dropped.
 """
 
 from __future__ import annotations
@@ -17,27 +21,27 @@ import orjson
 
 from activitypub import vocab
 from activitypub.convert import ms_from_iso, note_from_as, same_origin
-from activitypub.errors import FetchError, MalformedActivity
+from activitypub.effects import EffectsCompleter
+from activitypub.errors import FetchError, Ignored, MalformedActivity
 from activitypub.fields import content_of, first_str, id_of, ids_of, is_public, obj_type
 from activitypub.html import html_to_text
 from activitypub.outbox import Outbox
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.surface import Surface
+from activitypub.undo import UndoApplier
 from activitypub.urls import Urls
+from policy.text import tag_key
+from storage import effects
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
-from storage.statuses import NewPoll, NewStatus
+from storage.statuses import NewPoll, NewStatus, TagName
 from storage.store import Store
 
 log = logging.getLogger("fedinode.inbox")
 
 Handler = Callable[[dict[str, Any], Account, InboxItem | None], Awaitable[None]]
-
-
-class Ignored(Exception):
-    """The activity is understood and deliberately not applied (logged at debug)."""
 
 
 class InboxProcessor:
@@ -47,6 +51,8 @@ class InboxProcessor:
     retry_base_ms = 30_000
     poll_interval = 1.0
     batch_size = 64
+    # How often the loop looks for status side effects left owed (``storage.effects``).
+    effects_interval = 5.0
 
     def __init__(
         self,
@@ -65,7 +71,10 @@ class InboxProcessor:
         self.settings = settings
         self.urls = urls
         self.wake = wake
+        self.effects = EffectsCompleter(store, surface, outbox)
+        self.undo = UndoApplier(store, resolver, surface)
         self._stopping = False
+        self._effects_checked = 0.0
         self.processed = 0
         self._handlers: dict[str, Handler] = {
             vocab.FOLLOW: self.on_follow,
@@ -86,8 +95,12 @@ class InboxProcessor:
 
     async def run(self) -> None:
         self._stopping = False
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             try:
+                if loop.time() - self._effects_checked >= self.effects_interval:
+                    self._effects_checked = loop.time()
+                    await self.effects.run_due()
                 worked = await self.run_once()
             except asyncio.CancelledError:
                 raise
@@ -200,12 +213,16 @@ class InboxProcessor:
             # reset): its Undo will name the new id, so that is the one kept.
             if existing.uri != follow_id:
                 await rel.set_follow_uri(actor.id, target.id, follow_id)
+            else:
+                # This Follow run again (a crash after the follow was stored): its
+                # notification may be missing; one made already is not made twice.
+                await self.surface.followed(actor, target)
             await self.surface.follow_accepted(target, actor, follow_id)
             return
         if target.locked:
             pending = await rel.get_request(actor.id, target.id)
             await rel.request(actor.id, target.id, uri=follow_id)
-            if pending is None:
+            if pending is None or pending.uri == follow_id:
                 await self.surface.follow_requested(actor, target)
             return
         await rel.follow(actor.id, target.id, uri=follow_id)
@@ -267,105 +284,7 @@ class InboxProcessor:
     # -- undo -----------------------------------------------------------------------------
 
     async def on_undo(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
-        """Undo of a Follow, Like, Announce or Block by its actor. The object may be the
-        activity embedded, or only its id (a bare URI string, as Mastodon and GoToSocial
-        sometimes send): the stored activity ids say what it was."""
-        inner = act.get("object")
-        inner_id = id_of(inner)
-        kind = obj_type(inner)
-        target_uri: str | None = None
-        if isinstance(inner, dict):
-            inner_actor = id_of(inner.get("actor"))
-            if inner_actor is not None and inner_actor != actor.uri:
-                raise MalformedActivity("undo of another actor's activity")
-            target_uri = id_of(inner.get("object"))
-        if kind is None and inner_id:
-            kind = await self._stored_kind(inner_id, actor)
-        if kind == vocab.FOLLOW:
-            await self._undo_follow(inner_id, target_uri, actor)
-        elif kind == vocab.ANNOUNCE:
-            await self._undo_announce(inner_id, target_uri, actor)
-        elif kind == vocab.LIKE:
-            await self._undo_like(inner_id, target_uri, actor)
-        elif kind == vocab.BLOCK:
-            await self._undo_block(inner_id, target_uri, actor)
-        else:
-            raise Ignored(f"undo of {kind or 'an unknown activity'}")
-
-    async def _stored_kind(self, activity_id: str, actor: Account) -> str | None:
-        """Which of the actor's activities we keep has this id (follow, request, reblog,
-        favourite, block), as its type; None when none does."""
-        rel = self.store.relationships
-        if await rel.follow_by_uri(activity_id, account_id=actor.id) is not None:
-            return vocab.FOLLOW
-        if await rel.request_by_uri(activity_id, account_id=actor.id) is not None:
-            return vocab.FOLLOW
-        reblog = await self.store.statuses.by_uri(activity_id)
-        if reblog is not None and reblog.reblog_of_id is not None:
-            return vocab.ANNOUNCE
-        if await self.store.interactions.favourite_by_uri(activity_id, account_id=actor.id):
-            return vocab.LIKE
-        if await rel.block_by_uri(activity_id, account_id=actor.id) is not None:
-            return vocab.BLOCK
-        return None
-
-    async def _undo_follow(self, follow_id: str | None, target_uri: str | None,
-                           actor: Account) -> None:  # fmt: skip
-        rel = self.store.relationships
-        target_id: int | None = None
-        if follow_id:
-            found = await rel.follow_by_uri(follow_id, account_id=actor.id)
-            found_request = (
-                await rel.request_by_uri(follow_id, account_id=actor.id) if found is None else None
-            )
-            row = found or found_request
-            target_id = row.target_account_id if row is not None else None
-        if target_id is None:
-            target = await self.local_account(target_uri)
-            target_id = target.id if target is not None else None
-        if target_id is None:
-            raise Ignored("undo of an unknown follow")
-        await rel.unfollow(actor.id, target_id)
-        await rel.delete_request(actor.id, target_id)
-
-    async def _undo_announce(self, announce_id: str | None, original_uri: str | None,
-                             actor: Account) -> None:  # fmt: skip
-        statuses = self.store.statuses
-        reblog = await statuses.by_uri(announce_id) if announce_id else None
-        if reblog is not None and reblog.account_id != actor.id:
-            raise MalformedActivity("undo of another actor's announce")
-        if reblog is None and original_uri:
-            # An actor reblogs a status once: the Announce is found by what it announced
-            # when its id is not one we kept.
-            original = await statuses.by_uri(original_uri)
-            if original is not None:
-                reblog = await statuses.reblog_by(actor.id, original.id)
-        if reblog is None or reblog.reblog_of_id is None:
-            raise Ignored("undo of an unknown announce")
-        await statuses.delete(reblog.id)
-        await self.surface.status_deleted(reblog)
-
-    async def _undo_like(self, like_id: str | None, status_uri: str | None,
-                         actor: Account) -> None:  # fmt: skip
-        interactions = self.store.interactions
-        fav = await interactions.favourite_by_uri(like_id, account_id=actor.id) if like_id else None
-        status_id = fav.status_id if fav is not None else None
-        if status_id is None and status_uri:
-            status = await self.store.statuses.by_uri(status_uri)
-            status_id = status.id if status is not None else None
-        if status_id is None or not await interactions.unfavourite(actor.id, status_id):
-            raise Ignored("undo of an unknown like")
-
-    async def _undo_block(self, block_id: str | None, target_uri: str | None,
-                          actor: Account) -> None:  # fmt: skip
-        rel = self.store.relationships
-        block = await rel.block_by_uri(block_id, account_id=actor.id) if block_id else None
-        target_id = block.target_account_id if block is not None else None
-        if target_id is None:
-            target = await self.local_account(target_uri)
-            target_id = target.id if target is not None else None
-        if target_id is None or await rel.unblock(actor.id, target_id) is None:
-            raise Ignored("undo of an unknown block")
+        await self.undo.apply(act, actor)
 
     # -- statuses -------------------------------------------------------------------------
 
@@ -378,7 +297,11 @@ class InboxProcessor:
         # Only a Note is a vote: a titled Image or Video with no description is a post.
         if obj_type(obj) == vocab.NOTE and await self._maybe_poll_vote(obj, actor):
             return
-        await self.resolver.ingest_note(obj, fallback_to=act.get("to"), fallback_cc=act.get("cc"))
+        status = await self.resolver.ingest_note(
+            obj, fallback_to=act.get("to"), fallback_cc=act.get("cc")
+        )
+        # Stored by an earlier run that died before its notifications: they are made now.
+        await self.effects.finish(status)
 
     async def _maybe_poll_vote(self, obj: dict[str, Any], actor: Account) -> bool:
         """A vote on one of our polls is a Note with a name, no content, replying to it."""
@@ -395,8 +318,10 @@ class InboxProcessor:
             return True
         if name not in poll.options:
             return True
-        if await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name)):
-            await self.surface.poll_vote_counted(status)
+        await self.store.polls.record_remote_vote(poll.id, actor.id, poll.options.index(name))
+        # Also when the vote was stored already: this may be the same vote run again after a
+        # crash that came before the new counts were owed (one update more at most).
+        await self.surface.poll_vote_counted(status)
         return True
 
     async def on_update(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
@@ -416,6 +341,8 @@ class InboxProcessor:
         if status.account_id != actor.id:
             raise MalformedActivity("update of another actor's status")
         await self.apply_edit(status, obj, actor)
+        # An earlier run stored the edit and died before telling those who interacted.
+        await self.effects.finish(status)
 
     async def apply_edit(self, status: Status, obj: dict[str, Any], actor: Account) -> None:
         parsed = note_from_as(obj, followers_url=actor.followers_url or None)
@@ -464,12 +391,14 @@ class InboxProcessor:
             sensitive=parsed.sensitive,
             language=parsed.language,
             mentions=await self.resolver.mention_ids(parsed),
-            tags=parsed.hashtags,
+            tags=[TagName(tag_key(h), h) for h in parsed.hashtags],
             media_ids=media_ids,
             poll=poll,
             edited_at=min(parsed.updated or now_ms(), now_ms()),
+            pending_effects=True,
         )
         await self.surface.status_updated(edited, actor)
+        await self.store.effects.done(edited.id, effects.UPDATED)
 
     async def on_delete(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         target = id_of(act.get("object"))
@@ -498,7 +427,9 @@ class InboxProcessor:
         self, act: dict[str, Any], actor: Account, item: InboxItem | None
     ) -> None:
         announce_id = str(act["id"])
-        if await self.store.statuses.by_uri(announce_id) is not None:
+        existing = await self.store.statuses.by_uri(announce_id)
+        if existing is not None:
+            await self.effects.finish(existing)
             return
         obj = act.get("object")
         ref = id_of(obj)
@@ -530,6 +461,7 @@ class InboxProcessor:
                     visibility=visibility,
                     reblog_of_id=original.id,
                     created_at=min(published, now_ms()),
+                    pending_effects=True,
                 )
             )
         except Exception:
@@ -537,6 +469,7 @@ class InboxProcessor:
                 return
             raise
         await self.surface.reblogged(reblog, original, actor)
+        await self.store.effects.done(reblog.id, effects.CREATED)
 
     async def on_like(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
         ref = id_of(act.get("object"))
@@ -546,6 +479,12 @@ class InboxProcessor:
         like_id = str(act["id"])
         interactions = self.store.interactions
         if await interactions.favourite(actor.id, status.id, uri=like_id):
+            await self.surface.favourited(actor, status)
+            return
+        existing = await interactions.get_favourite(actor.id, status.id)
+        if existing is not None and existing.uri == like_id:
+            # This Like run again (a crash after the favourite was stored): its
+            # notification may be missing; one made already is not made twice.
             await self.surface.favourited(actor, status)
         else:
             # Liked again under a new id: a later Undo names the newest Like.
@@ -558,7 +497,10 @@ class InboxProcessor:
         await self.store.relationships.block(actor.id, target.id, uri=str(act["id"]))
 
     async def on_flag(self, act: dict[str, Any], actor: Account, item: InboxItem | None) -> None:
-        if await self.store.reports.by_uri(str(act["id"])) is not None:
+        existing = await self.store.reports.by_uri(str(act["id"]))
+        if existing is not None:
+            # Run again after a crash: the admins' notifications (made once) are completed.
+            await self.surface.reported(existing, actor)
             return
         target: Account | None = None
         status_ids: list[int] = []
@@ -600,17 +542,24 @@ class InboxProcessor:
             new = await self.resolver.fetch_actor(target_uri)
         if actor.uri not in new.also_known_as:
             raise MalformedActivity("move target does not list the actor in alsoKnownAs")
-        await self.store.accounts.update(actor.id, moved_to_account_id=new.id)
+        moved = await self.store.accounts.update(actor.id, moved_to_account_id=new.id)
         rel = self.store.relationships
+        # Each follower follows (or asks to follow) the new account before it leaves the
+        # old one: a crash in between leaves it following the old one, and the Move run
+        # again takes it over then (the same Follow id, the notification once).
         for follower_id in await rel.local_follower_ids(actor.id):
             follower = await self.store.accounts.get(follower_id)
             if follower is None or await rel.is_blocked_either_way(follower_id, new.id):
                 continue
-            await rel.unfollow(follower_id, actor.id)
             if new.local:
                 await rel.follow(follower_id, new.id)
+                await rel.unfollow(follower_id, actor.id)
                 continue
-            follow_uri = f"{follower.uri}#follows/{new.id}/{now_ms()}"
+            pending = await rel.get_request(follower_id, new.id)
+            follow_uri = (pending.uri if pending is not None else None) or (
+                f"{follower.uri}#follows/{new.id}/{now_ms()}"
+            )
             await rel.request(follower_id, new.id, uri=follow_uri)
             await self.surface.follow_moved(follower, new, follow_uri)
-            await self.surface.moved(actor, follower)
+            await self.surface.moved(moved, follower)
+            await rel.unfollow(follower_id, actor.id)

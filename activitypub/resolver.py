@@ -24,10 +24,12 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import ResolvedKey
 from activitypub.surface import Surface
+from policy.text import tag_key
+from storage import effects
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Status
-from storage.statuses import NewPoll, NewStatus
+from storage.statuses import NewPoll, NewStatus, TagName
 from storage.store import Store
 
 log = logging.getLogger("fedinode.federation")
@@ -292,25 +294,24 @@ class Resolver:
                 except (FetchError, MalformedActivity) as exc:
                     log.info("reply parent %s not fetched: %r", parsed.in_reply_to, exc)
         mention_ids = await self.mention_ids(parsed)
-        media_ids = []
-        for position, media in enumerate(parsed.media):
-            row = await self.store.media.create(
-                NewMedia(
-                    account_id=author.id,
-                    type=media.type,
-                    content_type=media.media_type,
-                    remote_url=media.url,
-                    description=media.description,
-                    focus_x=media.focus[0],
-                    focus_y=media.focus[1],
-                    blurhash=media.blurhash,
-                    meta={"width": media.width, "height": media.height}
-                    if media.width and media.height
-                    else {},
-                    position=position,
-                )
+        # Stored with the status, in its transaction: a crash leaves no attachment behind.
+        new_media = [
+            NewMedia(
+                account_id=author.id,
+                type=media.type,
+                content_type=media.media_type,
+                remote_url=media.url,
+                description=media.description,
+                focus_x=media.focus[0],
+                focus_y=media.focus[1],
+                blurhash=media.blurhash,
+                meta={"width": media.width, "height": media.height}
+                if media.width and media.height
+                else {},
+                position=position,
             )
-            media_ids.append(row.id)
+            for position, media in enumerate(parsed.media)
+        ]
         poll = None
         if parsed.poll is not None:
             poll = NewPoll(
@@ -339,10 +340,11 @@ class Resolver:
             or parsed.conversation,
             emojis=parsed.emojis,
             mentions=mention_ids,
-            tags=parsed.hashtags,
-            media_ids=media_ids,
+            tags=[TagName(tag_key(h), h) for h in parsed.hashtags],
+            new_media=new_media,
             poll=poll,
             created_at=min(created, now),
+            pending_effects=True,
         )
         status = await self._insert(new)
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
@@ -351,6 +353,9 @@ class Resolver:
             await self.store.statuses.delete(status.id)
             raise ObjectDeleted("the note was deleted while it was stored")
         await self.surface.status_created(status, author)
+        # The mark stored with the status goes once its side effects are made; a crash
+        # before this leaves it for the inbox activity run again (or the worker).
+        await self.store.effects.done(status.id, effects.CREATED)
         return status
 
     async def _insert(self, new: NewStatus) -> Status:

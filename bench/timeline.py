@@ -214,7 +214,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int, *, access_log: bool = False) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, *, access_log: bool = False, workers: int = 0
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         {
@@ -225,8 +227,9 @@ def start_server(url: str, port: int, *, access_log: bool = False) -> subprocess
             "FEDINODE_RATE_LIMITS__ENABLED": "false",  # throughput, not 300 a token
         }
     )
+    command = [sys.executable, "-m", "fedinode.cli", "--log-level", "WARNING", "serve"]
     return subprocess.Popen(
-        [sys.executable, "-m", "fedinode.cli", "--log-level", "WARNING", "serve", "--role", "web"],
+        [*command, "--workers", str(workers)],
         env=env,
     )
 
@@ -318,7 +321,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(f"[{name}]", flush=True)
     token = await prepare(url, args)
     port = _free_port()
-    server = start_server(url, port, access_log=args.access_log)
+    server = start_server(url, port, access_log=args.access_log, workers=args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base)
@@ -335,7 +338,8 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         db_pids = await _database_pids(url)
         cpu_db = _cpu_used(db_before, _cpu_seconds(db_pids)) / served * 1000
         print(
-            f"  GET /api/v1/timelines/home x{args.concurrency} for {args.duration:.0f}s:"
+            f"  GET /api/v1/timelines/home x{args.concurrency} for {args.duration:.0f}s"
+            f" ({args.workers or 'one per core'} worker{'s' if args.workers != 1 else ''}):"
             f" {rps} req/s, p50 {_pct(lat, 0.5):.1f} ms, p99 {_pct(lat, 0.99):.1f} ms,"
             f" errors {errors}; CPU per request: server {cpu_server:.2f} ms"
             + (f", PostgreSQL {cpu_db:.2f} ms" if db_pids else ""),
@@ -387,6 +391,9 @@ async def main() -> None:
     )
     parser.add_argument("--fresh", action="store_true", help="seed again even if a seed exists")
     parser.add_argument("--access-log", action="store_true", help="serve with access logging on")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="serve --workers N (0: one per core, as serve)"
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(

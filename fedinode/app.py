@@ -16,6 +16,7 @@ from fedinode.config import Config
 from fedinode.middlewares import error_middleware, request_id_middleware
 from fedinode.ratelimit import rate_limit_middlewares
 from fedinode.version import FEDINODE_VERSION
+from policy.text import TAG_KEY_VERSION, tag_key
 from storage.store import Store
 
 log = logging.getLogger("fedinode")
@@ -57,6 +58,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     log.info("id slot %d (%s); queue leases held as %s", claim.slot, claim.where,
              store.queues.owner.name)  # fmt: skip
     app[appkeys.STORE] = store
+    await store.tags.rekey(tag_key, TAG_KEY_VERSION)
     gate = PolicyGate(config.policy, store)
     await gate.refresh()
     app[appkeys.POLICY] = gate
@@ -70,7 +72,8 @@ async def _policy_ctx(app: web.Application) -> AsyncIterator[None]:
     import contextlib
 
     gate = app[appkeys.POLICY]
-    task = asyncio.create_task(gate.maintain(prune=app[appkeys.ROLE] != "web"))
+    prune = app[appkeys.ROLE] != "web" and app[appkeys.PERIODIC]
+    task = asyncio.create_task(gate.maintain(prune=prune))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -99,8 +102,11 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-def create_app(config: Config, *, role: str = "all") -> web.Application:
-    """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``."""
+def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> web.Application:
+    """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``.
+
+    ``periodic``: this process also runs the jobs that one process of a fleet runs (pruning,
+    announcing ended polls); the other processes of ``serve --workers N`` pass False."""
     # With no [instance] domain, every URL names where this process is served (http,
     # [server] host:port); the app and everything it hands the config to see that domain.
     config = config.resolved()
@@ -111,15 +117,19 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     app[appkeys.CONFIG] = config
     app[appkeys.URLS] = Urls(config.base_url)
     app[appkeys.ROLE] = role
+    app[appkeys.PERIODIC] = periodic
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_policy_ctx)
     from fedinode.push import push_ctx
 
     app.cleanup_ctx.append(push_ctx)
+    from fedinode.remote_media import media_cache_ctx
+
+    app.cleanup_ctx.append(media_cache_ctx)
 
     from fedinode.federation import setup_federation
 
-    setup_federation(app, federation_settings(config), role=role)
+    setup_federation(app, federation_settings(config), role=role, periodic=periodic)
 
     from fedinode.api.routes import add_routes
 
@@ -132,6 +142,6 @@ def create_app(config: Config, *, role: str = "all") -> web.Application:
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)
-    if role in ("all", "worker"):
+    if role in ("all", "worker") and periodic:
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
     return app

@@ -23,3 +23,6 @@ FEDERATOR = web.AppKey("fedinode.federator", Federator)
 ROLE = web.AppKey("fedinode.role", str)
 # The instance's VAPID key pair (Web Push), loaded once at start.
 VAPID = web.AppKey("fedinode.vapid", VapidKey)
+# Whether this process runs the periodic jobs (pruning, poll closing): one process of a
+# ``serve --workers N`` fleet does.
+PERIODIC = web.AppKey("fedinode.periodic", bool)

@@ -8,11 +8,14 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 
 from fedinode.config import Config, ConfigError, config_path_from, load_config
+
+if TYPE_CHECKING:
+    from fedinode.supervisor import Slot
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--role", choices=("all", "web", "worker"), default="all")
+    serve.add_argument(
+        "--workers", type=_workers, default=None, metavar="N",
+        help="processes serving the port (default [server] workers; 0 = one per core)",
+    )  # fmt: skip
 
     sub.add_parser("migrate", help="apply database migrations")
 
@@ -74,11 +81,39 @@ def build_parser() -> argparse.ArgumentParser:
     impact = pol_sub.add_parser("impact", help="what suspending a domain would sever")
     impact.add_argument("domain")
 
+    media = sub.add_parser("media", help="manage stored media")
+    media_sub = media.add_subparsers(dest="media_command", required=True, parser_class=_Parser)
+    prune = media_sub.add_parser(
+        "prune", help="remove cached remote media not served for a number of days"
+    )
+    prune.add_argument("--older-than", dest="older_than", type=_days, default=7.0,
+                       metavar="DAYS", help="days since last served (default 7)")  # fmt: skip
+
     demo = sub.add_parser("demo", help="run several instances federating on loopback")
     demo.add_argument("--directory", default="fedinode-demo")
     demo.add_argument("--base-port", type=int, default=8081)
     demo.add_argument("--count", type=int, default=3)
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
+    if not 0 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 256, got {value}")
+    return value
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if not days >= 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be zero or more days, got {value!r}")
+    return days
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -100,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "user": _user,
         "policy": _policy,
+        "media": _media,
         "demo": _demo,
     }
     try:
@@ -124,11 +160,33 @@ def _run(coro: Awaitable[Any]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from activitypub.federation import InstanceMoved
+    import os
+
+    from fedinode.supervisor import ENV_SLOT, Slot, worker_count
 
     config = _load(args)
+    if args.role != "all" and config.database.url.startswith("sqlite:"):
+        raise UsageError(
+            f'serve --role {args.role} needs PostgreSQL ([database] url = "postgresql://…"): '
+            "SQLite is one machine's database; use --workers N to serve from every core"
+        )
+    slot = Slot.from_environ(os.environ)
+    os.environ.pop(ENV_SLOT, None)  # not for the processes this one starts
+    if slot is not None:
+        # A reload passed on while this worker starts must not end it (SIGHUP's default):
+        # it is reading the file anyway. serve() takes SIGHUP over once it runs.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    count = (
+        1
+        if slot is not None
+        else worker_count(config.server.workers if args.workers is None else args.workers)
+    )
+    if count > 1:
+        return _supervise(args, config, count)
+    from activitypub.federation import InstanceMoved
+
     try:
-        _run(serve(config, role=args.role))
+        _run(serve(config, role=args.role, slot=slot))
     except InstanceMoved as exc:
         scheme, _, where = exc.stored_base.partition("://")
         setting = f'[instance] domain = "{where}"' + (
@@ -142,17 +200,33 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT; then stop accepting, finish in-flight requests, stop workers."""
-    from aiohttp import web
-
-    from fedinode.app import create_app
-    from fedinode.logs import access_log_options, configure_logging
+def _supervise(args: argparse.Namespace, config: Config, count: int) -> int:
+    """``serve`` with more than one process: check the port, run the supervisor (which
+    starts worker 0 alone: its migrations and first-start work happen once)."""
+    from fedinode.logs import configure_logging
+    from fedinode.supervisor import Listen, Supervisor, child_command
 
     configure_logging(config)
+    _announce(config)
+    listen = None
+    if args.role in ("all", "web"):
+        try:
+            listen = Listen.check(config.server.host, config.server.port)
+        except OSError as exc:
+            print(f"fedinode: cannot listen on {_listen_address(config)}: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    command = child_command(args.config, str(args.log_level), args.role)
+    return int(_run(Supervisor(command, count, listen).run()))
+
+
+def _listen_address(config: Config) -> str:
+    host, port = config.server.host, config.server.port
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _announce(config: Config) -> None:
     log = logging.getLogger("fedinode")
-    host = config.server.host
-    listen = f"[{host}]:{config.server.port}" if ":" in host else f"{host}:{config.server.port}"
+    listen = _listen_address(config)
     if config.local:
         log.info(
             "local instance at %s (no [instance] domain set: its URLs name where it is "
@@ -162,7 +236,31 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
         )
     else:
         log.info("instance %s at %s, listening on %s", config.domain, config.base_url, listen)
-    app = create_app(config, role=role)
+
+
+async def serve(
+    config: Config,
+    *,
+    role: str = "all",
+    ready: asyncio.Event | None = None,
+    slot: Slot | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT; then stop accepting, finish in-flight requests, stop workers.
+
+    ``slot``: this process is one of a ``serve --workers N`` fleet; it serves the sockets
+    the supervisor bound and stops when the supervisor is gone."""
+    import socket
+
+    from aiohttp import web
+
+    from fedinode.app import create_app
+    from fedinode.logs import access_log_options, configure_logging
+
+    configure_logging(config)
+    log = logging.getLogger("fedinode")
+    if slot is None:
+        _announce(config)
+    app = create_app(config, role=role, periodic=slot is None or slot.periodic)
     runner = web.AppRunner(
         app,
         **access_log_options(config),
@@ -170,23 +268,38 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
         shutdown_timeout=10.0,
     )
     await runner.setup()
-    sites = []
-    if role in ("all", "web"):
-        site = web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)
+    sites: list[web.BaseSite] = []
+    if slot is not None:
+        adopted = [socket.socket(fileno=fd) for fd in slot.listen_fds]
+        for sock in adopted:
+            sock.set_inheritable(False)  # not into the signing workers this process starts
+        sites = [web.SockSite(runner, sock) for sock in adopted]
+    elif role in ("all", "web"):
+        sites = [web.TCPSite(runner, config.server.host, config.server.port, reuse_address=True)]
+    for site in sites:
         await site.start()
-        sites.append(site)
+    if sites:
         log.info(
-            "fedinode serving %s on http://%s:%s (role %s)",
+            "fedinode serving %s on http://%s:%s (role %s%s)",
             config.base_url,
             config.server.host,
             config.server.port,
             role,
+            "" if slot is None else f", worker {slot.index} of {slot.count}",
         )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_policy(app)))
+    control = None
+    if slot is not None:
+        # The supervisor hears "ready" here; end-of-file here means it is gone: stop too.
+        control = socket.socket(fileno=slot.control_fd)
+        control.set_inheritable(False)
+        control.setblocking(False)
+        control.sendall(b"ready\n")
+        loop.add_reader(control.fileno(), _on_control, control, stop)
     if ready is not None:
         ready.set()
     try:
@@ -194,7 +307,23 @@ async def serve(config: Config, *, role: str = "all", ready: asyncio.Event | Non
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        if control is not None:
+            loop.remove_reader(control.fileno())
         await runner.cleanup()
+        if control is not None:
+            control.close()
+
+
+def _on_control(control: Any, stop: asyncio.Event) -> None:
+    try:
+        data = control.recv(64)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError:
+        data = b""
+    if not data:
+        logging.getLogger("fedinode").warning("the supervisor is gone: stopping")
+        stop.set()
 
 
 async def reload_policy(app: Any) -> bool:
@@ -214,6 +343,8 @@ async def reload_policy(app: Any) -> bool:
         log.error("policy reload refused, the policy in force stays: %s", exc)
         return False
     log.info("policy reloaded from %s", config.source or "defaults")
+    if not app[appkeys.PERIODIC]:
+        return True  # every worker of a fleet reloads; one of them severs follows, once
     # As with an admin API block: follows with peers the new policy refuses are cut both ways.
     try:
         impact = await sever_newly_refused(app[appkeys.STORE], before, gate.pipeline, reason="reload")
@@ -358,6 +489,16 @@ def _policy(args: argparse.Namespace) -> int:
     if args.policy_command == "impact":
         return int(_run(policy_cli.impact(config, args.domain)))
     raise UsageError(f"unknown policy command {args.policy_command}")
+
+
+# -- media ------------------------------------------------------------------------------
+
+
+def _media(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import media_cli
+
+    return int(_run(media_cli.prune_cache(config, args.older_than)))
 
 
 # -- demo -------------------------------------------------------------------------------

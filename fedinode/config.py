@@ -36,12 +36,14 @@ class InstanceConfig:
     max_status_chars: int = 5000
     max_poll_options: int = 4
     max_media_attachments: int = 4
+    robots: str = "allow"  # robots.txt: "allow" public pages to crawlers, or "deny" them all
 
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 0  # processes serving this port (SO_REUSEPORT); 0 = one per core
     max_body_bytes: int = 1_048_576
     max_media_bytes: int = 16_777_216
     access_log: bool = True
@@ -126,6 +128,17 @@ class MediaConfig:
     max_image_pixels: int = 16_777_216
     thumbnail_size: int = 400
     proxy_remote: bool = False
+    # Remote media cache (docs/configuration.md): remote avatars, headers and attachments
+    # are fetched once by the worker, re-encoded like uploads and served from here.
+    cache_remote: bool = True
+    remote_cache_bytes: int = 0  # budget for cached remote files; 0 = no budget
+    remote_image_max_bytes: int = 16_777_216  # a larger remote image keeps its remote URL
+    remote_video_max_bytes: int = 41_943_040  # video/audio cached as-is up to this size
+    remote_video_types: tuple[str, ...] = (
+        "video/mp4", "video/webm", "audio/mpeg", "audio/ogg", "audio/mp4", "audio/webm",
+    )  # fmt: skip
+    remote_fetch_timeout_seconds: float = 30.0
+    remote_fetch_attempts: int = 4  # tries before a failing remote file keeps its remote URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +267,7 @@ _SECTIONS: dict[str, type] = {
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
+    ("instance", "robots"): ("allow", "deny"),
     ("federation", "scheme"): ("https", "http", ""),
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
     ("logging", "format"): ("text", "json"),
@@ -331,6 +345,8 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("server.port", f"must be between 1 and 65535, got {section.port}")
         if section.max_body_bytes < 1024:
             raise ConfigError("server.max_body_bytes", "must be at least 1024")
+        if not 0 <= section.workers <= 256:
+            raise ConfigError("server.workers", f"must be between 0 and 256, got {section.workers}")
     if name == "instance":
         domain = section.domain  # "" (unset): a local instance, see Config.domain
         if domain and ("/" in domain or " " in domain or domain != domain.lower()):
@@ -351,6 +367,8 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
     if name == "passwords":
         _check_passwords(section)
+    if name == "media":
+        _check_media(section)
     if name == "queue":
         _check_queue(section)
     if name == "federation":
@@ -358,6 +376,16 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
         if section.signature_max_skew_seconds <= 0:
             raise ConfigError("federation.signature_max_skew_seconds", "must be positive")
+
+
+def _check_media(section: MediaConfig) -> None:
+    for key in ("remote_cache_bytes", "remote_image_max_bytes", "remote_video_max_bytes"):
+        if getattr(section, key) < 0:
+            raise ConfigError(f"media.{key}", "must not be negative")
+    if section.remote_fetch_timeout_seconds <= 0:
+        raise ConfigError("media.remote_fetch_timeout_seconds", "must be positive")
+    if section.remote_fetch_attempts < 1:
+        raise ConfigError("media.remote_fetch_attempts", "must be at least 1")
 
 
 def _check_queue(section: QueueConfig) -> None:

@@ -127,7 +127,7 @@ class OutboxFederator:
 
 
 def _federation_ctx(
-    settings: FederationSettings, role: str
+    settings: FederationSettings, role: str, periodic: bool
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         session = make_client_session(
@@ -140,7 +140,7 @@ def _federation_ctx(
         store = app[appkeys.STORE]
         # The inbox worker's side effects are the services' own: one path for local and
         # remote events.
-        surface = SideEffects(store)
+        surface = SideEffects(store, cache_media=app[appkeys.CONFIG].media.cache_remote)
         federation = Federation(settings, store, app[appkeys.POLICY], session, surface)
         federator = OutboxFederator(federation)
         # The answers an incoming activity calls for (Accept, Reject, a poll's new counts,
@@ -152,7 +152,7 @@ def _federation_ctx(
             app[appkeys.FEDERATION] = federation
             app[appkeys.FEDERATOR] = federator
             if role in ("all", "worker"):
-                federation.start_workers()
+                federation.start_workers(prune=periodic)
             yield
         finally:
             await federation.stop()
@@ -161,11 +161,13 @@ def _federation_ctx(
     return ctx
 
 
-def setup_federation(app: web.Application, settings: FederationSettings, *, role: str) -> None:
+def setup_federation(
+    app: web.Application, settings: FederationSettings, *, role: str, periodic: bool = True
+) -> None:
     """S2S routes on web/all; the Federation object (and, on worker/all, its queue
-    workers) in a cleanup context that runs after the store's."""
+    workers; ``periodic``: the queue pruning too) in a cleanup context after the store's."""
     app[FEDERATION_SETTINGS] = settings
-    app.cleanup_ctx.append(_federation_ctx(settings, role))
+    app.cleanup_ctx.append(_federation_ctx(settings, role, periodic))
     if role in ("all", "web"):
         app.router.add_get("/.well-known/nodeinfo", nodeinfo_discovery)
         app.router.add_get("/nodeinfo/{version}", nodeinfo_document)

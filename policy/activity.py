@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
+from policy.text import fold, tag_key
+
 T = TypeVar("T")
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -94,11 +96,6 @@ def host_of(url: str | None) -> str:
     if at >= 0:
         rest = rest[at + 1 :]
     return rest.lower()
-
-
-def fold(text: str) -> str:
-    """NFC-normalise and casefold: how every keyword and hashtag is compared."""
-    return unicodedata.normalize("NFC", text).casefold()
 
 
 def plain_text(fragment: str) -> str:
@@ -193,7 +190,7 @@ class ActivityView:
 
     @lazy
     def folded_text(self) -> str:
-        return self.text.casefold()
+        return fold(self.text)
 
     @lazy
     def tags(self) -> tuple[dict[str, Any], ...]:
@@ -209,7 +206,7 @@ class ActivityView:
         for tag in self.tags:
             name = tag.get("name")
             if isinstance(name, str) and has_type(tag, "Hashtag"):
-                names.add(fold(name.lstrip("#")))
+                names.add(tag_key(name))
         return frozenset(names)
 
     @lazy

@@ -1,8 +1,12 @@
-"""Change events: what happened, by id, for streaming. Crosses processes on PostgreSQL.
+"""Change events: what happened, by id, for streaming. Crosses processes on both backends.
 
 Writers publish small facts (``{"event": "status.created", "status_id": 1}``); readers (the
 streaming API) decide who may see them. Nothing here is durable: a consumer that is not
 listening misses the event and reads the timeline instead.
+
+Every process of ``serve --workers N`` hears every event: PostgreSQL's NOTIFY reaches every
+listener of the database, and on SQLite ``Database.notify`` sends a datagram to every other
+process that has the file open (``storage.sqlite.notify``).
 
 On PostgreSQL the channel is named after the schema the connection works in: NOTIFY reaches
 every listener of the database, and instances that share a database in separate schemas

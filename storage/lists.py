@@ -11,7 +11,7 @@ from storage.ids import new_id, now_ms
 from storage.models import Account, ListRow, Status
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt
-from storage.statuses import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO
+from storage.status_sql import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO
 
 REPLIES_POLICIES = ("followed", "list", "none")
 

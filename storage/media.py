@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.ids import new_id, now_ms
 from storage.models import MediaAttachment
 from storage.rows import build, build_opt, dumps
@@ -29,34 +29,39 @@ class NewMedia:
     position: int = 0
 
 
+async def insert_media(conn: Connection, new: NewMedia) -> MediaAttachment:
+    """Insert one attachment (also inside a caller's transaction: a status and its media)."""
+    row = await conn.fetchrow(
+        "INSERT INTO media_attachments (id, account_id, status_id, type, content_type, file_path, preview_path,"
+        " remote_url, description, focus_x, focus_y, blurhash, meta, size, position, created_at)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING *",
+        new_id(),
+        new.account_id,
+        new.status_id,
+        new.type,
+        new.content_type,
+        new.file_path,
+        new.preview_path,
+        new.remote_url,
+        new.description,
+        new.focus_x,
+        new.focus_y,
+        new.blurhash,
+        dumps(new.meta),
+        new.size,
+        new.position,
+        now_ms(),
+    )
+    assert row is not None
+    return build(MediaAttachment, row)
+
+
 class MediaStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def create(self, new: NewMedia) -> MediaAttachment:
-        row = await self._db.fetchrow(
-            "INSERT INTO media_attachments (id, account_id, status_id, type, content_type, file_path, preview_path,"
-            " remote_url, description, focus_x, focus_y, blurhash, meta, size, position, created_at)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING *",
-            new_id(),
-            new.account_id,
-            new.status_id,
-            new.type,
-            new.content_type,
-            new.file_path,
-            new.preview_path,
-            new.remote_url,
-            new.description,
-            new.focus_x,
-            new.focus_y,
-            new.blurhash,
-            dumps(new.meta),
-            new.size,
-            new.position,
-            now_ms(),
-        )
-        assert row is not None
-        return build(MediaAttachment, row)
+        return await insert_media(self._db, new)
 
     async def get(self, media_id: int) -> MediaAttachment | None:
         return build_opt(

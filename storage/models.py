@@ -93,6 +93,10 @@ class Account:
     created_at: int
     updated_at: int
     fetched_at: int | None
+    # Remote accounts: the cached copies of avatar and header (paths under the media
+    # directory, named after the remote URL they copy; see storage.media_cache).
+    avatar_cache: str
+    header_cache: str
 
     @property
     def local(self) -> bool:

@@ -25,8 +25,11 @@ class NotificationStore:
         status_id: int | None = None,
         report_id: int | None = None,
         group_key: str = "",
+        dedupe_key: str | None = None,
     ) -> Notification | None:
-        """Create unless the recipient blocks or mutes (with notifications) the sender."""
+        """Create unless the recipient blocks or mutes (with notifications) the sender, or
+        already has the notification named ``dedupe_key`` (then None: it is not made twice,
+        so a change whose side effects are run again after a crash notifies once)."""
         if account_id == from_account_id and type_ not in ("poll", "update"):
             return None
         hidden = await self._db.fetchval(
@@ -41,7 +44,8 @@ class NotificationStore:
             return None
         row = await self._db.fetchrow(
             "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, group_key,"
-            " created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *",
+            " dedupe_key, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            " ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING *",
             new_id(),
             account_id,
             from_account_id,
@@ -49,6 +53,7 @@ class NotificationStore:
             status_id,
             report_id,
             group_key or f"{type_}-{status_id or from_account_id}",
+            dedupe_key,
             now_ms(),
         )
         return build_opt(Notification, row)

@@ -8,7 +8,7 @@ from storage.db import Database
 from storage.ids import now_ms
 from storage.models import Account, Status
 from storage.rows import build_all
-from storage.statuses import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO
+from storage.status_sql import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO
 
 
 def like_pattern(text: str) -> str:

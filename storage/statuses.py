@@ -1,15 +1,18 @@
-"""Statuses, their mentions, tags, media, polls, edits; the timelines read from them."""
+"""Statuses, their mentions, tags, media, polls and edits; threads. The timelines read from
+them are ``storage.timelines``; the SQL visibility rules, ``storage.status_sql``."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from storage import effects
 from storage.db import Connection, Database
 from storage.errors import NotFound
 from storage.ids import new_id, now_ms
+from storage.media import NewMedia, insert_media
 from storage.models import (
     MediaAttachment,
     Mention,
@@ -18,21 +21,18 @@ from storage.models import (
     StatusEdit,
     Tag,
 )
-from storage.paging import Page
 from storage.rows import build, build_all, build_opt, dumps
+from storage.status_sql import NOT_BLOCKED, VISIBLE_TO
+from storage.status_sql import normalize_tag as normalize_tag  # callers import it from here
+from storage.timelines import StatusTimelines
 
 
-def normalize_tag(name: str) -> str:
-    """Tags compare NFC-normalised and case-folded, in every script."""
-    return unicodedata.normalize("NFC", name.lstrip("#")).casefold()
+@dataclass(frozen=True, slots=True)
+class TagName:
+    """A hashtag as written (``display``) and the key it is stored and matched by."""
 
-
-# Public and hashtag timelines leave out accounts an admin silenced or suspended (Mastodon's
-# TagFeed is a PublicFeed).
-_AUTHOR_NOT_LIMITED = (
-    "NOT EXISTS (SELECT 1 FROM accounts pa WHERE pa.id = s.account_id"
-    " AND (pa.silenced OR pa.suspended))"
-)
+    key: str
+    display: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,55 +65,17 @@ class NewStatus:
     emojis: list[dict[str, Any]] = field(default_factory=list)
     application_id: int | None = None
     mentions: Sequence[int] = ()
-    tags: Sequence[str] = ()
+    tags: Sequence[str | TagName] = ()  # a bare str is its own display name (see normalize_tag)
     media_ids: Sequence[int] = ()
+    # Attachments made with the status (a remote note's), after those of ``media_ids``.
+    new_media: Sequence[NewMedia] = ()
     poll: NewPoll | None = None
     created_at: int | None = None
+    # Stored with the status, in its transaction: the client's Idempotency-Key (local
+    # posts), and a mark that its side effects are owed (``storage.effects``).
+    idempotency_key: str | None = None
+    pending_effects: bool = False
 
-
-def visible_to(alias: str) -> str:
-    """Whether ``$1`` (the viewer, or -1 for anonymous) may see the status row ``alias``."""
-    s = alias
-    return (
-        f"({s}.visibility IN ('public', 'unlisted')"
-        f" OR {s}.account_id = $1"
-        f" OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows f"
-        f"     WHERE f.account_id = $1 AND f.target_account_id = {s}.account_id))"
-        f" OR EXISTS (SELECT 1 FROM mentions mv WHERE mv.status_id = {s}.id AND mv.account_id = $1))"
-    )
-
-
-def not_blocked(alias: str) -> str:
-    """No block either way between ``$1`` and the author of the status row ``alias``."""
-    s = alias
-    return (
-        f"NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $1 AND b.target_account_id = {s}.account_id)"
-        f" OR (b.account_id = {s}.account_id AND b.target_account_id = $1))"
-    )
-
-
-VISIBLE_TO = visible_to("s")
-NOT_BLOCKED = not_blocked("s")
-NOT_MUTED = "NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1 AND mu.target_account_id = s.account_id AND (mu.expires_at IS NULL OR mu.expires_at > $2))"
-
-# For the home timeline: public statuses carrying a tag the viewer ($1) follows.
-FOLLOWED_TAG_CLAUSE = (
-    "(s.visibility = 'public' AND s.reblog_of_id IS NULL AND EXISTS (SELECT 1 FROM status_tags fst"
-    " JOIN followed_tags fft ON fft.tag_id = fst.tag_id WHERE fst.status_id = s.id AND fft.account_id = $1))"
-)
-
-# The home timeline of $1 (now: $2), for the status row ``s``: its own statuses, those of
-# accounts it follows (their reblogs only where the follow shows reblogs), those mentioning
-# it and public ones with a tag it follows; visibility, blocks and mutes applied. This is the
-# authority: ``home_feed`` is only the index the page is read through.
-HOME_RULE = (
-    "(s.account_id = $1"
-    " OR s.account_id IN (SELECT target_account_id FROM follows WHERE account_id = $1)"
-    f" OR {FOLLOWED_TAG_CLAUSE})"
-    f" AND {VISIBLE_TO} AND {NOT_MUTED} AND {NOT_BLOCKED}"
-    " AND (s.reblog_of_id IS NULL OR s.account_id = $1 OR EXISTS (SELECT 1 FROM follows fr"
-    " WHERE fr.account_id = $1 AND fr.target_account_id = s.account_id AND fr.show_reblogs))"
-)
 
 # Fan-out on write, one statement: the home feeds a status ($1, by $2) belongs in: its author
 # if local, the author's local followers, local followers of its tags. As in Mastodon, a
@@ -131,77 +93,21 @@ _FEED_FAN_OUT = (
 )
 
 
-def _domains_excluded(domains: Sequence[str], args: list[Any]) -> str:
-    """A condition leaving out statuses by accounts of the given domains (exact names)."""
-    if not domains:
-        return ""
-    marks = ", ".join(f"${len(args) + i}" for i in range(1, len(domains) + 1))
-    args.extend(domains)
-    return (
-        " AND NOT EXISTS (SELECT 1 FROM accounts xa WHERE xa.id = s.account_id"
-        f" AND xa.domain IN ({marks}))"
+async def _remember_idempotent(conn: Connection, account_id: int, key: str, status_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id,"
+        " created_at = excluded.created_at",
+        account_id,
+        key,
+        status_id,
+        now_ms(),
     )
 
 
-def public_where(
-    viewer_id: int | None,
-    *,
-    local: bool | None,
-    only_media: bool,
-    exclude_domains: Sequence[str],
-) -> tuple[str, list[Any]]:
-    """The public timeline's condition on the status row ``s`` and its arguments
-    (``$1`` the viewer or -1, ``$2`` now)."""
-    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
-    where += _domains_excluded(exclude_domains, args)
-    if local is True:
-        where += " AND s.local"
-    elif local is False:
-        where += " AND NOT s.local"
-    if only_media:
-        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
-    return where, args
+class StatusStore(StatusTimelines):
+    """Statuses and their children; the timeline reads come from ``StatusTimelines``."""
 
-
-def tag_where(
-    viewer_id: int | None,
-    tags_any: Sequence[str],
-    *,
-    tags_all: Sequence[str],
-    tags_none: Sequence[str],
-    local: bool | None,
-    only_media: bool,
-    exclude_domains: Sequence[str],
-) -> tuple[str, list[Any]]:
-    """The hashtag timeline's condition on the status row ``s`` and its arguments."""
-    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {_AUTHOR_NOT_LIMITED}"
-    where += _domains_excluded(exclude_domains, args)
-
-    def tag_exists(name: str) -> str:
-        args.append(normalize_tag(name))
-        return (
-            "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
-            f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
-        )
-
-    if tags_any:
-        where += " AND (" + " OR ".join(tag_exists(t) for t in tags_any) + ")"
-    for t in tags_all:
-        where += " AND " + tag_exists(t)
-    for t in tags_none:
-        where += " AND NOT " + tag_exists(t)
-    if local is True:
-        where += " AND s.local"
-    if only_media:
-        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
-    return where, args
-
-
-class StatusStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -259,6 +165,10 @@ class StatusStore:
                     "UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1",
                     new.reblog_of_id,
                 )
+            if new.idempotency_key:
+                await _remember_idempotent(tx, new.account_id, new.idempotency_key, ident)
+            if new.pending_effects:
+                await effects.mark(tx, ident, effects.CREATED)
         return build(Status, row)
 
     async def _write_children(self, tx: Connection, status_id: int, new: NewStatus) -> None:
@@ -271,7 +181,10 @@ class StatusStore:
         # Matching uses the NFC case-folded name; a new tag keeps the form it was written in.
         written: dict[str, str] = {}
         for t in new.tags:
-            if t.strip("#"):
+            if isinstance(t, TagName):
+                if normalize_tag(t.key):
+                    written.setdefault(normalize_tag(t.key), t.display.lstrip("#") or t.key)
+            elif t.strip("#"):
                 display = unicodedata.normalize("NFC", t.lstrip("#"))
                 written.setdefault(normalize_tag(display), display)
         for tag, display in written.items():
@@ -289,6 +202,8 @@ class StatusStore:
                 media_id,
                 new.account_id,
             )
+        for position, media in enumerate(new.new_media, start=len(new.media_ids)):
+            await insert_media(tx, replace(media, status_id=status_id, position=position))
         if new.poll is not None:
             votes = new.poll.votes or [0] * len(new.poll.options)
             await tx.execute(
@@ -330,12 +245,14 @@ class StatusStore:
         sensitive: bool,
         language: str | None,
         mentions: Sequence[int] = (),
-        tags: Sequence[str] = (),
+        tags: Sequence[str | TagName] = (),
         media_ids: Sequence[int] | None = None,
         poll: NewPoll | None = None,
         edited_at: int | None = None,
+        pending_effects: bool = False,
     ) -> Status:
-        """Record the previous version in the history, then apply the new one."""
+        """Record the previous version in the history, then apply the new one (with a mark
+        that the edit's side effects are owed, when ``pending_effects``)."""
         current = await self.get(status_id)
         if current is None:
             raise NotFound("status")
@@ -407,6 +324,8 @@ class StatusStore:
                 ),
                 when,
             )
+            if pending_effects:
+                await effects.mark(tx, status_id, effects.UPDATED)
         return build(Status, row)
 
     # -- idempotency ----------------------------------------------------------------------
@@ -421,15 +340,7 @@ class StatusStore:
         return None if value is None else int(value)
 
     async def remember_idempotent(self, account_id: int, key: str, status_id: int) -> None:
-        await self._db.execute(
-            "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1,$2,$3,$4)"
-            " ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id,"
-            " created_at = excluded.created_at",
-            account_id,
-            key,
-            status_id,
-            now_ms(),
-        )
+        await _remember_idempotent(self._db, account_id, key, status_id)
 
     async def edits(self, status_id: int) -> list[StatusEdit]:
         rows = await self._db.fetch(
@@ -583,101 +494,7 @@ class StatusStore:
         )
         return int(n or 0)
 
-    # -- timelines ------------------------------------------------------------------------
-
-    async def _page(self, where: str, args: list[Any], page: Page) -> list[Status]:
-        cond, order, ascending = page.clauses("s.id", args)
-        args.append(page.limit)
-        rows = await self._db.fetch(
-            f"SELECT s.* FROM statuses s WHERE {where} AND {cond} ORDER BY {order} LIMIT ${len(args)}",
-            *args,
-        )
-        statuses = build_all(Status, rows)
-        if ascending:
-            statuses.reverse()
-        return statuses
-
-    async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
-        """The account's home timeline (``HOME_RULE``), read through its ``home_feed`` rows."""
-        args: list[Any] = [account_id, now_ms()]
-        cond, order, ascending = page.clauses("h.status_id", args)
-        rows = await self._db.fetch(
-            "SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id"
-            f" WHERE h.account_id = $1 AND {cond} AND {HOME_RULE}"
-            f" ORDER BY {order} LIMIT {int(page.limit)}",
-            *args,
-        )
-        statuses = build_all(Status, rows)
-        if ascending:
-            statuses.reverse()
-        return statuses
-
-    async def public_timeline(
-        self,
-        viewer_id: int | None,
-        page: Page,
-        *,
-        local: bool | None = None,
-        only_media: bool = False,
-        exclude_domains: Sequence[str] = (),
-    ) -> list[Status]:
-        where, args = public_where(
-            viewer_id, local=local, only_media=only_media, exclude_domains=exclude_domains
-        )
-        return await self._page(where, args, page)
-
-    async def tag_timeline(
-        self,
-        viewer_id: int | None,
-        tags_any: Sequence[str],
-        page: Page,
-        *,
-        tags_all: Sequence[str] = (),
-        tags_none: Sequence[str] = (),
-        local: bool | None = None,
-        only_media: bool = False,
-        exclude_domains: Sequence[str] = (),
-    ) -> list[Status]:
-        where, args = tag_where(
-            viewer_id,
-            tags_any,
-            tags_all=tags_all,
-            tags_none=tags_none,
-            local=local,
-            only_media=only_media,
-            exclude_domains=exclude_domains,
-        )
-        return await self._page(where, args, page)
-
-    async def account_statuses(
-        self,
-        account_id: int,
-        viewer_id: int | None,
-        page: Page,
-        *,
-        exclude_replies: bool = False,
-        exclude_reblogs: bool = False,
-        only_media: bool = False,
-        pinned: bool = False,
-        tagged: str | None = None,
-    ) -> list[Status]:
-        args: list[Any] = [viewer_id if viewer_id is not None else -1, account_id]
-        where = f"s.account_id = $2 AND {VISIBLE_TO} AND {NOT_BLOCKED}"
-        if exclude_replies:
-            where += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)"
-        if exclude_reblogs:
-            where += " AND s.reblog_of_id IS NULL"
-        if only_media:
-            where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-        if pinned:
-            where += " AND EXISTS (SELECT 1 FROM status_pins sp WHERE sp.status_id = s.id AND sp.account_id = $2)"
-        if tagged:
-            args.append(normalize_tag(tagged))
-            where += (
-                " AND EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
-                f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
-            )
-        return await self._page(where, args, page)
+    # -- threads --------------------------------------------------------------------------
 
     async def ancestors(
         self, status: Status, viewer_id: int | None, *, depth: int = 40
@@ -711,32 +528,6 @@ class StatusStore:
             found.extend(children)
             frontier = [c.id for c in children]
         return found[:limit]
-
-    async def public_replies(
-        self, status_id: int, *, after_id: int | None = None, limit: int = 20
-    ) -> list[Status]:
-        """Public and unlisted direct replies to a status, oldest first, after ``after_id``
-        (the replies collection of a note)."""
-        rows = await self._db.fetch(
-            "SELECT s.* FROM statuses s WHERE s.in_reply_to_id = $1 AND s.id > $2"
-            " AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL"
-            " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.suspended)"
-            " ORDER BY s.id LIMIT $3",
-            status_id,
-            after_id if after_id is not None else 0,
-            limit,
-        )
-        return build_all(Status, rows)
-
-    async def count_public_replies(self, status_id: int) -> int:
-        return int(
-            await self._db.fetchval(
-                "SELECT COUNT(*) FROM statuses s WHERE s.in_reply_to_id = $1"
-                " AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL"
-                " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.suspended)",
-                status_id,
-            )
-        )
 
     async def count_local(self) -> int:
         return int(

@@ -6,12 +6,14 @@ from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
+from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
 from storage.lists import ListStore
 from storage.markers import MarkerStore
 from storage.media import MediaStore
+from storage.media_cache import MediaCacheStore
 from storage.migrate import migrate
 from storage.models import InstanceStats
 from storage.moderation import ModerationStore
@@ -52,6 +54,7 @@ class Store:
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
         self.media = MediaStore(db)
+        self.media_cache = MediaCacheStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)
@@ -62,6 +65,7 @@ class Store:
         self.reports = ReportStore(db)
         self.polls = PollStore(db)
         self.tombstones = TombstoneStore(db)
+        self.effects = PendingEffectStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)

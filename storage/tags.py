@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from storage.ids import id_floor, new_id, now_ms
 from storage.models import Tag
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt
-from storage.statuses import FOLLOWED_TAG_CLAUSE, normalize_tag
+from storage.status_sql import FOLLOWED_TAG_CLAUSE, normalize_tag
 
 __all__ = ["FOLLOWED_TAG_CLAUSE", "FeaturedTag", "TagDay", "TagStore"]
 
@@ -44,9 +44,10 @@ class TagStore:
         row = await self._db.fetchrow("SELECT * FROM tags WHERE name = $1", normalize_tag(name))
         return build_opt(Tag, row)
 
-    async def get_or_create(self, name: str) -> Tag:
-        """The tag by name (NFC, case-folded); created with ``name`` as its display form."""
-        key = normalize_tag(name)
+    async def get_or_create(self, name: str, *, key: str | None = None) -> Tag:
+        """The tag by ``key`` (default: ``name`` NFC, case-folded); created with ``name`` as
+        its display form."""
+        key = normalize_tag(key if key is not None else name)
         found = await self.get(key)
         if found is not None:
             return found
@@ -78,6 +79,61 @@ class TagStore:
             offset,
         )
         return build_all(Tag, rows)
+
+    # -- re-keying ---------------------------------------------------------------------------
+
+    async def rekey(self, key: Callable[[str], str], version: int) -> int:
+        """Give every tag the key ``key`` computes, once per ``version``: tags whose names
+        now share a key become one (the oldest, keeping the display name first written), with
+        the statuses, followers and featurings of all. Returns how many tags were merged away."""
+        async with self._db.transaction() as tx:
+            # Claims the re-keying: a second process waits on the row, then finds it done.
+            claimed = await tx.execute(
+                "UPDATE key_versions SET version = $1, updated_at = $2"
+                " WHERE name = 'tags' AND version < $1",
+                version,
+                now_ms(),
+            )
+            if not claimed:
+                return 0
+            rows = await tx.fetch("SELECT id, name FROM tags ORDER BY created_at, id")
+            groups: dict[str, list[int]] = {}
+            renamed: list[tuple[int, str]] = []
+            for r in rows:
+                new = normalize_tag(key(str(r["name"])))
+                if not new:
+                    continue
+                groups.setdefault(new, []).append(int(r["id"]))
+                if new != r["name"]:
+                    renamed.append((int(r["id"]), new))
+            merged = 0
+            for ids in groups.values():
+                keeper, losers = ids[0], ids[1:]
+                for loser in losers:
+                    for table, other in (
+                        ("status_tags", "status_id"),
+                        ("followed_tags", "account_id"),
+                        ("featured_tags", "account_id"),
+                    ):
+                        await tx.execute(
+                            f"UPDATE {table} SET tag_id = $1 WHERE tag_id = $2 AND NOT EXISTS"
+                            f" (SELECT 1 FROM {table} k WHERE k.tag_id = $1"
+                            f" AND k.{other} = {table}.{other})",
+                            keeper,
+                            loser,
+                        )
+                        # What is left duplicated a row the keeper already has.
+                        await tx.execute(f"DELETE FROM {table} WHERE tag_id = $1", loser)
+                    await tx.execute("DELETE FROM tags WHERE id = $1", loser)
+                    merged += 1
+            gone = {i for ids in groups.values() for i in ids[1:]}
+            keep = [(i, new) for i, new in renamed if i not in gone]
+            # Two steps, so that no new name collides with an old one not yet renamed.
+            for ident, _ in keep:
+                await tx.execute("UPDATE tags SET name = $1 WHERE id = $2", f"#{ident}", ident)
+            for ident, new in keep:
+                await tx.execute("UPDATE tags SET name = $1 WHERE id = $2", new, ident)
+            return merged
 
     # -- following ---------------------------------------------------------------------------
 
@@ -213,8 +269,8 @@ class TagStore:
             for r in rows
         ]
 
-    async def feature_tag(self, account_id: int, name: str) -> int:
-        norm = normalize_tag(name)
+    async def feature_tag(self, account_id: int, name: str, *, key: str | None = None) -> int:
+        norm = normalize_tag(key if key is not None else name)
         if not norm:
             raise NotFound("tag")
         async with self._db.transaction() as tx:

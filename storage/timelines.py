@@ -1,4 +1,5 @@
-"""What a timeline page renders: its rows with their revisions and the viewer's marks."""
+"""Timelines: the statuses of a page (home, public, hashtag, an account's; replies), and
+what a timeline page renders: its rows with their revisions and the viewer's marks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,20 @@ from typing import Any
 from storage.db import Database, Row, placeholders
 from storage.ids import now_ms
 from storage.lists import timeline_where
-from storage.models import ListRow
+from storage.models import ListRow, Status
 from storage.paging import Page
-from storage.statuses import HOME_RULE, not_blocked, public_where, tag_where, visible_to
+from storage.rows import build_all
+from storage.status_sql import (
+    AUTHOR_NOT_LIMITED,
+    HOME_RULE,
+    NOT_BLOCKED,
+    NOT_MUTED,
+    VISIBLE_TO,
+    domains_excluded,
+    normalize_tag,
+    not_blocked,
+    visible_to,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +148,64 @@ def _entry(r: Row) -> TimelineEntry:
         muted=bool(r["r_muted"]),
         own_muted=own_muted,
     )
+
+
+def public_where(
+    viewer_id: int | None,
+    *,
+    local: bool | None,
+    only_media: bool,
+    exclude_domains: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """The public timeline's condition on the status row ``s`` and its arguments
+    (``$1`` the viewer or -1, ``$2`` now)."""
+    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
+    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {AUTHOR_NOT_LIMITED}"
+    where += domains_excluded(exclude_domains, args)
+    if local is True:
+        where += " AND s.local"
+    elif local is False:
+        where += " AND NOT s.local"
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    return where, args
+
+
+def tag_where(
+    viewer_id: int | None,
+    tags_any: Sequence[str],
+    *,
+    tags_all: Sequence[str],
+    tags_none: Sequence[str],
+    local: bool | None,
+    only_media: bool,
+    exclude_domains: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """The hashtag timeline's condition on the status row ``s`` and its arguments."""
+    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
+    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {AUTHOR_NOT_LIMITED}"
+    where += domains_excluded(exclude_domains, args)
+
+    def tag_exists(name: str) -> str:
+        args.append(normalize_tag(name))
+        return (
+            "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
+            f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
+        )
+
+    if tags_any:
+        where += " AND (" + " OR ".join(tag_exists(t) for t in tags_any) + ")"
+    for t in tags_all:
+        where += " AND " + tag_exists(t)
+    for t in tags_none:
+        where += " AND NOT " + tag_exists(t)
+    if local is True:
+        where += " AND s.local"
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    return where, args
 
 
 class TimelineStore:
@@ -283,3 +353,129 @@ class TimelineStore:
         if ascending:
             entries.reverse()
         return entries
+
+
+class StatusTimelines:
+    """The timelines and reply lists read from statuses (``StatusStore`` has them)."""
+
+    _db: Database
+
+    async def _page(self, where: str, args: list[Any], page: Page) -> list[Status]:
+        cond, order, ascending = page.clauses("s.id", args)
+        args.append(page.limit)
+        rows = await self._db.fetch(
+            f"SELECT s.* FROM statuses s WHERE {where} AND {cond} ORDER BY {order} LIMIT ${len(args)}",
+            *args,
+        )
+        statuses = build_all(Status, rows)
+        if ascending:
+            statuses.reverse()
+        return statuses
+
+    async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
+        """The account's home timeline (``HOME_RULE``), read through its ``home_feed`` rows."""
+        args: list[Any] = [account_id, now_ms()]
+        cond, order, ascending = page.clauses("h.status_id", args)
+        rows = await self._db.fetch(
+            "SELECT s.* FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+            f" WHERE h.account_id = $1 AND {cond} AND {HOME_RULE}"
+            f" ORDER BY {order} LIMIT {int(page.limit)}",
+            *args,
+        )
+        statuses = build_all(Status, rows)
+        if ascending:
+            statuses.reverse()
+        return statuses
+
+    async def public_timeline(
+        self,
+        viewer_id: int | None,
+        page: Page,
+        *,
+        local: bool | None = None,
+        only_media: bool = False,
+        exclude_domains: Sequence[str] = (),
+    ) -> list[Status]:
+        where, args = public_where(
+            viewer_id, local=local, only_media=only_media, exclude_domains=exclude_domains
+        )
+        return await self._page(where, args, page)
+
+    async def tag_timeline(
+        self,
+        viewer_id: int | None,
+        tags_any: Sequence[str],
+        page: Page,
+        *,
+        tags_all: Sequence[str] = (),
+        tags_none: Sequence[str] = (),
+        local: bool | None = None,
+        only_media: bool = False,
+        exclude_domains: Sequence[str] = (),
+    ) -> list[Status]:
+        where, args = tag_where(
+            viewer_id,
+            tags_any,
+            tags_all=tags_all,
+            tags_none=tags_none,
+            local=local,
+            only_media=only_media,
+            exclude_domains=exclude_domains,
+        )
+        return await self._page(where, args, page)
+
+    async def account_statuses(
+        self,
+        account_id: int,
+        viewer_id: int | None,
+        page: Page,
+        *,
+        exclude_replies: bool = False,
+        exclude_reblogs: bool = False,
+        only_media: bool = False,
+        pinned: bool = False,
+        tagged: str | None = None,
+    ) -> list[Status]:
+        args: list[Any] = [viewer_id if viewer_id is not None else -1, account_id]
+        where = f"s.account_id = $2 AND {VISIBLE_TO} AND {NOT_BLOCKED}"
+        if exclude_replies:
+            where += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)"
+        if exclude_reblogs:
+            where += " AND s.reblog_of_id IS NULL"
+        if only_media:
+            where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+        if pinned:
+            where += " AND EXISTS (SELECT 1 FROM status_pins sp WHERE sp.status_id = s.id AND sp.account_id = $2)"
+        if tagged:
+            args.append(normalize_tag(tagged))
+            where += (
+                " AND EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
+                f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
+            )
+        return await self._page(where, args, page)
+
+    async def public_replies(
+        self, status_id: int, *, after_id: int | None = None, limit: int = 20
+    ) -> list[Status]:
+        """Public and unlisted direct replies to a status, oldest first, after ``after_id``
+        (the replies collection of a note)."""
+        rows = await self._db.fetch(
+            "SELECT s.* FROM statuses s WHERE s.in_reply_to_id = $1 AND s.id > $2"
+            " AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.suspended)"
+            " ORDER BY s.id LIMIT $3",
+            status_id,
+            after_id if after_id is not None else 0,
+            limit,
+        )
+        return build_all(Status, rows)
+
+    async def count_public_replies(self, status_id: int) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM statuses s WHERE s.in_reply_to_id = $1"
+                " AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.suspended)",
+                status_id,
+            )
+        )

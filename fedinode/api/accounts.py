@@ -19,6 +19,7 @@ from fedinode.errors import NotFoundError, Unauthorized, ValidationFailed
 from fedinode.services import accounts as svc
 from fedinode.services import follows, search, timelines
 from fedinode.services.context import Ctx
+from policy.text import tag_key
 from storage.models import Account
 from storage.paging import Page
 
@@ -395,7 +396,7 @@ async def feature_tag(request: web.Request) -> web.Response:
     name = (params.str("name") or "").strip().lstrip("#")
     if not name:
         raise ValidationFailed("Validation failed: Tag can't be blank")
-    featured_id = await ctx.store.tags.feature_tag(account.id, name)
+    featured_id = await ctx.store.tags.feature_tag(account.id, name, key=tag_key(name))
     for t in await ctx.store.tags.featured_tags(account.id):
         if t.id == featured_id:
             return json_response(schemas.featured_tag_to_api(t, account, ctx.config.base_url))

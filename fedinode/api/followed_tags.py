@@ -8,8 +8,9 @@ from fedinode.api import entities, schemas
 from fedinode.api.auth import authenticated, current_cached, require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
+from fedinode.services.text import tag_char
+from policy.text import tag_key
 from storage.models import Tag
-from storage.statuses import normalize_tag
 from storage.store import Store
 
 _TAG_NAME_MAX = 100
@@ -25,7 +26,7 @@ async def _entity(store: Store, base_url: str, tag: Tag, viewer_id: int | None) 
 
 def _name(request: web.Request) -> str:
     name = request.match_info.get("name", "").strip().lstrip("#")
-    if not name or len(name) > _TAG_NAME_MAX or not all(c.isalnum() or c == "_" for c in name):
+    if not name or len(name) > _TAG_NAME_MAX or not all(tag_char(c) for c in name):
         raise NotFoundError()
     return name
 
@@ -33,7 +34,7 @@ def _name(request: web.Request) -> str:
 @authenticated(optional=True, scopes=("read:statuses",))
 async def get_tag(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    tag = await ctx.store.tags.get(_name(request))
+    tag = await ctx.store.tags.get(tag_key(_name(request)))
     if tag is None:
         raise NotFoundError()
     found = current_cached(request)
@@ -46,9 +47,9 @@ async def follow_tag(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = viewer_account(request)
     name = _name(request)
-    if normalize_tag(name) == "":
+    if tag_key(name) == "":
         raise ValidationFailed("Validation failed: Name can't be blank")
-    tag = await ctx.store.tags.get_or_create(name)
+    tag = await ctx.store.tags.get_or_create(name, key=tag_key(name))
     await ctx.store.tags.follow(account.id, tag.id)
     return json_response(await _entity(ctx.store, ctx.config.base_url, tag, account.id))
 
@@ -57,7 +58,7 @@ async def follow_tag(request: web.Request) -> web.Response:
 async def unfollow_tag(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = viewer_account(request)
-    tag = await ctx.store.tags.get(_name(request))
+    tag = await ctx.store.tags.get(tag_key(_name(request)))
     if tag is None:
         raise NotFoundError()
     await ctx.store.tags.unfollow(account.id, tag.id)

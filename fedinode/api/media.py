@@ -10,6 +10,7 @@ from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import json_response, path_id, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import media as media_service
+from fedinode.services.media_cache import access_log
 
 MEDIA_SCOPES = ("write:media",)
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -78,9 +79,11 @@ async def delete_media(request: web.Request) -> web.Response:
 async def serve_media_file(request: web.Request) -> web.StreamResponse:
     """A stored file; names are random and never rewritten, so caches may keep them forever."""
     files = media_service.MediaFiles(request.app[appkeys.CONFIG].media.directory)
-    found = files.resolve(request.match_info["path"])
+    relative = request.match_info["path"]
+    found = files.resolve(relative)
     if found is None:
         raise NotFoundError()
+    await access_log(request.app[appkeys.STORE]).served(relative)
     return web.FileResponse(
         found,
         headers={

@@ -14,14 +14,19 @@ from fedinode.api.params import Params, json_response, read_params
 from fedinode.services import oauth
 from fedinode.services.oauth import AuthorizeRequest, OAuthError
 from fedinode.services.passwords import cost_from_config
-from fedinode.web import oauth_page
+from fedinode.web import i18n, oauth_page
 
 _HTML_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
+    "Vary": "Accept-Language",
 }
+
+
+def _locale(request: web.Request) -> str:
+    return i18n.negotiate(request.headers.get("Accept-Language"))
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -103,7 +108,10 @@ async def authorize_form(request: web.Request) -> web.Response:
         req, name, website = await _validated(request, params)
     except OAuthError as exc:
         return _html(
-            oauth_page.error_page(title="Authorization failed", message=exc.description), 400
+            oauth_page.error_page(
+                title="Authorization failed", message=exc.description, locale=_locale(request)
+            ),
+            400,
         )
     token = await oauth.sign_form(request.app[appkeys.STORE], req)
     return _html(
@@ -113,6 +121,7 @@ async def authorize_form(request: web.Request) -> web.Response:
             app_website=website,
             scopes=req.scopes,
             hidden=_hidden(req, token),
+            locale=_locale(request),
         )
     )
 
@@ -126,20 +135,28 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
         req, name, website = await _validated(request, params)
     except OAuthError as exc:
         return _html(
-            oauth_page.error_page(title="Authorization failed", message=exc.description), 400
+            oauth_page.error_page(
+                title="Authorization failed", message=exc.description, locale=_locale(request)
+            ),
+            400,
         )
     if not await oauth.verify_form(store, req, params.str("authenticity_token") or ""):
         return _html(
             oauth_page.error_page(
                 title="Authorization failed",
                 message="The form expired or was tampered with; go back to the app and start again.",
+                locale=_locale(request),
             ),
             403,
         )
     if params.str("decision") == "deny":
         if req.redirect_uri == oauth.OOB:
             return _html(
-                oauth_page.error_page(title="Authorization denied", message="You denied access.")
+                oauth_page.error_page(
+                    title="Authorization denied",
+                    message="You denied access.",
+                    locale=_locale(request),
+                )
             )
         extra = {
             "error": "access_denied",
@@ -162,6 +179,7 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
                 hidden=_hidden(req, await oauth.sign_form(store, req)),
                 error="Invalid email/username or password.",
                 login=login,
+                locale=_locale(request),
             ),
             422,
         )
@@ -177,7 +195,12 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
     )
     if req.redirect_uri == oauth.OOB:
         return _html(
-            oauth_page.code_page(instance_title=config.instance.title, app_name=name, code=code)
+            oauth_page.code_page(
+                instance_title=config.instance.title,
+                app_name=name,
+                code=code,
+                locale=_locale(request),
+            )
         )
     extra = {"code": code}
     if req.state:

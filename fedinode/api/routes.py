@@ -30,7 +30,7 @@ from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
 from fedinode.trailing_slash import accept_trailing_slash
-from fedinode.web import pages
+from fedinode.web import pages, robots
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -209,6 +209,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/", pages.landing_page),
         ("GET", "/tags/{name}", pages.tag_page),
         ("GET", "/static/thumbnail.png", pages.thumbnail),
+        ("GET", "/robots.txt", robots.robots_txt),
         # -- end extras --
         # -- policy: domain blocks, allows, decisions --
         ("GET", "/api/v1/instance/domain_blocks", instance.get_instance_domain_blocks),

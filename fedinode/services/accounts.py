@@ -11,6 +11,7 @@ from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
+from policy.text import tag_key
 from storage.models import Account, User, Visibility
 from storage.paging import Page
 
@@ -141,7 +142,7 @@ async def account_statuses(
         exclude_reblogs=exclude_reblogs,
         only_media=only_media,
         pinned=pinned,
-        tagged=tagged,
+        tagged=tag_key(tagged) if tagged else None,
     )
     kept = await drop_hidden(ctx, statuses, viewer_id)
     views = await load_status_views(ctx.store, kept, viewer_id)

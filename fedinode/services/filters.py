@@ -1,7 +1,7 @@
 """Filters v2: the viewer's keyword and status filters, applied to statuses by context.
 
 ``warn`` keeps the status and reports the match (the Status entity's ``filtered``);
-``hide`` drops it. Keywords match NFC-normalised and case-folded text in any script;
+``hide`` drops it. Keywords match text folded by ``policy.text.fold`` in any script;
 ``whole_word`` adds word boundaries only where the keyword itself starts or ends with a
 word character, as Mastodon does (so ``#tag`` or ``:)`` still match).
 """
@@ -9,7 +9,6 @@ word character, as Mastodon does (so ``#tag`` or ``:)`` still match).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from activitypub.html import html_to_text
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services.views import StatusView
+from policy.text import fold
 from storage import events
 from storage.filters import FilterStatus, KeywordChange
 from storage.ids import now_ms
@@ -27,10 +27,6 @@ CONTEXTS = ("home", "notifications", "public", "thread", "account")
 ACTIONS = ("warn", "hide")
 TITLE_LIMIT = 256
 KEYWORD_LIMIT = 512
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
 
 
 def keyword_pattern(keyword: str, whole_word: bool) -> str:

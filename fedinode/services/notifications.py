@@ -40,10 +40,11 @@ async def create(
     *,
     status_id: int | None = None,
     report_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> Notification | None:
     """Store a notification for a local account (remote ones learn through federation);
-    None when the recipient is remote, blocks or mutes the sender. The caller streams it
-    (``fedinode.services.surface``)."""
+    None when the recipient is remote, blocks or mutes the sender, or already has the
+    notification named ``dedupe_key``. The caller streams it (``fedinode.services.surface``)."""
     if not recipient.local:
         return None
     return await store.notifications.create(
@@ -53,6 +54,7 @@ async def create(
         status_id=status_id,
         report_id=report_id,
         group_key=group_key(type_, recipient.id, status_id),
+        dedupe_key=dedupe_key,
     )
 
 

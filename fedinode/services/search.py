@@ -15,9 +15,10 @@ from activitypub.html import html_to_text
 from fedinode.errors import NotFoundError
 from fedinode.services.accounts import lookup
 from fedinode.services.context import Ctx
-from fedinode.services.filters import apply_filters, fold
+from fedinode.services.filters import apply_filters
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
+from policy.text import fold, tag_key
 from storage.models import Account, Status, Tag
 from storage.tags import TagDay
 
@@ -145,7 +146,7 @@ async def search(ctx: Ctx, viewer: Account | None, query: SearchQuery) -> Search
         out.statuses = await _statuses(ctx, viewer.id, q, query)
     if _wants(query, "hashtags"):
         out.hashtags = await ctx.store.tags.search(
-            q.lstrip("#"), limit=query.limit, offset=query.offset
+            tag_key(q), limit=query.limit, offset=query.offset
         )
     return out
 
@@ -238,11 +239,15 @@ async def _accounts(
     return found[: query.limit]
 
 
+_ARABIC_LETTERS = str.maketrans({"\u06cc": "\u064a", "\u06a9": "\u0643"})
+
+
 def _needles(q: str) -> list[str]:
-    """Forms the database may hold: as typed, case-folded, lower-cased, HTML-escaped."""
+    """Forms the database may hold: as typed, folded, lower-cased, with the Arabic yeh and kaf
+    of an Arabic keyboard, HTML-escaped (candidates; ``fold`` decides the match)."""
     import html
 
-    forms = [q, fold(q), q.lower()]
+    forms = [q, fold(q), q.lower(), fold(q).translate(_ARABIC_LETTERS)]
     forms += [html.escape(f, quote=False) for f in forms]
     return list(dict.fromkeys(f.lower() for f in forms if f))
 

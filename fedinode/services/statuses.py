@@ -10,8 +10,10 @@ from fedinode.services import text as text_service
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
+from fedinode.services.language import status_language
 from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
+from storage import effects
 from storage.errors import Conflict
 from storage.ids import now_ms
 from storage.models import Account, MediaAttachment, Poll, Status, StatusEdit, Visibility
@@ -165,7 +167,7 @@ async def post_status(
             spoiler_text=data.spoiler_text,
             sensitive=data.sensitive or bool(data.spoiler_text),
             visibility=visibility,
-            language=data.language,
+            language=data.language or status_language(data, user, ctx.config),
             in_reply_to_id=parent.id if parent else None,
             in_reply_to_uri=parent.uri if parent else None,
             in_reply_to_account_id=parent.account_id if parent else None,
@@ -175,14 +177,18 @@ async def post_status(
             tags=rendered.tags,
             media_ids=media_ids,
             poll=poll,
+            # One transaction: the status, its mentions, the Idempotency-Key and the mark
+            # that its notifications and deliveries are owed. If what follows fails (or
+            # the process dies), the mark stays and the worker makes them from it.
+            idempotency_key=idempotency_key or None,
+            pending_effects=True,
         ),
         uri_template=ctx.urls.status_template(account.username),
     )
-    if idempotency_key:
-        await store.statuses.remember_idempotent(account.id, idempotency_key, status.id)
     await SideEffects(store).status_created(status, account)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
         await ctx.federation.status_created(status)
+    await store.effects.done(status.id, effects.CREATED)
     return status
 
 
@@ -242,9 +248,11 @@ async def edit_status(
         tags=rendered.tags,
         media_ids=media_ids,
         poll=poll,
+        pending_effects=True,
     )
     await SideEffects(ctx.store).status_updated(edited, account)
     await ctx.federation.status_updated(edited)
+    await ctx.store.effects.done(edited.id, effects.UPDATED)
     return edited
 
 
@@ -318,11 +326,13 @@ async def reblog(
     if status.visibility == Visibility.PRIVATE:
         vis = Visibility.PRIVATE
     wrapper = await ctx.store.statuses.create(
-        NewStatus(account_id=account.id, local=True, reblog_of_id=status.id, visibility=vis),
+        NewStatus(account_id=account.id, local=True, reblog_of_id=status.id, visibility=vis,
+                  pending_effects=True),
         uri_template=ctx.urls.status_template(account.username) + "/activity",
-    )
+    )  # fmt: skip
     await SideEffects(ctx.store).reblogged(wrapper, status, account)
     await ctx.federation.reblogged(wrapper)
+    await ctx.store.effects.done(wrapper.id, effects.CREATED)
     return await load_status_view(ctx.store, wrapper, account.id)
 
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +27,11 @@ from fedinode.config import Config
 from fedinode.services import filters as filter_service
 from fedinode.services.conversations import load_conversation
 from fedinode.services.views import StatusView, load_status_views
+from policy.text import tag_key
 from storage import events
 from storage.conversations import ConversationRow
 from storage.ids import parse_id
 from storage.models import Account, Status
-from storage.statuses import normalize_tag
 from storage.store import Store
 
 log = logging.getLogger("fedinode.streaming")
@@ -60,7 +61,8 @@ class StreamError(Exception):
 @dataclass(frozen=True, slots=True)
 class Subscription:
     stream: str
-    param: str | None = None  # the hashtag (normalised) or the list id
+    param: str | None = None  # the hashtag (as subscribed, lower case) or the list id
+    key: str | None = None  # the hashtag's key (policy.text.tag_key), what statuses match by
 
     def label(self) -> list[str]:
         return [self.stream] if self.param is None else [self.stream, self.param]
@@ -137,7 +139,8 @@ async def resolve_subscription(
     if stream in HASHTAG_STREAMS:
         if not tag or not tag.strip("#"):
             raise StreamError("No tag for stream provided")
-        return Subscription(stream, normalize_tag(tag))
+        name = unicodedata.normalize("NFC", tag.strip().lstrip("#")).lower()
+        return Subscription(stream, name, key=tag_key(tag))
     if stream == "list":
         ident = parse_id(list_id)
         if ident is None or listener.viewer is None:
@@ -410,7 +413,7 @@ class _StatusFacts:
                 return None
             return "public"
         if stream in HASHTAG_STREAMS:
-            if not is_public or sub.param not in self.tags:
+            if not is_public or sub.key not in self.tags:
                 return None
             if stream == "hashtag:local" and not s.local:
                 return None

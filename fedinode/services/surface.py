@@ -2,6 +2,10 @@
 
 The use cases here and the inbox worker (injected by ``fedinode.federation``) call the
 same ``SideEffects``, so a remote follow or favourite notifies exactly as a local one.
+
+Every method may run twice for one change (an inbox activity run again after a crash, a
+status's pending side effects completed by the worker): each notification carries the key
+of the change that made it (``dedupe_key``), so it is stored, and streamed, once.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 
 from fedinode.services import notifications
 from fedinode.services.federator import NO_FEDERATION, Federator
+from fedinode.services.media_cache import queue_account, queue_status
 from fedinode.services.push import queue_pushes
 from storage import events
 from storage.models import Account, Notification, Report, Status
@@ -28,11 +33,19 @@ NOTIFICATION = "notification"
 
 class SideEffects:
     """Notifications (stored) and streaming events (best effort) after a change, and the
-    answers to peers an incoming activity calls for, through ``federator``."""
+    answers to peers an incoming activity calls for, through ``federator``. With
+    ``cache_media`` the media of remote statuses and accounts is queued for the cache."""
 
-    def __init__(self, store: Store, federator: Federator = NO_FEDERATION) -> None:
+    def __init__(
+        self, store: Store, federator: Federator = NO_FEDERATION, *, cache_media: bool = False
+    ) -> None:
         self.store = store
         self.federator = federator
+        self.cache_media = cache_media
+
+    async def _cache_account(self, account: Account) -> None:
+        if self.cache_media and not account.local:
+            await queue_account(self.store, account)
 
     async def _publish(self, event: str, **fields: Any) -> None:
         # Streaming events are not durable by design (a listener that misses one reads the
@@ -48,11 +61,18 @@ class SideEffects:
         sender: Account,
         type_: str,
         *,
+        key: str,
         status_id: int | None = None,
         report_id: int | None = None,
     ) -> None:
         n = await notifications.create(
-            self.store, recipient, sender, type_, status_id=status_id, report_id=report_id
+            self.store,
+            recipient,
+            sender,
+            type_,
+            status_id=status_id,
+            report_id=report_id,
+            dedupe_key=f"{type_}:{key}",
         )
         if n is not None:
             await self._push(n)
@@ -69,6 +89,8 @@ class SideEffects:
     # -- statuses ---------------------------------------------------------------------------
 
     async def status_created(self, status: Status, author: Account) -> None:
+        if self.cache_media:
+            await queue_status(self.store, status.id, author)
         await self._publish(STATUS_CREATED, status_id=status.id)
         store = self.store
         mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
@@ -76,7 +98,9 @@ class SideEffects:
         for mention in mentions:
             account = mentioned.get(mention.account_id)
             if account is not None and account.id != author.id:
-                await self._notify(account, author, "mention", status_id=status.id)
+                await self._notify(
+                    account, author, "mention", key=str(status.id), status_id=status.id
+                )
         if status.visibility not in ("public", "unlisted", "private"):
             return
         # Followers who asked to be notified of this account's posts (a mention says more).
@@ -88,16 +112,21 @@ class SideEffects:
                 continue
             follower = await store.accounts.get(follower_id)
             if follower is not None:
-                await self._notify(follower, author, "status", status_id=status.id)
+                await self._notify(
+                    follower, author, "status", key=str(status.id), status_id=status.id
+                )
 
     async def status_updated(self, status: Status, author: Account) -> None:
+        if self.cache_media:
+            await queue_status(self.store, status.id, author)
         await self._publish(STATUS_UPDATED, status_id=status.id)
         # "A status you interacted with has been edited": local accounts that reblogged or
         # favourited it. Mastodon's own code tells rebloggers only; a favourite is as
-        # public an endorsement, so those hear of it too.
+        # public an endorsement, so those hear of it too. Once per version.
+        version = f"{status.id}:{status.edited_at or 0}"
         for interactor in await self.store.interactions.local_interactors(status.id):
             if interactor.id != author.id:
-                await self._notify(interactor, author, "update", status_id=status.id)
+                await self._notify(interactor, author, "update", key=version, status_id=status.id)
 
     async def status_deleted(self, status: Status) -> None:
         await self._publish(STATUS_DELETED, status_id=status.id, account_id=status.account_id)
@@ -117,23 +146,35 @@ class SideEffects:
     # -- interactions -----------------------------------------------------------------------
 
     async def reblogged(self, reblog: Status, original: Status, account: Account) -> None:
+        await self._cache_account(account)
         await self._publish(STATUS_CREATED, status_id=reblog.id)
         author = await self.store.accounts.get(original.account_id)
         if author is not None:
-            await self._notify(author, account, "reblog", status_id=original.id)
+            await self._notify(author, account, "reblog", key=str(reblog.id), status_id=original.id)
 
     async def favourited(self, account: Account, status: Status) -> None:
+        await self._cache_account(account)
         author = await self.store.accounts.get(status.account_id)
-        if author is not None:
-            await self._notify(author, account, "favourite", status_id=status.id)
+        if author is None:
+            return
+        # Keyed by the favourite: one taken back and given again notifies again.
+        fav = await self.store.interactions.get_favourite(account.id, status.id)
+        key = str(fav.id) if fav is not None else f"{account.id}:{status.id}"
+        await self._notify(author, account, "favourite", key=key, status_id=status.id)
 
     # -- relationships ----------------------------------------------------------------------
 
     async def followed(self, follower: Account, target: Account) -> None:
-        await self._notify(target, follower, "follow")
+        await self._cache_account(follower)
+        follow = await self.store.relationships.get_follow(follower.id, target.id)
+        key = str(follow.id) if follow is not None else f"{follower.id}"
+        await self._notify(target, follower, "follow", key=key)
 
     async def follow_requested(self, follower: Account, target: Account) -> None:
-        await self._notify(target, follower, "follow_request")
+        await self._cache_account(follower)
+        request = await self.store.relationships.get_request(follower.id, target.id)
+        key = str(request.id) if request is not None else f"{follower.id}"
+        await self._notify(target, follower, "follow_request", key=key)
 
     async def follow_accepted(self, target: Account, follower: Account, follow_uri: str) -> None:
         await self.federator.follow_accepted(target, follower, follow_uri)
@@ -142,7 +183,9 @@ class SideEffects:
         await self.federator.follow_rejected(target, follower, follow_uri)
 
     async def moved(self, account: Account, follower: Account) -> None:
-        await self._notify(follower, account, "move")
+        await self._notify(
+            follower, account, "move", key=f"{account.id}:{account.moved_to_account_id}"
+        )
 
     async def follow_moved(self, follower: Account, target: Account, follow_uri: str) -> None:
         await self.federator.followed(follower, target, follow_uri)
@@ -155,4 +198,6 @@ class SideEffects:
         for admin_id in admin_ids:
             admin = admins.get(admin_id)
             if admin is not None and admin.id != reporter.id:
-                await self._notify(admin, reporter, "admin.report", report_id=report.id)
+                await self._notify(
+                    admin, reporter, "admin.report", key=str(report.id), report_id=report.id
+                )

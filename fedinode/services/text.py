@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
 
+from policy.text import tag_key
 from storage.models import Account
+from storage.statuses import TagName
 
 # Links that carry their scheme, as Mastodon linkifies (twitter-text as Mastodon patches it,
 # ``extract_url_without_protocol: false``): "example.com" stays text. Any host links, also ones
@@ -51,10 +53,11 @@ class Entity:
 class Rendered:
     html: str
     mentions: list[Account] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    tags: list[TagName] = field(default_factory=list)
 
 
-def _tag_char(ch: str) -> bool:
+def tag_char(ch: str) -> bool:
+    """A character that may continue a hashtag: letters, digits, marks, '_' and joiners."""
     return ch.isalnum() or ch == "_" or ch in _TAG_JOINERS or unicodedata.category(ch)[0] == "M"
 
 
@@ -70,7 +73,7 @@ def _hashtags(text: str, start: int, end: int) -> list[Entity]:
             i += 1
             continue
         j = i + 1
-        while j < end and _tag_char(text[j]):
+        while j < end and tag_char(text[j]):
             j += 1
         name = text[i + 1 : j].rstrip(_TAG_JOINERS)
         # A tag needs a letter: "#1" is a number, not a hashtag.
@@ -222,11 +225,14 @@ async def render(
         if account is not None:
             resolved[e.value.lower()] = account
             accounts.setdefault(account.id, account)
-    tags = list(
-        dict.fromkeys(normalize_tag_display(e.value) for e in entities if e.kind == "hashtag")
-    )
+    # One tag per key, as first written: "#كتاب #کتاب" is one tag.
+    tags: dict[str, TagName] = {}
+    for e in entities:
+        if e.kind == "hashtag":
+            name = normalize_tag_display(e.value)
+            tags.setdefault(tag_key(name), TagName(tag_key(name), name))
     html_out = to_html(text, entities, resolved, tag_url=tag_url)
-    return Rendered(html=html_out, mentions=list(accounts.values()), tags=tags)
+    return Rendered(html=html_out, mentions=list(accounts.values()), tags=list(tags.values()))
 
 
 def plain_to_html(text: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fedinode.services.context import Ctx
 from fedinode.services.render_cache import entry_views
 from fedinode.services.views import StatusView, load_status_views
+from policy.text import tag_key
 from storage.models import OPEN_VISIBILITIES, Status
 from storage.paging import Page
 
@@ -76,10 +77,10 @@ async def tag(
 ) -> tuple[list[StatusView], list[int]]:
     entries = await ctx.store.timelines.tag_entries(
         viewer_id,
-        [name, *any_],
+        [tag_key(t) for t in (name, *any_)],
         page,
-        tags_all=all_,
-        tags_none=none,
+        tags_all=[tag_key(t) for t in all_],
+        tags_none=[tag_key(t) for t in none],
         local=local,
         only_media=only_media,
         exclude_domains=await _limited_domains(ctx, local),

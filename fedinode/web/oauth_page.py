@@ -1,9 +1,12 @@
-"""The OAuth login and consent page: server-rendered HTML, no JavaScript."""
+"""The OAuth login and consent page: server-rendered HTML, no JavaScript, in the visitor's
+language (``fedinode.web.i18n``; English when we do not ship theirs)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
+
+from fedinode.web.i18n import DEFAULT_LOCALE, Translator, translator
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;background:#f4f4f8;color:#222;margin:0}
@@ -27,9 +30,9 @@ _SCOPE_TEXT = {
 }
 
 
-def _page(title: str, body: str) -> str:
+def _page(t: Translator, title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html><html lang='{t.locale}' dir='{t.dir}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<meta name='referrer' content='no-referrer'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>"
@@ -45,10 +48,13 @@ def authorize_page(
     hidden: Mapping[str, str],
     error: str | None = None,
     login: str = "",
+    locale: str = DEFAULT_LOCALE,
 ) -> str:
     """Login (email or username) and consent in one form."""
+    t = translator(locale)
     items = "".join(
-        f"<li><strong>{escape(s)}</strong>: {escape(_SCOPE_TEXT.get(s, s.replace(':', ' ')))}</li>"
+        f"<li><strong dir='ltr'>{escape(s)}</strong>: "
+        f"{escape(t(_SCOPE_TEXT[s]) if s in _SCOPE_TEXT else s.replace(':', ' '))}</li>"
         for s in scopes
     )
     hidden_inputs = "".join(
@@ -59,34 +65,45 @@ def authorize_page(
         if app_website and app_website.startswith(("https://", "http://"))
         else ""
     )
-    err = f"<p class='error' role='alert'>{escape(error)}</p>" if error else ""
+    err = f"<p class='error' role='alert'>{escape(t(error))}</p>" if error else ""
+    app = f"<bdi>{escape(app_name)}</bdi>"
+    instance = f"<bdi>{escape(instance_title)}</bdi>"
+    heading = t.markup("{instance}: authorize {app}", instance=instance, app=app)
+    asks = t.markup(
+        "{app}{site} asks to access your account. It will be able to:",
+        app=f"<strong>{app}</strong>",
+        site=site,
+    )
     body = (
-        f"<h1>{escape(instance_title)}: authorize {escape(app_name)}</h1>"
-        f"<p><strong>{escape(app_name)}</strong>{site} asks to access your account. It will be able to:</p>"
+        f"<h1>{heading}</h1><p>{asks}</p>"
         f"<ul class='scopes'>{items}</ul>{err}"
         "<form method='post' action='/oauth/authorize'>"
         f"{hidden_inputs}"
-        "<label for='login'>Email or username</label>"
-        f"<input type='text' id='login' name='login' autocomplete='username' required value='{escape(login)}'>"
-        "<label for='password'>Password</label>"
+        f"<label for='login'>{escape(t('Email or username'))}</label>"
+        f"<input type='text' id='login' name='login' dir='auto' autocomplete='username' required value='{escape(login)}'>"
+        f"<label for='password'>{escape(t('Password'))}</label>"
         "<input type='password' id='password' name='password' autocomplete='current-password' required>"
         "<div class='buttons'>"
-        "<button type='submit' name='decision' value='approve'>Authorize</button>"
-        "<button type='submit' name='decision' value='deny' formnovalidate>Deny</button>"
+        f"<button type='submit' name='decision' value='approve'>{escape(t('Authorize'))}</button>"
+        f"<button type='submit' name='decision' value='deny' formnovalidate>{escape(t('Deny'))}</button>"
         "</div></form>"
     )
-    return _page(f"Authorize {app_name}", body)
+    return _page(t, t("Authorize {app}", app=app_name), body)
 
 
-def code_page(*, instance_title: str, app_name: str, code: str) -> str:
+def code_page(
+    *, instance_title: str, app_name: str, code: str, locale: str = DEFAULT_LOCALE
+) -> str:
     """Out-of-band flows: show the code for the user to paste into the app."""
-    body = (
-        f"<h1>{escape(instance_title)}: authorization code</h1>"
-        f"<p>Copy this code and paste it into {escape(app_name)}:</p>"
-        f"<p><code id='code'>{escape(code)}</code></p>"
-    )
-    return _page("Authorization code", body)
+    t = translator(locale)
+    instance = f"<bdi>{escape(instance_title)}</bdi>"
+    heading = t.markup("{instance}: authorization code", instance=instance)
+    copy = t.markup("Copy this code and paste it into {app}:", app=f"<bdi>{escape(app_name)}</bdi>")
+    body = f"<h1>{heading}</h1><p>{copy}</p><p dir='ltr'><code id='code'>{escape(code)}</code></p>"
+    return _page(t, t("Authorization code"), body)
 
 
-def error_page(*, title: str, message: str) -> str:
-    return _page(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>")
+def error_page(*, title: str, message: str, locale: str = DEFAULT_LOCALE) -> str:
+    """``title`` and ``message`` in English; shown in the locale where the catalogue has them."""
+    t = translator(locale)
+    return _page(t, t(title), f"<h1>{escape(t(title))}</h1><p>{escape(t(message))}</p>")

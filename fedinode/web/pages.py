@@ -28,10 +28,11 @@ from fedinode.config import Config
 from fedinode.federation import federation_of
 from fedinode.services import timelines
 from fedinode.services.views import StatusView
+from fedinode.web.i18n import direction
+from policy.text import tag_key
 from storage.ids import parse_id
 from storage.models import OPEN_VISIBILITIES, Account, MediaAttachment, Status
 from storage.paging import Page
-from storage.statuses import normalize_tag
 from storage.store import Store
 
 PUBLIC = OPEN_VISIBILITIES
@@ -39,10 +40,6 @@ _DESCRIPTION_CHARS = 300
 TAG_PAGE_SIZE = 20
 _RECENT_POSTS = 10
 _MAX_TAG_CHARS = 200
-# Languages written right to left (primary subtags); a page in one of them is dir="rtl".
-_RTL = frozenset(
-    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nqo", "ps", "sd", "syr", "ug", "ur", "yi"}
-)
 # Clients known to work with this server (see README): name, where it runs, its home page.
 APPS = (
     ("Tusky", "Android", "https://tusky.app/"),
@@ -73,10 +70,6 @@ def _short(text: str) -> str:
     return flat if len(flat) <= _DESCRIPTION_CHARS else flat[: _DESCRIPTION_CHARS - 1] + "…"
 
 
-def _direction(lang: str) -> str:
-    return "rtl" if lang.split("-")[0].lower() in _RTL else "ltr"
-
-
 def _instance_lang(config: Config) -> str:
     """The instance's first language: the language of its title, description and rules."""
     langs = config.instance.languages
@@ -105,6 +98,7 @@ def _render(
     body: str,
     lang: str = "en",
     status: int = 200,
+    noindex: bool = False,
 ) -> web.Response:
     og_image = f'<meta property="og:image" content="{escape(image)}">\n' if image else ""
     alternate = (
@@ -114,7 +108,7 @@ def _render(
     )
     html = _template().substitute(
         lang=escape(lang),
-        dir=_direction(lang),
+        dir=direction(lang),
         title=escape(title),
         description=escape(_short(description)),
         site_name=escape(config.instance.title),
@@ -122,6 +116,7 @@ def _render(
         url=escape(url),
         alternate=alternate,
         og_image=og_image,
+        robots='<meta name="robots" content="noindex">\n' if noindex else "",
         body=body,
     )
     return web.Response(
@@ -226,6 +221,8 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         else ""
     )
     bio = sanitize_html(account.note)
+    lang = _instance_lang(config)
+    en = _en(lang)
     fields = "".join(
         f"<tr><th dir='auto'>{escape(str(f.get('name', '')))}</th>"
         f"<td dir='auto'>{sanitize_html(str(f.get('value', '')))}</td></tr>"
@@ -236,7 +233,7 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         f'<section class="card header">{header}{_who(config, account)}'
         f'<div class="content" dir="auto">{bio}</div>'
         + (f"<table>{fields}</table>" if fields else "")
-        + f'<div class="counts"><span>{account.statuses_count} posts</span>'
+        + f'<div class="counts"{en}><span>{account.statuses_count} posts</span>'
         f"<span>{account.following_count} following</span>"
         f"<span>{account.followers_count} followers</span></div></section>"
         + "".join(
@@ -252,6 +249,8 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
         og_type="profile",
         image=_avatar(config, account),
         body=body,
+        noindex=not account.indexable,
+        lang=lang,
     )
 
 
@@ -287,7 +286,8 @@ async def status_page(request: web.Request) -> web.StreamResponse:
         og_type="article",
         image=image or _avatar(config, account),
         body=_status_html(config, status, account, media, link=False),
-        lang=status.language or "en",
+        lang=status.language or _instance_lang(config),
+        noindex=not account.indexable,
     )
 
 
@@ -430,7 +430,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)
     config = ctx.config
     raw = request.match_info["name"]
-    name = normalize_tag(raw) if len(raw) <= _MAX_TAG_CHARS else ""
+    name = tag_key(raw) if len(raw) <= _MAX_TAG_CHARS else ""
     tag = await ctx.store.statuses.tag_by_name(name) if name else None
     wants_ap = accepts_activity_json(request.headers.get("Accept"))
     if tag is None:

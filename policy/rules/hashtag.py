@@ -1,13 +1,14 @@
-"""hashtag: Hashtag tags by name, with or without '#', NFC + casefold; "spam*" is a prefix."""
+"""hashtag: Hashtag tags by name, with or without '#', by ``policy.text.tag_key``; "spam*" is a prefix."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from policy.activity import ActivityView, fold
+from policy.activity import ActivityView
 from policy.base import PolicyContext
 from policy.rules.options import OptionReader
 from policy.rules.rule import Rule
+from policy.text import tag_key
 
 
 class HashtagRule(Rule):
@@ -21,7 +22,7 @@ class HashtagRule(Rule):
         exact: set[str] = set()
         prefixes: list[str] = []
         for index, tag in enumerate(self._tags):
-            name = fold(tag.strip().lstrip("#"))
+            name = tag_key(tag.strip().rstrip("*")) + ("*" if tag.strip().endswith("*") else "")
             if name.endswith("*"):
                 prefixes.append(name[:-1])
             else:

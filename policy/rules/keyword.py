@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from policy.activity import ActivityView, fold
+from policy.activity import ActivityView
 from policy.base import PolicyContext
 from policy.rules.options import OptionReader
 from policy.rules.rule import Rule
+from policy.text import fold
 
 _REGEX = re.compile(r"^/(.*)/([imsx]*)$", re.DOTALL)
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
@@ -16,7 +17,7 @@ _SPACE = re.compile(r"\s+")
 
 
 class KeywordRule(Rule):
-    """Matches text of the object of Create/Update/Announce in any script (NFC + casefold)."""
+    """Matches text of the object of Create/Update/Announce in any script (``policy.text.fold``: Arabic/Persian letter variants, tatweel, harakat, digits, case, accents)."""
 
     kind = "keyword"
     __slots__ = ("_patterns", "_regexes", "_substrings")

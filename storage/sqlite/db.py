@@ -32,6 +32,7 @@ from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from storage.db import Connection, Dialect, Row
+from storage.sqlite.notify import Notifier
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _READERS = 2
@@ -242,6 +243,7 @@ class SqliteDatabase:
         writer: sqlite3.Connection,
         readers: list[_ReaderThread],
         inline_reader: sqlite3.Connection | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self._writer = _SqliteConnection(writer)
         self._raw_writer = writer
@@ -253,6 +255,7 @@ class SqliteDatabase:
         self._next_reader = itertools.cycle(range(len(readers)))
         self._lock = asyncio.Lock()
         self._listeners: dict[str, set[asyncio.Queue[str]]] = {}
+        self._notifier = notifier  # other processes on the same file (None: in memory)
         self._checkpointed_at = 0  # writer statement count at the last checkpoint
         self._checkpoint: asyncio.Task[None] | None = None
 
@@ -272,9 +275,11 @@ class SqliteDatabase:
                 for _ in range(_READERS)
             ]
             inline = _connect(path, busy_timeout_ms=0)
-        return cls(writer, readers, inline)
+        return cls(writer, readers, inline, Notifier(path) if path != ":memory:" else None)
 
     async def close(self) -> None:
+        if self._notifier is not None:
+            self._notifier.close()
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
         if self._readers and not self._reader_threads[0].closed:
@@ -368,6 +373,8 @@ class SqliteDatabase:
     async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
         self._listeners.setdefault(channel, set()).add(queue)
+        if self._notifier is not None:
+            self._notifier.start(self._deliver)
 
         async def messages() -> AsyncIterator[str]:
             while True:
@@ -379,7 +386,12 @@ class SqliteDatabase:
             self._listeners[channel].discard(queue)
 
     async def notify(self, channel: str, payload: str) -> None:
-        # An embedded database serves one process, so notifications stay in memory.
+        self._deliver(channel, payload)
+        # Other processes on this file (``serve --workers N``): see storage.sqlite.notify.
+        if self._notifier is not None:
+            self._notifier.send(channel, payload)
+
+    def _deliver(self, channel: str, payload: str) -> None:
         for queue in list(self._listeners.get(channel, ())):
             if not queue.full():
                 queue.put_nowait(payload)

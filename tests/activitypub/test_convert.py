@@ -37,6 +37,7 @@ def _account(**over: Any) -> Account:
         public_key_pem="-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----\n", private_key_pem="",
         statuses_count=0, followers_count=0, following_count=0, last_status_at=None, silenced=False,
         suspended=False, created_at=1_700_000_000_000, updated_at=1_700_000_000_000, fetched_at=None,
+        avatar_cache="", header_cache="",
     )  # fmt: skip
     base.update(over)
     return Account(**base)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from fedinode.api import entities as e
 from fedinode.api.schemas.times import iso, iso_date
+from storage.media_cache import copies
 from storage.models import Account, User
 from storage.relationships import Relationship
 from storage.tags import FeaturedTag
@@ -68,10 +69,20 @@ def role_to_api(admin: bool) -> e.Role:
     return {**(_ADMIN_ROLE if admin else _USER_ROLE)}
 
 
+def _image(cache: str, url: str, base_url: str) -> str:
+    """Our cached copy of a remote avatar or header while it copies the current one, else
+    the URL the account gives."""
+    return f"{base_url}/media/{cache}" if copies(cache, url) else url
+
+
 def account_to_api(account: Account, base_url: str) -> e.Account:
     """Account entity; a missing avatar or header gets the instance's default image."""
-    avatar = account.avatar_url or f"{base_url}/static/avatar.png"
-    header = account.header_url or f"{base_url}/static/header.png"
+    avatar = _image(account.avatar_cache, account.avatar_url, base_url) or (
+        f"{base_url}/static/avatar.png"
+    )
+    header = _image(account.header_cache, account.header_url, base_url) or (
+        f"{base_url}/static/header.png"
+    )
     return {
         "id": str(account.id),
         "username": account.username,

@@ -52,7 +52,8 @@ def media_to_api(config: Config, media: MediaAttachment) -> e.MediaAttachment:
         "type": media.type,
         "url": url,
         "preview_url": preview,
-        "remote_url": None if local else media.remote_url or None,
+        # A remote attachment cached here shows our copy as url and its origin here.
+        "remote_url": media.remote_url or None,
         "preview_remote_url": None,
         "text_url": None,
         "meta": meta,

@@ -11,6 +11,7 @@ from fedinode.api.schemas.accounts import account_to_api, emojis_to_api
 from fedinode.api.schemas.filters import filter_result_to_api
 from fedinode.api.schemas.media import media_to_api
 from fedinode.api.schemas.oauth import status_application_to_api
+from fedinode.api.schemas.tags import tag_path
 from fedinode.api.schemas.times import at, iso
 from fedinode.config import Config
 from fedinode.services.views import PollView, StatusView
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 def tag_to_api(tag: Tag, base_url: str) -> e.StatusTag:
     """Status::Tag: name and URL (the full Tag is ``tag_entity_to_api``)."""
-    return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{tag.name}"}
+    return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{tag_path(tag)}"}
 
 
 def poll_to_api(

@@ -22,7 +22,7 @@ def tag_entity_to_api(
     out: e.Tag = {
         "id": str(tag.id),
         "name": tag.display_name or tag.name,
-        "url": f"{base_url}/tags/{tag.name}",
+        "url": f"{base_url}/tags/{tag_path(tag)}",
         "history": [
             {"day": str(d.day // 1000), "uses": str(d.uses), "accounts": str(d.accounts)}
             for d in history
@@ -42,7 +42,12 @@ def trend_tag_to_api(tag: Tag, uses: int, accounts: int, base_url: str) -> e.Tag
     return {
         "id": str(tag.id),
         "name": tag.display_name or tag.name,
-        "url": f"{base_url}/tags/{tag.name}",
+        "url": f"{base_url}/tags/{tag_path(tag)}",
         "history": [{"day": str(day), "uses": str(uses), "accounts": str(accounts)}],
         "following": False,
     }
+
+
+def tag_path(tag: Tag) -> str:
+    """The name as first written, case-folded: a readable URL (/tags/été) its key finds."""
+    return (tag.display_name or tag.name).casefold()

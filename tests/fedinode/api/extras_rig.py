@@ -19,9 +19,10 @@ from fedinode import appkeys
 from fedinode.app import create_app
 from fedinode.config import Config
 from fedinode.services.users import create_local_user
+from policy.text import tag_key
 from storage import events
 from storage.models import Account, Status
-from storage.statuses import NewStatus
+from storage.statuses import NewStatus, TagName
 from storage.store import Store
 
 
@@ -100,7 +101,7 @@ class Rig:
                 content=f"<p>{text}</p>",
                 text=text,
                 visibility=visibility,
-                **kw,
+                **{**kw, "tags": [TagName(tag_key(t), t) for t in kw.get("tags", ())]},
             ),
             uri_template=Urls(self.config.base_url).status_template(account.username),
         )
