@@ -22,6 +22,7 @@ from activitypub.inbox import InboxIntake, InboxWriter
 from activitypub.keys import KeyCache, PrivateKey, generate_keypair
 from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
+from activitypub.policy_lists import SigningKey, ensure_signing_key
 from activitypub.processing import InboxProcessor
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
@@ -75,6 +76,7 @@ class Federation:
         self.delivery_wake = asyncio.Event()
         self.inbox_wake = asyncio.Event()
         self._instance_actor: Account | None = None
+        self.list_key: SigningKey | None = None  # signs the published policy list
         self.fetcher = Fetcher(
             session,
             scheme="http" if settings.scheme == "http" else "https",
@@ -112,6 +114,7 @@ class Federation:
         self._instance_actor = await self._ensure_instance_actor()
         actor = self._instance_actor
         self.keys.private(actor.public_key_id, actor.private_key_pem)
+        self.list_key = await ensure_signing_key(self.store, actor)
         # What a process held when it died is due now, not when its leases run out.
         taken = await self.store.take_back_leases()
         if taken.inbox or taken.deliveries:

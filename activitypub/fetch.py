@@ -180,6 +180,25 @@ class Fetcher:
                     raise FetchError("fetch failed", detail=f"{current}: {exc!r}") from exc
         raise FetchError("too many redirects", detail=str(url))
 
+    async def get_document(
+        self,
+        url: str | URL,
+        accept: str,
+        *,
+        sign: bool = False,
+        host_allowed: Callable[[str], bool] | None = None,
+    ) -> tuple[URL, str, bytes]:
+        """Any document (a CSV, a list) through the same guards: (final url, type, body).
+
+        Raises RefusedAddress, TooLarge, or FetchError (a status other than 200).
+        """
+        final, status, content_type, body = await self._get(
+            self.check(url), accept, sign, host_allowed
+        )
+        if status != 200:
+            raise FetchError(f"remote answered {status}", detail=str(final), remote_status=status)
+        return final, content_type, body
+
     async def get_json(
         self,
         url: str | URL,

@@ -18,6 +18,7 @@ from activitypub import vocab
 from activitypub.convert import activity, actor_to_as, ordered_collection, ordered_page
 from activitypub.errors import SignatureError
 from activitypub.federation import INSTANCE_ACTOR_USERNAME, Federation
+from activitypub.policy_lists import announce_key
 from activitypub.signatures import verify_request
 from activitypub.webfinger import (
     host_meta_json,
@@ -178,6 +179,8 @@ class S2S:
         # WebFinger answers for: peers check acct:<preferredUsername>@<domain> → /actor.
         doc["preferredUsername"] = account.username
         doc["manuallyApprovesFollowers"] = True
+        if fed.list_key is not None:  # the key that signs /policy/list.json (FEP-8b32)
+            doc = announce_key(doc, fed.list_key)
         return ap_response(doc)
 
     # -- inboxes --------------------------------------------------------------------------

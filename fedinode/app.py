@@ -123,6 +123,9 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     from fedinode.push import push_ctx
 
     app.cleanup_ctx.append(push_ctx)
+    from fedinode.mail import mail_ctx
+
+    app.cleanup_ctx.append(mail_ctx)
     from fedinode.remote_media import media_cache_ctx
 
     app.cleanup_ctx.append(media_cache_ctx)
@@ -142,6 +145,9 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     from fedinode.api.streaming import hub_ctx
 
     app.cleanup_ctx.append(hub_ctx)
+    from fedinode.policy_sync import policy_sync_ctx
+
+    app.cleanup_ctx.append(policy_sync_ctx)  # after federation's: it fetches through it
     if role in ("all", "worker") and periodic:
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
     return app

@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     log_cmd.add_argument("--rule", help="only decisions by this rule")
     impact = pol_sub.add_parser("impact", help="what suspending a domain would sever")
     impact.add_argument("domain")
+    from fedinode.policy_lists_cli import add_commands
+
+    add_commands(pol_sub)
 
     media = sub.add_parser("media", help="manage stored media")
     media_sub = media.add_subparsers(dest="media_command", required=True, parser_class=_Parser)
@@ -488,6 +491,10 @@ def _policy(args: argparse.Namespace) -> int:
         )
     if args.policy_command == "impact":
         return int(_run(policy_cli.impact(config, args.domain)))
+    from fedinode import policy_lists_cli
+
+    if args.policy_command in policy_lists_cli.COMMANDS:
+        return policy_lists_cli.run(config, args, _run)
     raise UsageError(f"unknown policy command {args.policy_command}")
 
 

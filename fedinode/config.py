@@ -29,7 +29,10 @@ class InstanceConfig:
     title: str = "fedinode"
     description: str = "A fedinode instance"
     contact_email: str = ""
-    registrations: bool = False
+    # open | approval | invite | closed. A boolean (older files) reads as open/closed, and
+    # ``approval_required = true`` with open as approval; afterwards ``approval_required``
+    # is true exactly when the mode is approval.
+    registrations: str = "closed"
     approval_required: bool = False
     languages: tuple[str, ...] = ("en",)
     rules: tuple[str, ...] = ()
@@ -37,6 +40,52 @@ class InstanceConfig:
     max_poll_options: int = 4
     max_media_attachments: int = 4
     robots: str = "allow"  # robots.txt: "allow" public pages to crawlers, or "deny" them all
+
+    def __post_init__(self) -> None:
+        mode = registrations_mode(self.registrations, self.approval_required)
+        object.__setattr__(self, "registrations", mode)
+        object.__setattr__(self, "approval_required", mode == "approval")
+
+    @property
+    def registrations_enabled(self) -> bool:
+        """Anyone may sign up (perhaps to wait for approval): what Mastodon's
+        ``registrations`` and NodeInfo's ``openRegistrations`` say."""
+        return self.registrations in ("open", "approval")
+
+
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+
+
+def registrations_mode(value: object, approval_required: bool = False) -> str:
+    """``[instance] registrations`` as one of REGISTRATION_MODES; booleans (the older form)
+    read as open (approval with ``approval_required``) or closed. ValueError otherwise."""
+    if isinstance(value, bool):
+        value = "open" if value else "closed"
+    if not isinstance(value, str) or value not in REGISTRATION_MODES:
+        raise ValueError(f"must be one of {', '.join(REGISTRATION_MODES)}, got {value!r}")
+    if value == "open" and approval_required:
+        return "approval"
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """``[email]``: outgoing mail (sign-up confirmation, password reset, approval notices).
+    With no ``host`` no mail is sent and new accounts need no e-mail confirmation."""
+
+    host: str = ""
+    port: int = 25
+    tls: str = "none"  # none | starttls | tls (implicit TLS, usually port 465)
+    username: str = ""
+    password: str = ""
+    # "From:" of every mail; "": noreply@<instance domain without port>
+    from_address: str = ""
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8  # a failing server: tries (with backoff) before a mail is dropped
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +244,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     source: str = ""  # the file it came from, '' when defaults only
 
@@ -264,6 +314,7 @@ _SECTIONS: dict[str, type] = {
     "metrics": MetricsConfig,
     "logging": LoggingConfig,
     "queue": QueueConfig,
+    "email": EmailConfig,
 }
 _CHOICES = {
     ("federation", "mode"): ("open", "allowlist", "closed"),
@@ -271,6 +322,7 @@ _CHOICES = {
     ("federation", "scheme"): ("https", "http", ""),
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
     ("logging", "format"): ("text", "json"),
+    ("email", "tls"): ("none", "starttls", "tls"),
 }
 
 
@@ -326,8 +378,13 @@ def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set
     kwargs: dict[str, Any] = {}
     for key, value in table.items():
         dotted = f"{name}.{key}"
+        if (name, key) == ("email", "from"):  # TOML's name for it; a Python keyword
+            key, dotted = "from_address", "email.from"
         if key not in known:
             raise ConfigError(dotted, "unknown key")
+        if (name, key) == ("instance", "registrations"):
+            kwargs[key] = _registrations(dotted, value, from_env=key in env_keys)
+            continue
         coerced = _coerce(dotted, hints[key], value, from_env=key in env_keys)
         choices = _CHOICES.get((name, key))
         if choices and coerced not in choices:
@@ -337,6 +394,17 @@ def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set
     section = cls(**kwargs)
     _check_section(name, section)
     return section
+
+
+def _registrations(key: str, value: Any, *, from_env: bool) -> str | bool:
+    if from_env and isinstance(value, str):
+        lowered = value.strip().lower()
+        value = {"true": True, "false": False, "1": True, "0": False}.get(lowered, lowered)
+    try:
+        registrations_mode(value)
+    except ValueError as exc:
+        raise ConfigError(key, str(exc)) from None
+    return typing.cast("str | bool", value)
 
 
 def _check_section(name: str, section: Any) -> None:
@@ -371,6 +439,13 @@ def _check_section(name: str, section: Any) -> None:
         _check_media(section)
     if name == "queue":
         _check_queue(section)
+    if name == "email":
+        if not 0 < section.port < 65536:
+            raise ConfigError("email.port", f"must be between 1 and 65535, got {section.port}")
+        if section.from_address and "@" not in section.from_address:
+            raise ConfigError("email.from", f"not an e-mail address: {section.from_address!r}")
+        if section.max_attempts < 1:
+            raise ConfigError("email.max_attempts", "must be at least 1")
     if name == "federation":
         if section.ca_file and not Path(section.ca_file).is_file():
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")

@@ -63,7 +63,7 @@ def demo_config(directory: Path, name: str, port: int, blocked: list[str]) -> Co
     )
     return Config(
         instance=InstanceConfig(
-            domain=f"127.0.0.1:{port}", title=f"fedinode demo {name}", registrations=True
+            domain=f"127.0.0.1:{port}", title=f"fedinode demo {name}", registrations="open"
         ),
         server=ServerConfig(host="127.0.0.1", port=port, access_log=False),
         database=DatabaseConfig(url=f"sqlite:///{directory / name / 'fedinode.sqlite3'}"),

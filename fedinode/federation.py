@@ -34,7 +34,7 @@ async def nodeinfo_document(request: web.Request) -> web.Response:
         version,
         settings,
         stats,
-        open_registrations=config.instance.registrations,
+        open_registrations=config.instance.registrations_enabled,
         policy=request.app[appkeys.POLICY].describe(),
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"

@@ -62,6 +62,9 @@ _PER_IP_POSTS = {
     "/oauth/authorize": "oauth_authorize",
     "/api/v1/apps": "apps",
     "/api/v1/accounts": "sign_up",
+    # Each of these sends a mail: counted with sign-ups, so nobody floods a mailbox.
+    "/api/v1/emails/confirmations": "sign_up",
+    "/auth/password/reset": "sign_up",
 }
 _LOGINS = frozenset({"oauth_token", "oauth_authorize"})
 _MEDIA_PATHS = frozenset({"/api/v1/media", "/api/v2/media"})

@@ -6,10 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from policy.activity import ACTIONS
 from policy.errors import PolicyConfigError
+
+if TYPE_CHECKING:
+    from policy.lists import SubscriptionSpec
 
 Mode = Literal["open", "allowlist", "closed"]
 Severity = Literal["suspend", "silence", "noop"]
@@ -110,6 +113,9 @@ class PolicySettings:
     domain_blocks: tuple[DomainBlock, ...] = ()
     rules: tuple[RuleSpec, ...] = ()
     audit_retention_days: int = 90
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+    # ("block" | "allow", domain) of the file's rules marked `publish = true`.
+    published: frozenset[tuple[str, str]] = frozenset()
 
     def merged(
         self, extra_blocks: Iterable[DomainBlock] = (), extra_allows: Iterable[DomainAllow] = ()
@@ -131,10 +137,10 @@ class PolicySettings:
 # --- validation -------------------------------------------------------------------------
 
 _TOP_KEYS = frozenset(
-    {"dry_run", "audit_retention_days", "domain_allows", "domain_blocks", "rules"}
+    {"dry_run", "audit_retention_days", "domain_allows", "domain_blocks", "rules", "subscriptions"}
 )
-_BLOCK_KEYS = frozenset({"domain", "severity", *BLOCK_TEXTS, *BLOCK_FLAGS})
-_ALLOW_KEYS = frozenset({"domain", "public_comment"})
+_BLOCK_KEYS = frozenset({"domain", "severity", "publish", *BLOCK_TEXTS, *BLOCK_FLAGS})
+_ALLOW_KEYS = frozenset({"domain", "public_comment", "publish"})
 _RULE_COMMON_KEYS = frozenset({"kind", "action", "dry_run", "name"})
 
 
@@ -253,6 +259,22 @@ def settings_from_mapping(mode: str, table: Mapping[str, Any]) -> PolicySettings
     rules = tuple(
         _rule(item, key, index) for index, (key, item) in enumerate(_tables(table, "rules"))
     )
+    from policy.lists import subscription_from_mapping
+
+    subscriptions = tuple(
+        subscription_from_mapping(item, key) for key, item in _tables(table, "subscriptions")
+    )
+    urls: set[str] = set()
+    for index, sub in enumerate(subscriptions):
+        if sub.url in urls:
+            raise PolicyConfigError(f"policy.subscriptions[{index}].url", f"duplicate {sub.url!r}")
+        urls.add(sub.url)
+    published = frozenset(
+        (kind, normalize_domain(_str(item, "domain", key), f"{key}.domain"))
+        for kind, name in (("block", "domain_blocks"), ("allow", "domain_allows"))
+        for key, item in _tables(table, name)
+        if _bool(item, "publish", key)
+    )
     names: set[str] = set()
     for index, spec in enumerate(rules):
         if spec.name in names:
@@ -265,4 +287,6 @@ def settings_from_mapping(mode: str, table: Mapping[str, Any]) -> PolicySettings
         domain_blocks=tuple(_block(item, key) for key, item in _tables(table, "domain_blocks")),
         rules=rules,
         audit_retention_days=retention,
+        subscriptions=subscriptions,
+        published=published,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.db import Connection, Database
-from storage.errors import Conflict, NotFound
+from storage.errors import Conflict, InviteUnusable, NotFound
 from storage.ids import new_id, now_ms
 from storage.models import Account, AccountStatus, User
 from storage.rows import build, build_all, build_opt, dumps
@@ -275,27 +275,49 @@ class UserStore:
         password_hash: str,
         admin: bool = False,
         approved: bool = True,
+        confirmed: bool = True,
+        reason: str = "",
+        locale: str = "en",
+        invite_id: int | None = None,
     ) -> tuple[User, Account]:
-        """Create a local user and its account atomically; Conflict on a taken name or email."""
+        """Create a local user and its account atomically; Conflict on a taken name or
+        email, InviteUnusable when ``invite_id`` names an invite that is used up, expired
+        or revoked (its use is counted in the same transaction)."""
         if await self.by_email(email) is not None:
             raise Conflict(f"email {email} is already in use")
+        now = now_ms()
         async with self._db.transaction() as tx:
             if await tx.fetchrow(
                 "SELECT id FROM accounts WHERE lower(username) = lower($1) AND domain = ''",
                 account.username,
             ):
                 raise Conflict(f"username {account.username} is already taken")
+            if invite_id is not None:
+                counted = await tx.execute(
+                    "UPDATE invites SET uses = uses + 1 WHERE id = $1 AND revoked_at IS NULL"
+                    " AND (max_uses IS NULL OR uses < max_uses)"
+                    " AND (expires_at IS NULL OR expires_at > $2)",
+                    invite_id,
+                    now,
+                )
+                if not counted:
+                    raise InviteUnusable("this invite is used up, expired or revoked")
             acct = await AccountStore(self._db).create(account, conn=tx)
             row = await tx.fetchrow(
-                "INSERT INTO users (id, account_id, email, password_hash, admin, approved, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                "INSERT INTO users (id, account_id, email, password_hash, admin, approved,"
+                " created_at, confirmed_at, reason, locale, invite_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
                 new_id(),
                 acct.id,
                 email,
                 password_hash,
                 admin,
                 approved,
-                now_ms(),
+                now,
+                now if confirmed else None,
+                reason,
+                locale,
+                invite_id,
             )
             assert row is not None
             return build(User, row), acct
@@ -364,7 +386,10 @@ class UserStore:
         return changed > 0
 
     async def update(self, user_id: int, **changes: Any) -> User:
-        allowed = {"admin", "approved", "disabled", "locale", "settings", "password_hash", "email"}
+        allowed = {
+            "admin", "approved", "disabled", "locale", "settings", "password_hash", "email",
+            "confirmed_at",
+        }  # fmt: skip
         if set(changes) - allowed:
             raise ValueError(f"not updatable: {sorted(set(changes) - allowed)}")
         sets = []

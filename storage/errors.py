@@ -11,3 +11,7 @@ class NotFound(StorageError):
 
 class Conflict(StorageError):
     """A unique value (username, email, uri) is taken."""
+
+
+class InviteUnusable(StorageError):
+    """An invite that is used up, expired or revoked."""

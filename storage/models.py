@@ -119,6 +119,13 @@ class User:
     locale: str
     settings: dict[str, Any]
     created_at: int
+    confirmed_at: int | None  # None: the e-mail address is not confirmed yet
+    reason: str  # why they asked to join (sign-ups awaiting approval)
+    invite_id: int | None  # the invite they signed up with
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 @dataclass(frozen=True, slots=True)

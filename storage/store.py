@@ -11,6 +11,7 @@ from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.interactions import InteractionStore
 from storage.lists import ListStore
+from storage.mail import MailOutboxStore
 from storage.markers import MarkerStore
 from storage.media import MediaStore
 from storage.media_cache import MediaCacheStore
@@ -19,6 +20,7 @@ from storage.models import InstanceStats
 from storage.moderation import ModerationStore
 from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
+from storage.policy_lists import PolicyListStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
 from storage.push import PushStore
@@ -26,6 +28,7 @@ from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
 from storage.search import SearchStore
+from storage.signups import InviteStore, UserTokenStore
 from storage.slots import SlotClaim, claim_slot, slot_of_owner_name, slot_owner_name
 from storage.stats import StatsStore
 from storage.statuses import StatusStore
@@ -53,6 +56,7 @@ class Store:
         self.oauth = OAuthStore(db)
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
+        self.policy_lists = PolicyListStore(db)
         self.media = MediaStore(db)
         self.media_cache = MediaCacheStore(db)
         self.lists = ListStore(db)
@@ -69,6 +73,9 @@ class Store:
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)
+        self.invites = InviteStore(db)
+        self.user_tokens = UserTokenStore(db)
+        self.mail = MailOutboxStore(db)
 
     @property
     def dialect(self) -> str:

@@ -15,7 +15,9 @@ from fedinode.api.params import (
     path_id,
     read_params,
 )
+from fedinode.mail import poke_mail
 from fedinode.services import admin as svc
+from fedinode.services import registrations
 from storage.models import AccountActionUndo, AccountStatus
 from storage.moderation import AccountFilter, AdminAccountRow
 
@@ -111,6 +113,9 @@ async def approve_account(request: web.Request) -> web.Response:
     svc.require_admin(principal(request).user)
     ctx = ctx_of(request)
     row = await svc.approve(ctx, viewer_account(request), _id(request))
+    if row.user is not None:
+        await registrations.notify_approved(ctx, row.user)
+        poke_mail(request.app)
     return json_response(render(row, ctx.config.base_url))
 
 

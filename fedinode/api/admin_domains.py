@@ -63,6 +63,16 @@ def _block_response(change: BlockChange) -> web.Response:
     return json_response(schemas.domain_block_to_api(change.block, change.impact))
 
 
+async def _published(request: web.Request, params: Params, kind: str, domain: str) -> None:
+    """Extension: ``published`` lists the rule in /policy/list.json; an admin's edit of a
+    rule a subscribed list made adopts it (a retraction upstream no longer removes it)."""
+    from fedinode.services.policy_lists import after_admin_change
+
+    await after_admin_change(
+        request.app[appkeys.STORE], kind, domain, published=params.opt_bool("published")
+    )
+
+
 # -- domain blocks -----------------------------------------------------------------------
 
 
@@ -100,6 +110,7 @@ async def create_domain_block(request: web.Request) -> web.Response:
             schemas.domain_block_conflict_to_api(exc.message, exc.existing),
             status=422,
         )
+    await _published(request, params, "block", change.block.domain)
     return _block_response(change)
 
 
@@ -120,6 +131,7 @@ async def update_domain_block(request: web.Request) -> web.Response:
         _block_input(params, creating=False),
         purge=params.bool("purge"),
     )
+    await _published(request, params, "block", change.block.domain)
     return _block_response(change)
 
 
@@ -222,6 +234,7 @@ async def create_domain_allow(request: web.Request) -> web.Response:
     row = await policy_service.create_allow(
         request.app[appkeys.STORE], request.app[appkeys.POLICY], params.str("domain") or ""
     )
+    await _published(request, params, "allow", row.domain)
     return json_response(schemas.domain_allow_to_api(row))
 
 

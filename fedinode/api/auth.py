@@ -145,6 +145,8 @@ async def _load(request: web.Request) -> Principal | None:
     if token.user_id is not None:
         if user is None or account is None:
             raise Unauthorized(INVALID_TOKEN)
+        if user.confirmed_at is None:
+            raise Forbidden("Your login is missing a confirmed e-mail address")
         if user.disabled:
             raise Forbidden("Your login is currently disabled")
         if account.suspended:

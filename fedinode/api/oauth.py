@@ -166,7 +166,7 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
             extra["state"] = req.state
         raise web.HTTPFound(_with_query(req.redirect_uri, extra))
     login = params.str("login") or params.str("username") or ""
-    user = await oauth.check_login(
+    user, refused = await oauth.login_outcome(
         store, login, params.str("password") or "", cost_from_config(config.passwords)
     )
     if user is None:
@@ -177,7 +177,7 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
                 app_website=website,
                 scopes=req.scopes,
                 hidden=_hidden(req, await oauth.sign_form(store, req)),
-                error="Invalid email/username or password.",
+                error=refused,
                 login=login,
                 locale=_locale(request),
             ),

@@ -7,6 +7,7 @@ from aiohttp import web
 from fedinode.api import (
     accounts,
     admin_domains,
+    admin_policy_lists,
     apps,
     instance,
     misc,
@@ -25,12 +26,13 @@ from fedinode.api import lists as lists_api
 from fedinode.api import markers as markers_api
 from fedinode.api import media as media_api
 from fedinode.api import push as push_api
+from fedinode.api import registrations as registrations_api
 from fedinode.api import reports as reports_api
 from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
 from fedinode.trailing_slash import accept_trailing_slash
-from fedinode.web import pages, robots
+from fedinode.web import account_pages, pages, robots
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -227,7 +229,23 @@ def add_routes(app: web.Application) -> None:
         ("DELETE", r"/api/v1/admin/domain_allows/{id:\d+}", admin_domains.delete_domain_allow),
         ("GET", "/api/v1/admin/policy", admin_domains.get_policy),
         ("GET", "/api/v1/admin/policy/decisions", admin_domains.list_policy_decisions),
+        *admin_policy_lists.ROUTES,
         # -- end policy --
+        # -- sign-up, invites, e-mail confirmation, password reset --
+        ("POST", "/api/v1/accounts", registrations_api.create_account),
+        ("POST", "/api/v1/emails/confirmations", registrations_api.resend_confirmation),
+        ("GET", "/api/v1/admin/invites", registrations_api.list_invites),
+        ("POST", "/api/v1/admin/invites", registrations_api.create_invite),
+        ("GET", r"/api/v1/admin/invites/{id:\d+}", registrations_api.get_invite),
+        ("DELETE", r"/api/v1/admin/invites/{id:\d+}", registrations_api.revoke_invite),
+        ("GET", "/invite/{code}", account_pages.invite_page),
+        ("POST", "/invite/{code}", account_pages.invite_submit),
+        ("GET", "/auth/confirm", account_pages.confirm_page),
+        ("GET", "/auth/password/reset", account_pages.reset_request_page),
+        ("POST", "/auth/password/reset", account_pages.reset_request_submit),
+        ("GET", "/auth/password/edit", account_pages.reset_edit_page),
+        ("POST", "/auth/password/edit", account_pages.reset_edit_submit),
+        # -- end sign-up --
     ]
     for method, path, handler in table:
         app.router.add_route(method, path, handler)

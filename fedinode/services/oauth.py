@@ -143,22 +143,41 @@ async def issue_token(
     return raw, token
 
 
+INVALID_LOGIN = "Invalid email/username or password."
+UNCONFIRMED_LOGIN = "Your login is missing a confirmed e-mail address"
+PENDING_LOGIN = "Your login is currently pending approval"
+DISABLED_LOGIN = "Your login is currently disabled"
+
+
 async def check_login(store: Store, login: str, password: str, cost: ScryptCost) -> User | None:
     """The user with this email or username and password; None otherwise (also for disabled).
     A password hashed at another cost than ``cost`` is hashed again and stored."""
+    user, _why = await login_outcome(store, login, password, cost)
+    return user
+
+
+async def login_outcome(
+    store: Store, login: str, password: str, cost: ScryptCost
+) -> tuple[User | None, str]:
+    """``check_login`` with why a login is refused: the state of the account (unconfirmed,
+    pending, disabled) is told only to someone who gave its password."""
     user = await store.users.by_login(login.strip())
     if user is None:
         # Spend the same time as a real check so timing does not reveal which logins exist.
         await asyncio.to_thread(verify_password, password, dummy_hash(cost))
-        return None
+        return None, INVALID_LOGIN
     if not await check_password(store, user, password, cost):
-        return None
-    if user.disabled or not user.approved:
-        return None
+        return None, INVALID_LOGIN
+    if user.confirmed_at is None:
+        return None, UNCONFIRMED_LOGIN
+    if user.disabled:
+        return None, DISABLED_LOGIN
+    if not user.approved:
+        return None, PENDING_LOGIN
     account = await store.accounts.get(user.account_id)
     if account is None or account.suspended:
-        return None
-    return user
+        return None, DISABLED_LOGIN
+    return user, ""
 
 
 async def check_password(store: Store, user: User, password: str, cost: ScryptCost) -> bool:

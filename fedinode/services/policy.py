@@ -298,6 +298,49 @@ def _row_fields(row: DomainBlockRow) -> dict[str, Any]:
     return out
 
 
+async def apply_batch(
+    store: Store,
+    gate: PolicyGate,
+    *,
+    reason: str,
+    blocks: Mapping[str, BlockInput] | None = None,
+    unblock: Iterable[str] = (),
+    allows: Iterable[str] = (),
+    unallow: Iterable[str] = (),
+) -> Impact:
+    """Many rule changes as one (a subscribed list's sync): compiled together before
+    anything is stored, severed together, one refresh. ``blocks`` maps a domain to the
+    fields to set (a new block, or a change to the existing one)."""
+    blocks = dict(blocks or {})
+    existing = {r.domain: r for r in await store.policy.domain_blocks()}
+    current_allows = {r.domain: r for r in await store.policy.domain_allows()}
+    drop_blocks = [existing[d].id for d in unblock if d in existing]
+    drop_allows = [current_allows[d].id for d in unallow if d in current_allows]
+    new_allows = [d for d in allows if d not in current_allows]
+    put = [
+        _block(d, {**(_row_fields(existing[d]) if d in existing else {}), **spec.fields()})
+        for d, spec in blocks.items()
+    ]
+    new = await _candidate(
+        store, gate, put_blocks=put, drop_block_ids=drop_blocks,
+        put_allows=[DomainAllow(domain=d) for d in new_allows], drop_allow_ids=drop_allows,
+    )  # fmt: skip
+    impact = await _impact(store, reason, "batch", gate.pipeline, new)
+    for domain, spec in blocks.items():
+        if domain in existing:
+            await store.policy.update_domain_block(existing[domain].id, **spec.fields())
+        else:
+            await store.policy.create_domain_block(domain, **spec.fields())
+    for block_id in drop_blocks:
+        await store.policy.delete_domain_block(block_id)
+    for domain in new_allows:
+        await store.policy.create_domain_allow(domain)
+    for allow_id in drop_allows:
+        await store.policy.delete_domain_allow(allow_id)
+    await gate.changed()
+    return await _sever(store, impact, purge=False)
+
+
 # -- domain allows -----------------------------------------------------------------------
 
 

@@ -45,6 +45,11 @@ async def create_local_user(
     locked: bool = False,
     bot: bool = False,
     cost: ScryptCost = DEFAULT_COST,
+    approved: bool = True,
+    confirmed: bool = True,
+    reason: str = "",
+    locale: str = "en",
+    invite_id: int | None = None,
 ) -> tuple[User, Account]:
     """Raises ValidationFailed for bad input and storage Conflict for a taken name or email."""
     if not USERNAME.match(username):
@@ -79,6 +84,11 @@ async def create_local_user(
         email=email,
         password_hash=await asyncio.to_thread(hash_password, password, cost),
         admin=admin,
+        approved=approved,
+        confirmed=confirmed,
+        reason=reason,
+        locale=locale,
+        invite_id=invite_id,
     )
 
 

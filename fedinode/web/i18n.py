@@ -50,6 +50,11 @@ _FA: dict[str, str] = {
         "این فرم منقضی یا دستکاری شده است؛ به برنامه برگردید و دوباره آغاز کنید."
     ),
     "Invalid email/username or password.": "رایانامه، نام کاربری یا گذرواژه نادرست است.",
+    "Your login is missing a confirmed e-mail address": (
+        "نشانی رایانامهٔ شما هنوز تأیید نشده است؛ پیوندی را که برایتان فرستادیم باز کنید."
+    ),
+    "Your login is currently pending approval": "حساب شما در انتظار تأیید یک مدیر است.",
+    "Your login is currently disabled": "حساب شما از کار افتاده است.",
     # RFC 6749 error descriptions shown on the page (fedinode/services/oauth.py)
     (
         "Client authentication failed due to unknown client, no client authentication included,"
@@ -63,6 +68,44 @@ _FA: dict[str, str] = {
     "The response mode is not supported.": "این response mode پشتیبانی نمی‌شود.",
     "The authorization server does not support this response type.": (
         "این کارساز این نوع پاسخ را پشتیبانی نمی‌کند."
+    ),
+    # Sign-up with an invite, e-mail confirmation, password reset (fedinode/web/account_pages.py)
+    "Join {title}": "پیوستن به {title}",
+    "This invite is used up, expired or revoked.": "این دعوت‌نامه به پایان رسیده، منقضی یا لغو شده است.",
+    "You have been invited to {title}. Choose a username and a password.": (
+        "شما به {title} دعوت شده‌اید. یک نام کاربری و یک گذرواژه برگزینید."
+    ),
+    "In an app, sign up at {domain} and give the invite code {code}.": (
+        "در یک برنامه، در {domain} نام‌نویسی کنید و کد دعوت {code} را وارد کنید."
+    ),
+    "Username": "نام کاربری",
+    "E-mail address": "نشانی رایانامه",
+    "Password (at least 8 characters)": "گذرواژه (دست‌کم ۸ نویسه)",
+    "Why do you want to join? (optional)": "چرا می‌خواهید بپیوندید؟ (اختیاری)",
+    "I accept the rules of this server": "قوانین این کارساز را می‌پذیرم",
+    "Sign up": "نام‌نویسی",
+    "Your account @{username} is created.": "حساب ‎@{username} ساخته شد.",
+    "We sent a link to {email}: open it to confirm your address.": (
+        "پیوندی به {email} فرستادیم؛ برای تأیید نشانی خود آن را باز کنید."
+    ),
+    "You can log in now from any Mastodon app.": "اکنون می‌توانید از هر برنامهٔ ماستودون وارد شوید.",
+    "An administrator will review your sign-up.": "یک مدیر نام‌نویسی شما را بررسی خواهد کرد.",
+    "E-mail address confirmed": "نشانی رایانامه تأیید شد",
+    "Thank you: your e-mail address is confirmed.": "سپاس؛ نشانی رایانامهٔ شما تأیید شد.",
+    "This link is invalid, already used or expired.": "این پیوند نادرست، به‌کاررفته یا منقضی است.",
+    "Reset your password": "بازنشانی گذرواژه",
+    "Give your account's e-mail address; we will send a link to choose a new password.": (
+        "نشانی رایانامهٔ حساب خود را بدهید؛ پیوندی برای گزینش گذرواژهٔ تازه می‌فرستیم."
+    ),
+    "Send the link": "فرستادن پیوند",
+    "If an account has this address, a link is on its way. It works for an hour.": (
+        "اگر حسابی با این نشانی باشد، پیوندی در راه است. این پیوند یک ساعت کار می‌کند."
+    ),
+    "New password (at least 8 characters)": "گذرواژهٔ تازه (دست‌کم ۸ نویسه)",
+    "Set the password": "ثبت گذرواژه",
+    "The password must be 8 to 1024 characters long.": "گذرواژه باید ۸ تا ۱۰۲۴ نویسه باشد.",
+    "Your password is changed; every app was signed out. Log in again.": (
+        "گذرواژهٔ شما تغییر کرد و همهٔ برنامه‌ها از حساب بیرون رفتند. دوباره وارد شوید."
     ),
 }
 

@@ -301,15 +301,20 @@ def _paragraphs(text: str) -> str:
 
 
 def _join_html(config: Config) -> str:
-    """How to get an account: there is no sign-up form yet, so say whom to ask."""
+    """How to get an account under ``[instance] registrations``."""
     i = config.instance
-    if not i.registrations:
-        state = "Registrations are closed."
-    elif i.approval_required:
-        state = "Registrations are open; new accounts are approved by an administrator."
-    else:
-        state = "Registrations are open."
     email = i.contact_email.strip()
+    if i.registrations_enabled:
+        state = (
+            "Registrations are open; new accounts are approved by an administrator."
+            if i.approval_required
+            else "Registrations are open."
+        )
+        return f"<p>{state} Sign up from any of the apps below.</p>"
+    if i.registrations == "invite":
+        state = "Registrations are by invitation: an invite link lets you sign up."
+    else:
+        state = "Registrations are closed."
     if email:
         ask = (
             "Accounts are made by the administrator: to ask for one, write to "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from factories import local_account
 
+from storage.accounts import NewAccount
 from storage.gauges import queue_gauges, readiness
 from storage.migrate import available, migrate, never_analyzed
 from storage.queues import NewDelivery, NewInboxItem
@@ -46,8 +47,11 @@ async def test_a_migration_over_data_refreshes_the_statistics(database_url: str)
     try:
         last = available(store.dialect)[-1][0]
         await migrate(store.db, up_to=last - 1)
-        for i in range(30):
-            await local_account(store, f"user{i}")
+        for i in range(30):  # accounts alone: an older users table lacks newer columns
+            uri = f"http://local.test/users/user{i}"
+            await store.accounts.create(
+                NewAccount(username=f"user{i}", domain="", uri=uri, inbox_url=f"{uri}/inbox")
+            )
         if store.dialect == "postgres":
             before = await store.db.fetchval(
                 "SELECT reltuples FROM pg_class WHERE oid = 'accounts'::regclass"

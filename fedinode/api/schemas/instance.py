@@ -78,7 +78,7 @@ def instance_v2_to_api(
         "languages": list(i.languages),
         "configuration": _configuration(config, vapid_key),
         "registrations": {
-            "enabled": i.registrations,
+            "enabled": i.registrations_enabled,
             "approval_required": i.approval_required,
             "message": None,
             "url": None,
@@ -113,7 +113,7 @@ def instance_v1_to_api(
         },
         "thumbnail": f"{config.base_url}/static/thumbnail.png",
         "languages": list(i.languages),
-        "registrations": i.registrations,
+        "registrations": i.registrations_enabled,
         "approval_required": i.approval_required,
         "invites_enabled": False,
         "configuration": {

@@ -77,3 +77,11 @@ async def test_how_to_join_follows_the_registrations_setting(site: Site) -> None
     html = await (await api.client.get("/")).text()
     assert "Registrations are open" in html and "approved by an administrator" in html
     assert "Registrations are closed" not in html
+    assert "Sign up from any of the apps below" in html
+
+
+async def test_how_to_join_by_invitation(site: Site) -> None:
+    api = await site(registrations="invite", contact_email="admin@riverside.example")
+    html = await (await api.client.get("/")).text()
+    assert "Registrations are by invitation" in html
+    assert 'href="mailto:admin@riverside.example"' in html
