@@ -279,6 +279,40 @@ async def load(
     return int(len(latencies) / elapsed), sorted(latencies), errors
 
 
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU time of processes on this machine, by pid (a gone one left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+async def _database_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving ``url``'s database (when the server is local)."""
+    if not url.startswith("postgres"):
+        return []
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [int(r["pid"]) for r in rows]
+
+
 def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
 
@@ -291,14 +325,24 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base)
+        # CPU per request, beside req/s: on a machine busy with other work the rate moves
+        # with the neighbours' load, the CPU a request costs much less.
+        # (Backends the server's pool opens during the load count from zero.)
+        server_before = _cpu_seconds([server.pid])
+        db_before = _cpu_seconds(await _database_pids(url))
         rps, lat, errors = await load(
             base, token, concurrency=args.concurrency, duration=args.duration
         )
+        served = max(1, len(lat))
+        cpu_server = _cpu_used(server_before, _cpu_seconds([server.pid])) / served * 1000
+        db_pids = await _database_pids(url)
+        cpu_db = _cpu_used(db_before, _cpu_seconds(db_pids)) / served * 1000
         print(
             f"  GET /api/v1/timelines/home x{args.concurrency} for {args.duration:.0f}s"
             f" ({args.workers or 'one per core'} worker{'s' if args.workers != 1 else ''}):"
             f" {rps} req/s, p50 {_pct(lat, 0.5):.1f} ms, p99 {_pct(lat, 0.99):.1f} ms,"
-            f" errors {errors}",
+            f" errors {errors}; CPU per request: server {cpu_server:.2f} ms"
+            + (f", PostgreSQL {cpu_db:.2f} ms" if db_pids else ""),
             flush=True,
         )
     finally:

@@ -160,12 +160,7 @@ class ListStore:
 
     async def timeline(self, row: ListRow, page: Page) -> list[Status]:
         """Statuses by the list's members, as the owner may see them, replies per the policy."""
-        args: list[Any] = [row.account_id, now_ms(), row.id]
-        where = (
-            "s.account_id IN (SELECT account_id FROM list_accounts WHERE list_id = $3)"
-            f" AND {VISIBLE_TO} AND {NOT_BLOCKED} AND {NOT_MUTED}"
-        )
-        where += " AND " + replies_clause(row.replies_policy)
+        where, args = timeline_where(row)
         cond, order, ascending = page.clauses("s.id", args)
         args.append(page.limit)
         rows = await self._db.fetch(
@@ -176,6 +171,17 @@ class ListStore:
         if ascending:
             found.reverse()
         return found
+
+
+def timeline_where(row: ListRow) -> tuple[str, list[Any]]:
+    """The list timeline's condition on the status row ``s`` and its arguments
+    (``$1`` the owner, ``$2`` now, ``$3`` the list)."""
+    args: list[Any] = [row.account_id, now_ms(), row.id]
+    where = (
+        "s.account_id IN (SELECT account_id FROM list_accounts WHERE list_id = $3)"
+        f" AND {VISIBLE_TO} AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    )
+    return where + " AND " + replies_clause(row.replies_policy), args
 
 
 def replies_clause(policy: str) -> str:

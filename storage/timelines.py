@@ -9,7 +9,8 @@ from typing import Any
 
 from storage.db import Database, Row, placeholders
 from storage.ids import now_ms
-from storage.models import Status
+from storage.lists import timeline_where
+from storage.models import ListRow, Status
 from storage.paging import Page
 from storage.rows import build_all
 from storage.status_sql import (
@@ -149,6 +150,64 @@ def _entry(r: Row) -> TimelineEntry:
     )
 
 
+def public_where(
+    viewer_id: int | None,
+    *,
+    local: bool | None,
+    only_media: bool,
+    exclude_domains: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """The public timeline's condition on the status row ``s`` and its arguments
+    (``$1`` the viewer or -1, ``$2`` now)."""
+    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
+    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {AUTHOR_NOT_LIMITED}"
+    where += domains_excluded(exclude_domains, args)
+    if local is True:
+        where += " AND s.local"
+    elif local is False:
+        where += " AND NOT s.local"
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    return where, args
+
+
+def tag_where(
+    viewer_id: int | None,
+    tags_any: Sequence[str],
+    *,
+    tags_all: Sequence[str],
+    tags_none: Sequence[str],
+    local: bool | None,
+    only_media: bool,
+    exclude_domains: Sequence[str],
+) -> tuple[str, list[Any]]:
+    """The hashtag timeline's condition on the status row ``s`` and its arguments."""
+    args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
+    where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {AUTHOR_NOT_LIMITED}"
+    where += domains_excluded(exclude_domains, args)
+
+    def tag_exists(name: str) -> str:
+        args.append(normalize_tag(name))
+        return (
+            "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
+            f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
+        )
+
+    if tags_any:
+        where += " AND (" + " OR ".join(tag_exists(t) for t in tags_any) + ")"
+    for t in tags_all:
+        where += " AND " + tag_exists(t)
+    for t in tags_none:
+        where += " AND NOT " + tag_exists(t)
+    if local is True:
+        where += " AND s.local"
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    return where, args
+
+
 class TimelineStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -189,10 +248,6 @@ class TimelineStore:
         the account's ``home_feed`` rows, newest first on their primary key, each checked
         against the rule: the feed is an index written on fan-out, never the authority.
         With ``floor_id`` only statuses newer than it are considered.
-
-        One query: the page of ids (an inner query whose plan is the feed range scan), then
-        for those rows only, the revisions and counters of the statuses and accounts they
-        show and the viewer's marks on them.
         """
         args: list[Any] = [account_id, now_ms()]
         where = ["h.account_id = $1"]
@@ -200,22 +255,100 @@ class TimelineStore:
             args.append(floor_id)
             where.append(f"h.status_id > ${len(args)}")
         cond, order, ascending = page.clauses("h.status_id", args)
-        # The limit is written out, not a parameter: PostgreSQL then plans the statement
-        # once (a generic plan costed for this limit) instead of planning every execution
-        # (~4 ms each), which it does when an unknown LIMIT makes the generic plan look dear.
         ids = (
             "SELECT s.id FROM home_feed h JOIN statuses s ON s.id = h.status_id"
             f" WHERE {' AND '.join(where)} AND {cond} AND {HOME_RULE}"
             f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
-        rows = await self._db.fetch(
+        return await self._entries(ids, args, ascending)
+
+    async def public_entries(
+        self,
+        viewer_id: int | None,
+        page: Page,
+        *,
+        local: bool | None = None,
+        only_media: bool = False,
+        exclude_domains: Sequence[str] = (),
+    ) -> list[TimelineEntry]:
+        """The public timeline's rows for one page (``StatusStore.public_timeline``'s rule);
+        with no viewer (``$1`` = -1) every mark is False."""
+        where, args = public_where(
+            viewer_id, local=local, only_media=only_media, exclude_domains=exclude_domains
+        )
+        return await self._statuses_page(where, args, page)
+
+    async def tag_entries(
+        self,
+        viewer_id: int | None,
+        tags_any: Sequence[str],
+        page: Page,
+        *,
+        tags_all: Sequence[str] = (),
+        tags_none: Sequence[str] = (),
+        local: bool | None = None,
+        only_media: bool = False,
+        exclude_domains: Sequence[str] = (),
+    ) -> list[TimelineEntry]:
+        """The hashtag timeline's rows for one page (``StatusStore.tag_timeline``'s rule)."""
+        where, args = tag_where(
+            viewer_id,
+            tags_any,
+            tags_all=tags_all,
+            tags_none=tags_none,
+            local=local,
+            only_media=only_media,
+            exclude_domains=exclude_domains,
+        )
+        return await self._statuses_page(where, args, page)
+
+    async def list_entries(self, row: ListRow, page: Page) -> list[TimelineEntry]:
+        """A list timeline's rows for one page (``ListStore.timeline``'s rule), for its owner;
+        a reblog the owner may not see the original of is not ``shown``."""
+        where, args = timeline_where(row)
+        return await self._statuses_page(where, args, page)
+
+    async def status_entries(
+        self, viewer_id: int | None, status_ids: Sequence[int]
+    ) -> list[TimelineEntry]:
+        """Rows for the given statuses (those that still exist), newest first, in one
+        query: what a notification page shows beside its notifications."""
+        ids = list(dict.fromkeys(status_ids))
+        if not ids:
+            return []
+        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms(), *ids]
+        inner = f"SELECT s.id FROM statuses s WHERE s.id IN ({placeholders(3, len(ids))})"
+        return await self._entries(inner, args, ascending=False)
+
+    async def _statuses_page(self, where: str, args: list[Any], page: Page) -> list[TimelineEntry]:
+        cond, order, ascending = page.clauses("s.id", args)
+        ids = (
+            f"SELECT s.id FROM statuses s WHERE {where} AND {cond}"
+            f" ORDER BY {order} LIMIT {int(page.limit)}"
+        )
+        return await self._entries(ids, args, ascending)
+
+    async def _entries(self, ids: str, args: list[Any], ascending: bool) -> list[TimelineEntry]:
+        """One query: the page of ids (``ids``, an inner query whose plan is an index range
+        scan), then for those rows only, the revisions and counters of the statuses and
+        accounts they show and the viewer's marks on them."""
+        sql = (
             f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) p"
             " JOIN statuses s ON s.id = p.id JOIN accounts a ON a.id = s.account_id"
             " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
             " LEFT JOIN accounts ra ON ra.id = r.account_id"
-            f" ORDER BY s.id {'ASC' if ascending else 'DESC'}",
-            *args,
+            f" ORDER BY s.id {'ASC' if ascending else 'DESC'}"
         )
+        if self._db.dialect == "postgres":
+            # The limit is written out, not a parameter, so one generic plan fits every
+            # execution; PostgreSQL would still re-plan each one (3–4 ms here, more than the
+            # statement takes) because a plan made for the viewer's own rows looks cheaper.
+            # Inside a transaction the plan cache is told to keep the generic plan.
+            async with self._db.transaction() as tx:
+                await tx.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                rows = await tx.fetch(sql, *args)
+        else:
+            rows = await self._db.fetch(sql, *args)
         entries = [_entry(r) for r in rows]
         if ascending:
             entries.reverse()
@@ -263,16 +396,9 @@ class StatusTimelines:
         only_media: bool = False,
         exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
-        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-        where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {AUTHOR_NOT_LIMITED}"
-        where += domains_excluded(exclude_domains, args)
-        if local is True:
-            where += " AND s.local"
-        elif local is False:
-            where += " AND NOT s.local"
-        if only_media:
-            where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-        where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+        where, args = public_where(
+            viewer_id, local=local, only_media=only_media, exclude_domains=exclude_domains
+        )
         return await self._page(where, args, page)
 
     async def tag_timeline(
@@ -287,28 +413,15 @@ class StatusTimelines:
         only_media: bool = False,
         exclude_domains: Sequence[str] = (),
     ) -> list[Status]:
-        args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms()]
-        where = f"s.visibility = 'public' AND s.reblog_of_id IS NULL AND {AUTHOR_NOT_LIMITED}"
-        where += domains_excluded(exclude_domains, args)
-
-        def tag_exists(name: str) -> str:
-            args.append(normalize_tag(name))
-            return (
-                "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id"
-                f" WHERE st.status_id = s.id AND t.name = ${len(args)})"
-            )
-
-        if tags_any:
-            where += " AND (" + " OR ".join(tag_exists(t) for t in tags_any) + ")"
-        for t in tags_all:
-            where += " AND " + tag_exists(t)
-        for t in tags_none:
-            where += " AND NOT " + tag_exists(t)
-        if local is True:
-            where += " AND s.local"
-        if only_media:
-            where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-        where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+        where, args = tag_where(
+            viewer_id,
+            tags_any,
+            tags_all=tags_all,
+            tags_none=tags_none,
+            local=local,
+            only_media=only_media,
+            exclude_domains=exclude_domains,
+        )
         return await self._page(where, args, page)
 
     async def account_statuses(

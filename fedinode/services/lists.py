@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
-from fedinode.services.timelines import drop_hidden
-from fedinode.services.views import StatusView, load_status_views
+from fedinode.services.render_cache import entry_views
+from fedinode.services.views import StatusView
 from storage.lists import REPLIES_POLICIES
 from storage.models import Account, ListRow
 from storage.paging import Page
@@ -100,7 +100,7 @@ async def timeline(
     ctx: Ctx, account: Account, list_id: int | None, page: Page
 ) -> tuple[list[StatusView], list[int]]:
     row = await own_list(ctx, account, list_id)
-    statuses = await ctx.store.lists.timeline(row, page)
-    kept = await drop_hidden(ctx, statuses, account.id)
-    views = await load_status_views(ctx.store, kept, account.id)
-    return await filter_views(ctx.store, account.id, "home", views), [s.id for s in statuses]
+    # One query for the page, rendered from the cache of what each status version shows.
+    entries = await ctx.store.timelines.list_entries(row, page)
+    views = await entry_views(ctx.store, entries, account.id)
+    return await filter_views(ctx.store, account.id, "home", views), [e.id for e in entries]

@@ -103,7 +103,9 @@ async def _load_missing(store: Store, cache: RenderCache, entries: Sequence[Time
             cache.put(view.reblog.status.id, e.reblog_version, _shared(view.reblog))
 
 
-def _poll_view(shared: StatusView, viewer_id: int, votes: dict[int, list[int]]) -> PollView | None:
+def _poll_view(
+    shared: StatusView, viewer_id: int | None, votes: dict[int, list[int]]
+) -> PollView | None:
     if shared.poll is None:
         return None
     own = votes.get(shared.poll.poll.id, [])
@@ -116,7 +118,7 @@ def _poll_view(shared: StatusView, viewer_id: int, votes: dict[int, list[int]]) 
 
 def _view(
     shared: StatusView,
-    viewer_id: int,
+    viewer_id: int | None,
     votes: dict[int, list[int]],
     *,
     favourited: bool,
@@ -143,7 +145,7 @@ def _view(
 
 
 async def entry_views(
-    store: Store, entries: Sequence[TimelineEntry], viewer_id: int
+    store: Store, entries: Sequence[TimelineEntry], viewer_id: int | None
 ) -> list[StatusView]:
     """Views of the shown rows, in order, as ``load_status_views`` would build them."""
     cache = render_cache(store)
@@ -164,7 +166,9 @@ async def entry_views(
     poll_ids = [
         shown.poll.poll.id for _, own, target in rows if (shown := target or own).poll is not None
     ]
-    votes = await store.polls.votes_of(viewer_id, poll_ids) if poll_ids else {}
+    votes: dict[int, list[int]] = {}
+    if poll_ids and viewer_id is not None:
+        votes = await store.polls.votes_of(viewer_id, poll_ids)
     out = []
     for e, own, target in rows:
         if target is None:

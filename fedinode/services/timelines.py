@@ -38,13 +38,6 @@ async def drop_hidden(ctx: Ctx, statuses: Sequence[Status], viewer_id: int | Non
     return out
 
 
-async def _render(
-    ctx: Ctx, statuses: list[Status], viewer_id: int | None
-) -> tuple[list[StatusView], list[int]]:
-    kept = await drop_hidden(ctx, statuses, viewer_id)
-    return await load_status_views(ctx.store, kept, viewer_id), [s.id for s in statuses]
-
-
 async def home(ctx: Ctx, viewer_id: int, page: Page) -> tuple[list[StatusView], list[int]]:
     # One query: the page is read through the viewer's home feed (fan-out on write).
     entries = await ctx.store.timelines.home_entries(viewer_id, page)
@@ -59,14 +52,15 @@ async def public(
     local: bool | None,
     only_media: bool,
 ) -> tuple[list[StatusView], list[int]]:
-    statuses = await ctx.store.statuses.public_timeline(
+    # One query for the page, rendered from the cache of what each status version shows.
+    entries = await ctx.store.timelines.public_entries(
         viewer_id,
         page,
         local=local,
         only_media=only_media,
         exclude_domains=await _limited_domains(ctx, local),
     )
-    return await _render(ctx, statuses, viewer_id)
+    return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 
 async def tag(
@@ -81,7 +75,7 @@ async def tag(
     local: bool | None,
     only_media: bool,
 ) -> tuple[list[StatusView], list[int]]:
-    statuses = await ctx.store.statuses.tag_timeline(
+    entries = await ctx.store.timelines.tag_entries(
         viewer_id,
         [tag_key(t) for t in (name, *any_)],
         page,
@@ -91,7 +85,7 @@ async def tag(
         only_media=only_media,
         exclude_domains=await _limited_domains(ctx, local),
     )
-    return await _render(ctx, statuses, viewer_id)
+    return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 
 async def _limited_domains(ctx: Ctx, local: bool | None) -> Sequence[str]:
