@@ -19,6 +19,7 @@ from activitypub.delivery import DeliveryWorker
 from activitypub.errors import ActivityPubError
 from activitypub.fetch import Fetcher
 from activitypub.inbox import InboxIntake, InboxWriter
+from activitypub.intents import IntentReplayer
 from activitypub.keys import KeyCache, PrivateKey, generate_keypair
 from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
@@ -104,6 +105,8 @@ class Federation:
         self.delivery = DeliveryWorker(
             store, self.fetcher, self.keys, settings, gate, self.delivery_wake
         )
+        # Deliveries owed for local interactions whose use case did not finish.
+        self.intents = IntentReplayer(store, self.outbox)
         self._workers: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -181,12 +184,20 @@ class Federation:
 
     async def _take_back_forever(self) -> None:
         """Now and then, queue again what processes that died held (one that came back
-        under another id slot, or not at all), rather than wait for their leases."""
+        under another id slot, or not at all), rather than wait for their leases; and send
+        the deliveries owed for local interactions whose use case did not finish."""
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), TAKE_BACK_EVERY_S)
             if self._stopping.is_set():
                 return
+            try:
+                if await self.intents.run_due():
+                    self.delivery_wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("replaying federation intents failed")
             try:
                 taken = await self.store.take_back_leases()
             except asyncio.CancelledError:

@@ -274,6 +274,8 @@ class Outbox:
     # apps) find what to undo by the embedded object's id. So the ids of Follow, Like and
     # Block are stored with the rows they made and handed in here; ``None`` (a row from
     # before ids were stored and not back-filled) falls back to the id the old code used.
+    # An Undo's own id is derived from the one it takes back, so sending it again (a replayed
+    # intent, ``activitypub.intents``) writes no second delivery row.
 
     @staticmethod
     def _like(account: Account, status: Status, like_uri: str | None) -> dict[str, Any]:
@@ -301,7 +303,7 @@ class Outbox:
         if author is None or author.local or not account.local:
             return
         like = self._like(account, status, like_uri)
-        doc = activity(vocab.UNDO, f"{like['id']}/undo/{now_ms()}", account.uri, like)
+        doc = activity(vocab.UNDO, f"{like['id']}/undo", account.uri, like)
         await self.send(account, doc, recipients=[author])
 
     async def poll_voted(self, account: Account, status: Status, choices: list[int]) -> None:
@@ -409,7 +411,7 @@ class Outbox:
         if target.local or not follower.local:
             return
         follow = self._follow(follower, target, follow_uri)
-        doc = activity(vocab.UNDO, f"{follow['id']}/undo/{now_ms()}", follower.uri, follow)
+        doc = activity(vocab.UNDO, f"{follow['id']}/undo", follower.uri, follow)
         await self.send(follower, doc, recipients=[target], personal=True)
 
     async def follow_accepted(
@@ -460,7 +462,7 @@ class Outbox:
         if target.local or not account.local:
             return
         block = self._block(account, target, block_uri)
-        doc = activity(vocab.UNDO, f"{block['id']}/undo/{now_ms()}", account.uri, block)
+        doc = activity(vocab.UNDO, f"{block['id']}/undo", account.uri, block)
         await self.send(account, doc, recipients=[target], personal=True)
 
     # -- profile and reports --------------------------------------------------------------

@@ -9,6 +9,7 @@ from storage.db import Database, open_database
 from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
 from storage.ids import now_ms
+from storage.intents import IntentStore
 from storage.interactions import InteractionStore
 from storage.lists import ListStore
 from storage.mail import MailOutboxStore
@@ -70,6 +71,7 @@ class Store:
         self.polls = PollStore(db)
         self.tombstones = TombstoneStore(db)
         self.effects = PendingEffectStore(db)
+        self.intents = IntentStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)

@@ -6,6 +6,7 @@ from fedinode.errors import ApiError, NotFoundError
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
+from storage import intents
 from storage.ids import now_ms
 from storage.models import Account
 from storage.relationships import Relationship
@@ -47,13 +48,17 @@ async def follow(
             if pending is not None and pending.uri
             else new_activity_id(ctx, account, "follow")
         )
+        owed = None
+        if pending is None and not other.local:
+            owed = await store.intents.add(intents.FOLLOW, account.id, other.id, follow_uri)
         await store.relationships.request(
             account.id, other.id, uri=follow_uri, show_reblogs=show_reblogs, notify=notify_flag
         )
         if pending is None:
             await SideEffects(store).follow_requested(account, other)
-            if not other.local:
+            if owed is not None:
                 await ctx.federation.followed(account, other, follow_uri)
+                await store.intents.done(owed)
     else:
         await store.relationships.follow(
             account.id,
@@ -67,6 +72,13 @@ async def follow(
 
 
 async def unfollow(ctx: Ctx, account: Account, other: Account) -> Relationship:
+    owed = None
+    if not other.local:
+        before = await ctx.store.relationships.get_follow(
+            account.id, other.id
+        ) or await ctx.store.relationships.get_request(account.id, other.id)
+        if before is not None:
+            owed = await ctx.store.intents.add(intents.UNFOLLOW, account.id, other.id, before.uri)
     # The request first: unfollow() clears it too, and a withdrawn request is undone as well.
     pending = await ctx.store.relationships.delete_request(account.id, other.id)
     removed = await ctx.store.relationships.unfollow(account.id, other.id)
@@ -74,6 +86,8 @@ async def unfollow(ctx: Ctx, account: Account, other: Account) -> Relationship:
     if undone is not None and not other.local:
         # The Undo names the Follow we sent: its id came back with the deleted row.
         await ctx.federation.unfollowed(account, other, undone.uri)
+    if owed is not None:
+        await ctx.store.intents.done(owed)
     return await relationship(ctx, account, other)
 
 
@@ -118,16 +132,27 @@ async def block(ctx: Ctx, account: Account, other: Account) -> Relationship:
     block_uri = (existing.uri if existing is not None else None) or new_activity_id(
         ctx, account, "block"
     )
-    await ctx.store.relationships.block(account.id, other.id, uri=block_uri)
+    owed = None
     if not other.local:
+        owed = await ctx.store.intents.add(intents.BLOCK, account.id, other.id, block_uri)
+    await ctx.store.relationships.block(account.id, other.id, uri=block_uri)
+    if owed is not None:
         await ctx.federation.blocked(account, other, block_uri)
+        await ctx.store.intents.done(owed)
     return await relationship(ctx, account, other)
 
 
 async def unblock(ctx: Ctx, account: Account, other: Account) -> Relationship:
+    owed = None
+    if not other.local:
+        before = await ctx.store.relationships.get_block(account.id, other.id)
+        if before is not None:
+            owed = await ctx.store.intents.add(intents.UNBLOCK, account.id, other.id, before.uri)
     removed = await ctx.store.relationships.unblock(account.id, other.id)
     if removed is not None and not other.local:
         await ctx.federation.unblocked(account, other, removed.uri)
+    if owed is not None:
+        await ctx.store.intents.done(owed)
     return await relationship(ctx, account, other)
 
 

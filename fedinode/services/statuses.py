@@ -13,7 +13,7 @@ from fedinode.services.filters import filter_views
 from fedinode.services.language import status_language
 from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
-from storage import effects
+from storage import effects, intents
 from storage.errors import Conflict
 from storage.ids import now_ms
 from storage.models import Account, MediaAttachment, Poll, Status, StatusEdit, Visibility
@@ -289,11 +289,19 @@ async def favourite(ctx: Ctx, account: Account, status_id: int | None) -> Status
     if status.reblog_of_id is not None:
         status = await visible_status(ctx, status.reblog_of_id, account.id)
     like_uri = new_activity_id(ctx, account, "like")
+    owed = None
+    if (
+        not status.local
+        and await ctx.store.interactions.get_favourite(account.id, status.id) is None
+    ):
+        owed = await ctx.store.intents.add(intents.FAVOURITE, account.id, status.id, like_uri)
     if await ctx.store.interactions.favourite(account.id, status.id, uri=like_uri):
         await SideEffects(ctx.store).favourited(account, status)
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None and not author.local:
             await ctx.federation.favourited(account, status, like_uri)
+    if owed is not None:
+        await ctx.store.intents.done(owed)
     return await _fresh_view(ctx, status, account.id)
 
 
@@ -301,11 +309,19 @@ async def unfavourite(ctx: Ctx, account: Account, status_id: int | None) -> Stat
     status = await visible_status(ctx, status_id, account.id)
     if status.reblog_of_id is not None:
         status = await visible_status(ctx, status.reblog_of_id, account.id)
+    owed = None
+    before = (
+        None if status.local else await ctx.store.interactions.get_favourite(account.id, status.id)
+    )
+    if before is not None:
+        owed = await ctx.store.intents.add(intents.UNFAVOURITE, account.id, status.id, before.uri)
     removed = await ctx.store.interactions.unfavourite(account.id, status.id)
     if removed is not None:
         author = await ctx.store.accounts.get(status.account_id)
         if author is not None and not author.local:
             await ctx.federation.unfavourited(account, status, removed.uri)
+    if owed is not None:
+        await ctx.store.intents.done(owed)
     return await _fresh_view(ctx, status, account.id)
 
 

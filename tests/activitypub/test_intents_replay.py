@@ -1,0 +1,210 @@
+"""A local interaction whose delivery was not enqueued (the process died, or the enqueue
+failed, right after the change was committed) is sent from the database by the worker, to
+the right inbox, once: on a real instance, on SQLite and PostgreSQL.
+
+The crash is the Federator raising after the state change committed; the replay is the
+worker's pass over intents past their grace time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from federation.conftest import Instance, free_port
+from remote_peer import FakePeer, start_peer
+
+from activitypub.urls import Urls
+from fedinode import appkeys
+from fedinode.services import follows, statuses
+from fedinode.services.context import Ctx
+from fedinode.services.federator import NoFederation
+from storage import intents
+from storage.accounts import NewAccount
+from storage.models import Account, Status
+from storage.statuses import NewStatus
+
+
+class Crash(Exception):
+    """The process dying right after the change was committed."""
+
+
+class Dies(NoFederation):
+    """Every outgoing change fails (after the use case committed it)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name.startswith("resolve_"):
+            return object.__getattribute__(self, name)
+
+        async def dies(*args: Any) -> None:
+            raise Crash(name)
+
+        return dies
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[FakePeer]:
+    p = await start_peer({"carol": 0})
+    yield p
+    await p.server.close()
+
+
+@pytest.fixture
+async def home(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
+    instance = Instance("home", free_port(), database_url, tmp_path)
+    await instance.start()
+    yield instance
+    await instance.stop()
+
+
+async def _carol(home: Instance, peer: FakePeer) -> Account:
+    return await home.store.accounts.create(
+        NewAccount(username="carol", domain=peer.domain, uri=peer.actor_uri("carol"),
+                   inbox_url=f"{peer.actor_uri('carol')}/inbox",
+                   shared_inbox_url=f"http://{peer.domain}/inbox")
+    )  # fmt: skip
+
+
+async def _carols_note(home: Instance, carol: Account) -> Status:
+    return await home.store.statuses.create(
+        NewStatus(account_id=carol.id, local=False, uri=f"{carol.uri}/statuses/1",
+                  content="<p>hi</p>", text="hi")
+    )  # fmt: skip
+
+
+def _ctx(home: Instance, federation: NoFederation) -> Ctx:
+    return Ctx(home.store, home.config, Urls(f"http://{home.domain}"), federation=federation)
+
+
+async def _sent(home: Instance, sender: Account) -> list[tuple[str, str]]:
+    """(activity id, inbox) of every delivery row ``sender`` has."""
+    rows = await home.store.db.fetch(
+        "SELECT activity_id, inbox_url FROM delivery_queue WHERE sender_account_id = $1"
+        " ORDER BY id",
+        sender.id,
+    )
+    return [(str(r["activity_id"]), str(r["inbox_url"])) for r in rows]
+
+
+async def _replay(home: Instance) -> int:
+    """The worker's pass, with every intent past its grace time."""
+    await home.store.db.execute("UPDATE federation_intents SET next_attempt_at = 0")
+    return await home.fed.intents.run_due()
+
+
+async def _crash(call: Awaitable[object]) -> None:
+    with pytest.raises(Crash):
+        await call
+
+
+Step = Callable[[Ctx], Awaitable[object]]
+
+
+async def _crash_replay_check(
+    home: Instance, alice: Account, step: Step, kind: str, inbox: str
+) -> str:
+    """``step`` dies after its commit; its intent is there; the replay writes one delivery
+    row, to ``inbox`` (its activity id is returned), and a second replay (or the intent
+    replayed again) adds nothing."""
+    before = len(await _sent(home, alice))
+    await _crash(step(_ctx(home, Dies())))
+    (intent,) = await home.store.intents.pending()
+    assert intent.kind == kind and intent.account_id == alice.id
+    assert len(await _sent(home, alice)) == before
+    assert await _replay(home) == 1
+    assert await home.store.intents.pending() == []
+    sent = (await _sent(home, alice))[before:]
+    assert [i for _, i in sent] == [inbox]
+    # Taken again (as after a crash between the enqueue and the delete): nothing twice.
+    await home.fed.intents.replay(intent)
+    assert await _replay(home) == 0
+    assert len(await _sent(home, alice)) == before + 1
+    return sent[0][0]
+
+
+async def test_favourite_and_unfavourite_are_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    note = await _carols_note(home, carol)
+    inbox = f"http://{peer.domain}/inbox"
+
+    like = await _crash_replay_check(
+        home, alice, lambda c: statuses.favourite(c, alice, note.id), intents.FAVOURITE, inbox
+    )
+    fav = await home.store.interactions.get_favourite(alice.id, note.id)
+    assert fav is not None and like == fav.uri
+    undo = await _crash_replay_check(
+        home, alice, lambda c: statuses.unfavourite(c, alice, note.id), intents.UNFAVOURITE, inbox
+    )
+    assert undo == f"{fav.uri}/undo"
+    assert await home.store.interactions.get_favourite(alice.id, note.id) is None
+
+
+async def test_follow_and_unfollow_are_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    inbox = f"{carol.uri}/inbox"
+
+    def follow(c: Ctx) -> Awaitable[object]:
+        return follows.follow(c, alice, carol, reblogs=None, notify_posts=None)
+
+    sent = await _crash_replay_check(home, alice, follow, intents.FOLLOW, inbox)
+    request = await home.store.relationships.get_request(alice.id, carol.id)
+    assert request is not None and sent == request.uri
+    undo = await _crash_replay_check(
+        home, alice, lambda c: follows.unfollow(c, alice, carol), intents.UNFOLLOW, inbox
+    )
+    assert undo == f"{request.uri}/undo"
+
+
+async def test_block_and_unblock_are_sent_from_the_database(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    inbox = f"{carol.uri}/inbox"
+
+    sent = await _crash_replay_check(
+        home, alice, lambda c: follows.block(c, alice, carol), intents.BLOCK, inbox
+    )
+    block = await home.store.relationships.get_block(alice.id, carol.id)
+    assert block is not None and sent == block.uri
+    undo = await _crash_replay_check(
+        home, alice, lambda c: follows.unblock(c, alice, carol), intents.UNBLOCK, inbox
+    )
+    assert undo == f"{block.uri}/undo"
+
+
+async def test_a_change_that_never_committed_sends_nothing(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    note = await _carols_note(home, carol)
+    # The intents were written, then the process died before each change.
+    store = home.store
+    await store.intents.add(intents.FAVOURITE, alice.id, note.id, "http://x/likes/1")
+    await store.intents.add(intents.FOLLOW, alice.id, carol.id, "http://x/follows/1")
+    await store.intents.add(intents.BLOCK, alice.id, carol.id, "http://x/blocks/1")
+    assert await _replay(home) == 3
+    assert await _sent(home, alice) == []
+    assert await store.intents.pending() == []
+
+
+async def test_an_intent_waits_for_its_grace_time_and_a_finished_one_is_gone(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    note = await _carols_note(home, carol)
+    assert home.app is not None
+    real = Ctx(home.store, home.config, home.urls, federation=home.app[appkeys.FEDERATOR])
+    await statuses.favourite(real, alice, note.id)
+    assert await home.store.intents.pending() == []
+    fav = await home.store.interactions.get_favourite(alice.id, note.id)
+    assert fav is not None and [a for a, _ in await _sent(home, alice)] == [fav.uri]
+    # An intent inside its grace time is the use case's, not the worker's.
+    await home.store.intents.add(intents.UNFAVOURITE, alice.id, note.id, "http://x/likes/1")
+    assert await home.fed.intents.run_due() == 0
