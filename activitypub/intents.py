@@ -5,7 +5,8 @@ to the end (a crash, a failed enqueue). The worker does not trust what the inten
 happened: it reads the state now and sends what that state calls for. A favourite whose
 row exists (with the intent's Like id) sends its Like; an unfavourite whose row is gone
 sends the Undo of the stored Like id; and the same for follows (a follow request or a
-follow) and blocks. A change that never committed sends nothing. Delivery rows are unique
+follow) and blocks. A deleted status (or reblog) that is gone sends its Delete (or the Undo
+of its Announce), from the row the intent kept. A change that never committed sends nothing. Delivery rows are unique
 per activity id and inbox, so replaying what was already enqueued adds nothing.
 """
 
@@ -40,6 +41,14 @@ class IntentReplayer:
         if account is None or not account.local:
             return
         kind, uri = intent.kind, intent.uri
+        if kind == intents.DELETE_STATUS:
+            # Still there: the delete never committed. Gone: its Delete (a reblog's Undo).
+            if intent.payload is None or await store.statuses.get(intent.target_id) is not None:
+                return
+            deleted, mentioned_ids = intents.read_deleted_status(intent.payload)
+            mentioned = await store.accounts.get_many(mentioned_ids)
+            await self.outbox.status_deleted(deleted, list(mentioned.values()))
+            return
         if kind in (intents.FAVOURITE, intents.UNFAVOURITE):
             status = await store.statuses.get(intent.target_id)
             if status is None:

@@ -10,10 +10,13 @@ state calls for, and nothing when the change never committed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 from storage.db import Database, Row
 from storage.ids import new_id, now_ms
+from storage.models import Status
 
 FAVOURITE = "favourite"
 UNFAVOURITE = "unfavourite"
@@ -21,6 +24,8 @@ FOLLOW = "follow"
 UNFOLLOW = "unfollow"
 BLOCK = "block"
 UNBLOCK = "unblock"
+# A local status (or reblog) deleted: its Delete (or the Undo of its Announce).
+DELETE_STATUS = "delete_status"
 
 # How long the use case has to finish before the worker may take its intent over; and how
 # long the worker holds an intent it took (longer after each attempt).
@@ -38,6 +43,8 @@ class Intent:
     # The id of the activity sent, or of the one an Undo takes back.
     uri: str | None
     attempts: int
+    # What the change deletes and its delivery still needs (see ``deleted_status``).
+    payload: str | None
 
 
 def _intent(r: Row) -> Intent:
@@ -49,7 +56,18 @@ def _intent(r: Row) -> Intent:
         int(r["target_id"]),
         None if uri is None else str(uri),
         int(r["attempts"]),
+        None if r["payload"] is None else str(r["payload"]),
     )
+
+
+def deleted_status(status: Status, mentioned: Sequence[int]) -> str:
+    """The payload of a ``DELETE_STATUS`` intent: the status row and whom it mentioned."""
+    return json.dumps({"status": asdict(status), "mentioned": list(mentioned)})
+
+
+def read_deleted_status(payload: str) -> tuple[Status, list[int]]:
+    data = json.loads(payload)
+    return Status(**data["status"]), [int(i) for i in data["mentioned"]]
 
 
 class IntentStore:
@@ -63,19 +81,21 @@ class IntentStore:
         target_id: int,
         uri: str | None,
         *,
+        payload: str | None = None,
         grace_ms: int = GRACE_MS,
     ) -> int:
         """Record (in its own commit) that ``kind`` is about to be federated; its id."""
         now = now_ms()
         intent_id = new_id(now)
         await self._db.execute(
-            "INSERT INTO federation_intents (id, kind, account_id, target_id, uri, attempts,"
-            " next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
+            "INSERT INTO federation_intents (id, kind, account_id, target_id, uri, payload,"
+            " attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
             intent_id,
             kind,
             account_id,
             target_id,
             uri,
+            payload,
             now + grace_ms,
             now,
         )

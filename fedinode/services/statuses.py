@@ -207,11 +207,18 @@ async def own_status(ctx: Ctx, account: Account, status_id: int | None) -> Statu
 async def delete_status(ctx: Ctx, account: Account, status_id: int | None) -> StatusView:
     status = await own_status(ctx, account, status_id)
     view = await load_status_view(ctx.store, status, account.id)
+    owed = None
+    if status.visibility != "direct" or any(not m.local for m in view.mentions):
+        payload = intents.deleted_status(status, [m.id for m in view.mentions])
+        owed = await ctx.store.intents.add(
+            intents.DELETE_STATUS, account.id, status.id, status.uri, payload=payload
+        )
     await ctx.store.statuses.delete(status.id)
     await SideEffects(ctx.store).status_deleted(status)
-    if status.visibility != "direct" or any(not m.local for m in view.mentions):
+    if owed is not None:
         # The mention rows are gone with the status: the outbox gets the accounts.
         await ctx.federation.status_deleted(status, view.mentions)
+        await ctx.store.intents.done(owed)
     return view
 
 
@@ -358,9 +365,14 @@ async def unreblog(ctx: Ctx, account: Account, status_id: int | None) -> StatusV
         status = await visible_status(ctx, status.reblog_of_id, account.id)
     wrapper = await ctx.store.statuses.reblog_by(account.id, status.id)
     if wrapper is not None:
+        owed = await ctx.store.intents.add(
+            intents.DELETE_STATUS, account.id, wrapper.id, wrapper.uri,
+            payload=intents.deleted_status(wrapper, []),
+        )  # fmt: skip
         await ctx.store.statuses.delete(wrapper.id)
         await SideEffects(ctx.store).status_deleted(wrapper)
         await ctx.federation.unreblogged(wrapper)
+        await ctx.store.intents.done(owed)
     return await _fresh_view(ctx, status, account.id)
 
 

@@ -208,3 +208,52 @@ async def test_an_intent_waits_for_its_grace_time_and_a_finished_one_is_gone(
     # An intent inside its grace time is the use case's, not the worker's.
     await home.store.intents.add(intents.UNFAVOURITE, alice.id, note.id, "http://x/likes/1")
     assert await home.fed.intents.run_due() == 0
+
+
+async def _post(home: Instance, alice: Account, text: str) -> Status:
+    data = statuses.StatusInput(text=text, media_ids=[], poll=None, in_reply_to_id=None,
+                                sensitive=False, spoiler_text="", visibility="public",
+                                language=None)  # fmt: skip
+    return await statuses.post_status(_ctx(home, NoFederation()), alice, data, application_id=None,
+                                         idempotency_key=None)  # fmt: skip
+
+
+async def test_delete_and_unreblog_are_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    await home.store.relationships.follow(carol.id, alice.id)
+    shared = f"http://{peer.domain}/inbox"
+    mine = await _post(home, alice, "soon gone")
+
+    sent = await _crash_replay_check(
+        home, alice, lambda c: statuses.delete_status(c, alice, mine.id), intents.DELETE_STATUS,
+        shared,
+    )  # fmt: skip
+    assert sent == f"{mine.uri}#delete"
+    assert await home.store.statuses.get(mine.id) is None
+
+    note = await _carols_note(home, carol)
+    await statuses.reblog(_ctx(home, NoFederation()), alice, note.id, None)
+    wrapper = await home.store.statuses.reblog_by(alice.id, note.id)
+    assert wrapper is not None
+    undo = await _crash_replay_check(
+        home, alice, lambda c: statuses.unreblog(c, alice, note.id), intents.DELETE_STATUS, shared
+    )
+    assert undo == f"{wrapper.uri}#undo"
+    assert await home.store.statuses.reblog_by(alice.id, note.id) is None
+
+
+async def test_a_delete_that_never_committed_sends_nothing(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    await home.store.relationships.follow(carol.id, alice.id)
+    mine = await _post(home, alice, "still here")
+    await home.store.intents.add(
+        intents.DELETE_STATUS, alice.id, mine.id, mine.uri,
+        payload=intents.deleted_status(mine, []),
+    )  # fmt: skip
+    assert await _replay(home) == 1
+    assert await _sent(home, alice) == []
+    assert await home.store.statuses.get(mine.id) is not None
