@@ -51,6 +51,8 @@ class EffectsCompleter:
             elif event == effects.CREATED:
                 await self.surface.status_created(status, author)
                 await self.outbox.status_created(status)
+            elif event == effects.POLL_ENDED:
+                await self.outbox.status_updated(status)
             elif event == effects.UPDATED:
                 await self.surface.status_updated(status, author)
                 await self.outbox.status_updated(status)

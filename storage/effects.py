@@ -20,6 +20,8 @@ CREATED = "created"
 UPDATED = "updated"
 # A local poll's new counts are owed to the peers (sent batched, some time after a vote).
 POLL_COUNTS = "poll_counts"
+# A local poll closed: its final tallies are owed to the peers (marked when it is closed).
+POLL_ENDED = "poll_ended"
 
 # How long the code that stored a status has to complete its side effects before the
 # worker may take the mark over; and how long the worker holds a mark it took.

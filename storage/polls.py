@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from storage import effects
 from storage.db import Connection, Database, placeholders
 from storage.errors import Conflict, NotFound
 from storage.ids import new_id, now_ms
@@ -152,6 +153,8 @@ class PollStore:
         recipients = sorted(int(r["account_id"]) for r in voters)
         if author_local:
             recipients.append(author_id)
+            # Its final tallies are owed to the peers from now on, whatever happens next.
+            await effects.mark(tx, status_id, effects.POLL_ENDED)
         notifications = []
         for recipient in recipients:
             created = await tx.fetchrow(

@@ -7,6 +7,7 @@ import logging
 
 from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
+from storage import effects
 from storage.ids import now_ms
 
 log = logging.getLogger("fedinode.polls")
@@ -27,6 +28,8 @@ async def announce_ended(ctx: Ctx, now: int | None = None) -> int:
                 status = await ctx.store.statuses.get(poll.status_id)
                 if status is not None:
                     await ctx.federation.status_updated(status)
+                # Marked when the poll was closed: the worker sends them if we die first.
+                await ctx.store.effects.done(poll.status_id, effects.POLL_ENDED)
         total += len(ended)
         if not ended:
             return total

@@ -18,11 +18,12 @@ from remote_peer import FakePeer, start_peer
 
 from activitypub.urls import Urls
 from fedinode import appkeys
-from fedinode.services import follows, statuses
+from fedinode.services import follows, polls, statuses
 from fedinode.services.context import Ctx
 from fedinode.services.federator import NoFederation
-from storage import intents
+from storage import effects, intents
 from storage.accounts import NewAccount
+from storage.ids import now_ms
 from storage.models import Account, Status
 from storage.statuses import NewStatus
 
@@ -257,3 +258,49 @@ async def test_a_delete_that_never_committed_sends_nothing(home: Instance, peer:
     assert await _replay(home) == 1
     assert await _sent(home, alice) == []
     assert await home.store.statuses.get(mine.id) is not None
+
+
+def _an_hour_on() -> int:
+    return now_ms() + 3_600_000
+
+
+async def test_a_closed_polls_final_tallies_are_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    await home.store.relationships.follow(carol.id, alice.id)
+    data = statuses.StatusInput(text="tea or coffee?", media_ids=[], in_reply_to_id=None,
+                                poll=statuses.PollInput(options=["tea", "coffee"], expires_in=600),
+                                sensitive=False, spoiler_text="", visibility="public",
+                                language=None)  # fmt: skip
+    asked = await statuses.post_status(
+        _ctx(home, NoFederation()), alice, data, application_id=None, idempotency_key=None
+    )
+    # An hour later (the sweeper's clock is not there yet): the poll is closed, and its
+    # voters told, in one commit; sending its tallies dies.
+    await _crash(polls.announce_ended(_ctx(home, Dies()), now=_an_hour_on()))
+    assert await home.store.polls.next_due() is None
+    assert await home.store.effects.of(asked.id) == [effects.POLL_ENDED]
+    assert await _sent(home, alice) == []
+    await home.store.db.execute("UPDATE pending_effects SET next_attempt_at = 0")
+    assert await home.fed.processor.effects.run_due() == 1
+    sent = await _sent(home, alice)
+    assert [i for _, i in sent] == [f"http://{peer.domain}/inbox"]
+    assert sent[0][0].startswith(f"{asked.uri}#updates/")
+    assert await home.store.effects.of(asked.id) == []
+    assert await home.fed.processor.effects.run_due() == 0
+    assert len(await _sent(home, alice)) == 1
+
+
+async def test_a_poll_closed_without_a_crash_owes_nothing(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice")
+    data = statuses.StatusInput(text="a or b?", media_ids=[], in_reply_to_id=None,
+                                poll=statuses.PollInput(options=["a", "b"], expires_in=600),
+                                sensitive=False, spoiler_text="", visibility="public",
+                                language=None)  # fmt: skip
+    asked = await statuses.post_status(
+        _ctx(home, NoFederation()), alice, data, application_id=None, idempotency_key=None
+    )
+    assert await polls.announce_ended(_ctx(home, NoFederation()), now=_an_hour_on()) == 1
+    assert await home.store.effects.of(asked.id) == []
