@@ -5,7 +5,7 @@ to the end (a crash, a failed enqueue). The worker does not trust what the inten
 happened: it reads the state now and sends what that state calls for. A favourite whose
 row exists (with the intent's Like id) sends its Like; an unfavourite whose row is gone
 sends the Undo of the stored Like id; and the same for follows (a follow request or a
-follow) and blocks. A deleted status (or reblog) that is gone sends its Delete (or the Undo
+follow), accepted or rejected followers, and blocks. A deleted status (or reblog) that is gone sends its Delete (or the Undo
 of its Announce), from the row the intent kept. A change that never committed sends nothing. Delivery rows are unique
 per activity id and inbox, so replaying what was already enqueued adds nothing.
 """
@@ -71,6 +71,14 @@ class IntentReplayer:
                 await self.outbox.followed(account, other, uri)
             elif kind == intents.UNFOLLOW and current is None:
                 await self.outbox.unfollowed(account, other, uri)
+        elif kind in (intents.ACCEPT_FOLLOW, intents.REJECT_FOLLOW):
+            # ``other`` follows (or asked to follow) the local ``account``.
+            follow = await rel.get_follow(other.id, account.id)
+            request = await rel.get_request(other.id, account.id)
+            if kind == intents.ACCEPT_FOLLOW and follow is not None:
+                await self.outbox.follow_accepted(account, other, uri)
+            elif kind == intents.REJECT_FOLLOW and follow is None and request is None:
+                await self.outbox.follow_rejected(account, other, uri)
         elif kind in (intents.BLOCK, intents.UNBLOCK):
             block = await rel.get_block(account.id, other.id)
             if kind == intents.BLOCK and block is not None and block.uri == uri and uri:

@@ -24,6 +24,10 @@ FOLLOW = "follow"
 UNFOLLOW = "unfollow"
 BLOCK = "block"
 UNBLOCK = "unblock"
+# A local account accepting or rejecting (or removing) a remote follower: the account is
+# the local one, the target the follower.
+ACCEPT_FOLLOW = "accept_follow"
+REJECT_FOLLOW = "reject_follow"
 # A local status (or reblog) deleted: its Delete (or the Undo of its Announce).
 DELETE_STATUS = "delete_status"
 

@@ -95,30 +95,51 @@ async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> R
     req = await ctx.store.relationships.get_request(requester.id, account.id)
     if req is None:
         raise NotFoundError()
+    owed = None
+    if not requester.local:
+        owed = await ctx.store.intents.add(intents.ACCEPT_FOLLOW, account.id, requester.id, req.uri)
     await ctx.store.relationships.follow(
         requester.id, account.id, uri=req.uri, show_reblogs=req.show_reblogs, notify=req.notify
     )
     await SideEffects(ctx.store).followed(requester, account)
-    if not requester.local:
+    if owed is not None:
         await ctx.federation.follow_accepted(account, requester, req.uri)
+        await ctx.store.intents.done(owed)
     return await relationship(ctx, account, requester)
 
 
 async def reject_request(ctx: Ctx, account: Account, requester: Account) -> Relationship:
+    owed = None
+    if not requester.local:
+        before = await ctx.store.relationships.get_request(requester.id, account.id)
+        if before is not None:
+            owed = await ctx.store.intents.add(
+                intents.REJECT_FOLLOW, account.id, requester.id, before.uri
+            )
     req = await ctx.store.relationships.delete_request(requester.id, account.id)
     if req is None:
+        if owed is not None:
+            await ctx.store.intents.done(owed)
         raise NotFoundError()
     if not requester.local:
         await ctx.federation.follow_rejected(account, requester, req.uri)
+    if owed is not None:
+        await ctx.store.intents.done(owed)
     return await relationship(ctx, account, requester)
 
 
 async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -> Relationship:
     follow = await ctx.store.relationships.get_follow(follower.id, account.id)
     if follow is not None:
-        await ctx.store.relationships.remove_follower(account.id, follower.id)
+        owed = None
         if not follower.local:
+            owed = await ctx.store.intents.add(
+                intents.REJECT_FOLLOW, account.id, follower.id, follow.uri
+            )
+        await ctx.store.relationships.remove_follower(account.id, follower.id)
+        if owed is not None:
             await ctx.federation.follow_rejected(account, follower, follow.uri)
+            await ctx.store.intents.done(owed)
     return await relationship(ctx, account, follower)
 
 

@@ -104,7 +104,7 @@ Step = Callable[[Ctx], Awaitable[object]]
 
 
 async def _crash_replay_check(
-    home: Instance, alice: Account, step: Step, kind: str, inbox: str
+    home: Instance, alice: Account, step: Step, kind: str, inbox: str, *, again: bool = True
 ) -> str:
     """``step`` dies after its commit; its intent is there; the replay writes one delivery
     row, to ``inbox`` (its activity id is returned), and a second replay (or the intent
@@ -118,8 +118,9 @@ async def _crash_replay_check(
     assert await home.store.intents.pending() == []
     sent = (await _sent(home, alice))[before:]
     assert [i for _, i in sent] == [inbox]
-    # Taken again (as after a crash between the enqueue and the delete): nothing twice.
-    await home.fed.intents.replay(intent)
+    if again:
+        # Taken again (as after a crash between the enqueue and the delete): nothing twice.
+        await home.fed.intents.replay(intent)
     assert await _replay(home) == 0
     assert len(await _sent(home, alice)) == before + 1
     return sent[0][0]
@@ -304,3 +305,48 @@ async def test_a_poll_closed_without_a_crash_owes_nothing(home: Instance, peer: 
     )
     assert await polls.announce_ended(_ctx(home, NoFederation()), now=_an_hour_on()) == 1
     assert await home.store.effects.of(asked.id) == []
+
+
+async def test_accepting_rejecting_and_removing_a_follower_are_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice", locked=True)
+    carol = await _carol(home, peer)
+    inbox = f"{carol.uri}/inbox"
+    rel = home.store.relationships
+    # An Accept or Reject carries a fresh id each time (a peer may ask again with the same
+    # Follow), so only the replay of an unfinished intent is checked here.
+    await rel.request(carol.id, alice.id, uri=f"{carol.uri}#follows/1")
+    accept = await _crash_replay_check(
+        home, alice, lambda c: follows.authorize_request(c, alice, carol),
+        intents.ACCEPT_FOLLOW, inbox, again=False,
+    )  # fmt: skip
+    assert accept.startswith(f"{alice.uri}#accepts/follows/")
+    assert await rel.get_follow(carol.id, alice.id) is not None
+    removed = await _crash_replay_check(
+        home, alice, lambda c: follows.remove_from_followers(c, alice, carol),
+        intents.REJECT_FOLLOW, inbox, again=False,
+    )  # fmt: skip
+    assert removed.startswith(f"{alice.uri}#rejects/follows/")
+    assert await rel.get_follow(carol.id, alice.id) is None
+    await rel.request(carol.id, alice.id, uri=f"{carol.uri}#follows/2")
+    rejected = await _crash_replay_check(
+        home, alice, lambda c: follows.reject_request(c, alice, carol),
+        intents.REJECT_FOLLOW, inbox, again=False,
+    )  # fmt: skip
+    assert rejected.startswith(f"{alice.uri}#rejects/follows/")
+    assert await rel.get_request(carol.id, alice.id) is None
+
+
+async def test_an_accept_that_never_committed_sends_nothing(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice", locked=True)
+    carol = await _carol(home, peer)
+    await home.store.relationships.request(carol.id, alice.id, uri=f"{carol.uri}#follows/1")
+    await home.store.intents.add(
+        intents.ACCEPT_FOLLOW, alice.id, carol.id, f"{carol.uri}#follows/1"
+    )
+    await home.store.intents.add(
+        intents.REJECT_FOLLOW, alice.id, carol.id, f"{carol.uri}#follows/1"
+    )
+    assert await _replay(home) == 2
+    assert await _sent(home, alice) == []
