@@ -6,7 +6,8 @@ happened: it reads the state now and sends what that state calls for. A favourit
 row exists (with the intent's Like id) sends its Like; an unfavourite whose row is gone
 sends the Undo of the stored Like id; and the same for follows (a follow request or a
 follow), accepted or rejected followers, and blocks. A deleted status (or reblog) that is gone sends its Delete (or the Undo
-of its Announce), from the row the intent kept. A change that never committed sends nothing. Delivery rows are unique
+of its Announce), from the row the intent kept. A profile change sends the profile as it
+is then. A change that never committed sends nothing. Delivery rows are unique
 per activity id and inbox, so replaying what was already enqueued adds nothing.
 """
 
@@ -58,6 +59,10 @@ class IntentReplayer:
                 await self.outbox.favourited(account, status, uri)
             elif kind == intents.UNFAVOURITE and fav is None:
                 await self.outbox.unfavourited(account, status, uri)
+            return
+        if kind == intents.PROFILE:
+            # The profile as it is now (an unchanged one, if the change never committed).
+            await self.outbox.profile_updated(account)
             return
         other = await store.accounts.get(intent.target_id)
         if other is None:

@@ -30,6 +30,8 @@ ACCEPT_FOLLOW = "accept_follow"
 REJECT_FOLLOW = "reject_follow"
 # A local status (or reblog) deleted: its Delete (or the Undo of its Announce).
 DELETE_STATUS = "delete_status"
+# A local profile changed: its Update (of the profile as it is when sent).
+PROFILE = "profile"
 
 # How long the use case has to finish before the worker may take its intent over; and how
 # long the worker holds an intent it took (longer after each attempt).

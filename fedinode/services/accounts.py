@@ -12,6 +12,7 @@ from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
 from policy.text import tag_key
+from storage import intents
 from storage.models import Account, User, Visibility
 from storage.paging import Page
 
@@ -90,11 +91,13 @@ async def update_credentials(
     if changes:
         # The principal's account may be cached: read the replaced images from the store.
         old = await ctx.store.accounts.get(account.id) or account
+        owed = await ctx.store.intents.add(intents.PROFILE, account.id, account.id, None)
         account = await ctx.store.accounts.update(account.id, **changes)
         for key in ("avatar_url", "header_url"):
             if key in changes and getattr(old, key) != changes[key]:
                 await media_service.remove_profile_image(ctx.config, getattr(old, key))
         await ctx.federation.profile_updated(account)
+        await ctx.store.intents.done(owed)
     return user, account
 
 

@@ -18,7 +18,7 @@ from remote_peer import FakePeer, start_peer
 
 from activitypub.urls import Urls
 from fedinode import appkeys
-from fedinode.services import follows, polls, statuses
+from fedinode.services import accounts, follows, polls, statuses
 from fedinode.services.context import Ctx
 from fedinode.services.federator import NoFederation
 from storage import effects, intents
@@ -350,3 +350,19 @@ async def test_an_accept_that_never_committed_sends_nothing(home: Instance, peer
     )
     assert await _replay(home) == 2
     assert await _sent(home, alice) == []
+
+
+async def test_a_profile_change_is_sent_from_the_database(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    await home.store.relationships.follow(carol.id, alice.id)
+    user = await home.store.users.by_account(alice.id)
+    assert user is not None
+    change = accounts.ProfileUpdate(display_name="Alice A.")
+    sent = await _crash_replay_check(
+        home, alice, lambda c: accounts.update_credentials(c, user, alice, change),
+        intents.PROFILE, f"http://{peer.domain}/inbox", again=False,
+    )  # fmt: skip
+    assert sent.startswith(f"{alice.uri}#updates/")
+    fresh = await home.store.accounts.get(alice.id)
+    assert fresh is not None and fresh.display_name == "Alice A."
