@@ -7,7 +7,7 @@ row exists (with the intent's Like id) sends its Like; an unfavourite whose row 
 sends the Undo of the stored Like id; and the same for follows (a follow request or a
 follow), accepted or rejected followers, and blocks. A deleted status (or reblog) that is gone sends its Delete (or the Undo
 of its Announce), from the row the intent kept. A profile change sends the profile as it
-is then. A change that never committed sends nothing. Delivery rows are unique
+is then; a vote on a remote poll, the votes stored then. A change that never committed sends nothing. Delivery rows are unique
 per activity id and inbox, so replaying what was already enqueued adds nothing.
 """
 
@@ -59,6 +59,15 @@ class IntentReplayer:
                 await self.outbox.favourited(account, status, uri)
             elif kind == intents.UNFAVOURITE and fav is None:
                 await self.outbox.unfavourited(account, status, uri)
+            return
+        if kind == intents.POLL_VOTE:
+            voted = await store.statuses.get(intent.target_id)
+            poll = (await store.statuses.polls_for([intent.target_id])).get(intent.target_id)
+            if voted is None or poll is None:
+                return
+            choices = (await store.polls.votes_of(account.id, [poll.id])).get(poll.id)
+            if choices:
+                await self.outbox.poll_voted(account, voted, choices)
             return
         if kind == intents.PROFILE:
             # The profile as it is now (an unchanged one, if the change never committed).

@@ -32,6 +32,8 @@ REJECT_FOLLOW = "reject_follow"
 DELETE_STATUS = "delete_status"
 # A local profile changed: its Update (of the profile as it is when sent).
 PROFILE = "profile"
+# A local account voted on a remote poll (the target is the poll's status).
+POLL_VOTE = "poll_vote"
 
 # How long the use case has to finish before the worker may take its intent over; and how
 # long the worker holds an intent it took (longer after each attempt).

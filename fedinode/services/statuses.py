@@ -475,13 +475,19 @@ async def vote(ctx: Ctx, account: Account, poll_id: int | None, choices: list[in
         raise ValidationFailed("Validation failed: this poll allows only one choice")
     if view.status.account_id == account.id:
         raise ValidationFailed("Validation failed: You cannot vote in your own poll")
+    owed = None
+    if not view.account.local:
+        owed = await ctx.store.intents.add(intents.POLL_VOTE, account.id, view.status.id, None)
     try:
         await ctx.store.polls.vote(poll.id, account.id, choices)
     except Conflict:
+        if owed is not None:
+            await ctx.store.intents.done(owed)
         raise ValidationFailed("Validation failed: You have already voted on this poll") from None
     await SideEffects(ctx.store).poll_counts_changed(view.status)
-    if not view.account.local:
+    if owed is not None:
         await ctx.federation.poll_voted(account, view.status, choices)
+        await ctx.store.intents.done(owed)
     else:
         await ctx.federation.poll_votes_changed(view.status)
     return await get_view(ctx, view.status.id, account.id)

@@ -25,7 +25,7 @@ from storage import effects, intents
 from storage.accounts import NewAccount
 from storage.ids import now_ms
 from storage.models import Account, Status
-from storage.statuses import NewStatus
+from storage.statuses import NewPoll, NewStatus
 
 
 class Crash(Exception):
@@ -366,3 +366,27 @@ async def test_a_profile_change_is_sent_from_the_database(home: Instance, peer: 
     assert sent.startswith(f"{alice.uri}#updates/")
     fresh = await home.store.accounts.get(alice.id)
     assert fresh is not None and fresh.display_name == "Alice A."
+
+
+async def test_a_vote_on_a_remote_poll_is_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    question = await home.store.statuses.create(
+        NewStatus(account_id=carol.id, local=False, uri=f"{carol.uri}/statuses/2",
+                  content="<p>a or b?</p>", text="a or b?",
+                  poll=NewPoll(options=["a", "b"], expires_at=_an_hour_on()))
+    )  # fmt: skip
+    poll = (await home.store.statuses.polls_for([question.id]))[question.id]
+    sent = await _crash_replay_check(
+        home, alice, lambda c: statuses.vote(c, alice, poll.id, [1]), intents.POLL_VOTE,
+        f"http://{peer.domain}/inbox",
+    )  # fmt: skip
+    assert sent == f"{alice.uri}#votes/{poll.id}/1/activity"
+    # A vote that never committed (the intent alone) sends nothing.
+    await home.store.intents.add(intents.POLL_VOTE, carol.id, question.id, None)
+    bob = await home.user("bob")
+    await home.store.intents.add(intents.POLL_VOTE, bob.id, question.id, None)
+    assert await _replay(home) == 2
+    assert await _sent(home, bob) == []
