@@ -7,7 +7,8 @@ row exists (with the intent's Like id) sends its Like; an unfavourite whose row 
 sends the Undo of the stored Like id; and the same for follows (a follow request or a
 follow), accepted or rejected followers, and blocks. A deleted status (or reblog) that is gone sends its Delete (or the Undo
 of its Announce), from the row the intent kept. A profile change sends the profile as it
-is then; a vote on a remote poll, the votes stored then. A change that never committed sends nothing. Delivery rows are unique
+is then; a vote on a remote poll, the votes stored then; a forwarded report, its Flag if the
+report was stored. A change that never committed sends nothing. Delivery rows are unique
 per activity id and inbox, so replaying what was already enqueued adds nothing.
 """
 
@@ -68,6 +69,12 @@ class IntentReplayer:
             choices = (await store.polls.votes_of(account.id, [poll.id])).get(poll.id)
             if choices:
                 await self.outbox.poll_voted(account, voted, choices)
+            return
+        if kind == intents.REPORT:
+            report = await store.reports.get(intent.target_id)
+            if report is not None and report.forwarded:
+                # As the services' Federator does: from the instance, not the reporter.
+                await self.outbox.reported(report, reporter_is_instance=True)
             return
         if kind == intents.PROFILE:
             # The profile as it is now (an unchanged one, if the change never committed).

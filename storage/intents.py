@@ -34,6 +34,8 @@ DELETE_STATUS = "delete_status"
 PROFILE = "profile"
 # A local account voted on a remote poll (the target is the poll's status).
 POLL_VOTE = "poll_vote"
+# A report forwarded to the reported account's server (the target is the report).
+REPORT = "report"
 
 # How long the use case has to finish before the worker may take its intent over; and how
 # long the worker holds an intent it took (longer after each attempt).

@@ -25,12 +25,15 @@ class ReportStore:
         rule_ids: Sequence[int] = (),
         forwarded: bool = False,
         uri: str | None = None,
+        report_id: int | None = None,
     ) -> Report:
+        """``report_id``: an id taken beforehand (``new_id()``), for a caller that names the
+        report before it exists."""
         now = now_ms()
         row = await self._db.fetchrow(
             "INSERT INTO reports (id, account_id, target_account_id, status_ids, comment, category, rule_ids,"
             " forwarded, uri, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING *",
-            new_id(),
+            report_id if report_id is not None else new_id(),
             account_id,
             target_account_id,
             dumps(list(status_ids)),

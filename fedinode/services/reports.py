@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
+from storage import intents
+from storage.ids import new_id
 from storage.models import Account, Report
 
 CATEGORIES = ("spam", "legal", "violation", "other")
@@ -50,6 +52,10 @@ async def create_report(
                 "Validation failed: Statuses must belong to the reported account"
             )
     forward = forward and not target.local
+    report_id = new_id()
+    owed = None
+    if forward:
+        owed = await ctx.store.intents.add(intents.REPORT, reporter.id, report_id, None)
     report = await ctx.store.reports.create(
         reporter.id,
         target.id,
@@ -58,8 +64,10 @@ async def create_report(
         category=category or "other",
         rule_ids=list(rule_ids),
         forwarded=forward,
+        report_id=report_id,
     )
     await SideEffects(ctx.store).reported(report, reporter)
-    if forward:
+    if owed is not None:
         await ctx.federation.reported(report)
+        await ctx.store.intents.done(owed)
     return report, target

@@ -18,7 +18,7 @@ from remote_peer import FakePeer, start_peer
 
 from activitypub.urls import Urls
 from fedinode import appkeys
-from fedinode.services import accounts, follows, polls, statuses
+from fedinode.services import accounts, follows, polls, reports, statuses
 from fedinode.services.context import Ctx
 from fedinode.services.federator import NoFederation
 from storage import effects, intents
@@ -390,3 +390,25 @@ async def test_a_vote_on_a_remote_poll_is_sent_from_the_database(
     await home.store.intents.add(intents.POLL_VOTE, bob.id, question.id, None)
     assert await _replay(home) == 2
     assert await _sent(home, bob) == []
+
+
+async def test_a_forwarded_report_is_sent_from_the_database(home: Instance, peer: FakePeer) -> None:
+    alice = await home.user("alice")
+    carol = await _carol(home, peer)
+    instance = home.fed.instance_actor()
+    await _crash(reports.create_report(_ctx(home, Dies()), alice, carol.id, comment="spam",
+                                       forward=True))  # fmt: skip
+    (intent,) = await home.store.intents.pending()
+    assert intent.kind == intents.REPORT and intent.account_id == alice.id
+    report = await home.store.reports.get(intent.target_id)
+    assert report is not None and report.forwarded and report.target_account_id == carol.id
+    assert await _sent(home, instance) == []
+    assert await _replay(home) == 1
+    flag = f"{instance.uri}#reports/{report.id}"
+    assert await _sent(home, instance) == [(flag, f"http://{peer.domain}/inbox")]
+    await home.fed.intents.replay(intent)
+    assert len(await _sent(home, instance)) == 1
+    # A report that was never stored (the intent alone) sends nothing.
+    await home.store.intents.add(intents.REPORT, alice.id, 12345, None)
+    assert await _replay(home) == 1
+    assert len(await _sent(home, instance)) == 1
