@@ -5,6 +5,7 @@ from __future__ import annotations
 from fedinode.errors import Forbidden, NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
+from storage import intents
 from storage.models import Account, AccountAction, AccountActionUndo, User
 from storage.moderation import AdminAccountRow, ReportRow
 from storage.paging import Page
@@ -130,11 +131,20 @@ async def delete_data(ctx: Ctx, moderator: Account, account_id: int | None) -> A
             done.add(status.id)
             mentions = (await ctx.store.statuses.mentions_for([status.id])).get(status.id, [])
             mentioned = await ctx.store.accounts.get_many([m.account_id for m in mentions])
+            owed = None
+            if target.local:
+                payload = intents.deleted_status(status, list(mentioned))
+                owed = await ctx.store.intents.add(
+                    intents.DELETE_STATUS, target.id, status.id, status.uri, payload=payload
+                )
             if await ctx.store.statuses.delete(status.id) is None:
+                if owed is not None:
+                    await ctx.store.intents.done(owed)
                 continue
             await SideEffects(ctx.store).status_deleted(status)
-            if target.local:
+            if owed is not None:
                 await ctx.federation.status_deleted(status, list(mentioned.values()))
+                await ctx.store.intents.done(owed)
     await ctx.store.accounts.update(
         target.id,
         display_name="",

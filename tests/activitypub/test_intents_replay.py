@@ -18,7 +18,7 @@ from remote_peer import FakePeer, start_peer
 
 from activitypub.urls import Urls
 from fedinode import appkeys
-from fedinode.services import accounts, follows, polls, reports, statuses
+from fedinode.services import accounts, admin, follows, polls, reports, statuses
 from fedinode.services.context import Ctx
 from fedinode.services.federator import NoFederation
 from storage import effects, intents
@@ -412,3 +412,19 @@ async def test_a_forwarded_report_is_sent_from_the_database(home: Instance, peer
     await home.store.intents.add(intents.REPORT, alice.id, 12345, None)
     assert await _replay(home) == 1
     assert len(await _sent(home, instance)) == 1
+
+
+async def test_a_moderators_deletion_of_local_posts_is_sent_from_the_database(
+    home: Instance, peer: FakePeer
+) -> None:
+    alice = await home.user("alice")
+    mod = await home.user("mod", admin=True)
+    carol = await _carol(home, peer)
+    await home.store.relationships.follow(carol.id, alice.id)
+    mine = await _post(home, alice, "against the rules")
+    await home.store.accounts.update(alice.id, suspended=True)
+    sent = await _crash_replay_check(
+        home, alice, lambda c: admin.delete_data(c, mod, alice.id), intents.DELETE_STATUS,
+        f"http://{peer.domain}/inbox",
+    )  # fmt: skip
+    assert sent == f"{mine.uri}#delete"
