@@ -360,7 +360,14 @@ class InboxProcessor:
             and status.spoiler_text == parsed.spoiler_text
             and status.sensitive == parsed.sensitive
         )
-        if text_same and media_same and poll_same:
+        # As Mastodon: only an Update whose ``updated`` is newer than the edit we hold edits;
+        # any other (an old, replayed Update; one without a time) may only bring poll counts.
+        newer = parsed.updated is not None and (
+            status.edited_at is None or parsed.updated > status.edited_at
+        )
+        if not newer or (text_same and media_same and poll_same):
+            if not poll_same:
+                return
             if parsed.poll is not None:
                 await self.store.polls.take_remote_counts(
                     status.id, parsed.poll.votes, parsed.poll.voters_count

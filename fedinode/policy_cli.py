@@ -184,6 +184,8 @@ async def show_log(
             "action": r.action,
             "enforced": r.enforced,
             "reason": r.reason,
+            # Where a change came from: a subscribed list's URL for its entries.
+            "source": r.activity_id if r.activity_type == "PolicyList" else None,
         }
         if as_json:
             _print_json(record, indent=False)

@@ -108,6 +108,12 @@ async def test_publish_and_subscriptions_from_the_command_line(
     assert f"{publisher}: block listed.example" in out
     code, _, err = await policy(config, "subscriptions", "sync")
     assert code == 1 and "configured.json: refused: not fetched" in err  # nothing listens on :9
+    code, out, err = await policy(config, "log", "--json", "--limit", "50")
+    assert code == 0, err
+    records = [orjson.loads(line) for line in out.splitlines()]
+    assert {
+        (r["peer"], r["rule"], r["source"]) for r in records if r["action"] == "block"
+    } >= {("listed.example", "subscription", publisher)}
     code, out, _ = await policy(config, "subscriptions", "remove", publisher)
     assert code == 0 and "unsubscribed" in out
     code, _, err = await policy(config, "subscriptions", "remove", publisher)

@@ -93,6 +93,33 @@ async def test_update_and_delete_of_another_actors_status_change_nothing(
     assert after is not None and after.id == stored.id and "pwned" not in after.content
 
 
+async def test_an_old_update_replayed_does_not_roll_an_edit_back(
+    home: Instance, peer: FakePeer
+) -> None:
+    """Each Update is the author's own, signed; one replayed after a newer edit (or one
+    without a time) leaves the newer text in place, as Mastodon does."""
+    original = note(peer, "eve", 1)
+    assert (await send(home, peer, wrap(peer, "eve", "Create", original), signer="eve"))[0] == 202
+    await eventually(lambda: home.store.statuses.by_uri(original["id"]), what="note")
+    first = dict(original, content="<p>first edit</p>", updated="2026-01-02T00:00:00Z")
+    second = dict(original, content="<p>second edit</p>", updated="2026-01-03T00:00:00Z")
+    for n, edit in enumerate((first, second)):
+        update = wrap(peer, "eve", "Update", edit, f"u{n}")
+        assert (await send(home, peer, update, signer="eve"))[0] == 202
+        await drained(home)
+    # The first edit again, under a new activity id (a replay), and one with no time at all.
+    replay = wrap(peer, "eve", "Update", first, "replay")
+    assert (await send(home, peer, replay, signer="eve"))[0] == 202
+    timeless = {k: v for k, v in original.items() if k != "updated"}
+    timeless["content"] = "<p>no time</p>"
+    assert (await send(home, peer, wrap(peer, "eve", "Update", timeless, "t"), signer="eve"))[
+        0
+    ] == 202
+    await drained(home)
+    stored = await home.store.statuses.by_uri(original["id"])
+    assert stored is not None and "second edit" in stored.content
+
+
 async def test_create_cannot_overwrite_an_existing_status(home: Instance, peer: FakePeer) -> None:
     first = note(peer, "mallory", 1)
     assert (await send(home, peer, wrap(peer, "mallory", "Create", first)))[0] == 202
