@@ -209,8 +209,6 @@ async def test_maintain_prunes_and_follows_other_processes(
 async def test_notify_reaches_other_processes_at_once(
     store: Store, gate: PolicyGate, database_url: str, backend: str
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("NOTIFY crosses processes on PostgreSQL only (SQLite serves one process)")
     other_store = await Store.open(database_url)
     try:
         other = PolicyGate(FILE, other_store)
