@@ -102,6 +102,28 @@ async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _scheduled_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Post scheduled statuses when due (worker/all; rows are claimed, so every worker may)."""
+    import asyncio
+    import contextlib
+
+    from fedinode.federation import federator_of
+    from fedinode.services.context import Ctx
+    from fedinode.services.scheduled_statuses import publish_forever
+
+    ctx = Ctx(
+        store=app[appkeys.STORE],
+        config=app[appkeys.CONFIG],
+        urls=app[appkeys.URLS],
+        federation=federator_of(app),
+    )
+    task = asyncio.create_task(publish_forever(ctx))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> web.Application:
     """The whole instance: S2S and client API on ``web``/``all``, queue workers on ``worker``/``all``.
 
@@ -150,4 +172,6 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     app.cleanup_ctx.append(policy_sync_ctx)  # after federation's: it fetches through it
     if role in ("all", "worker") and periodic:
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
+    if role in ("all", "worker"):
+        app.cleanup_ctx.append(_scheduled_ctx)  # after federation's: a posted status federates
     return app

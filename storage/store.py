@@ -28,6 +28,7 @@ from storage.push import PushStore
 from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
+from storage.scheduled import ScheduledStatusStore
 from storage.search import SearchStore
 from storage.signups import InviteStore, UserTokenStore
 from storage.slots import SlotClaim, claim_slot, slot_of_owner_name, slot_owner_name
@@ -78,6 +79,7 @@ class Store:
         self.invites = InviteStore(db)
         self.user_tokens = UserTokenStore(db)
         self.mail = MailOutboxStore(db)
+        self.scheduled_statuses = ScheduledStatusStore(db)
 
     @property
     def dialect(self) -> str:

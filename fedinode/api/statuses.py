@@ -15,6 +15,7 @@ from fedinode.api.params import (
     path_id,
     read_params,
 )
+from fedinode.services import scheduled_statuses as scheduled_svc
 from fedinode.services import statuses as svc
 from fedinode.services.views import StatusView, load_status_view
 
@@ -56,6 +57,17 @@ async def post_status(request: web.Request) -> web.Response:
     params = await read_params(request)
     ctx = ctx_of(request)
     account = viewer_account(request)
+    scheduled_at = scheduled_svc.parse_scheduled_at(params.str("scheduled_at"))
+    if scheduled_at is not None:
+        scheduled = await scheduled_svc.schedule_status(
+            ctx,
+            account,
+            _input(params),
+            scheduled_at,
+            application_id=principal(request).app_id,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        return json_response(schemas.scheduled_status_to_api(ctx.config, scheduled))
     status = await svc.post_status(
         ctx,
         account,

@@ -340,7 +340,12 @@ async def delete_media(
     media = None if media_id is None else await store.media.get(media_id)
     if media is None or media.account_id != account.id:
         raise NotFoundError()
-    deleted = None if media.status_id is not None else await store.media.delete_unattached(media.id)
+    reserved = media.id in await store.scheduled_statuses.media_in_use(account.id)
+    deleted = (
+        None
+        if media.status_id is not None or reserved
+        else await store.media.delete_unattached(media.id)
+    )
     if deleted is None:
         raise ValidationFailed("Media attachment is currently used by a status")
     files = MediaFiles(config.media.directory)

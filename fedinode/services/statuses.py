@@ -110,6 +110,15 @@ async def _own_media(ctx: Ctx, account: Account, media_ids: Sequence[int]) -> li
     return out
 
 
+async def check_input(ctx: Ctx, account: Account, data: StatusInput) -> list[int]:
+    """What posting would refuse, refused now (a scheduled status): the media ids to use."""
+    media_ids = await _own_media(ctx, account, data.media_ids)
+    _validate(ctx, data, media_count=len(media_ids))
+    if data.in_reply_to_id is not None:
+        await visible_status(ctx, data.in_reply_to_id, account.id)
+    return media_ids
+
+
 async def post_status(
     ctx: Ctx,
     account: Account,

@@ -76,6 +76,7 @@ from fedinode.api.entities.oauth import Application, OAuthError, OAuthMetadata, 
 from fedinode.api.entities.push import WebPushSubscription
 from fedinode.api.entities.replies import Empty, Error
 from fedinode.api.entities.reports import Report
+from fedinode.api.entities.scheduled import ScheduledParams, ScheduledPoll, ScheduledStatus
 from fedinode.api.entities.search import Search
 from fedinode.api.entities.statuses import (
     Context,
@@ -157,6 +158,9 @@ __all__ = [
     "Report",
     "Role",
     "Rule",
+    "ScheduledParams",
+    "ScheduledPoll",
+    "ScheduledStatus",
     "Search",
     "SourceField",
     "Status",

@@ -58,6 +58,7 @@ from fedinode.api.schemas.oauth import (
 from fedinode.api.schemas.push import push_subscription_to_api
 from fedinode.api.schemas.replies import empty_to_api, error_to_api
 from fedinode.api.schemas.reports import report_to_api
+from fedinode.api.schemas.scheduled import scheduled_status_to_api
 from fedinode.api.schemas.search import search_to_api
 from fedinode.api.schemas.statuses import (
     context_to_api,
@@ -129,6 +130,7 @@ __all__ = [
     "report_to_api",
     "role_to_api",
     "rules_to_api",
+    "scheduled_status_to_api",
     "search_to_api",
     "status_application_to_api",
     "status_edit_to_api",
