@@ -134,7 +134,11 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     config = config.resolved()
     app = web.Application(
         middlewares=[request_id_middleware, error_middleware, *rate_limit_middlewares(config)],
-        client_max_size=max(config.server.max_body_bytes, config.server.max_media_bytes),
+        client_max_size=max(
+            config.server.max_body_bytes,
+            config.server.max_media_bytes,
+            config.media.video_max_bytes,
+        ),
     )
     app[appkeys.CONFIG] = config
     app[appkeys.URLS] = Urls(config.base_url)
@@ -151,6 +155,9 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     from fedinode.remote_media import media_cache_ctx
 
     app.cleanup_ctx.append(media_cache_ctx)
+    from fedinode.media_worker import media_processing_ctx
+
+    app.cleanup_ctx.append(media_processing_ctx)
 
     from fedinode.federation import setup_federation
 

@@ -9,6 +9,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.urls import Urls
 from fedinode.config import Config
 from fedinode.services.federator import Federator
+from fedinode.services.media_processing import MediaProcessor
 from fedinode.services.webpush import VapidKey
 from storage.store import Store
 
@@ -26,3 +27,5 @@ VAPID = web.AppKey("fedinode.vapid", VapidKey)
 # Whether this process runs the periodic jobs (pruning, poll closing): one process of a
 # ``serve --workers N`` fleet does.
 PERIODIC = web.AppKey("fedinode.periodic", bool)
+# Transcodes video, audio and GIF uploads (worker and all roles run it in the background).
+MEDIA_PROCESSOR = web.AppKey("fedinode.media_processor", MediaProcessor)

@@ -171,6 +171,9 @@ class QueueConfig:
 LEASE_RANGE_SECONDS = (5, 86_400)
 
 
+AUDIO_FORMATS = ("mp3", "opus")
+
+
 @dataclass(frozen=True, slots=True)
 class MediaConfig:
     directory: str = "fedinode-data/media"
@@ -188,6 +191,18 @@ class MediaConfig:
     )  # fmt: skip
     remote_fetch_timeout_seconds: float = 30.0
     remote_fetch_attempts: int = 4  # tries before a failing remote file keeps its remote URL
+    # Video, audio and animated GIF uploads (docs/configuration.md): probed and transcoded
+    # by ffmpeg run as a subprocess, with time and size limits and no network access.
+    ffmpeg: str = "ffmpeg"  # program path (PATH is searched)
+    ffprobe: str = "ffprobe"
+    video_max_bytes: int = 41_943_040  # an uploaded video or audio file
+    video_max_seconds: int = 600  # longer video or audio is refused
+    video_max_dimension: int = 1920  # transcoded video fits in this many pixels a side
+    video_max_bitrate_kbps: int = 2500
+    video_max_fps: int = 60
+    audio_format: str = "mp3"  # mp3 | opus (Ogg)
+    transcode_timeout_seconds: float = 300.0  # one ffmpeg run; slower is a failure
+    transcode_threads: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +476,19 @@ def _check_media(section: MediaConfig) -> None:
         raise ConfigError("media.remote_fetch_timeout_seconds", "must be positive")
     if section.remote_fetch_attempts < 1:
         raise ConfigError("media.remote_fetch_attempts", "must be at least 1")
+    for key in ("video_max_bytes", "video_max_seconds", "video_max_dimension",
+                "video_max_bitrate_kbps", "video_max_fps", "transcode_threads"):  # fmt: skip
+        if getattr(section, key) < 1:
+            raise ConfigError(f"media.{key}", "must be at least 1")
+    if section.video_max_dimension < 16:
+        raise ConfigError("media.video_max_dimension", "must be at least 16")
+    if section.transcode_timeout_seconds <= 0:
+        raise ConfigError("media.transcode_timeout_seconds", "must be positive")
+    if section.audio_format not in AUDIO_FORMATS:
+        raise ConfigError("media.audio_format", f"must be one of {', '.join(AUDIO_FORMATS)}")
+    for key in ("ffmpeg", "ffprobe"):
+        if not getattr(section, key).strip():
+            raise ConfigError(f"media.{key}", "must name a program")
 
 
 def _check_queue(section: QueueConfig) -> None:

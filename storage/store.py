@@ -16,6 +16,7 @@ from storage.mail import MailOutboxStore
 from storage.markers import MarkerStore
 from storage.media import MediaStore
 from storage.media_cache import MediaCacheStore
+from storage.media_jobs import MediaJobStore
 from storage.migrate import migrate
 from storage.models import InstanceStats
 from storage.moderation import ModerationStore
@@ -61,6 +62,7 @@ class Store:
         self.policy_lists = PolicyListStore(db)
         self.media = MediaStore(db)
         self.media_cache = MediaCacheStore(db)
+        self.media_jobs = MediaJobStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)

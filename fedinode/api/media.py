@@ -10,46 +10,73 @@ from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import json_response, path_id, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import media as media_service
+from fedinode.services import media_processing as processing
 from fedinode.services.media_cache import access_log
 
 MEDIA_SCOPES = ("write:media",)
 CACHE_FOREVER = "public, max-age=31536000, immutable"
+AV_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mov": "video/quicktime",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".weba": "audio/webm",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+}
 
 
-async def _upload(request: web.Request) -> web.Response:
+async def _upload(request: web.Request, *, wait: bool) -> web.Response:
     params = await read_params(request)
     upload = params.file("file")
     if upload is None:
         raise ValidationFailed("Validation failed: File can't be blank")
     config = request.app[appkeys.CONFIG]
-    media = await media_service.upload_media(
-        request.app[appkeys.STORE],
+    store = request.app[appkeys.STORE]
+    uploaded = await processing.upload_any(
+        store,
         config,
         viewer_account(request),
         upload,
         description=params.str("description"),
         focus=media_service.parse_focus(params.str("focus")),
     )
-    # Processing is synchronous, so the attachment is complete: 200 with a url, never 202.
+    media = uploaded.media
+    if uploaded.processing:
+        processor = request.app.get(appkeys.MEDIA_PROCESSOR)
+        if wait:
+            # /api/v1/media answers once the file is processed (or refused), as Mastodon's.
+            media = await (processor or processing.MediaProcessor(store, config)).process_now(media.id)
+        else:
+            if processor is not None:
+                processor.wake()
+            # Mastodon's async upload: 202, no url until processing is done.
+            return json_response(schemas.media_to_api(config, media), status=202)
     return json_response(schemas.media_to_api(config, media))
 
 
 @require_scopes(*MEDIA_SCOPES)
 async def upload_media_v2(request: web.Request) -> web.Response:
-    return await _upload(request)
+    return await _upload(request, wait=False)
 
 
 @require_scopes(*MEDIA_SCOPES)
 async def upload_media_v1(request: web.Request) -> web.Response:
-    return await _upload(request)
+    return await _upload(request, wait=True)
 
 
 @require_scopes(*MEDIA_SCOPES)
 async def get_media(request: web.Request) -> web.Response:
-    media = await media_service.owned_unattached(
-        request.app[appkeys.STORE], viewer_account(request), _id(request)
-    )
-    return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media))
+    store = request.app[appkeys.STORE]
+    media = await media_service.owned_unattached(store, viewer_account(request), _id(request))
+    state = await processing.media_state(store, media)
+    if state not in ("ready", "processing"):
+        raise ValidationFailed(state)
+    # 206 while processing (no url yet), 200 once done: what apps poll for.
+    status = 206 if state == "processing" else 200
+    return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media), status=status)
 
 
 @require_scopes(*MEDIA_SCOPES)
@@ -84,9 +111,12 @@ async def serve_media_file(request: web.Request) -> web.StreamResponse:
     if found is None:
         raise NotFoundError()
     await access_log(request.app[appkeys.STORE]).served(relative)
+    # Named here, not guessed: the system's MIME table may lack the audio and video types.
+    known = AV_CONTENT_TYPES.get(found.suffix.lower())
     return web.FileResponse(
         found,
         headers={
+            **({"Content-Type": known} if known else {}),
             "Cache-Control": CACHE_FOREVER,
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",

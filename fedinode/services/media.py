@@ -277,6 +277,19 @@ async def upload_media(
     description = check_description(description)
     max_bytes = config.server.max_media_bytes
     data = await asyncio.to_thread(_read_limited, upload, max_bytes)
+    return await store_image(store, config, account, data, description=description, focus=focus)
+
+
+async def store_image(
+    store: Store,
+    config: Config,
+    account: Account,
+    data: bytes,
+    *,
+    description: str | None = None,
+    focus: tuple[float, float] | None = None,
+) -> MediaAttachment:
+    """Process and store an image read from an upload; the attachment is ready on return."""
     processed = await asyncio.to_thread(
         process_image,
         data,
@@ -341,6 +354,7 @@ async def delete_media(
     if media is None or media.account_id != account.id:
         raise NotFoundError()
     reserved = media.id in await store.scheduled_statuses.media_in_use(account.id)
+    job = await store.media_jobs.get(media.id)
     deleted = (
         None
         if media.status_id is not None or reserved
@@ -349,7 +363,9 @@ async def delete_media(
     if deleted is None:
         raise ValidationFailed("Media attachment is currently used by a status")
     files = MediaFiles(config.media.directory)
-    for relative in (deleted.file_path, deleted.preview_path):
+    # An upload still being transcoded: its job went with it, the kept upload goes too.
+    kept = job.source_path if job is not None else ""
+    for relative in (deleted.file_path, deleted.preview_path, kept):
         await asyncio.to_thread(files.remove, relative)
 
 

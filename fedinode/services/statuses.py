@@ -106,6 +106,10 @@ async def _own_media(ctx: Ctx, account: Account, media_ids: Sequence[int]) -> li
         media = await ctx.store.media.get(mid)
         if media is None or media.account_id != account.id:
             raise ValidationFailed("Validation failed: media not found")
+        if await ctx.store.media_jobs.get(mid) is not None:  # being (or failed) transcoding
+            raise ValidationFailed(
+                "Cannot attach files that have not finished processing. Try again in a moment!"
+            )
         out.append(mid)
     return out
 

@@ -65,7 +65,13 @@ from fedinode.api.entities.instance import (
     V1InstanceStats,
     V1InstanceUrls,
 )
-from fedinode.api.entities.media import MediaAttachment, MediaFocus, MediaMeta, MediaSize
+from fedinode.api.entities.media import (
+    MediaAttachment,
+    MediaAudioOriginal,
+    MediaFocus,
+    MediaMeta,
+    MediaSize,
+)
 from fedinode.api.entities.notifications import (
     GroupedNotificationsResults,
     Notification,
@@ -143,6 +149,7 @@ __all__ = [
     "List",
     "Marker",
     "MediaAttachment",
+    "MediaAudioOriginal",
     "MediaFocus",
     "MediaMeta",
     "MediaSize",

@@ -10,6 +10,17 @@ class MediaSize(TypedDict):
     height: int
     size: str
     aspect: float
+    # Video and GIF (``original``): as ffprobe measured the transcoded file.
+    frame_rate: NotRequired[str]
+    duration: NotRequired[float]
+    bitrate: NotRequired[int]
+
+
+class MediaAudioOriginal(TypedDict):
+    """``original`` of audio: no picture, only time."""
+
+    duration: NotRequired[float]
+    bitrate: NotRequired[int]
 
 
 class MediaFocus(TypedDict):
@@ -18,9 +29,20 @@ class MediaFocus(TypedDict):
 
 
 class MediaMeta(TypedDict):
-    original: NotRequired[MediaSize]
+    original: NotRequired[MediaSize | MediaAudioOriginal]
     small: NotRequired[MediaSize]
     focus: NotRequired[MediaFocus | None]
+    # Video, GIF (gifv) and audio, as Mastodon gives them.
+    length: NotRequired[str]
+    duration: NotRequired[float]
+    fps: NotRequired[int]
+    size: NotRequired[str]
+    width: NotRequired[int]
+    height: NotRequired[int]
+    aspect: NotRequired[float]
+    audio_encode: NotRequired[str]
+    audio_bitrate: NotRequired[str]
+    audio_channels: NotRequired[str]
 
 
 class MediaAttachment(TypedDict):

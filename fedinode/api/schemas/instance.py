@@ -17,6 +17,22 @@ _SUPPORTED_MIME = [
     "image/gif",
     "image/webp",
     "image/avif",
+    # Transcoded with ffmpeg (services/transcode.py): to H.264/AAC MP4, or MP3 / Opus.
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "video/x-matroska",
+    "video/ogg",
+    "audio/mpeg",
+    "audio/mp3",
+    "audio/mp4",
+    "audio/ogg",
+    "audio/opus",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/flac",
+    "audio/aac",
+    "audio/webm",
 ]
 
 
@@ -36,9 +52,9 @@ def _configuration(config: Config, vapid_key: str) -> e.Configuration:
             "description_limit": 1500,
             "image_size_limit": config.server.max_media_bytes,
             "image_matrix_limit": config.media.max_image_pixels,
-            "video_size_limit": 0,
-            "video_frame_rate_limit": 0,
-            "video_matrix_limit": 0,
+            "video_size_limit": config.media.video_max_bytes,
+            "video_frame_rate_limit": config.media.video_max_fps,
+            "video_matrix_limit": config.media.video_max_dimension**2,
         },
         "polls": {
             "max_options": i.max_poll_options,

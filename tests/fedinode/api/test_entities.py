@@ -504,16 +504,19 @@ def _typed_keys_error(value: Any, typed: Any, path: str) -> str | None:
         return f"{path}: {typed.__name__} keys {sorted(missing)} not sent"
     hints = typing.get_type_hints(typed)
     for key, item in value.items():
-        for nested in _typeddicts_in(hints[key]):
-            if isinstance(item, list):
-                targets = [(t, f"{path}.{key}[{i}]") for i, t in enumerate(item)]
-            else:
-                targets = [(item, f"{path}.{key}")]
-            for target, where in targets:
-                if isinstance(target, dict):
-                    err = _typed_keys_error(target, nested, where)
-                    if err is not None:
-                        return err
+        candidates = _typeddicts_in(hints[key])
+        if not candidates:
+            continue
+        if isinstance(item, list):
+            targets = [(t, f"{path}.{key}[{i}]") for i, t in enumerate(item)]
+        else:
+            targets = [(item, f"{path}.{key}")]
+        for target, where in targets:
+            if isinstance(target, dict):
+                # A union of TypedDicts (``MediaSize | MediaAudioOriginal``): one must fit.
+                errors = [_typed_keys_error(target, nested, where) for nested in candidates]
+                if all(err is not None for err in errors):
+                    return errors[0]
     return None
 
 
