@@ -382,7 +382,7 @@ class InboxProcessor:
                     NewMedia(account_id=actor.id, type=media.type, content_type=media.media_type,
                              remote_url=media.url, description=media.description,
                              focus_x=media.focus[0], focus_y=media.focus[1],
-                             blurhash=media.blurhash, position=position)
+                             blurhash=media.blurhash, meta=media.meta(), position=position)
                 )  # fmt: skip
                 media_ids.append(row.id)
         poll = None

@@ -305,9 +305,7 @@ class Resolver:
                 focus_x=media.focus[0],
                 focus_y=media.focus[1],
                 blurhash=media.blurhash,
-                meta={"width": media.width, "height": media.height}
-                if media.width and media.height
-                else {},
+                meta=media.meta(),
                 position=position,
             )
             for position, media in enumerate(parsed.media)

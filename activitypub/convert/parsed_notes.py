@@ -3,6 +3,7 @@ already sanitised), with its visibility, media and poll."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,40 @@ class ParsedMedia:
     focus: tuple[float, float]
     width: int | None
     height: int | None
+    duration: float | None = None  # seconds, when the peer says (PeerTube, Funkwhale)
+
+    def meta(self) -> dict[str, Any]:
+        """What is stored as the attachment's ``meta``: the peer's size and duration."""
+        meta: dict[str, Any] = {}
+        if self.width and self.height:
+            meta.update(width=self.width, height=self.height)
+        if self.duration is not None:
+            meta["duration"] = self.duration
+        return meta
+
+
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+)
+MAX_DURATION_SECONDS = 366 * 86_400.0
+
+
+def duration_from_as(value: object) -> float | None:
+    """``duration`` of a media object: an xsd:duration (``PT1M30S``) or a number of seconds."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and len(value) < 40 and (m := _ISO_DURATION.fullmatch(value.strip())):
+        if value.strip() in ("P", "PT"):
+            return None
+        parts = {k: float(v) for k, v in m.groupdict().items() if v}
+        seconds = (parts.get("d", 0.0) * 86_400 + parts.get("h", 0.0) * 3600
+                   + parts.get("m", 0.0) * 60 + parts.get("s", 0.0))  # fmt: skip
+    else:
+        return None
+    return round(seconds, 3) if 0 <= seconds <= MAX_DURATION_SECONDS else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +172,7 @@ def _attachments_from_as(value: object) -> list[ParsedMedia]:
                 focus=(fx, fy),
                 width=width if isinstance(width, int) and not isinstance(width, bool) else None,
                 height=height if isinstance(height, int) and not isinstance(height, bool) else None,
+                duration=duration_from_as(item.get("duration")),
             )
         )
     return out

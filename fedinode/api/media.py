@@ -74,6 +74,9 @@ async def get_media(request: web.Request) -> web.Response:
     state = await processing.media_state(store, media)
     if state not in ("ready", "processing"):
         raise ValidationFailed(state)
+    if state == "ready" and media.file_path == "" and not media.remote_url:
+        # Processing finished between the two reads: the row now has its files.
+        media = await media_service.owned_unattached(store, viewer_account(request), media.id)
     # 206 while processing (no url yet), 200 once done: what apps poll for.
     status = 206 if state == "processing" else 200
     return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media), status=status)

@@ -11,6 +11,7 @@ file is cached, or once it is evicted, clients see the remote URL, as Mastodon s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import time
@@ -27,6 +28,7 @@ from activitypub.policy_gate import PolicyGate
 from fedinode.config import Config
 from fedinode.errors import ValidationFailed
 from fedinode.services.media import MediaFiles, fit_profile_image, media_meta, process_image
+from fedinode.services.media_processing import describe_cached
 from storage.ids import now_ms
 from storage.media_cache import CachedFiles, RemoteMedia, WantedMedia, cache_key
 from storage.models import Account, MediaAttachment
@@ -326,6 +328,17 @@ class MediaCacheWorker:
             )
             self.bytes_fetched += len(data)
             files = await asyncio.to_thread(make_files, self.config, item, content_type, data)
+            if files.content_type.startswith(("video/", "audio/")):
+                # Kept as the peer sent it; ffprobe gives it Mastodon's meta and a thumbnail.
+                found = await describe_cached(self.config, files.file_path, files.content_type)
+                if found is not None:
+                    files = dataclasses.replace(
+                        files,
+                        meta=found.meta,
+                        preview_path=found.preview_path,
+                        blurhash=found.blurhash,
+                        bytes=files.bytes + found.preview_bytes,
+                    )
         except Refused as exc:
             log.info("not caching %s: %s", item.remote_url, exc)
             await self.store.media_cache.retry(item, str(exc), retry_at=None)

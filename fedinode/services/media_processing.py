@@ -309,6 +309,44 @@ async def media_state(store: Store, media: MediaAttachment) -> str:
     return "processing"
 
 
+@dataclass(frozen=True, slots=True)
+class Described:
+    """What ffprobe and the first frame tell of a cached remote video or audio file."""
+
+    meta: dict[str, Any]
+    preview_path: str
+    blurhash: str | None
+    preview_bytes: int
+
+
+async def describe_cached(config: Config, file_path: str, content_type: str) -> Described | None:
+    """A cached remote video or audio file read with ffprobe (its thumbnail written beside
+    it): what ``CachedFiles`` needs, or None when it cannot be read (the peer's meta stays)."""
+    kind = VIDEO if content_type.startswith("video/") else transcode.AUDIO
+    files = MediaFiles(config.media.directory)
+    source = await asyncio.to_thread(files.resolve, file_path)
+    if source is None:
+        return None
+    cfg = config.media
+    try:
+        found = await transcode.probe(cfg, source)
+        preview_path, blurhash, small, extra = "", None, None, 0
+        if kind == VIDEO and found.has_video:
+            with tempfile.TemporaryDirectory(prefix="fedinode-media-") as tmp:
+                frame = await transcode.first_frame(cfg, source, Path(tmp))
+            thumb = await asyncio.to_thread(
+                process_image, frame, max_pixels=cfg.max_image_pixels,
+                thumbnail_size=cfg.thumbnail_size,
+            )  # fmt: skip
+            preview_path = f"{file_path.rsplit('/', 1)[0]}/small.{thumb.small_extension}"
+            await asyncio.to_thread(files.write, preview_path, thumb.small)
+            blurhash, small, extra = thumb.blurhash, (thumb.small_width, thumb.small_height), len(thumb.small)
+    except ValidationFailed as exc:
+        log.info("cached %s not described: %s", file_path, exc)
+        return None
+    return Described(av_meta(kind, found, small), preview_path, blurhash, extra)
+
+
 async def remove_job_source(store: Store, config: Config, media_id: int) -> None:
     """Delete the kept upload of an attachment still (or never) processed."""
     job = await store.media_jobs.get(media_id)

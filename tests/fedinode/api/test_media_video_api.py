@@ -234,3 +234,35 @@ async def test_a_pending_upload_is_processed_by_the_next_process(
     media = await until_processed(again, first["id"])
     assert media["type"] == "video" and media["url"].endswith(".mp4")
     assert not list((tmp_path / "media").rglob("source"))
+
+
+async def test_a_remote_video_shows_what_its_peer_said(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    from activitypub.convert.parsed_notes import duration_from_as
+    from fedinode.api import schemas
+    from storage.media import NewMedia
+
+    assert duration_from_as("PT1M2.5S") == 62.5 and duration_from_as(12) == 12.0
+    assert duration_from_as("P") is None and duration_from_as(True) is None
+    assert duration_from_as("PT99999999H") is None and duration_from_as("soon") is None
+    rig = await make_rig(aiohttp_client, config, tmp_path)
+    alice = await rig.user("alice")
+    media = await rig.store.media.create(
+        NewMedia(
+            account_id=alice.account.id,
+            type="video",
+            content_type="video/mp4",
+            remote_url="https://peer.example/v.mp4",
+            meta={"width": 640, "height": 360, "duration": 62.5},
+        )
+    )
+    shown = schemas.media_to_api(rig.config, media)
+    assert shown["url"] == "https://peer.example/v.mp4" and shown["preview_url"] is None
+    meta = shown["meta"]
+    assert meta is not None
+    assert meta.get("original") == {
+        "width": 640, "height": 360, "size": "640x360", "aspect": round(640 / 360, 6), "duration": 62.5,
+    }  # fmt: skip
+    assert meta.get("length") == "0:01:02.50" and meta.get("duration") == 62.5
+    assert meta.get("size") == "640x360"
