@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from media_rig import needs_ffmpeg
 
 from federation.api_client import Client, follow, following, make_client, session
 from federation.conftest import InstanceFactory, eventually
 
 __all__ = ["session"]  # the fixture
+pytestmark = needs_ffmpeg
 
 
 def _video(tmp_path: Path) -> bytes:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from extras_rig import Rig, User, make_rig, with_media_dir
+from media_rig import needs_ffmpeg
 from test_media import form
 
 from fedinode.app import create_app
@@ -75,6 +76,7 @@ async def served(rig: Rig, url: str) -> tuple[str, bytes]:
     return resp.content_type, await resp.read()
 
 
+@needs_ffmpeg
 async def test_video_upload_is_transcoded_to_h264_mp4_with_meta(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
@@ -120,6 +122,7 @@ async def test_video_upload_is_transcoded_to_h264_mp4_with_meta(
     assert status["media_attachments"][0]["meta"]["duration"] == meta["duration"]
 
 
+@needs_ffmpeg
 async def test_audio_becomes_mp3_and_an_animated_gif_a_gifv(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
@@ -148,6 +151,7 @@ async def test_audio_becomes_mp3_and_an_animated_gif_a_gifv(
     assert [s["codec_type"] for s in probe_bytes(tmp_path, body)["streams"]] == ["video"]
 
 
+@needs_ffmpeg
 async def test_v1_upload_answers_once_processed_and_opus_is_configurable(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
@@ -163,6 +167,7 @@ async def test_v1_upload_answers_once_processed_and_opus_is_configurable(
     assert ctype == "audio/ogg"
 
 
+@needs_ffmpeg
 async def test_a_file_that_is_no_media_is_refused_with_a_clear_error(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
@@ -179,6 +184,7 @@ async def test_a_file_that_is_no_media_is_refused_with_a_clear_error(
     assert not list((tmp_path / "media").rglob("source"))
 
 
+@needs_ffmpeg
 async def test_a_failed_transcode_is_a_clear_error_state(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
@@ -213,6 +219,7 @@ async def test_a_failed_transcode_is_a_clear_error_state(
     assert not list((tmp_path / "media").rglob("source"))
 
 
+@needs_ffmpeg
 async def test_a_pending_upload_is_processed_by_the_next_process(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:

@@ -9,16 +9,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
 from api_helpers import Actor, Api
+from extras_rig import with_media_dir
 from PIL import Image
 
 from fedinode import appkeys
+from fedinode.app import create_app
+from fedinode.config import Config
 from fedinode.federation import federator_of
 from fedinode.services import statuses as status_service
 from fedinode.services.context import Ctx
 from fedinode.services.scheduled_statuses import publish_due
 from storage.scheduled import publish_key
 from storage.store import Store
+
+
+@pytest.fixture
+async def api(aiohttp_client: Any, config: Config, tmp_path: Any) -> Api:
+    """The client API with its media under the test's own directory."""
+    config = with_media_dir(config, tmp_path)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(config))
+    return Api(client=client, config=config)
 
 
 def _at(minutes: float) -> str:
