@@ -44,7 +44,7 @@ from storage.store import Store
 log = logging.getLogger("fedinode.media")
 
 IDLE_SECONDS = 2.0
-BATCH = 2  # jobs per round: transcoding is CPU-bound, one after the other
+BATCH = 1  # jobs per claim: transcoding is CPU-bound, one after the other
 MAX_ATTEMPTS = 3  # unexpected errors (not a bad file) before a job fails
 NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
 
@@ -209,6 +209,9 @@ class MediaProcessor:
         self.config = config
         self.files = MediaFiles(config.media.directory)
         self._wake = asyncio.Event()
+        # One ffmpeg job at a time per process: background jobs and /api/v1/media uploads
+        # queue here rather than share the cores the web answers need.
+        self._one_at_a_time = asyncio.Semaphore(1)
         cfg = config.media
         # Long enough for every ffmpeg run of one job; a dead worker's job waits this long.
         self.lease_ms = int((3 * cfg.transcode_timeout_seconds + 4 * 30 + 60) * 1000)
@@ -249,6 +252,10 @@ class MediaProcessor:
         return await ready_media(self.store, media_id)
 
     async def handle(self, job: MediaJob) -> None:
+        async with self._one_at_a_time:
+            await self._handle(job)
+
+    async def _handle(self, job: MediaJob) -> None:
         source = await asyncio.to_thread(self.files.resolve, job.source_path)
         if source is None:
             await self.store.media_jobs.fail(job, "The uploaded file is gone")

@@ -173,6 +173,10 @@ def kind_of(cfg: MediaConfig, found: Probe) -> str:
         raise ProcessingFailed(
             f"Validation failed: the file is longer than {cfg.video_max_seconds} seconds"
         )
+    if found.width and found.height and found.width * found.height > cfg.max_image_pixels:
+        raise ProcessingFailed(
+            f"Validation failed: video dimensions exceed the limit of {cfg.max_image_pixels} pixels"
+        )
     if found.format_name == "gif" and found.has_video:
         return GIFV
     if found.has_video:

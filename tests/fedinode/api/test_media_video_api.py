@@ -273,3 +273,25 @@ async def test_a_remote_video_shows_what_its_peer_said(
     }  # fmt: skip
     assert meta.get("length") == "0:01:02.50" and meta.get("duration") == 62.5
     assert meta.get("size") == "640x360"
+
+
+@needs_ffmpeg
+async def test_video_with_too_large_frames_or_too_long_is_refused_at_upload(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    tight = dataclasses.replace(
+        config, media=dataclasses.replace(config.media, max_image_pixels=160 * 120 - 1)
+    )
+    rig = await make_rig(aiohttp_client, tight, tmp_path)
+    alice = await rig.user("alice")
+    body = await alice.call(
+        "POST", "/api/v2/media", expect=422, data=form(video_mp4(tmp_path), "v.mkv", "video/x-matroska")
+    )
+    assert body["error"] == f"Validation failed: video dimensions exceed the limit of {160 * 120 - 1} pixels"
+    short = dataclasses.replace(config, media=dataclasses.replace(config.media, video_max_seconds=1))
+    rig = await make_rig(aiohttp_client, short, tmp_path / "short")
+    bob = await rig.user("bob")
+    body = await bob.call(
+        "POST", "/api/v1/media", expect=422, data=form(audio_wav(tmp_path), "t.wav", "audio/wav")
+    )
+    assert body["error"] == "Validation failed: the file is longer than 1 seconds"
