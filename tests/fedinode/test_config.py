@@ -101,6 +101,12 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("", {"FEDINODE_QUEUE__INBOX_LEASE_SECONDS": "999999"}, "queue.inbox_lease_seconds"),
         ("[queue]\nworker_name = \"web 1\"\n", {}, "queue.worker_name"),
         ("[queue]\nworker_name = \"host#slot0\"\n", {}, "queue.worker_name"),
+        ("[media]\naudio_format = \"wav\"\n", {}, "media.audio_format"),
+        ("[media]\nvideo_max_seconds = 0\n", {}, "media.video_max_seconds"),
+        ("[media]\nvideo_max_dimension = 8\n", {}, "media.video_max_dimension"),
+        ("[media]\ntranscode_timeout_seconds = 0\n", {}, "media.transcode_timeout_seconds"),
+        ("[media]\nffmpeg = \" \"\n", {}, "media.ffmpeg"),
+        ("", {"FEDINODE_MEDIA__VIDEO_MAX_BYTES": "lots"}, "media.video_max_bytes"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, env: dict[str, str], key: str) -> None:
