@@ -16,12 +16,40 @@ import pytest
 from aiohttp.test_utils import TestClient
 from extras_rig import Rig, User, make_rig, with_media_dir
 from media_rig import needs_ffmpeg
+from test_entities import MEDIA_ATTACHMENT, MEDIA_SIZE, NULL, Table, check, opt
 from test_media import form
 
+from fedinode.api import entities
 from fedinode.app import create_app
 from fedinode.config import Config
 
 FFMPEG = ["ffmpeg", "-v", "error", "-nostdin", "-y"]
+
+
+# Mastodon's documented MediaAttachment, with the ``meta`` of video, gifv and audio
+# (https://docs.joinmastodon.org/entities/MediaAttachment/#meta).
+AV_ORIGINAL: Table = {**MEDIA_SIZE, "frame_rate": (str,), "duration": (float,), "bitrate": (int,)}
+AUDIO_ORIGINAL: Table = {"duration": (float,), "bitrate": (int,)}
+AV_MEDIA: Table = {
+    **MEDIA_ATTACHMENT,
+    "meta": (
+        {
+            "length": (str,),
+            "duration": (float,),
+            "fps": opt(int),
+            "size": opt(str),
+            "width": opt(int),
+            "height": opt(int),
+            "aspect": opt(float),
+            "audio_encode": opt(str),
+            "audio_bitrate": opt(str),
+            "audio_channels": opt(str),
+            "original": (AV_ORIGINAL, AUDIO_ORIGINAL),
+            "small": opt(MEDIA_SIZE),
+            "focus": opt({"x": (float,), "y": (float,)}, NULL),
+        },
+    ),
+}
 
 
 def make_file(tmp_path: Path, name: str, *args: str) -> bytes:
@@ -95,6 +123,7 @@ async def test_video_upload_is_transcoded_to_h264_mp4_with_meta(
     assert "not finished processing" in refused["error"]
 
     media = await until_processed(alice, first["id"])
+    check(media, AV_MEDIA, entities.MediaAttachment, "Media (video)")
     assert media["type"] == "video"
     assert media["url"].endswith("/original.mp4") and media["preview_url"].endswith(".jpg")
     assert media["blurhash"]
@@ -133,6 +162,7 @@ async def test_audio_becomes_mp3_and_an_animated_gif_a_gifv(
     )
     assert first["type"] == "audio"
     audio = await until_processed(alice, first["id"])
+    check(audio, AV_MEDIA, entities.MediaAttachment, "Media (audio)")
     assert audio["url"].endswith(".mp3") and audio["preview_url"] is None
     assert audio["meta"]["audio_encode"] == "mp3"
     assert 1.4 <= audio["meta"]["original"]["duration"] <= 1.7
@@ -146,6 +176,7 @@ async def test_audio_becomes_mp3_and_an_animated_gif_a_gifv(
     )
     assert first["type"] == "gifv"
     gifv = await until_processed(alice, first["id"])
+    check(gifv, AV_MEDIA, entities.MediaAttachment, "Media (gifv)")
     assert gifv["url"].endswith(".mp4") and gifv["meta"]["width"] == 64
     _, body = await served(rig, gifv["url"])
     assert [s["codec_type"] for s in probe_bytes(tmp_path, body)["streams"]] == ["video"]

@@ -14,8 +14,10 @@ from aiohttp.test_utils import TestClient
 from api_helpers import Actor, Api
 from extras_rig import with_media_dir
 from PIL import Image
+from test_entities import MEDIA_ATTACHMENT, NULL, ListOf, Table, check
 
 from fedinode import appkeys
+from fedinode.api import entities
 from fedinode.app import create_app
 from fedinode.config import Config
 from fedinode.federation import federator_of
@@ -32,6 +34,31 @@ async def api(aiohttp_client: Any, config: Config, tmp_path: Any) -> Api:
     config = with_media_dir(config, tmp_path)
     client: TestClient[Any, Any] = await aiohttp_client(create_app(config))
     return Api(client=client, config=config)
+
+
+# https://docs.joinmastodon.org/entities/ScheduledStatus/
+SCHEDULED_STATUS: Table = {
+    "id": (str,),
+    "scheduled_at": (str,),
+    "params": (
+        {
+            "text": (str,),
+            "poll": ({"options": (ListOf(str),), "expires_in": (str,), "multiple": (bool,),
+                      "hide_totals": (bool,)}, NULL),
+            "media_ids": (ListOf(str), NULL),
+            "sensitive": (bool, NULL),
+            "spoiler_text": (str, NULL),
+            "visibility": (str, NULL),
+            "in_reply_to_id": (int, NULL),
+            "language": (str, NULL),
+            "application_id": (int, NULL),
+            "scheduled_at": (NULL,),
+            "idempotency": (str, NULL),
+            "with_rate_limit": (bool,),
+        },
+    ),
+    "media_attachments": (ListOf(MEDIA_ATTACHMENT),),
+}
 
 
 def _at(minutes: float) -> str:
@@ -71,6 +98,7 @@ async def test_schedule_list_update_delete(api: Api) -> None:
         json={"status": "later, #tagged", "scheduled_at": when, "media_ids": [media["id"]],
               "visibility": "unlisted", "spoiler_text": "cw"},
     )
+    check(scheduled, SCHEDULED_STATUS, entities.ScheduledStatus, "ScheduledStatus")
     assert scheduled["scheduled_at"] == when
     assert scheduled["params"]["text"] == "later, #tagged"
     assert scheduled["params"]["visibility"] == "unlisted"
@@ -135,6 +163,15 @@ async def test_too_soon_past_or_invalid_post_is_refused(api: Api) -> None:
 
 async def test_paging_with_link_header(api: Api) -> None:
     alice = await api.user("alice")
+    with_poll = await alice.json(
+        "post",
+        "/api/v1/statuses",
+        json={"status": "vote later", "scheduled_at": _at(40),
+              "poll": {"options": ["a", "b"], "expires_in": 600}},
+    )  # fmt: skip
+    check(with_poll, SCHEDULED_STATUS, entities.ScheduledStatus, "ScheduledStatus (poll)")
+    assert with_poll["params"]["poll"]["options"] == ["a", "b"]
+    await alice.json("delete", f"/api/v1/scheduled_statuses/{with_poll['id']}")
     ids = []
     for n in range(3):
         s = await alice.json(
