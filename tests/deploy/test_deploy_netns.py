@@ -639,14 +639,14 @@ async def test_two_machines_behind_nginx_federate_over_tls(rig: Rig) -> None:
     await alice.follow(bob)
     await bob.follow(alice)
 
-    # Two streams through nginx: it takes turns, so one is on each machine's web process.
+    # Streams through nginx: it takes turns, so they are spread over both machines' web
+    # processes (four: a peer's request between two connects cannot put them all on one).
     streams = []
-    for _ in range(2):
+    for _ in range(4):
         ws = await session.ws_connect(
             f"wss://{SOCIAL}/api/v1/streaming?stream=user&access_token={alice.token}"
         )
-        streams.append(ws)
-    await asyncio.sleep(0.5)  # subscriptions in place
+        streams.append(ws)  # subscribed before the 101 came back
 
     posted = await bob.call("POST", "/api/v1/statuses", json={"status": "from the peer machine"})
     for ws in streams:
@@ -680,9 +680,13 @@ async def test_two_machines_behind_nginx_federate_over_tls(rig: Rig) -> None:
         assert resp.status == 200
     rig.check_running()
 
-    # nginx served the two streams from the two machines, and kept the large body to itself.
-    await asyncio.sleep(0.2)
+    # nginx served the streams from both machines, and kept the large body to itself.
     access_log = rig.social_nginx / "access.log"
-    served = upstreams_of(access_log, "/api/v1/streaming")
-    assert len(served) == 2 and len(set(served)) == 2, served
+
+    async def both_streams_logged() -> list[str]:
+        served = upstreams_of(access_log, "/api/v1/streaming")
+        return served if len(served) == len(streams) else []
+
+    served = await eventually(both_streams_logged, "nginx logging the closed streams")
+    assert len(set(served)) == 2, served
     assert "POST /api/v1/statuses 413 -" in access_log.read_text()
