@@ -6,7 +6,7 @@ import re
 import time
 from importlib import resources
 
-from storage.db import Database
+from storage.db import Connection, Database
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -42,17 +42,36 @@ async def migrate(db: Database, *, up_to: int | None = None) -> list[str]:
     return applied
 
 
+# Processes on several machines start together and each migrates (``fedinode migrate`` before
+# ``serve``, or ``serve`` itself): on PostgreSQL they take turns on a transaction-scoped
+# advisory lock of the database and schema, and one that waited finds the work done.
+_TAKE_TURNS = (
+    "SELECT pg_advisory_xact_lock("
+    "hashtext('fedinode.migrate:' || current_database() || ':' || current_schema()), 0)"
+)
+
+
+async def _take_turns(tx: Connection) -> None:
+    if tx.dialect == "postgres":
+        await tx.fetchval(_TAKE_TURNS)
+
+
 async def _apply(db: Database, up_to: int | None) -> list[str]:
-    await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-    )
+    async with db.transaction() as tx:
+        await _take_turns(tx)
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        )
     done = {int(r["version"]) for r in await db.fetch("SELECT version FROM schema_version")}
     applied: list[str] = []
     for version, name, sql in available(db.dialect):
         if version in done or (up_to is not None and version > up_to):
             continue
         async with db.transaction() as tx:
+            await _take_turns(tx)
+            if await tx.fetchval("SELECT 1 FROM schema_version WHERE version = $1", version):
+                continue  # another process applied it while this one waited
             for statement in _statements(sql):
                 await tx.execute(statement)
             await tx.execute(
