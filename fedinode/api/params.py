@@ -263,6 +263,16 @@ def _multi_pairs(multi: MultiMapping[Any]) -> list[tuple[str, Any]]:
     return [(str(k), v) for k, v in multi.items()]
 
 
+async def _read_small_body(request: web.Request) -> None:
+    """Refuse a body that is not an upload beyond ``[server] max_body_bytes`` (413): the
+    app-wide cap is the media cap, so JSON and forms need their own."""
+    cap = request.app[appkeys.CONFIG].server.max_body_bytes
+    if request.content_length is not None and request.content_length > cap:
+        raise ApiError(f"Request body too large (the limit is {cap} bytes)", 413)
+    if len(await request.read()) > cap:  # chunked: read (up to the app cap), then judge
+        raise ApiError(f"Request body too large (the limit is {cap} bytes)", 413)
+
+
 async def read_params(request: web.Request) -> Params:
     """Query, form, multipart or JSON parameters, merged and nested; parsed once per request."""
     if _PARAMS_KEY in request:
@@ -270,6 +280,8 @@ async def read_params(request: web.Request) -> Params:
     data = nest(_multi_pairs(request.query))
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
         ctype = request.content_type
+        if ctype != "multipart/form-data":
+            await _read_small_body(request)  # only uploads may be as large as media
         if ctype == "application/json" or ctype.endswith("+json"):
             raw = await request.read()
             if raw.strip():

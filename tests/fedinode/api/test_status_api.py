@@ -173,3 +173,27 @@ async def test_tags_keep_the_form_they_were_written_in(api: Api) -> None:
     assert tag["name"] == "FediNode" and tag["url"] == "https://local.test/tags/fedinode"
     fetched = await alice.json("get", f"/api/v1/statuses/{s['id']}")
     assert [t["name"] for t in fetched["tags"]] == ["FediNode", "日本", "Été"]
+
+
+async def test_a_body_that_is_no_upload_is_capped_at_max_body_bytes(api: Api) -> None:
+    """The app-wide cap admits video uploads; a JSON or form body beyond
+    [server] max_body_bytes gets 413 with the limit, and nothing is posted."""
+    alice = await api.user("alice")
+    cap = api.config.server.max_body_bytes
+    big = "x" * (cap + 10)
+    for kw in ({"json": {"status": big}}, {"data": {"status": big}}):
+        resp = await alice.post("/api/v1/statuses", **kw)
+        assert resp.status == 413, await resp.text()
+        assert str(cap) in (await resp.json())["error"]
+    # chunked, with no Content-Length
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"status": "'
+        yield big.encode()
+        yield b'"}'
+
+    resp = await alice.post(
+        "/api/v1/statuses", data=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 413
+    resp = await alice.get(f"/api/v1/accounts/{alice.id}/statuses")
+    assert await resp.json() == []
