@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from storage.custom_emojis import show_emoji_file
 from storage.db import Connection, Database
 from storage.ids import new_id, now_ms
 from storage.rows import build_all, build_opt, dumps
 
-KINDS = ("attachment", "avatar", "header")
+KINDS = ("attachment", "avatar", "header", "emoji")
 PENDING, CACHED, REFUSED, EVICTED = "pending", "cached", "refused", "evicted"
 
 
@@ -202,6 +203,10 @@ class MediaCacheStore:
             if status_id:
                 await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
             return True
+        if item.kind == "emoji":
+            return await show_emoji_file(
+                tx, item.owner_id, item.remote_url, files.file_path, files.preview_path
+            )
         column = "avatar_cache" if item.kind == "avatar" else "header_cache"
         source = "avatar_url" if item.kind == "avatar" else "header_url"
         return bool(
@@ -238,6 +243,8 @@ class MediaCacheStore:
                 )
                 if status_id:
                     await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
+            elif item.kind == "emoji":
+                await show_emoji_file(tx, item.owner_id, item.remote_url, "", "")
             else:
                 column = "avatar_cache" if item.kind == "avatar" else "header_cache"
                 await tx.execute(

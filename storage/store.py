@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
+from storage.custom_emojis import CustomEmojiStore
 from storage.db import Database, open_database
 from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
@@ -60,6 +61,7 @@ class Store:
         self.policy_lists = PolicyListStore(db)
         self.media = MediaStore(db)
         self.media_cache = MediaCacheStore(db)
+        self.custom_emojis = CustomEmojiStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)

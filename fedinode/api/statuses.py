@@ -229,10 +229,13 @@ async def unmute_status(request: web.Request) -> web.Response:
 # -- polls --------------------------------------------------------------------------------
 
 
-def _poll(view: StatusView, viewer: int | None) -> entities.Poll:
+def _poll(request: web.Request, view: StatusView, viewer: int | None) -> entities.Poll:
     assert view.poll is not None
     return schemas.poll_to_api(
-        view.poll, view.status.emojis, show_totals=viewer == view.status.account_id
+        view.poll,
+        view.status.emojis,
+        ctx_of(request).config.base_url,
+        show_totals=viewer == view.status.account_id,
     )
 
 
@@ -240,7 +243,7 @@ def _poll(view: StatusView, viewer: int | None) -> entities.Poll:
 async def get_poll(request: web.Request) -> web.Response:
     viewer = viewer_id(request)
     view = await svc.poll_view(ctx_of(request), _status_id(request), viewer)
-    return json_response(_poll(view, viewer))
+    return json_response(_poll(request, view, viewer))
 
 
 @require_scopes("write:statuses")
@@ -249,4 +252,4 @@ async def vote_poll(request: web.Request) -> web.Response:
     account = viewer_account(request)
     choices = [int(c) for c in params.str_list("choices") if c.lstrip("-").isdigit()]
     view = await svc.vote(ctx_of(request), account, _status_id(request), choices)
-    return json_response(_poll(view, account.id))
+    return json_response(_poll(request, view, account.id))

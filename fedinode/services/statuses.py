@@ -9,6 +9,7 @@ from fedinode.errors import ApiError, NotFoundError, ValidationFailed
 from fedinode.services import text as text_service
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
+from fedinode.services.custom_emojis import local_emoji_items
 from fedinode.services.filters import filter_views
 from fedinode.services.language import status_language
 from fedinode.services.surface import SideEffects
@@ -177,6 +178,7 @@ async def post_status(
             tags=rendered.tags,
             media_ids=media_ids,
             poll=poll,
+            emojis=await local_emoji_items(store, ctx.config, data.text, data.spoiler_text),
             # One transaction: the status, its mentions, the Idempotency-Key and the mark
             # that its notifications and deliveries are owed. If what follows fails (or
             # the process dies), the mark stays and the worker makes them from it.
@@ -255,6 +257,7 @@ async def edit_status(
         tags=rendered.tags,
         media_ids=media_ids,
         poll=poll,
+        emojis=await local_emoji_items(ctx.store, ctx.config, data.text, data.spoiler_text),
         pending_effects=True,
     )
     await SideEffects(ctx.store).status_updated(edited, account)

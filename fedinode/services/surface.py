@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from fedinode.services import notifications
+from fedinode.services.custom_emojis import queue_remote_emojis
 from fedinode.services.federator import NO_FEDERATION, Federator
 from fedinode.services.media_cache import queue_account, queue_status
 from fedinode.services.push import queue_pushes
@@ -46,6 +47,19 @@ class SideEffects:
     async def _cache_account(self, account: Account) -> None:
         if self.cache_media and not account.local:
             await queue_account(self.store, account)
+            if account.emojis:
+                await queue_remote_emojis(
+                    self.store, "account", account.id, account.domain, account.emojis
+                )
+
+    async def _cache_status(self, status: Status, author: Account) -> None:
+        if self.cache_media and not author.local:
+            await queue_status(self.store, status.id, author)
+            await queue_remote_emojis(self.store, "status", status.id, author.domain, status.emojis)
+            if author.emojis:
+                await queue_remote_emojis(
+                    self.store, "account", author.id, author.domain, author.emojis
+                )
 
     async def _publish(self, event: str, **fields: Any) -> None:
         # Streaming events are not durable by design (a listener that misses one reads the
@@ -89,8 +103,7 @@ class SideEffects:
     # -- statuses ---------------------------------------------------------------------------
 
     async def status_created(self, status: Status, author: Account) -> None:
-        if self.cache_media:
-            await queue_status(self.store, status.id, author)
+        await self._cache_status(status, author)
         await self._publish(STATUS_CREATED, status_id=status.id)
         store = self.store
         mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
@@ -117,8 +130,7 @@ class SideEffects:
                 )
 
     async def status_updated(self, status: Status, author: Account) -> None:
-        if self.cache_media:
-            await queue_status(self.store, status.id, author)
+        await self._cache_status(status, author)
         await self._publish(STATUS_UPDATED, status_id=status.id)
         # "A status you interacted with has been edited": local accounts that reblogged or
         # favourited it. Mastodon's own code tells rebloggers only; a favourite is as

@@ -30,7 +30,7 @@ def tag_to_api(tag: Tag, base_url: str) -> e.StatusTag:
 
 
 def poll_to_api(
-    pv: PollView, emojis: Sequence[Mapping[str, object]], *, show_totals: bool
+    pv: PollView, emojis: Sequence[Mapping[str, object]], base_url: str, *, show_totals: bool
 ) -> e.Poll:
     poll = pv.poll
     expired = poll.expires_at is not None and poll.expires_at <= now_ms()
@@ -47,7 +47,7 @@ def poll_to_api(
             {"title": title, "votes_count": None if hide else votes[i]}
             for i, title in enumerate(poll.options)
         ],
-        "emojis": emojis_to_api(emojis),
+        "emojis": emojis_to_api(emojis, base_url),
         "voted": pv.voted,
         "own_votes": pv.own_votes,
     }
@@ -74,7 +74,9 @@ def status_to_api(
             shared = memo.rendered = _status_shared_to_api(view, config)
         out = shared.copy()
     if view.poll is not None:
-        out["poll"] = poll_to_api(view.poll, s.emojis, show_totals=viewer_id == s.account_id)
+        out["poll"] = poll_to_api(
+            view.poll, s.emojis, config.base_url, show_totals=viewer_id == s.account_id
+        )
     matches = view.filtered if filtered is None else filtered
     out["filtered"] = [filter_result_to_api(m) for m in matches]
     if viewer_id is not None:
@@ -122,7 +124,7 @@ def _status_shared_to_api(view: StatusView, config: Config) -> e.Status:
             for m in view.mentions
         ],
         "tags": [tag_to_api(t, base_url) for t in view.tags],
-        "emojis": emojis_to_api(s.emojis),
+        "emojis": emojis_to_api(s.emojis, base_url),
         "reblogs_count": s.reblogs_count,
         "favourites_count": s.favourites_count,
         "replies_count": s.replies_count,
@@ -199,7 +201,7 @@ def status_history_to_api(history: StatusHistory, config: Config) -> list[e.Stat
             "account": account_to_api(history.account, config.base_url),
             "poll": None,
             "media_attachments": [media_to_api(config, m) for m in history.current_media],
-            "emojis": emojis_to_api(s.emojis),
+            "emojis": emojis_to_api(s.emojis, config.base_url),
         }
     ]
 
