@@ -129,6 +129,9 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     from fedinode.remote_media import media_cache_ctx
 
     app.cleanup_ctx.append(media_cache_ctx)
+    from fedinode.preview_cards import card_worker_ctx
+
+    app.cleanup_ctx.append(card_worker_ctx)
 
     from fedinode.federation import setup_federation
 

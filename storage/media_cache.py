@@ -18,9 +18,10 @@ from typing import Any
 from storage.custom_emojis import show_emoji_file
 from storage.db import Connection, Database
 from storage.ids import new_id, now_ms
+from storage.preview_cards import show_card_image
 from storage.rows import build_all, build_opt, dumps
 
-KINDS = ("attachment", "avatar", "header", "emoji")
+KINDS = ("attachment", "avatar", "header", "emoji", "card")
 PENDING, CACHED, REFUSED, EVICTED = "pending", "cached", "refused", "evicted"
 
 
@@ -207,6 +208,17 @@ class MediaCacheStore:
             return await show_emoji_file(
                 tx, item.owner_id, item.remote_url, files.file_path, files.preview_path
             )
+        if item.kind == "card":
+            small = (files.meta or {}).get("small") or {}
+            return await show_card_image(
+                tx,
+                item.owner_id,
+                item.remote_url,
+                files.preview_path or files.file_path,
+                width=int(small.get("width", 0)),
+                height=int(small.get("height", 0)),
+                blurhash=files.blurhash,
+            )
         column = "avatar_cache" if item.kind == "avatar" else "header_cache"
         source = "avatar_url" if item.kind == "avatar" else "header_url"
         return bool(
@@ -245,6 +257,8 @@ class MediaCacheStore:
                     await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
             elif item.kind == "emoji":
                 await show_emoji_file(tx, item.owner_id, item.remote_url, "", "")
+            elif item.kind == "card":
+                await show_card_image(tx, item.owner_id, item.remote_url, "")
             else:
                 column = "avatar_cache" if item.kind == "avatar" else "header_cache"
                 await tx.execute(

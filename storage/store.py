@@ -25,6 +25,7 @@ from storage.oauth import OAuthStore
 from storage.policy_lists import PolicyListStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
+from storage.preview_cards import PreviewCardStore
 from storage.push import PushStore
 from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
@@ -62,6 +63,7 @@ class Store:
         self.media = MediaStore(db)
         self.media_cache = MediaCacheStore(db)
         self.custom_emojis = CustomEmojiStore(db)
+        self.preview_cards = PreviewCardStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)

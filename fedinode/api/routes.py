@@ -94,6 +94,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/preferences", misc.get_preferences),
         ("POST", "/api/v1/statuses", statuses.post_status),
         ("GET", r"/api/v1/statuses/{id:\d+}", statuses.get_status),
+        ("GET", r"/api/v1/statuses/{id:\d+}/card", statuses.get_status_card),
         ("DELETE", r"/api/v1/statuses/{id:\d+}", statuses.delete_status),
         ("PUT", r"/api/v1/statuses/{id:\d+}", statuses.edit_status),
         ("GET", r"/api/v1/statuses/{id:\d+}/history", statuses.status_history),

@@ -73,6 +73,16 @@ async def get_status(request: web.Request) -> web.Response:
     )
 
 
+@authenticated(optional=True, scopes=("read:statuses",))
+async def get_status_card(request: web.Request) -> web.Response:
+    """The status's preview card; ``{}`` while it has none (as Mastodon answered)."""
+    ctx = ctx_of(request)
+    view = await svc.get_view(ctx, _status_id(request), viewer_id(request))
+    if view.card is None:
+        return json_response({})
+    return json_response(schemas.card_to_api(view.card, ctx.config))
+
+
 @require_scopes("write:statuses")
 async def delete_status(request: web.Request) -> web.Response:
     ctx = ctx_of(request)

@@ -12,6 +12,7 @@ from fedinode.services.context import Ctx
 from fedinode.services.custom_emojis import local_emoji_items
 from fedinode.services.filters import filter_views
 from fedinode.services.language import status_language
+from fedinode.services.preview_cards import queue_card
 from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage import effects, intents
@@ -188,6 +189,7 @@ async def post_status(
         uri_template=ctx.urls.status_template(account.username),
     )
     await SideEffects(store).status_created(status, account)
+    await queue_card(store, ctx.config, status)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
         await ctx.federation.status_created(status)
     await store.effects.done(status.id, effects.CREATED)
@@ -261,6 +263,7 @@ async def edit_status(
         pending_effects=True,
     )
     await SideEffects(ctx.store).status_updated(edited, account)
+    await queue_card(ctx.store, ctx.config, edited)
     await ctx.federation.status_updated(edited)
     await ctx.store.effects.done(edited.id, effects.UPDATED)
     return edited

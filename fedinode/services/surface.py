@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from fedinode.config import Config
 from fedinode.services import notifications
 from fedinode.services.custom_emojis import queue_remote_emojis
 from fedinode.services.federator import NO_FEDERATION, Federator
 from fedinode.services.media_cache import queue_account, queue_status
+from fedinode.services.preview_cards import queue_card
 from fedinode.services.push import queue_pushes
 from storage import events
 from storage.models import Account, Notification, Report, Status
@@ -35,14 +37,21 @@ NOTIFICATION = "notification"
 class SideEffects:
     """Notifications (stored) and streaming events (best effort) after a change, and the
     answers to peers an incoming activity calls for, through ``federator``. With
-    ``cache_media`` the media of remote statuses and accounts is queued for the cache."""
+    ``cache_media`` the media of remote statuses and accounts is queued for the cache; with
+    ``cards`` (the configuration) remote statuses get the preview card of their first link."""
 
     def __init__(
-        self, store: Store, federator: Federator = NO_FEDERATION, *, cache_media: bool = False
+        self,
+        store: Store,
+        federator: Federator = NO_FEDERATION,
+        *,
+        cache_media: bool = False,
+        cards: Config | None = None,
     ) -> None:
         self.store = store
         self.federator = federator
         self.cache_media = cache_media
+        self.cards = cards
 
     async def _cache_account(self, account: Account) -> None:
         if self.cache_media and not account.local:
@@ -53,6 +62,8 @@ class SideEffects:
                 )
 
     async def _cache_status(self, status: Status, author: Account) -> None:
+        if self.cards is not None and not author.local:
+            await queue_card(self.store, self.cards, status)
         if self.cache_media and not author.local:
             await queue_status(self.store, status.id, author)
             await queue_remote_emojis(self.store, "status", status.id, author.domain, status.emojis)

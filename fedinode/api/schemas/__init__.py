@@ -62,6 +62,7 @@ from fedinode.api.schemas.replies import empty_to_api, error_to_api
 from fedinode.api.schemas.reports import report_to_api
 from fedinode.api.schemas.search import search_to_api
 from fedinode.api.schemas.statuses import (
+    card_to_api,
     context_to_api,
     deleted_status_to_api,
     poll_to_api,
@@ -90,6 +91,7 @@ __all__ = [
     "admin_report_to_api",
     "application_to_api",
     "at",
+    "card_to_api",
     "context_to_api",
     "conversation_view_to_api",
     "credential_account_to_api",

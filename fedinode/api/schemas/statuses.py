@@ -17,6 +17,7 @@ from fedinode.config import Config
 from fedinode.services.views import PollView, StatusView
 from storage.ids import now_ms
 from storage.models import Account, MediaAttachment, Status, StatusEdit, Tag
+from storage.preview_cards import PreviewCard
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.
@@ -27,6 +28,42 @@ if TYPE_CHECKING:
 def tag_to_api(tag: Tag, base_url: str) -> e.StatusTag:
     """Status::Tag: name and URL (the full Tag is ``tag_entity_to_api``)."""
     return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{tag_path(tag)}"}
+
+
+def card_to_api(card: PreviewCard, config: Config) -> e.PreviewCard:
+    """PreviewCard: the image is our cached copy; the remote one only when remote media is
+    not cached here (a refused or pending image shows none)."""
+    if card.image_path:
+        image: str | None = f"{config.base_url}/media/{card.image_path}"
+    elif card.image_remote_url and not config.media.cache_remote:
+        image = card.image_remote_url
+    else:
+        image = None
+    authors: list[e.PreviewCardAuthor] = (
+        [{"name": card.author_name, "url": card.author_url, "account": None}]
+        if card.author_name or card.author_url
+        else []
+    )
+    return {
+        "url": card.url,
+        "title": card.title,
+        "description": card.description,
+        "type": card.type,
+        "author_name": card.author_name,
+        "author_url": card.author_url,
+        "provider_name": card.provider_name,
+        "provider_url": card.provider_url,
+        "html": card.html,
+        "width": card.image_width if image and card.type == "link" else card.width,
+        "height": card.image_height if image and card.type == "link" else card.height,
+        "image": image,
+        "image_description": "",
+        "embed_url": card.embed_url,
+        "blurhash": card.blurhash if image else None,
+        "published_at": iso(card.published_at),
+        "language": card.language or None,
+        "authors": authors,
+    }
 
 
 def poll_to_api(
@@ -134,7 +171,7 @@ def _status_shared_to_api(view: StatusView, config: Config) -> e.Status:
         ),
         "reblog": None,
         "poll": None,
-        "card": None,
+        "card": card_to_api(view.card, config) if view.card is not None else None,
         "language": s.language,
         "edited_at": iso(s.edited_at),
         "filtered": [],
