@@ -245,6 +245,9 @@ class CustomEmojiStore:
         table, column = (
             ("status_emojis", "status_id") if kind == "status" else ("account_emojis", "account_id")
         )
+        if not emoji_ids:
+            await self._db.execute(f"DELETE FROM {table} WHERE {column} = $1", owner_id)
+            return
         async with self._db.transaction() as tx:
             await tx.execute(f"DELETE FROM {table} WHERE {column} = $1", owner_id)
             for emoji_id in sorted(set(emoji_ids)):

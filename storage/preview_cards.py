@@ -113,13 +113,16 @@ class PreviewCardStore:
     async def attach(self, status_id: int, url: str | None) -> PreviewCard | None:
         """Make ``url``'s card the one a status shows (``None``: it shows none); a URL seen
         for the first time is queued. Returns the card."""
+        if url is None:
+            # Most statuses link nothing: one indexed delete, and a write only if it had a card.
+            removed = await self._db.execute(
+                "DELETE FROM status_cards WHERE status_id = $1", status_id
+            )
+            if removed:
+                await self._db.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
+            return None
         now = now_ms()
         async with self._db.transaction() as tx:
-            if url is None:
-                removed = await tx.execute("DELETE FROM status_cards WHERE status_id = $1", status_id)
-                if removed:
-                    await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
-                return None
             await tx.execute(
                 "INSERT INTO preview_cards (id, url, state, next_attempt_at, created_at)"
                 " VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (url) DO NOTHING",

@@ -67,7 +67,8 @@ class SideEffects:
         if self.cache_media and not author.local:
             await queue_status(self.store, status.id, author)
             await queue_remote_emojis(self.store, "status", status.id, author.domain, status.emojis)
-            if author.emojis:
+            # An author whose emojis are all cached and shown already needs no writes.
+            if any("file" not in e for e in author.emojis):
                 await queue_remote_emojis(
                     self.store, "account", author.id, author.domain, author.emojis
                 )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -22,6 +23,7 @@ from fedinode.config import Config
 from fedinode.preview_cards import CARD_WORKER
 from fedinode.remote_media import MEDIA_CACHE_WORKER
 from fedinode.services.preview_cards import first_link
+from policy.settings import DomainBlock
 
 
 def _png() -> bytes:
@@ -237,3 +239,44 @@ def test_the_first_link_skips_mentions_hashtags_media_and_this_instance() -> Non
     )
     assert found == "https://news.example/story?id=1"
     assert first_link("<p>no links</p>", local_host="local.test", skip_urls=frozenset()) is None
+
+
+async def test_streams_send_the_status_again_when_its_card_arrives(
+    aiohttp_client: Any, config: Config, tmp_path: Path, site: tuple[str, Counter[str]]
+) -> None:
+    base, _ = site
+    rig = await make_rig(aiohttp_client, _config(config), tmp_path)
+    alice = await rig.user("alice")
+    ws = await rig.client.ws_connect(
+        f"/api/v1/streaming?access_token={alice.token}&stream=public"
+    )
+    status = await _post(alice, f"read {base}/article")
+    await _settle(rig.client)
+    seen: list[tuple[str, Any]] = []
+    while not any(name == "status.update" for name, _ in seen):
+        msg = await asyncio.wait_for(ws.receive(), 10.0)
+        event = orjson.loads(msg.data)
+        seen.append((event["event"], orjson.loads(event["payload"])))
+    assert seen[0][0] == "update" and seen[0][1]["card"] is None
+    updated = next(p for name, p in seen if name == "status.update")
+    assert updated["id"] == status["id"]
+    assert updated["card"]["title"] == "سلام دنیا — an article"
+    await ws.close()
+
+
+async def test_a_reject_media_domain_gets_no_card(
+    aiohttp_client: Any, config: Config, tmp_path: Path, site: tuple[str, Counter[str]]
+) -> None:
+    base, hits = site
+    block = DomainBlock(domain="127.0.0.1", severity="noop", reject_media=True)
+    config = dataclasses.replace(
+        _config(config), policy=dataclasses.replace(config.policy, domain_blocks=(block,))
+    )
+    rig = await make_rig(aiohttp_client, config, tmp_path)
+    alice = await rig.user("alice")
+    status = await _post(alice, f"read {base}/article")
+    await _settle(rig.client)
+    assert await alice.call("GET", f"/api/v1/statuses/{status['id']}/card") == {}
+    card = await rig.store.preview_cards.by_url(f"{base}/article")
+    assert card is not None and card.state == "failed"
+    assert hits["/article"] == 0
