@@ -98,3 +98,51 @@ async def test_an_emoji_in_a_post_and_a_name_arrives_with_a_local_url(
         ("blobcat", a.domain, True)
     ]
     assert await b.store.custom_emojis.listed(local_only=True) == []
+
+
+async def test_a_reject_media_peer_s_emoji_is_not_fetched(
+    instances: InstanceFactory, backend: str
+) -> None:
+    a = await instances("a", backend=backend)
+    b = await instances(
+        "b",
+        backend=backend,
+        policy={
+            "domain_blocks": [{"domain": "127.0.0.1", "severity": "noop", "reject_media": True}]
+        },
+    )
+    alice = await a.user("alice")
+    bob = await b.user("bob")
+    emoji = await add_local_emoji(a.store, a.config, "blobcat", png())
+    alice_on_b = await b.follow(bob, f"alice@{a.domain}")
+    await eventually(
+        lambda: b.store.relationships.get_follow(bob.id, alice_on_b.id), what="accept"
+    )
+    text = "look :blobcat:"
+    status = await a.store.statuses.create(
+        NewStatus(
+            account_id=alice.id,
+            local=True,
+            content=f"<p>{text}</p>",
+            text=text,
+            visibility="public",
+            emojis=await local_emoji_items(a.store, a.config, text),
+        ),
+        uri_template=a.urls.status_template(alice.username),
+    )
+    await a.fed.outbox.status_created(status)
+    arrived = await eventually(lambda: b.store.statuses.by_uri(status.uri), what="the post")
+
+    async def refused() -> bool:
+        await b.app[MEDIA_CACHE_WORKER].drain()  # type: ignore[index]
+        rows = await b.store.custom_emojis.listed(local_only=False)
+        if not rows:
+            return False
+        item = await b.store.media_cache.get("emoji", rows[0].id)
+        return item is not None and item.state == "refused"
+
+    await eventually(refused, what="the emoji refused by the policy")
+    fresh = await b.store.statuses.get(arrived.id)
+    assert fresh is not None
+    shown = status_to_api(await load_status_view(b.store, fresh, None), b.config, None)
+    assert [e["url"] for e in shown["emojis"]] == [f"{a.config.base_url}/media/{emoji.file_path}"]

@@ -79,6 +79,18 @@ async def test_admin_uploads_an_emoji_and_statuses_and_names_show_it(
     )
     assert [e["shortcode"] for e in me["emojis"]] == ["blobcat"]
 
+    # A new image and category; the status keeps the image it was posted with.
+    modified = await admin.call(
+        "PATCH",
+        f"/api/v1/admin/custom_emojis/{created['id']}",
+        data=emoji_form(png((10, 10, 250, 255)), type="modify", category="blobs"),
+    )
+    assert modified["category"] == "blobs" and modified["url"] != created["url"]
+    kept = await alice.call("GET", f"/api/v1/statuses/{status['id']}")
+    assert kept["emojis"][0]["url"] == created["url"]
+    assert (await rig.client.get(created["url"].removeprefix(BASE))).status == 200
+    created = modified
+
     # Disabled: not offered to apps, not picked up by new statuses.
     disabled = await admin.call(
         "PATCH", f"/api/v1/admin/custom_emojis/{created['id']}", data={"type": "disable"}
