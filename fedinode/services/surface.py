@@ -62,7 +62,9 @@ class SideEffects:
                 )
 
     async def _cache_status(self, status: Status, author: Account) -> None:
-        if self.cards is not None and not author.local:
+        # Remote statuses, and local ones whose owed side effects the worker completes
+        # after a crash (the statuses service queues a local status's card itself).
+        if self.cards is not None:
             await queue_card(self.store, self.cards, status)
         if self.cache_media and not author.local:
             await queue_status(self.store, status.id, author)

@@ -19,11 +19,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from extras_rig import User, make_rig
 from PIL import Image
 
+from activitypub.urls import Urls
+from fedinode import appkeys
 from fedinode.config import Config
 from fedinode.preview_cards import CARD_WORKER
 from fedinode.remote_media import MEDIA_CACHE_WORKER
 from fedinode.services.preview_cards import first_link
 from policy.settings import DomainBlock
+from storage.statuses import NewStatus
 
 
 def _png() -> bytes:
@@ -280,3 +283,28 @@ async def test_a_reject_media_domain_gets_no_card(
     card = await rig.store.preview_cards.by_url(f"{base}/article")
     assert card is not None and card.state == "failed"
     assert hits["/article"] == 0
+
+
+async def test_a_local_status_left_by_a_crash_still_gets_its_card(
+    aiohttp_client: Any, config: Config, tmp_path: Path, site: tuple[str, Counter[str]]
+) -> None:
+    base, _ = site
+    rig = await make_rig(aiohttp_client, _config(config), tmp_path)
+    alice = await rig.user("alice")
+    link = f"{base}/article"
+    # Stored with its side effects owed, as if the process died right after the write.
+    status = await rig.store.statuses.create(
+        NewStatus(
+            account_id=alice.account.id,
+            local=True,
+            content=f'<p><a href="{link}">{link}</a></p>',
+            text=link,
+            visibility="public",
+            pending_effects=True,
+        ),
+        uri_template=Urls(rig.config.base_url).status_template("alice"),
+    )
+    await rig.client.app[appkeys.FEDERATION].processor.effects.complete(status.id, "created")
+    await _settle(rig.client)
+    card = await alice.call("GET", f"/api/v1/statuses/{status.id}/card")
+    assert card["url"] == link and card["title"] == "سلام دنیا — an article"
