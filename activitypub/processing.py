@@ -403,6 +403,7 @@ class InboxProcessor:
             poll=poll,
             edited_at=min(parsed.updated or now_ms(), now_ms()),
             pending_effects=True,
+            emojis=parsed.emojis,
         )
         await self.surface.status_updated(edited, actor)
         await self.store.effects.done(edited.id, effects.UPDATED)

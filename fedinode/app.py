@@ -159,6 +159,10 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
 
     app.cleanup_ctx.append(media_processing_ctx)
 
+    from fedinode.preview_cards import card_worker_ctx
+
+    app.cleanup_ctx.append(card_worker_ctx)
+
     from fedinode.federation import setup_federation
 
     setup_federation(app, federation_settings(config), role=role, periodic=periodic)

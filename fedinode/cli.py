@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", dest="older_than", type=_days, default=7.0,
                        metavar="DAYS", help="days since last served (default 7)")  # fmt: skip
 
+    from fedinode.emoji_cli import add_commands as add_emoji_commands
+
+    add_emoji_commands(sub, _Parser)
+
     demo = sub.add_parser("demo", help="run several instances federating on loopback")
     demo.add_argument("--directory", default="fedinode-demo")
     demo.add_argument("--base-port", type=int, default=8081)
@@ -139,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "user": _user,
         "policy": _policy,
         "media": _media,
+        "emoji": _emoji,
         "demo": _demo,
     }
     try:
@@ -506,6 +511,16 @@ def _media(args: argparse.Namespace) -> int:
     from fedinode import media_cli
 
     return int(_run(media_cli.prune_cache(config, args.older_than)))
+
+
+# -- emoji ------------------------------------------------------------------------------
+
+
+def _emoji(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import emoji_cli
+
+    return emoji_cli.run(config, args, _run, UsageError)
 
 
 # -- demo -------------------------------------------------------------------------------

@@ -203,6 +203,11 @@ class MediaConfig:
     audio_format: str = "mp3"  # mp3 | opus (Ogg)
     transcode_timeout_seconds: float = 300.0  # one ffmpeg run; slower is a failure
     transcode_threads: int = 2
+    emoji_max_bytes: int = 262_144  # an admin's custom emoji image (Mastodon's limit)
+    # Link preview cards (docs/configuration.md): the first link of a status, fetched by the worker.
+    preview_cards: bool = True
+    card_page_max_bytes: int = 1_048_576  # HTML read of a linked page; a larger page has no card
+    card_fetch_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,6 +477,11 @@ def _check_media(section: MediaConfig) -> None:
     for key in ("remote_cache_bytes", "remote_image_max_bytes", "remote_video_max_bytes"):
         if getattr(section, key) < 0:
             raise ConfigError(f"media.{key}", "must not be negative")
+    for key in ("emoji_max_bytes", "card_page_max_bytes"):
+        if getattr(section, key) <= 0:
+            raise ConfigError(f"media.{key}", "must be positive")
+    if section.card_fetch_timeout_seconds <= 0:
+        raise ConfigError("media.card_fetch_timeout_seconds", "must be positive")
     if section.remote_fetch_timeout_seconds <= 0:
         raise ConfigError("media.remote_fetch_timeout_seconds", "must be positive")
     if section.remote_fetch_attempts < 1:

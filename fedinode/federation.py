@@ -140,7 +140,8 @@ def _federation_ctx(
         store = app[appkeys.STORE]
         # The inbox worker's side effects are the services' own: one path for local and
         # remote events.
-        surface = SideEffects(store, cache_media=app[appkeys.CONFIG].media.cache_remote)
+        config = app[appkeys.CONFIG]
+        surface = SideEffects(store, cache_media=config.media.cache_remote, cards=config)
         federation = Federation(settings, store, app[appkeys.POLICY], session, surface)
         federator = OutboxFederator(federation)
         # The answers an incoming activity calls for (Accept, Reject, a poll's new counts,

@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from storage.custom_emojis import show_emoji_file
 from storage.db import Connection, Database
 from storage.ids import new_id, now_ms
+from storage.preview_cards import show_card_image
 from storage.rows import build_all, build_opt, dumps
 
-KINDS = ("attachment", "avatar", "header")
+KINDS = ("attachment", "avatar", "header", "emoji", "card")
 PENDING, CACHED, REFUSED, EVICTED = "pending", "cached", "refused", "evicted"
 
 
@@ -202,6 +204,21 @@ class MediaCacheStore:
             if status_id:
                 await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
             return True
+        if item.kind == "emoji":
+            return await show_emoji_file(
+                tx, item.owner_id, item.remote_url, files.file_path, files.preview_path
+            )
+        if item.kind == "card":
+            small = (files.meta or {}).get("small") or {}
+            return await show_card_image(
+                tx,
+                item.owner_id,
+                item.remote_url,
+                files.preview_path or files.file_path,
+                width=int(small.get("width", 0)),
+                height=int(small.get("height", 0)),
+                blurhash=files.blurhash,
+            )
         column = "avatar_cache" if item.kind == "avatar" else "header_cache"
         source = "avatar_url" if item.kind == "avatar" else "header_url"
         return bool(
@@ -238,6 +255,10 @@ class MediaCacheStore:
                 )
                 if status_id:
                     await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
+            elif item.kind == "emoji":
+                await show_emoji_file(tx, item.owner_id, item.remote_url, "", "")
+            elif item.kind == "card":
+                await show_card_image(tx, item.owner_id, item.remote_url, "")
             else:
                 column = "avatar_cache" if item.kind == "avatar" else "header_cache"
                 await tx.execute(

@@ -255,6 +255,7 @@ class StatusStore(StatusTimelines):
         poll: NewPoll | None = None,
         edited_at: int | None = None,
         pending_effects: bool = False,
+        emojis: list[dict[str, Any]] | None = None,
     ) -> Status:
         """Record the previous version in the history, then apply the new one (with a mark
         that the edit's side effects are owed, when ``pending_effects``)."""
@@ -294,6 +295,13 @@ class StatusStore(StatusTimelines):
                 status_id,
             )
             assert row is not None
+            if emojis is not None:
+                row = await tx.fetchrow(
+                    "UPDATE statuses SET emojis = $1 WHERE id = $2 RETURNING *",
+                    dumps(emojis),
+                    status_id,
+                )
+                assert row is not None
             await tx.execute("DELETE FROM mentions WHERE status_id = $1", status_id)
             await tx.execute("DELETE FROM status_tags WHERE status_id = $1", status_id)
             if media_ids is not None:

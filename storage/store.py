@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage import ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
+from storage.custom_emojis import CustomEmojiStore
 from storage.db import Database, open_database
 from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
@@ -25,6 +26,7 @@ from storage.oauth import OAuthStore
 from storage.policy_lists import PolicyListStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
+from storage.preview_cards import PreviewCardStore
 from storage.push import PushStore
 from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
@@ -63,6 +65,8 @@ class Store:
         self.media = MediaStore(db)
         self.media_cache = MediaCacheStore(db)
         self.media_jobs = MediaJobStore(db)
+        self.custom_emojis = CustomEmojiStore(db)
+        self.preview_cards = PreviewCardStore(db)
         self.lists = ListStore(db)
         self.markers = MarkerStore(db)
         self.filters = FilterStore(db)

@@ -1,4 +1,4 @@
-"""Small endpoints apps call at start-up: preferences, custom emojis, announcements, trends,
+"""Small endpoints apps call at start-up: preferences, announcements, trends,
 instance activity, and the default avatar and header images."""
 
 from __future__ import annotations
@@ -22,11 +22,6 @@ async def get_preferences(request: web.Request) -> web.Response:
     if user is None:
         raise Unauthorized("This method requires an authenticated user")
     return json_response(schemas.preferences_to_api(user))
-
-
-async def custom_emojis(request: web.Request) -> web.Response:
-    # This instance has no custom emojis of its own (remote ones travel with their statuses).
-    return json_response([])
 
 
 @authenticated(optional=True)

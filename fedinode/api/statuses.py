@@ -85,6 +85,16 @@ async def get_status(request: web.Request) -> web.Response:
     )
 
 
+@authenticated(optional=True, scopes=("read:statuses",))
+async def get_status_card(request: web.Request) -> web.Response:
+    """The status's preview card; ``{}`` while it has none (as Mastodon answered)."""
+    ctx = ctx_of(request)
+    view = await svc.get_view(ctx, _status_id(request), viewer_id(request))
+    if view.card is None:
+        return json_response({})
+    return json_response(schemas.card_to_api(view.card, ctx.config))
+
+
 @require_scopes("write:statuses")
 async def delete_status(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
@@ -241,10 +251,13 @@ async def unmute_status(request: web.Request) -> web.Response:
 # -- polls --------------------------------------------------------------------------------
 
 
-def _poll(view: StatusView, viewer: int | None) -> entities.Poll:
+def _poll(request: web.Request, view: StatusView, viewer: int | None) -> entities.Poll:
     assert view.poll is not None
     return schemas.poll_to_api(
-        view.poll, view.status.emojis, show_totals=viewer == view.status.account_id
+        view.poll,
+        view.status.emojis,
+        ctx_of(request).config.base_url,
+        show_totals=viewer == view.status.account_id,
     )
 
 
@@ -252,7 +265,7 @@ def _poll(view: StatusView, viewer: int | None) -> entities.Poll:
 async def get_poll(request: web.Request) -> web.Response:
     viewer = viewer_id(request)
     view = await svc.poll_view(ctx_of(request), _status_id(request), viewer)
-    return json_response(_poll(view, viewer))
+    return json_response(_poll(request, view, viewer))
 
 
 @require_scopes("write:statuses")
@@ -261,4 +274,4 @@ async def vote_poll(request: web.Request) -> web.Response:
     account = viewer_account(request)
     choices = [int(c) for c in params.str_list("choices") if c.lstrip("-").isdigit()]
     view = await svc.vote(ctx_of(request), account, _status_id(request), choices)
-    return json_response(_poll(view, account.id))
+    return json_response(_poll(request, view, account.id))

@@ -8,6 +8,7 @@ from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import media as media_service
 from fedinode.services import text as text_service
 from fedinode.services.context import Ctx
+from fedinode.services.custom_emojis import local_emoji_items
 from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
 from fedinode.services.views import StatusView, load_status_views
@@ -76,6 +77,13 @@ async def update_credentials(
     if update.header is not None:
         changes["header_url"] = await media_service.store_header(
             ctx.store, ctx.config, account, update.header
+        )
+    if update.display_name is not None or update.note is not None:
+        changes["emojis"] = await local_emoji_items(
+            ctx.store,
+            ctx.config,
+            account.display_name if update.display_name is None else update.display_name,
+            account.note_source if update.note is None else update.note,
         )
     settings = dict(user.settings)
     if update.privacy is not None:

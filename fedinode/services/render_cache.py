@@ -72,6 +72,7 @@ def _shared(view: StatusView) -> StatusView:
         media=view.media,
         poll=view.poll,
         application=view.application,
+        card=view.card,
         memo=RenderMemo(),
     )
 
@@ -135,6 +136,7 @@ def _view(
         media=shared.media,
         poll=_poll_view(shared, viewer_id, votes),
         application=shared.application,
+        card=shared.card,
         favourited=favourited,
         reblogged=reblogged,
         bookmarked=bookmarked,

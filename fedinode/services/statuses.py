@@ -9,8 +9,10 @@ from fedinode.errors import ApiError, NotFoundError, ValidationFailed
 from fedinode.services import text as text_service
 from fedinode.services.activity_ids import new_activity_id
 from fedinode.services.context import Ctx
+from fedinode.services.custom_emojis import local_emoji_items
 from fedinode.services.filters import filter_views
 from fedinode.services.language import status_language
+from fedinode.services.preview_cards import queue_card
 from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage import effects, intents
@@ -190,6 +192,7 @@ async def post_status(
             tags=rendered.tags,
             media_ids=media_ids,
             poll=poll,
+            emojis=await local_emoji_items(store, ctx.config, data.text, data.spoiler_text),
             # One transaction: the status, its mentions, the Idempotency-Key and the mark
             # that its notifications and deliveries are owed. If what follows fails (or
             # the process dies), the mark stays and the worker makes them from it.
@@ -199,6 +202,7 @@ async def post_status(
         uri_template=ctx.urls.status_template(account.username),
     )
     await SideEffects(store).status_created(status, account)
+    await queue_card(store, ctx.config, status)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
         await ctx.federation.status_created(status)
     await store.effects.done(status.id, effects.CREATED)
@@ -268,9 +272,11 @@ async def edit_status(
         tags=rendered.tags,
         media_ids=media_ids,
         poll=poll,
+        emojis=await local_emoji_items(ctx.store, ctx.config, data.text, data.spoiler_text),
         pending_effects=True,
     )
     await SideEffects(ctx.store).status_updated(edited, account)
+    await queue_card(ctx.store, ctx.config, edited)
     await ctx.federation.status_updated(edited)
     await ctx.store.effects.done(edited.id, effects.UPDATED)
     return edited

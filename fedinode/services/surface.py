@@ -13,9 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from fedinode.config import Config
 from fedinode.services import notifications
+from fedinode.services.custom_emojis import queue_remote_emojis
 from fedinode.services.federator import NO_FEDERATION, Federator
 from fedinode.services.media_cache import queue_account, queue_status
+from fedinode.services.preview_cards import queue_card
 from fedinode.services.push import queue_pushes
 from storage import events
 from storage.models import Account, Notification, Report, Status
@@ -34,18 +37,43 @@ NOTIFICATION = "notification"
 class SideEffects:
     """Notifications (stored) and streaming events (best effort) after a change, and the
     answers to peers an incoming activity calls for, through ``federator``. With
-    ``cache_media`` the media of remote statuses and accounts is queued for the cache."""
+    ``cache_media`` the media of remote statuses and accounts is queued for the cache; with
+    ``cards`` (the configuration) remote statuses get the preview card of their first link."""
 
     def __init__(
-        self, store: Store, federator: Federator = NO_FEDERATION, *, cache_media: bool = False
+        self,
+        store: Store,
+        federator: Federator = NO_FEDERATION,
+        *,
+        cache_media: bool = False,
+        cards: Config | None = None,
     ) -> None:
         self.store = store
         self.federator = federator
         self.cache_media = cache_media
+        self.cards = cards
 
     async def _cache_account(self, account: Account) -> None:
         if self.cache_media and not account.local:
             await queue_account(self.store, account)
+            if account.emojis:
+                await queue_remote_emojis(
+                    self.store, "account", account.id, account.domain, account.emojis
+                )
+
+    async def _cache_status(self, status: Status, author: Account) -> None:
+        # Remote statuses, and local ones whose owed side effects the worker completes
+        # after a crash (the statuses service queues a local status's card itself).
+        if self.cards is not None:
+            await queue_card(self.store, self.cards, status)
+        if self.cache_media and not author.local:
+            await queue_status(self.store, status.id, author)
+            await queue_remote_emojis(self.store, "status", status.id, author.domain, status.emojis)
+            # An author whose emojis are all cached and shown already needs no writes.
+            if any("file" not in e for e in author.emojis):
+                await queue_remote_emojis(
+                    self.store, "account", author.id, author.domain, author.emojis
+                )
 
     async def _publish(self, event: str, **fields: Any) -> None:
         # Streaming events are not durable by design (a listener that misses one reads the
@@ -89,8 +117,7 @@ class SideEffects:
     # -- statuses ---------------------------------------------------------------------------
 
     async def status_created(self, status: Status, author: Account) -> None:
-        if self.cache_media:
-            await queue_status(self.store, status.id, author)
+        await self._cache_status(status, author)
         await self._publish(STATUS_CREATED, status_id=status.id)
         store = self.store
         mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
@@ -117,8 +144,7 @@ class SideEffects:
                 )
 
     async def status_updated(self, status: Status, author: Account) -> None:
-        if self.cache_media:
-            await queue_status(self.store, status.id, author)
+        await self._cache_status(status, author)
         await self._publish(STATUS_UPDATED, status_id=status.id)
         # "A status you interacted with has been edited": local accounts that reblogged or
         # favourited it. Mastodon's own code tells rebloggers only; a favourite is as

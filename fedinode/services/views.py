@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.models import Account, MediaAttachment, OAuthApp, Poll, Status, Tag
+from storage.preview_cards import PreviewCard
 from storage.store import Store
 from storage.timelines import ViewerMarks
 
@@ -30,6 +31,7 @@ class StatusView:
     media: list[MediaAttachment] = field(default_factory=list)
     poll: PollView | None = None
     application: OAuthApp | None = None
+    card: PreviewCard | None = None
     favourited: bool = False
     reblogged: bool = False
     bookmarked: bool = False
@@ -79,8 +81,9 @@ async def load_status_views(
     apps_f = store.oauth.apps_many(
         [s.application_id for s in every if s.application_id is not None]
     )
-    mentions, tags, media, polls, marks, apps = await asyncio.gather(
-        mentions_f, tags_f, media_f, polls_f, marks_f, apps_f
+    cards_f = store.preview_cards.for_statuses(content_ids)
+    (mentions, tags, media, polls, marks, apps), cards = await asyncio.gather(
+        asyncio.gather(mentions_f, tags_f, media_f, polls_f, marks_f, apps_f), cards_f
     )
     account_ids = [s.account_id for s in every]
     for ms in mentions.values():
@@ -120,6 +123,7 @@ async def load_status_views(
             media=media.get(s.id, []),
             poll=pv,
             application=apps.get(s.application_id) if s.application_id is not None else None,
+            card=cards.get(s.id),
             favourited=s.id in marks.favourited,
             reblogged=s.id in marks.reblogged,
             bookmarked=s.id in marks.bookmarked,

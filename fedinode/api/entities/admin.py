@@ -4,7 +4,7 @@
 # annotations (``__optional_keys__``), which the tests compare with the JSON sent.
 from typing import NotRequired, TypedDict
 
-from fedinode.api.entities.accounts import Account, Role
+from fedinode.api.entities.accounts import Account, CustomEmoji, Role
 from fedinode.api.entities.instance import Rule
 from fedinode.api.entities.statuses import Status
 
@@ -123,3 +123,15 @@ class PolicyDecision(TypedDict):
     action: str
     enforced: bool
     reason: str | None
+
+
+class AdminEmoji(CustomEmoji):
+    """GoToSocial's admin view of a custom emoji (Mastodon has no admin emoji API)."""
+
+    id: str
+    disabled: bool
+    domain: str | None
+    updated_at: str
+    total_file_size: int
+    content_type: str
+    uri: str

@@ -46,6 +46,35 @@ class StatusApplication(TypedDict):
     website: str | None
 
 
+class PreviewCardAuthor(TypedDict):
+    name: str
+    url: str
+    account: None
+
+
+class PreviewCard(TypedDict):
+    """A link's preview card (Mastodon 4.3's PreviewCard)."""
+
+    url: str
+    title: str
+    description: str
+    type: str
+    author_name: str
+    author_url: str
+    provider_name: str
+    provider_url: str
+    html: str
+    width: int
+    height: int
+    image: str | None
+    image_description: str
+    embed_url: str
+    blurhash: str | None
+    published_at: str | None
+    language: str | None
+    authors: list[PreviewCardAuthor]
+
+
 class Status(TypedDict):
     id: str
     uri: str
@@ -68,7 +97,7 @@ class Status(TypedDict):
     in_reply_to_account_id: str | None
     reblog: "Status | None"
     poll: Poll | None
-    card: None
+    card: PreviewCard | None
     language: str | None
     text: NotRequired[str | None]
     edited_at: str | None
@@ -108,3 +137,4 @@ class StatusEdit(TypedDict):
     poll: NotRequired[StatusEditPoll | None]
     media_attachments: list[MediaAttachment]
     emojis: list[CustomEmoji]
+

@@ -8,6 +8,7 @@ names every public function, so callers write ``schemas.status_to_api``."""
 from fedinode.api.schemas.accounts import (
     account_to_api,
     credential_account_to_api,
+    custom_emoji_to_api,
     emojis_to_api,
     familiar_followers_to_api,
     featured_tag_to_api,
@@ -18,6 +19,7 @@ from fedinode.api.schemas.accounts import (
 )
 from fedinode.api.schemas.admin import (
     admin_account_to_api,
+    admin_emoji_to_api,
     admin_report_to_api,
     domain_allow_to_api,
     domain_block_conflict_to_api,
@@ -61,6 +63,7 @@ from fedinode.api.schemas.reports import report_to_api
 from fedinode.api.schemas.scheduled import scheduled_status_to_api
 from fedinode.api.schemas.search import search_to_api
 from fedinode.api.schemas.statuses import (
+    card_to_api,
     context_to_api,
     deleted_status_to_api,
     poll_to_api,
@@ -85,12 +88,15 @@ __all__ = [
     "account_to_api",
     "activity_to_api",
     "admin_account_to_api",
+    "admin_emoji_to_api",
     "admin_report_to_api",
     "application_to_api",
     "at",
+    "card_to_api",
     "context_to_api",
     "conversation_view_to_api",
     "credential_account_to_api",
+    "custom_emoji_to_api",
     "deleted_status_to_api",
     "domain_allow_to_api",
     "domain_block_conflict_to_api",

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from fedinode.api import entities as e
 from fedinode.api.schemas.times import iso, iso_date
+from storage.custom_emojis import CustomEmoji
 from storage.media_cache import copies
 from storage.models import Account, User
 from storage.relationships import Relationship
@@ -14,12 +15,17 @@ from storage.tags import FeaturedTag
 from storage.times import api_day_start
 
 
-def emojis_to_api(items: Sequence[Mapping[str, object]]) -> list[e.CustomEmoji]:
+def emojis_to_api(items: Sequence[Mapping[str, object]], base_url: str) -> list[e.CustomEmoji]:
+    """Emojis a status or account shows; those with a copy here (``file``) point at it."""
     out: list[e.CustomEmoji] = []
     for item in items:
         code = item.get("shortcode")
         url = item.get("url")
         static = item.get("static_url")
+        file, static_file = item.get("file"), item.get("static_file")
+        if isinstance(file, str) and file:
+            url = f"{base_url}/media/{file}"
+            static = f"{base_url}/media/{static_file}" if isinstance(static_file, str) else url
         if isinstance(code, str) and isinstance(url, str):
             out.append(
                 {
@@ -107,7 +113,7 @@ def account_to_api(account: Account, base_url: str) -> e.Account:
         "last_status_at": iso_date(account.last_status_at),
         "hide_collections": False,
         "noindex": not account.indexable,
-        "emojis": emojis_to_api(account.emojis),
+        "emojis": emojis_to_api(account.emojis, base_url),
         "roles": [],
         "fields": _fields(account),
         "moved": None,
@@ -195,3 +201,17 @@ def preferences_to_api(user: User) -> e.Preferences:
         "reading:expand:spoilers": bool(s.get("expand_spoilers", False)),
         "reading:autoplay:gifs": bool(s.get("autoplay_gifs", False)),
     }
+
+
+def custom_emoji_to_api(emoji: CustomEmoji, base_url: str) -> e.CustomEmoji:
+    """CustomEmoji (``/api/v1/custom_emojis``): one of this instance's emojis."""
+    url = f"{base_url}/media/{emoji.file_path}"
+    out: e.CustomEmoji = {
+        "shortcode": emoji.shortcode,
+        "url": url,
+        "static_url": f"{base_url}/media/{emoji.static_path}" if emoji.static_path else url,
+        "visible_in_picker": emoji.visible_in_picker and not emoji.disabled,
+    }
+    if emoji.category:
+        out["category"] = emoji.category
+    return out

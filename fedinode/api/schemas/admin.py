@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fedinode.api import entities as e
-from fedinode.api.schemas.accounts import account_to_api, role_to_api
+from fedinode.api.schemas.accounts import account_to_api, custom_emoji_to_api, role_to_api
 from fedinode.api.schemas.statuses import statuses_to_api
-from fedinode.api.schemas.times import iso
+from fedinode.api.schemas.times import at, iso
 from fedinode.config import Config
 from fedinode.services.views import StatusView
+from storage.custom_emojis import CustomEmoji
 from storage.models import Account, DomainAllowRow, DomainBlockRow, PolicyDecisionRow, Report, User
 
 if TYPE_CHECKING:
@@ -154,4 +155,30 @@ def domain_block_impact_to_api(impact: Impact) -> e.AdminDomainImpact:
         "follow_requests_dropped": impact.follow_requests_dropped,
         "cached_statuses": impact.cached_statuses,
         "statuses_purged": impact.statuses_purged,
+    }
+
+
+def admin_emoji_to_api(emoji: CustomEmoji, base_url: str) -> e.AdminEmoji:
+    """AdminEmoji: a custom emoji with what an admin manages (GoToSocial's entity)."""
+    if emoji.domain:
+        url = f"{base_url}/media/{emoji.file_path}" if emoji.file_path else emoji.image_remote_url
+        static = f"{base_url}/media/{emoji.static_path}" if emoji.static_path else url
+        shown: e.CustomEmoji = {
+            "shortcode": emoji.shortcode,
+            "url": url,
+            "static_url": static,
+            "visible_in_picker": False,
+        }
+    else:
+        shown = custom_emoji_to_api(emoji, base_url)
+    return {
+        **shown,
+        "category": emoji.category or None,
+        "id": str(emoji.id),
+        "disabled": emoji.disabled,
+        "domain": emoji.domain or None,
+        "updated_at": at(emoji.updated_at),
+        "total_file_size": emoji.size,
+        "content_type": emoji.content_type,
+        "uri": emoji.uri or f"{base_url}/emojis/{emoji.id}",
     }

@@ -17,6 +17,7 @@ from fedinode.config import Config
 from fedinode.services.views import PollView, StatusView
 from storage.ids import now_ms
 from storage.models import Account, MediaAttachment, Status, StatusEdit, Tag
+from storage.preview_cards import PreviewCard
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.
@@ -29,8 +30,44 @@ def tag_to_api(tag: Tag, base_url: str) -> e.StatusTag:
     return {"name": tag.display_name or tag.name, "url": f"{base_url}/tags/{tag_path(tag)}"}
 
 
+def card_to_api(card: PreviewCard, config: Config) -> e.PreviewCard:
+    """PreviewCard: the image is our cached copy; the remote one only when remote media is
+    not cached here (a refused or pending image shows none)."""
+    if card.image_path:
+        image: str | None = f"{config.base_url}/media/{card.image_path}"
+    elif card.image_remote_url and not config.media.cache_remote:
+        image = card.image_remote_url
+    else:
+        image = None
+    authors: list[e.PreviewCardAuthor] = (
+        [{"name": card.author_name, "url": card.author_url, "account": None}]
+        if card.author_name or card.author_url
+        else []
+    )
+    return {
+        "url": card.url,
+        "title": card.title,
+        "description": card.description,
+        "type": card.type,
+        "author_name": card.author_name,
+        "author_url": card.author_url,
+        "provider_name": card.provider_name,
+        "provider_url": card.provider_url,
+        "html": card.html,
+        "width": card.image_width if image and card.type == "link" else card.width,
+        "height": card.image_height if image and card.type == "link" else card.height,
+        "image": image,
+        "image_description": "",
+        "embed_url": card.embed_url,
+        "blurhash": card.blurhash if image else None,
+        "published_at": iso(card.published_at),
+        "language": card.language or None,
+        "authors": authors,
+    }
+
+
 def poll_to_api(
-    pv: PollView, emojis: Sequence[Mapping[str, object]], *, show_totals: bool
+    pv: PollView, emojis: Sequence[Mapping[str, object]], base_url: str, *, show_totals: bool
 ) -> e.Poll:
     poll = pv.poll
     expired = poll.expires_at is not None and poll.expires_at <= now_ms()
@@ -47,7 +84,7 @@ def poll_to_api(
             {"title": title, "votes_count": None if hide else votes[i]}
             for i, title in enumerate(poll.options)
         ],
-        "emojis": emojis_to_api(emojis),
+        "emojis": emojis_to_api(emojis, base_url),
         "voted": pv.voted,
         "own_votes": pv.own_votes,
     }
@@ -74,7 +111,9 @@ def status_to_api(
             shared = memo.rendered = _status_shared_to_api(view, config)
         out = shared.copy()
     if view.poll is not None:
-        out["poll"] = poll_to_api(view.poll, s.emojis, show_totals=viewer_id == s.account_id)
+        out["poll"] = poll_to_api(
+            view.poll, s.emojis, config.base_url, show_totals=viewer_id == s.account_id
+        )
     matches = view.filtered if filtered is None else filtered
     out["filtered"] = [filter_result_to_api(m) for m in matches]
     if viewer_id is not None:
@@ -122,7 +161,7 @@ def _status_shared_to_api(view: StatusView, config: Config) -> e.Status:
             for m in view.mentions
         ],
         "tags": [tag_to_api(t, base_url) for t in view.tags],
-        "emojis": emojis_to_api(s.emojis),
+        "emojis": emojis_to_api(s.emojis, base_url),
         "reblogs_count": s.reblogs_count,
         "favourites_count": s.favourites_count,
         "replies_count": s.replies_count,
@@ -132,7 +171,7 @@ def _status_shared_to_api(view: StatusView, config: Config) -> e.Status:
         ),
         "reblog": None,
         "poll": None,
-        "card": None,
+        "card": card_to_api(view.card, config) if view.card is not None else None,
         "language": s.language,
         "edited_at": iso(s.edited_at),
         "filtered": [],
@@ -199,7 +238,7 @@ def status_history_to_api(history: StatusHistory, config: Config) -> list[e.Stat
             "account": account_to_api(history.account, config.base_url),
             "poll": None,
             "media_attachments": [media_to_api(config, m) for m in history.current_media],
-            "emojis": emojis_to_api(s.emojis),
+            "emojis": emojis_to_api(s.emojis, config.base_url),
         }
     ]
 

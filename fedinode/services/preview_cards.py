@@ -1,0 +1,424 @@
+"""Link preview cards: the first link of a status (local or remote) becomes a card, fetched
+by the worker, never in a request.
+
+``queue_card`` picks the link as Mastodon does (no mention, hashtag or microformat links,
+no links to the status's own media or to this instance, http(s) only) and queues its URL;
+``CardWorker`` fetches the page through the SSRF guard (every redirect hop checked, the
+policy's fetch check on each host) with a size and a time limit, reads OpenGraph, Twitter
+and plain HTML metadata and a discovered oEmbed document with lxml, and stores the card.
+Its image goes to the remote media cache (re-encoded like uploads; ``[media]
+cache_remote`` and ``reject_media`` apply there). The statuses that show the card get a
+new revision and a ``status.updated`` event, so streams send ``status.update``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiohttp
+import lxml.html
+import nh3
+import orjson
+from yarl import URL
+
+from activitypub.errors import RefusedAddress
+from activitypub.netguard import Scheme, check_url
+from fedinode.config import Config
+from fedinode.services.media_cache import HostRefusal, Refused, Transient
+from storage import events
+from storage.ids import now_ms
+from storage.media_cache import WantedMedia
+from storage.models import Status
+from storage.preview_cards import CardContent, PreviewCard
+from storage.store import Store
+
+log = logging.getLogger("fedinode.cards")
+
+MAX_REDIRECTS = 3
+MAX_URL_LENGTH = 2048
+OEMBED_MAX_BYTES = 65_536
+BATCH = 8
+IDLE_SECONDS = 5.0
+_SKIPPED_CLASSES = ("mention", "hashtag", "u-url", "h-card")
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_JSON_TYPES = frozenset({"application/json", "application/json+oembed", "text/json"})
+_CARD_TYPES = frozenset({"link", "photo", "video", "rich"})
+
+
+# -- which link ------------------------------------------------------------------------------
+
+
+def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> str | None:
+    """The URL of the first link in a status's HTML that deserves a card, normalised."""
+    if "<a" not in content:
+        return None
+    try:
+        root = lxml.html.fragment_fromstring(content, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        classes = (a.get("class") or "").split()
+        rel = (a.get("rel") or "").split()
+        text = a.text_content().strip()
+        if not href or "tag" in rel or any(c in _SKIPPED_CLASSES for c in classes):
+            continue
+        if text.startswith(("#", "@")) or href in skip_urls or len(href) > MAX_URL_LENGTH:
+            continue
+        try:
+            url = URL(href)
+        except ValueError:
+            continue
+        if url.scheme not in ("http", "https") or not url.host:
+            continue
+        if (url.host_port_subcomponent or "").lower() == local_host:
+            continue
+        return str(url.with_fragment(None))
+    return None
+
+
+async def queue_card(store: Store, config: Config, status: Status) -> None:
+    """Give a new or edited status the card of its first link (queued when new); a failure
+    here fails nothing else."""
+    if not config.media.preview_cards or status.reblog_of_id is not None:
+        return
+    try:
+        media = (await store.statuses.media_for([status.id])).get(status.id, [])
+        local_host = (URL(config.base_url).host_port_subcomponent or "").lower()
+        skip = frozenset(
+            u
+            for m in media
+            for u in (m.remote_url, f"{config.base_url}/media/{m.file_path}" if m.file_path else "")
+            if u
+        )
+        url = first_link(status.content, local_host=local_host, skip_urls=skip)
+        await store.preview_cards.attach(status.id, url)
+    except Exception:
+        log.exception("queueing the card of status %s failed", status.id)
+
+
+# -- fetching --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageLimits:
+    scheme: Scheme
+    allow_private: bool
+    page_max_bytes: int
+    timeout_seconds: float
+    attempts: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> PageLimits:
+        return cls(
+            # Linked pages are any web page, plain http included (Mastodon fetches those
+            # too); the guard still checks every address, resolved ones included.
+            scheme="http",
+            allow_private=config.federation.allow_private_addresses,
+            page_max_bytes=config.media.card_page_max_bytes,
+            timeout_seconds=config.media.card_fetch_timeout_seconds,
+            attempts=config.media.remote_fetch_attempts,
+        )
+
+
+async def fetch_capped(
+    session: aiohttp.ClientSession,
+    url: str,
+    limits: PageLimits,
+    host_refusal: HostRefusal,
+    *,
+    types: frozenset[str],
+    max_bytes: int,
+) -> tuple[URL, str, bytes]:
+    """GET a document of one of ``types``: (final URL, charset, body). Every hop is checked
+    (address and policy); larger than ``max_bytes`` is refused, whatever the headers say."""
+    try:
+        current = check_url(url, limits.scheme, limits.allow_private)
+    except RefusedAddress as exc:
+        raise Refused(f"address refused: {exc}") from None
+    timeout = aiohttp.ClientTimeout(total=limits.timeout_seconds)
+    headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
+    for _ in range(MAX_REDIRECTS + 1):
+        reason = host_refusal((current.host_port_subcomponent or "").lower())
+        if reason is not None:
+            raise Refused(reason)
+        try:
+            async with session.get(
+                current, allow_redirects=False, timeout=timeout, headers=headers
+            ) as response:
+                if response.status in (301, 302, 303, 307, 308):
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise Refused("redirect without Location")
+                    try:
+                        current = check_url(
+                            current.join(URL(location)), limits.scheme, limits.allow_private
+                        )
+                    except (RefusedAddress, ValueError) as exc:
+                        raise Refused(f"redirect refused: {exc}") from None
+                    continue
+                if 400 <= response.status < 500:
+                    raise Refused(f"the page answered {response.status}")
+                if response.status != 200:
+                    raise Transient(f"the page answered {response.status}")
+                if response.content_type.lower() not in types:
+                    raise Refused(f"content type {response.content_type!r} has no card")
+                if response.content_length is not None and response.content_length > max_bytes:
+                    raise Refused(f"{response.content_length} bytes is over the {max_bytes} limit")
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(65536):
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise Refused(f"more than the {max_bytes} bytes limit")
+                return current, response.charset or "", bytes(body)
+        except RefusedAddress as exc:
+            raise Refused(f"address refused: {exc}") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise Transient(f"fetch failed: {exc!r}") from None
+    raise Refused("too many redirects")
+
+
+# -- reading a page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    content: CardContent | None
+    oembed_url: str
+
+
+def _clip(value: object, limit: int) -> str:
+    return " ".join(str(value).split())[:limit] if value is not None else ""
+
+
+def _absolute(base: URL, value: str) -> str:
+    if not value:
+        return ""
+    try:
+        url = base.join(URL(value.strip()))
+    except ValueError:
+        return ""
+    return str(url) if url.scheme in ("http", "https") and url.host else ""
+
+
+def _int(value: object) -> int:
+    try:
+        number = int(float(str(value)))
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number < 100_000 else 0
+
+
+def _time(value: str) -> int | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(parsed.timestamp() * 1000) if parsed.tzinfo is not None else None
+
+
+def read_page(body: bytes, charset: str, page_url: URL) -> PageMeta:
+    """OpenGraph, Twitter and plain HTML metadata, and the oEmbed link, of a page."""
+    try:
+        parser = lxml.html.HTMLParser(encoding=charset or None, no_network=True)
+        root = lxml.html.document_fromstring(body, parser=parser)
+    except (ValueError, LookupError, lxml.etree.ParserError):
+        return PageMeta(None, "")
+    meta: dict[str, str] = {}
+    for tag in root.iter("meta"):
+        key = (tag.get("property") or tag.get("name") or "").strip().lower()
+        value = tag.get("content")
+        if key and value is not None and key not in meta:
+            meta[key] = value.strip()
+    oembed = ""
+    canonical = ""
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower()
+        if "alternate" in rel and kind == "application/json+oembed" and not oembed:
+            oembed = _absolute(page_url, link.get("href") or "")
+        if "canonical" in rel and not canonical:
+            canonical = _absolute(page_url, link.get("href") or "")
+    titles = root.xpath("//title/text()")
+    title = meta.get("og:title") or meta.get("twitter:title") or (titles[0] if titles else "")
+    language = (root.get("lang") or meta.get("og:locale") or "").replace("_", "-").split("-")[0]
+    if not _clip(title, 200):
+        return PageMeta(None, oembed)
+    image = meta.get("og:image:secure_url") or meta.get("og:image") or meta.get("twitter:image")
+    content = CardContent(
+        title=_clip(title, 200),
+        description=_clip(
+            meta.get("og:description")
+            or meta.get("twitter:description")
+            or meta.get("description", ""),
+            500,
+        ),
+        author_name=_clip(meta.get("author") or meta.get("article:author", ""), 200),
+        provider_name=_clip(meta.get("og:site_name", ""), 200),
+        image_remote_url=_absolute(page_url, image or ""),
+        language=_clip(language.lower(), 8) if language.isascii() else "",
+        published_at=_time(meta.get("article:published_time", "")),
+    )
+    return PageMeta(content, oembed)
+
+
+_IFRAME_ATTRIBUTES = {"src", "width", "height", "allowfullscreen", "frameborder", "allow", "title"}
+
+
+def _embed_html(html: str) -> str:
+    """An oEmbed ``html`` reduced to one https iframe (as Mastodon keeps it), or ""."""
+    clean = nh3.clean(
+        html,
+        tags={"iframe"},
+        attributes={"iframe": _IFRAME_ATTRIBUTES},
+        url_schemes={"https"},
+        link_rel=None,
+    ).strip()
+    if not clean.startswith("<iframe") or clean.count("<iframe") != 1 or 'src="https://' not in clean:
+        return ""
+    return clean
+
+
+def read_oembed(body: bytes, base: CardContent | None, page_url: URL) -> CardContent | None:
+    """The card an oEmbed document describes, over what the page itself said."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return base
+    if not isinstance(doc, dict):
+        return base
+    kind = str(doc.get("type", "link"))
+    title = _clip(doc.get("title"), 200) or (base.title if base else "")
+    if not title or kind not in _CARD_TYPES:
+        return base
+    html = _embed_html(str(doc.get("html", ""))) if kind in ("video", "rich") else ""
+    if kind in ("video", "rich") and not html:
+        kind = "link"
+    image = _absolute(page_url, str(doc.get("thumbnail_url") or ""))
+    if kind == "photo":
+        image = _absolute(page_url, str(doc.get("url") or "")) or image
+    fallback = base or CardContent(title=title)
+    return CardContent(
+        title=title,
+        type=kind,
+        description=fallback.description,
+        author_name=_clip(doc.get("author_name"), 200) or fallback.author_name,
+        author_url=_absolute(page_url, str(doc.get("author_url") or "")),
+        provider_name=_clip(doc.get("provider_name"), 200) or fallback.provider_name,
+        provider_url=_absolute(page_url, str(doc.get("provider_url") or "")),
+        html=html,
+        width=_int(doc.get("width")) if kind != "link" else 0,
+        height=_int(doc.get("height")) if kind != "link" else 0,
+        language=fallback.language,
+        published_at=fallback.published_at,
+        image_remote_url=image or fallback.image_remote_url,
+    )
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+def _retry_at(attempts: int, max_attempts: int) -> int | None:
+    if attempts >= max_attempts:
+        return None
+    return now_ms() + min(3_600_000, 60_000 << (2 * max(0, attempts - 1)))
+
+
+class CardWorker:
+    """Fetches queued pages and stores their cards."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        session: aiohttp.ClientSession,
+        host_refusal: HostRefusal,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.session = session
+        self.host_refusal = host_refusal
+        self.limits = PageLimits.from_config(config)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                done = await self.run_once()
+            except Exception:
+                log.exception("preview card round failed")
+                done = 0
+            if not done:
+                await asyncio.sleep(IDLE_SECONDS)
+
+    async def run_once(self) -> int:
+        cards = await self.store.preview_cards.claim(BATCH)
+        if cards:
+            await asyncio.gather(*(self.handle(card) for card in cards))
+        return len(cards)
+
+    async def drain(self) -> int:
+        """Run until nothing is due (tests, and a CLI run)."""
+        total = 0
+        while n := await self.run_once():
+            total += n
+        return total
+
+    async def _card_for(self, url: str) -> CardContent:
+        final, charset, body = await fetch_capped(
+            self.session,
+            url,
+            self.limits,
+            self.host_refusal,
+            types=_HTML_TYPES,
+            max_bytes=self.limits.page_max_bytes,
+        )
+        page = await asyncio.to_thread(read_page, body, charset, final)
+        content = page.content
+        if page.oembed_url:
+            try:
+                where, _, doc = await fetch_capped(
+                    self.session,
+                    page.oembed_url,
+                    self.limits,
+                    self.host_refusal,
+                    types=_JSON_TYPES,
+                    max_bytes=OEMBED_MAX_BYTES,
+                )
+                content = read_oembed(doc, content, where)
+            except (Refused, Transient) as exc:
+                log.info("no oEmbed for %s: %s", url, exc)
+        if content is None:
+            raise Refused("the page has no title")
+        return content
+
+    async def handle(self, card: PreviewCard) -> None:
+        try:
+            content = await self._card_for(card.url)
+        except Refused as exc:
+            log.info("no card for %s: %s", card.url, exc)
+            await self.store.preview_cards.retry(card, str(exc), retry_at=None)
+            return
+        except Transient as exc:
+            at = _retry_at(card.attempts, self.limits.attempts)
+            await self.store.preview_cards.retry(card, str(exc), retry_at=at)
+            return
+        shown_by = await self.store.preview_cards.fetched(card, content)
+        image = content.image_remote_url
+        if image and self.config.media.cache_remote:
+            host = (URL(image).host_port_subcomponent or "").lower()
+            await self.store.media_cache.enqueue([WantedMedia("card", card.id, image, host)])
+        await self._announce(shown_by)
+
+    async def _announce(self, status_ids: list[int]) -> None:
+        # As Mastodon does, a status whose card arrived is sent again (status.update).
+        for status_id in status_ids:
+            try:
+                await events.publish(self.store.db, "status.updated", status_id=status_id)
+            except Exception:
+                log.warning("announcing the card of status %s failed", status_id, exc_info=True)
+
