@@ -42,6 +42,7 @@ from activitypub.fields import id_of, is_public, obj_type
 from activitypub.keys import LRU
 from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
+from activitypub.quarantine import FirstContact
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.signatures import (
@@ -179,6 +180,7 @@ class InboxIntake:
         self.resolver = resolver
         self.settings = settings
         self.writer = writer
+        self.first_contact = FirstContact(store, gate, settings)
         self.max_skew = timedelta(seconds=settings.signature_max_skew_seconds)
         # assertionMethod id → (when looked up, key or None): Multikeys are not stored.
         self._multikeys: LRU[tuple[float, Ed25519PublicKey | None]] = LRU(4096)
@@ -233,6 +235,8 @@ class InboxIntake:
             return IntakeResult(202, "ignored: unsupported activity type")
         if type_ == vocab.DELETE and await self._unknown_actor(actor):
             return IntakeResult(202, "ignored: unknown actor")
+        # Marked before the key fetch, which stores the actor (see activitypub/quarantine.py).
+        held = await self.first_contact.is_held(peer)
 
         try:
             verified = await verify_request(
@@ -263,6 +267,15 @@ class InboxIntake:
         if not outcome.accepted or outcome.activity is None:
             return IntakeResult(202, "accepted")
         payload = body if outcome.activity is document else orjson.dumps(outcome.activity)
+        if held and await self.first_contact.hold(
+            host=peer,
+            activity_id=activity_id,
+            activity_type=type_,
+            actor=actor,
+            payload=payload.decode("utf-8"),
+            recipient_account_id=recipient_account_id,
+        ):
+            return IntakeResult(202, "held: first contact")
         await self.writer.add(
             NewInboxItem(
                 activity_id=activity_id,
