@@ -41,6 +41,7 @@ from activitypub.errors import FetchError, MalformedActivity, SignatureError
 from activitypub.fields import id_of, is_public, obj_type
 from activitypub.keys import LRU
 from activitypub.outbox import Outbox
+from activitypub.peer_limits import PeerLimiter
 from activitypub.policy_gate import PolicyGate
 from activitypub.quarantine import FirstContact
 from activitypub.resolver import Resolver
@@ -70,6 +71,7 @@ HANDLED_TYPES = frozenset(
 class IntakeResult:
     status: int
     reason: str = ""
+    retry_after: int = 0  # seconds, with 429
 
 
 ACCEPTED = IntakeResult(202, "accepted")
@@ -181,6 +183,7 @@ class InboxIntake:
         self.settings = settings
         self.writer = writer
         self.first_contact = FirstContact(store, gate, settings)
+        self.limiter = PeerLimiter(store, gate)
         self.max_skew = timedelta(seconds=settings.signature_max_skew_seconds)
         # assertionMethod id → (when looked up, key or None): Multikeys are not stored.
         self._multikeys: LRU[tuple[float, Ed25519PublicKey | None]] = LRU(4096)
@@ -252,6 +255,14 @@ class InboxIntake:
         except SignatureError as exc:
             return IntakeResult(exc.status, exc.reason)
         first_seen = self._first_seen(verified)
+        # Per-peer limits count the host that made the request (a relay, a thread's origin
+        # forwarding a reply), once its signature verified: a forger cannot spend them.
+        sender = peer if verified.key_owner == actor else (
+            _cached_authority(verified.key_owner) or peer
+        )  # fmt: skip
+        throttled = await self.limiter.take(sender, "requests_per_minute", activity=document)
+        if throttled is not None and throttled.enforced:
+            return IntakeResult(429, "too many requests", throttled.retry_after)
         if verified.key_owner != actor:
             relayed = await self.relayed(document, type_, actor, peer)
             if isinstance(relayed, IntakeResult):
@@ -267,6 +278,9 @@ class InboxIntake:
         if not outcome.accepted or outcome.activity is None:
             return IntakeResult(202, "accepted")
         payload = body if outcome.activity is document else orjson.dumps(outcome.activity)
+        throttled = await self.limiter.take(sender, "activities_per_day", activity=document)
+        if throttled is not None and throttled.enforced:
+            return IntakeResult(429, "too many activities today", throttled.retry_after)
         if held and await self.first_contact.hold(
             host=peer,
             activity_id=activity_id,
