@@ -135,6 +135,19 @@ class PeerLimiter:
             )
         return Throttled(limit_key, retry_after, reason, enforced)
 
+    async def standing(self, host: str, now_ms: int | None = None) -> dict[str, dict[str, int]]:
+        """Each limit of ``host`` that is set: {limit_key: {"limit": n, "used": m}} in the
+        current window (for ``policy explain``)."""
+        now = self.clock() if now_ms is None else now_ms
+        out: dict[str, dict[str, int]] = {}
+        for limit_key, (kind, _) in KINDS.items():
+            limit = self.limit_of(host, limit_key)
+            if limit:
+                start, _end = window(limit_key, now)
+                used = await self.store.peer_usage.usage(host, kind, start)
+                out[limit_key] = {"limit": limit, "used": used}
+        return out
+
     async def prune(self, now_ms: int | None = None) -> int:
         """Forget counts of windows that ended more than a day ago."""
         now = self.clock() if now_ms is None else now_ms

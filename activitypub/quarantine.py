@@ -56,6 +56,21 @@ class FirstContact:
         first = datetime.fromtimestamp(first_seen_ms / 1000, UTC)
         return first + timedelta(hours=self.settings.quarantine_hours)
 
+    async def standing(self, host: str) -> str:
+        """What the quarantine makes of ``host`` now, changing nothing (for ``policy
+        explain``): off, known, held, released, rejected, or new (it would be held)."""
+        if not self.enabled:
+            return "off"
+        state = await self.store.quarantine.state(host)
+        if state is not None:
+            return state
+        if (
+            self.gate.pipeline.domain_allow_for(host) is not None
+            or await self.store.quarantine.known(host)
+        ):
+            return "known"
+        return "new"
+
     async def is_held(self, host: str) -> bool:
         """Before the signature is verified: True when ``host``'s activities are to be held
         (a host met now for the first time is marked held at once)."""

@@ -43,6 +43,13 @@ async def _held(instance: Instance, host: str, count: int) -> list[HeldActivityR
     return await eventually(probe, what=f"{count} held activities from {host}")
 
 
+def _activity(tmp_path: Path, uri: str, actor: str) -> Path:
+    path = tmp_path / "activity.json"
+    path.write_text(json.dumps({"id": f"{uri}/activity", "type": "Create", "actor": actor,
+                                "object": {"type": "Note"}}))  # fmt: skip
+    return path
+
+
 def _cli(instance: Instance, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / f"{instance.name}.toml"
     config.write_text(
@@ -56,7 +63,7 @@ def _cli(instance: Instance, tmp_path: Path, *args: str) -> subprocess.Completed
 
 
 async def test_new_peer_is_held_listed_and_released_in_order(
-    instances: InstanceFactory, backend: str
+    instances: InstanceFactory, backend: str, tmp_path: Path
 ) -> None:
     g = await instances("g", backend=backend, federation=QUARANTINE)
     p = await instances("p", backend=backend)
@@ -87,6 +94,14 @@ async def test_new_peer_is_held_listed_and_released_in_order(
     assert paul_on_g is not None
     assert await g.store.relationships.get_follow(paul_on_g.id, gina.id) is None
     assert k.domain not in [h.host for h in await g.store.quarantine.hosts(None)]
+
+    # `policy explain` says why: P is held.
+    explained = await asyncio.to_thread(
+        _cli, g, tmp_path, "policy", "explain", str(_activity(tmp_path, second.uri, paul.uri)),
+        "--json",
+    )  # fmt: skip
+    assert explained.returncode == 0, explained.stderr
+    assert json.loads(explained.stdout)["first_contact"] == {"standing": "held", "held": True}
 
     token = await _admin_token(g)
     base = f"http://{g.domain}/api/v1/admin/quarantine"
@@ -198,6 +213,15 @@ async def test_rejected_peer_leaves_nothing_and_is_suspended(
         assert await g.store.statuses.by_uri(uri) is None
     assert await g.store.statuses.public_timeline(gina.id, Page(), local=False) == []
     assert await g.store.quarantine.activities(p.domain) == []
+
+    explained = await asyncio.to_thread(
+        _cli, g, tmp_path, "policy", "explain", str(_activity(tmp_path, later.uri, paul.uri)),
+        "--json",
+    )  # fmt: skip
+    assert explained.returncode == 0, explained.stderr
+    found = json.loads(explained.stdout)
+    assert found["first_contact"] == {"standing": "rejected", "held": False}
+    assert found["host"]["allowed"] is False
 
     unknown = await asyncio.to_thread(
         _cli, g, tmp_path, "policy", "quarantine", "release", "not a host"
