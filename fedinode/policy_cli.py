@@ -126,6 +126,7 @@ async def explain(config: Config, path: str, peer: str, *, as_json: bool) -> int
         )
         verdicts = gate.pipeline.explain(activity, ctx)
         outcome = gate.pipeline.run(activity, ctx)
+        first_contact, limits = await _peer_standing(config, store, gate, peer)
     finally:
         await store.close()
     rules: list[dict[str, Any]] = [v.to_json() for v in verdicts]
@@ -137,6 +138,9 @@ async def explain(config: Config, path: str, peer: str, *, as_json: bool) -> int
         "rules": rules,
         "final": "accept" if outcome.accepted else "reject",
         "decisions": [d.to_json() for d in outcome.decisions],
+        # How the host is met (first_contact) and what it used of its limits (peer_limit).
+        "first_contact": first_contact,
+        "peer_limits": limits,
     }
     if as_json:
         _print_json(result)
@@ -148,8 +152,32 @@ async def explain(config: Config, path: str, peer: str, *, as_json: bool) -> int
             )
         for v in rules:
             print(" ".join(f"{k}={v[k]}" for k in v))
+        if first_contact is not None:
+            print(f"first_contact: {peer} is {first_contact['standing']}"
+                  + (" (its activities are held for an admin)" if first_contact["held"] else ""))  # fmt: skip
+        for key, use in limits.items():
+            print(f"peer_limit: {key} = {use['limit']}, used {use['used']} in this window")
         print(f"final: {result['final']}")
     return 0
+
+
+async def _peer_standing(
+    config: Config, store: Store, gate: PolicyGate, peer: str
+) -> tuple[dict[str, Any] | None, dict[str, dict[str, int]]]:
+    """The quarantine's view of ``peer`` (None when first_contact = accept or no peer) and
+    its per-peer limits in the current windows."""
+    if not peer:
+        return None, {}
+    from activitypub.peer_limits import PeerLimiter
+    from activitypub.quarantine import FirstContact
+    from fedinode.app import federation_settings
+
+    first = FirstContact(store, gate, federation_settings(config.resolved()))
+    standing = await first.standing(peer)
+    limits = await PeerLimiter(store, gate).standing(peer)
+    if standing == "off":
+        return None, limits
+    return {"standing": standing, "held": standing in ("new", "held")}, limits
 
 
 async def show_log(

@@ -366,7 +366,12 @@ async def landing_page(request: web.Request) -> web.StreamResponse:
     views, _ = await timelines.public(
         ctx, None, Page(limit=_RECENT_POSTS), local=True, only_media=False
     )
-    rules = "".join(f'<li dir="auto">{escape(r)}</li>' for r in i.rules)
+    rules = "".join(
+        f'<li dir="auto">{escape(r.text)}'
+        + (f'<br><small dir="auto">{escape(r.hint)}</small>' if r.hint else "")
+        + "</li>"
+        for r in i.rules
+    )
     body = (
         '<section class="card intro">'
         f'<img class="thumb" src="{escape(thumbnail_url(config))}" alt="">'
