@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", dest="older_than", type=_days, default=7.0,
                        metavar="DAYS", help="days since last served (default 7)")  # fmt: skip
 
+    backup = sub.add_parser("backup", help="copy the database, media and config into a folder")
+    backup.add_argument("path", metavar="PATH", help="a new (or empty) folder")
+    restore = sub.add_parser("restore", help="load a backup into an empty instance")
+    restore.add_argument("path", metavar="PATH", help="a folder made by fedinode backup")
+
     demo = sub.add_parser("demo", help="run several instances federating on loopback")
     demo.add_argument("--directory", default="fedinode-demo")
     demo.add_argument("--base-port", type=int, default=8081)
@@ -139,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "user": _user,
         "policy": _policy,
         "media": _media,
+        "backup": _backup,
+        "restore": _restore,
         "demo": _demo,
     }
     try:
@@ -506,6 +513,43 @@ def _media(args: argparse.Namespace) -> int:
     from fedinode import media_cli
 
     return int(_run(media_cli.prune_cache(config, args.older_than)))
+
+
+# -- backup and restore -------------------------------------------------------------------
+
+
+def _backup(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import backup
+    from storage.backup import BackupError
+
+    try:
+        manifest = _run(backup.backup(config, args.path))
+    except backup.BackupRefused as exc:
+        raise UsageError(str(exc)) from None
+    except BackupError as exc:
+        print(f"fedinode: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    counts = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items())
+    media = manifest["media"]
+    print(f"backup written to {args.path}: {counts}; {media['files']} media files")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import backup
+    from storage.backup import BackupError
+
+    try:
+        counts = _run(backup.restore(config, args.path))
+    except backup.BackupRefused as exc:
+        raise UsageError(str(exc)) from None
+    except BackupError as exc:
+        print(f"fedinode: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"restored from {args.path}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return EXIT_OK
 
 
 # -- demo -------------------------------------------------------------------------------
