@@ -18,8 +18,9 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from fedinode.config import Config
 from fedinode.media_cli import Progress
@@ -34,6 +35,9 @@ FORMAT = "fedinode-backup"
 FORMAT_VERSION = 1
 MEDIA_FOLDER = "media"
 CONFIG_FILE = "config.toml"
+PARALLEL = 8  # media files copied at once
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class BackupRefused(Exception):
@@ -118,17 +122,33 @@ def _copy_config(source: str, target: Path) -> str | None:
 
 async def _copy_media_out(files: MediaFiles, folder: Path, err: TextIO) -> tuple[int, int]:
     listing: list[StoredFile] = await asyncio.to_thread(lambda: list(files.walk()))
-    progress = Progress("copying media files", err)
-    progress(0, len(listing))
-    copied = size = 0
-    for n, item in enumerate(listing, 1):
-        data = await asyncio.to_thread(files.read, item.path)
-        if data is not None and safe_path(item.path):  # None: deleted since the listing
-            await asyncio.to_thread(_write_file, folder / item.path, data)
-            copied += 1
-            size += len(data)
-        progress(n, len(listing))
-    return copied, size
+
+    def copy(item: StoredFile) -> int | None:
+        data = files.read(item.path)
+        if data is None or not safe_path(item.path):  # None: deleted since the listing
+            return None
+        _write_file(folder / item.path, data)
+        return len(data)
+
+    written = await _in_threads(copy, listing, Progress("copying media files", err))
+    sizes = [n for n in written if n is not None]
+    return len(sizes), sum(sizes)
+
+
+async def _in_threads(work: Callable[[T], R], items: list[T], progress: Progress) -> list[R]:
+    """``work`` over ``items``, a few at once (each object-store request waits a round
+    trip), reporting progress as they finish."""
+    progress(0, len(items))
+    pending = iter(items)
+    results: list[R] = []
+
+    async def runner() -> None:
+        for item in pending:  # shared: each runner takes the next item when it is free
+            results.append(await asyncio.to_thread(work, item))
+            progress(len(results), len(items))
+
+    await asyncio.gather(*(runner() for _ in range(PARALLEL)))
+    return results
 
 
 def _write_file(target: Path, data: bytes) -> None:
@@ -228,11 +248,10 @@ def _files_under(folder: Path) -> list[Path]:
 
 async def _copy_media_in(folder: Path, files: MediaFiles, err: TextIO) -> None:
     listing = await asyncio.to_thread(_files_under, folder)
-    progress = Progress("restoring media files", err)
-    progress(0, len(listing))
-    for n, item in enumerate(listing, 1):
+
+    def copy(item: Path) -> None:
         relative = item.relative_to(folder).as_posix()
         if safe_path(relative):
-            data = await asyncio.to_thread(item.read_bytes)
-            await asyncio.to_thread(files.write, relative, data)
-        progress(n, len(listing))
+            files.write(relative, item.read_bytes())
+
+    await _in_threads(copy, listing, Progress("restoring media files", err))

@@ -24,7 +24,7 @@ from s3_rig import MediaOn, make_bucket, stored_files
 from fedinode import backup
 from fedinode.app import create_app
 from fedinode.config import Config
-from storage.backup import libpq_url
+from storage.backup import BackupError, find_pg_tool, libpq_url
 
 POSTGRES_URL = os.environ.get("FEDINODE_TEST_POSTGRES_URL", "")
 AS_JSON = {"Accept": "application/activity+json"}
@@ -45,6 +45,12 @@ async def restore_target(
     """A fresh, empty database and media store for a restore. On PostgreSQL a new database
     holding the source's schema name (a dump restores into the schema it was taken from)."""
     databases: list[str] = []
+    if backend == "postgres":
+        try:
+            find_pg_tool("pg_dump")
+            find_pg_tool("pg_restore")
+        except BackupError as exc:
+            pytest.skip(str(exc))
 
     async def make(source: Config) -> Config:
         if backend == "sqlite":
@@ -195,7 +201,7 @@ def _cli(config_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_cli_backs_up_and_refuses_to_restore_over_data(
-    aiohttp_client: Any, config: Config, tmp_path: Path
+    aiohttp_client: Any, config: Config, tmp_path: Path, restore_target: RestoreTarget
 ) -> None:
     source = await make_rig(aiohttp_client, config, tmp_path / "source")
     await _populate(source)
