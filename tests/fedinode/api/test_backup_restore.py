@@ -38,6 +38,15 @@ def config(config: Config, media_config: MediaOn, tmp_path: Path) -> Config:
 RestoreTarget = Callable[[Config], Awaitable[Config]]
 
 
+def _need_pg_tools(backend: str) -> None:
+    if backend == "postgres":
+        try:
+            find_pg_tool("pg_dump")
+            find_pg_tool("pg_restore")
+        except BackupError as exc:
+            pytest.skip(str(exc))
+
+
 @pytest.fixture
 async def restore_target(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -45,12 +54,7 @@ async def restore_target(
     """A fresh, empty database and media store for a restore. On PostgreSQL a new database
     holding the source's schema name (a dump restores into the schema it was taken from)."""
     databases: list[str] = []
-    if backend == "postgres":
-        try:
-            find_pg_tool("pg_dump")
-            find_pg_tool("pg_restore")
-        except BackupError as exc:
-            pytest.skip(str(exc))
+    _need_pg_tools(backend)
 
     async def make(source: Config) -> Config:
         if backend == "sqlite":
@@ -143,8 +147,9 @@ async def _observe(rig: Rig, alice: User, bob: User) -> dict[str, Any]:
 
 
 async def test_backup_while_serving_then_restore_answers_as_before(
-    aiohttp_client: Any, config: Config, tmp_path: Path, restore_target: RestoreTarget
+    restore_target: RestoreTarget, aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
+    # restore_target first: its database is dropped after the restored app has stopped.
     source = await make_rig(aiohttp_client, config, tmp_path / "source")
     alice, bob = await _populate(source)
     before = await _observe(source, alice, bob)
@@ -201,8 +206,9 @@ def _cli(config_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_cli_backs_up_and_refuses_to_restore_over_data(
-    aiohttp_client: Any, config: Config, tmp_path: Path, restore_target: RestoreTarget
+    aiohttp_client: Any, config: Config, tmp_path: Path, backend: str
 ) -> None:
+    _need_pg_tools(backend)
     source = await make_rig(aiohttp_client, config, tmp_path / "source")
     await _populate(source)
     config_file = tmp_path / "fedinode.toml"
