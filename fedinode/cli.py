@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     from fedinode.emoji_cli import add_commands as add_emoji_commands
 
     add_emoji_commands(sub, _Parser)
+    backup = sub.add_parser("backup", help="copy the database, media and config into a folder")
+    backup.add_argument("path", metavar="PATH", help="a new (or empty) folder")
+    restore = sub.add_parser("restore", help="load a backup into an empty instance")
+    restore.add_argument("path", metavar="PATH", help="a folder made by fedinode backup")
 
     demo = sub.add_parser("demo", help="run several instances federating on loopback")
     demo.add_argument("--directory", default="fedinode-demo")
@@ -147,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "policy": _policy,
         "media": _media,
         "emoji": _emoji,
+        "backup": _backup,
+        "restore": _restore,
         "demo": _demo,
     }
     try:
@@ -528,6 +534,42 @@ def _emoji(args: argparse.Namespace) -> int:
     from fedinode import emoji_cli
 
     return emoji_cli.run(config, args, _run, UsageError)
+
+# -- backup and restore -------------------------------------------------------------------
+
+
+def _backup(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import backup
+    from storage.backup import BackupError
+
+    try:
+        manifest = _run(backup.backup(config, args.path))
+    except backup.BackupRefused as exc:
+        raise UsageError(str(exc)) from None
+    except BackupError as exc:
+        print(f"fedinode: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    counts = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items())
+    media = manifest["media"]
+    print(f"backup written to {args.path}: {counts}; {media['files']} media files")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    config = _load(args)
+    from fedinode import backup
+    from storage.backup import BackupError
+
+    try:
+        counts = _run(backup.restore(config, args.path))
+    except backup.BackupRefused as exc:
+        raise UsageError(str(exc)) from None
+    except BackupError as exc:
+        print(f"fedinode: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"restored from {args.path}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return EXIT_OK
 
 
 # -- demo -------------------------------------------------------------------------------

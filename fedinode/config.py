@@ -195,8 +195,28 @@ AUDIO_FORMATS = ("mp3", "opus")
 
 
 @dataclass(frozen=True, slots=True)
+class S3Config:
+    """``[media.s3]`` (or the same keys flat in ``[media]``): an S3-compatible bucket."""
+
+    endpoint: str = ""  # https://s3.example.ir ; "" = AWS itself
+    bucket: str = ""
+    region: str = "us-east-1"
+    access_key: str = ""
+    secret_key: str = ""
+    prefix: str = ""  # keys are written under this folder of the bucket ("" = its root)
+
+
+S3_KEYS = ("endpoint", "bucket", "region", "access_key", "secret_key", "prefix")
+
+
+@dataclass(frozen=True, slots=True)
 class MediaConfig:
+    backend: str = "local"  # local (``directory``) | s3 (``[media.s3]``)
     directory: str = "fedinode-data/media"
+    # s3: "" = files are streamed through our /media/ route; a URL (a public bucket or a CDN
+    # in front of it) = /media/ answers with a redirect there.
+    public_url: str = ""
+    s3: S3Config = field(default_factory=S3Config)
     max_image_pixels: int = 16_777_216
     thumbnail_size: int = 400
     proxy_remote: bool = False
@@ -367,6 +387,7 @@ _CHOICES = {
     ("federation", "quarantine_expiry"): ("release", "reject"),
     ("instance", "show_domain_blocks"): ("all", "users", "disabled"),
     ("instance", "show_domain_blocks_rationale"): ("all", "users", "disabled"),
+    ("media", "backend"): ("local", "s3"),
 }
 
 
@@ -420,6 +441,10 @@ def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
+    if name == "media":
+        table, s3 = _split_s3(table, env_keys)
+        if s3 is not None:
+            kwargs["s3"] = s3
     for key, value in table.items():
         dotted = f"{name}.{key}"
         if (name, key) == ("email", "from"):  # TOML's name for it; a Python keyword
@@ -441,6 +466,41 @@ def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set
     section = cls(**kwargs)
     _check_section(name, section)
     return section
+
+
+def _split_s3(
+    table: Mapping[str, Any], env_keys: set[str]
+) -> tuple[dict[str, Any], S3Config | None]:
+    """``[media]`` minus its S3 settings, and those settings: a ``[media.s3]`` table, the
+    same keys flat in ``[media]``, or ``FEDINODE_MEDIA__S3__<KEY>`` / ``FEDINODE_MEDIA__<KEY>``."""
+    rest: dict[str, Any] = {}
+    found: dict[str, Any] = {}
+    from_env: set[str] = set()
+    for key, value in table.items():
+        if key == "s3":
+            if not isinstance(value, Mapping):
+                raise ConfigError("media.s3", "expected a table")
+            for sub, sub_value in value.items():
+                if sub not in S3_KEYS:
+                    raise ConfigError(f"media.s3.{sub}", "unknown key")
+                found[sub] = sub_value
+            continue
+        sub = key[len("s3__") :] if key.startswith("s3__") else key
+        if sub in S3_KEYS:
+            if key.startswith("s3__") or key in S3_KEYS:
+                found[sub] = value
+                if key in env_keys:
+                    from_env.add(sub)
+                continue
+        if key.startswith("s3__"):
+            raise ConfigError(f"media.s3.{sub}", "unknown key")
+        rest[key] = value
+    if not found:
+        return rest, None
+    values = {
+        k: _coerce(f"media.s3.{k}", str, v, from_env=k in from_env) for k, v in found.items()
+    }
+    return rest, S3Config(**values)
 
 
 def _registrations(key: str, value: Any, *, from_env: bool) -> str | bool:
@@ -528,6 +588,21 @@ def _check_section(name: str, section: Any) -> None:
 
 
 def _check_media(section: MediaConfig) -> None:
+    if section.public_url and not _is_http_url(section.public_url):
+        raise ConfigError("media.public_url", f"must be an http(s) URL, got {section.public_url!r}")
+    s3 = section.s3
+    if s3.endpoint and not _is_http_url(s3.endpoint):
+        raise ConfigError("media.s3.endpoint", f"must be an http(s) URL, got {s3.endpoint!r}")
+    if s3.prefix and (s3.prefix.startswith("/") or ".." in s3.prefix.split("/")):
+        raise ConfigError("media.s3.prefix", f"must be a relative folder, got {s3.prefix!r}")
+    if section.backend == "s3":
+        if not s3.bucket:
+            raise ConfigError("media.s3.bucket", 'is required when media.backend = "s3"')
+        if not s3.region:
+            raise ConfigError("media.s3.region", 'is required when media.backend = "s3"')
+        if bool(s3.access_key) != bool(s3.secret_key):
+            missing = "secret_key" if s3.access_key else "access_key"
+            raise ConfigError(f"media.s3.{missing}", "access_key and secret_key go together")
     for key in ("remote_cache_bytes", "remote_image_max_bytes", "remote_video_max_bytes"):
         if getattr(section, key) < 0:
             raise ConfigError(f"media.{key}", "must not be negative")
@@ -553,6 +628,16 @@ def _check_media(section: MediaConfig) -> None:
     for key in ("ffmpeg", "ffprobe"):
         if not getattr(section, key).strip():
             raise ConfigError(f"media.{key}", "must name a program")
+
+
+def _is_http_url(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _check_queue(section: QueueConfig) -> None:

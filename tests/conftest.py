@@ -17,6 +17,8 @@ BACKENDS = ["sqlite", "postgres"]
 
 # Helper modules under tests/ (fixtures shared across test folders).
 sys.path.append(str(Path(__file__).parent))
+# The S3 server and the media-backend parameter (local, s3).
+pytest_plugins = ["s3_rig"]
 
 
 def _postgres_skip_reason() -> str | None:

@@ -12,6 +12,14 @@ from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import media as media_service
 from fedinode.services import media_processing as processing
 from fedinode.services.media_cache import access_log
+from fedinode.services.media_files import (
+    LocalMediaFiles,
+    RangeNotSatisfiable,
+    S3MediaFiles,
+    content_type_for,
+    media_files,
+    safe_path,
+)
 
 MEDIA_SCOPES = ("write:media",)
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -106,25 +114,61 @@ async def delete_media(request: web.Request) -> web.Response:
     return json_response({})
 
 
+_FILE_HEADERS = {
+    "Cache-Control": CACHE_FOREVER,
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
 async def serve_media_file(request: web.Request) -> web.StreamResponse:
     """A stored file; names are random and never rewritten, so caches may keep them forever."""
-    files = media_service.MediaFiles(request.app[appkeys.CONFIG].media.directory)
+    config = request.app[appkeys.CONFIG]
+    files = media_files(config)
     relative = request.match_info["path"]
-    found = files.resolve(relative)
+    if not safe_path(relative):
+        raise NotFoundError()
+    if isinstance(files, LocalMediaFiles):
+        found = files.resolve(relative)
+        if found is None:
+            raise NotFoundError()
+        await access_log(request.app[appkeys.STORE]).served(relative)
+        return web.FileResponse(found, headers=_FILE_HEADERS)
+    if config.media.public_url:
+        # The bucket (or a CDN before it) serves the bytes; our URLs stay the same.
+        await access_log(request.app[appkeys.STORE]).served(relative)
+        target = f"{config.media.public_url.rstrip('/')}/{relative}"
+        raise web.HTTPFound(target, headers={"Cache-Control": "public, max-age=86400"})
+    assert isinstance(files, S3MediaFiles)
+    return await _stream_object(request, files, relative)
+
+
+async def _stream_object(
+    request: web.Request, files: S3MediaFiles, relative: str
+) -> web.StreamResponse:
+    try:
+        byte_range = request.http_range
+    except ValueError:
+        byte_range = None  # a malformed Range header is ignored, as for files on disk
+    try:
+        found = await files.open_read(relative, byte_range)
+    except RangeNotSatisfiable as exc:
+        return web.Response(status=416, headers={"Content-Range": f"bytes */{exc.size}"})
     if found is None:
         raise NotFoundError()
     await access_log(request.app[appkeys.STORE]).served(relative)
-    # Named here, not guessed: the system's MIME table may lack the audio and video types.
-    known = AV_CONTENT_TYPES.get(found.suffix.lower())
-    return web.FileResponse(
-        found,
-        headers={
-            **({"Content-Type": known} if known else {}),
-            "Cache-Control": CACHE_FOREVER,
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    partial = found.end - found.start < found.size
+    response = web.StreamResponse(status=206 if partial else 200, headers=_FILE_HEADERS)
+    response.content_type = content_type_for(relative)
+    response.content_length = found.end - found.start
+    response.headers["Accept-Ranges"] = "bytes"
+    if partial:
+        response.headers["Content-Range"] = f"bytes {found.start}-{found.end - 1}/{found.size}"
+    await response.prepare(request)
+    async for chunk in found.chunks:
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 def _id(request: web.Request) -> int:

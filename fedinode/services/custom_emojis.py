@@ -12,7 +12,8 @@ from typing import Any
 
 from fedinode.config import Config
 from fedinode.errors import NotFoundError, ValidationFailed
-from fedinode.services.media import MediaFiles, process_image
+from fedinode.services.media import process_image
+from fedinode.services.media_files import media_files
 from storage.custom_emojis import CustomEmoji, NewLocalEmoji
 from storage.errors import Conflict
 from storage.media_cache import WantedMedia
@@ -81,7 +82,7 @@ def _make_files(config: Config, data: bytes) -> NewLocalEmoji:
         raise ValidationFailed("Validation failed: Image is empty")
     p = process_image(data, max_pixels=config.media.max_image_pixels, thumbnail_size=STATIC_SIZE)
     folder = f"emojis/{secrets.token_hex(1)}/{secrets.token_hex(8)}"
-    files = MediaFiles(config.media.directory)
+    files = media_files(config)
     original = f"{folder}/original.{p.extension}"
     static = f"{folder}/static.{p.small_extension}"
     files.write(original, p.original)
@@ -96,7 +97,7 @@ def _make_files(config: Config, data: bytes) -> NewLocalEmoji:
 
 
 def _remove_files(config: Config, *paths: str) -> None:
-    files = MediaFiles(config.media.directory)
+    files = media_files(config)
     for path in paths:
         files.remove(path)
 

@@ -1,14 +1,13 @@
 """Uploaded media: validated and re-encoded with Pillow (which drops EXIF), thumbnailed,
-blurhashed, and written under ``config.media.directory``; served from ``/media/…``."""
+blurhashed, and written to the media backend (``media_files.py``: a folder or an S3
+bucket); served from ``/media/…``."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any, Protocol
 
 from blurhash_rs import blurhash_encode
@@ -16,6 +15,13 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from fedinode.config import Config
 from fedinode.errors import NotFoundError, ValidationFailed
+from fedinode.services.media_files import (
+    LocalMediaFiles,
+    MediaFiles,
+    S3MediaFiles,
+    StoredFile,
+    media_files,
+)
 from storage.media import NewMedia
 from storage.models import Account, MediaAttachment
 from storage.store import Store
@@ -37,6 +43,7 @@ DESCRIPTION_LIMIT = 1500
 # Animations: every frame is decoded and copied, so the budget is over all frames together.
 MAX_FRAMES = 1000
 ANIMATION_PIXEL_FACTOR = 4
+__all__ = ["LocalMediaFiles", "MediaFiles", "S3MediaFiles", "StoredFile", "media_files"]
 AVATAR_SIZE = 400
 HEADER_SIZE = (1500, 500)
 
@@ -225,39 +232,6 @@ def check_description(description: str | None) -> str | None:
     return description
 
 
-class MediaFiles:
-    """The media directory: relative paths in the database, files under one root."""
-
-    def __init__(self, directory: str) -> None:
-        self.root = Path(directory)
-
-    def write(self, relative: str, data: bytes) -> None:
-        target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-
-    def resolve(self, relative: str) -> Path | None:
-        """The file for a request path, or None when it is missing or outside the root."""
-        if not relative or "\x00" in relative or "\\" in relative:
-            return None
-        root = self.root.resolve()
-        try:
-            target = (root / relative).resolve()
-            if not target.is_relative_to(root) or target == root or not target.is_file():
-                return None
-        except (OSError, RuntimeError, ValueError):  # also a name too long for the file system
-            return None
-        return target
-
-    def remove(self, relative: str) -> None:
-        if relative:
-            found = self.resolve(relative)
-            if found is not None:
-                found.unlink(missing_ok=True)
-
-
 def _folder(ident: int) -> str:
     # Spread files over directories, as Mastodon does, so no directory grows huge.
     digits = f"{ident:020d}"
@@ -296,7 +270,7 @@ async def store_image(
         max_pixels=config.media.max_image_pixels,
         thumbnail_size=config.media.thumbnail_size,
     )
-    files = MediaFiles(config.media.directory)
+    files = media_files(config)
     # A random part keeps the URLs of unlisted media unguessable from the id alone.
     folder = f"attachments/{_folder(account.id)}/{secrets.token_hex(8)}"
     original_path = f"{folder}/original.{processed.extension}"
@@ -362,7 +336,7 @@ async def delete_media(
     )
     if deleted is None:
         raise ValidationFailed("Media attachment is currently used by a status")
-    files = MediaFiles(config.media.directory)
+    files = media_files(config)
     # An upload still being transcoded: its job went with it, the kept upload goes too.
     kept = job.source_path if job is not None else ""
     for relative in (deleted.file_path, deleted.preview_path, kept):
@@ -400,7 +374,7 @@ async def store_profile_image(
         fit_profile_image, data, max_pixels=config.media.max_image_pixels, kind=kind
     )
     relative = f"accounts/{kind}s/{_folder(account.id)}/{secrets.token_hex(8)}.{ext}"
-    await asyncio.to_thread(MediaFiles(config.media.directory).write, relative, body)
+    await asyncio.to_thread(media_files(config).write, relative, body)
     return relative
 
 
@@ -426,5 +400,5 @@ async def remove_profile_image(config: Config, url: str) -> None:
     """Delete the file behind a replaced avatar or header when it is one of ours."""
     prefix = f"{config.base_url}/media/"
     if url.startswith(prefix + "accounts/"):
-        files = MediaFiles(config.media.directory)
+        files = media_files(config)
         await asyncio.to_thread(files.remove, url[len(prefix) :])

@@ -28,7 +28,8 @@ from activitypub.peer_limits import PeerLimiter
 from activitypub.policy_gate import PolicyGate
 from fedinode.config import Config
 from fedinode.errors import ValidationFailed
-from fedinode.services.media import MediaFiles, fit_profile_image, media_meta, process_image
+from fedinode.services.media import fit_profile_image, media_meta, process_image
+from fedinode.services.media_files import media_files
 from fedinode.services.media_processing import describe_cached
 from storage.ids import now_ms
 from storage.media_cache import CachedFiles, RemoteMedia, WantedMedia, cache_key
@@ -233,7 +234,7 @@ def _folder(item: RemoteMedia) -> str:
 def make_files(config: Config, item: RemoteMedia, content_type: str, data: bytes) -> CachedFiles:
     """Re-encode (images) or keep as-is (allowed video and audio) and write the files.
     CPU-bound and blocking: run it in a thread."""
-    files = MediaFiles(config.media.directory)
+    files = media_files(config)
     folder = _folder(item)
     max_pixels = config.media.max_image_pixels
     try:
@@ -265,7 +266,7 @@ def make_files(config: Config, item: RemoteMedia, content_type: str, data: bytes
 
 
 def remove_files(config: Config, *paths: str) -> None:
-    files = MediaFiles(config.media.directory)
+    files = media_files(config)
     for path in paths:
         files.remove(path)
 

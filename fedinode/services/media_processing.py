@@ -27,13 +27,13 @@ from fedinode.errors import ValidationFailed
 from fedinode.services import transcode
 from fedinode.services.media import (
     FORMATS,
-    MediaFiles,
     Upload,
     _folder,
     check_description,
     process_image,
     store_image,
 )
+from fedinode.services.media_files import local_copy, media_files
 from fedinode.services.transcode import GIFV, VIDEO, Probe, ProcessingFailed
 from storage.ids import now_ms
 from storage.media import NewMedia
@@ -113,7 +113,7 @@ async def upload_any(
             ) from None
     folder = f"attachments/{_folder(account.id)}/{secrets.token_hex(8)}"
     source_path = f"{folder}/source"
-    await asyncio.to_thread(MediaFiles(config.media.directory).write, source_path, data)
+    await asyncio.to_thread(media_files(config).write, source_path, data)
     fx, fy = focus or (0.0, 0.0)
     media = await store.media_jobs.create(
         NewMedia(
@@ -207,7 +207,7 @@ class MediaProcessor:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
-        self.files = MediaFiles(config.media.directory)
+        self.files = media_files(config)
         self._wake = asyncio.Event()
         # One ffmpeg job at a time per process: background jobs and /api/v1/media uploads
         # queue here rather than share the cores the web answers need.
@@ -256,13 +256,15 @@ class MediaProcessor:
             await self._handle(job)
 
     async def _handle(self, job: MediaJob) -> None:
-        source = await asyncio.to_thread(self.files.resolve, job.source_path)
-        if source is None:
-            await self.store.media_jobs.fail(job, "The uploaded file is gone")
-            return
         written: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="fedinode-media-") as tmp:
+                source = await asyncio.to_thread(
+                    local_copy, self.files, job.source_path, Path(tmp)
+                )
+                if source is None:
+                    await self.store.media_jobs.fail(job, "The uploaded file is gone")
+                    return
                 done, outputs = await _process(self.config, job, source, Path(tmp))
             for relative, body in outputs.items():
                 await asyncio.to_thread(self.files.write, relative, body)
@@ -330,24 +332,25 @@ async def describe_cached(config: Config, file_path: str, content_type: str) -> 
     """A cached remote video or audio file read with ffprobe (its thumbnail written beside
     it): what ``CachedFiles`` needs, or None when it cannot be read (the peer's meta stays)."""
     kind = VIDEO if content_type.startswith("video/") else transcode.AUDIO
-    files = MediaFiles(config.media.directory)
-    source = await asyncio.to_thread(files.resolve, file_path)
-    if source is None:
-        return None
+    files = media_files(config)
     cfg = config.media
     try:
-        found = await transcode.probe(cfg, source)
-        preview_path, blurhash, small, extra = "", None, None, 0
-        if kind == VIDEO and found.has_video:
-            with tempfile.TemporaryDirectory(prefix="fedinode-media-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="fedinode-media-") as tmp:
+            source = await asyncio.to_thread(local_copy, files, file_path, Path(tmp))
+            if source is None:
+                return None
+            found = await transcode.probe(cfg, source)
+            preview_path, blurhash, small, extra = "", None, None, 0
+            if kind == VIDEO and found.has_video:
                 frame = await transcode.first_frame(cfg, source, Path(tmp))
-            thumb = await asyncio.to_thread(
-                process_image, frame, max_pixels=cfg.max_image_pixels,
-                thumbnail_size=cfg.thumbnail_size,
-            )  # fmt: skip
-            preview_path = f"{file_path.rsplit('/', 1)[0]}/small.{thumb.small_extension}"
-            await asyncio.to_thread(files.write, preview_path, thumb.small)
-            blurhash, small, extra = thumb.blurhash, (thumb.small_width, thumb.small_height), len(thumb.small)
+                thumb = await asyncio.to_thread(
+                    process_image, frame, max_pixels=cfg.max_image_pixels,
+                    thumbnail_size=cfg.thumbnail_size,
+                )  # fmt: skip
+                preview_path = f"{file_path.rsplit('/', 1)[0]}/small.{thumb.small_extension}"
+                await asyncio.to_thread(files.write, preview_path, thumb.small)
+                blurhash, small = thumb.blurhash, (thumb.small_width, thumb.small_height)
+                extra = len(thumb.small)
     except ValidationFailed as exc:
         log.info("cached %s not described: %s", file_path, exc)
         return None
@@ -358,4 +361,4 @@ async def remove_job_source(store: Store, config: Config, media_id: int) -> None
     """Delete the kept upload of an attachment still (or never) processed."""
     job = await store.media_jobs.get(media_id)
     if job is not None:
-        await asyncio.to_thread(MediaFiles(config.media.directory).remove, job.source_path)
+        await asyncio.to_thread(media_files(config).remove, job.source_path)

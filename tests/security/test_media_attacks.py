@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from fedinode.errors import ValidationFailed
-from fedinode.services.media import MediaFiles, process_image
+from fedinode.services.media import process_image
+from fedinode.services.media_files import LocalMediaFiles
 
 
 def _gif(size: int, frames: int) -> bytes:
@@ -52,4 +53,4 @@ def test_media_paths_stay_under_the_root(tmp_path: object, path: str) -> None:
     root = Path(str(tmp_path)) / "media"
     root.mkdir()
     (Path(str(tmp_path)) / "secret").write_text("x")
-    assert MediaFiles(str(root)).resolve(path) is None
+    assert LocalMediaFiles(str(root)).resolve(path) is None

@@ -3,12 +3,12 @@ relationships, follow requests, mutes with duration, featured tags."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 from typing import Any
 
 from api_helpers import Api
+from s3_rig import MediaOn, stored_files
 
 from fedinode.config import Config
 
@@ -150,16 +150,15 @@ def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
 
 
 async def test_avatar_and_header_uploads(
-    aiohttp_client: Any, config: Config, tmp_path: Path
+    aiohttp_client: Any, config: Config, tmp_path: Path, media_config: MediaOn
 ) -> None:
+    """On both media backends: a folder and an S3 bucket."""
     import aiohttp
 
     from fedinode.app import create_app
 
-    media_config = dataclasses.replace(
-        config, media=dataclasses.replace(config.media, directory=str(tmp_path / "media"))
-    )
-    api = Api(client=await aiohttp_client(create_app(media_config)), config=media_config)
+    configured = media_config(config, tmp_path)
+    api = Api(client=await aiohttp_client(create_app(configured)), config=configured)
     alice = await api.user("alice")
 
     def upload(**files: bytes) -> aiohttp.FormData:
@@ -201,6 +200,9 @@ async def test_avatar_and_header_uploads(
     )
     assert again["avatar"] != avatar and again["header"] == updated["header"]
     assert (await api.client.get(avatar.removeprefix("https://local.test"))).status == 404
+    kept = stored_files(configured)
+    assert avatar.split("/media/", 1)[1] not in kept
+    assert again["avatar"].split("/media/", 1)[1] in kept
     bad = await alice.patch(
         "/api/v1/accounts/update_credentials", data=upload(avatar=b"not an image")
     )

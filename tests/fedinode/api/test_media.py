@@ -4,10 +4,18 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from extras_rig import make_rig
 from PIL import Image
+from s3_rig import MediaOn, stored_files
 
 from fedinode.config import Config
+
+
+@pytest.fixture
+def config(config: Config, media_config: MediaOn, tmp_path: Path) -> Config:
+    """Every test here runs on both media backends: a folder and an S3 bucket."""
+    return media_config(config, tmp_path)
 
 
 def jpeg_with_exif(width: int = 800, height: int = 400) -> bytes:
@@ -145,7 +153,7 @@ async def test_delete_unattached_media_removes_files(
     await reader.call("DELETE", f"/api/v1/media/{media['id']}", expect=403)
     assert await alice.call("DELETE", f"/api/v1/media/{media['id']}") == {}
     assert [(await rig.client.get(p)).status for p in paths] == [404, 404]
-    assert not [f for f in (tmp_path / "media").rglob("*") if f.is_file()]
+    assert stored_files(rig.config) == []
     await alice.call("GET", f"/api/v1/media/{media['id']}", expect=404)
     await alice.call("DELETE", f"/api/v1/media/{media['id']}", expect=404)
     await alice.call("DELETE", "/api/v1/media/nope", expect=404)

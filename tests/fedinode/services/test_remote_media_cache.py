@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
+from s3_rig import MediaOn, stored_files
 
 from activitypub.fetch import make_client_session
 from activitypub.keys import generate_keypair
@@ -137,6 +138,12 @@ async def start_peer() -> Peer:
     app.router.add_get("/files/{name}", file)
     await peer.server.start_server()
     return peer
+
+
+@pytest.fixture
+def config(config: Config, media_config: MediaOn, tmp_path: Path) -> Config:
+    """The tests with a home instance run on both media backends: a folder and a bucket."""
+    return media_config(config, tmp_path)
 
 
 @pytest.fixture
@@ -328,6 +335,10 @@ async def test_prune_removes_old_files_and_the_api_falls_back(
     assert old_after["account"]["avatar"] == peer.file_url("avatar.jpg")
     resp = await home.client.get(old_media["url"][len(home.config.base_url) :])
     assert resp.status == 404  # the file is gone
+    left = stored_files(home.config)
+    assert old_row.file_path not in left and avatar_row.file_path not in left
+    assert old_media["url"].split("/media/", 1)[1] not in left
+    assert fresh_media["url"].split("/media/", 1)[1] in left
     fresh_after = (await home.status(fresh_id))["media_attachments"][0]
     assert fresh_after["url"] == fresh_media["url"]
     assert (await home.fetch_local(fresh_after["url"]))[0] == 200
