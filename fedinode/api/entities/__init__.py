@@ -74,7 +74,13 @@ from fedinode.api.entities.notifications import (
 )
 from fedinode.api.entities.oauth import Application, OAuthError, OAuthMetadata, Token
 from fedinode.api.entities.push import WebPushSubscription
-from fedinode.api.entities.replies import Empty, Error
+from fedinode.api.entities.replies import (
+    Empty,
+    Error,
+    ErrorDetail,
+    StatusOK,
+    ValidationError,
+)
 from fedinode.api.entities.reports import Report
 from fedinode.api.entities.search import Search
 from fedinode.api.entities.statuses import (
@@ -124,6 +130,7 @@ __all__ = [
     "DomainBlock",
     "Empty",
     "Error",
+    "ErrorDetail",
     "FamiliarFollowers",
     "FeaturedTag",
     "Field",
@@ -165,6 +172,7 @@ __all__ = [
     "StatusEditPoll",
     "StatusEditPollOption",
     "StatusMention",
+    "StatusOK",
     "StatusSource",
     "StatusTag",
     "StreamError",
@@ -179,5 +187,6 @@ __all__ = [
     "V1Instance",
     "V1InstanceStats",
     "V1InstanceUrls",
+    "ValidationError",
     "WebPushSubscription",
 ]
