@@ -9,11 +9,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from storage.store import Store
 
 POSTGRES_URL = os.environ.get("FEDINODE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"]
+
+# Property tests judge their inputs, not the machine's speed: no deadline, and no health check
+# for slow input generation (tests run several at a time, beside other work).
+settings.register_profile(
+    "fedinode", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("fedinode")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one process more than the cores (tests mostly wait on I/O), at most 4 so
+    that PostgreSQL's 100 connections suffice for tests that run three instances at once."""
+    return min(4, (os.cpu_count() or 1) + 1)
+
 
 # Helper modules under tests/ (fixtures shared across test folders).
 sys.path.append(str(Path(__file__).parent))

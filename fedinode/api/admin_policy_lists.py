@@ -15,10 +15,13 @@ from fedinode import appkeys
 from fedinode.api.admin_domains import admin
 from fedinode.api.params import Params, json_response, path_id, read_params
 from fedinode.api.schemas.policy_lists import (
+    adopt_result_to_api,
     draft_to_api,
     list_entry_to_api,
+    publish_result_to_api,
+    subscription_test_to_api,
     subscription_to_api,
-    sync_plan_to_api,
+    sync_result_to_api,
 )
 from fedinode.errors import ValidationFailed
 from fedinode.services import policy_lists as service
@@ -82,7 +85,7 @@ async def _publish(request: web.Request, published: bool) -> web.Response:
     changed = await service.set_published(
         request.app[appkeys.STORE], request.app[appkeys.POLICY], kind, domain, published
     )
-    return json_response({"permission_type": kind, "published": published, "domains": changed})
+    return json_response(publish_result_to_api(kind, published, changed))
 
 
 @admin("admin:write")
@@ -102,7 +105,7 @@ async def adopt(request: web.Request) -> web.Response:
     kind = params.str("permission_type") or "block"
     domain = clean_domain(params.str("domain"))
     adopted = await service.adopt(request.app[appkeys.STORE], kind, domain)
-    return json_response({"permission_type": kind, "domain": domain, "adopted": adopted})
+    return json_response(adopt_result_to_api(kind, domain, adopted))
 
 
 # -- subscriptions -----------------------------------------------------------------------
@@ -174,14 +177,7 @@ async def test_subscription(request: web.Request) -> web.Response:
         _federation(request).fetcher,
         path_id(request),
     )
-    return json_response(
-        {
-            "signed_by": fetched.signed_by or None,
-            "content_type": fetched.content_type,
-            "entries": [list_entry_to_api(e) for e in fetched.entries],
-            "changes": sync_plan_to_api(plan),
-        }
-    )
+    return json_response(subscription_test_to_api(fetched, plan))
 
 
 @admin("admin:write")
@@ -192,11 +188,8 @@ async def sync_subscription(request: web.Request) -> web.Response:
     result = await service.sync(
         store, request.app[appkeys.POLICY], _federation(request).fetcher, row
     )
-    body = subscription_to_api(result.subscription)
-    body["changes"] = list(result.changed)
-    if not result.ok:
-        return json_response({**body, "error": result.error}, status=422)
-    return json_response(body)
+    body = sync_result_to_api(result.subscription, result.changed, result.error)
+    return json_response(body, status=200 if result.ok else 422)
 
 
 # -- drafts ------------------------------------------------------------------------------

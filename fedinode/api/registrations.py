@@ -47,7 +47,7 @@ async def create_account(request: web.Request) -> web.Response:
     try:
         user = await svc.sign_up(ctx, form, cost_from_config(ctx.config.passwords))
     except svc.SignUpInvalid as exc:
-        return json_response({"error": exc.message, "details": exc.details}, status=422)
+        return json_response(schemas.validation_error_to_api(exc.message, exc.details), status=422)
     poke_mail(request.app)
     app = await ctx.store.oauth.get_app(who.app_id)
     if app is None:
@@ -72,7 +72,7 @@ async def resend_confirmation(request: web.Request) -> web.Response:
     params = await read_params(request)
     await svc.resend_confirmation(ctx, user, (params.str("email") or "").strip() or None)
     poke_mail(request.app)
-    return json_response({})
+    return json_response(schemas.empty_to_api())
 
 
 # -- admin: invites ------------------------------------------------------------------------

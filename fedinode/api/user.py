@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from fedinode import appkeys
+from fedinode.api import schemas
 from fedinode.api.auth import principal, require_scopes
 from fedinode.api.params import json_response, read_params
 from fedinode.errors import ApiError, Unauthorized
@@ -34,4 +35,4 @@ async def password_change(request: web.Request) -> web.Response:
         cost=cost_from_config(request.app[appkeys.CONFIG].passwords),
         keep_token_id=who.token.id,
     )
-    return json_response({"status": "OK"})  # GoToSocial's body
+    return json_response(schemas.status_ok_to_api())  # GoToSocial's body

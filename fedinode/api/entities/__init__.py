@@ -81,7 +81,13 @@ from fedinode.api.entities.notifications import (
 )
 from fedinode.api.entities.oauth import Application, OAuthError, OAuthMetadata, Token
 from fedinode.api.entities.push import WebPushSubscription
-from fedinode.api.entities.replies import Empty, Error
+from fedinode.api.entities.replies import (
+    Empty,
+    Error,
+    ErrorDetail,
+    StatusOK,
+    ValidationError,
+)
 from fedinode.api.entities.reports import Report
 from fedinode.api.entities.scheduled import ScheduledParams, ScheduledPoll, ScheduledStatus
 from fedinode.api.entities.search import Search
@@ -135,6 +141,7 @@ __all__ = [
     "DomainBlock",
     "Empty",
     "Error",
+    "ErrorDetail",
     "FamiliarFollowers",
     "FeaturedTag",
     "Field",
@@ -182,6 +189,7 @@ __all__ = [
     "StatusEditPoll",
     "StatusEditPollOption",
     "StatusMention",
+    "StatusOK",
     "StatusSource",
     "StatusTag",
     "StreamError",
@@ -196,5 +204,6 @@ __all__ = [
     "V1Instance",
     "V1InstanceStats",
     "V1InstanceUrls",
+    "ValidationError",
     "WebPushSubscription",
 ]

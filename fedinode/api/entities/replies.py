@@ -10,5 +10,23 @@ class Error(TypedDict):
     error_description: NotRequired[str]
 
 
+class ErrorDetail(TypedDict):
+    error: str  # ERR_BLANK, ERR_TAKEN, …
+    description: str
+
+
+class ValidationError(TypedDict):
+    """Mastodon's 422 for a sign-up: the first message and every field's problems."""
+
+    error: str
+    details: dict[str, list[ErrorDetail]]
+
+
+class StatusOK(TypedDict):
+    """GoToSocial's body for a done password change."""
+
+    status: str
+
+
 class Empty(TypedDict):
     """``{}``: what Mastodon answers to a dismissal, an unfollow-tag and the like."""

@@ -58,7 +58,12 @@ from fedinode.api.schemas.oauth import (
     token_to_api,
 )
 from fedinode.api.schemas.push import push_subscription_to_api
-from fedinode.api.schemas.replies import empty_to_api, error_to_api
+from fedinode.api.schemas.replies import (
+    empty_to_api,
+    error_to_api,
+    status_ok_to_api,
+    validation_error_to_api,
+)
 from fedinode.api.schemas.reports import report_to_api
 from fedinode.api.schemas.scheduled import scheduled_status_to_api
 from fedinode.api.schemas.search import search_to_api
@@ -141,6 +146,7 @@ __all__ = [
     "status_application_to_api",
     "status_edit_to_api",
     "status_history_to_api",
+    "status_ok_to_api",
     "status_source_to_api",
     "status_to_api",
     "statuses_to_api",
@@ -153,4 +159,5 @@ __all__ = [
     "token_to_api",
     "trend_tag_to_api",
     "unread_count_to_api",
+    "validation_error_to_api",
 ]

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from activitypub.policy_lists import FetchedList
 from fedinode.api.schemas.times import iso
 from policy.lists import ListEntry, SyncPlan
 from storage.policy_lists import DraftRow, SubscriptionRow
@@ -67,3 +69,33 @@ def sync_plan_to_api(plan: SyncPlan) -> dict[str, Any]:
         name: [list_entry_to_api(e) for e in getattr(plan, name)]
         for name in ("create", "update", "take_over", "retract", "drafts", "skipped")
     }
+
+
+def publish_result_to_api(kind: str, published: bool, domains: list[str]) -> dict[str, Any]:
+    """What `publish`/`unpublish` changed: the domains whose flag flipped."""
+    return {"permission_type": kind, "published": published, "domains": domains}
+
+
+def adopt_result_to_api(kind: str, domain: str, adopted: bool) -> dict[str, Any]:
+    return {"permission_type": kind, "domain": domain, "adopted": adopted}
+
+
+def subscription_test_to_api(fetched: FetchedList, plan: SyncPlan) -> dict[str, Any]:
+    """GoToSocial's dry run, with what a sync would change."""
+    return {
+        "signed_by": fetched.signed_by or None,
+        "content_type": fetched.content_type,
+        "entries": [list_entry_to_api(e) for e in fetched.entries],
+        "changes": sync_plan_to_api(plan),
+    }
+
+
+def sync_result_to_api(
+    row: SubscriptionRow, changed: Sequence[str], error: str = ""
+) -> dict[str, Any]:
+    """A subscription after a sync, with the changes it made (and its error, if refused)."""
+    body = subscription_to_api(row)
+    body["changes"] = list(changed)
+    if error:
+        body["error"] = error
+    return body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from fedinode.api import entities as e
 
 
@@ -11,3 +13,19 @@ def error_to_api(message: str) -> e.Error:
 
 def empty_to_api() -> e.Empty:
     return {}
+
+
+def validation_error_to_api(
+    message: str, details: Mapping[str, Sequence[Mapping[str, str]]]
+) -> e.ValidationError:
+    return {
+        "error": message,
+        "details": {
+            name: [{"error": d["error"], "description": d["description"]} for d in problems]
+            for name, problems in details.items()
+        },
+    }
+
+
+def status_ok_to_api() -> e.StatusOK:
+    return {"status": "OK"}
