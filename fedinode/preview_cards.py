@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from activitypub.fetch import make_client_session
 from fedinode import appkeys
+from fedinode.remote_media import fetcher_session
 from fedinode.services.media_cache import policy_refusal
 from fedinode.services.preview_cards import CardWorker
-from fedinode.version import FEDINODE_VERSION
 
 CARD_WORKER = web.AppKey("fedinode.card_worker", CardWorker)
 
@@ -23,13 +22,7 @@ async def card_worker_ctx(app: web.Application) -> AsyncIterator[None]:
     if app[appkeys.ROLE] not in ("all", "worker") or not config.media.preview_cards:
         yield
         return
-    session = make_client_session(
-        "http" if config.scheme == "http" else "https",
-        config.federation.allow_private_addresses,
-        config.federation.ca_file or None,
-        user_agent=f"fedinode/{FEDINODE_VERSION} (+{config.base_url}/)",
-        timeout=config.media.card_fetch_timeout_seconds,
-    )
+    session = fetcher_session(config, config.media.card_fetch_timeout_seconds)
     worker = CardWorker(app[appkeys.STORE], config, session, policy_refusal(app[appkeys.POLICY]))
     app[CARD_WORKER] = worker
     task = asyncio.create_task(worker.run())

@@ -6,15 +6,29 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from activitypub.fetch import make_client_session
 from activitypub.peer_limits import PeerLimiter
 from fedinode import appkeys
+from fedinode.config import Config
 from fedinode.services.media_cache import MediaCacheWorker, policy_refusal
 from fedinode.version import FEDINODE_VERSION
 
 MEDIA_CACHE_WORKER = web.AppKey("fedinode.media_cache_worker", MediaCacheWorker)
+
+
+def fetcher_session(config: Config, timeout: float) -> aiohttp.ClientSession:
+    """The HTTP client of a background fetcher (remote media, link previews): the SSRF guard,
+    the configured CA, our user agent and a time limit per request."""
+    return make_client_session(
+        "http" if config.scheme == "http" else "https",
+        config.federation.allow_private_addresses,
+        config.federation.ca_file or None,
+        user_agent=f"fedinode/{FEDINODE_VERSION} (+{config.base_url}/)",
+        timeout=timeout,
+    )
 
 
 async def media_cache_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -23,13 +37,7 @@ async def media_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     if app[appkeys.ROLE] not in ("all", "worker") or not config.media.cache_remote:
         yield
         return
-    session = make_client_session(
-        "http" if config.scheme == "http" else "https",
-        config.federation.allow_private_addresses,
-        config.federation.ca_file or None,
-        user_agent=f"fedinode/{FEDINODE_VERSION} (+{config.base_url}/)",
-        timeout=config.media.remote_fetch_timeout_seconds,
-    )
+    session = fetcher_session(config, config.media.remote_fetch_timeout_seconds)
     store, gate = app[appkeys.STORE], app[appkeys.POLICY]
     worker = MediaCacheWorker(
         store, config, session, policy_refusal(gate), limiter=PeerLimiter(store, gate)

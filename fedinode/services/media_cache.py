@@ -274,7 +274,9 @@ def remove_files(config: Config, *paths: str) -> None:
 # -- the worker ------------------------------------------------------------------------------
 
 
-def _retry_at(attempts: int, max_attempts: int) -> int | None:
+def next_try_at(attempts: int, max_attempts: int) -> int | None:
+    """When a failed fetch is tried again (1 min, 4 min, 16 min, … at most an hour), or None
+    once it has had its attempts."""
     if attempts >= max_attempts:
         return None
     return now_ms() + min(3_600_000, 60_000 << (2 * max(0, attempts - 1)))
@@ -374,7 +376,7 @@ class MediaCacheWorker:
             await self.store.media_cache.retry(item, str(exc), retry_at=None)
             return
         except Transient as exc:
-            at = _retry_at(item.attempts, self.config.media.remote_fetch_attempts)
+            at = next_try_at(item.attempts, self.config.media.remote_fetch_attempts)
             await self.store.media_cache.retry(item, str(exc), retry_at=at)
             return
         if await self.store.media_cache.cached(item, files):

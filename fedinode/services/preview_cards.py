@@ -27,9 +27,8 @@ from yarl import URL
 from activitypub.errors import RefusedAddress
 from activitypub.netguard import Scheme, check_url
 from fedinode.config import Config
-from fedinode.services.media_cache import HostRefusal, Refused, Transient
+from fedinode.services.media_cache import HostRefusal, Refused, Transient, next_try_at
 from storage import events
-from storage.ids import now_ms
 from storage.media_cache import WantedMedia
 from storage.models import Status
 from storage.preview_cards import CardContent, PreviewCard
@@ -323,12 +322,6 @@ def read_oembed(body: bytes, base: CardContent | None, page_url: URL) -> CardCon
 # -- the worker ------------------------------------------------------------------------------
 
 
-def _retry_at(attempts: int, max_attempts: int) -> int | None:
-    if attempts >= max_attempts:
-        return None
-    return now_ms() + min(3_600_000, 60_000 << (2 * max(0, attempts - 1)))
-
-
 class CardWorker:
     """Fetches queued pages and stores their cards."""
 
@@ -404,7 +397,7 @@ class CardWorker:
             await self.store.preview_cards.retry(card, str(exc), retry_at=None)
             return
         except Transient as exc:
-            at = _retry_at(card.attempts, self.limits.attempts)
+            at = next_try_at(card.attempts, self.limits.attempts)
             await self.store.preview_cards.retry(card, str(exc), retry_at=at)
             return
         shown_by = await self.store.preview_cards.fetched(card, content)
