@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import ids
+from storage import events, ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.db import Database, open_database
@@ -84,7 +84,16 @@ class Store:
         return self.db.dialect
 
     @classmethod
-    async def open(cls, url: str, *, run_migrations: bool = True) -> Store:
+    async def open(
+        cls,
+        url: str,
+        *,
+        run_migrations: bool = True,
+        events_url: str = "",
+        events_prefix: str = "",
+    ) -> Store:
+        """``events_url`` (``redis://…``): events cross processes through Redis pub/sub on
+        channels prefixed ``events_prefix``, not through the database."""
         db = await open_database(url)
         if run_migrations:
             try:
@@ -94,6 +103,10 @@ class Store:
                 raise
         store = cls(db)
         store.url = url
+        if events_url:
+            from storage.redis_events import RedisEvents
+
+            events.route(db, RedisEvents(events_url, events_prefix))
         return store
 
     async def claim_process_slot(self, *, worker_name: str = "") -> SlotClaim:
@@ -134,7 +147,11 @@ class Store:
 
     async def close(self) -> None:
         slot, self.slot = self.slot, None
+        bus = events.bus_of(self.db)
         try:
+            if bus is not None:
+                events.route(self.db, None)
+                await bus.close()
             await self.db.close()
         finally:
             if slot is not None:
