@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from activitypub import vocab
+from activitypub import periodic, vocab
 from policy.audit import Decision
 from policy.base import Direction, PolicyContext
 from policy.errors import PolicyConfigError
@@ -42,6 +42,7 @@ log = logging.getLogger("fedinode.policy")
 CHANNEL = "fedinode_policy"
 REFRESH_EVERY = 30.0  # seconds between safety-net re-reads of the database's rules
 PRUNE_EVERY = 3600.0  # seconds between prunes of old decisions
+PRUNE_JOB = "policy_decisions_prune"  # its lease row (activitypub.periodic)
 _DAY_MS = 86_400_000
 
 
@@ -226,8 +227,14 @@ class PolicyGate:
                     try:
                         while True:
                             if prune and time.monotonic() >= next_prune:
+                                # Once per period across the fleet (a lease row).
                                 next_prune = time.monotonic() + prune_every
-                                await self.prune()
+                                await periodic.run_if_due(
+                                    self._store, PRUNE_JOB, prune_every, self.prune
+                                )
+                                next_prune = time.monotonic() + await periodic.seconds_until_due(
+                                    self._store, PRUNE_JOB, prune_every
+                                )
                             with contextlib.suppress(TimeoutError):
                                 await asyncio.wait_for(changed.wait(), refresh_every)
                             changed.clear()

@@ -11,6 +11,7 @@ from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.intents import IntentStore
 from storage.interactions import InteractionStore
+from storage.jobs import JobLeaseStore
 from storage.lists import ListStore
 from storage.mail import MailOutboxStore
 from storage.markers import MarkerStore
@@ -72,6 +73,7 @@ class Store:
         self.tombstones = TombstoneStore(db)
         self.effects = PendingEffectStore(db)
         self.intents = IntentStore(db)
+        self.jobs = JobLeaseStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)
