@@ -10,6 +10,7 @@ machine's load average (figures from a busy machine say little).
 
     python bench/workers.py                          # SQLite and PostgreSQL, 1 then 2 workers
     python bench/workers.py --backend sqlite --workers 1,2,4 --duration 5
+    python bench/workers.py --backend postgres --role web --workers 1,2,4   # web role only
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(f"[{name}] load generator: {loader}, {args.concurrency} connections", flush=True)
     for workers in args.workers:
         port = timeline._free_port()
-        server = timeline.start_server(url, port, workers=workers)
+        server = timeline.start_server(url, port, workers=workers, role=args.role)
         base = f"http://127.0.0.1:{port}"
         try:
             await timeline.wait_ready(base)
@@ -163,7 +164,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
                     f"{(cpu_seconds(p) - before[p]) / elapsed:.0%}" for p in processes
                 )
                 print(
-                    f"  --workers {workers}  GET {path}: {rps:,.0f} req/s, p50 {p50}, p99 {p99};"
+                    f"  --role {args.role} --workers {workers}  GET {path}: {rps:,.0f} req/s, p50 {p50}, p99 {p99};"
                     f" CPU per process [{shares}]; load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
@@ -176,6 +177,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 1,2")
+    parser.add_argument("--role", choices=("all", "web"), default="all", help="serve --role")
     parser.add_argument("--statuses", type=int, default=6000)
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--follows", type=int, default=10)
