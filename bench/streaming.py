@@ -10,7 +10,7 @@ of (event received − request sent), in milliseconds.
 ``--events redis://127.0.0.1:6379/0`` sends the events through Redis pub/sub instead of the
 database (``[events] url``); ``--across`` serves the stream from a second instance process
 of the same database (two apps, two stores, two subscriptions), so every event crosses
-from one to the other as between two machines; ``--raw`` measures only the event path
+from one to the other as between two machines; ``--raw`` (with ``--listeners N``) measures only the event path
 (publish on one store → received by another, no HTTP), which is what the choice of
 ``[events] url`` changes.
 
@@ -29,12 +29,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after the root: bench/policy.py
 
 from activitypub.urls import Urls
 from fedinode import appkeys
@@ -127,29 +129,53 @@ async def run(
         await runner.cleanup()
 
 
-async def run_raw(count: int, database_url: str, events_url: str) -> list[float]:
-    """Publish → receive between two stores of one database, one event at a time."""
+async def run_raw(
+    count: int, database_url: str, events_url: str, listeners: int = 1
+) -> tuple[list[float], float]:
+    """Publish → received by every one of ``listeners`` other stores of one database, one
+    event at a time. Returns the latencies and the database's CPU per event (ms; 0 on
+    SQLite or a database on another machine): the cost LISTEN/NOTIFY puts on PostgreSQL."""
+    from contextlib import AsyncExitStack
+
+    import timeline  # bench/timeline.py: the database's backends and their CPU
+
     from storage import events
     from storage.store import Store
 
     prefix = f"bench-{secrets.token_hex(4)}:"
     sender = await Store.open(database_url, events_url=events_url, events_prefix=prefix)
-    receiver = await Store.open(database_url, events_url=events_url, events_prefix=prefix)
+    receivers = [
+        await Store.open(database_url, events_url=events_url, events_prefix=prefix)
+        for _ in range(listeners)
+    ]
     latencies: list[float] = []
     try:
-        async with events.subscribe(receiver.db) as messages:
-            received = aiter(messages)
+        async with AsyncExitStack() as stack:
+            streams = [
+                aiter(await stack.enter_async_context(events.subscribe(r.db))) for r in receivers
+            ]
+
+            async def receive(stream: Any, i: int) -> None:
+                while orjson.loads(await anext(stream)).get("status_id") != i:
+                    pass
+
+            db_before: dict[int, float] = {}
+            db_pids: list[int] = []
             for i in range(count + 10):
+                if i == 10:  # warmed up: measure from here
+                    db_pids = await timeline._database_pids(database_url)
+                    db_before = timeline._cpu_seconds(db_pids)
                 started = time.perf_counter()
                 await events.publish(sender.db, "status.created", status_id=i)
-                while orjson.loads(await anext(received)).get("status_id") != i:
-                    pass
+                await asyncio.gather(*(receive(stream, i) for stream in streams))
                 if i >= 10:
                     latencies.append((time.perf_counter() - started) * 1000)
+            db_cpu = timeline._cpu_used(db_before, timeline._cpu_seconds(db_pids))
     finally:
-        await receiver.close()
+        for r in receivers:
+            await r.close()
         await sender.close()
-    return latencies
+    return latencies, db_cpu / max(count, 1) * 1000
 
 
 def main() -> None:
@@ -162,11 +188,13 @@ def main() -> None:
     parser.add_argument("--events", default="", help='[events] url: "" (database) or redis://…')
     parser.add_argument("--across", action="store_true", help="stream from a second process")
     parser.add_argument("--raw", type=int, default=0, help="only N events, publish → receive")
+    parser.add_argument("--listeners", type=int, default=1, help="--raw: receiving processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.postgres or f"sqlite:///{tmp}/bench.sqlite3"
+        db_ms = 0.0
         if args.raw:
-            latencies = asyncio.run(run_raw(args.raw, url, args.events))
+            latencies, db_ms = asyncio.run(run_raw(args.raw, url, args.events, args.listeners))
         else:
             latencies = asyncio.run(run(args.posts, url, args.port, args.events, args.across))
     latencies.sort()
@@ -174,14 +202,16 @@ def main() -> None:
     path = "redis" if args.events else "database"
     p95 = latencies[int(len(latencies) * 0.95) - 1]
     what = (
-        f"events={len(latencies)} publish→receive"
+        f"events={len(latencies)} publish→received by {args.listeners} listener(s)"
         if args.raw
         else f"posts={len(latencies)}{' across processes' if args.across else ''} post→stream"
     )
     print(
         f"streaming [{backend}, events via {path}] {what} latency"
         f" median={statistics.median(latencies):.2f} ms p95={p95:.2f} ms"
-        f" max={latencies[-1]:.2f} ms" + ("" if args.raw else " (includes the POST round trip)")
+        f" max={latencies[-1]:.2f} ms"
+        + (f"; PostgreSQL CPU {db_ms:.3f} ms per event" if args.raw else "")
+        + ("" if args.raw else " (includes the POST round trip)")
     )
 
 

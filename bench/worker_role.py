@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import inbox  # bench/inbox.py: fake actors, pre-signing, the posting loop
+import timeline  # bench/timeline.py: the database's backends and their CPU
 import workers  # bench/workers.py: the server's processes and their CPU
 
 from activitypub.keys import generate_keypair, load_private
@@ -139,6 +140,8 @@ async def main(args: argparse.Namespace) -> None:
                     await asyncio.sleep(0.1)
                     pids = workers.server_processes(worker.pid)
                 cpu = {p: workers.cpu_seconds(p) for p in pids}
+                db_pids = await timeline._database_pids(url)
+                db_before = timeline._cpu_seconds(db_pids)
                 done = before
                 deadline = time.monotonic() + 600
                 while time.monotonic() < deadline:
@@ -147,12 +150,16 @@ async def main(args: argparse.Namespace) -> None:
                         break
                     await asyncio.sleep(0.2)
                 drained = time.perf_counter() - started
-                shares = " ".join(
-                    f"{(workers.cpu_seconds(p) - cpu[p]) / drained:.0%}" for p in pids
-                )
+                used = {p: workers.cpu_seconds(p) - cpu[p] for p in pids}
+                shares = " ".join(f"{used[p] / drained:.0%}" for p in pids)
+                db_pids = sorted(set(db_pids) | set(await timeline._database_pids(url)))
+                db_used = timeline._cpu_used(db_before, timeline._cpu_seconds(db_pids))
+                handled = max(done - before, 1)
                 print(f"  --role worker --workers {count}: {done - before:,} activities in"
                       f" {drained:.1f} s (from the workers' start) → {(done - before) / drained:,.0f}"
-                      f"/s; CPU per worker process [{shares}]; intake {accepted / elapsed:,.0f}/s;"
+                      f"/s; CPU per worker process [{shares}]; CPU per activity"
+                      f" {sum(used.values()) / handled * 1000:.1f} ms in fedinode,"
+                      f" {db_used / handled * 1000:.1f} ms in PostgreSQL; intake {accepted / elapsed:,.0f}/s;"
                       f" load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
             finally:
                 worker.terminate()
