@@ -19,9 +19,10 @@ import aiohttp
 import orjson
 import pytest
 import redis.asyncio as aioredis
+from redis_rig import SKIP_REASON, redis_url
 
 PASSWORD = "correct horse battery"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+pytestmark = pytest.mark.skipif(redis_url() is None, reason=SKIP_REASON)
 
 
 def free_port() -> int:
@@ -83,7 +84,7 @@ def two_servers(tmp_path: Path, database_url: str, prefix: str) -> Iterator[list
         "[server]\naccess_log = false\nworkers = 1\n"
         f'[database]\nurl = "{database_url}"\n[federation]\nscheme = "http"\n'
         f'[media]\ndirectory = "{tmp_path / "media"}"\n'
-        f'[events]\nurl = "{REDIS_URL}"\nprefix = "{prefix}"\n'
+        f'[events]\nurl = "{redis_url()}"\nprefix = "{prefix}"\n'
     )
     for name in ("alice", "bob"):
         made = fedinode(config, "user", "create", name, "--email", f"{name}@example.org",
@@ -116,7 +117,7 @@ async def test_a_post_through_one_process_streams_from_the_other_through_redis(
 ) -> None:
     first, second = two_servers
     alice, bob = await token(first, "alice"), await token(second, "bob")
-    watcher = aioredis.Redis.from_url(REDIS_URL, decode_responses=True)
+    watcher = aioredis.Redis.from_url(str(redis_url()), decode_responses=True)
     pubsub = watcher.pubsub(ignore_subscribe_messages=True)
     await pubsub.psubscribe(f"{prefix}*")  # what travels through Redis under this prefix
     try:

@@ -7,20 +7,26 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from redis_rig import SKIP_REASON, free_port, redis_url, start_server
 
 from storage import events
 from storage.store import Store
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+pytestmark = pytest.mark.skipif(redis_url() is None, reason=SKIP_REASON)
+
+
+def shared_redis() -> str:
+    """Redis on 127.0.0.1:6379 (or the run's own): each test uses its own channel prefix."""
+    url = redis_url()
+    assert url is not None
+    return url
 
 
 def unique_prefix() -> str:
@@ -59,9 +65,9 @@ async def test_events_travel_through_redis_between_stores_of_one_database(
     database_url: str,
 ) -> None:
     prefix = unique_prefix()
-    mine = await Store.open(database_url, events_url=REDIS_URL, events_prefix=prefix)
-    other = await Store.open(database_url, events_url=REDIS_URL, events_prefix=prefix)
-    stranger = await Store.open(database_url, events_url=REDIS_URL, events_prefix=unique_prefix())
+    mine = await Store.open(database_url, events_url=shared_redis(), events_prefix=prefix)
+    other = await Store.open(database_url, events_url=shared_redis(), events_prefix=prefix)
+    stranger = await Store.open(database_url, events_url=shared_redis(), events_prefix=unique_prefix())
     plain = await Store.open(database_url)  # the database's own channel
     try:
         async with events.subscribe(mine.db) as messages, events.subscribe(plain.db) as direct:
@@ -84,8 +90,8 @@ async def test_policy_changes_reach_other_processes_through_redis(database_url: 
     from activitypub.policy_gate import CHANNEL
 
     prefix = unique_prefix()
-    mine = await Store.open(database_url, events_url=REDIS_URL, events_prefix=prefix)
-    other = await Store.open(database_url, events_url=REDIS_URL, events_prefix=prefix)
+    mine = await Store.open(database_url, events_url=shared_redis(), events_prefix=prefix)
+    other = await Store.open(database_url, events_url=shared_redis(), events_prefix=prefix)
     try:
         async with events.listen(mine.db, CHANNEL) as messages:
             await events.notify(other.db, CHANNEL, "origin-1")
@@ -95,17 +101,11 @@ async def test_policy_changes_reach_other_processes_through_redis(database_url: 
         await mine.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivateRedis:
     """A redis-server of this test's own, which it may stop and start again."""
 
     def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -114,23 +114,7 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
+        self.proc = start_server(self.port, str(self.directory))
 
     def stop(self) -> None:
         if self.proc is not None:
