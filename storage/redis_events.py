@@ -72,7 +72,7 @@ class RedisEvents:
                 if pubsub is None:
                     try:
                         pubsub = await self._subscribe(name)
-                    except (OSError, aioredis.RedisError):
+                    except Exception:  # Redis away (or answering oddly): try again
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, _RETRY_MOST)
                         continue
@@ -86,11 +86,12 @@ class RedisEvents:
                         data = message.get("data")
                         if isinstance(data, str) and not queue.full():
                             queue.put_nowait(data)
-                except (OSError, aioredis.RedisError):
+                except Exception:  # whatever ended it, the subscriber must not be lost
                     log.warning("events: lost the Redis subscription to %s; reconnecting", name)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
                 pubsub = None
+                await asyncio.sleep(delay)  # never a tight loop, whatever ended the last one
         finally:
             if pubsub is not None:
                 with contextlib.suppress(Exception):
