@@ -13,7 +13,7 @@ import logging
 
 import aiohttp
 
-from activitypub import vocab
+from activitypub import periodic, vocab
 from activitypub.convert import authority_of
 from activitypub.delivery import DeliveryWorker
 from activitypub.errors import ActivityPubError
@@ -43,6 +43,7 @@ INSTANCE_ACTOR_USERNAME = "instance.actor"
 # then pruned by a loop that runs with the workers.
 QUEUE_RETENTION_MS = 86_400_000
 PRUNE_EVERY_S = 3600.0
+PRUNE_JOB = "queue_prune"  # its lease row (activitypub.periodic)
 # How often the workers look for leases held by processes that died.
 TAKE_BACK_EVERY_S = 10.0
 # Tombstones of deleted remote statuses outlive any retry of their Create (7 days at most).
@@ -173,15 +174,10 @@ class Federation:
         return inbox, delivered
 
     async def _prune_forever(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.prune_queues()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("queue prune failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), PRUNE_EVERY_S)
+        """Prune once per period across every process of the fleet (a lease row)."""
+        await periodic.run_forever(
+            self.store, PRUNE_JOB, PRUNE_EVERY_S, self.prune_queues, self._stopping
+        )
 
     async def _take_back_forever(self) -> None:
         """Now and then, queue again what processes that died held (one that came back

@@ -5,9 +5,10 @@ One object guards all three directions (inbound, outbound, fetch). It holds a co
 whole, so a request never sees half a policy and a bad rule never replaces a good one.
 
 Several processes may share one PostgreSQL: the process that changes a domain rule
-refreshes at once and sends a NOTIFY on ``fedinode_policy``; the others refresh when it
-arrives, and every process re-reads the rules every ``REFRESH_EVERY`` seconds anyway, in
-case a notification was lost (a dropped LISTEN connection). ``maintain`` runs that loop and
+refreshes at once and notifies ``fedinode_policy`` (scoped to the schema, through the
+database or Redis: ``storage.events.notify``); the others refresh when it arrives, and every
+process re-reads the rules every ``REFRESH_EVERY`` seconds anyway, in case a notification
+was lost (a dropped LISTEN connection, a Redis restart). ``maintain`` runs that loop and
 prunes decisions older than ``audit_retention_days``.
 """
 
@@ -25,12 +26,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from activitypub import vocab
+from activitypub import periodic, vocab
 from policy.audit import Decision
 from policy.base import Direction, PolicyContext
 from policy.errors import PolicyConfigError
 from policy.pipeline import HostDecision, Outcome, Pipeline
 from policy.settings import SEVERITIES, DomainAllow, DomainBlock, PolicySettings, normalize_domain
+from storage import events
 from storage.models import DomainAllowRow, DomainBlockRow
 from storage.policy_rows import NewDecision
 from storage.store import Store
@@ -40,6 +42,7 @@ log = logging.getLogger("fedinode.policy")
 CHANNEL = "fedinode_policy"
 REFRESH_EVERY = 30.0  # seconds between safety-net re-reads of the database's rules
 PRUNE_EVERY = 3600.0  # seconds between prunes of old decisions
+PRUNE_JOB = "policy_decisions_prune"  # its lease row (activitypub.periodic)
 _DAY_MS = 86_400_000
 
 
@@ -185,7 +188,7 @@ class PolicyGate:
         """After a change to the database's rules: refresh here, tell the other processes."""
         await self.refresh()
         try:
-            await self._store.db.notify(CHANNEL, self._origin)
+            await events.notify(self._store.db, CHANNEL, self._origin)
         except Exception:  # the periodic refresh still reaches the other processes
             log.warning("could not notify other processes of a policy change", exc_info=True)
 
@@ -218,14 +221,20 @@ class PolicyGate:
         next_prune = 0.0
         while True:
             try:
-                async with self._store.db.listen(CHANNEL) as messages:
+                async with events.listen(self._store.db, CHANNEL) as messages:
                     changed = asyncio.Event()
                     pump_task = asyncio.create_task(self._pump(messages, changed))
                     try:
                         while True:
                             if prune and time.monotonic() >= next_prune:
+                                # Once per period across the fleet (a lease row).
                                 next_prune = time.monotonic() + prune_every
-                                await self.prune()
+                                await periodic.run_if_due(
+                                    self._store, PRUNE_JOB, prune_every, self.prune
+                                )
+                                next_prune = time.monotonic() + await periodic.seconds_until_due(
+                                    self._store, PRUNE_JOB, prune_every
+                                )
                             with contextlib.suppress(TimeoutError):
                                 await asyncio.wait_for(changed.wait(), refresh_every)
                             changed.clear()

@@ -215,7 +215,7 @@ def _free_port() -> int:
 
 
 def start_server(
-    url: str, port: int, *, access_log: bool = False, workers: int = 0
+    url: str, port: int, *, access_log: bool = False, workers: int = 0, role: str = "all"
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
@@ -229,7 +229,7 @@ def start_server(
     )
     command = [sys.executable, "-m", "fedinode.cli", "--log-level", "WARNING", "serve"]
     return subprocess.Popen(
-        [*command, "--workers", str(workers)],
+        [*command, "--workers", str(workers), "--role", role],
         env=env,
     )
 

@@ -10,6 +10,7 @@ machine's load average (figures from a busy machine say little).
 
     python bench/workers.py                          # SQLite and PostgreSQL, 1 then 2 workers
     python bench/workers.py --backend sqlite --workers 1,2,4 --duration 5
+    python bench/workers.py --backend postgres --role web --workers 1,2,4   # web role only
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(f"[{name}] load generator: {loader}, {args.concurrency} connections", flush=True)
     for workers in args.workers:
         port = timeline._free_port()
-        server = timeline.start_server(url, port, workers=workers)
+        server = timeline.start_server(url, port, workers=workers, role=args.role)
         base = f"http://127.0.0.1:{port}"
         try:
             await timeline.wait_ready(base)
@@ -153,18 +154,28 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
             for path in PATHS:
                 bearer = token if "timelines" in path else None
                 before = {p: cpu_seconds(p) for p in processes}
+                db_pids = await timeline._database_pids(url)
+                db_before = timeline._cpu_seconds(db_pids)
                 started = time.monotonic()
                 if shutil.which("wrk"):
                     rps, p50, p99 = run_wrk(base + path, bearer, args)
                 else:
                     rps, p50, p99 = await run_aiohttp(base + path, bearer, args)
                 elapsed = time.monotonic() - started
-                shares = " ".join(
-                    f"{(cpu_seconds(p) - before[p]) / elapsed:.0%}" for p in processes
+                used = {p: cpu_seconds(p) - before[p] for p in processes}
+                shares = " ".join(f"{used[p] / elapsed:.0%}" for p in processes)
+                db_pids = sorted(set(db_pids) | set(await timeline._database_pids(url)))
+                db_used = timeline._cpu_used(db_before, timeline._cpu_seconds(db_pids))
+                served = max(rps * elapsed, 1.0)
+                # CPU per request: what sizing rests on, less skewed by a busy machine
+                # than req/s (the database's share is 0 when it runs elsewhere).
+                per_request = (
+                    f"CPU per request {sum(used.values()) / served * 1000:.2f} ms in fedinode,"
+                    f" {db_used / served * 1000:.2f} ms in PostgreSQL"
                 )
                 print(
-                    f"  --workers {workers}  GET {path}: {rps:,.0f} req/s, p50 {p50}, p99 {p99};"
-                    f" CPU per process [{shares}]; load average {os.getloadavg()[0]:.1f}",
+                    f"  --role {args.role} --workers {workers}  GET {path}: {rps:,.0f} req/s, p50 {p50}, p99 {p99};"
+                    f" CPU per process [{shares}]; {per_request}; load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
         finally:
@@ -176,6 +187,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 1,2")
+    parser.add_argument("--role", choices=("all", "web"), default="all", help="serve --role")
     parser.add_argument("--statuses", type=int, default=6000)
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--follows", type=int, default=10)

@@ -43,7 +43,9 @@ def federation_settings(config: Config) -> FederationSettings:
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[appkeys.CONFIG]
-    store = await Store.open(config.database.url)
+    store = await Store.open(
+        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+    )
     queue = config.queue
     try:
         # Ids this process makes carry its slot; the rows it leases carry its name.

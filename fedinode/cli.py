@@ -416,7 +416,9 @@ def _user(args: argparse.Namespace) -> int:
         from storage.errors import Conflict
         from storage.store import Store
 
-        store = await Store.open(config.database.url)
+        store = await Store.open(
+            config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+        )
         try:
             await store.claim_process_slot()  # its ids never meet a running server's
             _, account = await create_local_user(
@@ -462,7 +464,9 @@ async def _set_password(config: Config, username: str) -> int:
     from fedinode.services.users import set_password
     from storage.store import Store
 
-    store = await Store.open(config.database.url)
+    store = await Store.open(
+        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+    )
     try:
         user = await store.users.by_username(username.removeprefix("@"))
         if user is None:

@@ -284,6 +284,16 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EventsConfig:
+    """``[events]``: how events (streaming, cache invalidation, policy reloads) cross
+    processes. ``url = ""``: through the database (LISTEN/NOTIFY on PostgreSQL, datagrams
+    on SQLite); ``redis://…``: Redis pub/sub."""
+
+    url: str = ""
+    prefix: str = ""  # channel prefix in Redis; "" = "fedinode:<instance domain>:"
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     """``[logging]``: ``format = "json"`` writes one JSON object per line (time, level,
     logger, message, and the request's fields on access-log lines)."""
@@ -303,6 +313,7 @@ class Config:
     passwords: PasswordsConfig = field(default_factory=PasswordsConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
@@ -324,6 +335,11 @@ class Config:
         return self.instance.domain or served_authority(
             self.server.host, self.server.port, self.scheme
         )
+
+    @property
+    def events_prefix(self) -> str:
+        """Redis channel prefix: ``[events] prefix``, or one named after the instance."""
+        return self.events.prefix or f"fedinode:{self.domain}:"
 
     @property
     def base_url(self) -> str:
@@ -373,6 +389,7 @@ _SECTIONS: dict[str, type] = {
     "passwords": PasswordsConfig,
     "metrics": MetricsConfig,
     "logging": LoggingConfig,
+    "events": EventsConfig,
     "queue": QueueConfig,
     "email": EmailConfig,
 }
@@ -565,6 +582,9 @@ def _check_section(name: str, section: Any) -> None:
     if name == "database":
         if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
+    if name == "events" and section.url:
+        if not section.url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("events.url", 'must be "" or start with redis://, rediss:// or unix://')
     if name == "passwords":
         _check_passwords(section)
     if name == "media":

@@ -46,7 +46,9 @@ class Progress:
 async def prune_cache(config: Config, older_than_days: float, *, out: TextIO | None = None) -> int:
     """Evict cached remote media not served for ``older_than_days``; statuses and accounts
     show the remote URLs again."""
-    store = await Store.open(config.database.url)
+    store = await Store.open(
+        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+    )
     try:
         count, freed = await prune(
             store, config, older_than_days, progress=Progress("pruning cached media", out)

@@ -93,7 +93,9 @@ def _short(exc: BaseException) -> str:
 
 
 async def _gate(config: Config) -> tuple[Store, PolicyGate]:
-    store = await Store.open(config.database.url)
+    store = await Store.open(
+        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+    )
     gate = PolicyGate(config.policy, store)
     await gate.refresh()
     return store, gate
@@ -190,7 +192,9 @@ async def show_log(
     rule: str | None = None,
 ) -> int:
     """The newest decisions first, optionally only one direction, peer or rule."""
-    store = await Store.open(config.database.url)
+    store = await Store.open(
+        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+    )
     try:
         rows = await store.policy.decisions(
             Page(limit=max(1, min(limit, 10_000))),

@@ -70,7 +70,9 @@ class _Env:
 
 @asynccontextmanager
 async def _env(config: Config) -> AsyncIterator[_Env]:
-    store = await Store.open(config.database.url)
+    store = await Store.open(
+        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+    )
     try:
         await store.claim_process_slot()  # its ids never meet a running server's
         gate = PolicyGate(config.policy, store)

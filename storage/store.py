@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import ids
+from storage import events, ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.custom_emojis import CustomEmojiStore
@@ -12,6 +12,7 @@ from storage.filters import FilterStore
 from storage.ids import now_ms
 from storage.intents import IntentStore
 from storage.interactions import InteractionStore
+from storage.jobs import JobLeaseStore
 from storage.lists import ListStore
 from storage.mail import MailOutboxStore
 from storage.markers import MarkerStore
@@ -83,6 +84,7 @@ class Store:
         self.tombstones = TombstoneStore(db)
         self.effects = PendingEffectStore(db)
         self.intents = IntentStore(db)
+        self.jobs = JobLeaseStore(db)
         self.timelines = TimelineStore(db)
         self.stats = StatsStore(db)
         self.push = PushStore(db)
@@ -96,7 +98,16 @@ class Store:
         return self.db.dialect
 
     @classmethod
-    async def open(cls, url: str, *, run_migrations: bool = True) -> Store:
+    async def open(
+        cls,
+        url: str,
+        *,
+        run_migrations: bool = True,
+        events_url: str = "",
+        events_prefix: str = "",
+    ) -> Store:
+        """``events_url`` (``redis://…``): events cross processes through Redis pub/sub on
+        channels prefixed ``events_prefix``, not through the database."""
         db = await open_database(url)
         if run_migrations:
             try:
@@ -106,6 +117,10 @@ class Store:
                 raise
         store = cls(db)
         store.url = url
+        if events_url:
+            from storage.redis_events import RedisEvents
+
+            events.route(db, RedisEvents(events_url, events_prefix))
         return store
 
     async def claim_process_slot(self, *, worker_name: str = "") -> SlotClaim:
@@ -146,7 +161,11 @@ class Store:
 
     async def close(self) -> None:
         slot, self.slot = self.slot, None
+        bus = events.bus_of(self.db)
         try:
+            if bus is not None:
+                events.route(self.db, None)
+                await bus.close()
             await self.db.close()
         finally:
             if slot is not None:

@@ -22,6 +22,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from activitypub import periodic
 from activitypub.errors import RefusedAddress
 from activitypub.html import html_to_text
 from activitypub.netguard import Scheme, check_url
@@ -46,6 +47,7 @@ MAX_ENDPOINT_CHARS = 2048
 _RESPONSE_DRAIN_BYTES = 65_536
 _BATCH = 16
 _PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_JOB = "push_prune"  # its lease row (activitypub.periodic)
 _KEEP_FINISHED_MS = 7 * 86_400_000
 
 
@@ -359,21 +361,30 @@ class PushSender:
 
     async def run(self) -> None:
         """Send until cancelled: on each notification event, and every few seconds for
-        retries that came due. Finished rows older than a week are pruned hourly."""
-        pruned_at = 0.0
+        retries that came due. Finished rows older than a week are pruned hourly, by one
+        process of the fleet (a lease row)."""
+        prune_at = 0.0
         while True:
             self.wake.clear()
             try:
                 await self.run_once()
-                if time.monotonic() - pruned_at > _PRUNE_EVERY_SECONDS:
-                    pruned_at = time.monotonic()
-                    await self.store.push.prune(now_ms() - _KEEP_FINISHED_MS)
+                if time.monotonic() >= prune_at:
+                    prune_at = time.monotonic() + _PRUNE_EVERY_SECONDS
+                    await periodic.run_if_due(
+                        self.store, PRUNE_JOB, _PRUNE_EVERY_SECONDS, self._prune
+                    )
+                    prune_at = time.monotonic() + await periodic.seconds_until_due(
+                        self.store, PRUNE_JOB, _PRUNE_EVERY_SECONDS
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("push worker pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.settings.poll_seconds)
+
+    async def _prune(self) -> None:
+        await self.store.push.prune(now_ms() - _KEEP_FINISHED_MS)
 
     async def listen(self) -> None:
         """Wake the worker when a notification is made (in any process, on PostgreSQL)."""

@@ -61,6 +61,16 @@ def test_file_values(tmp_path: Path) -> None:
     assert [a.domain for a in config.policy.domain_allows] == ["b.example"]
     assert config.policy.domain_blocks[0].domain == "*.spam.example"
     assert config.policy.rules[0].kind == "keyword"
+    assert config.events.url == ""  # through the database unless Redis is named
+
+
+def test_events_prefix_defaults_to_the_instance(tmp_path: Path) -> None:
+    path = tmp_path / "f.toml"
+    path.write_text('[instance]\ndomain = "a.example"\n[events]\nurl = "redis://r:6379/0"\n')
+    config = load_config(path, environ={})
+    assert (config.events.url, config.events_prefix) == ("redis://r:6379/0", "fedinode:a.example:")
+    path.write_text('[events]\nurl = "redis://r:6379/0"\nprefix = "x:"\n')
+    assert load_config(path, environ={}).events_prefix == "x:"
     assert config.base_url == "https://a.example"
 
 
@@ -107,6 +117,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("[media]\ntranscode_timeout_seconds = 0\n", {}, "media.transcode_timeout_seconds"),
         ("[media]\nffmpeg = \" \"\n", {}, "media.ffmpeg"),
         ("", {"FEDINODE_MEDIA__VIDEO_MAX_BYTES": "lots"}, "media.video_max_bytes"),
+        ("[events]\nurl = \"amqp://x\"\n", {}, "events.url"),
+        ("[events]\nchannel = \"x\"\n", {}, "events.channel"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, env: dict[str, str], key: str) -> None:
