@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from storage import events, ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
@@ -45,6 +47,9 @@ from storage.timelines import TimelineStore
 from storage.tombstones import TombstoneStore
 
 _DAY_MS = 86_400_000
+# Instance figures (users, posts, servers) are counted at most this often per process: the
+# counts cost more as the tables grow, and the instance endpoint is read by every app launch.
+STATS_MAX_AGE_MS = 60_000
 _held: list[SlotClaim] = []  # slots this process holds, latest last
 
 
@@ -55,6 +60,8 @@ class Store:
         self.db = db
         self.url = ""  # what it was opened from (Store.open)
         self.slot: SlotClaim | None = None
+        self._stats: tuple[int, InstanceStats] | None = None  # (counted at, figures)
+        self._stats_lock = asyncio.Lock()
         self.accounts = AccountStore(db)
         self.users = UserStore(db)
         self.statuses = StatusStore(db)
@@ -175,6 +182,14 @@ class Store:
                 await slot.release()
 
     async def instance_stats(self) -> InstanceStats:
+        """Users, local posts, known servers and active users; counted at most once per
+        ``STATS_MAX_AGE_MS`` in this process, by one request while the others wait."""
+        async with self._stats_lock:
+            if self._stats is None or now_ms() - self._stats[0] >= STATS_MAX_AGE_MS:
+                self._stats = (now_ms(), await self._count_instance_stats())
+            return self._stats[1]
+
+    async def _count_instance_stats(self) -> InstanceStats:
         now = now_ms()
         users = await self.db.fetchval(
             "SELECT COUNT(*) FROM users u JOIN accounts a ON a.id = u.account_id WHERE NOT u.disabled AND NOT a.suspended"
