@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 
+from fedinode.web.i18n import digits
+
 _BREAKS = (
     -61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210,
     1635, 2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178,
@@ -23,7 +25,6 @@ PERSIAN_MONTHS = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
     "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
 )  # fmt: skip
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def _div(a: int, b: int) -> int:
@@ -84,7 +85,7 @@ def _utc(ms: int) -> datetime:
 
 def _persian_date(moment: datetime) -> str:
     y, m, d = to_persian(moment.date())
-    return f"{d} {PERSIAN_MONTHS[m - 1]} {y}".translate(_PERSIAN_DIGITS)
+    return digits(f"{d} {PERSIAN_MONTHS[m - 1]} {y}", "fa")
 
 
 def format_date(ms: int, locale: str) -> str:
@@ -99,6 +100,6 @@ def format_datetime(ms: int, locale: str) -> str:
     """A day and time (UTC), as the viewer's calendar writes it."""
     moment = _utc(ms)
     if locale == "fa":
-        time = f"{moment:%H:%M}".translate(_PERSIAN_DIGITS)
+        time = digits(f"{moment:%H:%M}", "fa")
         return f"{_persian_date(moment)}، {time} (UTC)"
     return babel_datetime(moment, "d MMM y, HH:mm", tzinfo=UTC, locale=locale) + " (UTC)"

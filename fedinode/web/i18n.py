@@ -21,6 +21,7 @@ from importlib import resources
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 DEFAULT_LOCALE = "en"
@@ -31,6 +32,45 @@ LOCALES = ("en", "fa")
 RTL = frozenset(
     {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nqo", "ps", "sd", "syr", "ug", "ur", "yi"}
 )
+
+
+def N_(msgid: str) -> str:
+    """Marks a message id for extraction where it is defined; translated where it is shown."""
+    return msgid
+
+
+# Messages made elsewhere (services, the OAuth handlers) that pages translate when they
+# show them; listed here so that extraction finds them.
+ELSEWHERE = (
+    N_("Authorization failed"),
+    N_("Authorization denied"),
+    N_("You denied access."),
+    N_("The form expired or was tampered with; go back to the app and start again."),
+    N_("Invalid email/username or password."),
+    N_("Your login is missing a confirmed e-mail address"),
+    N_("Your login is currently pending approval"),
+    N_("Your login is currently disabled"),
+    N_(
+        "Client authentication failed due to unknown client, no client authentication included,"
+        " or unsupported authentication method."
+    ),
+    N_("The requested scope is invalid, unknown, or malformed."),
+    N_("The redirect uri included is not valid."),
+    N_("The code challenge method must be S256."),
+    N_("The response mode is not supported."),
+    N_("The authorization server does not support this response type."),
+)
+
+
+# Babel knows each locale's numbering system but writes Latin digits; these locales write
+# their own.
+_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
+
+
+def digits(text: str, locale: str) -> str:
+    """``text`` with its ASCII digits written as ``locale`` writes them."""
+    table = _DIGITS.get(locale)
+    return text.translate(table) if table else text
 
 
 def primary(tag: str) -> str:
@@ -83,16 +123,20 @@ def gettext_catalogue(locale: str) -> NullTranslations:
 
 
 def catalogue(locale: str) -> dict[str, str]:
-    """msgid → translation of ``locale``'s catalogue (translated, non-fuzzy entries)."""
+    """msgid → translation of ``locale``'s catalogue (translated, non-fuzzy entries; a
+    plural entry is keyed by its singular id and gives its last form)."""
     text = _po_text(locale)
     if text is None:
         return {}
-    catalog = read_po(io.StringIO(text), locale=locale)
-    return {
-        str(m.id): str(m.string)
-        for m in catalog
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
+    found = {}
+    for m in read_po(io.StringIO(text), locale=locale):
+        if not m.id or m.fuzzy:
+            continue
+        key = m.id if isinstance(m.id, str) else m.id[0]
+        string = m.string if isinstance(m.string, str) else (m.string or ("",))[-1]
+        if string:
+            found[str(key)] = str(string)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +155,18 @@ class Translator:
         text = self._text(msgid)
         return text.format(**values) if values else text
 
+    def number(self, n: int) -> str:
+        """``n`` in this locale's digits and grouping (Persian digits for ``fa``)."""
+        return digits(format_decimal(n, locale=self.locale, numbering_system="default"), self.locale)
+
     def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
-        """The form for ``n`` (``{n}`` is filled with it)."""
+        """The form for ``n`` (``{n}`` is filled with it, in this locale's digits)."""
         text = gettext_catalogue(self.locale).ngettext(singular, plural, n)
-        return text.format(n=n, **values)
+        return text.format(n=self.number(n), **values)
 
     def plural_markup(self, singular: str, plural: str, n: int, **values: object) -> Markup:
         text = gettext_catalogue(self.locale).ngettext(singular, plural, n)
-        return Markup(escape(text)).format(n=n, **values)
+        return Markup(escape(text)).format(n=self.number(n), **values)
 
     def markup(self, msgid: str, **values: object) -> Markup:
         """Escaped text of ``msgid``; fields are escaped unless they are ``Markup``."""

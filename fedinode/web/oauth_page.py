@@ -7,16 +7,17 @@ from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
+from fedinode.web.i18n import N_
 from fedinode.web.render import page_translator, render
 
 _SCOPE_TEXT = {
-    "read": "read all your account's data",
-    "write": "modify all your account's data",
-    "follow": "modify account relationships",
-    "push": "receive your push notifications",
-    "profile": "read only your account's profile information",
-    "admin:read": "read all data on the server",
-    "admin:write": "modify all data on the server",
+    "read": N_("read all your account's data"),
+    "write": N_("modify all your account's data"),
+    "follow": N_("modify account relationships"),
+    "push": N_("receive your push notifications"),
+    "profile": N_("read only your account's profile information"),
+    "admin:read": N_("read all data on the server"),
+    "admin:write": N_("modify all data on the server"),
 }
 
 HEADERS = {

@@ -24,7 +24,8 @@ from aiohttp import web
 from markupsafe import Markup
 
 from fedinode import appkeys
-from fedinode.web import calendars, csrf, sessions
+from fedinode.web import calendars, sessions
+from fedinode.web import csrf as csrf_tokens
 from fedinode.web.i18n import Translator, negotiate, translator
 
 # Pages that show a form or a person's settings: never cached, never framed.
@@ -69,11 +70,14 @@ async def render(
     *,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    csrf: bool = True,
     **context: Any,
 ) -> web.Response:
-    """The page ``name`` in the viewer's language, with a CSRF cookie set when new."""
+    """The page ``name`` in the viewer's language, with a CSRF cookie set when new.
+
+    ``csrf=False`` for a cacheable page without forms: no token, no cookie."""
     t = await page_translator(request)
-    token = await csrf.token(request)
+    token = await csrf_tokens.token(request) if csrf else ""
     user = await sessions.viewer(request)
 
     def gettext(msgid: str, **values: object) -> Markup:
@@ -83,7 +87,11 @@ async def render(
         return t.plural_markup(singular, plural, n, **values)
 
     def csrf_input() -> Markup:
-        return Markup('<input type="hidden" name="{}" value="{}">').format(csrf.FIELD, token)
+        if not token:
+            raise RuntimeError(f"{name} has a form: render it with csrf=True")
+        return Markup('<input type="hidden" name="{}" value="{}">').format(
+            csrf_tokens.FIELD, token
+        )
 
     template = environment().get_template(name)
     html = template.render(
@@ -107,5 +115,6 @@ async def render(
         charset="utf-8",
         headers=dict(PRIVATE_HEADERS if headers is None else headers),
     )
-    csrf.set_cookie(request, response)
+    if csrf:
+        csrf_tokens.set_cookie(request, response)
     return response
