@@ -157,9 +157,21 @@ class OtpStore:
     async def disable(self, user_id: int) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE users SET otp_secret = NULL, otp_enabled_at = NULL WHERE id = $1", user_id
+                "UPDATE users SET otp_secret = NULL, otp_enabled_at = NULL, otp_last_step = NULL"
+                " WHERE id = $1",
+                user_id,
             )
             await tx.execute("DELETE FROM otp_recovery_codes WHERE user_id = $1", user_id)
+
+    async def take_step(self, user_id: int, step: int) -> bool:
+        """Record that a code of ``step`` was used; False if this or a later one already was."""
+        row = await self._db.fetchrow(
+            "UPDATE users SET otp_last_step = $1 WHERE id = $2 AND otp_enabled_at IS NOT NULL"
+            " AND (otp_last_step IS NULL OR otp_last_step < $1) RETURNING id",
+            step,
+            user_id,
+        )
+        return row is not None
 
     async def use_recovery_code(self, user_id: int, code: str) -> bool:
         row = await self._db.fetchrow(

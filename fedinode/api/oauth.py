@@ -11,10 +11,11 @@ from fedinode import appkeys
 from fedinode.api import schemas
 from fedinode.api.auth import TOP_SCOPES, parse_scopes
 from fedinode.api.params import Params, json_response, read_params
-from fedinode.services import oauth
+from fedinode.services import oauth, two_factor
 from fedinode.services.oauth import AuthorizeRequest, OAuthError
 from fedinode.services.passwords import cost_from_config
 from fedinode.web import oauth_page
+from fedinode.web.sign_in import ASK_CODE, WRONG_CODE
 
 
 def _oauth_error(exc: OAuthError) -> web.Response:
@@ -131,6 +132,14 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
     user, refused = await oauth.login_outcome(
         store, login, params.str("password") or "", cost_from_config(config.passwords)
     )
+    ask_otp = False
+    if user is not None and await two_factor.enabled(store, user):
+        # The code travels with the password in the same form; without it, or with a wrong
+        # one, the page asks again (for both: a code alone must not confirm a password).
+        ask_otp = True
+        otp = params.str("otp") or ""
+        if not otp or not await two_factor.check(store, user, otp):
+            user, refused = None, (WRONG_CODE if otp else ASK_CODE)
     if user is None:
         return await oauth_page.authorize_page(
             request,
@@ -140,6 +149,7 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
             hidden=_hidden(req, await oauth.sign_form(store, req)),
             error=refused,
             login=login,
+            ask_otp=ask_otp,
             status=422,
         )
     app = await oauth.app_for_authorize(store, req.client_id, req.redirect_uri)

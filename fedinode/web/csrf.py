@@ -17,8 +17,10 @@ from aiohttp import web
 
 from fedinode import appkeys
 from fedinode.api.params import Params
+from fedinode.web.i18n import N_
 
 COOKIE = "fedinode_csrf"
+EXPIRED = N_("The form expired; reload the page and try again.")
 FIELD = "csrf_token"
 _SECRET = "csrf"
 _NEW = web.RequestKey("fedinode.csrf_new_cookie", str)
@@ -71,4 +73,4 @@ async def verify(request: web.Request, params: Params) -> bool:
 async def require(request: web.Request, params: Params) -> None:
     """``verify`` or 403."""
     if not await verify(request, params):
-        raise web.HTTPForbidden(text="The form expired; reload the page and try again.")
+        raise web.HTTPForbidden(text=EXPIRED)

@@ -17,6 +17,8 @@ CREATE INDEX web_sessions_user ON web_sessions (user_id);
 
 ALTER TABLE users ADD COLUMN otp_secret TEXT;
 ALTER TABLE users ADD COLUMN otp_enabled_at BIGINT;
+-- The last 30-second step a code was accepted for: a code works once.
+ALTER TABLE users ADD COLUMN otp_last_step BIGINT;
 
 CREATE TABLE otp_recovery_codes (
     id BIGINT PRIMARY KEY,
