@@ -93,9 +93,12 @@ class WebSessionStore:
         )
         return len(rows)
 
-    async def prune(self) -> int:
+    async def prune(self, user_id: int) -> int:
+        """Forget the user's expired sessions (done at each login, so rows stay few)."""
         rows = await self._db.fetch(
-            "DELETE FROM web_sessions WHERE expires_at <= $1 RETURNING id", now_ms()
+            "DELETE FROM web_sessions WHERE user_id = $1 AND expires_at <= $2 RETURNING id",
+            user_id,
+            now_ms(),
         )
         return len(rows)
 

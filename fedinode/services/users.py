@@ -48,7 +48,7 @@ async def create_local_user(
     approved: bool = True,
     confirmed: bool = True,
     reason: str = "",
-    locale: str = "en",
+    locale: str = "",  # "": none chosen (the pages follow the browser's Accept-Language)
     invite_id: int | None = None,
 ) -> tuple[User, Account]:
     """Raises ValidationFailed for bad input and storage Conflict for a taken name or email."""

@@ -64,6 +64,7 @@ async def log_in(request: web.Request, response: web.StreamResponse, user: User)
     """Start a session for ``user`` and set its cookie on ``response``."""
     raw = secrets.token_urlsafe(32)
     store = request.app[appkeys.STORE]
+    await store.web_sessions.prune(user.id)
     await store.web_sessions.create(
         user.id,
         raw,

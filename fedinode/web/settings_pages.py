@@ -60,6 +60,7 @@ async def _account(
         notice=notice,
         error=error,
         languages=[(code, _LANGUAGE_NAMES.get(code, code)) for code in LOCALES],
+        chosen=(viewer.locale if (viewer := await sessions.viewer(request)) else ""),
     )
 
 
@@ -96,7 +97,7 @@ async def password_submit(request: web.Request) -> web.Response:
 async def language_submit(request: web.Request) -> web.StreamResponse:
     user, params = await _user_and_form(request)
     locale = params.str("locale") or ""
-    if locale not in LOCALES:
+    if locale and locale not in LOCALES:
         raise web.HTTPBadRequest(text="unknown language")
     await request.app[appkeys.STORE].users.update(user.id, locale=locale)
     raise web.HTTPSeeOther("/settings")

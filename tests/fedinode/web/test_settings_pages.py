@@ -147,6 +147,14 @@ async def test_language_setting_wins_over_accept_language(site: Site) -> None:
     assert "<html lang='fa' dir='rtl'>" in page and "تغییر گذرواژه" in page
     landing = await (await api.client.get("/", headers={"Accept-Language": "en"})).text()
     assert "چگونه بپیوندید" in landing
+    # Back to "the browser's language": Accept-Language decides again.
+    await api.client.post("/settings/language", data={"csrf_token": token, "locale": ""})
+    user = await api.store.users.by_username("alice")
+    assert user is not None and user.locale == ""
+    landing = await (await api.client.get("/", headers={"Accept-Language": "en"})).text()
+    assert "How to join" in landing
+    bad = await api.client.post("/settings/language", data={"csrf_token": token, "locale": "xx"})
+    assert bad.status == 400
 
 
 async def _enable_two_factor(api: Api) -> tuple[str, list[str]]:
