@@ -1,7 +1,10 @@
 // A real browser uses fedinode's pages: headless Chromium (the system's own, driven by
-// playwright-core) asks for Persian, logs in on /auth/sign_in, changes the password on
-// /settings, logs out, finds the old password refused and the new one working.
-// Input: one JSON argument {url, chromium, login, password, new_password}.
+// playwright-core), asking for Persian.
+//   scenario "change": log in on /auth/sign_in, change the password on /settings, log out,
+//     find the old password refused and the new one working;
+//   scenario "reset_request": ask /auth/password/reset for a link sent to `email`;
+//   scenario "reset_finish": open the mailed `link`, set `new_password`, log in with it.
+// Input: one JSON argument {scenario, url, chromium, login, password, new_password, email, link}.
 // Output: one JSON line {ok, steps, seen} (or {ok: false, error, steps}).
 import { chromium } from "playwright-core";
 
@@ -19,11 +22,19 @@ async function pageFacts(page) {
   }));
 }
 
+// Click what submits a form or follows a link, and wait until the next page has loaded.
+async function submit(page, selector) {
+  const navigated = page.waitForEvent("framenavigated", (frame) => frame === page.mainFrame());
+  await page.click(selector);
+  await navigated;
+  await page.waitForLoadState("load");
+}
+
 async function logIn(page, password) {
   await page.goto(`${args.url}/auth/sign_in`);
   await page.fill("#login", args.login);
   await page.fill("#password", password);
-  await Promise.all([page.waitForLoadState("load"), page.click("form[action='/auth/sign_in'] button[type=submit]")]);
+  await submit(page, "form[action='/auth/sign_in'] button[type=submit]");
 }
 
 const browser = await chromium.launch({
@@ -39,38 +50,56 @@ try {
   });
   const page = await context.newPage();
 
-  await page.goto(`${args.url}/auth/sign_in`);
-  seen.login_page = await pageFacts(page);
-  seen.login_label = (await page.textContent("label[for=login]")).trim();
-  steps.push("login_page");
+  if (args.scenario === "change") {
+    await page.goto(`${args.url}/auth/sign_in`);
+    seen.login_page = await pageFacts(page);
+    seen.login_label = (await page.textContent("label[for=login]")).trim();
+    steps.push("login_page");
 
-  await logIn(page, args.password);
-  seen.after_login_url = new URL(page.url()).pathname;
-  seen.settings_page = await pageFacts(page);
-  steps.push("logged_in");
+    await logIn(page, args.password);
+    seen.after_login_url = new URL(page.url()).pathname;
+    seen.settings_page = await pageFacts(page);
+    steps.push("logged_in");
 
-  await page.fill("#current_password", args.password);
-  await page.fill("#new_password", args.new_password);
-  await page.fill("#confirm_password", args.new_password);
-  await Promise.all([
-    page.waitForLoadState("load"),
-    page.click("form[action='/settings/password'] button[type=submit]"),
-  ]);
-  seen.notice = (await page.textContent(".notice")).trim();
-  steps.push("password_changed");
+    await page.fill("#current_password", args.password);
+    await page.fill("#new_password", args.new_password);
+    await page.fill("#confirm_password", args.new_password);
+    await submit(page, "form[action='/settings/password'] button[type=submit]");
+    seen.notice = (await page.textContent(".notice")).trim();
+    steps.push("password_changed");
 
-  await Promise.all([page.waitForLoadState("load"), page.click("form[action='/auth/sign_out'] button")]);
-  seen.after_logout_url = new URL(page.url()).pathname;
-  steps.push("logged_out");
+    await submit(page, "form[action='/auth/sign_out'] button");
+    seen.after_logout_url = new URL(page.url()).pathname;
+    steps.push("logged_out");
 
-  await logIn(page, args.password);
-  seen.old_password_error = ((await page.textContent(".error")) ?? "").trim();
-  steps.push("old_password_refused");
+    await logIn(page, args.password);
+    seen.old_password_error = ((await page.textContent(".error")) ?? "").trim();
+    steps.push("old_password_refused");
 
-  await logIn(page, args.new_password);
-  seen.new_password_url = new URL(page.url()).pathname;
-  steps.push("new_password_works");
-
+    await logIn(page, args.new_password);
+    seen.new_password_url = new URL(page.url()).pathname;
+    steps.push("new_password_works");
+  } else if (args.scenario === "reset_request") {
+    await page.goto(`${args.url}/auth/sign_in`);
+    await submit(page, "a[href='/auth/password/reset']");
+    seen.reset_page = await pageFacts(page);
+    await page.fill("#email", args.email);
+    await submit(page, "form[action='/auth/password/reset'] button");
+    seen.reset_sent = (await page.textContent("main p")).trim();
+    steps.push("reset_requested");
+  } else if (args.scenario === "reset_finish") {
+    await page.goto(args.link);
+    seen.edit_page = await pageFacts(page);
+    await page.fill("#password", args.new_password);
+    await submit(page, "form[action='/auth/password/edit'] button");
+    seen.reset_done = (await page.textContent("main p")).trim();
+    steps.push("password_reset");
+    await logIn(page, args.new_password);
+    seen.after_reset_login_url = new URL(page.url()).pathname;
+    steps.push("logged_in_after_reset");
+  } else {
+    throw new Error(`unknown scenario ${args.scenario}`);
+  }
   console.log(JSON.stringify({ ok: true, steps, seen }));
 } catch (error) {
   console.log(JSON.stringify({ ok: false, error: String(error?.stack ?? error), steps, seen }));
