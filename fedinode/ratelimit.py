@@ -60,6 +60,12 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PER_IP_POSTS = {
     "/oauth/token": "oauth_token",
     "/oauth/authorize": "oauth_authorize",
+    # The web login and the settings forms that check a password or a two-factor code are
+    # guesses like the OAuth login form, counted with it.
+    "/auth/sign_in": "oauth_authorize",
+    "/settings/password": "oauth_authorize",
+    "/settings/two_factor/confirm": "oauth_authorize",
+    "/settings/two_factor/disable": "oauth_authorize",
     "/api/v1/apps": "apps",
     "/api/v1/accounts": "sign_up",
     # Each of these sends a mail: counted with sign-ups, so nobody floods a mailbox.

@@ -45,6 +45,7 @@ from storage.statuses import StatusStore
 from storage.tags import TagStore
 from storage.timelines import TimelineStore
 from storage.tombstones import TombstoneStore
+from storage.web_sessions import OtpStore, WebSessionStore
 
 _DAY_MS = 86_400_000
 # Instance figures (users, posts, servers) are counted at most this often per process: the
@@ -99,6 +100,8 @@ class Store:
         self.user_tokens = UserTokenStore(db)
         self.mail = MailOutboxStore(db)
         self.scheduled_statuses = ScheduledStatusStore(db)
+        self.web_sessions = WebSessionStore(db)
+        self.otp = OtpStore(db)
 
     @property
     def dialect(self) -> str:

@@ -35,7 +35,7 @@ from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
 from fedinode.trailing_slash import accept_trailing_slash
-from fedinode.web import account_pages, pages, robots
+from fedinode.web import account_pages, pages, robots, settings_pages, sign_in
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -260,6 +260,21 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/auth/password/edit", account_pages.reset_edit_page),
         ("POST", "/auth/password/edit", account_pages.reset_edit_submit),
         # -- end sign-up --
+        # -- web login and settings --
+        ("GET", "/auth/sign_in", sign_in.sign_in_page),
+        ("POST", "/auth/sign_in", sign_in.sign_in_submit),
+        ("POST", "/auth/sign_out", sign_in.sign_out),
+        ("GET", "/settings", settings_pages.account_page),
+        ("POST", "/settings/password", settings_pages.password_submit),
+        ("POST", "/settings/language", settings_pages.language_submit),
+        ("GET", "/settings/sessions", settings_pages.sessions_page),
+        ("POST", r"/settings/sessions/{id:\d+}/revoke", settings_pages.revoke_app_session),
+        ("POST", r"/settings/web_sessions/{id:\d+}/revoke", settings_pages.revoke_browser_session),
+        ("GET", "/settings/two_factor", settings_pages.two_factor_page),
+        ("POST", "/settings/two_factor/setup", settings_pages.two_factor_setup),
+        ("POST", "/settings/two_factor/confirm", settings_pages.two_factor_confirm),
+        ("POST", "/settings/two_factor/disable", settings_pages.two_factor_disable),
+        # -- end web login and settings --
     ]
     for method, path, handler in table:
         app.router.add_route(method, path, handler)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from fedinode.api.auth import scopes_subset, unknown_scopes
 from fedinode.errors import ValidationFailed
+from fedinode.services import two_factor
 from fedinode.services.passwords import (
     ScryptCost,
     dummy_hash,
@@ -285,7 +286,10 @@ async def password_grant(
 ) -> tuple[str, OAuthToken]:
     granted = resolve_scopes(app, scopes)
     user = await check_login(store, login, password, cost)
-    if user is None:
+    # As Mastodon: an account with two-factor on cannot use the password grant (it has no
+    # place for the code); it is refused like a wrong password, and logs in through
+    # /oauth/authorize instead.
+    if user is None or await two_factor.enabled(store, user):
         raise OAuthError("invalid_grant", INVALID_GRANT)
     return await issue_token(store, app, user.id, granted)
 

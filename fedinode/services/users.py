@@ -48,7 +48,7 @@ async def create_local_user(
     approved: bool = True,
     confirmed: bool = True,
     reason: str = "",
-    locale: str = "en",
+    locale: str = "",  # "": none chosen (the pages follow the browser's Accept-Language)
     invite_id: int | None = None,
 ) -> tuple[User, Account]:
     """Raises ValidationFailed for bad input and storage Conflict for a taken name or email."""
@@ -107,12 +107,16 @@ async def set_password(
     cost: ScryptCost,
     *,
     keep_token_id: int | None = None,
+    keep_session_id: int | None = None,
 ) -> int:
-    """Set the user's password and sign out every token but ``keep_token_id``; how many
-    tokens were revoked. ValidationFailed for an unfit password."""
+    """Set the user's password and sign out every token but ``keep_token_id`` and every web
+    session but ``keep_session_id``; how many tokens were revoked. ValidationFailed for an
+    unfit password."""
     check_new_password(password)
     fresh = await asyncio.to_thread(hash_password, password, cost)
-    return await store.users.set_password(user.id, fresh, keep_token_id=keep_token_id)
+    revoked = await store.users.set_password(user.id, fresh, keep_token_id=keep_token_id)
+    await store.web_sessions.delete_for_user(user.id, keep_id=keep_session_id)
+    return revoked
 
 
 async def change_password(
@@ -123,6 +127,7 @@ async def change_password(
     new_password: str,
     cost: ScryptCost,
     keep_token_id: int | None,
+    keep_session_id: int | None = None,
 ) -> int:
     """A user changing their own password: the old one must match and the new one differ.
     Like Mastodon, the session that asked stays signed in and every other one is signed out."""
@@ -130,4 +135,11 @@ async def change_password(
         raise ValidationFailed("Validation failed: current password is incorrect")
     if new_password == old_password:
         raise ValidationFailed("Validation failed: the new password must differ from the old one")
-    return await set_password(store, user, new_password, cost, keep_token_id=keep_token_id)
+    return await set_password(
+        store,
+        user,
+        new_password,
+        cost,
+        keep_token_id=keep_token_id,
+        keep_session_id=keep_session_id,
+    )

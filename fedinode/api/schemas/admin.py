@@ -33,7 +33,7 @@ def admin_account_to_api(
         "email": user.email if user is not None else None,
         "ip": None,
         "ips": [],
-        "locale": user.locale if user is not None else None,
+        "locale": (user.locale or None) if user is not None else None,
         "invite_request": (user.reason or None) if user is not None else None,
         "role": role_to_api(user is not None and user.admin),
         "confirmed": user is not None and user.confirmed,
