@@ -59,6 +59,8 @@ class InboxProcessor:
     retry_base_ms = 30_000
     poll_interval = 1.0
     batch_size = 64
+    # How long one transaction of a batch may last before it commits and the next begins.
+    transaction_seconds = 0.02
     # How often the loop looks for status side effects left owed (``storage.effects``).
     effects_interval = 5.0
 
@@ -140,13 +142,31 @@ class InboxProcessor:
         return len(items)
 
     async def apply_batched(self, items: list[InboxItem]) -> list[InboxItem]:
-        """Apply ``items`` in one transaction that also marks them done; returns the items
-        left to run alone (they needed the network, or failed; or all, if the batch did)."""
+        """Apply ``items`` in transactions that also mark them done; returns the items left
+        to run alone (they needed the network, or failed; or all of a transaction that did).
+
+        A transaction takes items until it has lasted ``transaction_seconds``: on SQLite it
+        holds the one writer, and the intake's commits (the 202s) must not wait long."""
+        alone: list[InboxItem] = []
+        rest = items
+        while rest:
+            rest, failed = await self._apply_in_one_transaction(rest)
+            alone += failed
+        return alone
+
+    async def _apply_in_one_transaction(
+        self, items: list[InboxItem]
+    ) -> tuple[list[InboxItem], list[InboxItem]]:
+        """(items not reached, items to run alone)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         alone: list[InboxItem] = []
         done: list[int] = []
+        taken = 0
         try:
             async with self.store.db.batch():
                 for item in items:
+                    taken += 1
                     try:
                         async with self.store.db.transaction():  # a savepoint
                             with offline():
@@ -162,14 +182,16 @@ class InboxProcessor:
                         alone.append(item)
                     else:
                         done.append(item.id)
+                    if loop.time() - started >= self.transaction_seconds:
+                        break
                 await self.store.queues.finish_inbox_many(done)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.warning("an inbox batch failed; its items run one by one", exc_info=True)
-            return items
+            return items[taken:], items[:taken]
         self.processed += len(done)
-        return alone
+        return items[taken:], alone
 
     async def _apply_item(self, item: InboxItem) -> None:
         """Apply one item; raises what ``process`` would retry (Ignored input is done)."""

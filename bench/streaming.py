@@ -120,7 +120,7 @@ def main() -> None:
     print(
         f"streaming [{backend}] posts={len(latencies)} post→stream latency"
         f" median={statistics.median(latencies):.1f} ms p95={p95:.1f} ms max={latencies[-1]:.1f} ms"
-        " (includes the POST round trip)"
+        " (includes the POST round trip; no target set)"
     )
 
 

@@ -39,6 +39,7 @@ _READERS = 2
 _BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock
 _CHECKPOINT_EVERY = 1000  # writer statements between WAL checkpoints
 _INLINE_READ_LIMIT = 0.001  # seconds; a read slower than this moves to a reader thread
+_SLOW_STRIKES = 3  # times a read must be seen slow before it moves to a reader thread
 _YIELD_EVERY = 0.002  # seconds of statements in a row before one yields to the event loop
 _T = TypeVar("_T")
 
@@ -183,10 +184,7 @@ class _SqliteConnection:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self.writes = 0  # statements run; the owner uses it to schedule checkpoints
-        # CPU seconds the last statement took in this thread: on a loaded machine the wall
-        # clock also counts the time other processes held the core, and an indexed lookup
-        # preempted once would be sent to the reader threads for good.
-        self.last_duration = 0.0
+        self.last_duration = 0.0  # seconds the last statement took (without waiting)
         self._yielded = time.perf_counter()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -194,9 +192,9 @@ class _SqliteConnection:
         delay = 0.001
         while True:
             try:
-                started = time.thread_time()
+                started = time.perf_counter()
                 result = fn(self._conn)
-                self.last_duration = time.thread_time() - started
+                self.last_duration = time.perf_counter() - started
                 break
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
@@ -260,6 +258,7 @@ class SqliteDatabase:
         self._raw_inline = inline_reader
         self._inline = _SqliteConnection(inline_reader) if inline_reader is not None else None
         self._slow_reads: set[str] = set()  # statements too slow to run in the event loop
+        self._slow_strikes: dict[str, int] = {}  # statement → times it was seen slow
         self._readers = [_SqliteReader(r) for r in readers]
         self._reader_threads = readers
         self._next_reader = itertools.cycle(range(len(readers)))
@@ -307,8 +306,17 @@ class SqliteDatabase:
         return self._readers[next(self._next_reader)]
 
     def _timed(self, sql: str, inline: _SqliteConnection) -> None:
-        """After a read in the event loop: a slow statement goes to reader threads from now."""
+        """After a read in the event loop: a statement seen slow ``_SLOW_STRIKES`` times
+        goes to reader threads from now. Not at the first time: on a loaded machine the
+        clock also counts the turns other processes took, and an indexed lookup preempted
+        once would pay a thread hop for good."""
         if inline.last_duration > _INLINE_READ_LIMIT:
+            strikes = self._slow_strikes.get(sql, 0) + 1
+            if strikes < _SLOW_STRIKES:
+                if len(self._slow_strikes) >= 4096:
+                    self._slow_strikes.clear()
+                self._slow_strikes[sql] = strikes
+                return
             if len(self._slow_reads) >= 4096:
                 self._slow_reads.clear()
             self._slow_reads.add(sql)
