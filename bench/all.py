@@ -58,7 +58,8 @@ class Figure:
         if best is None:
             return self.name, "not measured" + (f" ({self.note})" if self.note else ""), \
                 self.target, "—"  # fmt: skip
-        shown = f"{best:,.1f} {self.unit}" if best < 100 else f"{best:,.0f} {self.unit}"
+        exact = best.is_integer() or best >= 100
+        shown = f"{best:,.0f} {self.unit}" if exact else f"{best:,.1f} {self.unit}"
         if len(self.values) > 1:
             low, high = min(self.values), max(self.values)
             shown += f" (range {low:,.0f}–{high:,.0f})" if high >= 100 else \
@@ -184,8 +185,9 @@ def main() -> int:
     duration = "4" if args.quick else "10"
     big = 100_000 if args.quick else 1_000_000
     figures: list[Figure] = []
+    # A peak: the highest of the runs is the figure (hence "higher" picks it).
     peak_rss = Figure("RSS of a serving process under the timeline load (peak)", "MB",
-                      f"≤ {LOADED_RSS_TARGET_MB:.0f} MB", False,
+                      f"≤ {LOADED_RSS_TARGET_MB:.0f} MB", True,
                       lambda v: v <= LOADED_RSS_TARGET_MB)  # fmt: skip
 
     def timeline(label: str, target: int, extra: list[str]) -> None:
