@@ -24,7 +24,7 @@ from activitypub.ldsignatures import PayloadSigner
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.signatures import digest_header
-from activitypub.signing import SigningPool, default_processes
+from activitypub.signing import SigningPool, SigningThreads, default_processes
 from storage.ids import now_ms
 from storage.models import Account, Delivery
 from storage.store import Store
@@ -55,6 +55,9 @@ class DeliveryWorker:
     # Signing moves to worker processes once this many deliveries are waiting (a burst);
     # a few deliveries are signed in the event loop. 0 processes: never.
     sign_processes = default_processes()
+    # Threads of this process (cryptography releases the GIL while it signs) or worker
+    # processes: see bench/fanout.py --signing for what each gives here.
+    sign_in_threads = True
     pool_threshold = 16
     # A peer that keeps answering is recorded as reachable at most this often.
     peer_ok_interval = 30.0
@@ -87,7 +90,7 @@ class DeliveryWorker:
         self._recent_failure: dict[str, float] = {}
         self._peer_ok_at: dict[str, float] = {}  # peer → when its success was last written
         self._bodies: dict[str, tuple[bytes, str]] = {}  # payload → (bytes, Digest header)
-        self._pool: SigningPool | None = None
+        self._pool: SigningPool | SigningThreads | None = None
         self._ld = PayloadSigner()
         self._closing: asyncio.Task[None] | None = None
         self._stopping = False
@@ -131,9 +134,14 @@ class DeliveryWorker:
                 self._closing = asyncio.get_running_loop().create_task(pool.close())
 
     @property
-    def signing_pool(self) -> SigningPool | None:
-        """The signing processes, while a burst has them running."""
+    def signing_pool(self) -> SigningPool | SigningThreads | None:
+        """The signing threads or processes, while a burst has them running."""
         return self._pool
+
+    def _new_pool(self) -> SigningPool | SigningThreads:
+        if self.sign_in_threads:
+            return SigningThreads(self.sign_processes)
+        return SigningPool(self.sign_processes)
 
     async def start_signing_pool(self) -> int:
         """Start the signing processes now rather than at the first burst (benchmarks, or a
@@ -141,7 +149,7 @@ class DeliveryWorker:
         if self.sign_processes <= 0:
             return 0
         if self._pool is None:
-            self._pool = SigningPool(self.sign_processes)
+            self._pool = self._new_pool()
         await self._pool.warm_up()
         return self._pool.processes
 
@@ -160,7 +168,7 @@ class DeliveryWorker:
                     and len(self._buffer) >= self.pool_threshold
                     and not self._stopping
                 ):
-                    self._pool = SigningPool(self.sign_processes)
+                    self._pool = self._new_pool()
         while self._buffer and len(self._inflight) < self.concurrency:
             row = self._buffer.popleft()
             task = asyncio.create_task(self._deliver(row))

@@ -85,3 +85,9 @@ class TooLarge(_DefaultStatus):
     """A body exceeded its size cap (413)."""
 
     default_status = 413
+
+
+class NetworkDeferred(Exception):
+    """A fetch was asked for where none may wait on the network (``fetch.offline``): the
+    work is done again later, outside it. Not a FetchError: nothing may take it for a
+    failed fetch and go on without what it would have fetched."""

@@ -8,7 +8,9 @@ each hop is checked. Bodies are streamed and capped.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +18,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from activitypub.errors import FetchError, RefusedAddress, TooLarge
+from activitypub.errors import FetchError, NetworkDeferred, RefusedAddress, TooLarge
 from activitypub.httpsig.specs import KNOCK_AGAIN, SignatureSpecs
 from activitypub.keys import PrivateKey
 from activitypub.netguard import GuardedConnector, Scheme, check_url
@@ -76,6 +78,20 @@ def make_client_session(
 def authority(url: URL) -> str:
     """Lower-case ``host[:port]`` (default ports omitted): what must match for ids."""
     return (url.host_port_subcomponent or "").lower()
+
+
+_offline: ContextVar[bool] = ContextVar("fedinode_fetch_offline", default=False)
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """In this block (this task only) a GET raises NetworkDeferred instead of going out:
+    for work that holds a database transaction open, which must not wait on a peer."""
+    token = _offline.set(True)
+    try:
+        yield
+    finally:
+        _offline.reset(token)
 
 
 class Fetcher:
@@ -141,6 +157,8 @@ class Fetcher:
         ``host_allowed`` (the policy's fetch check) is asked about every hop's host: a
         redirect must not lead us to a peer we refuse to talk to.
         """
+        if _offline.get():
+            raise NetworkDeferred(str(url))
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.check(current)

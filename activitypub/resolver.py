@@ -14,6 +14,7 @@ from activitypub.convert import (
     actor_from_as,
     authority_of,
     note_from_as,
+    note_origin,
     same_origin,
 )
 from activitypub.errors import FetchError, MalformedActivity, ObjectDeleted
@@ -241,9 +242,13 @@ class Resolver:
         depth: int = 0,
         fallback_to: Any = None,
         fallback_cc: Any = None,
+        author: Account | None = None,
     ) -> Status:
         """Store a remote note (idempotent by URI); fetches its author, mentions and, up to
-        the configured depth, the post it replies to. Tells the surface it was created."""
+        the configured depth, the post it replies to. Tells the surface it was created.
+
+        ``author``: the account of the note's author when the caller has it already (the
+        actor of the Create that carried it); looked up otherwise."""
         uri = obj.get("id")
         if isinstance(uri, str):
             existing = await self.store.statuses.by_uri(uri)
@@ -251,12 +256,13 @@ class Resolver:
                 return existing
             if await self.store.tombstones.exists(uri):
                 raise ObjectDeleted("the note was deleted")
-        probe = note_from_as(obj, fallback_to=fallback_to, fallback_cc=fallback_cc)
-        if not same_origin(probe.uri, probe.attributed_to):
+        note_uri, _, author_uri = note_origin(obj)
+        if not same_origin(note_uri, author_uri):
             raise MalformedActivity("note and author are on different hosts")
-        if self.is_local(probe.uri):
+        if self.is_local(note_uri):
             raise MalformedActivity("a remote document claims one of our statuses")
-        author = await self.actor(probe.attributed_to)
+        if author is None or author.uri != author_uri:
+            author = await self.actor(author_uri)
         if author is None:
             raise MalformedActivity("author unknown")
         if author.suspended:

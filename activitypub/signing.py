@@ -26,6 +26,7 @@ import os
 import pickle
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from activitypub.keys import PrivateKey, generate_keypair, load_private
@@ -275,3 +276,111 @@ class SigningPool:
         if self._pending:
             self._sign_here(self._pending)
             self._pending = []
+
+
+class SigningThreads:
+    """``await pool.sign(key_id, pem, data)`` → signature bytes, made in a worker thread.
+
+    ``cryptography`` ≥ 47 releases the GIL while OpenSSL makes an RSA signature, so
+    threads of this process sign on every core. As with the processes, requests made
+    while the threads are busy go together (one executor hand-over for many signatures),
+    and each private key is parsed once and kept as a key object.
+    """
+
+    max_batch = 64
+
+    def __init__(self, threads: int) -> None:
+        self.processes = max(1, threads)  # the name SigningPool uses: how many sign at once
+        self._executor = ThreadPoolExecutor(self.processes, thread_name_prefix="fedinode-sign")
+        self._keys: dict[str, tuple[str, PrivateKey]] = {}
+        self._pending: list[_Item] = []
+        self._busy = 0
+        self._scheduled = False
+        self._closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.signed = 0
+        self.batches = 0
+
+    def _key(self, key_id: str, pem: str) -> PrivateKey:
+        cached = self._keys.get(key_id)
+        if cached is not None and cached[0] == pem:
+            return cached[1]
+        key = load_private(pem)
+        self._keys[key_id] = (pem, key)
+        return key
+
+    async def sign(self, key_id: str, pem: str, data: bytes) -> bytes:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bytes] = loop.create_future()
+        self._pending.append((key_id, pem, data, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+        return await future
+
+    async def warm_up(self) -> None:
+        """Start every thread."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._executor, int) for _ in range(self.processes))
+        )
+
+    def _dispatch(self) -> None:
+        self._scheduled = False
+        while self._pending and self._busy < self.processes:
+            free = self.processes - self._busy
+            size = min(self.max_batch, -(-len(self._pending) // free))
+            batch, self._pending = self._pending[:size], self._pending[size:]
+            self._busy += 1
+            task = asyncio.create_task(self._run(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[_Item]) -> None:
+        self.batches += 1
+        try:
+            # Keys are parsed here, in the event loop's thread: the dict is not shared.
+            work: list[tuple[PrivateKey, bytes] | BaseException] = []
+            for key_id, pem, data, _ in batch:
+                try:
+                    work.append((self._key(key_id, pem), data))
+                except Exception as error:  # an unusable key: that delivery fails
+                    work.append(error)
+            loop = asyncio.get_running_loop()
+            results = await loop.run_in_executor(self._executor, _sign_all, work)
+            for (*_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+                    self.signed += 1
+        finally:
+            self._busy -= 1
+            if self._pending and not self._scheduled:
+                self._scheduled = True
+                asyncio.get_running_loop().call_soon(self._dispatch)
+
+    async def close(self) -> None:
+        """Finish what was asked for, then stop the threads."""
+        self._closed = True
+        while self._pending or self._tasks:
+            if self._pending:
+                self._dispatch()  # now, not at the turn a sign() may have asked for
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._executor.shutdown(wait=False)
+
+
+def _sign_all(work: list[tuple[PrivateKey, bytes] | BaseException]) -> list[bytes | BaseException]:
+    """Runs in a signing thread; OpenSSL releases the GIL while it signs."""
+    out: list[bytes | BaseException] = []
+    for entry in work:
+        if isinstance(entry, BaseException):
+            out.append(entry)
+            continue
+        try:
+            out.append(sign_bytes(entry[0], entry[1]))
+        except Exception as error:
+            out.append(error)
+    return out

@@ -4,7 +4,8 @@ N concurrent connections against a server (``fedinode serve``) running in a sepa
     python bench/timeline.py                      # 10k accounts, 1M statuses, SQLite + PostgreSQL
     python bench/timeline.py --backend sqlite --statuses 100000 --duration 5
 
-Prints req/s, p50 and p99 per backend. Seeds are kept between runs (the SQLite file under
+Prints req/s, p50 and p99 per backend, beside the target (≥ 2,500 req/s and p99 < 50 ms
+at 1M statuses; ``--target-rps``/``--target-p99`` for other sizes). Seeds are kept between runs (the SQLite file under
 ``--data-dir``, the PostgreSQL database ``fedinode_bench_<accounts>_<statuses>_<follows>``);
 ``--fresh`` seeds again.
 """
@@ -313,6 +314,28 @@ async def _database_pids(url: str) -> list[int]:
     return [int(r["pid"]) for r in rows]
 
 
+def _peak_rss_mb(pid: int) -> float:
+    """The largest peak RSS (VmHWM) of the server and its worker processes, in MB."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                pids.append(int(entry.name))
+    peak = 0
+    for each in pids:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return peak / 1024
+
+
 def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
 
@@ -343,6 +366,13 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
             f" {rps} req/s, p50 {_pct(lat, 0.5):.1f} ms, p99 {_pct(lat, 0.99):.1f} ms,"
             f" errors {errors}; CPU per request: server {cpu_server:.2f} ms"
             + (f", PostgreSQL {cpu_db:.2f} ms" if db_pids else ""),
+            flush=True,
+        )
+        passed = rps >= args.target_rps and _pct(lat, 0.99) < args.target_p99 and not errors
+        print(
+            f"  target ≥ {args.target_rps:,} req/s, p99 < {args.target_p99:.0f} ms:"
+            f" {'pass' if passed else 'FAIL'}; peak RSS of a serving process"
+            f" {_peak_rss_mb(server.pid):.0f} MB",
             flush=True,
         )
     finally:
@@ -390,6 +420,8 @@ async def main() -> None:
         help="where the seeded SQLite file is kept between runs",
     )
     parser.add_argument("--fresh", action="store_true", help="seed again even if a seed exists")
+    parser.add_argument("--target-rps", type=int, default=2500, help="req/s the run must reach")
+    parser.add_argument("--target-p99", type=float, default=50.0, help="p99 (ms) to stay under")
     parser.add_argument("--access-log", action="store_true", help="serve with access logging on")
     parser.add_argument(
         "--workers", type=int, default=0, help="serve --workers N (0: one per core, as serve)"

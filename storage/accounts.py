@@ -74,14 +74,17 @@ class AccountStore:
         ident = new_id()
         now = now_ms()
         n = len(_ACCOUNT_COLUMNS.split(","))
-        placeholders = ", ".join(f"${i}" for i in range(1, n + 4))
+        placeholders = ", ".join(f"${i}" for i in range(1, n + 5))
+        # A remote account is made from the actor document just fetched: it is fresh (not
+        # refetched by the next activity that names it).
         row = await (conn or self._db).fetchrow(
-            f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}, id, created_at, updated_at)"
+            f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}, id, created_at, updated_at, fetched_at)"
             f" VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING *",
             *new.values(),
             ident,
             now,
             now,
+            now if new.domain else None,
         )
         if row is None:
             raise Conflict(f"account {new.username}@{new.domain or 'local'} exists")

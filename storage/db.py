@@ -9,7 +9,9 @@ shared, so the two backends cannot drift apart in behaviour.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgres"]
@@ -39,6 +41,16 @@ class Database(Connection, Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
 
+    def batch(self) -> AbstractAsyncContextManager[Connection]:
+        """One transaction for everything this task does on this database until it ends.
+
+        Inside it, every statement of the task (whichever repository runs it) goes to that
+        transaction and sees its writes; ``transaction()`` becomes a savepoint, rolled back
+        alone when its block raises; notifications wait for the commit (and are dropped
+        with a rolled-back savepoint). Other tasks are not affected. Nested: the same one.
+        """
+        ...
+
     async def close(self) -> None: ...
 
     def listen(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
@@ -46,6 +58,58 @@ class Database(Connection, Protocol):
         ...
 
     async def notify(self, channel: str, payload: str) -> None: ...
+
+
+@dataclass(eq=False)
+class BatchState:
+    """An open ``Database.batch()``: its connection and the notifications it holds back."""
+
+    db: object
+    conn: Connection
+    open: bool = True
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    depth: int = 0
+
+
+_batch: ContextVar[BatchState | None] = ContextVar("fedinode_storage_batch", default=None)
+
+
+def current_batch(db: object) -> BatchState | None:
+    """The batch this task has open on ``db`` (a task it started after it closed: none)."""
+    state = _batch.get()
+    return state if state is not None and state.open and state.db is db else None
+
+
+@asynccontextmanager
+async def enter_batch(db: object, conn: Connection) -> AsyncIterator[BatchState]:
+    """Make ``conn`` (a transaction the caller opened) this task's batch on ``db``."""
+    state = BatchState(db, conn)
+    token = _batch.set(state)
+    try:
+        yield state
+    finally:
+        state.open = False
+        _batch.reset(token)
+
+
+@asynccontextmanager
+async def savepoint(state: BatchState) -> AsyncIterator[Connection]:
+    """A savepoint in the batch: its writes and notifications go if the block raises."""
+    state.depth += 1
+    name = f"fedinode_sp{state.depth}"
+    held = len(state.notes)
+    try:
+        await state.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield state.conn
+        except BaseException:
+            del state.notes[held:]
+            await state.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await state.conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        await state.conn.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        state.depth -= 1
 
 
 def placeholders(start: int, count: int) -> str:

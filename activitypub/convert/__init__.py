@@ -20,6 +20,7 @@ from activitypub.convert.parsed_notes import (
     ParsedNote,
     ParsedPoll,
     note_from_as,
+    note_origin,
     visibility_of,
 )
 from activitypub.convert.times import ms_from_iso
@@ -38,6 +39,7 @@ __all__ = [
     "image_url_from_as",
     "ms_from_iso",
     "note_from_as",
+    "note_origin",
     "note_to_as",
     "ordered_collection",
     "ordered_page",

@@ -236,6 +236,25 @@ def _body_from_as(obj: dict[str, Any], type_: str, uri: str) -> tuple[str, str]:
     return sanitize_html(content_of(obj)), url
 
 
+def note_origin(obj: object) -> tuple[str, str, str]:
+    """(id, type, attributedTo) of a note-like object; MalformedActivity if unusable.
+
+    What ``note_from_as`` checks first, without parsing the rest (the content is sanitised
+    once, when the author, whose followers collection it needs, is known)."""
+    if not isinstance(obj, dict):
+        raise MalformedActivity("object is not a JSON object")
+    uri = obj.get("id")
+    if not isinstance(uri, str) or not authority_of(uri):
+        raise MalformedActivity("object has no usable id")
+    type_ = obj_type(obj) or ""
+    if type_ not in vocab.STATUS_TYPES:
+        raise MalformedActivity(f"unsupported object type {type_[:40]!r}")
+    author = id_of(obj.get("attributedTo")) or ""
+    if not author:
+        raise MalformedActivity("object has no attributedTo")
+    return uri, type_, author
+
+
 def note_from_as(
     obj: object,
     *,
@@ -251,17 +270,8 @@ def note_from_as(
     ``fallback_to``/``fallback_cc`` are the activity's addressing, used when the object
     carries none (some servers address only the Create).
     """
-    if not isinstance(obj, dict):
-        raise MalformedActivity("object is not a JSON object")
-    uri = obj.get("id")
-    if not isinstance(uri, str) or not authority_of(uri):
-        raise MalformedActivity("object has no usable id")
-    type_ = obj_type(obj) or ""
-    if type_ not in vocab.STATUS_TYPES:
-        raise MalformedActivity(f"unsupported object type {type_[:40]!r}")
-    author = id_of(obj.get("attributedTo")) or ""
-    if not author:
-        raise MalformedActivity("object has no attributedTo")
+    uri, type_, author = note_origin(obj)
+    assert isinstance(obj, dict)
     to_field = obj.get("to") if "to" in obj or "cc" in obj else fallback_to
     cc_field = obj.get("cc") if "to" in obj or "cc" in obj else fallback_cc
     to, cc = ids_of(to_field), ids_of(cc_field)

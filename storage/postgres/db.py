@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.db import Connection, Dialect, Row
+from storage.db import Connection, Dialect, Row, current_batch, enter_batch, savepoint
 
 
 def _command_count(status: str) -> int:
@@ -77,24 +77,49 @@ class PostgresDatabase:
         return self._pool.get_size(), self._pool.get_idle_size(), self._pool.get_max_size()
 
     async def execute(self, sql: str, *args: Any) -> int:
+        if (batch := current_batch(self)) is not None:
+            return await batch.conn.execute(sql, *args)
         return await self._pooled.execute(sql, *args)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if (batch := current_batch(self)) is not None:
+            await batch.conn.executemany(sql, rows)
+            return
         await self._pooled.executemany(sql, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        if (batch := current_batch(self)) is not None:
+            return await batch.conn.fetch(sql, *args)
         return await self._pooled.fetch(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        if (batch := current_batch(self)) is not None:
+            return await batch.conn.fetchrow(sql, *args)
         return await self._pooled.fetchrow(sql, *args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
+        if (batch := current_batch(self)) is not None:
+            return await batch.conn.fetchval(sql, *args)
         return await self._pooled.fetchval(sql, *args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
+        if (batch := current_batch(self)) is not None:
+            async with savepoint(batch) as conn:
+                yield conn
+            return
         async with self._pool.acquire() as conn, conn.transaction():
             yield _PgConnection(conn)
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[Connection]:
+        if (open_batch := current_batch(self)) is not None:
+            yield open_batch.conn
+            return
+        async with self.transaction() as conn, enter_batch(self, conn) as state:
+            yield conn
+        for channel, payload in state.notes:  # committed: now they may be heard
+            await self.notify(channel, payload)
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
@@ -118,4 +143,7 @@ class PostgresDatabase:
             await conn.close()
 
     async def notify(self, channel: str, payload: str) -> None:
+        if (batch := current_batch(self)) is not None:
+            batch.notes.append((channel, payload))
+            return
         await self._pooled.execute("SELECT pg_notify($1, $2)", channel, payload)

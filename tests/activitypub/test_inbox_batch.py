@@ -1,0 +1,160 @@
+"""The inbox worker applies claimed items in one transaction: what needs the network or
+fails runs alone afterwards, nothing is applied twice, and an item's changes and its
+"done" commit together. On a real instance, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from federation.conftest import Instance, free_port
+from remote_peer import FakePeer, start_peer
+
+from activitypub.processing import InboxProcessor
+from storage.models import Account, InboxItem
+from storage.paging import Page
+from storage.queues import NewInboxItem
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[FakePeer]:
+    p = await start_peer({"mallory": 0, "trent": 1})
+    yield p
+    await p.server.close()
+
+
+@pytest.fixture
+async def home(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
+    instance = Instance("home", free_port(), database_url, tmp_path)
+    await instance.start()
+    # The test drives the worker itself: the background loop must not claim the rows.
+    instance.fed.processor.stop()
+    await asyncio.sleep(0.3)
+    yield instance
+    await instance.stop()
+
+
+def _create(peer: FakePeer, actor: str, n: int, *, mention: Account | None = None,
+            author: str | None = None) -> dict[str, Any]:  # fmt: skip
+    uri = peer.actor_uri(actor)
+    note_id = f"{uri}/statuses/{n}"
+    obj: dict[str, Any] = {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": peer.actor_uri(author) if author else uri,
+        "content": f"<p>note {n}</p>",
+        "to": [PUBLIC],
+        "published": "2026-01-01T00:00:00Z",
+    }
+    if mention is not None:
+        obj["cc"] = [mention.uri]
+        obj["tag"] = [{"type": "Mention", "href": mention.uri, "name": f"@{mention.username}"}]
+    return {"id": f"{note_id}/activity", "type": "Create", "actor": uri, "to": [PUBLIC],
+            "object": obj}  # fmt: skip
+
+
+async def _enqueue(home: Instance, peer: FakePeer, activities: list[dict[str, Any]]) -> None:
+    await home.store.queues.enqueue_inbox(
+        [
+            NewInboxItem(
+                activity_id=a["id"],
+                payload=orjson.dumps(a).decode(),
+                peer=peer.domain,
+                actor=a["actor"],
+            )
+            for a in activities
+        ]
+    )
+
+
+async def _claim_all(home: Instance) -> list[InboxItem]:
+    return await home.store.queues.claim_inbox(100)
+
+
+async def _states(home: Instance) -> dict[str, str]:
+    rows = await home.store.db.fetch("SELECT activity_id, state FROM inbox_queue")
+    return {r["activity_id"]: r["state"] for r in rows}
+
+
+async def test_a_batch_applies_known_actors_and_leaves_what_needs_a_fetch_to_run_alone(
+    home: Instance, peer: FakePeer
+) -> None:
+    processor: InboxProcessor = home.fed.processor
+    alice = await home.user("alice")
+    await processor.apply(_create(peer, "mallory", 0))  # mallory is known from now on
+    fetches = len(peer.hits)
+
+    known = [_create(peer, "mallory", n, mention=alice) for n in (1, 2, 3)]
+    unknown = _create(peer, "trent", 1)  # trent's actor document must be fetched
+    wrong = _create(peer, "mallory", 4, author="trent")  # malformed: dropped, done
+    again = {**known[0], "id": f"{known[0]['id']}-again"}  # the same note once more
+    await _enqueue(home, peer, [*known, unknown, wrong, again])
+
+    alone = await processor.apply_batched(await _claim_all(home))
+
+    assert [item.activity_id for item in alone] == [unknown["id"]]
+    assert len(peer.hits) == fetches  # the batch fetched nothing
+    states = await _states(home)
+    assert states[unknown["id"]] == "processing"  # still leased: it runs next
+    assert all(states[a["id"]] == "done" for a in [*known, wrong, again])
+    for activity in known:
+        assert await home.store.statuses.by_uri(activity["object"]["id"]) is not None
+    assert await home.store.statuses.by_uri(wrong["object"]["id"]) is None
+    mentions = await home.store.notifications.list(alice.id, Page(limit=40))
+    assert sorted(n.type for n in mentions) == ["mention"] * 3
+
+    # Run alone (as run_once does), trent's Create fetches the actor and is stored.
+    assert await processor.process(alone[0])
+    assert await home.store.statuses.by_uri(unknown["object"]["id"]) is not None
+
+
+async def test_run_once_finishes_the_batch_and_the_items_left_alone(
+    home: Instance, peer: FakePeer
+) -> None:
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    activities = [*(_create(peer, "mallory", n) for n in range(1, 6)), _create(peer, "trent", 1)]
+    await _enqueue(home, peer, activities)
+
+    assert await processor.run_once() == len(activities)
+
+    states = await _states(home)
+    assert all(states[a["id"]] == "done" for a in activities)
+    mallory = await home.store.accounts.by_uri(peer.actor_uri("mallory"))
+    assert mallory is not None and mallory.statuses_count == 6
+    uris = [a["object"]["id"] for a in activities]
+    count = await home.store.db.fetchval(
+        "SELECT COUNT(*) FROM statuses WHERE uri IN ($1, $2, $3, $4, $5, $6)", *uris
+    )
+    assert count == len(activities)
+
+
+async def test_a_batch_that_fails_as_a_whole_commits_nothing_and_hands_every_item_back(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    activities = [_create(peer, "mallory", n) for n in (1, 2)]
+    await _enqueue(home, peer, activities)
+    items = await _claim_all(home)
+
+    async def broken(item_ids: object) -> None:
+        raise RuntimeError("the database went away at the end of the batch")
+
+    monkeypatch.setattr(home.store.queues, "finish_inbox_many", broken)
+    alone = await processor.apply_batched(items)
+    monkeypatch.undo()
+
+    assert sorted(i.activity_id for i in alone) == sorted(a["id"] for a in activities)
+    for activity in activities:  # rolled back with the batch: nothing half-applied
+        assert await home.store.statuses.by_uri(activity["object"]["id"]) is None
+    for item in alone:  # each runs alone, once
+        assert await processor.process(item)
+    for activity in activities:
+        assert await home.store.statuses.by_uri(activity["object"]["id"]) is not None
