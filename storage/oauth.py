@@ -150,6 +150,26 @@ class OAuthStore:
             0 if keep_token_id is None else keep_token_id,
         )
 
+    async def live_user_tokens(self, user_id: int) -> list[OAuthToken]:
+        """The user's tokens that still work (app sessions), most recently used first."""
+        rows = await self._db.fetch(
+            "SELECT * FROM oauth_tokens WHERE user_id = $1 AND revoked_at IS NULL"
+            " ORDER BY COALESCE(last_used_at, created_at) DESC, id DESC",
+            user_id,
+        )
+        return build_all(OAuthToken, rows)
+
+    async def revoke_user_token(self, user_id: int, token_id: int) -> bool:
+        """Revoke one of the user's tokens by its id (the settings' "revoke" button)."""
+        count = await self._db.execute(
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3"
+            " AND revoked_at IS NULL",
+            now_ms(),
+            token_id,
+            user_id,
+        )
+        return count > 0
+
     async def revoke_token(self, token: str, *, app_id: int | None = None) -> bool:
         if app_id is None:
             count = await self._db.execute(

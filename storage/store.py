@@ -36,6 +36,7 @@ from storage.statuses import StatusStore
 from storage.tags import TagStore
 from storage.timelines import TimelineStore
 from storage.tombstones import TombstoneStore
+from storage.web_sessions import OtpStore, WebSessionStore
 
 _DAY_MS = 86_400_000
 _held: list[SlotClaim] = []  # slots this process holds, latest last
@@ -78,6 +79,8 @@ class Store:
         self.invites = InviteStore(db)
         self.user_tokens = UserTokenStore(db)
         self.mail = MailOutboxStore(db)
+        self.web_sessions = WebSessionStore(db)
+        self.otp = OtpStore(db)
 
     @property
     def dialect(self) -> str:

@@ -14,25 +14,7 @@ from fedinode.api.params import Params, json_response, read_params
 from fedinode.services import oauth
 from fedinode.services.oauth import AuthorizeRequest, OAuthError
 from fedinode.services.passwords import cost_from_config
-from fedinode.web import i18n, oauth_page
-
-_HTML_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "Vary": "Accept-Language",
-}
-
-
-def _locale(request: web.Request) -> str:
-    return i18n.negotiate(request.headers.get("Accept-Language"))
-
-
-def _html(body: str, status: int = 200) -> web.Response:
-    return web.Response(
-        text=body, status=status, content_type="text/html", charset="utf-8", headers=_HTML_HEADERS
-    )
+from fedinode.web import oauth_page
 
 
 def _oauth_error(exc: OAuthError) -> web.Response:
@@ -103,26 +85,15 @@ def _hidden(req: AuthorizeRequest, form_token: str) -> dict[str, str]:
 async def authorize_form(request: web.Request) -> web.Response:
     """GET /oauth/authorize: the login and consent page."""
     params = await read_params(request)
-    config = request.app[appkeys.CONFIG]
     try:
         req, name, website = await _validated(request, params)
     except OAuthError as exc:
-        return _html(
-            oauth_page.error_page(
-                title="Authorization failed", message=exc.description, locale=_locale(request)
-            ),
-            400,
+        return await oauth_page.error_page(
+            request, title="Authorization failed", message=exc.description, status=400
         )
     token = await oauth.sign_form(request.app[appkeys.STORE], req)
-    return _html(
-        oauth_page.authorize_page(
-            instance_title=config.instance.title,
-            app_name=name,
-            app_website=website,
-            scopes=req.scopes,
-            hidden=_hidden(req, token),
-            locale=_locale(request),
-        )
+    return await oauth_page.authorize_page(
+        request, app_name=name, app_website=website, scopes=req.scopes, hidden=_hidden(req, token)
     )
 
 
@@ -134,29 +105,20 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
     try:
         req, name, website = await _validated(request, params)
     except OAuthError as exc:
-        return _html(
-            oauth_page.error_page(
-                title="Authorization failed", message=exc.description, locale=_locale(request)
-            ),
-            400,
+        return await oauth_page.error_page(
+            request, title="Authorization failed", message=exc.description, status=400
         )
     if not await oauth.verify_form(store, req, params.str("authenticity_token") or ""):
-        return _html(
-            oauth_page.error_page(
-                title="Authorization failed",
-                message="The form expired or was tampered with; go back to the app and start again.",
-                locale=_locale(request),
-            ),
-            403,
+        return await oauth_page.error_page(
+            request,
+            title="Authorization failed",
+            message="The form expired or was tampered with; go back to the app and start again.",
+            status=403,
         )
     if params.str("decision") == "deny":
         if req.redirect_uri == oauth.OOB:
-            return _html(
-                oauth_page.error_page(
-                    title="Authorization denied",
-                    message="You denied access.",
-                    locale=_locale(request),
-                )
+            return await oauth_page.error_page(
+                request, title="Authorization denied", message="You denied access."
             )
         extra = {
             "error": "access_denied",
@@ -170,18 +132,15 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
         store, login, params.str("password") or "", cost_from_config(config.passwords)
     )
     if user is None:
-        return _html(
-            oauth_page.authorize_page(
-                instance_title=config.instance.title,
-                app_name=name,
-                app_website=website,
-                scopes=req.scopes,
-                hidden=_hidden(req, await oauth.sign_form(store, req)),
-                error=refused,
-                login=login,
-                locale=_locale(request),
-            ),
-            422,
+        return await oauth_page.authorize_page(
+            request,
+            app_name=name,
+            app_website=website,
+            scopes=req.scopes,
+            hidden=_hidden(req, await oauth.sign_form(store, req)),
+            error=refused,
+            login=login,
+            status=422,
         )
     app = await oauth.app_for_authorize(store, req.client_id, req.redirect_uri)
     code = await oauth.create_code(
@@ -194,14 +153,7 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
         code_challenge_method=req.code_challenge_method or None,
     )
     if req.redirect_uri == oauth.OOB:
-        return _html(
-            oauth_page.code_page(
-                instance_title=config.instance.title,
-                app_name=name,
-                code=code,
-                locale=_locale(request),
-            )
-        )
+        return await oauth_page.code_page(request, app_name=name, code=code)
     extra = {"code": code}
     if req.state:
         extra["state"] = req.state

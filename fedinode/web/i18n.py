@@ -1,115 +1,76 @@
 """The words of the HTML pages in each language, and which language a visitor gets.
 
-One catalogue per locale, keyed by the English text (gettext's way: English is its own
-catalogue, and a string missing from another locale falls back to English). Pages take a
-``Translator`` from ``translator(locale)`` and call it on their English strings; placeholders
-are ``str.format`` fields, filled with values the page has already escaped when the result
-is markup (``Translator.markup``).
+Gettext catalogues kept as Babel ``.po`` files under ``fedinode/web/locale/<locale>/
+LC_MESSAGES/messages.po``, keyed by the English text: English is its own catalogue, and a
+string missing from another locale falls back to English. A ``.po`` file is compiled in
+memory with Babel's own tools the first time its locale is asked for, so a checkout or an
+editable install needs no build step. Placeholders are ``str.format`` fields (``{app}``).
 
-Adding a locale is adding a dict to ``CATALOGUES``; a page gets it when ``Accept-Language``
-(or, later, the viewer's account) asks for it.
+Pages take a ``Translator`` from ``translator(locale)``: ``t(msgid, **values)`` for text,
+``t.markup(msgid, **values)`` for HTML (the translation is escaped, values are escaped
+unless they are already ``Markup``), ``t.plural(singular, plural, n, **values)``.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from html import escape
+from functools import cache
+from gettext import GNUTranslations, NullTranslations
+from importlib import resources
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from markupsafe import Markup, escape
 
 DEFAULT_LOCALE = "en"
+# The locales shipped with a catalogue (English needs none: it is the message ids).
+LOCALES = ("en", "fa")
 
 # Languages written right to left (primary subtags).
 RTL = frozenset(
     {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nqo", "ps", "sd", "syr", "ug", "ur", "yi"}
 )
 
-_FA: dict[str, str] = {
-    # OAuth login and consent (fedinode/web/oauth_page.py)
-    "Authorize {app}": "اجازه به {app}",
-    "{instance}: authorize {app}": "{instance}: اجازه به {app}",
-    "{app}{site} asks to access your account. It will be able to:": (
-        "{app}{site} می‌خواهد به حساب شما دسترسی داشته باشد. این برنامه می‌تواند:"
-    ),
-    "read all your account's data": "همهٔ داده‌های حساب شما را بخواند",
-    "modify all your account's data": "همهٔ داده‌های حساب شما را تغییر دهد",
-    "modify account relationships": "پیوندهای حساب شما (دنبال کردن، مسدود کردن) را تغییر دهد",
-    "receive your push notifications": "آگاهی‌های فوری شما را دریافت کند",
-    "read only your account's profile information": "فقط اطلاعات نمایهٔ حساب شما را بخواند",
-    "read all data on the server": "همهٔ داده‌های این کارساز را بخواند",
-    "modify all data on the server": "همهٔ داده‌های این کارساز را تغییر دهد",
-    "Email or username": "رایانامه یا نام کاربری",
-    "Password": "گذرواژه",
-    "Authorize": "اجازه می‌دهم",
-    "Deny": "اجازه نمی‌دهم",
-    "Authorization code": "کد اجازه",
-    "{instance}: authorization code": "{instance}: کد اجازه",
-    "Copy this code and paste it into {app}:": "این کد را رونوشت کنید و در {app} بچسبانید:",
-    "Authorization failed": "اجازه انجام نشد",
-    "Authorization denied": "اجازه داده نشد",
-    "You denied access.": "شما دسترسی را رد کردید.",
-    "The form expired or was tampered with; go back to the app and start again.": (
-        "این فرم منقضی یا دستکاری شده است؛ به برنامه برگردید و دوباره آغاز کنید."
-    ),
-    "Invalid email/username or password.": "رایانامه، نام کاربری یا گذرواژه نادرست است.",
-    "Your login is missing a confirmed e-mail address": (
-        "نشانی رایانامهٔ شما هنوز تأیید نشده است؛ پیوندی را که برایتان فرستادیم باز کنید."
-    ),
-    "Your login is currently pending approval": "حساب شما در انتظار تأیید یک مدیر است.",
-    "Your login is currently disabled": "حساب شما از کار افتاده است.",
-    # RFC 6749 error descriptions shown on the page (fedinode/services/oauth.py)
-    (
+
+def N_(msgid: str) -> str:
+    """Marks a message id for extraction where it is defined; translated where it is shown."""
+    return msgid
+
+
+# Messages made elsewhere (services, the OAuth handlers) that pages translate when they
+# show them; listed here so that extraction finds them.
+ELSEWHERE = (
+    N_("Authorization failed"),
+    N_("Authorization denied"),
+    N_("You denied access."),
+    N_("The form expired or was tampered with; go back to the app and start again."),
+    N_("Invalid email/username or password."),
+    N_("Your login is missing a confirmed e-mail address"),
+    N_("Your login is currently pending approval"),
+    N_("Your login is currently disabled"),
+    N_(
         "Client authentication failed due to unknown client, no client authentication included,"
         " or unsupported authentication method."
-    ): "برنامه شناخته نشد: شناسهٔ برنامه نادرست است یا فرستاده نشده است.",
-    "The requested scope is invalid, unknown, or malformed.": (
-        "دسترسی‌هایی که برنامه خواسته نادرست یا ناشناخته است."
     ),
-    "The redirect uri included is not valid.": "نشانی بازگشت برنامه درست نیست.",
-    "The code challenge method must be S256.": "روش code challenge باید S256 باشد.",
-    "The response mode is not supported.": "این response mode پشتیبانی نمی‌شود.",
-    "The authorization server does not support this response type.": (
-        "این کارساز این نوع پاسخ را پشتیبانی نمی‌کند."
-    ),
-    # Sign-up with an invite, e-mail confirmation, password reset (fedinode/web/account_pages.py)
-    "Join {title}": "پیوستن به {title}",
-    "This invite is used up, expired or revoked.": "این دعوت‌نامه به پایان رسیده، منقضی یا لغو شده است.",
-    "You have been invited to {title}. Choose a username and a password.": (
-        "شما به {title} دعوت شده‌اید. یک نام کاربری و یک گذرواژه برگزینید."
-    ),
-    "In an app, sign up at {domain} and give the invite code {code}.": (
-        "در یک برنامه، در {domain} نام‌نویسی کنید و کد دعوت {code} را وارد کنید."
-    ),
-    "Username": "نام کاربری",
-    "E-mail address": "نشانی رایانامه",
-    "Password (at least 8 characters)": "گذرواژه (دست‌کم ۸ نویسه)",
-    "Why do you want to join? (optional)": "چرا می‌خواهید بپیوندید؟ (اختیاری)",
-    "I accept the rules of this server": "قوانین این کارساز را می‌پذیرم",
-    "Sign up": "نام‌نویسی",
-    "Your account @{username} is created.": "حساب ‎@{username} ساخته شد.",
-    "We sent a link to {email}: open it to confirm your address.": (
-        "پیوندی به {email} فرستادیم؛ برای تأیید نشانی خود آن را باز کنید."
-    ),
-    "You can log in now from any Mastodon app.": "اکنون می‌توانید از هر برنامهٔ ماستودون وارد شوید.",
-    "An administrator will review your sign-up.": "یک مدیر نام‌نویسی شما را بررسی خواهد کرد.",
-    "E-mail address confirmed": "نشانی رایانامه تأیید شد",
-    "Thank you: your e-mail address is confirmed.": "سپاس؛ نشانی رایانامهٔ شما تأیید شد.",
-    "This link is invalid, already used or expired.": "این پیوند نادرست، به‌کاررفته یا منقضی است.",
-    "Reset your password": "بازنشانی گذرواژه",
-    "Give your account's e-mail address; we will send a link to choose a new password.": (
-        "نشانی رایانامهٔ حساب خود را بدهید؛ پیوندی برای گزینش گذرواژهٔ تازه می‌فرستیم."
-    ),
-    "Send the link": "فرستادن پیوند",
-    "If an account has this address, a link is on its way. It works for an hour.": (
-        "اگر حسابی با این نشانی باشد، پیوندی در راه است. این پیوند یک ساعت کار می‌کند."
-    ),
-    "New password (at least 8 characters)": "گذرواژهٔ تازه (دست‌کم ۸ نویسه)",
-    "Set the password": "ثبت گذرواژه",
-    "The password must be 8 to 1024 characters long.": "گذرواژه باید ۸ تا ۱۰۲۴ نویسه باشد.",
-    "Your password is changed; every app was signed out. Log in again.": (
-        "گذرواژهٔ شما تغییر کرد و همهٔ برنامه‌ها از حساب بیرون رفتند. دوباره وارد شوید."
-    ),
-}
+    N_("The requested scope is invalid, unknown, or malformed."),
+    N_("The redirect uri included is not valid."),
+    N_("The code challenge method must be S256."),
+    N_("The response mode is not supported."),
+    N_("The authorization server does not support this response type."),
+)
 
-CATALOGUES: dict[str, dict[str, str]] = {"en": {}, "fa": _FA}
+
+# Babel knows each locale's numbering system but writes Latin digits; these locales write
+# their own.
+_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
+
+
+def digits(text: str, locale: str) -> str:
+    """``text`` with its ASCII digits written as ``locale`` writes them."""
+    table = _DIGITS.get(locale)
+    return text.translate(table) if table else text
 
 
 def primary(tag: str) -> str:
@@ -123,7 +84,7 @@ def direction(locale: str) -> str:
 def negotiate(accept_language: str | None, *, preferred: str | None = None) -> str:
     """The shipped locale a visitor reads best: ``preferred`` (an account's choice) when
     shipped, else the best-weighted ``Accept-Language`` entry we have, else English."""
-    if preferred and primary(preferred) in CATALOGUES:
+    if preferred and primary(preferred) in LOCALES:
         return primary(preferred)
     best, best_q = DEFAULT_LOCALE, -1.0
     for position, item in enumerate((accept_language or "").split(",")[:32]):
@@ -138,9 +99,44 @@ def negotiate(accept_language: str | None, *, preferred: str | None = None) -> s
                     q = 0.0
         locale = primary(tag)
         # Earlier entries win ties, as the header lists them in order of preference.
-        if locale in CATALOGUES and q > 0 and q - position * 1e-6 > best_q:
+        if locale in LOCALES and q > 0 and q - position * 1e-6 > best_q:
             best, best_q = locale, q - position * 1e-6
     return best
+
+
+def _po_text(locale: str) -> str | None:
+    path = resources.files("fedinode.web").joinpath("locale", locale, "LC_MESSAGES", "messages.po")
+    return path.read_text("utf-8") if path.is_file() else None
+
+
+@cache
+def gettext_catalogue(locale: str) -> NullTranslations:
+    """The compiled catalogue of ``locale`` (English: none, the ids are the text)."""
+    text = _po_text(locale) if locale in LOCALES else None
+    if text is None:
+        return NullTranslations()
+    catalog = read_po(io.StringIO(text), locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return GNUTranslations(compiled)
+
+
+def catalogue(locale: str) -> dict[str, str]:
+    """msgid → translation of ``locale``'s catalogue (translated, non-fuzzy entries; a
+    plural entry is keyed by its singular id and gives its last form)."""
+    text = _po_text(locale)
+    if text is None:
+        return {}
+    found = {}
+    for m in read_po(io.StringIO(text), locale=locale):
+        if not m.id or m.fuzzy:
+            continue
+        key = m.id if isinstance(m.id, str) else m.id[0]
+        string = m.string if isinstance(m.string, str) else (m.string or ("",))[-1]
+        if string:
+            found[str(key)] = str(string)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,16 +147,31 @@ class Translator:
     def dir(self) -> str:
         return direction(self.locale)
 
-    def __call__(self, msgid: str, **values: str) -> str:
+    def _text(self, msgid: str) -> str:
+        return gettext_catalogue(self.locale).gettext(msgid)
+
+    def __call__(self, msgid: str, **values: object) -> str:
         """The text of ``msgid`` in this locale (English when missing), fields filled."""
-        text = CATALOGUES.get(self.locale, {}).get(msgid, msgid)
+        text = self._text(msgid)
         return text.format(**values) if values else text
 
-    def markup(self, msgid: str, **html_values: str) -> str:
-        """Escaped text of ``msgid`` with fields filled by already-escaped HTML."""
-        text = CATALOGUES.get(self.locale, {}).get(msgid, msgid)
-        return escape(text, quote=False).format(**html_values)
+    def number(self, n: int) -> str:
+        """``n`` in this locale's digits and grouping (Persian digits for ``fa``)."""
+        return digits(format_decimal(n, locale=self.locale, numbering_system="default"), self.locale)
+
+    def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """The form for ``n`` (``{n}`` is filled with it, in this locale's digits)."""
+        text = gettext_catalogue(self.locale).ngettext(singular, plural, n)
+        return text.format(n=self.number(n), **values)
+
+    def plural_markup(self, singular: str, plural: str, n: int, **values: object) -> Markup:
+        text = gettext_catalogue(self.locale).ngettext(singular, plural, n)
+        return Markup(escape(text)).format(n=self.number(n), **values)
+
+    def markup(self, msgid: str, **values: object) -> Markup:
+        """Escaped text of ``msgid``; fields are escaped unless they are ``Markup``."""
+        return Markup(escape(self._text(msgid))).format(**values)
 
 
 def translator(locale: str) -> Translator:
-    return Translator(locale if locale in CATALOGUES else DEFAULT_LOCALE)
+    return Translator(locale if locale in LOCALES else DEFAULT_LOCALE)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from html import escape
 from importlib import resources
-from string import Template
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from markupsafe import Markup
 
 from activitypub.convert import ordered_collection, ordered_page
 from activitypub.html import html_to_text, sanitize_html
@@ -28,7 +28,8 @@ from fedinode.config import Config
 from fedinode.federation import federation_of
 from fedinode.services import timelines
 from fedinode.services.views import StatusView
-from fedinode.web.i18n import direction
+from fedinode.web.i18n import N_, direction, primary
+from fedinode.web.render import page_locale, render
 from policy.text import tag_key
 from storage.ids import parse_id
 from storage.models import OPEN_VISIBILITIES, Account, MediaAttachment, Status
@@ -42,12 +43,12 @@ _RECENT_POSTS = 10
 _MAX_TAG_CHARS = 200
 # Clients known to work with this server (see README): name, where it runs, its home page.
 APPS = (
-    ("Tusky", "Android", "https://tusky.app/"),
-    ("Ivory", "iPhone, iPad and Mac", "https://tapbots.com/ivory/"),
-    ("Elk", "web", "https://elk.zone/"),
-    ("Phanpy", "web", "https://phanpy.social/"),
-    ("toot", "command line", "https://toot.bezdomni.net/"),
-    ("Mastodon.py", "Python library", "https://github.com/halcy/Mastodon.py"),
+    ("Tusky", N_("Android"), "https://tusky.app/"),
+    ("Ivory", N_("iPhone, iPad and Mac"), "https://tapbots.com/ivory/"),
+    ("Elk", N_("web"), "https://elk.zone/"),
+    ("Phanpy", N_("web"), "https://phanpy.social/"),
+    ("toot", N_("command line"), "https://toot.bezdomni.net/"),
+    ("Mastodon.py", N_("Python library"), "https://github.com/halcy/Mastodon.py"),
 )
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src * data:; style-src 'unsafe-inline';"
@@ -55,14 +56,9 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "public, max-age=60",
-    "Vary": "Accept",
+    # The page's own words follow Accept-Language, or the language of a logged-in viewer.
+    "Vary": "Accept, Accept-Language, Cookie",
 }
-
-
-@cache
-def _template() -> Template:
-    text = resources.files("fedinode.web").joinpath("page.html").read_text("utf-8")
-    return Template(text)
 
 
 def _short(text: str) -> str:
@@ -76,18 +72,14 @@ def _instance_lang(config: Config) -> str:
     return langs[0] if langs and langs[0] else "en"
 
 
-def _en(lang: str) -> str:
-    """The attribute that marks this page's own (English) words on a page in another language."""
-    return "" if lang.split("-")[0].lower() == "en" else ' lang="en"'
-
-
 def _safe_url(url: str | None) -> str:
     """A peer's URL as a link target: only http(s), never ``javascript:`` and the like."""
     return url if url and url.startswith(("https://", "http://")) else ""
 
 
-def _render(
-    config: Config,
+async def _render(
+    request: web.Request,
+    name: str,
     *,
     title: str,
     description: str,
@@ -95,32 +87,32 @@ def _render(
     activity_url: str | None,
     og_type: str,
     image: str | None,
-    body: str,
     lang: str = "en",
     status: int = 200,
     noindex: bool = False,
+    **context: Any,
 ) -> web.Response:
-    og_image = f'<meta property="og:image" content="{escape(image)}">\n' if image else ""
-    alternate = (
-        f'<link rel="alternate" type="application/activity+json" href="{escape(activity_url)}">\n'
-        if activity_url
-        else ""
-    )
-    html = _template().substitute(
-        lang=escape(lang),
-        dir=direction(lang),
-        title=escape(title),
-        description=escape(_short(description)),
-        site_name=escape(config.instance.title),
+    """A public page whose content is in ``lang``; its own words are in the viewer's
+    language, marked with ``lang`` when that differs."""
+    locale = await page_locale(request)
+    ui = Markup("") if primary(lang) == locale else Markup(' lang="{}"').format(locale)
+    return await render(
+        request,
+        name,
+        status=status,
+        headers=_HEADERS,
+        csrf=False,
+        lang=lang,
+        page_dir=direction(lang),
+        ui=ui,
+        title=title,
+        description=_short(description),
+        url=url,
+        activity_url=activity_url,
         og_type=og_type,
-        url=escape(url),
-        alternate=alternate,
-        og_image=og_image,
-        robots='<meta name="robots" content="noindex">\n' if noindex else "",
-        body=body,
-    )
-    return web.Response(
-        text=html, status=status, content_type="text/html", charset="utf-8", headers=_HEADERS
+        image=image,
+        noindex=noindex,
+        **context,
     )
 
 
@@ -138,22 +130,17 @@ def _profile_url(config: Config, account: Account) -> str:
     return _safe_url(account.url) or _safe_url(account.uri)
 
 
-def _who(config: Config, account: Account) -> str:
-    domain = account.domain or config.instance.domain
-    name = f'<div class="name" dir="auto">{escape(_display_name(account))}</div>'
-    profile = _profile_url(config, account)
-    if profile:
-        name = f'<a href="{escape(profile)}">{name}</a>'
-    return (
-        '<div class="who">'
-        f'<img src="{escape(_avatar(config, account))}" alt="">'
-        f"<div>{name}"
-        f'<div class="acct">@{escape(account.username)}@{escape(domain)}</div></div>'
-        "</div>"
-    )
+def _who(config: Config, account: Account) -> dict[str, str]:
+    return {
+        "avatar": _avatar(config, account),
+        "profile": _profile_url(config, account),
+        "name": _display_name(account),
+        "username": account.username,
+        "domain": account.domain or config.instance.domain,
+    }
 
 
-def _media(items: list[MediaAttachment], base_url: str) -> str:
+def _media(items: list[MediaAttachment], base_url: str) -> list[dict[str, str]]:
     out = []
     for m in items:
         if m.type != "image":
@@ -162,11 +149,8 @@ def _media(items: list[MediaAttachment], base_url: str) -> str:
         full = f"{base_url}/media/{m.file_path}" if m.file_path else m.remote_url
         if not src:
             continue
-        out.append(
-            f'<a href="{escape(full)}"><img src="{escape(src)}" alt="{escape(m.description)}"'
-            ' loading="lazy"></a>'
-        )
-    return f'<div class="media">{"".join(out)}</div>' if out else ""
+        out.append({"src": src, "full": full or src, "description": m.description})
+    return out
 
 
 def _status_url(config: Config, status: Status, account: Account) -> str:
@@ -175,26 +159,22 @@ def _status_url(config: Config, status: Status, account: Account) -> str:
     return _safe_url(status.url) or _safe_url(status.uri)
 
 
-def _status_html(
+def _card(
     config: Config, status: Status, account: Account, media: list[MediaAttachment], link: bool
-) -> str:
-    lang = f' lang="{escape(status.language)}"' if status.language else ""
-    content = f'<div class="content" dir="auto"{lang}>{sanitize_html(status.content)}</div>'
-    pictures = _media(media, config.base_url)
-    if status.spoiler_text:
-        content = (
-            f'<details><summary dir="auto"{lang}>{escape(status.spoiler_text)}</summary>'
-            f"{content}{pictures}</details>"
-        )
-    elif status.sensitive and pictures:
-        content += f"<details><summary>Sensitive media</summary>{pictures}</details>"
-    else:
-        content += pictures
+) -> dict[str, Any]:
+    """What ``cards.html`` shows of a status; its content sanitised again on the way out."""
     page = _status_url(config, status, account)
-    when = iso(status.created_at) or ""
-    stamp = f'<time datetime="{when}">{when[:16].replace("T", " ")}</time>'
-    meta = f'<a href="{escape(page)}">{stamp}</a>' if link and page else stamp
-    return f'<article class="card">{_who(config, account)}{content}<div class="meta">{meta}</div></article>'
+    return {
+        "author": _who(config, account),
+        "language": status.language or "",
+        "content": Markup(sanitize_html(status.content)),
+        "spoiler_text": status.spoiler_text,
+        "sensitive": status.sensitive,
+        "media": _media(media, config.base_url),
+        "iso": iso(status.created_at) or "",
+        "created_at": status.created_at,
+        "link": page if link else "",
+    }
 
 
 async def _local_account(store: Store, username: str) -> Account:
@@ -215,42 +195,32 @@ async def profile_page(request: web.Request) -> web.StreamResponse:
     )
     statuses = [s for s in statuses if s.visibility in PUBLIC]
     media = await store.statuses.media_for([s.id for s in statuses])
-    header = (
-        f'<img class="banner" src="{escape(account.header_url)}" alt="">'
-        if account.header_url
-        else ""
-    )
-    bio = sanitize_html(account.note)
-    lang = _instance_lang(config)
-    en = _en(lang)
-    fields = "".join(
-        f"<tr><th dir='auto'>{escape(str(f.get('name', '')))}</th>"
-        f"<td dir='auto'>{sanitize_html(str(f.get('value', '')))}</td></tr>"
+    fields = [
+        (str(f.get("name", "")), Markup(sanitize_html(str(f.get("value", "")))))
         for f in account.fields
         if isinstance(f, dict)
-    )
-    body = (
-        f'<section class="card header">{header}{_who(config, account)}'
-        f'<div class="content" dir="auto">{bio}</div>'
-        + (f"<table>{fields}</table>" if fields else "")
-        + f'<div class="counts"{en}><span>{account.statuses_count} posts</span>'
-        f"<span>{account.following_count} following</span>"
-        f"<span>{account.followers_count} followers</span></div></section>"
-        + "".join(
-            _status_html(config, s, account, media.get(s.id, []), link=True) for s in statuses
-        )
-    )
-    return _render(
-        config,
+    ]
+    return await _render(
+        request,
+        "profile.html",
         title=f"{_display_name(account)} (@{account.username}@{config.instance.domain})",
         description=html_to_text(account.note) or f"Posts by {_display_name(account)}",
         url=f"{config.base_url}/@{account.username}",
         activity_url=account.uri,
         og_type="profile",
         image=_avatar(config, account),
-        body=body,
         noindex=not account.indexable,
-        lang=lang,
+        lang=_instance_lang(config),
+        header_url=account.header_url,
+        author=_who(config, account),
+        bio=Markup(sanitize_html(account.note)),
+        fields=fields,
+        counts={
+            "statuses": account.statuses_count,
+            "following": account.following_count,
+            "followers": account.followers_count,
+        },
+        posts=[_card(config, s, account, media.get(s.id, []), link=True) for s in statuses],
     )
 
 
@@ -277,75 +247,28 @@ async def status_page(request: web.Request) -> web.StreamResponse:
         image = (
             f"{config.base_url}/media/{first.file_path}" if first.file_path else first.remote_url
         )
-    return _render(
-        config,
+    return await _render(
+        request,
+        "status.html",
         title=f"{_display_name(account)}: “{_short(text)[:80]}”",
         description=text,
         url=f"{config.base_url}/@{account.username}/{status.id}",
         activity_url=status.uri,
         og_type="article",
         image=image or _avatar(config, account),
-        body=_status_html(config, status, account, media, link=False),
         lang=status.language or _instance_lang(config),
         noindex=not account.indexable,
+        post=_card(config, status, account, media, link=False),
     )
 
 
 # -- the landing page -------------------------------------------------------------------
 
 
-def _paragraphs(text: str) -> str:
-    """Plain text from the configuration as escaped paragraphs (blank lines separate them)."""
+def _paragraphs(text: str) -> list[str]:
+    """Plain text from the configuration as paragraphs (blank lines separate them)."""
     parts = [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n\n")]
-    return "".join(f'<p dir="auto">{escape(p)}</p>' for p in parts if p)
-
-
-def _join_html(config: Config) -> str:
-    """How to get an account under ``[instance] registrations``."""
-    i = config.instance
-    email = i.contact_email.strip()
-    if i.registrations_enabled:
-        state = (
-            "Registrations are open; new accounts are approved by an administrator."
-            if i.approval_required
-            else "Registrations are open."
-        )
-        return f"<p>{state} Sign up from any of the apps below.</p>"
-    if i.registrations == "invite":
-        state = "Registrations are by invitation: an invite link lets you sign up."
-    else:
-        state = "Registrations are closed."
-    if email:
-        ask = (
-            "Accounts are made by the administrator: to ask for one, write to "
-            f'<a href="mailto:{escape(quote(email, safe="@.+-_"))}">{escape(email)}</a>.'
-        )
-    else:
-        ask = f"Accounts are made by the administrator of {escape(i.domain)}: ask them for one."
-    return (
-        f"<p>{state} {ask}</p><p>Once you have an account, sign in from any of the apps below.</p>"
-    )
-
-
-def _apps_html(config: Config) -> str:
-    items = "".join(
-        f'<li><a href="{escape(url)}" rel="noopener noreferrer">{escape(name)}</a>'
-        f" ({escape(where)})</li>"
-        for name, where, url in APPS
-    )
-    return (
-        "<p>This server speaks the Mastodon client API, so apps made for Mastodon work: "
-        f"give them <strong>{escape(config.instance.domain)}</strong> as your server. "
-        f'Among those known to work:</p><ul class="apps">{items}</ul>'
-    )
-
-
-def _cards(config: Config, views: Sequence[StatusView]) -> str:
-    return "".join(_status_html(config, v.status, v.account, v.media, link=True) for v in views)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return [p for p in parts if p]
 
 
 def thumbnail_url(config: Config) -> str:
@@ -360,43 +283,36 @@ async def landing_page(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)
     config = ctx.config
     i = config.instance
-    lang = _instance_lang(config)
-    en = _en(lang)
     stats = await ctx.store.instance_stats()
+    # The timelines leave out reblogs and silenced or suspended accounts.
     views, _ = await timelines.public(
         ctx, None, Page(limit=_RECENT_POSTS), local=True, only_media=False
     )
-    rules = "".join(f'<li dir="auto">{escape(r)}</li>' for r in i.rules)
-    body = (
-        '<section class="card intro">'
-        f'<img class="thumb" src="{escape(thumbnail_url(config))}" alt="">'
-        f'<div class="text"><h1 dir="auto">{escape(i.title)}</h1>'
-        f"{_paragraphs(i.description)}"
-        f'<div class="counts"{en}><span>{_count(stats.user_count, "user")}</span>'
-        f"<span>{_count(stats.local_posts, 'post')}</span>"
-        f"<span>{_count(stats.domain_count, 'connected server')}</span></div></div></section>"
-        + (
-            f'<section class="card"><h2{en}>Rules</h2><ol class="rules">{rules}</ol></section>'
-            if rules
-            else ""
-        )
-        + f'<section class="card"><h2{en}>How to join</h2><div{en}>{_join_html(config)}</div>'
-        f"<h2{en}>Apps</h2><div{en}>{_apps_html(config)}</div></section>"
-    )
-    shown = views  # the timelines leave out reblogs and silenced or suspended accounts
-    if shown:
-        body += f"<h2{en}>Recent posts</h2>" + _cards(config, shown)
-    return _render(
-        config,
+    email = i.contact_email.strip()
+    mailto = Markup('<a href="mailto:{}">{}</a>').format(quote(email, safe="@.+-_"), email)
+    return await _render(
+        request,
+        "landing.html",
         title=i.title,
         description=i.description or f"{i.title}, a fedinode server",
         url=config.base_url + "/",
         activity_url=None,
         og_type="website",
         image=thumbnail_url(config),
-        body=body,
-        lang=lang,
+        lang=_instance_lang(config),
+        thumbnail=thumbnail_url(config),
+        paragraphs=_paragraphs(i.description),
+        stats=stats,
+        contact_email=email,
+        mailto=mailto,
+        domain_strong=Markup("<strong>{}</strong>").format(i.domain),
+        apps=APPS,
+        posts=_cards(config, views),
     )
+
+
+def _cards(config: Config, views: Sequence[StatusView]) -> list[dict[str, Any]]:
+    return [_card(config, v.status, v.account, v.media, link=True) for v in views]
 
 
 # -- hashtags ---------------------------------------------------------------------------
@@ -410,21 +326,20 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _tag_not_found_page(config: Config, name: str) -> web.Response:
-    lang = _instance_lang(config)
-    en = _en(lang)
-    return _render(
-        config,
+async def _tag_not_found_page(request: web.Request, config: Config, name: str) -> web.Response:
+    return await _render(
+        request,
+        "tag.html",
         title=f"#{name}",
         description=f"No posts with #{name}",
         url=config.base_url + "/tags/" + quote(name, safe=""),
         activity_url=None,
         og_type="website",
         image=None,
-        body=f'<section class="card"><h1 dir="auto">#{escape(name)}</h1>'
-        f"<p{en}>No public posts with this hashtag are known here.</p></section>",
-        lang=lang,
+        lang=_instance_lang(config),
         status=404,
+        missing=True,
+        display=name,
     )
 
 
@@ -443,7 +358,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(
                 text='{"error": "Record not found"}', content_type="application/json"
             )
-        return _tag_not_found_page(config, raw.lstrip("#")[:_MAX_TAG_CHARS])
+        return await _tag_not_found_page(request, config, raw.lstrip("#")[:_MAX_TAG_CHARS])
     max_id = _max_id(request)
     local = _truthy(request.query.get("local"))
     page = Page(max_id=max_id, limit=TAG_PAGE_SIZE)
@@ -471,35 +386,25 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
         return await _tag_collection(request, base, local_q, tag.id, shown, ids, more)
     path = "/tags/" + quote(tag.name, safe="")
     display = tag.display_name or tag.name
-    lang = _instance_lang(config)
-    en = _en(lang)
-    scope = (
-        f'Public posts from this server. <a href="{escape(path)}">From all servers</a>'
-        if local
-        else f'Public posts from this server and others. <a href="{escape(path)}?local=true">'
-        "Only from this server</a>"
-    )
-    body = (
-        f'<section class="card"><h1 dir="auto">#{escape(display)}</h1><p{en}>{scope}</p></section>'
-        + (_cards(config, shown) or f"<p{en}>No public posts with this hashtag yet.</p>")
-    )
-    links = []
-    if max_id is not None:
-        links.append(f'<a href="{escape(path)}{"?local=true" if local else ""}"{en}>Newest</a>')
-    if more:
-        links.append(f'<a href="{escape(path)}?max_id={ids[-1]}{local_q}"{en}>Older posts</a>')
-    if links:
-        body += f'<nav class="pages">{"".join(links)}</nav>'
-    return _render(
-        config,
+    newest = (path + ("?local=true" if local else "")) if max_id is not None else ""
+    older = f"{path}?max_id={ids[-1]}{local_q}" if more else ""
+    return await _render(
+        request,
+        "tag.html",
         title=f"#{display}",
         description=f"Public posts with #{display} on {config.instance.title}",
         url=config.base_url + path,
         activity_url=ctx.urls.tag(tag.name),
         og_type="website",
         image=thumbnail_url(config),
-        body=body,
-        lang=lang,
+        lang=_instance_lang(config),
+        missing=False,
+        display=display,
+        local=local,
+        path=path,
+        posts=_cards(config, shown),
+        newest_url=newest,
+        older_url=older,
     )
 
 
