@@ -167,6 +167,7 @@ class Federation:
         now = now if now is not None else now_ms()
         inbox, delivered = await self.store.queues.prune_done(now - QUEUE_RETENTION_MS)
         await self.store.tombstones.prune(now - TOMBSTONE_RETENTION_MS)
+        await self.intake.limiter.prune(now)
         if inbox or delivered:
             log.info("pruned %d inbox and %d delivery row(s)", inbox, delivered)
         return inbox, delivered

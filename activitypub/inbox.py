@@ -41,7 +41,9 @@ from activitypub.errors import FetchError, MalformedActivity, SignatureError
 from activitypub.fields import id_of, is_public, obj_type
 from activitypub.keys import LRU
 from activitypub.outbox import Outbox
+from activitypub.peer_limits import PeerLimiter
 from activitypub.policy_gate import PolicyGate
+from activitypub.quarantine import FirstContact
 from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.signatures import (
@@ -69,6 +71,7 @@ HANDLED_TYPES = frozenset(
 class IntakeResult:
     status: int
     reason: str = ""
+    retry_after: int = 0  # seconds, with 429
 
 
 ACCEPTED = IntakeResult(202, "accepted")
@@ -179,6 +182,8 @@ class InboxIntake:
         self.resolver = resolver
         self.settings = settings
         self.writer = writer
+        self.first_contact = FirstContact(store, gate, settings)
+        self.limiter = PeerLimiter(store, gate)
         self.max_skew = timedelta(seconds=settings.signature_max_skew_seconds)
         # assertionMethod id → (when looked up, key or None): Multikeys are not stored.
         self._multikeys: LRU[tuple[float, Ed25519PublicKey | None]] = LRU(4096)
@@ -233,6 +238,8 @@ class InboxIntake:
             return IntakeResult(202, "ignored: unsupported activity type")
         if type_ == vocab.DELETE and await self._unknown_actor(actor):
             return IntakeResult(202, "ignored: unknown actor")
+        # Marked before the key fetch, which stores the actor (see activitypub/quarantine.py).
+        held = await self.first_contact.is_held(peer)
 
         try:
             verified = await verify_request(
@@ -248,6 +255,14 @@ class InboxIntake:
         except SignatureError as exc:
             return IntakeResult(exc.status, exc.reason)
         first_seen = self._first_seen(verified)
+        # Per-peer limits count the host that made the request (a relay, a thread's origin
+        # forwarding a reply), once its signature verified: a forger cannot spend them.
+        sender = peer if verified.key_owner == actor else (
+            _cached_authority(verified.key_owner) or peer
+        )  # fmt: skip
+        throttled = await self.limiter.take(sender, "requests_per_minute", activity=document)
+        if throttled is not None and throttled.enforced:
+            return IntakeResult(429, "too many requests", throttled.retry_after)
         if verified.key_owner != actor:
             relayed = await self.relayed(document, type_, actor, peer)
             if isinstance(relayed, IntakeResult):
@@ -263,6 +278,18 @@ class InboxIntake:
         if not outcome.accepted or outcome.activity is None:
             return IntakeResult(202, "accepted")
         payload = body if outcome.activity is document else orjson.dumps(outcome.activity)
+        throttled = await self.limiter.take(sender, "activities_per_day", activity=document)
+        if throttled is not None and throttled.enforced:
+            return IntakeResult(429, "too many activities today", throttled.retry_after)
+        if held and await self.first_contact.hold(
+            host=peer,
+            activity_id=activity_id,
+            activity_type=type_,
+            actor=actor,
+            payload=payload.decode("utf-8"),
+            recipient_account_id=recipient_account_id,
+        ):
+            return IntakeResult(202, "held: first contact")
         await self.writer.add(
             NewInboxItem(
                 activity_id=activity_id,

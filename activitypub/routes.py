@@ -209,7 +209,10 @@ class S2S:
         )
         if result.status == 202:
             return web.Response(status=202)
-        return _error(result.status, result.reason)
+        response = _error(result.status, result.reason)
+        if result.retry_after:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
 
     # -- collections ----------------------------------------------------------------------
 

@@ -23,6 +23,9 @@ class FederationSettings:
     max_inbox_bytes: int = 1_048_576
     reply_fetch_depth: int = 5
     actor_refresh_hours: int = 24
+    first_contact: str = "accept"  # accept | quarantine (hold a never-seen host's activities)
+    quarantine_hours: int = 72  # a held host is decided by itself after this; 0 = never
+    quarantine_expiry: str = "release"  # release | reject, after quarantine_hours
 
     @property
     def base_url(self) -> str:

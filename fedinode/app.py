@@ -149,5 +149,8 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
 
     app.cleanup_ctx.append(policy_sync_ctx)  # after federation's: it fetches through it
     if role in ("all", "worker") and periodic:
+        from fedinode.quarantine import quarantine_ctx
+
+        app.cleanup_ctx.append(quarantine_ctx)
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
     return app

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     from fedinode.policy_lists_cli import add_commands
 
     add_commands(pol_sub)
+    from fedinode.quarantine_cli import add_commands as add_quarantine_commands
+
+    add_quarantine_commands(pol_sub)
 
     media = sub.add_parser("media", help="manage stored media")
     media_sub = media.add_subparsers(dest="media_command", required=True, parser_class=_Parser)
@@ -495,6 +498,10 @@ def _policy(args: argparse.Namespace) -> int:
 
     if args.policy_command in policy_lists_cli.COMMANDS:
         return policy_lists_cli.run(config, args, _run)
+    if args.policy_command == "quarantine":
+        from fedinode import quarantine_cli
+
+        return quarantine_cli.run(config, args, _run)
     raise UsageError(f"unknown policy command {args.policy_command}")
 
 

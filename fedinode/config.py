@@ -24,6 +24,14 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class InstanceRule:
+    """One ``[[instance.rules]]`` entry: Mastodon's Rule (text, and an optional hint)."""
+
+    text: str
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceConfig:
     domain: str = ""  # "": a local instance, named after [server] host:port (Config.domain)
     title: str = "fedinode"
@@ -35,13 +43,20 @@ class InstanceConfig:
     registrations: str = "closed"
     approval_required: bool = False
     languages: tuple[str, ...] = ("en",)
-    rules: tuple[str, ...] = ()
+    # ``[[instance.rules]]`` tables ({text, hint}); plain strings (the older form) read as text.
+    rules: tuple[InstanceRule, ...] = ()
+    # Who may read /api/v1/instance/domain_blocks (Mastodon's show_domain_blocks) and its
+    # comments (show_domain_blocks_rationale): "all", "users" (signed in) or "disabled".
+    show_domain_blocks: str = "all"
+    show_domain_blocks_rationale: str = "all"
     max_status_chars: int = 5000
     max_poll_options: int = 4
     max_media_attachments: int = 4
     robots: str = "allow"  # robots.txt: "allow" public pages to crawlers, or "deny" them all
 
     def __post_init__(self) -> None:
+        rules = tuple(r if isinstance(r, InstanceRule) else InstanceRule(str(r)) for r in self.rules)
+        object.__setattr__(self, "rules", rules)
         mode = registrations_mode(self.registrations, self.approval_required)
         object.__setattr__(self, "registrations", mode)
         object.__setattr__(self, "approval_required", mode == "approval")
@@ -155,6 +170,11 @@ class FederationConfig:
     max_fetch_bytes: int = 1_048_576
     reply_fetch_depth: int = 5
     actor_refresh_hours: int = 24
+    # accept | quarantine: hold the activities of a host never seen before until an admin
+    # releases or rejects it (docs/policy.md, "First-contact quarantine").
+    first_contact: str = "accept"
+    quarantine_hours: int = 72  # a held host is decided by itself after this; 0 = never
+    quarantine_expiry: str = "release"  # release | reject: what happens after quarantine_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +343,10 @@ _CHOICES = {
     ("rate_limits", "strategy"): ("fixed-window", "moving-window", "sliding-window-counter"),
     ("logging", "format"): ("text", "json"),
     ("email", "tls"): ("none", "starttls", "tls"),
+    ("federation", "first_contact"): ("accept", "quarantine"),
+    ("federation", "quarantine_expiry"): ("release", "reject"),
+    ("instance", "show_domain_blocks"): ("all", "users", "disabled"),
+    ("instance", "show_domain_blocks_rationale"): ("all", "users", "disabled"),
 }
 
 
@@ -385,6 +409,9 @@ def _build_section(name: str, cls: type, table: Mapping[str, Any], env_keys: set
         if (name, key) == ("instance", "registrations"):
             kwargs[key] = _registrations(dotted, value, from_env=key in env_keys)
             continue
+        if (name, key) == ("instance", "rules"):
+            kwargs[key] = _instance_rules(dotted, value, from_env=key in env_keys)
+            continue
         coerced = _coerce(dotted, hints[key], value, from_env=key in env_keys)
         choices = _CHOICES.get((name, key))
         if choices and coerced not in choices:
@@ -405,6 +432,31 @@ def _registrations(key: str, value: Any, *, from_env: bool) -> str | bool:
     except ValueError as exc:
         raise ConfigError(key, str(exc)) from None
     return typing.cast("str | bool", value)
+
+
+def _instance_rules(key: str, value: Any, *, from_env: bool) -> tuple[InstanceRule, ...]:
+    """``[[instance.rules]]`` tables with ``text`` (and ``hint``), or plain strings."""
+    if from_env and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list):
+        raise ConfigError(key, "expected an array of tables with text (and hint)")
+    rules: list[InstanceRule] = []
+    for index, item in enumerate(value):
+        item_key = f"{key}[{index}]"
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, Mapping):
+            raise ConfigError(item_key, "expected a table with text (and hint)")
+        for name in item:
+            if name not in ("text", "hint"):
+                raise ConfigError(f"{item_key}.{name}", "unknown key (expected text or hint)")
+        text, hint = item.get("text"), item.get("hint", "")
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError(f"{item_key}.text", "expected a non-empty string")
+        if not isinstance(hint, str):
+            raise ConfigError(f"{item_key}.hint", "expected a string")
+        rules.append(InstanceRule(text=text.strip(), hint=hint.strip()))
+    return tuple(rules)
 
 
 def _check_section(name: str, section: Any) -> None:
@@ -451,6 +503,8 @@ def _check_section(name: str, section: Any) -> None:
             raise ConfigError("federation.ca_file", f"no such file: {section.ca_file}")
         if section.signature_max_skew_seconds <= 0:
             raise ConfigError("federation.signature_max_skew_seconds", "must be positive")
+        if not 0 <= section.quarantine_hours <= 87_600:
+            raise ConfigError("federation.quarantine_hours", "must be between 0 and 87600")
 
 
 def _check_media(section: MediaConfig) -> None:

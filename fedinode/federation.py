@@ -29,13 +29,21 @@ async def nodeinfo_document(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     settings: FederationSettings = request.app[FEDERATION_SETTINGS]
     config = request.app[appkeys.CONFIG]
-    stats = await request.app[appkeys.STORE].instance_stats()
+    store = request.app[appkeys.STORE]
+    stats = await store.instance_stats()
+    # The federation mode, how a new peer is met, and whose lists this instance follows.
+    policy = request.app[appkeys.POLICY].describe()
+    policy["first_contact"] = config.federation.first_contact
+    policy["published_list"] = f"{settings.base_url}/policy/list.json"
+    policy["subscriptions"] = [
+        {"url": sub.url, "mode": sub.mode} for sub in await store.policy_lists.subscriptions()
+    ]
     doc = nodeinfo.document(
         version,
         settings,
         stats,
         open_registrations=config.instance.registrations_enabled,
-        policy=request.app[appkeys.POLICY].describe(),
+        policy=policy,
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return web.json_response(

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from activitypub.fetch import make_client_session
+from activitypub.peer_limits import PeerLimiter
 from fedinode import appkeys
 from fedinode.services.media_cache import MediaCacheWorker, policy_refusal
 from fedinode.version import FEDINODE_VERSION
@@ -29,8 +30,9 @@ async def media_cache_ctx(app: web.Application) -> AsyncIterator[None]:
         user_agent=f"fedinode/{FEDINODE_VERSION} (+{config.base_url}/)",
         timeout=config.media.remote_fetch_timeout_seconds,
     )
+    store, gate = app[appkeys.STORE], app[appkeys.POLICY]
     worker = MediaCacheWorker(
-        app[appkeys.STORE], config, session, policy_refusal(app[appkeys.POLICY])
+        store, config, session, policy_refusal(gate), limiter=PeerLimiter(store, gate)
     )
     app[MEDIA_CACHE_WORKER] = worker
     task = asyncio.create_task(worker.run())

@@ -124,6 +124,10 @@ class Pipeline:
         """The most specific domain block covering host (any severity), or None."""
         return self._blocks.lookup(host)
 
+    def domain_allow_for(self, host: str) -> DomainAllow | None:
+        """The most specific domain allow covering host, or None."""
+        return self._allows.lookup(host)
+
     def check_host(self, host: str, direction: Direction) -> HostDecision:
         """May we receive from / deliver to / fetch from this remote host? Call before any
         key fetch, delivery or fetch."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from policy.activity import ACTIONS
 from policy.errors import PolicyConfigError
+from policy.peer_limits import PeerLimits, peer_limits_from_mapping
 
 if TYPE_CHECKING:
     from policy.lists import SubscriptionSpec
@@ -116,6 +117,7 @@ class PolicySettings:
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     # ("block" | "allow", domain) of the file's rules marked `publish = true`.
     published: frozenset[tuple[str, str]] = frozenset()
+    peer_limits: PeerLimits = field(default_factory=PeerLimits)
 
     def merged(
         self, extra_blocks: Iterable[DomainBlock] = (), extra_allows: Iterable[DomainAllow] = ()
@@ -137,8 +139,11 @@ class PolicySettings:
 # --- validation -------------------------------------------------------------------------
 
 _TOP_KEYS = frozenset(
-    {"dry_run", "audit_retention_days", "domain_allows", "domain_blocks", "rules", "subscriptions"}
-)
+    {
+        "dry_run", "audit_retention_days", "domain_allows", "domain_blocks", "rules",
+        "subscriptions", "peer_limits",
+    }
+)  # fmt: skip
 _BLOCK_KEYS = frozenset({"domain", "severity", "publish", *BLOCK_TEXTS, *BLOCK_FLAGS})
 _ALLOW_KEYS = frozenset({"domain", "public_comment", "publish"})
 _RULE_COMMON_KEYS = frozenset({"kind", "action", "dry_run", "name"})
@@ -289,4 +294,5 @@ def settings_from_mapping(mode: str, table: Mapping[str, Any]) -> PolicySettings
         audit_retention_days=retention,
         subscriptions=subscriptions,
         published=published,
+        peer_limits=peer_limits_from_mapping(table.get("peer_limits", {})),
     )

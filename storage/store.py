@@ -21,10 +21,12 @@ from storage.models import InstanceStats
 from storage.moderation import ModerationStore
 from storage.notifications import NotificationStore
 from storage.oauth import OAuthStore
+from storage.peer_usage import PeerUsageStore
 from storage.policy_lists import PolicyListStore
 from storage.policy_rows import PolicyStore
 from storage.polls import PollStore
 from storage.push import PushStore
+from storage.quarantine import QuarantineStore
 from storage.queues import LeaseOwner, QueueStore, TakenBack
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
@@ -59,6 +61,8 @@ class Store:
         self.queues = QueueStore(db)
         self.policy = PolicyStore(db)
         self.policy_lists = PolicyListStore(db)
+        self.quarantine = QuarantineStore(db)
+        self.peer_usage = PeerUsageStore(db)
         self.media = MediaStore(db)
         self.media_cache = MediaCacheStore(db)
         self.lists = ListStore(db)

@@ -8,6 +8,7 @@ from fedinode.api import (
     accounts,
     admin_domains,
     admin_policy_lists,
+    admin_quarantine,
     apps,
     instance,
     misc,
@@ -230,6 +231,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/v1/admin/policy", admin_domains.get_policy),
         ("GET", "/api/v1/admin/policy/decisions", admin_domains.list_policy_decisions),
         *admin_policy_lists.ROUTES,
+        *admin_quarantine.ROUTES,
         # -- end policy --
         # -- sign-up, invites, e-mail confirmation, password reset --
         ("POST", "/api/v1/accounts", registrations_api.create_account),

@@ -23,6 +23,7 @@ from yarl import URL
 
 from activitypub.errors import RefusedAddress
 from activitypub.netguard import Scheme, check_url
+from activitypub.peer_limits import PeerLimiter
 from activitypub.policy_gate import PolicyGate
 from fedinode.config import Config
 from fedinode.errors import ValidationFailed
@@ -285,11 +286,14 @@ class MediaCacheWorker:
         config: Config,
         session: aiohttp.ClientSession,
         host_refusal: HostRefusal,
+        limiter: PeerLimiter | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.session = session
         self.host_refusal = host_refusal
+        # [policy.peer_limits] media_bytes_per_day, per the media's peer (its owner's domain)
+        self.limiter = limiter
         self.limits = FetchLimits.from_config(config)
         self.bytes_fetched = 0
 
@@ -307,9 +311,24 @@ class MediaCacheWorker:
         """Fetch one batch of due files; returns how many were handled."""
         items = await self.store.media_cache.claim(BATCH)
         if items:
-            await asyncio.gather(*(self.handle(item) for item in items))
+            await asyncio.gather(*(self._in_turn(group) for group in self._groups(items)))
             await evict_over_budget(self.store, self.config)
         return len(items)
+
+    def _groups(self, items: Sequence[RemoteMedia]) -> list[list[RemoteMedia]]:
+        """Files fetched side by side; those of a peer with a media_bytes_per_day limit one
+        after another, so that each fetch sees the bytes of the one before."""
+        groups: dict[str, list[RemoteMedia]] = {}
+        for item in items:
+            limited = self.limiter is not None and self.limiter.limit_of(
+                item.domain, "media_bytes_per_day"
+            )
+            groups.setdefault(item.domain if limited else f"#{item.id}", []).append(item)
+        return list(groups.values())
+
+    async def _in_turn(self, items: Sequence[RemoteMedia]) -> None:
+        for item in items:
+            await self.handle(item)
 
     async def drain(self) -> int:
         """Run until nothing is due (tests, and a CLI run)."""
@@ -320,11 +339,21 @@ class MediaCacheWorker:
 
     async def handle(self, item: RemoteMedia) -> None:
         old = (item.file_path, item.preview_path)
+        if self.limiter is not None:
+            # The size is known only once fetched: a peer under its limit gets its file
+            # whole, one at or over it waits for the next UTC day.
+            over = await self.limiter.over(item.domain, "media_bytes_per_day")
+            if over is not None and over.enforced:
+                retry_at = now_ms() + over.retry_after * 1000
+                await self.store.media_cache.retry(item, over.reason, retry_at=retry_at)
+                return
         try:
             content_type, data = await fetch_file(
                 self.session, item.remote_url, item.kind, self.limits, self.host_refusal
             )
             self.bytes_fetched += len(data)
+            if self.limiter is not None:
+                await self.limiter.add(item.domain, "media_bytes_per_day", len(data))
             files = await asyncio.to_thread(make_files, self.config, item, content_type, data)
         except Refused as exc:
             log.info("not caching %s: %s", item.remote_url, exc)

@@ -52,6 +52,8 @@ class Instance:
     directory: Path
     policy: PolicySettings = field(default_factory=lambda: settings_from_mapping("open", {}))
     authorized_fetch: bool = False
+    # Further [federation] keys, e.g. {"first_contact": "quarantine"}.
+    federation: dict[str, Any] = field(default_factory=dict)
     runner: web.AppRunner | None = None
     app: web.Application | None = None
 
@@ -70,6 +72,7 @@ class Instance:
                 allow_private_addresses=True,
                 fetch_timeout_seconds=5.0,
                 authorized_fetch=self.authorized_fetch,
+                **self.federation,
             ),
             media=MediaConfig(directory=str(self.directory / "media")),
             policy=self.policy,
@@ -203,10 +206,14 @@ async def instances(
     started: list[Instance] = []
 
     async def make(
-        name: str, *, backend: str = "sqlite", policy: dict[str, Any] | None = None
+        name: str,
+        *,
+        backend: str = "sqlite",
+        policy: dict[str, Any] | None = None,
+        federation: dict[str, Any] | None = None,
     ) -> Instance:
         url = await database_url_factory(backend)
-        instance = Instance(name, free_port(), url, tmp_path / name)
+        instance = Instance(name, free_port(), url, tmp_path / name, federation=federation or {})
         if policy is not None:
             instance = replace(instance, policy=settings_from_mapping("open", policy))
         await instance.start()

@@ -52,8 +52,8 @@ def _configuration(config: Config, vapid_key: str) -> e.Configuration:
 
 def rules_to_api(config: Config) -> list[e.Rule]:
     return [
-        {"id": str(n), "text": text, "hint": ""}
-        for n, text in enumerate(config.instance.rules, start=1)
+        {"id": str(n), "text": rule.text, "hint": rule.hint}
+        for n, rule in enumerate(config.instance.rules, start=1)
     ]
 
 
@@ -127,9 +127,12 @@ def instance_v1_to_api(
     }
 
 
-def public_domain_blocks_to_api(blocks: Sequence[Mapping[str, object]]) -> list[e.DomainBlock]:
+def public_domain_blocks_to_api(
+    blocks: Sequence[Mapping[str, object]], *, with_comments: bool = True
+) -> list[e.DomainBlock]:
     """/api/v1/instance/domain_blocks from the ``domain_blocks`` of ``Pipeline.describe()``
-    (already obfuscated); a noop block without any flag limits nothing and is left out."""
+    (already obfuscated); a noop block without any flag limits nothing and is left out.
+    ``with_comments=False`` leaves every comment out (show_domain_blocks_rationale)."""
     out: list[e.DomainBlock] = []
     for block in blocks:
         limits = block.get("severity") != "noop" or any(
@@ -142,7 +145,9 @@ def public_domain_blocks_to_api(blocks: Sequence[Mapping[str, object]]) -> list[
                     "domain": str(block.get("domain", "")),
                     "digest": str(block.get("digest", "")),
                     "severity": str(block.get("severity", "")),
-                    "comment": comment if isinstance(comment, str) and comment else None,
+                    "comment": (
+                        comment if with_comments and isinstance(comment, str) and comment else None
+                    ),
                 }
             )
     return out
