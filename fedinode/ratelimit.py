@@ -65,6 +65,7 @@ _PER_IP_POSTS = {
     # Each of these sends a mail: counted with sign-ups, so nobody floods a mailbox.
     "/api/v1/emails/confirmations": "sign_up",
     "/auth/password/reset": "sign_up",
+    "/auth/sign_in": "oauth_authorize",  # the web login form
 }
 _LOGINS = frozenset({"oauth_token", "oauth_authorize"})
 _MEDIA_PATHS = frozenset({"/api/v1/media", "/api/v2/media"})

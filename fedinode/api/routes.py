@@ -33,7 +33,8 @@ from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
 from fedinode.trailing_slash import accept_trailing_slash
-from fedinode.web import account_pages, pages, robots
+from fedinode.web import account_pages, pages, robots, sign_in
+from fedinode.web.admin.routes import ROUTES as ADMIN_PANEL_ROUTES
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -210,6 +211,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/@{username}", pages.profile_page),
         ("GET", "/@{username}/{id}", pages.status_page),
         ("GET", "/", pages.landing_page),
+        ("GET", "/about", pages.landing_page),
         ("GET", "/tags/{name}", pages.tag_page),
         ("GET", "/static/thumbnail.png", pages.thumbnail),
         ("GET", "/robots.txt", robots.robots_txt),
@@ -248,6 +250,10 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/auth/password/edit", account_pages.reset_edit_page),
         ("POST", "/auth/password/edit", account_pages.reset_edit_submit),
         # -- end sign-up --
+        # -- web login and the admin panel --
+        *sign_in.ROUTES,
+        *ADMIN_PANEL_ROUTES,
+        # -- end admin panel --
     ]
     for method, path, handler in table:
         app.router.add_route(method, path, handler)
