@@ -15,6 +15,7 @@ from storage.paging import Page
 
 QUARANTINE = {"first_contact": "quarantine"}
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_BDI = re.compile(r"</?bdi>")
 
 
 class Panel:
@@ -32,7 +33,7 @@ class Panel:
         found = _TOKEN.search(html)
         if found:
             self.token = found.group(1)
-        return html
+        return _BDI.sub("", html)  # the isolates around domains in sentences
 
     async def post(self, path: str, data: dict[str, str], expect: int = 303) -> str:
         form = {**data, "csrf_token": self.token}

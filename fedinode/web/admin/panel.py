@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from markupsafe import Markup
 
 from fedinode import appkeys
 from fedinode.api.params import Params, read_params
@@ -129,10 +130,12 @@ async def page(
     """An admin page in the panel's layout; ``title`` in English (translated here),
     ``error`` as shown, a notice from ``?done=`` when the page follows an action."""
     t = await page_translator(request)
-    notice = ""
+    notice: str | Markup = ""
     key = request.query.get("done", "")
     if key in NOTICES:
-        notice = t(NOTICES[key], subject=request.query.get("subject", ""))
+        # A domain or URL in a right-to-left sentence: isolated, so it reads whole.
+        subject = Markup("<bdi>{}</bdi>").format(request.query.get("subject", ""))
+        notice = t.markup(NOTICES[key], subject=subject)
     return await render(
         request,
         template,
