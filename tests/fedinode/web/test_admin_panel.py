@@ -368,3 +368,15 @@ async def test_an_unknown_item_is_a_404_page(site: Site) -> None:
     await browser.get("/admin/domain_blocks")
     await browser.post("/admin/reports/999/resolve", {}, expect=404)
     assert (await api.store.policy.decisions(Page(limit=5))) == []
+
+
+async def test_a_wildcard_block_and_its_log_entry(site: Site) -> None:
+    api = await site(federation=HTTP)
+    browser, root = await _admin(api)
+    await browser.get("/admin/domain_blocks/")  # with a trailing slash too
+    await browser.post("/admin/domain_blocks", {"domain": "*.Spam.Example", "severity": "silence"})
+    blocks = await root.json("get", f"{ADMIN}/domain_blocks")
+    assert [b["domain"] for b in blocks] == ["*.spam.example"]
+    decisions = await root.json("get", f"{ADMIN}/policy/decisions?rule=admin")
+    entry = await browser.get(f"/admin/policy_log/{decisions[0]['id']}")
+    assert "*.spam.example" in entry and "The server *.spam.example is accepted." in entry
