@@ -13,7 +13,6 @@ import orjson
 
 from activitypub.policy_gate import PolicyGate, allow_from_row, block_from_row, valid_row
 from fedinode.config import Config
-from policy.base import PolicyContext
 from policy.errors import PolicyConfigError
 from policy.pipeline import Pipeline
 from storage.db import sqlite_path
@@ -112,45 +111,27 @@ async def explain(config: Config, path: str, peer: str, *, as_json: bool) -> int
         raise UsageError(f"activity: {path} is not JSON: {exc}") from None
     if not isinstance(activity, dict):
         raise UsageError(f"activity: {path} must hold one JSON object")
-    actor = activity.get("actor")
-    actor_id = (
-        actor if isinstance(actor, str) else (actor.get("id") if isinstance(actor, dict) else None)
-    )
-    if not peer and isinstance(actor_id, str):
-        from urllib.parse import urlsplit
+    from fedinode.services.policy import explain as explain_activity
 
-        peer = urlsplit(actor_id).netloc
     store, gate = await _gate(config)
     try:
-        host = gate.pipeline.check_host(peer, "inbound") if peer else None
-        ctx = PolicyContext(
-            direction="inbound", peer=peer, actor=actor_id, local=not peer, now=datetime.now(UTC)
-        )
-        verdicts = gate.pipeline.explain(activity, ctx)
-        outcome = gate.pipeline.run(activity, ctx)
+        result = explain_activity(gate, activity, peer).to_json()
         first_contact, limits = await _peer_standing(config, store, gate, peer)
     finally:
         await store.close()
-    rules: list[dict[str, Any]] = [v.to_json() for v in verdicts]
-    result: dict[str, Any] = {
-        "peer": peer,
-        "host": None
-        if host is None
-        else {"allowed": host.allowed, "rule": host.rule, "reason": host.reason},
-        "rules": rules,
-        "final": "accept" if outcome.accepted else "reject",
-        "decisions": [d.to_json() for d in outcome.decisions],
-        # How the host is met (first_contact) and what it used of its limits (peer_limit).
-        "first_contact": first_contact,
-        "peer_limits": limits,
-    }
+    # How the host is met (first_contact) and what it used of its limits (peer_limit).
+    result["first_contact"] = first_contact
+    result["peer_limits"] = limits
+    host = result["host"]
+    rules: list[dict[str, Any]] = result["rules"]
+    peer = result["peer"]
     if as_json:
         _print_json(result)
     else:
         if host is not None:
             print(
-                f"host {peer}: {'allowed' if host.allowed else 'refused'}"
-                + (f" by {host.rule}: {host.reason}" if host.rule else "")
+                f"host {peer}: {'allowed' if host['allowed'] else 'refused'}"
+                + (f" by {host['rule']}: {host['reason']}" if host["rule"] else "")
             )
         for v in rules:
             print(" ".join(f"{k}={v[k]}" for k in v))
@@ -192,6 +173,8 @@ async def show_log(
     rule: str | None = None,
 ) -> int:
     """The newest decisions first, optionally only one direction, peer or rule."""
+    from fedinode.services.policy import decision_source
+
     store = await Store.open(
         config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
     )
@@ -217,7 +200,7 @@ async def show_log(
             "enforced": r.enforced,
             "reason": r.reason,
             # Where a change came from: a subscribed list's URL for its entries.
-            "source": r.activity_id if r.activity_type == "PolicyList" else None,
+            "source": decision_source(r),
         }
         if as_json:
             _print_json(record, indent=False)

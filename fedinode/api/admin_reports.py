@@ -63,7 +63,7 @@ async def list_reports(request: web.Request) -> web.Response:
         account_id=params.id("account_id"),
         target_account_id=params.id("target_account_id"),
     )
-    rows = await ctx.store.moderation.reports(flt, page)
+    rows = await svc.reports(ctx, flt, page)
     me = viewer_account(request).id
     return json_response(
         [await _render(ctx, r, me) for r in rows],

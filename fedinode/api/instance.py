@@ -8,6 +8,7 @@ from fedinode import appkeys
 from fedinode.api import schemas
 from fedinode.api.auth import current
 from fedinode.errors import NotFoundError
+from fedinode.services import transparency
 
 
 async def get_instance_v2(request: web.Request) -> web.Response:
@@ -32,25 +33,18 @@ async def get_instance_rules(request: web.Request) -> web.Response:
     return web.json_response(schemas.rules_to_api(config))
 
 
-def _shown(setting: str, signed_in: bool) -> bool:
-    """Mastodon's show_domain_blocks / show_domain_blocks_rationale: all, users or disabled."""
-    return setting == "all" or (setting == "users" and signed_in)
-
-
 async def get_instance_domain_blocks(request: web.Request) -> web.Response:
     """Mastodon's public list of moderated servers, obfuscated where the admin asked; 404
     for whoever ``[instance] show_domain_blocks`` does not show it to, as Mastodon answers."""
     i = request.app[appkeys.CONFIG].instance
     signed_in = False
-    if "users" in (i.show_domain_blocks, i.show_domain_blocks_rationale):
+    if transparency.needs_viewer(i):
         caller = await current(request)
         signed_in = caller is not None and caller.account is not None
-    if not _shown(i.show_domain_blocks, signed_in):
-        raise NotFoundError()
     described = request.app[appkeys.POLICY].describe()
-    return web.json_response(
-        schemas.public_domain_blocks_to_api(
-            described.get("domain_blocks", []),
-            with_comments=_shown(i.show_domain_blocks_rationale, signed_in),
-        )
+    servers = transparency.moderated_servers(
+        i, described.get("domain_blocks", []), signed_in=signed_in
     )
+    if servers is None:
+        raise NotFoundError()
+    return web.json_response(schemas.public_domain_blocks_to_api(servers))

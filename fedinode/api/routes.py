@@ -36,6 +36,7 @@ from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
 from fedinode.trailing_slash import accept_trailing_slash
 from fedinode.web import account_pages, pages, robots, settings_pages, sign_in
+from fedinode.web.admin.routes import ROUTES as ADMIN_PANEL_ROUTES
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -222,6 +223,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/@{username}", pages.profile_page),
         ("GET", "/@{username}/{id}", pages.status_page),
         ("GET", "/", pages.landing_page),
+        ("GET", "/about", pages.landing_page),
         ("GET", "/tags/{name}", pages.tag_page),
         ("GET", "/static/thumbnail.png", pages.thumbnail),
         ("GET", "/robots.txt", robots.robots_txt),
@@ -275,6 +277,9 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/settings/two_factor/confirm", settings_pages.two_factor_confirm),
         ("POST", "/settings/two_factor/disable", settings_pages.two_factor_disable),
         # -- end web login and settings --
+        # -- the admin panel --
+        *ADMIN_PANEL_ROUTES,
+        # -- end admin panel --
     ]
     for method, path, handler in table:
         app.router.add_route(method, path, handler)

@@ -7,7 +7,7 @@ from fedinode.services.context import Ctx
 from fedinode.services.surface import SideEffects
 from storage import intents
 from storage.models import Account, AccountAction, AccountActionUndo, User
-from storage.moderation import AdminAccountRow, ReportRow
+from storage.moderation import AdminAccountRow, ReportFilter, ReportRow
 from storage.paging import Page
 
 
@@ -159,6 +159,11 @@ async def delete_data(ctx: Ctx, moderator: Account, account_id: int | None) -> A
         await ctx.store.oauth.revoke_user_tokens(row.user.id)
     await ctx.store.moderation.log(moderator.id, "delete", target_account_id=target.id)
     return await account_row(ctx, target.id)
+
+
+async def reports(ctx: Ctx, flt: ReportFilter, page: Page) -> list[ReportRow]:
+    """Reports, newest first: open ones (``resolved=False``), resolved ones, or both."""
+    return await ctx.store.moderation.reports(flt, page)
 
 
 async def report_row(ctx: Ctx, report_id: int | None) -> ReportRow:

@@ -14,10 +14,14 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from activitypub.policy_gate import PolicyGate, allow_from_row, block_from_row
 from fedinode.errors import ValidationFailed
+from policy.audit import Decision
+from policy.base import Direction, PolicyContext
 from policy.errors import PolicyConfigError
 from policy.pipeline import Pipeline
 from policy.settings import (
@@ -236,6 +240,48 @@ async def preview(store: Store, gate: PolicyGate, domain: str, severity: str = "
     return await _impact(store, clean, spec.severity or "suspend", gate.pipeline, new)
 
 
+# -- the admin's changes in the policy log ----------------------------------------------
+
+ADMIN_RULE = "admin"
+
+
+async def _log_change(
+    gate: PolicyGate,
+    by: str | None,
+    kind: str,
+    domain: str,
+    action: str,
+    what: str,
+    impact: Impact | None,
+) -> None:
+    """One policy log record for an admin's change (rule ``admin``, the admin as reason),
+    when the caller names the admin (the admin panel does)."""
+    if by is None:
+        return
+    reason = f"{kind} {what} by {by}"
+    if impact is not None and impact.domains:
+        reason += (
+            f"; severed {impact.follows_severed} follow(s), {impact.followers_severed}"
+            f" follower(s), {impact.follow_requests_dropped} request(s)"
+        )
+    await gate.record(
+        [
+            Decision(
+                time=datetime.now(UTC),
+                direction="inbound",
+                peer=domain,
+                actor=None,
+                activity_id=None,
+                activity_type=kind,
+                rule=ADMIN_RULE,
+                action=action,
+                enforced=True,
+                reason=reason,
+            )
+        ]
+    )
+
+
 # -- domain blocks -----------------------------------------------------------------------
 
 
@@ -251,7 +297,13 @@ async def get_block(store: Store, block_id: int) -> DomainBlockRow:
 
 
 async def create_block(
-    store: Store, gate: PolicyGate, domain: str, spec: BlockInput, *, purge: bool = False
+    store: Store,
+    gate: PolicyGate,
+    domain: str,
+    spec: BlockInput,
+    *,
+    purge: bool = False,
+    by: str | None = None,
 ) -> BlockChange:
     clean = clean_domain(domain)
     existing = await store.policy.domain_block_by_domain(clean)
@@ -263,11 +315,19 @@ async def create_block(
     impact = await _impact(store, clean, str(fields.get("severity")), old, new)
     row = await store.policy.create_domain_block(clean, **fields)
     await gate.changed()
-    return BlockChange(row, await _sever(store, impact, purge=purge))
+    change = BlockChange(row, await _sever(store, impact, purge=purge))
+    await _log_change(gate, by, "DomainBlock", clean, row.severity, "added", change.impact)
+    return change
 
 
 async def update_block(
-    store: Store, gate: PolicyGate, block_id: int, spec: BlockInput, *, purge: bool = False
+    store: Store,
+    gate: PolicyGate,
+    block_id: int,
+    spec: BlockInput,
+    *,
+    purge: bool = False,
+    by: str | None = None,
 ) -> BlockChange:
     current = await get_block(store, block_id)
     fields = spec.fields()
@@ -278,16 +338,21 @@ async def update_block(
     if row is None:
         raise NotFound(f"domain block {block_id}")
     await gate.changed()
-    return BlockChange(row, await _sever(store, impact, purge=purge))
+    change = BlockChange(row, await _sever(store, impact, purge=purge))
+    await _log_change(gate, by, "DomainBlock", row.domain, row.severity, "changed", change.impact)
+    return change
 
 
-async def delete_block(store: Store, gate: PolicyGate, block_id: int) -> DomainBlockRow:
+async def delete_block(
+    store: Store, gate: PolicyGate, block_id: int, *, by: str | None = None
+) -> DomainBlockRow:
     current = await get_block(store, block_id)
     await _candidate(store, gate, drop_block_ids=[block_id])
     row = await store.policy.delete_domain_block(block_id)
     if row is None:
         raise NotFound(f"domain block {block_id}")
     await gate.changed()
+    await _log_change(gate, by, "DomainBlock", current.domain, "unblock", "removed", None)
     return current
 
 
@@ -355,7 +420,9 @@ async def get_allow(store: Store, allow_id: int) -> DomainAllowRow:
     return row
 
 
-async def create_allow(store: Store, gate: PolicyGate, domain: str) -> DomainAllowRow:
+async def create_allow(
+    store: Store, gate: PolicyGate, domain: str, *, by: str | None = None
+) -> DomainAllowRow:
     """Allow a domain; an existing allow is returned as it is (as Mastodon does)."""
     clean = clean_domain(domain)
     existing = await store.policy.domain_allow_by_domain(clean)
@@ -364,11 +431,12 @@ async def create_allow(store: Store, gate: PolicyGate, domain: str) -> DomainAll
     await _candidate(store, gate, put_allows=[DomainAllow(domain=clean)])
     row = await store.policy.create_domain_allow(clean)
     await gate.changed()
+    await _log_change(gate, by, "DomainAllow", clean, "allow", "added", None)
     return row
 
 
 async def delete_allow(
-    store: Store, gate: PolicyGate, allow_id: int
+    store: Store, gate: PolicyGate, allow_id: int, *, by: str | None = None
 ) -> tuple[DomainAllowRow, Impact]:
     """Remove an allow; in allowlist mode the peers it let in are severed."""
     current = await get_allow(store, allow_id)
@@ -376,7 +444,9 @@ async def delete_allow(
     impact = await _impact(store, current.domain, "unallowed", gate.pipeline, new)
     await store.policy.delete_domain_allow(allow_id)
     await gate.changed()
-    return current, await _sever(store, impact, purge=False)
+    severed = await _sever(store, impact, purge=False)
+    await _log_change(gate, by, "DomainAllow", current.domain, "unallow", "removed", severed)
+    return current, severed
 
 
 # -- CSV (Mastodon's export format) ------------------------------------------------------
@@ -494,6 +564,72 @@ async def import_csv(
 
 
 # -- decisions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What the policy in force says of an activity from a peer: the host check, every
+    rule's verdict on its own, and the pipeline's outcome (``fedinode policy explain``)."""
+
+    peer: str
+    host: dict[str, Any] | None
+    rules: list[dict[str, Any]]
+    final: str
+    decisions: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "host": self.host,
+            "rules": self.rules,
+            "final": self.final,
+            "decisions": self.decisions,
+        }
+
+
+def actor_of(activity: Mapping[str, Any]) -> str | None:
+    actor = activity.get("actor")
+    if isinstance(actor, dict):
+        actor = actor.get("id")
+    return actor if isinstance(actor, str) else None
+
+
+def explain(
+    gate: PolicyGate, activity: Mapping[str, Any], peer: str = "", direction: Direction = "inbound"
+) -> Explanation:
+    """Run one activity through the policy in force, changing and recording nothing;
+    ``peer`` defaults to the host of its actor."""
+    actor_id = actor_of(activity)
+    if not peer and actor_id:
+        peer = urlsplit(actor_id).netloc
+    host = gate.pipeline.check_host(peer, direction) if peer else None
+    ctx = PolicyContext(
+        direction=direction, peer=peer, actor=actor_id, local=not peer, now=datetime.now(UTC)
+    )
+    verdicts = gate.pipeline.explain(activity, ctx)
+    outcome = gate.pipeline.run(activity, ctx)
+    return Explanation(
+        peer=peer,
+        host=None
+        if host is None
+        else {"allowed": host.allowed, "rule": host.rule, "reason": host.reason},
+        rules=[v.to_json() for v in verdicts],
+        final="accept" if outcome.accepted else "reject",
+        decisions=[d.to_json() for d in outcome.decisions],
+    )
+
+
+async def decision(store: Store, decision_id: int) -> PolicyDecisionRow:
+    """One record of the policy log."""
+    rows = await store.policy.decisions(Page(max_id=decision_id + 1, limit=1))
+    if not rows or rows[0].id != decision_id:
+        raise NotFound(f"policy decision {decision_id}")
+    return rows[0]
+
+
+def decision_source(row: PolicyDecisionRow) -> str | None:
+    """Where a change came from: a subscribed list's URL for its entries."""
+    return row.activity_id if row.activity_type == "PolicyList" else None
 
 
 async def decisions(

@@ -35,7 +35,7 @@ from policy.lists import (
 )
 from storage.errors import Conflict, NotFound
 from storage.ids import now_ms
-from storage.policy_lists import DraftRow, SubscriptionRow
+from storage.policy_lists import DraftRow, PolicyMarkRow, SubscriptionRow
 from storage.store import Store
 
 log = logging.getLogger("fedinode.policy.lists")
@@ -109,6 +109,11 @@ async def after_admin_change(
     if published is None and (mark is None or mark.subscription_id is None):
         return
     await store.policy_lists.set_mark(kind, domain, published=published, subscription_id=None)
+
+
+async def marks(store: Store) -> dict[tuple[str, str], PolicyMarkRow]:
+    """Every rule's list marks (published, made by which subscription), by (kind, domain)."""
+    return {(m.kind, m.domain): m for m in await store.policy_lists.marks()}
 
 
 # -- subscriptions -----------------------------------------------------------------------

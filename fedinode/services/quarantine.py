@@ -16,6 +16,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
 
 from activitypub.policy_gate import PolicyGate
 from activitypub.quarantine import RULE
@@ -82,6 +85,19 @@ async def get_host(
     if row is None:
         raise NotFoundError()
     return _view(row, settings), await store.quarantine.activities(clean)
+
+
+async def held_activity(store: Store, host: str, activity_id: str) -> dict[str, Any] | None:
+    """The activity ``activity_id`` as ``host`` sent it, while it is held (else None)."""
+    clean = clean_host(host)
+    for item in await store.quarantine.activities(clean):
+        if item.activity_id == activity_id:
+            try:
+                found = orjson.loads(item.payload)
+            except orjson.JSONDecodeError:
+                return None
+            return found if isinstance(found, dict) else None
+    return None
 
 
 def _decisions(

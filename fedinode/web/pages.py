@@ -26,9 +26,11 @@ from fedinode.api.params import ctx_of
 from fedinode.api.schemas import iso
 from fedinode.config import Config
 from fedinode.federation import federation_of
-from fedinode.services import timelines
+from fedinode.services import timelines, transparency
 from fedinode.services.views import StatusView
+from fedinode.web import sessions
 from fedinode.web.i18n import N_, direction, primary
+from fedinode.web.policy_words import SEVERITY_NAMES
 from fedinode.web.render import page_locale, render
 from policy.text import tag_key
 from storage.ids import parse_id
@@ -276,7 +278,8 @@ def thumbnail_url(config: Config) -> str:
 
 
 async def landing_page(request: web.Request) -> web.StreamResponse:
-    """What this server is, its rules, how to join, which apps work, its latest local posts.
+    """What this server is, its rules, how to join, which apps work, the servers it
+    moderates (to whom ``[instance] show_domain_blocks`` shows them), its latest local posts.
 
     HTML whatever the Accept header, as Mastodon answers ``/``: apps never ask for it and a
     JSON 404 told a curious visitor nothing."""
@@ -287,6 +290,10 @@ async def landing_page(request: web.Request) -> web.StreamResponse:
     # The timelines leave out reblogs and silenced or suspended accounts.
     views, _ = await timelines.public(
         ctx, None, Page(limit=_RECENT_POSTS), local=True, only_media=False
+    )
+    signed_in = transparency.needs_viewer(i) and await sessions.viewer(request) is not None
+    moderated = transparency.moderated_servers(
+        i, request.app[appkeys.POLICY].describe().get("domain_blocks", []), signed_in=signed_in
     )
     email = i.contact_email.strip()
     mailto = Markup('<a href="mailto:{}">{}</a>').format(quote(email, safe="@.+-_"), email)
@@ -308,6 +315,8 @@ async def landing_page(request: web.Request) -> web.StreamResponse:
         domain_strong=Markup("<strong>{}</strong>").format(i.domain),
         apps=APPS,
         posts=_cards(config, views),
+        moderated=moderated,
+        severity_names=SEVERITY_NAMES,
     )
 
 

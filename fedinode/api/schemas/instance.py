@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.config import Config
+from fedinode.services.transparency import ModeratedServer
 from fedinode.version import COMPAT_VERSION
-from policy.settings import LIMITING_BLOCK_FLAGS
 from storage.models import Account, InstanceStats
 
 _SUPPORTED_MIME = [
@@ -143,30 +143,12 @@ def instance_v1_to_api(
     }
 
 
-def public_domain_blocks_to_api(
-    blocks: Sequence[Mapping[str, object]], *, with_comments: bool = True
-) -> list[e.DomainBlock]:
-    """/api/v1/instance/domain_blocks from the ``domain_blocks`` of ``Pipeline.describe()``
-    (already obfuscated); a noop block without any flag limits nothing and is left out.
-    ``with_comments=False`` leaves every comment out (show_domain_blocks_rationale)."""
-    out: list[e.DomainBlock] = []
-    for block in blocks:
-        limits = block.get("severity") != "noop" or any(
-            block.get(name) for name in LIMITING_BLOCK_FLAGS
-        )
-        if limits:
-            comment = block.get("comment")
-            out.append(
-                {
-                    "domain": str(block.get("domain", "")),
-                    "digest": str(block.get("digest", "")),
-                    "severity": str(block.get("severity", "")),
-                    "comment": (
-                        comment if with_comments and isinstance(comment, str) and comment else None
-                    ),
-                }
-            )
-    return out
+def public_domain_blocks_to_api(servers: Sequence[ModeratedServer]) -> list[e.DomainBlock]:
+    """/api/v1/instance/domain_blocks from ``transparency.moderated_servers``."""
+    return [
+        {"domain": s.domain, "digest": s.digest, "severity": s.severity, "comment": s.comment}
+        for s in servers
+    ]
 
 
 def activity_to_api(weeks: Sequence[Mapping[str, int]]) -> list[e.Activity]:
