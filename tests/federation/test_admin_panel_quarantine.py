@@ -75,7 +75,7 @@ async def test_release_and_reject_through_the_admin_panel(
     try:
         await panel.get("/admin", expect=302)
         await panel.get("/auth/sign_in")
-        assert await panel.post("/auth/sign_in", {"login": "root", "password": "correct horse battery"}) == "/"
+        assert await panel.post("/auth/sign_in", {"login": "root", "password": "correct horse battery"}) == "/settings"
         overview = await panel.get("/admin")
         assert "2 new servers wait in quarantine" in overview
         queue = await panel.get("/admin/quarantine")

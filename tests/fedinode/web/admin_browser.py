@@ -57,4 +57,4 @@ class Browser:
     async def log_in(self, login: str, password: str = PASSWORD) -> None:
         await self.get("/auth/sign_in")
         _, location = await self.post("/auth/sign_in", {"login": login, "password": password})
-        assert location == "/"
+        assert location == "/settings"

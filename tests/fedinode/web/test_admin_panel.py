@@ -96,7 +96,7 @@ async def test_log_in_refuses_a_wrong_password_and_foreign_next(site: Site) -> N
             "/auth/sign_in",
             {"login": "root", "password": "correct horse battery", "next": target},
         )
-        assert location == "/", target
+        assert location == "/settings", target
 
 
 async def test_a_user_who_is_not_an_admin_gets_403(site: Site) -> None:
