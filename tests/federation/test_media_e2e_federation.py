@@ -165,5 +165,30 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
     # The files a client had before pruning are gone from b, not left half-served.
     async with session.get(shown_image["url"]) as resp:
         assert resp.status == 404
+
+    # An edit brings the post again: its files, and its card's image, are fetched anew and
+    # served from here.
+    await alice.call(
+        "PUT", f"/api/v1/statuses/{posted['id']}",
+        json={"status": f"a photo, a clip and {link} (edited)",
+              "media_ids": [image["id"], video["id"]]},
+    )  # fmt: skip
+
+    async def refetched() -> dict[str, Any] | None:
+        await b.app[CARD_WORKER].drain()  # type: ignore[index]
+        await b.app[MEDIA_CACHE_WORKER].drain()  # type: ignore[index]
+        again = await bob.get(f"/api/v1/statuses/{seen['id']}")
+        if "(edited)" not in again["content"]:
+            return None
+        urls = [m["url"] for m in again["media_attachments"]]
+        if again["card"] is None or not again["card"]["image"]:
+            return None
+        return again if all(u.startswith(here) for u in urls) else None
+
+    again = await eventually(refetched, within=60, what="the edited post's media cached again")
+    assert [m["remote_url"] for m in again["media_attachments"]] == [image["url"], video["url"]]
+    assert again["card"]["image"].startswith(f"{here}cards/")
+    async with session.get(again["card"]["image"]) as resp:
+        assert resp.status == 200
     if media:
         assert not (b.directory / "media").exists()  # all of it was in the bucket
