@@ -1,7 +1,8 @@
 """The remote media cache end to end, as a Mastodon app at the receiver sees it: a post from a
-peer with an image, a video and a link shows our copies of every file (the peer's URL as
-``remote_url``), a card with our copy of its image, and the video's ``meta``; pruning the
-cache frees the files and the post still shows, with the peer's URLs again. On both
+peer with an image, a video, a custom emoji and a link shows our copies of every file (the
+peer's URL as ``remote_url``), of the author's avatar, a card with our copy of its image, and
+the video's ``meta``; pruning the cache frees the files and the post still shows, with the
+peer's URLs again (the card without an image); an edit brings every copy back. On both
 databases, with the receiver's media in a folder or in an S3 bucket."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from federation.conftest import InstanceFactory, eventually
 from fedinode.media_cli import prune_cache
 from fedinode.preview_cards import CARD_WORKER
 from fedinode.remote_media import MEDIA_CACHE_WORKER
+from fedinode.services.custom_emojis import add_local_emoji
 
 __all__ = ["session"]  # the fixture
 pytestmark = needs_ffmpeg
@@ -93,6 +95,13 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
     b = await instances("b", backend=backend, media=media)
     alice = await make_client(a, session, "alice")
     bob = await make_client(b, session, "bob")
+    form = aiohttp.FormData()
+    form.add_field("avatar", _png((200, 200), (30, 160, 60)), filename="me.png",
+                   content_type="image/png")  # fmt: skip
+    avatar = (await alice.call("PATCH", "/api/v1/accounts/update_credentials", data=form))[
+        "avatar"
+    ]
+    await add_local_emoji(a.store, a.config, "blobcat", _png((64, 64), (220, 180, 0)))
     alice_on_b = await follow(bob, alice)
     await following(bob, alice_on_b)
 
@@ -100,7 +109,9 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
     video = await _upload(alice, _video(tmp_path), "clip.mkv", "video/x-matroska")
     assert video["type"] == "video"
     link = f"http://127.0.0.1:{web_page.port}/story"
-    posted = await alice.status(f"a photo, a clip and {link}", media_ids=[image["id"], video["id"]])
+    posted = await alice.status(
+        f"a photo, a clip :blobcat: and {link}", media_ids=[image["id"], video["id"]]
+    )
 
     async def settled() -> dict[str, Any] | None:
         # The workers run by themselves too; draining only makes the wait shorter.
@@ -109,7 +120,9 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
         seen = await bob.in_home(posted["uri"])
         if seen is None or seen["card"] is None or not seen["card"]["image"]:
             return None
-        if not all(m["url"].startswith(f"http://{b.domain}/") for m in seen["media_attachments"]):
+        urls = [m["url"] for m in seen["media_attachments"]]
+        urls += [seen["account"]["avatar"], *(e["url"] for e in seen["emojis"])]
+        if not all(u.startswith(f"http://{b.domain}/") for u in urls):
             return None
         return seen if "duration" in seen["media_attachments"][1]["meta"] else None
 
@@ -129,10 +142,14 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
     assert (card["title"], card["url"]) == ("Peer news", link)
     assert card["image"].startswith(f"{here}cards/")
     assert seen["account"]["acct"] == alice.handle
+    assert avatar.startswith(f"http://{a.domain}/media/")
+    assert seen["account"]["avatar"].startswith(f"{here}avatars/")
+    [emoji] = seen["emojis"]
+    assert emoji["shortcode"] == "blobcat" and emoji["url"].startswith(f"{here}emojis/")
 
     # The copies are what b's clients download, from b: the same bytes for the image's
     # pixels, the video as the peer encoded it.
-    for url in (shown_image["url"], shown_video["url"], card["image"]):
+    for url in (shown_image["url"], shown_video["url"], card["image"], emoji["url"]):
         async with session.get(url) as resp:
             assert resp.status == 200, url
             assert len(await resp.read()) > 0
@@ -140,7 +157,8 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
         assert await resp.read() == await (await session.get(shown_video["url"])).read()
 
     cached_files = [p for p in stored_files(b.config) if p.startswith("cache/")]
-    assert len(cached_files) >= 5  # image + small, video + thumbnail, card image
+    # image + small, video + thumbnail, card image + small, avatar, emoji + static
+    assert len(cached_files) >= 8
 
     # Pruning everything not served in the last 0 days: the files go, the post stays and
     # shows the peer's URLs again (the card keeps its text; its image was a copy only).
@@ -157,8 +175,10 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
     assert pruned_video["type"] == "video" and "duration" in pruned_video["meta"]
     assert after["card"]["title"] == "Peer news" and after["card"]["url"] == link
     assert after["card"]["image"] is None  # as a pending or refused card image shows
-    assert "pruning cached media: 3/3" in out.getvalue()
-    assert "pruned 3 cached remote file(s)" in capsys.readouterr().out
+    assert "pruning cached media: 5/5" in out.getvalue()
+    assert "pruned 5 cached remote file(s)" in capsys.readouterr().out
+    assert after["account"]["avatar"] == avatar
+    assert after["emojis"][0]["url"].startswith(f"http://{a.domain}/")
     for shown in (pruned_image, pruned_video):
         async with session.get(shown["url"]) as resp:
             assert resp.status == 200, shown
@@ -170,7 +190,7 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
     # served from here.
     await alice.call(
         "PUT", f"/api/v1/statuses/{posted['id']}",
-        json={"status": f"a photo, a clip and {link} (edited)",
+        json={"status": f"a photo, a clip :blobcat: and {link} (edited)",
               "media_ids": [image["id"], video["id"]]},
     )  # fmt: skip
 
@@ -181,6 +201,7 @@ async def test_a_remote_post_s_media_is_served_here_and_pruning_keeps_it_readabl
         if "(edited)" not in again["content"]:
             return None
         urls = [m["url"] for m in again["media_attachments"]]
+        urls += [again["account"]["avatar"], *(e["url"] for e in again["emojis"])]
         if again["card"] is None or not again["card"]["image"]:
             return None
         return again if all(u.startswith(here) for u in urls) else None
