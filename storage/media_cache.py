@@ -309,11 +309,14 @@ class MediaCacheStore:
         )
 
     async def touch(self, file_path: str, now: int, older_than: int) -> int:
-        """Note that a cached file was served, unless that was noted after ``older_than``
-        already (so a popular file costs one write a day, not one per request)."""
+        """Note that a cached file (the copy or its thumbnail) was served, unless that was
+        noted after ``older_than`` already (so a popular file costs one write a day, not one
+        per request)."""
         return await self._db.execute(
-            "UPDATE remote_media SET last_access_at = $1"
-            " WHERE file_path = $2 AND state = 'cached' AND last_access_at < $3",
+            "UPDATE remote_media SET last_access_at = $1 WHERE id IN ("
+            " SELECT id FROM remote_media WHERE file_path = $2 AND state = 'cached'"
+            " UNION SELECT id FROM remote_media WHERE preview_path = $2 AND state = 'cached'"
+            " AND preview_path <> '') AND last_access_at < $3",
             now,
             file_path,
             older_than,

@@ -31,7 +31,7 @@ from fedinode.services.media_cache import HostRefusal, Refused, Transient, next_
 from storage import events
 from storage.media_cache import WantedMedia
 from storage.models import Status
-from storage.preview_cards import CardContent, PreviewCard
+from storage.preview_cards import FETCHED, CardContent, PreviewCard
 from storage.store import Store
 
 log = logging.getLogger("fedinode.cards")
@@ -94,9 +94,20 @@ async def queue_card(store: Store, config: Config, status: Status) -> None:
             if u
         )
         url = first_link(status.content, local_host=local_host, skip_urls=skip)
-        await store.preview_cards.attach(status.id, url)
+        card = await store.preview_cards.attach(status.id, url)
+        if card is not None and card.state == FETCHED:
+            await store.media_cache.enqueue(wanted_card_image(config, card))
     except Exception:
         log.exception("queueing the card of status %s failed", status.id)
+
+
+def wanted_card_image(config: Config, card: PreviewCard) -> list[WantedMedia]:
+    """A fetched card's image to cache: queued once fetched, and again when a status shows
+    the card after its copy was evicted (the cache queues only what it does not hold)."""
+    image = card.image_remote_url
+    if not image or card.image_path or not config.media.cache_remote:
+        return []
+    return [WantedMedia("card", card.id, image, (URL(image).host_port_subcomponent or "").lower())]
 
 
 # -- fetching --------------------------------------------------------------------------------

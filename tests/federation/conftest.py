@@ -54,6 +54,8 @@ class Instance:
     authorized_fetch: bool = False
     # Further [federation] keys, e.g. {"first_contact": "quarantine"}.
     federation: dict[str, Any] = field(default_factory=dict)
+    # Further [media] keys, e.g. {"backend": "s3", "s3": S3Config(...)}.
+    media: dict[str, Any] = field(default_factory=dict)
     runner: web.AppRunner | None = None
     app: web.Application | None = None
 
@@ -74,7 +76,7 @@ class Instance:
                 authorized_fetch=self.authorized_fetch,
                 **self.federation,
             ),
-            media=MediaConfig(directory=str(self.directory / "media")),
+            media=MediaConfig(directory=str(self.directory / "media"), **self.media),
             policy=self.policy,
         )
 
@@ -211,9 +213,17 @@ async def instances(
         backend: str = "sqlite",
         policy: dict[str, Any] | None = None,
         federation: dict[str, Any] | None = None,
+        media: dict[str, Any] | None = None,
     ) -> Instance:
         url = await database_url_factory(backend)
-        instance = Instance(name, free_port(), url, tmp_path / name, federation=federation or {})
+        instance = Instance(
+            name,
+            free_port(),
+            url,
+            tmp_path / name,
+            federation=federation or {},
+            media=media or {},
+        )
         if policy is not None:
             instance = replace(instance, policy=settings_from_mapping("open", policy))
         await instance.start()

@@ -395,6 +395,27 @@ async def test_serving_a_cached_file_marks_it_recently_used(
     assert touched is not None and touched.last_access_at > now_ms() - DAY_MS
 
 
+async def test_serving_only_the_thumbnail_keeps_a_copy_from_pruning(
+    aiohttp_client: Any, config: Config, tmp_path: Path, peer: Peer
+) -> None:
+    # Timelines load preview_url; a photo nobody opened full size is still in use.
+    home = await start_home(aiohttp_client, config, tmp_path)
+    store = home.client.app[appkeys.STORE]
+    status_id = await home.resolve(peer.note(21, [("photo.jpg", "image/jpeg")]))
+    await home.worker.drain()
+    media = (await home.status(status_id))["media_attachments"][0]
+    assert media["preview_url"] != media["url"]
+    row = await store.media_cache.get("attachment", int(media["id"]))
+    assert row is not None
+    await store.media_cache.set_last_access(row.id, now_ms() - 10 * DAY_MS)
+    assert (await home.fetch_local(media["preview_url"]))[0] == 200
+    touched = await store.media_cache.get("attachment", int(media["id"]))
+    assert touched is not None and touched.last_access_at > now_ms() - DAY_MS
+    await prune_cache(home.config, 5)
+    kept = (await home.status(status_id))["media_attachments"][0]
+    assert kept["preview_url"] == media["preview_url"] and kept["url"] == media["url"]
+
+
 def _limits(*, allow_private: bool) -> FetchLimits:
     return FetchLimits(
         scheme="http",
