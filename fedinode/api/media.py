@@ -50,6 +50,7 @@ async def _upload(request: web.Request, *, wait: bool) -> web.Response:
         upload,
         description=params.str("description"),
         focus=media_service.parse_focus(params.str("focus")),
+        thumbnail=params.file("thumbnail"),
     )
     media = uploaded.media
     if uploaded.processing:
@@ -93,12 +94,14 @@ async def get_media(request: web.Request) -> web.Response:
 @require_scopes(*MEDIA_SCOPES)
 async def update_media(request: web.Request) -> web.Response:
     params = await read_params(request)
-    media = await media_service.update_media(
+    media = await processing.update_upload(
         request.app[appkeys.STORE],
+        request.app[appkeys.CONFIG],
         viewer_account(request),
         _id(request),
         description=params.str("description"),
         focus=media_service.parse_focus(params.str("focus")),
+        thumbnail=params.file("thumbnail"),
     )
     return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media))
 

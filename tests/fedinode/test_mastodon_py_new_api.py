@@ -247,3 +247,60 @@ async def test_mastodon_py_video_upload_polls_until_processed(
     video = await asyncio.to_thread(_video, tmp_path)
     alice = await asyncio.to_thread(_session, f"http://{instance.domain}", "alice")
     await asyncio.to_thread(_video_upload, alice, video)
+
+
+def _audio(directory: Path) -> Path:
+    path = directory / "tone.mp3"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "sine=frequency=440:duration=1", str(path)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    return path
+
+
+def _picture_size(url: str) -> tuple[int, int]:
+    answer = requests.get(url, timeout=30)
+    assert answer.status_code == 200
+    with Image.open(io.BytesIO(answer.content)) as image:
+        return image.size
+
+
+def _custom_thumbnails(alice: Any, video: Path, audio: Path) -> None:
+    # Audio has no picture of its own: the thumbnail sent with it is its preview.
+    tone = alice.media_post(
+        str(audio), thumbnail=_png(), thumbnail_mime_type="image/png", synchronous=True
+    )
+    assert tone.type == "audio" and tone.url
+    assert tone.preview_url is not None, "the thumbnail sent with the audio was dropped"
+    assert _picture_size(tone.preview_url) == (16, 12)
+    assert (tone.meta.small.width, tone.meta.small.height) == (16, 12)
+    assert tone.blurhash
+    # A video's thumbnail replaces its first frame, also when sent while it is processed.
+    clip = alice.media_post(
+        str(video), thumbnail=_png(), thumbnail_mime_type="image/png", synchronous=True
+    )
+    assert clip.type == "video" and _picture_size(clip.preview_url) == (16, 12)
+    assert clip.meta.original.width == 64  # the video itself is as it was
+    plain = alice.media_post(str(video), synchronous=True)
+    assert _picture_size(plain.preview_url) == (64, 48)  # its first frame
+    wide = io.BytesIO()
+    Image.new("RGB", (30, 10), (0, 0, 200)).save(wide, "PNG")
+    changed = alice.media_update(plain, thumbnail=wide.getvalue(), thumbnail_mime_type="image/png")
+    assert changed.preview_url != plain.preview_url and changed.url == plain.url
+    assert _picture_size(changed.preview_url) == (30, 10)
+    assert requests.get(plain.preview_url, timeout=30).status_code == 404  # replaced
+    posted = alice.status_post("sounds and pictures", media_ids=[tone, changed])
+    assert [m.preview_url for m in posted.media_attachments] == [
+        tone.preview_url, changed.preview_url
+    ]
+
+
+@needs_ffmpeg
+async def test_mastodon_py_custom_thumbnails_for_video_and_audio(
+    instance: RulesInstance, tmp_path: Path
+) -> None:
+    video = await asyncio.to_thread(_video, tmp_path)
+    audio = await asyncio.to_thread(_audio, tmp_path)
+    alice = await asyncio.to_thread(_session, f"http://{instance.domain}", "alice")
+    await asyncio.to_thread(_custom_thumbnails, alice, video, audio)
