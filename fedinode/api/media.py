@@ -23,17 +23,6 @@ from fedinode.services.media_files import (
 
 MEDIA_SCOPES = ("write:media",)
 CACHE_FOREVER = "public, max-age=31536000, immutable"
-AV_CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-    ".mov": "video/quicktime",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".weba": "audio/webm",
-    ".wav": "audio/wav",
-    ".flac": "audio/flac",
-}
 
 
 async def _upload(request: web.Request, *, wait: bool) -> web.Response:
@@ -136,7 +125,10 @@ async def serve_media_file(request: web.Request) -> web.StreamResponse:
         if found is None:
             raise NotFoundError()
         await access_log(request.app[appkeys.STORE]).served(relative)
-        return web.FileResponse(found, headers=_FILE_HEADERS)
+        # Our own type for the extension: the system's table may not know .ogg or .weba,
+        # and with nosniff a player refuses a file served as application/octet-stream.
+        headers = {**_FILE_HEADERS, "Content-Type": content_type_for(relative)}
+        return web.FileResponse(found, headers=headers)
     if config.media.public_url:
         # The bucket (or a CDN before it) serves the bytes; our URLs stay the same.
         await access_log(request.app[appkeys.STORE]).served(relative)
