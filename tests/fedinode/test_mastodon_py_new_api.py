@@ -40,6 +40,7 @@ PAGE = """<!doctype html><html><head><title>Plain title</title>
 <meta property="og:description" content="What the page is about">
 <meta property="og:type" content="article">
 <meta property="og:site_name" content="Loopback News">
+<meta property="og:image" content="/card.png">
 </head><body><p>hello</p></body></html>"""
 
 
@@ -61,8 +62,14 @@ async def page_url() -> AsyncIterator[str]:
     async def page(_: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
 
+    async def picture(_: web.Request) -> web.Response:
+        out = io.BytesIO()
+        Image.new("RGB", (400, 200), (30, 90, 160)).save(out, "PNG")
+        return web.Response(body=out.getvalue(), content_type="image/png")
+
     app = web.Application()
     app.router.add_get("/article", page)
+    app.router.add_get("/card.png", picture)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -176,9 +183,9 @@ def _video_upload(alice: Any, video: Path) -> None:
 def _card(alice: Any, page_url: str) -> None:
     posted = alice.status_post(f"read this {page_url}")
     card = None
-    for _ in range(100):  # the card is fetched after the status is posted
+    for _ in range(150):  # the card, then its image, are fetched after the status is posted
         card = alice.status_card(posted)
-        if card is not None:
+        if card is not None and card.image is not None:
             break
         time.sleep(0.1)
     assert isinstance(card, rt.PreviewCard), card
@@ -187,6 +194,8 @@ def _card(alice: Any, page_url: str) -> None:
     assert card.description == "What the page is about"
     assert card.type == "link"
     assert card.provider_name == "Loopback News"
+    assert (card.width, card.height) == (400, 200) and card.blurhash
+    assert "/media/cache/" in card.image and _picture_size(card.image)[0] <= 400  # our copy
     assert alice.status(posted).card.title == "A page worth a card"
 
 
