@@ -1,5 +1,6 @@
 """masto.js drives the newer API surface of a real fedinode (SQLite, then PostgreSQL):
-a video uploaded through /api/v2/media (masto.js polls until it is processed), scheduled
+a video uploaded through /api/v2/media (masto.js polls until it is processed), an audio file
+with its own thumbnail, scheduled
 statuses, custom emojis, instance rules and domain blocks; ``tests/interop/masto/new_api.mjs``
 prints what it saw as JSON. Skips like test_masto_js.py without node or masto.js."""
 
@@ -12,6 +13,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from federation.conftest import Instance, free_port
 from media_rig import HAVE_FFMPEG
@@ -43,6 +45,16 @@ def _png() -> bytes:
     return out.getvalue()
 
 
+def _audio(directory: Path) -> Path:
+    path = directory / "tone.mp3"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "sine=frequency=440:duration=1", str(path)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    return path
+
+
 def _video(directory: Path) -> Path:
     path = directory / "clip.mp4"
     subprocess.run(
@@ -58,6 +70,9 @@ async def test_masto_js_video_scheduled_emojis_rules(database_url: str, tmp_path
     if not HAVE_FFMPEG:
         pytest.skip("ffmpeg is not installed (Debian: apt-get install ffmpeg)")
     video = await asyncio.to_thread(_video, tmp_path)
+    audio = await asyncio.to_thread(_audio, tmp_path)
+    thumbnail = tmp_path / "thumbnail.png"
+    thumbnail.write_bytes(_png())
     policy = settings_from_mapping(
         "open", {"domain_blocks": [{"domain": "spam.example", "severity": "silence",
                                     "public_comment": "noisy"}]},
@@ -76,14 +91,23 @@ async def test_masto_js_video_scheduled_emojis_rules(database_url: str, tmp_path
                 "password": "correct horse battery",  # what Instance.user sets
                 "login": "alice",
                 "video": str(video),
+                "audio": str(audio),
+                "thumbnail": str(thumbnail),
                 "scheduled_at": scheduled_at,
                 "later_at": later_at,
             },
             script="new_api.mjs",
         )
+        preview = report.get("audio_preview_url")
+        assert preview, report  # the thumbnail sent with the audio file is its preview
+        async with aiohttp.ClientSession() as http, http.get(preview) as answer:
+            assert answer.status == 200
+            with Image.open(io.BytesIO(await answer.read())) as picture:
+                assert picture.size == (16, 12)
     finally:
         await instance.stop()
-    assert report["steps"] == ["video", "scheduled", "emojis", "emoji_status", "instance"]
+    assert report["steps"] == ["video", "audio", "scheduled", "emojis", "emoji_status", "instance"]
+    assert report["audio_type"] == "audio"
     assert report["video_type"] == "video" and report["video_has_url"] is True
     assert report["video_has_preview"] is True and report["video_posted"] is True
     assert report["video_description"] == "test pattern"

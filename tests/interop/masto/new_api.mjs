@@ -3,10 +3,12 @@
 //   node new_api.mjs '<json>'
 //
 // <json>: {"url": "http://127.0.0.1:PORT", "password": "...", "login": "...",
-//          "video": "/path/clip.mp4" or null, "scheduled_at": "ISO time", "later_at": "ISO time"}
+//          "video": "/path/clip.mp4" or null, "audio": "/path/tone.mp3" or null,
+//          "thumbnail": "/path/picture.png", "scheduled_at": "ISO time", "later_at": "ISO time"}
 // The account exists already and an admin has added a custom emoji. The script logs in (OAuth
 // password grant), uploads the video through /api/v2/media (masto.js polls /api/v1/media/:id
-// until the attachment has a url), posts it, schedules a status with a poll, lists, moves
+// until the attachment has a url), posts it, uploads an audio file with its own thumbnail,
+// schedules a status with a poll, lists, moves
 // and cancels it, and reads the custom emojis, the instance rules and domain blocks.
 // It prints one JSON object on stdout: what each step saw, or the error that stopped it.
 
@@ -58,6 +60,13 @@ async function run() {
       video_duration: media.meta?.original?.duration,
       video_posted: posted.mediaAttachments.map((m) => m.id).join() === media.id,
     });
+  }
+
+  if (input.audio) {
+    const file = new Blob([await readFile(input.audio)], { type: "audio/mpeg" });
+    const thumbnail = new Blob([await readFile(input.thumbnail)], { type: "image/png" });
+    const media = await client.v2.media.create({ file, thumbnail });
+    step("audio", { audio_type: media.type, audio_preview_url: media.previewUrl });
   }
 
   const scheduled = await client.v1.statuses.create({
