@@ -28,7 +28,11 @@ from mastodon import return_types as rt
 from media_rig import needs_ffmpeg
 from PIL import Image
 
+from fedinode import appkeys
 from fedinode.config import Config, InstanceRule
+from fedinode.federation import federator_of
+from fedinode.services.context import Ctx
+from fedinode.services.scheduled_statuses import publish_due
 from policy.settings import settings_from_mapping
 
 PASSWORD = "correct horse battery"  # what Instance.user sets
@@ -313,3 +317,41 @@ async def test_mastodon_py_custom_thumbnails_for_video_and_audio(
     audio = await asyncio.to_thread(_audio, tmp_path)
     alice = await asyncio.to_thread(_session, f"http://{instance.domain}", "alice")
     await asyncio.to_thread(_custom_thumbnails, alice, video, audio)
+
+
+def _schedule_reply(alice: Any) -> tuple[Any, Any, Any]:
+    parent = alice.status_post("the question")
+    image = alice.media_post(_png(), mime_type="image/png", description="a red square")
+    when = datetime.now(UTC) + timedelta(minutes=30)
+    scheduled = alice.status_post(
+        "the answer", in_reply_to_id=parent, media_ids=[image], scheduled_at=when,
+        visibility="unlisted", spoiler_text="spoiler", sensitive=True, language="fa",
+    )  # fmt: skip
+    return parent, image, scheduled
+
+
+def _published(alice: Any, parent: Any, image: Any, scheduled: Any) -> None:
+    assert alice.scheduled_statuses() == []
+    [posted] = [s for s in alice.account_statuses(alice.me()) if s.id != parent.id]
+    assert isinstance(posted, rt.Status)
+    assert posted.in_reply_to_id == parent.id
+    assert posted.visibility == "unlisted" and posted.language == "fa"
+    assert posted.spoiler_text == "spoiler" and posted.sensitive is True
+    assert [m.id for m in posted.media_attachments] == [image.id]
+    assert posted.media_attachments[0].description == "a red square"
+    assert "the answer" in posted.content
+    assert posted.application is not None and posted.application.name == "clients"
+
+
+async def test_mastodon_py_scheduled_reply_is_published_as_scheduled(
+    instance: RulesInstance,
+) -> None:
+    alice = await asyncio.to_thread(_session, f"http://{instance.domain}", "alice")
+    parent, image, scheduled = await asyncio.to_thread(_schedule_reply, alice)
+    app = instance.app
+    assert app is not None
+    ctx = Ctx(store=instance.store, config=app[appkeys.CONFIG], urls=app[appkeys.URLS],
+              federation=federator_of(app))  # fmt: skip
+    await instance.store.scheduled_statuses.make_due(int(scheduled.id))
+    assert await publish_due(ctx) == 1
+    await asyncio.to_thread(_published, alice, parent, image, scheduled)
