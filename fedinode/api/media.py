@@ -92,7 +92,10 @@ async def update_media(request: web.Request) -> web.Response:
         focus=media_service.parse_focus(params.str("focus")),
         thumbnail=params.file("thumbnail"),
     )
-    return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media))
+    # As GET: 206 while the file is still being processed.
+    state = await processing.media_state(request.app[appkeys.STORE], media)
+    status = 206 if state == "processing" else 200
+    return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media), status=status)
 
 
 @require_scopes(*MEDIA_SCOPES)
