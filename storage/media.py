@@ -56,6 +56,15 @@ async def insert_media(conn: Connection, new: NewMedia) -> MediaAttachment:
     return build(MediaAttachment, row)
 
 
+# An app's own preview of a video or audio file (Mastodon's ``thumbnail``) is stored under
+# this name; previews made here from a first frame or an image are ``small.*``.
+CUSTOM_THUMBNAIL = "thumbnail"
+
+
+def is_custom_thumbnail(preview_path: str) -> bool:
+    return preview_path.rsplit("/", 1)[-1].startswith(CUSTOM_THUMBNAIL + ".")
+
+
 class MediaStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -88,6 +97,33 @@ class MediaStore:
             media_id,
         )
         return build_opt(MediaAttachment, row)
+
+    async def set_thumbnail(
+        self, media_id: int, *, preview_path: str, blurhash: str | None, small: dict[str, int]
+    ) -> tuple[MediaAttachment, str] | None:
+        """An app's own thumbnail as the preview; the attachment and the preview path it
+        replaced (its file is the caller's to remove), None when the attachment is gone."""
+        # Row-locked on PostgreSQL: a thumbnail and the end of processing may meet.
+        lock = " FOR UPDATE" if self._db.dialect == "postgres" else ""
+        async with self._db.transaction() as tx:
+            current = build_opt(
+                MediaAttachment,
+                await tx.fetchrow(
+                    "SELECT * FROM media_attachments WHERE id = $1" + lock, media_id
+                ),
+            )
+            if current is None:
+                return None
+            row = await tx.fetchrow(
+                "UPDATE media_attachments SET preview_path = $1, blurhash = $2, meta = $3"
+                " WHERE id = $4 RETURNING *",
+                preview_path,
+                blurhash,
+                dumps({**current.meta, "small": small}),
+                media_id,
+            )
+        assert row is not None
+        return build(MediaAttachment, row), current.preview_path
 
     async def delete_unattached(self, media_id: int) -> MediaAttachment | None:
         """Delete media no status uses; None when missing or attached meanwhile."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from storage.db import Database
 from storage.ids import now_ms
-from storage.media import NewMedia, insert_media
+from storage.media import NewMedia, insert_media, is_custom_thumbnail
 from storage.models import MediaAttachment
 from storage.rows import build, build_all, build_opt, dumps
 
@@ -86,16 +86,29 @@ class MediaJobStore:
 
     async def finish(self, job: MediaJob, done: ProcessedMedia) -> MediaAttachment | None:
         """The attachment made ready and the job gone; None when the attachment was deleted."""
+        # Row-locked on PostgreSQL: a thumbnail and the end of processing may meet.
+        lock = " FOR UPDATE" if self._db.dialect == "postgres" else ""
         async with self._db.transaction() as tx:
+            current = build_opt(
+                MediaAttachment,
+                await tx.fetchrow(
+                    "SELECT * FROM media_attachments WHERE id = $1" + lock, job.media_id
+                ),
+            )
+            preview_path, blurhash, meta = done.preview_path, done.blurhash, done.meta
+            if current is not None and is_custom_thumbnail(current.preview_path):
+                # An app sent its own thumbnail while the file was processed: it stays.
+                preview_path, blurhash = current.preview_path, current.blurhash
+                meta = {**meta, "small": current.meta.get("small")}
             row = await tx.fetchrow(
                 "UPDATE media_attachments SET content_type = $1, file_path = $2,"
                 " preview_path = $3, blurhash = $4, meta = $5, size = $6 WHERE id = $7"
                 " RETURNING *",
                 done.content_type,
                 done.file_path,
-                done.preview_path,
-                done.blurhash,
-                dumps(done.meta),
+                preview_path,
+                blurhash,
+                dumps(meta),
                 done.size,
                 job.media_id,
             )

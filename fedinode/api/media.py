@@ -39,6 +39,7 @@ async def _upload(request: web.Request, *, wait: bool) -> web.Response:
         upload,
         description=params.str("description"),
         focus=media_service.parse_focus(params.str("focus")),
+        thumbnail=params.file("thumbnail"),
     )
     media = uploaded.media
     if uploaded.processing:
@@ -82,14 +83,19 @@ async def get_media(request: web.Request) -> web.Response:
 @require_scopes(*MEDIA_SCOPES)
 async def update_media(request: web.Request) -> web.Response:
     params = await read_params(request)
-    media = await media_service.update_media(
+    media = await processing.update_upload(
         request.app[appkeys.STORE],
+        request.app[appkeys.CONFIG],
         viewer_account(request),
         _id(request),
         description=params.str("description"),
         focus=media_service.parse_focus(params.str("focus")),
+        thumbnail=params.file("thumbnail"),
     )
-    return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media))
+    # As GET: 206 while the file is still being processed.
+    state = await processing.media_state(request.app[appkeys.STORE], media)
+    status = 206 if state == "processing" else 200
+    return json_response(schemas.media_to_api(request.app[appkeys.CONFIG], media), status=status)
 
 
 @require_scopes(*MEDIA_SCOPES)
@@ -122,7 +128,8 @@ async def serve_media_file(request: web.Request) -> web.StreamResponse:
         if found is None:
             raise NotFoundError()
         await access_log(request.app[appkeys.STORE]).served(relative)
-        # Named here, not guessed: the system's MIME table may lack audio and video types.
+        # Our own type for the extension: the system's table may not know .ogg or .weba,
+        # and with nosniff a player refuses a file served as application/octet-stream.
         headers = {**_FILE_HEADERS, "Content-Type": content_type_for(relative)}
         return web.FileResponse(found, headers=headers)
     if config.media.public_url:

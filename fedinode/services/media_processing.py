@@ -23,20 +23,23 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from fedinode.config import Config
-from fedinode.errors import ValidationFailed
+from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import transcode
 from fedinode.services.media import (
     FORMATS,
+    Processed,
     Upload,
     _folder,
     check_description,
+    owned_unattached,
     process_image,
     store_image,
+    update_media,
 )
 from fedinode.services.media_files import local_copy, media_files
-from fedinode.services.transcode import GIFV, VIDEO, Probe, ProcessingFailed
+from fedinode.services.transcode import AUDIO, GIFV, VIDEO, Probe, ProcessingFailed
 from storage.ids import now_ms
-from storage.media import NewMedia
+from storage.media import CUSTOM_THUMBNAIL, NewMedia
 from storage.media_jobs import FAILED, MediaJob, ProcessedMedia
 from storage.models import Account, MediaAttachment
 from storage.store import Store
@@ -88,12 +91,16 @@ async def upload_any(
     *,
     description: str | None = None,
     focus: tuple[float, float] | None = None,
+    thumbnail: Upload | None = None,
 ) -> Uploaded:
-    """Store an upload: an image processed now, video/audio/GIF queued for transcoding."""
+    """Store an upload: an image processed now, video/audio/GIF queued for transcoding;
+    ``thumbnail`` (video and audio only) is the app's own preview picture."""
     description = check_description(description)
     limit = max(config.server.max_media_bytes, config.media.video_max_bytes)
     data = await asyncio.to_thread(_read_limited, upload, limit)
     if await asyncio.to_thread(is_still_image, data):
+        if thumbnail is not None:
+            raise ValidationFailed(NOT_FOR_IMAGES)
         if len(data) > config.server.max_media_bytes:
             raise ValidationFailed(
                 f"File is too large (the limit is {config.server.max_media_bytes} bytes)"
@@ -111,6 +118,7 @@ async def upload_any(
             raise ValidationFailed(
                 f"Validation failed: File content type is invalid ({exc})"
             ) from None
+    thumb = None if thumbnail is None else await prepare_thumbnail(config, thumbnail)
     folder = f"attachments/{_folder(account.id)}/{secrets.token_hex(8)}"
     source_path = f"{folder}/source"
     await asyncio.to_thread(media_files(config).write, source_path, data)
@@ -126,7 +134,70 @@ async def upload_any(
         kind=kind,
         source_path=source_path,
     )
+    if thumb is not None:
+        media = await attach_thumbnail(store, config, media, thumb)
     return Uploaded(media=media, processing=True)
+
+
+NOT_FOR_IMAGES = "Validation failed: a thumbnail can only be set for video and audio"
+
+
+async def prepare_thumbnail(config: Config, upload: Upload) -> Processed:
+    """Check and re-encode an app's thumbnail (an image upload's limits apply)."""
+    data = await asyncio.to_thread(_read_limited, upload, config.server.max_media_bytes)
+    cfg = config.media
+    return await asyncio.to_thread(
+        process_image, data, max_pixels=cfg.max_image_pixels, thumbnail_size=cfg.thumbnail_size
+    )
+
+
+async def attach_thumbnail(
+    store: Store, config: Config, media: MediaAttachment, thumb: Processed
+) -> MediaAttachment:
+    """Make ``thumb`` the preview (and blurhash) of a video or audio attachment, in place of
+    its first frame or an earlier thumbnail, whose file is removed; also while processing."""
+    if media.type not in (VIDEO, GIFV, AUDIO):
+        raise ValidationFailed(NOT_FOR_IMAGES)
+    files = media_files(config)
+    folder = f"attachments/{_folder(media.account_id)}/{secrets.token_hex(8)}"
+    path = f"{folder}/{CUSTOM_THUMBNAIL}.{thumb.small_extension}"
+    await asyncio.to_thread(files.write, path, thumb.small)
+    done = await store.media.set_thumbnail(
+        media.id,
+        preview_path=path,
+        blurhash=thumb.blurhash,
+        small={"width": thumb.small_width, "height": thumb.small_height},
+    )
+    if done is None:
+        await asyncio.to_thread(files.remove, path)
+        raise NotFoundError()
+    updated, replaced = done
+    if replaced:
+        await asyncio.to_thread(files.remove, replaced)
+    return updated
+
+
+async def update_upload(
+    store: Store,
+    config: Config,
+    account: Account,
+    media_id: int | None,
+    *,
+    description: str | None,
+    focus: tuple[float, float] | None,
+    thumbnail: Upload | None,
+) -> MediaAttachment:
+    """PUT /api/v1/media/:id: description, focus and (video and audio) the thumbnail."""
+    media = await owned_unattached(store, account, media_id)
+    thumb = None
+    if thumbnail is not None:
+        if media.type not in (VIDEO, GIFV, AUDIO):
+            raise ValidationFailed(NOT_FOR_IMAGES)
+        thumb = await prepare_thumbnail(config, thumbnail)
+    media = await update_media(store, account, media.id, description=description, focus=focus)
+    if thumb is not None:
+        media = await attach_thumbnail(store, config, media, thumb)
+    return media
 
 
 def _length(seconds: float) -> str:
@@ -284,9 +355,13 @@ class MediaProcessor:
                 retry_at = now_ms() + 60_000 * job.attempts
                 await self.store.media_jobs.retry(job, repr(exc), retry_at=retry_at)
             return
-        if await self.store.media_jobs.finish(job, done) is None:  # deleted meanwhile
+        finished = await self.store.media_jobs.finish(job, done)
+        if finished is None:  # deleted meanwhile
             for relative in written:
                 await asyncio.to_thread(self.files.remove, relative)
+        elif done.preview_path and finished.preview_path != done.preview_path:
+            # The app's own thumbnail stayed; the first frame is not needed.
+            await asyncio.to_thread(self.files.remove, done.preview_path)
         await asyncio.to_thread(self.files.remove, job.source_path)
 
 

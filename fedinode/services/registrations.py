@@ -17,6 +17,11 @@ from storage.ids import now_ms
 from storage.models import User
 from storage.signups import Invite
 
+# Mastodon's default reserved usernames: names people would take for the staff's, so nobody
+# signing up gets them (an admin can still create such a user with ``fedinode user create``).
+STAFF_NAMES = frozenset(
+    {"admin", "administrator", "help", "mod", "moderator", "root", "support", "webmaster"}
+)
 CONFIRM = "confirm"
 RESET = "reset"
 CONFIRM_TTL_MS = 24 * 3_600_000  # a confirmation link works for a day
@@ -84,7 +89,7 @@ async def sign_up(ctx: Ctx, form: SignUp, cost: ScryptCost) -> User:
         problems.add(
             "username", "ERR_INVALID", "must contain only letters, numbers and underscores"
         )
-    elif form.username.lower() in reserved_usernames(ctx.urls):
+    elif form.username.lower() in reserved_usernames(ctx.urls) | STAFF_NAMES:
         problems.add("username", "ERR_RESERVED", "is reserved")
     elif await ctx.store.accounts.by_handle(form.username, "") is not None:
         problems.add("username", "ERR_TAKEN", "is taken")

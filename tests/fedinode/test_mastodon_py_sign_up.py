@@ -79,6 +79,13 @@ def _sign_up(base: str) -> tuple[Any, str]:
     assert problems["details"]["username"][0]["error"] == "ERR_TAKEN"
     assert problems["details"]["password"][0]["error"] == "ERR_TOO_SHORT"
     assert problems["details"]["agreement"][0]["error"] == "ERR_ACCEPTED"
+    # Names people take for the staff's are not for anyone signing up (Mastodon's defaults).
+    for reserved in ("admin", "Moderator", "webmaster", "support"):
+        taken, problems = _app(base).create_account(
+            reserved, PASSWORD, f"{reserved}@example.org", agreement=True,
+            return_detailed_error=True,
+        )  # fmt: skip
+        assert taken is None and problems["details"]["username"][0]["error"] == "ERR_RESERVED"
     return api, token
 
 

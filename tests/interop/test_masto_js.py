@@ -31,10 +31,10 @@ def masto_node() -> str:
     return node_or_skip(MASTO_DIR, "masto")
 
 
-async def run_masto(node: str, args: dict[str, Any]) -> dict[str, Any]:
+async def run_masto(node: str, args: dict[str, Any], script: str = "run.mjs") -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
         node,
-        str(MASTO_DIR / "run.mjs"),
+        str(MASTO_DIR / script),
         orjson.dumps(args).decode(),
         cwd=MASTO_DIR,
         stdout=asyncio.subprocess.PIPE,

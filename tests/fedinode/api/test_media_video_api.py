@@ -264,6 +264,12 @@ async def test_a_pending_upload_is_processed_by_the_next_process(
     )
     resp = await web_client.get(f"/api/v1/media/{first['id']}", headers=alice.auth)
     assert resp.status == 206
+    # Described while it waits: Mastodon answers 206 to that too, still without a url.
+    resp = await web_client.put(
+        f"/api/v1/media/{first['id']}", headers=alice.auth, json={"description": "waiting"}
+    )
+    described = await resp.json()
+    assert (resp.status, described["description"], described["url"]) == (206, "waiting", None)
     await web_client.close()
 
     # The next process (all roles) finds the pending job and finishes it.
