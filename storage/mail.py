@@ -23,18 +23,21 @@ class OutgoingMail:
     next_attempt_at: int
     last_error: str | None
     created_at: int
+    language: str  # "" for mails queued before it was kept
 
 
 class MailOutboxStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def enqueue(self, recipient: str, subject: str, body: str) -> int:
+    async def enqueue(
+        self, recipient: str, subject: str, body: str, *, language: str = ""
+    ) -> int:
         now = now_ms()
         mail_id = new_id()
         await self._db.execute(
             "INSERT INTO mail_outbox (id, recipient, subject, body, state, next_attempt_at,"
-            " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " created_at, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             mail_id,
             recipient,
             subject,
@@ -42,6 +45,7 @@ class MailOutboxStore:
             QUEUED,
             now,
             now,
+            language,
         )
         return mail_id
 

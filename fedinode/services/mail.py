@@ -5,13 +5,17 @@ request that queued the mail."""
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
 from fedinode.config import Config, EmailConfig
+from fedinode.web.i18n import direction
 from storage.ids import now_ms
 from storage.mail import OutgoingMail
 from storage.store import Store
@@ -34,12 +38,43 @@ def build_message(config: Config, mail: OutgoingMail) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=from_address(config).partition("@")[2] or None)
     message.set_content(mail.body)
+    if mail.language:
+        if direction(mail.language) == "rtl":
+            # Mail readers lay plain text out left to right: an HTML part says otherwise.
+            message.add_alternative(html_body(mail.body, mail.language), subtype="html")
+        # After the parts are made: making them moves every Content-* header into the first.
+        message["Content-Language"] = mail.language
     return message
+
+
+_LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+def html_body(text: str, language: str) -> str:
+    """The plain text as an HTML page in ``language``'s direction, links clickable."""
+    paragraphs = []
+    for block in text.strip().split("\n\n"):
+        escaped = html.escape(block, quote=True)
+        linked = _LINK.sub(lambda m: f'<a href="{m.group(0)}" dir="ltr">{m.group(0)}</a>', escaped)
+        paragraphs.append("<p>" + linked.replace("\n", "<br>") + "</p>")
+    lang = html.escape(language, quote=True)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction(language)}">'
+        '<head><meta charset="utf-8"></head>'
+        f'<body dir="{direction(language)}">{"".join(paragraphs)}</body></html>\n'
+    )
+
+
+# Headers folded only past 998 characters (RFC 5322's limit): folding a non-ASCII subject
+# at 78 can drop the space at the fold (the words then run together once decoded).
+_WIRE = policy.SMTP.clone(max_line_length=998)
 
 
 async def smtp_send(settings: EmailConfig, message: EmailMessage) -> None:
     await aiosmtplib.send(
-        message,
+        message.as_bytes(policy=_WIRE),
+        sender=message["From"].addresses[0].addr_spec,
+        recipients=[address.addr_spec for address in message["To"].addresses],
         hostname=settings.host,
         port=settings.port,
         use_tls=settings.tls == "tls",
@@ -108,9 +143,12 @@ class MailSender:
             self._wake.clear()
 
 
-async def queue_mail(store: Store, config: Config, to: str, subject: str, body: str) -> bool:
-    """Queue a mail; False (nothing queued) when ``[email]`` has no host."""
+async def queue_mail(
+    store: Store, config: Config, to: str, subject: str, body: str, *, language: str = ""
+) -> bool:
+    """Queue a mail written in ``language``; False (nothing queued) when ``[email]`` has no
+    host."""
     if not config.email.enabled:
         return False
-    await store.mail.enqueue(to, subject, body)
+    await store.mail.enqueue(to, subject, body, language=language)
     return True

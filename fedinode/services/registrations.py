@@ -12,6 +12,7 @@ from fedinode.services.mail import queue_mail
 from fedinode.services.passwords import MAX_LENGTH, MIN_LENGTH, ScryptCost
 from fedinode.services.users import EMAIL, USERNAME, create_local_user, reserved_usernames
 from fedinode.services.users import set_password as store_password
+from fedinode.web import mails
 from storage.errors import Conflict, InviteUnusable
 from storage.ids import now_ms
 from storage.models import User
@@ -158,16 +159,11 @@ def link(ctx: Ctx, path: str, token: str) -> str:
 async def send_confirmation(ctx: Ctx, user: User) -> None:
     raw = secrets.token_urlsafe(32)
     await ctx.store.user_tokens.create(user.id, CONFIRM, raw, ttl_ms=CONFIRM_TTL_MS)
-    title = ctx.config.instance.title
-    await queue_mail(
-        ctx.store,
-        ctx.config,
-        user.email,
-        f"{title}: confirm your e-mail address",
-        f"Someone (we hope you) signed up at {title} ({ctx.config.base_url}) with this address.\n\n"
-        f"To confirm it, open this link within 24 hours:\n\n{link(ctx, '/auth/confirm', raw)}\n\n"
-        "If it was not you, ignore this mail.\n",
+    t = mails.mail_translator(user.locale, ctx.config.instance.languages)
+    subject, body = mails.confirmation(
+        t, ctx.config.instance.title, ctx.config.base_url, link(ctx, "/auth/confirm", raw)
     )
+    await queue_mail(ctx.store, ctx.config, user.email, subject, body, language=t.locale)
 
 
 async def resend_confirmation(ctx: Ctx, user: User, email: str | None) -> None:
@@ -207,17 +203,11 @@ async def request_password_reset(ctx: Ctx, email: str) -> None:
         return
     raw = secrets.token_urlsafe(32)
     await ctx.store.user_tokens.create(user.id, RESET, raw, ttl_ms=RESET_TTL_MS)
-    title = ctx.config.instance.title
-    await queue_mail(
-        ctx.store,
-        ctx.config,
-        user.email,
-        f"{title}: reset your password",
-        f"Someone asked to reset the password of your account at {title}.\n\n"
-        f"To choose a new password, open this link within an hour:\n\n"
-        f"{link(ctx, '/auth/password/edit', raw)}\n\n"
-        "If it was not you, ignore this mail: your password stays as it is.\n",
+    t = mails.mail_translator(user.locale, ctx.config.instance.languages)
+    subject, body = mails.password_reset(
+        t, ctx.config.instance.title, link(ctx, "/auth/password/edit", raw)
     )
+    await queue_mail(ctx.store, ctx.config, user.email, subject, body, language=t.locale)
 
 
 async def reset_password(ctx: Ctx, token: str, password: str, cost: ScryptCost) -> User:
@@ -239,15 +229,9 @@ async def reset_password(ctx: Ctx, token: str, password: str, cost: ScryptCost) 
 
 
 async def notify_approved(ctx: Ctx, user: User) -> None:
-    title = ctx.config.instance.title
-    await queue_mail(
-        ctx.store,
-        ctx.config,
-        user.email,
-        f"{title}: your account is approved",
-        f"Welcome! Your account at {title} ({ctx.config.base_url}) has been approved; "
-        "you can log in now.\n",
-    )
+    t = mails.mail_translator(user.locale, ctx.config.instance.languages)
+    subject, body = mails.approved(t, ctx.config.instance.title, ctx.config.base_url)
+    await queue_mail(ctx.store, ctx.config, user.email, subject, body, language=t.locale)
 
 
 # -- invites ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,11 +31,15 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture
 def make_api(aiohttp_client: Any, config: Config, mailbox: Mailbox) -> MakeApi:
-    async def make(mode: str = "open", **email: Any) -> Api:
+    async def make(
+        mode: str = "open", languages: tuple[str, ...] = ("en",), **email: Any
+    ) -> Api:
         settings = {"host": mailbox.host, "port": mailbox.port, "from_address": "hi@local.test"}
         cfg = dataclasses.replace(
             config,
-            instance=dataclasses.replace(config.instance, registrations=mode, title="Ketab"),
+            instance=dataclasses.replace(
+                config.instance, registrations=mode, title="Ketab", languages=languages
+            ),
             email=dataclasses.replace(config.email, **{**settings, **email}),
         )
         client: TestClient[Any, Any] = await aiohttp_client(create_app(cfg))
@@ -110,7 +115,9 @@ async def test_approval_sends_a_notice(make_api: MakeApi, mailbox: Mailbox) -> N
     [pending] = await root.json("get", "/api/v2/admin/accounts?status=pending")
     await root.json("post", f"/api/v1/admin/accounts/{pending['id']}/approve")
     notice = (await mailbox.wait(2))[1]
-    assert notice["To"] == "newbie@example.org" and "approved" in notice["Subject"]
+    # The sign-up asked for Persian: the notice is in Persian.
+    assert notice["To"] == "newbie@example.org" and "پذیرفته شد" in notice["Subject"]
+    assert notice["Content-Language"] == "fa" and "خوش آمدید" in body_of(notice)
     assert (await me(api, token))[0] == 200
 
 
@@ -126,6 +133,9 @@ async def test_password_reset_by_mail(make_api: MakeApi, mailbox: Mailbox) -> No
     assert await unknown.text() == await known.text()  # says nothing of who has an account
     [mail] = await mailbox.wait(1)
     assert mail["To"] == "alice@example.org" and "/auth/password/edit?token=" in body_of(mail)
+    # alice chose no language: the instance's first one (English here), plain text only.
+    assert mail["Content-Language"] == "en" and "reset your password" in mail["Subject"]
+    assert mail.get_body(("html",)) is None
     link = path_of(link_in(mail))
 
     edit = await api.client.get(link)
@@ -145,6 +155,64 @@ async def test_password_reset_by_mail(make_api: MakeApi, mailbox: Mailbox) -> No
     assert again.status == 404
     assert (await api.client.get(link)).status == 404
     assert (await api.client.get("/auth/password/edit?token=forged")).status == 404
+
+
+def html_of(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+async def test_a_persian_sign_up_gets_a_persian_confirmation(
+    make_api: MakeApi, mailbox: Mailbox
+) -> None:
+    api = await make_api("open")
+    status, body = await sign_up(api, await app_token(api), form(locale="fa"))
+    assert status == 200, body
+    [mail] = await mailbox.wait(1)
+    assert mail["Content-Language"] == "fa"
+    assert mail["Subject"] == "Ketab: نشانی رایانامه‌تان را تأیید کنید"
+    text = body_of(mail)
+    assert "برای تأیید، این پیوند را تا ۲۴ ساعت آینده باز کنید" in text
+    assert "confirm it" not in text
+    link = link_in(mail)  # the plain text part is kept, link and all
+    page = html_of(mail)  # and a right-to-left HTML alternative
+    assert '<html lang="fa" dir="rtl">' in page and '<body dir="rtl">' in page
+    assert f'<a href="{link}" dir="ltr">' in page and "برای تأیید" in page
+    assert (await api.client.get(path_of(link))).status == 200
+
+
+async def test_an_english_sign_up_stays_english(make_api: MakeApi, mailbox: Mailbox) -> None:
+    api = await make_api("open")
+    status, body = await sign_up(api, await app_token(api), form(locale="en"))
+    assert status == 200, body
+    [mail] = await mailbox.wait(1)
+    assert mail["Content-Language"] == "en"
+    assert mail["Subject"] == "Ketab: confirm your e-mail address"
+    assert "open this link within 24 hours" in body_of(mail)
+    assert mail.get_body(("html",)) is None and not mail.is_multipart()
+
+
+async def test_a_reset_mail_follows_the_account_then_the_instance_language(
+    make_api: MakeApi, mailbox: Mailbox
+) -> None:
+    api = await make_api("open", languages=("fa", "en"))
+    for name, locale in (("dara", "en"), ("shirin", ""), ("hans", "de")):
+        await api.user(name)
+        user = await api.store.users.by_username(name)
+        assert user is not None
+        await api.store.users.update(user.id, locale=locale)
+        await api.client.post("/auth/password/reset", data={"email": f"{name}@example.org"})
+    await mailbox.wait(3)
+    [dara] = mailbox.to("dara@example.org")  # the account's language first
+    [shirin] = mailbox.to("shirin@example.org")  # none: the instance's first language
+    [hans] = mailbox.to("hans@example.org")  # no German catalogue: English
+    assert dara["Content-Language"] == "en" and "reset your password" in dara["Subject"]
+    assert shirin["Content-Language"] == "fa" and "بازنشانی گذرواژه" in shirin["Subject"]
+    assert "/auth/password/edit?token=" in body_of(shirin) and 'dir="rtl"' in html_of(shirin)
+    assert hans["Content-Language"] == "en" and "reset your password" in hans["Subject"]
 
 
 @pytest.fixture
