@@ -68,8 +68,9 @@ def _app(base: str, scopes: list[str] = SCOPES) -> Any:
 def _sign_up(base: str) -> tuple[Any, str]:
     api = _app(base)
     token = api.create_account(
-        "newbie", PASSWORD, "newbie@example.org", agreement=True, reason="I read a lot"
-    )
+        "newbie", PASSWORD, "newbie@example.org", agreement=True, reason="I read a lot",
+        locale="fa",
+    )  # fmt: skip
     assert token and api.access_token == token
     with pytest.raises(mastodon.MastodonAPIError, match="confirmed e-mail"):
         api.account_verify_credentials()
@@ -108,6 +109,10 @@ def _confirm_and_approve(base: str, api: Any, link: str) -> None:
 async def test_create_account_confirm_approve_log_in(instance: str, mailbox: Mailbox) -> None:
     api, _ = await asyncio.to_thread(_sign_up, instance)
     [mail] = await mailbox.wait(1)
+    # Signed up in Persian: the mails come in Persian, with a right-to-left HTML part.
+    assert mail["Content-Language"] == "fa" and "تأیید" in mail["Subject"]
+    html = mail.get_body(("html",))
+    assert html is not None and 'dir="rtl"' in html.get_content()
     await asyncio.to_thread(_confirm_and_approve, instance, api, link_in(mail))
     notice = (await mailbox.wait(2))[1]
-    assert "approved" in notice["Subject"]
+    assert notice["Content-Language"] == "fa" and "پذیرفته شد" in notice["Subject"]
