@@ -116,7 +116,8 @@ async def explain(config: Config, path: str, peer: str, *, as_json: bool) -> int
     store, gate = await _gate(config)
     try:
         result = explain_activity(gate, activity, peer).to_json()
-        first_contact, limits = await _peer_standing(config, store, gate, peer)
+        # The peer named, else the actor's host (as the explanation found it).
+        first_contact, limits = await _peer_standing(config, store, gate, result["peer"] or "")
     finally:
         await store.close()
     # How the host is met (first_contact) and what it used of its limits (peer_limit).

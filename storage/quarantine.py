@@ -181,7 +181,9 @@ class QuarantineStore:
         async with self._db.transaction() as tx:
             await self._decide(tx, host, RELEASED, by, now)
             taken = await self._take(tx, host)
-            # Due one millisecond apart: the worker claims by due time, so in arrival order.
+            # Due one millisecond apart, the last one now (all due at once, none in the
+            # future): the worker claims by due time, so in arrival order.
+            first_due = now - len(taken) + 1
             for index, item in enumerate(taken):
                 await tx.execute(
                     "INSERT INTO inbox_queue (id, activity_id, payload, peer, actor,"
@@ -194,7 +196,7 @@ class QuarantineStore:
                     item.host,
                     item.actor,
                     item.recipient_account_id,
-                    now + index,
+                    first_due + index,
                     now,
                 )
         return taken
