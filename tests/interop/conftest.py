@@ -7,11 +7,14 @@ reason, or fail when FEDINODE_TEST_REQUIRE_INTEROP=1 (as CI sets it).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 NODE_MIN_MAJOR = 22
@@ -58,3 +61,29 @@ def node_or_skip(project: Path, needed_module: str) -> str:
         pytest.skip(problem)
     assert node is not None
     return node
+
+
+async def run_node_script(
+    node: str, project: Path, script: str, args: dict[str, Any], within: float
+) -> dict[str, Any]:
+    """Run ``project/script`` with ``args`` as its one JSON argument; its last line of output
+    is a JSON report that must say ``"ok": true`` (and the exit status 0)."""
+    proc = await asyncio.create_subprocess_exec(
+        node,
+        str(project / script),
+        orjson.dumps(args).decode(),
+        cwd=project,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), within)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"{project.name}/{script} ran longer than {within} s") from None
+    lines = out.decode().strip().splitlines()
+    assert lines, f"{project.name}/{script} printed nothing (exit {proc.returncode}): {err.decode()[-2000:]}"
+    report: dict[str, Any] = orjson.loads(lines[-1])
+    assert report.get("ok") is True and proc.returncode == 0, (report, err.decode()[-2000:])
+    return report

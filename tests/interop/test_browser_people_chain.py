@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import mastodon
-import orjson
 import pytest
 from federation.conftest import Instance, free_port
 from mail_rig import body_of, link_in, smtp_server
 
 from fedinode.config import Config, EmailConfig
 from fedinode.services.passwords import verify_password
-from interop.conftest import node_or_skip
+from interop.conftest import node_or_skip, run_node_script
 from interop.test_browser_settings import chromium  # noqa: F401 (a fixture)
 
 BROWSER_DIR = Path(__file__).parent / "browser"
@@ -61,25 +60,7 @@ class ApprovalInstance(Instance):
 
 
 async def run_script(node: str, script: str, args: dict[str, Any]) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(BROWSER_DIR / script),
-        orjson.dumps(args).decode(),
-        cwd=BROWSER_DIR,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), NODE_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise AssertionError(f"{script} ran longer than {NODE_TIMEOUT} s") from None
-    lines = out.decode().strip().splitlines()
-    assert lines, f"{script} printed nothing (exit {proc.returncode}): {err.decode()[-2000:]}"
-    report: dict[str, Any] = orjson.loads(lines[-1])
-    assert report.get("ok") is True and proc.returncode == 0, (report, err.decode()[-2000:])
-    return report
+    return await run_node_script(node, BROWSER_DIR, script, args, NODE_TIMEOUT)
 
 
 def app(base: str, scopes: list[str] = SCOPES) -> Any:

@@ -14,7 +14,6 @@ failure.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import shutil
@@ -22,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from federation.conftest import Instance, free_port
 from mail_rig import link_in, smtp_server
 
 from fedinode.config import Config, EmailConfig
 from fedinode.services.passwords import verify_password
-from interop.conftest import node_or_skip
+from interop.conftest import node_or_skip, run_node_script
 
 BROWSER_DIR = Path(__file__).parent / "browser"
 NODE_TIMEOUT = 120.0
@@ -63,25 +61,7 @@ def chromium() -> str:
 
 
 async def run_browser(node: str, args: dict[str, Any]) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(BROWSER_DIR / "run.mjs"),
-        orjson.dumps(args).decode(),
-        cwd=BROWSER_DIR,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), NODE_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise AssertionError(f"browser script ran longer than {NODE_TIMEOUT} s") from None
-    lines = out.decode().strip().splitlines()
-    assert lines, f"browser script printed nothing (exit {proc.returncode}): {err.decode()[-2000:]}"
-    report: dict[str, Any] = orjson.loads(lines[-1])
-    assert report.get("ok") is True and proc.returncode == 0, (report, err.decode()[-2000:])
-    return report
+    return await run_node_script(node, BROWSER_DIR, "run.mjs", args, NODE_TIMEOUT)
 
 
 async def test_browser_logs_in_in_persian_and_changes_the_password(

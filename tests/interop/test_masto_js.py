@@ -11,15 +11,13 @@ unless FEDINODE_TEST_REQUIRE_INTEROP=1 (CI) makes that a failure.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from federation.conftest import Instance, free_port
 
-from interop.conftest import node_or_skip
+from interop.conftest import node_or_skip, run_node_script
 
 MASTO_DIR = Path(__file__).parent / "masto"
 NODE_TIMEOUT = 60.0
@@ -32,25 +30,7 @@ def masto_node() -> str:
 
 
 async def run_masto(node: str, args: dict[str, Any], script: str = "run.mjs") -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(MASTO_DIR / script),
-        orjson.dumps(args).decode(),
-        cwd=MASTO_DIR,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), NODE_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise AssertionError(f"masto.js script ran longer than {NODE_TIMEOUT} s") from None
-    lines = out.decode().strip().splitlines()
-    assert lines, f"masto.js printed nothing (exit {proc.returncode}): {err.decode()[-2000:]}"
-    report: dict[str, Any] = orjson.loads(lines[-1])
-    assert report.get("ok") is True and proc.returncode == 0, (report, err.decode()[-2000:])
-    return report
+    return await run_node_script(node, MASTO_DIR, script, args, NODE_TIMEOUT)
 
 
 async def test_masto_js_login_follow_stream_and_post(
