@@ -315,8 +315,13 @@ async def serve(
         control = socket.socket(fileno=slot.control_fd)
         control.set_inheritable(False)
         control.setblocking(False)
-        control.sendall(b"ready\n")
-        loop.add_reader(control.fileno(), _on_control, control, stop)
+        try:
+            control.sendall(b"ready\n")
+        except OSError:  # the supervisor died while this worker started: stop with it
+            log.warning("the supervisor is gone; worker %s stops", slot.index)
+            stop.set()
+        else:
+            loop.add_reader(control.fileno(), _on_control, control, stop)
     if ready is not None:
         ready.set()
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import orjson
 # activitypub tests.
 sys.path.append(str(Path(__file__).parents[1] / "activitypub"))
 
+from process_group import kill_group, wait_group_gone
 from remote_peer import FakePeer, keypair, start_peer
 
 from activitypub.keys import load_private
@@ -86,6 +86,7 @@ class Server:
                 cwd=str(self.directory),
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its worker processes share its process group
             )
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as session:
@@ -102,10 +103,12 @@ class Server:
         raise AssertionError(f"server did not come up: {self.log.read_text()[-3000:]}")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as when the machine or the OOM killer stops it."""
+        """SIGKILL to every process of the server (supervisor and workers): no shutdown code
+        runs, as when the machine stops; returns once none of them is left."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        kill_group(self.process.pid)
         self.process.wait(timeout=10)
+        wait_group_gone(self.process.pid)
         self.process = None
 
     def stop(self) -> None:
