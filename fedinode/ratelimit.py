@@ -68,6 +68,7 @@ _PER_IP_POSTS = {
     "/settings/two_factor/disable": "oauth_authorize",
     "/api/v1/apps": "apps",
     "/api/v1/accounts": "sign_up",
+    "/auth/sign_up": "sign_up",
     # Each of these sends a mail: counted with sign-ups, so nobody floods a mailbox.
     "/api/v1/emails/confirmations": "sign_up",
     "/auth/password/reset": "sign_up",

@@ -35,7 +35,7 @@ from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
 from fedinode.api import suggestions as suggestions_api
 from fedinode.trailing_slash import accept_trailing_slash
-from fedinode.web import account_pages, pages, robots, settings_pages, sign_in
+from fedinode.web import account_pages, pages, robots, settings_pages, sign_in, sign_up
 from fedinode.web.admin.routes import ROUTES as ADMIN_PANEL_ROUTES
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
@@ -261,6 +261,8 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/auth/password/reset", account_pages.reset_request_submit),
         ("GET", "/auth/password/edit", account_pages.reset_edit_page),
         ("POST", "/auth/password/edit", account_pages.reset_edit_submit),
+        ("GET", "/auth/sign_up", sign_up.sign_up_page),
+        ("POST", "/auth/sign_up", sign_up.sign_up_submit),
         # -- end sign-up --
         # -- web login and settings --
         ("GET", "/auth/sign_in", sign_in.sign_in_page),

@@ -52,6 +52,8 @@ class SignUp:
     locale: str = ""
     reason: str = ""
     invite_code: str = ""
+    # The web form asks for the password twice; the API does not (None: not asked).
+    password_confirmation: str | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +112,8 @@ async def sign_up(ctx: Ctx, form: SignUp, cost: ScryptCost) -> User:
         problems.add(
             "password", "ERR_TOO_LONG", f"is too long (maximum is {MAX_LENGTH} characters)"
         )
+    if form.password_confirmation is not None and form.password_confirmation != form.password:
+        problems.add("password_confirmation", "ERR_CONFIRMATION", "doesn't match Password")
     if not form.agreement:
         problems.add("agreement", "ERR_ACCEPTED", "must be accepted")
     if len(form.reason) > MAX_REASON_CHARS:

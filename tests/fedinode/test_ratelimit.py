@@ -282,7 +282,13 @@ async def test_login_form_apps_and_sign_up_are_limited_per_address(
         aiohttp_client,
         limited(config, oauth_authorize="2/minute", apps="2/minute", sign_up="2/minute"),
     )
-    for path in ("/oauth/authorize", "/auth/sign_in", "/api/v1/apps", "/api/v1/accounts"):
+    for path in (
+        "/oauth/authorize",
+        "/auth/sign_in",
+        "/api/v1/apps",
+        "/api/v1/accounts",
+        "/auth/sign_up",
+    ):
         ip = random_ip()
         statuses = [(await client.post(path, data={}, headers=via(ip))).status for _ in range(2)]
         assert 429 not in statuses, (path, statuses)

@@ -12,12 +12,14 @@ from fedinode.federation import FEDERATION_SETTINGS
 from fedinode.services import admin as admin_service
 from fedinode.services import policy_lists
 from fedinode.services import quarantine as quarantine_service
+from fedinode.web.admin.approvals import pending
 from fedinode.web.admin.panel import Admin, admin_page, page
 from fedinode.web.i18n import N_
 from storage.moderation import ReportFilter
 from storage.paging import Page
 
 _OPEN_REPORTS_SHOWN = 100
+_PENDING_SHOWN = 100
 
 
 @admin_page
@@ -30,6 +32,7 @@ async def overview_page(request: web.Request, admin: Admin) -> web.Response:
     reports = await admin_service.reports(
         ctx_of(request), ReportFilter(resolved=False), Page(limit=_OPEN_REPORTS_SHOWN)
     )
+    waiting = await pending(ctx_of(request), _PENDING_SHOWN)
     settings = gate.settings
     return await page(
         request,
@@ -41,6 +44,9 @@ async def overview_page(request: web.Request, admin: Admin) -> web.Response:
         drafts=len(drafts),
         reports=len(reports),
         reports_more=len(reports) == _OPEN_REPORTS_SHOWN,
+        pending=len(waiting),
+        pending_more=len(waiting) == _PENDING_SHOWN,
+        approval=config.instance.registrations == "approval",
         blocks=len(settings.domain_blocks),
         allows=len(settings.domain_allows),
         mode=settings.mode,

@@ -43,6 +43,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The panel's sections: path, menu text.
 SECTIONS = (
     ("/admin", N_("Overview")),
+    ("/admin/accounts/pending", N_("Sign-ups")),
     ("/admin/domain_blocks", N_("Domain blocks")),
     ("/admin/domain_allows", N_("Domain allows")),
     ("/admin/subscriptions", N_("Subscriptions")),
@@ -66,6 +67,8 @@ NOTICES = {
     "rejected": N_("{subject} is rejected and suspended; what it sent is dropped."),
     "report_resolved": N_("Report {subject} is resolved."),
     "report_reopened": N_("Report {subject} is open again."),
+    "account_approved": N_("{subject} is approved and can log in."),
+    "account_rejected": N_("The sign-up of {subject} is rejected and removed."),
 }
 
 

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedinode.web.admin import domains, overview, policy_log, quarantine, reports, subscriptions
+from fedinode.web.admin import (
+    approvals,
+    domains,
+    overview,
+    policy_log,
+    quarantine,
+    reports,
+    subscriptions,
+)
 
 ROUTES: tuple[tuple[str, str, Any], ...] = (
     *overview.ROUTES,
+    *approvals.ROUTES,
     *domains.ROUTES,
     *quarantine.ROUTES,
     *subscriptions.ROUTES,
