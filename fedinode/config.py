@@ -131,7 +131,7 @@ sign-ups and writes; reads and the inbox are unlimited unless set."""
     oauth_token: str = "25/5minutes"  # per IP: POST /oauth/token (password logins)
     oauth_authorize: str = "25/5minutes"  # per IP: POST /oauth/authorize (the login form)
     apps: str = "25/5minutes"  # per IP: POST /api/v1/apps
-    sign_up: str = "5/30minutes"  # per IP: POST /api/v1/accounts
+    sign_up: str = "5/30minutes"  # per IP: POST /api/v1/accounts and /auth/sign_up
     # Reads are not limited by default (Mastodon: 300/5minutes per address and per token):
     # timelines are what apps and load balancers poll hardest, and one process serves
     # thousands of them a second. Set these to limit them.

@@ -17,6 +17,7 @@ from fedinode.services import registrations as svc
 from fedinode.services.passwords import cost_from_config
 from fedinode.web.i18n import N_, Translator
 from fedinode.web.render import page_translator, render
+from fedinode.web.sign_up import field_errors
 
 BAD_LINK = N_("This link is invalid, already used or expired.")
 RESET_TITLE = N_("Reset your password")
@@ -74,7 +75,8 @@ async def invite_submit(request: web.Request) -> web.Response:
     try:
         user = await svc.sign_up(ctx, form, cost_from_config(ctx.config.passwords))
     except svc.SignUpInvalid as exc:
-        errors = [(name, p["description"]) for name, ps in exc.details.items() for p in ps]
+        # The API's problems in the page's words, as on /auth/sign_up.
+        errors = [words for found in field_errors(t, exc.details).values() for words in found]
         return await render(
             request,
             "invite.html",

@@ -29,7 +29,6 @@ from fedinode.web.i18n import N_, Translator, digits
 from fedinode.web.render import page_translator, render
 from storage.models import User
 
-PATH = "/auth/sign_up"
 # The fields as the form names them (and the API's ``details`` keys).
 LABELS = {
     "username": N_("Username"),

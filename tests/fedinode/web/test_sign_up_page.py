@@ -176,3 +176,16 @@ async def test_the_page_in_persian_right_to_left_and_the_account_speaks_it(
     assert user is not None and user.locale == "fa"
     [mail] = await mailbox.wait(1)
     assert mail["Content-Language"] == "fa"
+
+
+async def test_the_invite_page_says_its_problems_in_the_pages_language(join_site: Site) -> None:
+    api = await join_site("invite", mail=False)
+    root = await api.user("root", admin=True, scopes="read write admin:read admin:write")
+    invite = await root.json("post", "/api/v1/admin/invites", json={})
+    await api.user("taken")
+    fa = {"Accept-Language": "fa"}
+    resp = await api.client.post(f"/invite/{invite['code']}", headers=fa, data={
+        "username": "taken", "email": "x@example.org", "password": GOOD})  # fmt: skip
+    text = html.unescape(await resp.text())
+    assert resp.status == 422
+    assert "نام کاربری پیش‌تر گرفته شده است" in text and "پذیرفتن قوانین لازم است" in text
