@@ -61,3 +61,23 @@ async def test_two_factor_state(store: Store) -> None:
     await store.otp.disable(alice.id)
     assert await store.otp.state(alice.id) == type(state)(None, None)
     assert await store.otp.recovery_codes_left(alice.id) == 0
+
+
+async def test_expired_sessions_and_tokens_of_every_user_are_pruned(store: Store) -> None:
+    alice, bob = await _user(store, "alice"), await _user(store, "bob")
+    for n in range(5):  # more than one batch
+        await store.web_sessions.create(alice.id, f"old-alice-{n}", ttl_ms=-1)
+    await store.web_sessions.create(bob.id, "old-bob", ttl_ms=-1)
+    await store.web_sessions.create(bob.id, "live-bob", ttl_ms=60_000)
+    await store.user_tokens.create(alice.id, "reset", "old-reset", ttl_ms=-1)
+    await store.user_tokens.create(bob.id, "confirm", "live-confirm", ttl_ms=60_000)
+    now = await store.db.fetchval("SELECT MAX(created_at) FROM web_sessions")
+    assert await store.web_sessions.prune_expired(int(now), batch=2) == 6
+    assert await store.user_tokens.prune_expired(int(now), batch=2) == 1
+    hashes = {r["token_hash"] for r in await store.db.fetch("SELECT token_hash FROM web_sessions")}
+    assert hashes == {token_digest("live-bob")}
+    assert await store.user_tokens.peek("live-confirm", "confirm") == bob.id
+    assert await store.db.fetchval("SELECT COUNT(*) FROM user_tokens") == 1
+    # Expiry is at the instant given: a session that lives until later stays.
+    assert await store.web_sessions.prune_expired(int(now) + 59_000) == 0
+    assert await store.web_sessions.prune_expired(int(now) + 60_000 + 5_000) == 1
