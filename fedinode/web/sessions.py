@@ -31,7 +31,7 @@ from storage.web_sessions import WebSession
 COOKIE = "fedinode_session"
 TTL_MS = 30 * 24 * 3600 * 1000
 _TOUCH_EVERY_MS = 3600 * 1000
-SWEEP_JOB = "web_session_sweep"
+SWEEP_JOB = "web_session_sweep"  # its lease row (activitypub.periodic)
 SWEEP_EVERY_S = 3600.0
 log = logging.getLogger("fedinode.web.sessions")
 _LOADED: web.RequestKey[tuple[WebSession | None, User | None]] = web.RequestKey(
