@@ -188,6 +188,9 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
 
         app.cleanup_ctx.append(quarantine_ctx)
         app.cleanup_ctx.append(_poll_ctx)  # after federation's: it may send the final tallies
+        from fedinode.web.sessions import sweep_ctx
+
+        app.cleanup_ctx.append(sweep_ctx)  # expired web sessions and e-mail tokens
     if role in ("all", "worker"):
         app.cleanup_ctx.append(_scheduled_ctx)  # after federation's: a posted status federates
     return app

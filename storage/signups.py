@@ -135,3 +135,23 @@ class UserTokenStore:
             purpose,
         )
         return None if row is None else int(row["user_id"])
+
+    async def prune_expired(self, now: int, *, batch: int = 5000) -> int:
+        """Forget tokens expired by ``now`` (used or not), in batches; how many."""
+        return await delete_expired(self._db, "user_tokens", now, batch)
+
+
+async def delete_expired(db: Database, table: str, now: int, batch: int) -> int:
+    """Delete the rows of ``table`` whose ``expires_at`` is past, ``batch`` at a time (short
+    transactions); how many."""
+    total = 0
+    while True:
+        deleted = await db.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+            " WHERE expires_at <= $1 LIMIT $2)",
+            now,
+            batch,
+        )
+        total += deleted
+        if deleted < batch:
+            return total

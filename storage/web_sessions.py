@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from storage.db import Database
 from storage.ids import new_id, now_ms
 from storage.rows import build_all, build_opt
-from storage.signups import token_digest
+from storage.signups import delete_expired, token_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,10 @@ class WebSessionStore:
             now_ms(),
         )
         return len(rows)
+
+    async def prune_expired(self, now: int, *, batch: int = 5000) -> int:
+        """Forget every user's sessions expired by ``now``, in batches; how many."""
+        return await delete_expired(self._db, "web_sessions", now, batch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""OAuth 2 endpoints: /oauth/authorize (HTML), /oauth/token, /oauth/revoke, server metadata."""
+"""OAuth 2 endpoints: /oauth/authorize (HTML), /oauth/token, /oauth/revoke, server metadata.
+
+/oauth/authorize in a browser logged in to this server asks only for consent (as Mastodon
+does; ``force_login=true`` asks for a login anyway); elsewhere it asks for the login."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from fedinode.api.params import Params, json_response, read_params
 from fedinode.services import oauth, two_factor
 from fedinode.services.oauth import AuthorizeRequest, OAuthError
 from fedinode.services.passwords import cost_from_config
-from fedinode.web import oauth_page
+from fedinode.web import csrf, oauth_page, sessions
 from fedinode.web.sign_in import ASK_CODE, WRONG_CODE
+from storage.models import User
 
 
 def _oauth_error(exc: OAuthError) -> web.Response:
@@ -83,8 +87,60 @@ def _hidden(req: AuthorizeRequest, form_token: str) -> dict[str, str]:
     }
 
 
+def _authorize_url(req: AuthorizeRequest, **extra: str) -> str:
+    """This authorization request as a link to its page (``extra``: more parameters)."""
+    query = {
+        "response_type": "code",
+        "client_id": req.client_id,
+        "redirect_uri": req.redirect_uri,
+        "scope": " ".join(req.scopes),
+        "state": req.state,
+        "code_challenge": req.code_challenge,
+        "code_challenge_method": req.code_challenge_method,
+        **extra,
+    }
+    return "/oauth/authorize?" + urlencode({k: v for k, v in query.items() if v})
+
+
+async def _signed_in(request: web.Request) -> tuple[User, str] | None:
+    """The user this browser is logged in as (a web session) and their username."""
+    user = await sessions.viewer(request)
+    if user is None or user.confirmed_at is None:
+        return None
+    account = await request.app[appkeys.STORE].accounts.get(user.account_id)
+    return None if account is None else (user, account.username)
+
+
+async def _page(
+    request: web.Request,
+    req: AuthorizeRequest,
+    name: str,
+    website: str | None,
+    *,
+    account: str = "",
+    error: str | None = None,
+    login: str = "",
+    ask_otp: bool = False,
+    status: int = 200,
+) -> web.Response:
+    token = await oauth.sign_form(request.app[appkeys.STORE], req)
+    return await oauth_page.authorize_page(
+        request,
+        app_name=name,
+        app_website=website,
+        scopes=req.scopes,
+        hidden=_hidden(req, token),
+        error=error,
+        login=login,
+        ask_otp=ask_otp,
+        account=account,
+        other_account_url=_authorize_url(req, force_login="true") if account else "",
+        status=status,
+    )
+
+
 async def authorize_form(request: web.Request) -> web.Response:
-    """GET /oauth/authorize: the login and consent page."""
+    """GET /oauth/authorize: the consent page, with the login form unless logged in."""
     params = await read_params(request)
     try:
         req, name, website = await _validated(request, params)
@@ -92,14 +148,15 @@ async def authorize_form(request: web.Request) -> web.Response:
         return await oauth_page.error_page(
             request, title="Authorization failed", message=exc.description, status=400
         )
-    token = await oauth.sign_form(request.app[appkeys.STORE], req)
-    return await oauth_page.authorize_page(
-        request, app_name=name, app_website=website, scopes=req.scopes, hidden=_hidden(req, token)
-    )
+    force_login = (params.str("force_login") or "").lower() in ("true", "1")
+    signed_in = None if force_login else await _signed_in(request)
+    account = signed_in[1] if signed_in else ""
+    return await _page(request, req, name, website, account=account)
 
 
 async def authorize_submit(request: web.Request) -> web.StreamResponse:
-    """POST /oauth/authorize: check the form token and the login, then redirect with a code."""
+    """POST /oauth/authorize: check the form token and the login (or the browser's session
+    and its CSRF token), then redirect with a code."""
     params = await read_params(request)
     store = request.app[appkeys.STORE]
     config = request.app[appkeys.CONFIG]
@@ -109,6 +166,11 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
         return await oauth_page.error_page(
             request, title="Authorization failed", message=exc.description, status=400
         )
+    by_session = params.str("consent") == "session"
+    if by_session and not await csrf.verify(request, params):
+        return await oauth_page.error_page(
+            request, title="Authorization failed", message=csrf.EXPIRED, status=403
+        )
     if not await oauth.verify_form(store, req, params.str("authenticity_token") or ""):
         return await oauth_page.error_page(
             request,
@@ -116,18 +178,19 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
             message="The form expired or was tampered with; go back to the app and start again.",
             status=403,
         )
-    if params.str("decision") == "deny":
-        if req.redirect_uri == oauth.OOB:
-            return await oauth_page.error_page(
-                request, title="Authorization denied", message="You denied access."
-            )
-        extra = {
-            "error": "access_denied",
-            "error_description": "The resource owner denied the request.",
-        }
-        if req.state:
-            extra["state"] = req.state
-        raise web.HTTPFound(_with_query(req.redirect_uri, extra))
+    decision = params.str("decision")
+    if decision == "deny":
+        return await _deny(request, req)
+    if by_session:
+        if decision == "sign_out":
+            # Not this account: log out, and the same request asks for a login.
+            response = web.HTTPSeeOther(_authorize_url(req))
+            await sessions.log_out(request, response)
+            raise response
+        signed_in = await _signed_in(request)
+        if signed_in is None:
+            return await _page(request, req, name, website, error=oauth_page.SESSION_ENDED)
+        return await _grant(request, req, name, signed_in[0])
     login = params.str("login") or params.str("username") or ""
     user, refused = await oauth.login_outcome(
         store, login, params.str("password") or "", cost_from_config(config.passwords)
@@ -141,17 +204,31 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
         if not otp or not await two_factor.check(store, user, otp):
             user, refused = None, (WRONG_CODE if otp else ASK_CODE)
     if user is None:
-        return await oauth_page.authorize_page(
-            request,
-            app_name=name,
-            app_website=website,
-            scopes=req.scopes,
-            hidden=_hidden(req, await oauth.sign_form(store, req)),
-            error=refused,
-            login=login,
-            ask_otp=ask_otp,
-            status=422,
+        return await _page(
+            request, req, name, website, error=refused, login=login, ask_otp=ask_otp, status=422
         )
+    return await _grant(request, req, name, user)
+
+
+async def _deny(request: web.Request, req: AuthorizeRequest) -> web.Response:
+    if req.redirect_uri == oauth.OOB:
+        return await oauth_page.error_page(
+            request, title="Authorization denied", message="You denied access."
+        )
+    extra = {
+        "error": "access_denied",
+        "error_description": "The resource owner denied the request.",
+    }
+    if req.state:
+        extra["state"] = req.state
+    raise web.HTTPFound(_with_query(req.redirect_uri, extra))
+
+
+async def _grant(
+    request: web.Request, req: AuthorizeRequest, name: str, user: User
+) -> web.Response:
+    """A code for ``user``: shown (out of band) or sent to the app's redirect URI."""
+    store = request.app[appkeys.STORE]
     app = await oauth.app_for_authorize(store, req.client_id, req.redirect_uri)
     code = await oauth.create_code(
         store,

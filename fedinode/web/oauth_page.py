@@ -1,5 +1,9 @@
 """The OAuth login and consent page: server-rendered HTML, no JavaScript, in the visitor's
-language (``fedinode.web.render``; English when we do not ship theirs)."""
+language (``fedinode.web.render``; English when we do not ship theirs).
+
+A browser logged in to this server (``fedinode.web.sessions``) sees only the consent, for
+the account it is logged in as, with its CSRF token; any other browser sees the login form
+(e-mail or username, password, then a two-factor code when the account has one)."""
 
 from __future__ import annotations
 
@@ -20,12 +24,14 @@ _SCOPE_TEXT = {
     "admin:write": N_("modify all data on the server"),
 }
 
+SESSION_ENDED = N_("This browser is no longer logged in; log in to continue.")
+
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
-    "Vary": "Accept-Language",
+    "Vary": "Accept-Language, Cookie",
 }
 
 
@@ -39,11 +45,17 @@ async def authorize_page(
     error: str | None = None,
     login: str = "",
     ask_otp: bool = False,
+    account: str = "",
+    other_account_url: str = "",
     status: int = 200,
 ) -> web.Response:
-    """Login (email or username) and consent in one form."""
+    """Login (email or username) and consent in one form; with ``account`` (the username
+    this browser is logged in as), the consent alone, and a way to log in as someone else
+    (``other_account_url``)."""
     t = await page_translator(request)
-    website = app_website if app_website and app_website.startswith(("https://", "http://")) else None
+    website = (
+        app_website if app_website and app_website.startswith(("https://", "http://")) else None
+    )
     return await render(
         request,
         "oauth_authorize.html",
@@ -57,6 +69,8 @@ async def authorize_page(
         error=error,
         login=login,
         ask_otp=ask_otp,
+        account=account,
+        other_account_url=other_account_url,
     )
 
 

@@ -4,25 +4,36 @@ Logging in on ``/auth/sign_in`` makes a session whose random token is the HttpOn
 ``fedinode_session`` (SameSite=Lax; Secure on https); the database keeps only its digest.
 ``await viewer(request)`` is the logged-in ``User`` (cached on the request), or None.
 Sessions last 30 days after their last use; logging out, changing or resetting the
-password, or revoking a session in the settings ends them.
+password, or revoking a session in the settings ends them. Expired sessions (and expired
+e-mail confirmation and password reset tokens) are deleted once an hour by one process of
+the fleet (``sweep_ctx``, a periodic job with a lease row), not only at the user's next login.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
+from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from activitypub import periodic
 from fedinode import appkeys
 from fedinode.client_ip import Networks, client_ip
 from storage.ids import now_ms
 from storage.models import User
+from storage.store import Store
 from storage.web_sessions import WebSession
 
 COOKIE = "fedinode_session"
 TTL_MS = 30 * 24 * 3600 * 1000
 _TOUCH_EVERY_MS = 3600 * 1000
+SWEEP_JOB = "web_session_sweep"  # its lease row (activitypub.periodic)
+SWEEP_EVERY_S = 3600.0
+log = logging.getLogger("fedinode.web.sessions")
 _LOADED: web.RequestKey[tuple[WebSession | None, User | None]] = web.RequestKey(
     "fedinode.web_session"
 )
@@ -97,3 +108,34 @@ async def require_viewer(request: web.Request) -> User:
     if user is None:
         raise web.HTTPFound("/auth/sign_in?" + urlencode({"next": request.path_qs}))
     return user
+
+
+async def sweep_expired(store: Store, now: int | None = None) -> tuple[int, int]:
+    """Delete expired web sessions and e-mail tokens; (sessions, tokens) deleted."""
+    at = now_ms() if now is None else now
+    swept = await store.web_sessions.prune_expired(at), await store.user_tokens.prune_expired(at)
+    if any(swept):
+        log.info("deleted %d expired web session(s) and %d expired e-mail token(s)", *swept)
+    return swept
+
+
+async def sweep_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run ``sweep_expired`` once per ``SWEEP_EVERY_S`` across the fleet, until shutdown."""
+    store = app[appkeys.STORE]
+    stop = asyncio.Event()
+
+    async def job() -> None:
+        await sweep_expired(store)
+
+    task = asyncio.create_task(
+        periodic.run_forever(store, SWEEP_JOB, SWEEP_EVERY_S, job, stop),
+        name="fedinode-web-session-sweep",
+    )
+    yield
+    stop.set()
+    try:
+        await asyncio.wait_for(task, 10.0)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

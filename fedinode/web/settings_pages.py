@@ -1,5 +1,6 @@
 """A logged-in user's settings: /settings (password, language), /settings/sessions (apps
-and browsers signed in, each revocable) and /settings/two_factor (TOTP on or off).
+and browsers signed in, each revocable) and /settings/two_factor (TOTP on or off; the key is shown as text, as an otpauth link and
+as a QR code drawn on the server as inline SVG, so the page needs no script or image request).
 
 Every page needs a web login (``fedinode.web.sessions``; otherwise a redirect to the login
 page) and every form its CSRF token. Changing the password keeps this browser signed in and
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import segno
 from aiohttp import web
+from markupsafe import Markup
 
 from fedinode import appkeys
 from fedinode.api.params import read_params
@@ -158,6 +161,12 @@ async def revoke_browser_session(request: web.Request) -> web.StreamResponse:
 # -- /settings/two_factor -------------------------------------------------------------------
 
 
+def qr_svg(text: str) -> Markup:
+    """``text`` as a QR code: an inline SVG (dark on a white ground, so it scans on a dark page)."""
+    qr = segno.make(text, error="m", micro=False)
+    return Markup(qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=False))
+
+
 async def two_factor_page(request: web.Request) -> web.Response:
     user = await sessions.require_viewer(request)
     return await _two_factor(request, user)
@@ -177,9 +186,11 @@ async def _two_factor(
     secret = None if enabled else await two_factor.pending_secret(store, user)
     uri = ""
     if secret:
+        # As Mastodon: the app lists the account as user@domain under the issuer domain.
         account = await store.accounts.get(user.account_id)
-        name = f"{account.username if account else user.email}@{config.instance.domain}"
-        uri = two_factor.provisioning_uri(secret, account=name, issuer=config.instance.title)
+        domain = config.instance.domain
+        name = f"{account.username if account else user.email}@{domain}"
+        uri = two_factor.provisioning_uri(secret, account=name, issuer=domain)
     return await _page(
         request,
         "settings_two_factor.html",
@@ -188,6 +199,7 @@ async def _two_factor(
         enabled=enabled,
         secret=secret or "",
         uri=uri,
+        qr_code=qr_svg(uri) if uri else Markup(""),
         error=error,
         recovery_codes=recovery_codes or [],
         codes_left=await store.otp.recovery_codes_left(user.id) if enabled else 0,
@@ -204,9 +216,7 @@ async def two_factor_setup(request: web.Request) -> web.Response:
 
 async def two_factor_confirm(request: web.Request) -> web.Response:
     user, params = await _user_and_form(request)
-    codes = await two_factor.confirm(
-        request.app[appkeys.STORE], user, params.str("otp") or ""
-    )
+    codes = await two_factor.confirm(request.app[appkeys.STORE], user, params.str("otp") or "")
     if not codes:
         return await _two_factor(
             request, user, error=N_("That code does not match; try the current one."), status=422

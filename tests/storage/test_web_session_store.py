@@ -4,9 +4,12 @@ ending every session but one, a code step taken once, recovery codes used once."
 from __future__ import annotations
 
 from storage.accounts import NewAccount
+from storage.ids import now_ms
 from storage.models import User
 from storage.signups import token_digest
 from storage.store import Store
+
+TEN_MINUTES = 600_000
 
 
 async def _user(store: Store, name: str) -> User:
@@ -61,3 +64,24 @@ async def test_two_factor_state(store: Store) -> None:
     await store.otp.disable(alice.id)
     assert await store.otp.state(alice.id) == type(state)(None, None)
     assert await store.otp.recovery_codes_left(alice.id) == 0
+
+
+async def test_expired_sessions_and_tokens_of_every_user_are_pruned(store: Store) -> None:
+    alice, bob = await _user(store, "alice"), await _user(store, "bob")
+    for n in range(5):  # more than one batch
+        await store.web_sessions.create(alice.id, f"old-alice-{n}", ttl_ms=-1)
+    await store.web_sessions.create(bob.id, "old-bob", ttl_ms=-1)
+    await store.web_sessions.create(bob.id, "live-bob", ttl_ms=TEN_MINUTES)
+    await store.user_tokens.create(alice.id, "reset", "old-reset", ttl_ms=-1)
+    await store.user_tokens.create(bob.id, "confirm", "live-confirm", ttl_ms=TEN_MINUTES)
+    now = now_ms()
+    assert await store.web_sessions.prune_expired(now, batch=2) == 6
+    assert await store.user_tokens.prune_expired(now, batch=2) == 1
+    hashes = {r["token_hash"] for r in await store.db.fetch("SELECT token_hash FROM web_sessions")}
+    assert hashes == {token_digest("live-bob")}
+    assert await store.user_tokens.peek("live-confirm", "confirm") == bob.id
+    assert await store.db.fetchval("SELECT COUNT(*) FROM user_tokens") == 1
+    # Expiry is at the instant given: the live session goes once that instant is past it.
+    assert await store.web_sessions.prune_expired(now) == 0
+    assert await store.web_sessions.prune_expired(now + TEN_MINUTES + 1) == 1
+    assert await store.user_tokens.prune_expired(now + TEN_MINUTES + 1) == 1

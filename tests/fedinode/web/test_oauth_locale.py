@@ -36,7 +36,7 @@ async def _page(api: Api, accept_language: str | None) -> tuple[int, str]:
         },
         headers=headers,
     )
-    assert resp.headers["Vary"] == "Accept-Language"
+    assert resp.headers["Vary"] == "Accept-Language, Cookie"  # a logged-in browser: consent
     return resp.status, await resp.text()
 
 

@@ -236,9 +236,10 @@ async def test_two_factor_and_oauth(site: Site) -> None:
         "client_secret": app["client_secret"], "username": "alice@example.org",
         "password": PASSWORD, "scope": "read"})  # fmt: skip
     assert grant.status == 400 and (await grant.json())["error"] == "invalid_grant"
-    # The consent page asks for the code with the password.
+    # The login form (asked for although this browser is logged in) wants the code with
+    # the password.
     query = {"client_id": app["client_id"], "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
-             "response_type": "code", "scope": "read"}  # fmt: skip
+             "response_type": "code", "scope": "read", "force_login": "true"}  # fmt: skip
     page = await (await api.client.get("/oauth/authorize", params=query)).text()
     hidden = {
         m.group(1): html.unescape(m.group(2))
