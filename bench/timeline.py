@@ -396,6 +396,11 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base)
+        # Worker 0 answers first and alone: a load started then would open every keep-alive
+        # connection to it, and the others would idle through the run.
+        from workers import wait_all_listening  # bench/workers.py (which imports this one)
+
+        await wait_all_listening(server, port, args.workers or os.cpu_count() or 1)
         # CPU per request, beside req/s: on a machine busy with other work the rate moves
         # with the neighbours' load, the CPU a request costs much less.
         # (Backends the server's pool opens during the load count from zero.)
