@@ -21,7 +21,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 from aiohttp import web
-from process_group import kill_group, wait_group_gone
+from process_group import kill_tree, wait_gone
 
 from activitypub.urls import Urls
 from fedinode.services.users import create_local_user
@@ -173,7 +173,6 @@ class Server:
                 stdout=out,
                 stderr=out,
                 cwd=str(self.config.parent),
-                start_new_session=True,  # its worker processes share its process group
             )
         return launched
 
@@ -203,9 +202,9 @@ class Server:
     async def kill(self) -> None:
         """SIGKILL to the supervisor and its workers; returns once none of them is left."""
         assert self.process is not None
-        kill_group(self.process.pid)
+        killed = kill_tree(self.process.pid)
         await self.process.wait()
-        await asyncio.to_thread(wait_group_gone, self.process.pid)
+        await asyncio.to_thread(wait_gone, killed)
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:

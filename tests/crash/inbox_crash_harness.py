@@ -23,7 +23,7 @@ import orjson
 # activitypub tests.
 sys.path.append(str(Path(__file__).parents[1] / "activitypub"))
 
-from process_group import kill_group, wait_group_gone
+from process_group import kill_tree, wait_gone
 from remote_peer import FakePeer, keypair, start_peer
 
 from activitypub.keys import load_private
@@ -86,7 +86,6 @@ class Server:
                 cwd=str(self.directory),
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its worker processes share its process group
             )
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as session:
@@ -106,9 +105,9 @@ class Server:
         """SIGKILL to every process of the server (supervisor and workers): no shutdown code
         runs, as when the machine stops; returns once none of them is left."""
         assert self.process is not None
-        kill_group(self.process.pid)
+        killed = kill_tree(self.process.pid)
         self.process.wait(timeout=10)
-        wait_group_gone(self.process.pid)
+        wait_gone(killed)
         self.process = None
 
     def stop(self) -> None:
