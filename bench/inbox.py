@@ -242,11 +242,18 @@ async def main(args: argparse.Namespace) -> int:
     instances = [instance]
 
     def server_cpu() -> float:
-        return sum(process_cpu(p.pid) for p in instances)
+        # The supervisor and every worker process (``serve --workers N``).
+        from workers import server_processes  # bench/workers.py
+
+        return sum(process_cpu(pid) for p in instances for pid in server_processes(p.pid))
 
     profiler: subprocess.Popen[bytes] | None = None
     try:
         await wait_up(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
+        # Worker 0 answers first and alone; the load waits for every worker's socket.
+        from workers import wait_all_listening  # bench/workers.py
+
+        await wait_all_listening(instance, port, args.workers or os.cpu_count() or 1)
         profiler = start_profiler(instance.pid)
         # Warm-up: one activity per actor so key fetches are not in the measurement.
         warm = presign_warm(args.actors, actor_port, target, keys)

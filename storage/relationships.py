@@ -202,6 +202,15 @@ class RelationshipStore:
         )
         return [int(r["account_id"]) for r in rows]
 
+    async def notified_follower_ids(self, account_id: int) -> list[int]:
+        """Local followers who asked to be told of the account's posts (the bell), in one query."""
+        rows = await self._db.fetch(
+            "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
+            " WHERE f.target_account_id = $1 AND f.notify AND a.domain = ''",
+            account_id,
+        )
+        return [int(r["account_id"]) for r in rows]
+
     async def has_local_followers(self, account_id: int) -> bool:
         return bool(
             await self._db.fetchval(
@@ -395,8 +404,13 @@ class RelationshipStore:
         return [(int(x["id"]), a) for x, a in rows]
 
     async def _paired_page(
-        self, table: str, columns: tuple[str, ...], account_column: str, where: str,
-        args: list[Any], page: Page,
+        self,
+        table: str,
+        columns: tuple[str, ...],
+        account_column: str,
+        where: str,
+        args: list[Any],
+        page: Page,
     ) -> list[tuple[dict[str, Any], Account]]:
         """A page of ``table`` rows (paged by their id) each with the account it points at:
         the row's ``columns`` (as a dict) and the account, in one query."""

@@ -3,8 +3,9 @@ what a timeline page renders: its rows with their revisions and the viewer's mar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from storage.db import Database, Row, placeholders
@@ -108,11 +109,16 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _version(r: Row, s: str, a: str) -> tuple[int | None, ...]:
-    return (
-        r[f"{s}_rev"], r[f"{s}_rc"], r[f"{s}_bc"], r[f"{s}_fc"], r[f"{s}_mrev"],
-        r[f"{a}_rev"], r[f"{a}_sc"], r[f"{a}_frc"], r[f"{a}_fgc"], r[f"{a}_lsa"],
+def _version_of(s: str, a: str) -> Callable[[Row], tuple[int | None, ...]]:
+    """Reads one side's version out of a row (one C call, not ten lookups)."""
+    return itemgetter(
+        f"{s}_rev", f"{s}_rc", f"{s}_bc", f"{s}_fc", f"{s}_mrev",
+        f"{a}_rev", f"{a}_sc", f"{a}_frc", f"{a}_fgc", f"{a}_lsa",
     )  # fmt: skip
+
+
+_own_version = _version_of("s", "a")
+_reblog_version = _version_of("r", "ra")
 
 
 def _entry(r: Row) -> TimelineEntry:
@@ -123,7 +129,7 @@ def _entry(r: Row) -> TimelineEntry:
             id=int(r["id"]),
             account_id=int(r["account_id"]),
             reblog_of_id=None,
-            version=_version(r, "s", "a"),
+            version=_own_version(r),
             reblog_version=None,
             shown=True,
             favourited=bool(r["fav"]),
@@ -138,8 +144,8 @@ def _entry(r: Row) -> TimelineEntry:
         id=int(r["id"]),
         account_id=int(r["account_id"]),
         reblog_of_id=int(reblog_of),
-        version=_version(r, "s", "a"),
-        reblog_version=_version(r, "r", "ra") if shown else None,
+        version=_own_version(r),
+        reblog_version=_reblog_version(r) if shown else None,
         shown=shown,
         favourited=bool(r["fav"]),
         reblogged=bool(r["reb"]),

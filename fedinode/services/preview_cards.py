@@ -79,10 +79,13 @@ def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> s
     return None
 
 
-async def queue_card(store: Store, config: Config, status: Status) -> None:
+async def queue_card(store: Store, config: Config, status: Status, *, new: bool = False) -> None:
     """Give a new or edited status the card of its first link (queued when new); a failure
-    here fails nothing else."""
+    here fails nothing else. A ``new`` status that links nothing costs nothing (it has no
+    card to take away)."""
     if not config.media.preview_cards or status.reblog_of_id is not None:
+        return
+    if new and "<a" not in status.content:
         return
     try:
         media = (await store.statuses.media_for([status.id])).get(status.id, [])
@@ -94,6 +97,8 @@ async def queue_card(store: Store, config: Config, status: Status) -> None:
             if u
         )
         url = first_link(status.content, local_host=local_host, skip_urls=skip)
+        if url is None and new:
+            return
         card = await store.preview_cards.attach(status.id, url)
         if card is not None and card.state == FETCHED:
             await store.media_cache.enqueue(wanted_card_image(config, card))
@@ -289,7 +294,11 @@ def _embed_html(html: str) -> str:
         url_schemes={"https"},
         link_rel=None,
     ).strip()
-    if not clean.startswith("<iframe") or clean.count("<iframe") != 1 or 'src="https://' not in clean:
+    if (
+        not clean.startswith("<iframe")
+        or clean.count("<iframe") != 1
+        or 'src="https://' not in clean
+    ):
         return ""
     return clean
 
@@ -425,4 +434,3 @@ class CardWorker:
                 await events.publish(self.store.db, "status.updated", status_id=status_id)
             except Exception:
                 log.warning("announcing the card of status %s failed", status_id, exc_info=True)
-

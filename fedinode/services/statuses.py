@@ -202,7 +202,7 @@ async def post_status(
         uri_template=ctx.urls.status_template(account.username),
     )
     await SideEffects(store).status_created(status, account)
-    await queue_card(store, ctx.config, status)
+    await queue_card(store, ctx.config, status, new=True)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
         await ctx.federation.status_created(status)
     await store.effects.done(status.id, effects.CREATED)

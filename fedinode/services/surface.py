@@ -61,11 +61,11 @@ class SideEffects:
                     self.store, "account", account.id, account.domain, account.emojis
                 )
 
-    async def _cache_status(self, status: Status, author: Account) -> None:
+    async def _cache_status(self, status: Status, author: Account, *, new: bool) -> None:
         # Remote statuses, and local ones whose owed side effects the worker completes
         # after a crash (the statuses service queues a local status's card itself).
         if self.cards is not None:
-            await queue_card(self.store, self.cards, status)
+            await queue_card(self.store, self.cards, status, new=new)
         if self.cache_media and not author.local:
             await queue_status(self.store, status.id, author)
             await queue_remote_emojis(self.store, "status", status.id, author.domain, status.emojis)
@@ -117,7 +117,7 @@ class SideEffects:
     # -- statuses ---------------------------------------------------------------------------
 
     async def status_created(self, status: Status, author: Account) -> None:
-        await self._cache_status(status, author)
+        await self._cache_status(status, author, new=True)
         await self._publish(STATUS_CREATED, status_id=status.id)
         store = self.store
         mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
@@ -131,20 +131,22 @@ class SideEffects:
         if status.visibility not in ("public", "unlisted", "private"):
             return
         # Followers who asked to be notified of this account's posts (a mention says more).
-        for follower_id in await store.relationships.local_follower_ids(author.id):
-            if follower_id in mentioned:
-                continue
-            follow = await store.relationships.get_follow(follower_id, author.id)
-            if follow is None or not follow.notify:
-                continue
-            follower = await store.accounts.get(follower_id)
+        asked = [
+            f for f in await store.relationships.notified_follower_ids(author.id)
+            if f not in mentioned
+        ]  # fmt: skip
+        if not asked:
+            return
+        followers = await store.accounts.get_many(asked)
+        for follower_id in asked:
+            follower = followers.get(follower_id)
             if follower is not None:
                 await self._notify(
                     follower, author, "status", key=str(status.id), status_id=status.id
                 )
 
     async def status_updated(self, status: Status, author: Account) -> None:
-        await self._cache_status(status, author)
+        await self._cache_status(status, author, new=False)
         await self._publish(STATUS_UPDATED, status_id=status.id)
         # "A status you interacted with has been edited": local accounts that reblogged or
         # favourited it. Mastodon's own code tells rebloggers only; a favourite is as

@@ -62,6 +62,10 @@ async def test_a_remote_post_notifies_as_a_local_one(store: Store) -> None:
     # alice asked to hear of bob's and carol's posts; each post mentions bob or alice.
     await store.relationships.follow(alice.id, bob.id, notify=True)
     await store.relationships.follow(alice.id, carol.id, notify=True)
+    # erin follows carol without the bell, dave (remote) with it: neither hears of the post.
+    erin, dave = await local_account(store, "erin"), await remote_account(store, "dave")
+    await store.relationships.follow(erin.id, carol.id)
+    await store.relationships.follow(dave.id, carol.id, notify=True)
     for author, mentioned in ((bob, alice), (carol, bob)):
         status = await post(store, author, f"hello from {author.username}",
                             mentions=[mentioned.id])  # fmt: skip
@@ -72,6 +76,8 @@ async def test_a_remote_post_notifies_as_a_local_one(store: Store) -> None:
     assert [(n.type, n.from_account_id) for n in await _notes(store, bob)] == [
         ("mention", carol.id)
     ]
+    assert await _notes(store, erin) == []
+    assert await _notes(store, dave) == []
 
 
 class RecordingFederator(NoFederation):
