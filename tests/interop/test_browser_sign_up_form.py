@@ -13,16 +13,14 @@ FEDINODE_TEST_REQUIRE_INTEROP=1.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from federation.conftest import Instance, free_port
+from federation.conftest import free_port
 from mail_rig import link_in, smtp_server
 
-from fedinode.config import Config, EmailConfig
 from interop.conftest import node_or_skip, run_node_script
+from interop.test_browser_people_chain import ApprovalInstance
 from interop.test_browser_settings import chromium  # noqa: F401 (a fixture)
 
 BROWSER_DIR = Path(__file__).parent / "browser"
@@ -30,22 +28,6 @@ NODE_TIMEOUT = 120.0
 ADMIN_PASSWORD = "correct horse battery"  # what Instance.user sets
 PASSWORD = "گذرواژهٔ نام‌نویسی ۱۴۰۵"
 REASON = "شعر می‌خوانم"
-
-
-@dataclass
-class ApprovalFormInstance(Instance):
-    """Sign-ups wait for an admin; mail goes to the loopback SMTP server on ``mail_port``."""
-
-    mail_port: int = 0
-
-    @property
-    def config(self) -> Config:
-        base = Instance.config.fget(self)  # type: ignore[attr-defined]
-        return dataclasses.replace(  # type: ignore[no-any-return]
-            base,
-            instance=dataclasses.replace(base.instance, registrations="approval"),
-            email=EmailConfig(host="127.0.0.1", port=self.mail_port),
-        )
 
 
 async def run_script(node: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +41,7 @@ async def test_browser_signs_up_on_the_form_and_an_admin_approves_it_in_the_pane
 ) -> None:
     node = node_or_skip(BROWSER_DIR, "playwright-core")
     with smtp_server() as mailbox:
-        instance = ApprovalFormInstance(
+        instance = ApprovalInstance(
             "joining", free_port(), database_url, tmp_path / "joining", mail_port=mailbox.port
         )
         await instance.start()

@@ -6,57 +6,16 @@
 //   scenario "reset_finish": open the mailed `link`, set `new_password`, log in with it.
 // Input: one JSON argument {scenario, url, chromium, login, password, new_password, email, link}.
 // Output: one JSON line {ok, steps, seen} (or {ok: false, error, steps}).
-import { chromium } from "playwright-core";
+import { logIn, pageFacts, run, submit } from "./pages.mjs";
 
-const args = JSON.parse(process.argv[2]);
-const steps = [];
-const seen = {};
-
-async function pageFacts(page) {
-  return page.evaluate(() => ({
-    lang: document.documentElement.lang,
-    dir: document.documentElement.dir,
-    direction: getComputedStyle(document.body).direction,
-    title: document.title,
-    heading: document.querySelector("h1")?.textContent ?? "",
-  }));
-}
-
-// Click what submits a form or follows a link, and wait until the next page has loaded.
-async function submit(page, selector) {
-  const navigated = page.waitForEvent("framenavigated", (frame) => frame === page.mainFrame());
-  await page.click(selector);
-  await navigated;
-  await page.waitForLoadState("load");
-}
-
-async function logIn(page, password) {
-  await page.goto(`${args.url}/auth/sign_in`);
-  await page.fill("#login", args.login);
-  await page.fill("#password", password);
-  await submit(page, "form[action='/auth/sign_in'] button[type=submit]");
-}
-
-const browser = await chromium.launch({
-  executablePath: args.chromium,
-  headless: true,
-  // Running as root in a container: Chromium's sandbox needs user namespaces it may lack.
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
-try {
-  const context = await browser.newContext({
-    locale: "fa-IR",
-    extraHTTPHeaders: { "Accept-Language": "fa-IR,fa;q=0.9,en;q=0.5" },
-  });
-  const page = await context.newPage();
-
-  if (args.scenario === "change") {
+await run({
+  change: async ({ args, browser, page, steps, seen }) => {
     await page.goto(`${args.url}/auth/sign_in`);
     seen.login_page = await pageFacts(page);
     seen.login_label = (await page.textContent("label[for=login]")).trim();
     steps.push("login_page");
 
-    await logIn(page, args.password);
+    await logIn(page, args.url, args.login, args.password);
     seen.after_login_url = new URL(page.url()).pathname;
     seen.settings_page = await pageFacts(page);
     steps.push("logged_in");
@@ -72,14 +31,15 @@ try {
     seen.after_logout_url = new URL(page.url()).pathname;
     steps.push("logged_out");
 
-    await logIn(page, args.password);
+    await logIn(page, args.url, args.login, args.password);
     seen.old_password_error = ((await page.textContent(".error")) ?? "").trim();
     steps.push("old_password_refused");
 
-    await logIn(page, args.new_password);
+    await logIn(page, args.url, args.login, args.new_password);
     seen.new_password_url = new URL(page.url()).pathname;
     steps.push("new_password_works");
-  } else if (args.scenario === "reset_request") {
+  },
+  reset_request: async ({ args, browser, page, steps, seen }) => {
     await page.goto(`${args.url}/auth/sign_in`);
     await submit(page, "a[href='/auth/password/reset']");
     seen.reset_page = await pageFacts(page);
@@ -87,23 +47,16 @@ try {
     await submit(page, "form[action='/auth/password/reset'] button");
     seen.reset_sent = (await page.textContent("main p")).trim();
     steps.push("reset_requested");
-  } else if (args.scenario === "reset_finish") {
+  },
+  reset_finish: async ({ args, browser, page, steps, seen }) => {
     await page.goto(args.link);
     seen.edit_page = await pageFacts(page);
     await page.fill("#password", args.new_password);
     await submit(page, "form[action='/auth/password/edit'] button");
     seen.reset_done = (await page.textContent("main p")).trim();
     steps.push("password_reset");
-    await logIn(page, args.new_password);
+    await logIn(page, args.url, args.login, args.new_password);
     seen.after_reset_login_url = new URL(page.url()).pathname;
     steps.push("logged_in_after_reset");
-  } else {
-    throw new Error(`unknown scenario ${args.scenario}`);
-  }
-  console.log(JSON.stringify({ ok: true, steps, seen }));
-} catch (error) {
-  console.log(JSON.stringify({ ok: false, error: String(error?.stack ?? error), steps, seen }));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+  },
+});

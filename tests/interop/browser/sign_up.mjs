@@ -9,51 +9,10 @@
 // Input: one JSON argument {scenario, url, chromium, login, email, password, reason, link,
 //   admin, admin_password}.
 // Output: one JSON line {ok, steps, seen} (or {ok: false, error, steps}).
-import { chromium } from "playwright-core";
+import { logIn, pageFacts, run, submit } from "./pages.mjs";
 
-const args = JSON.parse(process.argv[2]);
-const steps = [];
-const seen = {};
-
-async function pageFacts(page) {
-  return page.evaluate(() => ({
-    lang: document.documentElement.lang,
-    dir: document.documentElement.dir,
-    direction: getComputedStyle(document.body).direction,
-    title: document.title,
-    heading: document.querySelector("h1")?.textContent ?? "",
-  }));
-}
-
-// Click what submits a form or follows a link, and wait until the next page has loaded.
-async function submit(page, selector) {
-  const navigated = page.waitForEvent("framenavigated", (frame) => frame === page.mainFrame());
-  await page.click(selector);
-  await navigated;
-  await page.waitForLoadState("load");
-}
-
-async function logIn(page, login, password) {
-  await page.goto(`${args.url}/auth/sign_in`);
-  await page.fill("#login", login);
-  await page.fill("#password", password);
-  await submit(page, "form[action='/auth/sign_in'] button[type=submit]");
-}
-
-const browser = await chromium.launch({
-  executablePath: args.chromium,
-  headless: true,
-  // Running as root in a container: Chromium's sandbox needs user namespaces it may lack.
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
-try {
-  const visitor = await browser.newContext({
-    locale: "fa-IR",
-    extraHTTPHeaders: { "Accept-Language": "fa-IR,fa;q=0.9,en;q=0.5" },
-  });
-  const page = await visitor.newPage();
-
-  if (args.scenario === "sign_up") {
+await run({
+  sign_up: async ({ args, browser, page, steps, seen }) => {
     await page.goto(`${args.url}/`);
     await submit(page, "a[href='/auth/sign_up']");
     seen.form_page = await pageFacts(page);
@@ -82,14 +41,15 @@ try {
     seen.done_page = await pageFacts(page);
     seen.done = (await page.textContent("main")).trim();
     steps.push("signed_up");
-  } else if (args.scenario === "approve") {
+  },
+  approve: async ({ args, browser, page, steps, seen }) => {
     await page.goto(args.link);
     seen.confirmed = (await page.textContent("main p")).trim();
     steps.push("confirmed");
 
     const staff = await browser.newContext({ extraHTTPHeaders: { "Accept-Language": "en" } });
     const admin = await staff.newPage();
-    await logIn(admin, args.admin, args.admin_password);
+    await logIn(admin, args.url, args.admin, args.admin_password);
     await admin.goto(`${args.url}/admin`);
     seen.overview_waiting = (await admin.textContent("ul.waiting a[href='/admin/accounts/pending']")).trim();
     await submit(admin, "nav a[href='/admin/accounts/pending']");
@@ -99,16 +59,8 @@ try {
     seen.queue_after = (await admin.textContent("main")).replace(/\s+/g, " ").trim();
     steps.push("approved");
 
-    await logIn(page, args.login, args.password);
+    await logIn(page, args.url, args.login, args.password);
     seen.after_login_url = new URL(page.url()).pathname;
     steps.push("logged_in");
-  } else {
-    throw new Error(`unknown scenario ${args.scenario}`);
-  }
-  console.log(JSON.stringify({ ok: true, steps, seen }));
-} catch (error) {
-  console.log(JSON.stringify({ ok: false, error: String(error?.stack ?? error), steps, seen }));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+  },
+});
