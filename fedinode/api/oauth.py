@@ -74,31 +74,26 @@ async def _validated(
     return req, app.name, app.website
 
 
-def _hidden(req: AuthorizeRequest, form_token: str) -> dict[str, str]:
+def _parameters(req: AuthorizeRequest) -> dict[str, str]:
+    """This authorization request's parameters, as its page and its forms carry them."""
     return {
+        "response_type": "code",
         "client_id": req.client_id,
         "redirect_uri": req.redirect_uri,
         "scope": " ".join(req.scopes),
         "state": req.state,
         "code_challenge": req.code_challenge,
         "code_challenge_method": req.code_challenge_method,
-        "response_type": "code",
-        "authenticity_token": form_token,
     }
+
+
+def _hidden(req: AuthorizeRequest, form_token: str) -> dict[str, str]:
+    return {**_parameters(req), "authenticity_token": form_token}
 
 
 def _authorize_url(req: AuthorizeRequest, **extra: str) -> str:
     """This authorization request as a link to its page (``extra``: more parameters)."""
-    query = {
-        "response_type": "code",
-        "client_id": req.client_id,
-        "redirect_uri": req.redirect_uri,
-        "scope": " ".join(req.scopes),
-        "state": req.state,
-        "code_challenge": req.code_challenge,
-        "code_challenge_method": req.code_challenge_method,
-        **extra,
-    }
+    query = {**_parameters(req), **extra}
     return "/oauth/authorize?" + urlencode({k: v for k, v in query.items() if v})
 
 
