@@ -88,15 +88,22 @@ async def queue_card(store: Store, config: Config, status: Status, *, new: bool 
     if new and "<a" not in status.content:
         return
     try:
-        media = (await store.statuses.media_for([status.id])).get(status.id, [])
         local_host = (URL(config.base_url).host_port_subcomponent or "").lower()
-        skip = frozenset(
-            u
-            for m in media
-            for u in (m.remote_url, f"{config.base_url}/media/{m.file_path}" if m.file_path else "")
-            if u
-        )
-        url = first_link(status.content, local_host=local_host, skip_urls=skip)
+        url = first_link(status.content, local_host=local_host, skip_urls=frozenset())
+        if url is not None:
+            # Links to the status's own attachments get no card: look again without them.
+            media = (await store.statuses.media_for([status.id])).get(status.id, [])
+            skip = frozenset(
+                u
+                for m in media
+                for u in (
+                    m.remote_url,
+                    f"{config.base_url}/media/{m.file_path}" if m.file_path else "",
+                )
+                if u
+            )
+            if skip:
+                url = first_link(status.content, local_host=local_host, skip_urls=skip)
         if url is None and new:
             return
         card = await store.preview_cards.attach(status.id, url)

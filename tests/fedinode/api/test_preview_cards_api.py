@@ -24,8 +24,9 @@ from fedinode import appkeys
 from fedinode.config import Config
 from fedinode.preview_cards import CARD_WORKER
 from fedinode.remote_media import MEDIA_CACHE_WORKER
-from fedinode.services.preview_cards import first_link
+from fedinode.services.preview_cards import first_link, queue_card
 from policy.settings import DomainBlock
+from storage.media import NewMedia
 from storage.statuses import NewStatus
 
 
@@ -308,3 +309,32 @@ async def test_a_local_status_left_by_a_crash_still_gets_its_card(
     await _settle(rig.client)
     card = await alice.call("GET", f"/api/v1/statuses/{status.id}/card")
     assert card["url"] == link and card["title"] == "سلام دنیا — an article"
+
+
+async def test_a_link_to_the_status_s_own_attachment_gets_no_card(
+    aiohttp_client: Any, config: Config, tmp_path: Path, site: tuple[str, Counter[str]]
+) -> None:
+    base, hits = site
+    rig = await make_rig(aiohttp_client, _config(config), tmp_path)
+    alice = await rig.user("alice")
+    photo, link = f"{base}/images/cover.png", f"{base}/article"
+    media = await rig.store.media.create(
+        NewMedia(account_id=alice.account.id, type="image", remote_url=photo)
+    )
+    # The photo is linked first (as some servers write a note's attachments into its text).
+    status = await rig.store.statuses.create(
+        NewStatus(
+            account_id=alice.account.id,
+            local=True,
+            content=f'<p><a href="{photo}">{photo}</a> <a href="{link}">{link}</a></p>',
+            text=f"{photo} {link}",
+            visibility="public",
+            media_ids=[media.id],
+        ),
+        uri_template=Urls(rig.config.base_url).status_template("alice"),
+    )
+    await queue_card(rig.store, rig.config, status, new=True)
+    await _settle(rig.client)
+    card = await alice.call("GET", f"/api/v1/statuses/{status.id}/card")
+    assert card["url"] == link
+    assert hits["/article"] == 1
