@@ -10,6 +10,7 @@ import collections
 import re
 from pathlib import Path
 
+from babel.messages import frontend
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
 from fedinode.web.i18n import catalogue, gettext_catalogue, translator
@@ -23,13 +24,17 @@ KEYWORDS = {
     "plural": (1, 2),
     "N_": None,
 }
-METHODS = [("fedinode/web/**.py", "python"), ("fedinode/web/templates/**.html", "jinja2")]
+# Where the strings are: the mapping the documented `pybabel extract -F babel.cfg` uses.
+# (``parse_mapping_cfg`` since Babel 2.15, ``parse_mapping`` before.)
+_parse_cfg = getattr(frontend, "parse_mapping_cfg", None) or frontend.parse_mapping
+with (ROOT / "babel.cfg").open(encoding="utf-8") as _cfg:
+    METHODS, _OPTIONS = _parse_cfg(_cfg)
 
 
 def _message_ids() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=METHODS, keywords=KEYWORDS
+        str(ROOT), method_map=METHODS, options_map=_OPTIONS, keywords=KEYWORDS
     ):
         first = message if isinstance(message, str) else message[0]
         if first:
