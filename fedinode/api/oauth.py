@@ -1,7 +1,9 @@
 """OAuth 2 endpoints: /oauth/authorize (HTML), /oauth/token, /oauth/revoke, server metadata.
 
 /oauth/authorize in a browser logged in to this server asks only for consent (as Mastodon
-does; ``force_login=true`` asks for a login anyway); elsewhere it asks for the login."""
+does; ``force_login=true`` asks for a login anyway); elsewhere it asks for the login, and a
+login there (with its two-factor code) logs that browser in to the web pages as well, when
+the form carries the browser's CSRF token (``fedinode.web.csrf``)."""
 
 from __future__ import annotations
 
@@ -202,7 +204,11 @@ async def authorize_submit(request: web.Request) -> web.StreamResponse:
         return await _page(
             request, req, name, website, error=refused, login=login, ask_otp=ask_otp, status=422
         )
-    return await _grant(request, req, name, user)
+    # A login from our own form (bound to this browser by its CSRF token) is also a web
+    # login, as on Mastodon; a form posted without it (a script, another site) gets its code
+    # but plants no session in the browser that sent it.
+    web_login = await csrf.verify(request, params)
+    return await _grant(request, req, name, user, web_login=web_login)
 
 
 async def _deny(request: web.Request, req: AuthorizeRequest) -> web.Response:
@@ -220,9 +226,10 @@ async def _deny(request: web.Request, req: AuthorizeRequest) -> web.Response:
 
 
 async def _grant(
-    request: web.Request, req: AuthorizeRequest, name: str, user: User
+    request: web.Request, req: AuthorizeRequest, name: str, user: User, *, web_login: bool = False
 ) -> web.Response:
-    """A code for ``user``: shown (out of band) or sent to the app's redirect URI."""
+    """A code for ``user``: shown (out of band) or sent to the app's redirect URI; with
+    ``web_login``, this browser is logged in as ``user`` too (a new web session)."""
     store = request.app[appkeys.STORE]
     app = await oauth.app_for_authorize(store, req.client_id, req.redirect_uri)
     code = await oauth.create_code(
@@ -235,11 +242,17 @@ async def _grant(
         code_challenge_method=req.code_challenge_method or None,
     )
     if req.redirect_uri == oauth.OOB:
-        return await oauth_page.code_page(request, app_name=name, code=code)
+        page = await oauth_page.code_page(request, app_name=name, code=code)
+        if web_login:
+            await sessions.log_in(request, page, user)
+        return page
     extra = {"code": code}
     if req.state:
         extra["state"] = req.state
-    raise web.HTTPFound(_with_query(req.redirect_uri, extra))
+    response = web.HTTPFound(_with_query(req.redirect_uri, extra))
+    if web_login:
+        await sessions.log_in(request, response, user)
+    raise response
 
 
 def _client_credentials(request: web.Request, params: Params) -> tuple[str | None, str | None]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from babel import Locale, UnknownLocaleError
+
 from fedinode.errors import ApiError, Forbidden, NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
 from fedinode.services.mail import queue_mail
@@ -116,6 +118,8 @@ async def sign_up(ctx: Ctx, form: SignUp, cost: ScryptCost) -> User:
         problems.add("password_confirmation", "ERR_CONFIRMATION", "doesn't match Password")
     if not form.agreement:
         problems.add("agreement", "ERR_ACCEPTED", "must be accepted")
+    if form.locale.strip() and known_locale(form.locale) is None:
+        problems.add("locale", "ERR_INCLUSION", "is not included in the list")
     if len(form.reason) > MAX_REASON_CHARS:
         problems.add(
             "reason", "ERR_TOO_LONG", f"is too long (maximum is {MAX_REASON_CHARS} characters)"
@@ -150,10 +154,31 @@ async def sign_up(ctx: Ctx, form: SignUp, cost: ScryptCost) -> User:
 
 
 def _locale(asked: str, languages: tuple[str, ...]) -> str:
-    tag = asked.strip().replace("_", "-")
-    if tag and len(tag) <= 16 and all(c.isalnum() or c == "-" for c in tag):
-        return tag
-    return languages[0] if languages else "en"
+    return known_locale(asked) or (languages[0] if languages else "en")
+
+
+def known_locale(asked: str) -> str | None:
+    """``asked`` as a BCP 47 tag (``pt-BR``) when CLDR knows its language, and its script
+    and region as given; else None. (Mastodon takes the locales it has translations for;
+    ours are few, and a known language without one reads its pages and mails in English.)"""
+    parts = asked.strip().replace("_", "-").split("-")
+    if not all(p.isascii() and p.isalnum() for p in parts) or len(parts) > 3:
+        return None
+    try:
+        found = Locale.parse("_".join(parts))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    if found.language != parts[0].lower():  # "und", or a guess from likely subtags
+        return None
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            if found.script != part.title():
+                return None
+        elif found.territory != part.upper():
+            return None
+    return "-".join(
+        [parts[0].lower(), *(p.title() if len(p) == 4 else p.upper() for p in parts[1:])]
+    )
 
 
 def link(ctx: Ctx, path: str, token: str) -> str:

@@ -72,9 +72,14 @@ async def current_session(request: web.Request) -> WebSession | None:
 
 
 async def log_in(request: web.Request, response: web.StreamResponse, user: User) -> None:
-    """Start a session for ``user`` and set its cookie on ``response``."""
+    """Start a session for ``user`` and set its cookie on ``response``; a session this
+    browser had (as anyone) ends."""
     raw = secrets.token_urlsafe(32)
     store = request.app[appkeys.STORE]
+    previous = await current_session(request)
+    if previous is not None:
+        await store.web_sessions.delete(previous.id, user_id=previous.user_id)
+    request[_LOADED] = (None, None)
     await store.web_sessions.prune(user.id)
     await store.web_sessions.create(
         user.id,

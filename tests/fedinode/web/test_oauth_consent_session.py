@@ -183,7 +183,8 @@ async def test_not_you_logs_out_or_logs_in_as_another(site: Site) -> None:
     app = await register(api, redirect_uris=REDIRECT)
     await _log_in(api, "alice")
     page = await _consent(api, _query(app))
-    # Another account: the login form for this request; alice's session stays.
+    # Another account: the login form for this request; alice's session stays until bob
+    # logs in there, which logs this browser in as bob instead.
     other = re.search(r"<a href='([^']+)' id='other-account'>", page)
     assert other
     again = await api.client.get(html.unescape(other.group(1)))
@@ -197,7 +198,10 @@ async def test_not_you_logs_out_or_logs_in_as_another(site: Site) -> None:
         allow_redirects=False,
     )
     assert as_bob.status == 302
-    assert "id='account'>@alice<" in await _consent(api, _query(app))
+    page = await _consent(api, _query(app))
+    assert "id='account'>@bob<" in page
+    alice = await api.store.users.by_username("alice")
+    assert alice is not None and await api.store.web_sessions.for_user(alice.id) == []
     # Log out: back to the same request's page, which now asks for a login.
     out = await api.client.post(
         "/oauth/authorize",
@@ -206,8 +210,8 @@ async def test_not_you_logs_out_or_logs_in_as_another(site: Site) -> None:
     )
     assert out.status == 303
     assert out.headers["Location"].startswith("/oauth/authorize?")
-    alice = await api.store.users.by_username("alice")
-    assert alice is not None and await api.store.web_sessions.for_user(alice.id) == []
+    bob = await api.store.users.by_username("bob")
+    assert bob is not None and await api.store.web_sessions.for_user(bob.id) == []
     followed = await (await api.client.get(out.headers["Location"])).text()
     assert "name='password'" in followed and "write:statuses" in followed
     assert sessions.COOKIE not in {c.key for c in api.client.session.cookie_jar}
