@@ -55,10 +55,12 @@ class PostgresDatabase:
 
     dialect: Dialect = "postgres"
 
-    def __init__(self, pool: asyncpg.Pool, dsn: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, generic_pool: asyncpg.Pool, dsn: str) -> None:
         self._pool = pool
+        self._generic_pool = generic_pool
         self._dsn = dsn
         self._pooled = _PgConnection(pool)
+        self._generic = _PgConnection(generic_pool)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
@@ -67,14 +69,30 @@ class PostgresDatabase:
             dsn, min_size=min_size, max_size=max_size, reset=_keep_session
         )
         assert pool is not None
-        return cls(pool, dsn)
+        # Connections whose prepared statements always run their generic plan
+        # (``fetch_generic``): opened on first use, so a process that never asks has none.
+        generic_pool = await asyncpg.create_pool(
+            dsn,
+            min_size=0,
+            max_size=max_size,
+            reset=_keep_session,
+            server_settings={"plan_cache_mode": "force_generic_plan"},
+        )
+        assert generic_pool is not None
+        return cls(pool, generic_pool, dsn)
 
     async def close(self) -> None:
+        await self._generic_pool.close()
         await self._pool.close()
 
     def pool_usage(self) -> tuple[int, int, int]:
         """(connections open, idle, most allowed): for the operator's metrics."""
-        return self._pool.get_size(), self._pool.get_idle_size(), self._pool.get_max_size()
+        pools = (self._pool, self._generic_pool)
+        return (
+            sum(p.get_size() for p in pools),
+            sum(p.get_idle_size() for p in pools),
+            sum(p.get_max_size() for p in pools),
+        )
 
     async def execute(self, sql: str, *args: Any) -> int:
         if (batch := current_batch(self)) is not None:
@@ -101,6 +119,20 @@ class PostgresDatabase:
         if (batch := current_batch(self)) is not None:
             return await batch.conn.fetchval(sql, *args)
         return await self._pooled.fetchval(sql, *args)
+
+    async def fetch_generic(self, sql: str, *args: Any) -> list[Row]:
+        if (batch := current_batch(self)) is not None:
+            # The batch's transaction: the setting held only for this statement (a read, so
+            # rolling its savepoint back undoes the setting and nothing else).
+            conn = batch.conn
+            await conn.execute("SAVEPOINT fedinode_generic")
+            try:
+                await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                return await conn.fetch(sql, *args)
+            finally:
+                await conn.execute("ROLLBACK TO SAVEPOINT fedinode_generic")
+                await conn.execute("RELEASE SAVEPOINT fedinode_generic")
+        return await self._generic.fetch(sql, *args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
