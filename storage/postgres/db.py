@@ -27,6 +27,11 @@ async def _keep_session(_conn: Any) -> None:
     """
 
 
+# Connections for ``fetch_generic`` (timeline pages) beside the pool: each statement holds
+# one for well under a millisecond, and a process serves on one core.
+GENERIC_POOL_SIZE = 2
+
+
 class _PgConnection:
     dialect: Dialect = "postgres"
 
@@ -74,7 +79,7 @@ class PostgresDatabase:
         generic_pool = await asyncpg.create_pool(
             dsn,
             min_size=0,
-            max_size=max_size,
+            max_size=min(GENERIC_POOL_SIZE, max_size),
             reset=_keep_session,
             server_settings={"plan_cache_mode": "force_generic_plan"},
         )
