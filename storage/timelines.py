@@ -82,7 +82,7 @@ def _any(table: str, where: str = "") -> str:
     """Whether the viewer (``$1``) has any row in ``table``: a subquery that does not depend
     on the page's rows, so it runs once per statement, and one index probe. Written before
     the per-row lookup of the same table, it spares a viewer without such rows (most have
-    no bookmarks, pins, mutes or blocks) a probe per row."""
+    no bookmarks, pins, mutes or muted conversations) a probe per row."""
     return f"EXISTS (SELECT 1 FROM {table} WHERE account_id = $1{where})"
 
 
