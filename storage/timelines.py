@@ -109,6 +109,13 @@ def _conversation_muted(alias: str) -> str:
     )
 
 
+# What the inner query of a page selects from its status row ``s``: the outer one reads the
+# row's own columns from it rather than looking the status up again.
+_PAGE = (
+    "s.id, s.account_id, s.reblog_of_id, s.rev, s.replies_count, s.reblogs_count,"
+    " s.favourites_count, s.conversation"
+)
+
 # The reblog side (``r``, ``ra``) is NULL for a status that is not a reblog: its lookups are
 # guarded by ``r.id IS NOT NULL`` so that they do not run for it.
 _ENTRY_COLUMNS = (
@@ -277,7 +284,7 @@ class TimelineStore:
             where.append(f"h.status_id > ${len(args)}")
         cond, order, ascending = page.clauses("h.status_id", args)
         ids = (
-            "SELECT s.id FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+            f"SELECT {_PAGE} FROM home_feed h JOIN statuses s ON s.id = h.status_id"
             f" WHERE {' AND '.join(where)} AND {cond} AND {HOME_RULE}"
             f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
@@ -338,24 +345,23 @@ class TimelineStore:
         if not ids:
             return []
         args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms(), *ids]
-        inner = f"SELECT s.id FROM statuses s WHERE s.id IN ({placeholders(3, len(ids))})"
+        inner = f"SELECT {_PAGE} FROM statuses s WHERE s.id IN ({placeholders(3, len(ids))})"
         return await self._entries(inner, args, ascending=False)
 
     async def _statuses_page(self, where: str, args: list[Any], page: Page) -> list[TimelineEntry]:
         cond, order, ascending = page.clauses("s.id", args)
         ids = (
-            f"SELECT s.id FROM statuses s WHERE {where} AND {cond}"
+            f"SELECT {_PAGE} FROM statuses s WHERE {where} AND {cond}"
             f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
         return await self._entries(ids, args, ascending)
 
     async def _entries(self, ids: str, args: list[Any], ascending: bool) -> list[TimelineEntry]:
-        """One query: the page of ids (``ids``, an inner query whose plan is an index range
-        scan), then for those rows only, the revisions and counters of the statuses and
-        accounts they show and the viewer's marks on them."""
+        """One query: the page (``ids``, an inner query selecting ``_PAGE`` whose plan is an
+        index range scan), then for those rows only, the revisions and counters of the
+        statuses and accounts they show and the viewer's marks on them."""
         sql = (
-            f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) p"
-            " JOIN statuses s ON s.id = p.id JOIN accounts a ON a.id = s.account_id"
+            f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) s JOIN accounts a ON a.id = s.account_id"
             " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
             " LEFT JOIN accounts ra ON ra.id = r.account_id"
             f" ORDER BY s.id {'ASC' if ascending else 'DESC'}"
