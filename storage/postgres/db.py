@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -12,11 +13,17 @@ import asyncpg
 
 from storage.db import Connection, Dialect, Row, current_batch, enter_batch, savepoint
 
+log = logging.getLogger("storage.postgres")
+
 
 def _command_count(status: str) -> int:
     # asyncpg returns the command tag, e.g. "UPDATE 3" or "INSERT 0 1".
     tail = status.rsplit(" ", 1)[-1]
     return int(tail) if tail.isdigit() else 0
+
+
+class _SettingsRefused(Exception):
+    """The server (or a pooler in front of it) refused a connection's startup settings."""
 
 
 class _Pool:
@@ -53,6 +60,12 @@ class _Pool:
         self._open += 1
         try:
             return await asyncpg.connect(self._dsn, server_settings=self._settings)
+        except asyncpg.PostgresError as exc:
+            self._open -= 1
+            self._wake()
+            if self._settings:
+                raise _SettingsRefused(str(exc)) from exc
+            raise
         except BaseException:
             self._open -= 1
             self._wake()
@@ -145,6 +158,7 @@ class _Pool:
 # Connections for ``fetch_generic`` (timeline pages) beside the pool: each statement holds
 # one for well under a millisecond, and a process serves on one core.
 GENERIC_POOL_SIZE = 2
+GENERIC_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 
 class _PgConnection:
@@ -206,6 +220,7 @@ class PostgresDatabase:
         self._dsn = dsn
         self._pooled = _PooledStatements(pool)
         self._generic = _PooledStatements(generic_pool)
+        self._generic_refused = False
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
@@ -217,7 +232,7 @@ class PostgresDatabase:
         generic_pool = _Pool(
             dsn,
             max_size=min(GENERIC_POOL_SIZE, max_size),
-            server_settings={"plan_cache_mode": "force_generic_plan"},
+            server_settings=dict(GENERIC_SETTINGS),
         )
         return cls(pool, generic_pool, dsn)
 
@@ -272,7 +287,17 @@ class PostgresDatabase:
             finally:
                 await conn.execute("ROLLBACK TO SAVEPOINT fedinode_generic")
                 await conn.execute("RELEASE SAVEPOINT fedinode_generic")
-        return await self._generic.fetch(sql, *args)
+        if not self._generic_refused:
+            try:
+                return await self._generic.fetch(sql, *args)
+            except _SettingsRefused as exc:
+                # A pooler in front of the server (PgBouncer) refuses startup parameters it
+                # does not know: set it per statement instead (three more round trips).
+                log.warning("plan_cache_mode refused at connect (%s): set per statement", exc)
+                self._generic_refused = True
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

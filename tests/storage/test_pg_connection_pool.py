@@ -9,6 +9,7 @@ import asyncio
 import asyncpg
 import pytest
 
+import storage.postgres.db
 from storage.postgres.db import PostgresDatabase
 from tests.conftest import DatabaseUrlFactory
 
@@ -77,3 +78,19 @@ async def test_a_closed_pool_refuses_statements(small_db: PostgresDatabase) -> N
     await small_db.close()
     with pytest.raises(asyncpg.InterfaceError):
         await small_db.fetchval("SELECT 1")
+
+
+async def test_timeline_reads_work_when_the_generic_plan_setting_is_refused(
+    database_url_factory: DatabaseUrlFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a pooler in front of the server (PgBouncer) refuses a startup parameter it does not
+    # know: here the server itself refuses a value it does not know.
+    monkeypatch.setattr(storage.postgres.db, "GENERIC_SETTINGS", {"plan_cache_mode": "bogus"})
+    db = await PostgresDatabase.open(await database_url_factory("postgres"), max_size=2)
+    try:
+        for _ in range(2):  # refused once, then set per statement without asking again
+            rows = await db.fetch_generic("SELECT n FROM generate_series(1, $1) n", 3)
+            assert [r["n"] for r in rows] == [1, 2, 3]
+        assert await db.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
+    finally:
+        await db.close()
