@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -22,6 +23,9 @@ def _command_count(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
+IDLE_LIFETIME_S = 300.0
+
+
 class _SettingsRefused(Exception):
     """The server (or a pooler in front of it) refused a connection's startup settings."""
 
@@ -34,7 +38,9 @@ class _Pool:
     as it was lent (our statements leave no session state: no SET, advisory locks, cursors
     or LISTEN; listening uses a connection of its own) unless something went wrong with it:
     closed, left in a transaction, or given back by a cancelled task (perhaps mid-query)
-    is closed instead, and its place opened again on demand.
+    is closed instead, and its place opened again on demand. One idle for ``IDLE_LIFETIME_S``
+    is closed (as asyncpg's pool did), so a quiet process holds few backends and none a
+    firewall has long forgotten.
     """
 
     def __init__(
@@ -43,7 +49,7 @@ class _Pool:
         self._dsn = dsn
         self._max = max_size
         self._settings = server_settings
-        self._idle: list[Any] = []
+        self._idle: list[tuple[Any, float]] = []  # (connection, idle since), oldest first
         self._open = 0  # connections open or being opened
         self._waiters: deque[asyncio.Future[Any]] = deque()
         self._closed = False
@@ -76,10 +82,10 @@ class _Pool:
             if self._closed:
                 raise asyncpg.InterfaceError("the connection pool is closed")
             while self._idle:
-                conn = self._idle.pop()
-                if not conn.is_closed():
+                conn, since = self._idle.pop()
+                if not conn.is_closed() and time.monotonic() - since < IDLE_LIFETIME_S:
                     return conn
-                self._open -= 1
+                self._drop(conn)
             if self._open < self._max:
                 return await self._connect()
             waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -99,9 +105,7 @@ class _Pool:
 
     def release(self, conn: Any, *, reusable: bool) -> None:
         if not reusable or self._closed or conn.is_closed() or conn.is_in_transaction():
-            self._open -= 1
-            if not conn.is_closed():
-                conn.terminate()
+            self._drop(conn)
             self._wake()
             return
         while self._waiters:
@@ -109,7 +113,15 @@ class _Pool:
             if not waiter.done():
                 waiter.set_result(conn)
                 return
-        self._idle.append(conn)
+        now = time.monotonic()
+        self._idle.append((conn, now))
+        if now - self._idle[0][1] >= IDLE_LIFETIME_S:  # the least recently used one
+            self._drop(self._idle.pop(0)[0])
+
+    def _drop(self, conn: Any) -> None:
+        self._open -= 1
+        if not conn.is_closed():
+            conn.terminate()
 
     def _wake(self) -> None:
         """A place came free: the first waiter may open a connection."""
@@ -152,7 +164,7 @@ class _Pool:
         self._open -= len(idle)
         while self._waiters:
             self._wake()
-        await asyncio.gather(*(conn.close() for conn in idle), return_exceptions=True)
+        await asyncio.gather(*(conn.close() for conn, _ in idle), return_exceptions=True)
 
 
 # Connections for ``fetch_generic`` (timeline pages) beside the pool: each statement holds

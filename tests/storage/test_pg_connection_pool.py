@@ -94,3 +94,20 @@ async def test_timeline_reads_work_when_the_generic_plan_setting_is_refused(
         assert await db.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
     finally:
         await db.close()
+
+
+async def test_a_connection_idle_too_long_is_closed_not_reused(
+    small_db: PostgresDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = small_db
+    monkeypatch.setattr(storage.postgres.db, "IDLE_LIFETIME_S", 0.2)
+    try:
+        first = await db.fetchval("SELECT pg_backend_pid()")
+        assert await db.fetchval("SELECT pg_backend_pid()") == first  # reused while fresh
+        await asyncio.sleep(0.3)
+        later = await db.fetchval("SELECT pg_backend_pid()")
+        assert later != first
+        opened, idle, _ = db.pool_usage()
+        assert (opened, idle) == (1, 1)  # the stale ones are gone, not merely set aside
+    finally:
+        await db.close()
