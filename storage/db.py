@@ -41,6 +41,13 @@ class Database(Connection, Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
 
+    async def fetch_generic(self, sql: str, *args: Any) -> list[Row]:
+        """``fetch`` for a read whose plan must not depend on its arguments: PostgreSQL
+        plans it once per connection (a generic plan) instead of again for each execution,
+        one round trip as ``fetch``. For statements whose planning costs more than running
+        them and whose best plan is the same for every argument (SQLite: ``fetch``)."""
+        ...
+
     def batch(self) -> AbstractAsyncContextManager[Connection]:
         """One transaction for everything this task does on this database until it ends.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,6 +34,35 @@ class KeywordChange:
     destroy: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Filterless:
+    account_id: int
+    at: float  # time.monotonic()
+
+
+# What this task's token lookup (``OAuthStore.bearer``, which asks in the same statement)
+# saw: the account had no filters. The request's own filter lookup then needs no round trip
+# (most accounts have none). Trusted only briefly, so that a long-lived task (a streaming
+# connection) reads its filters again; a filter this task creates clears it.
+_filterless: ContextVar[_Filterless | None] = ContextVar("fedinode_filterless", default=None)
+FILTERLESS_TRUSTED_S = 1.0
+
+
+def note_filterless(account_id: int | None, filterless: bool) -> None:
+    """Record, for the rest of this request, whether ``account_id`` has no filters."""
+    known = _Filterless(account_id, time.monotonic()) if account_id and filterless else None
+    _filterless.set(known)
+
+
+def _known_filterless(account_id: int) -> bool:
+    known = _filterless.get()
+    return (
+        known is not None
+        and known.account_id == account_id
+        and time.monotonic() - known.at < FILTERLESS_TRUSTED_S
+    )
+
+
 class FilterStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -51,6 +82,8 @@ class FilterStore:
 
     async def all(self, account_id: int, *, active_at: int | None = None) -> list[Filter]:
         """The account's filters, oldest first; only unexpired ones when ``active_at`` is given."""
+        if _known_filterless(account_id):
+            return []
         if active_at is None:
             rows = await self._db.fetch(
                 "SELECT * FROM filters WHERE account_id = $1 ORDER BY id", account_id
@@ -84,6 +117,7 @@ class FilterStore:
         keywords: Sequence[tuple[str, bool]] = (),
     ) -> Filter:
         ident = new_id()
+        _filterless.set(None)
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO filters (id, account_id, title, contexts, action, expires_at, created_at)"

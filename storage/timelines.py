@@ -61,49 +61,77 @@ class TimelineEntry:
     own_muted: bool  # the conversation of the row itself (a reblog's own)
 
 
-def _status_version(alias: str, author: str) -> str:
+def _status_version(alias: str, author: str, *, present: str = "") -> str:
+    """The revision columns of the status row ``alias`` and its author; ``present`` is a
+    condition without which the mentions' revisions are not looked up (NULL)."""
     s, a = alias, author
+    mentions = (
+        "(SELECT CAST(COALESCE(SUM(ma.rev), 0) AS BIGINT) FROM mentions m"
+        f" JOIN accounts ma ON ma.id = m.account_id WHERE m.status_id = {s}.id)"
+    )
+    if present:
+        mentions = f"CASE WHEN {present} THEN {mentions} END"
     return (
         f"{s}.rev AS {s}_rev, {s}.replies_count AS {s}_rc, {s}.reblogs_count AS {s}_bc,"
         f" {s}.favourites_count AS {s}_fc, {a}.rev AS {a}_rev, {a}.statuses_count AS {a}_sc,"
         f" {a}.followers_count AS {a}_frc, {a}.following_count AS {a}_fgc,"
-        f" {a}.last_status_at AS {a}_lsa,"
-        f" (SELECT CAST(COALESCE(SUM(ma.rev), 0) AS BIGINT) FROM mentions m JOIN accounts ma ON ma.id = m.account_id"
-        f"  WHERE m.status_id = {s}.id) AS {s}_mrev"
+        f" {a}.last_status_at AS {a}_lsa, {mentions} AS {s}_mrev"
     )
+
+
+def _any(table: str, where: str = "") -> str:
+    """Whether the viewer (``$1``) has any row in ``table``: a subquery that does not depend
+    on the page's rows, so it runs once per statement, and one index probe. Written before
+    the per-row lookup of the same table, it spares a viewer without such rows (most have
+    no bookmarks, pins, mutes or muted conversations) a probe per row."""
+    return f"EXISTS (SELECT 1 FROM {table} WHERE account_id = $1{where})"
 
 
 def _viewer_marks(shown: str) -> str:
     x = shown
     return (
-        f"EXISTS (SELECT 1 FROM favourites vf WHERE vf.account_id = $1 AND vf.status_id = {x}) AS fav,"
+        f"({_any('favourites')} AND EXISTS (SELECT 1 FROM favourites vf"
+        f" WHERE vf.account_id = $1 AND vf.status_id = {x})) AS fav,"
         # statuses_account_reblog: one probe, however many statuses the viewer has.
-        f" EXISTS (SELECT 1 FROM statuses vr WHERE vr.account_id = $1 AND vr.reblog_of_id = {x}) AS reb,"
-        f" EXISTS (SELECT 1 FROM bookmarks vb WHERE vb.account_id = $1 AND vb.status_id = {x}) AS bm,"
-        f" EXISTS (SELECT 1 FROM status_pins vp WHERE vp.account_id = $1 AND vp.status_id = {x}) AS pin"
+        f" ({_any('statuses', ' AND reblog_of_id IS NOT NULL')} AND EXISTS (SELECT 1 FROM"
+        f" statuses vr WHERE vr.account_id = $1 AND vr.reblog_of_id = {x})) AS reb,"
+        f" ({_any('bookmarks')} AND EXISTS (SELECT 1 FROM bookmarks vb"
+        f" WHERE vb.account_id = $1 AND vb.status_id = {x})) AS bm,"
+        f" ({_any('status_pins')} AND EXISTS (SELECT 1 FROM status_pins vp"
+        f" WHERE vp.account_id = $1 AND vp.status_id = {x})) AS pin"
     )
 
 
 def _conversation_muted(alias: str) -> str:
     return (
-        f"({alias}.conversation <> '' AND EXISTS (SELECT 1 FROM conversation_mutes cm"
+        f"({alias}.conversation <> '' AND {_any('conversation_mutes')}"
+        " AND EXISTS (SELECT 1 FROM conversation_mutes cm"
         f" WHERE cm.account_id = $1 AND cm.conversation = {alias}.conversation))"
     )
 
 
+# What the inner query of a page selects from its status row ``s``: the outer one reads the
+# row's own columns from it rather than looking the status up again.
+_PAGE = (
+    "s.id, s.account_id, s.reblog_of_id, s.rev, s.replies_count, s.reblogs_count,"
+    " s.favourites_count, s.conversation"
+)
+
+# The reblog side (``r``, ``ra``) is NULL for a status that is not a reblog: its lookups are
+# guarded by ``r.id IS NOT NULL`` so that they do not run for it.
 _ENTRY_COLUMNS = (
     "s.id, s.account_id, s.reblog_of_id, r.id AS r_id, "
     + _status_version("s", "a")
     + ", "
-    + _status_version("r", "ra")
+    + _status_version("r", "ra", present="r.id IS NOT NULL")
     + ", "
     + _viewer_marks("COALESCE(r.id, s.id)")
     + f", (r.id IS NOT NULL AND {visible_to('r')} AND {not_blocked('r')}"
-    " AND NOT EXISTS (SELECT 1 FROM mutes rmu WHERE rmu.account_id = $1"
-    " AND rmu.target_account_id = r.account_id AND (rmu.expires_at IS NULL OR rmu.expires_at > $2)))"
-    " AS r_shown, "
+    f" AND NOT ({_any('mutes')} AND EXISTS (SELECT 1 FROM mutes rmu WHERE rmu.account_id = $1"
+    " AND rmu.target_account_id = r.account_id AND (rmu.expires_at IS NULL OR rmu.expires_at > $2))))"
+    " AS r_shown, (r.id IS NOT NULL AND "
     + _conversation_muted("r")
-    + " AS r_muted, "
+    + ") AS r_muted, "
     + _conversation_muted("s")
     + " AS s_muted"
 )
@@ -262,7 +290,7 @@ class TimelineStore:
             where.append(f"h.status_id > ${len(args)}")
         cond, order, ascending = page.clauses("h.status_id", args)
         ids = (
-            "SELECT s.id FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+            f"SELECT {_PAGE} FROM home_feed h JOIN statuses s ON s.id = h.status_id"
             f" WHERE {' AND '.join(where)} AND {cond} AND {HOME_RULE}"
             f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
@@ -323,38 +351,31 @@ class TimelineStore:
         if not ids:
             return []
         args: list[Any] = [viewer_id if viewer_id is not None else -1, now_ms(), *ids]
-        inner = f"SELECT s.id FROM statuses s WHERE s.id IN ({placeholders(3, len(ids))})"
+        inner = f"SELECT {_PAGE} FROM statuses s WHERE s.id IN ({placeholders(3, len(ids))})"
         return await self._entries(inner, args, ascending=False)
 
     async def _statuses_page(self, where: str, args: list[Any], page: Page) -> list[TimelineEntry]:
         cond, order, ascending = page.clauses("s.id", args)
         ids = (
-            f"SELECT s.id FROM statuses s WHERE {where} AND {cond}"
+            f"SELECT {_PAGE} FROM statuses s WHERE {where} AND {cond}"
             f" ORDER BY {order} LIMIT {int(page.limit)}"
         )
         return await self._entries(ids, args, ascending)
 
     async def _entries(self, ids: str, args: list[Any], ascending: bool) -> list[TimelineEntry]:
-        """One query: the page of ids (``ids``, an inner query whose plan is an index range
-        scan), then for those rows only, the revisions and counters of the statuses and
-        accounts they show and the viewer's marks on them."""
+        """One query: the page (``ids``, an inner query selecting ``_PAGE`` whose plan is an
+        index range scan), then for those rows only, the revisions and counters of the
+        statuses and accounts they show and the viewer's marks on them."""
         sql = (
-            f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) p"
-            " JOIN statuses s ON s.id = p.id JOIN accounts a ON a.id = s.account_id"
+            f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) s JOIN accounts a ON a.id = s.account_id"
             " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
             " LEFT JOIN accounts ra ON ra.id = r.account_id"
             f" ORDER BY s.id {'ASC' if ascending else 'DESC'}"
         )
-        if self._db.dialect == "postgres":
-            # The limit is written out, not a parameter, so one generic plan fits every
-            # execution; PostgreSQL would still re-plan each one (3–4 ms here, more than the
-            # statement takes) because a plan made for the viewer's own rows looks cheaper.
-            # Inside a transaction the plan cache is told to keep the generic plan.
-            async with self._db.transaction() as tx:
-                await tx.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-                rows = await tx.fetch(sql, *args)
-        else:
-            rows = await self._db.fetch(sql, *args)
+        # The limit is written out, not a parameter, so one generic plan fits every
+        # execution; PostgreSQL would otherwise re-plan each one (3–4 ms here, more than the
+        # statement takes) because a plan made for the viewer's own rows looks cheaper.
+        rows = await self._db.fetch_generic(sql, *args)
         entries = [_entry(r) for r in rows]
         if ascending:
             entries.reverse()

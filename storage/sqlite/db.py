@@ -358,6 +358,9 @@ class SqliteDatabase:
             return rows
         return await self._reader().fetch(sql, *args)
 
+    async def fetch_generic(self, sql: str, *args: Any) -> list[Row]:
+        return await self.fetch(sql, *args)  # SQLite plans each statement once when prepared
+
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         if (batch := current_batch(self)) is not None:
             return await batch.conn.fetchrow(sql, *args)
