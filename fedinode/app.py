@@ -44,7 +44,10 @@ def federation_settings(config: Config) -> FederationSettings:
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[appkeys.CONFIG]
     store = await Store.open(
-        config.database.url, events_url=config.events.url, events_prefix=config.events_prefix
+        config.database.url,
+        events_url=config.events.url,
+        events_prefix=config.events_prefix,
+        pool_size=config.database.pool_size,
     )
     queue = config.queue
     try:

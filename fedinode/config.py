@@ -582,6 +582,10 @@ def _check_section(name: str, section: Any) -> None:
     if name == "database":
         if not section.url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ConfigError("database.url", "must start with sqlite:/// or postgresql://")
+        if not 1 <= section.pool_size <= 1000:
+            raise ConfigError(
+                "database.pool_size", f"must be between 1 and 1000, got {section.pool_size}"
+            )
     if name == "events" and section.url:
         if not section.url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("events.url", 'must be "" or start with redis://, rediss:// or unix://')

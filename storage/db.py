@@ -124,8 +124,9 @@ def placeholders(start: int, count: int) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
-async def open_database(url: str) -> Database:
-    """Open a database from a URL: ``sqlite:///path`` or ``postgresql://…``."""
+async def open_database(url: str, *, pool_size: int = 10) -> Database:
+    """Open a database from a URL: ``sqlite:///path`` or ``postgresql://…`` (with at most
+    ``pool_size`` pooled connections, beside those of timeline pages and listening)."""
     if url.startswith("sqlite:"):
         from storage.sqlite.db import SqliteDatabase
 
@@ -133,7 +134,7 @@ async def open_database(url: str) -> Database:
     if url.startswith(("postgresql:", "postgres:")):
         from storage.postgres.db import PostgresDatabase
 
-        return await PostgresDatabase.open(url)
+        return await PostgresDatabase.open(url, max_size=pool_size)
     raise ValueError(f"unsupported database url scheme: {url.split(':', 1)[0]!r}")
 
 

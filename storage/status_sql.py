@@ -57,8 +57,9 @@ FOLLOWED_TAG_CLAUSE = (
 )
 
 # The home timeline of $1 (now: $2), for the status row ``s``: its own statuses, those of
-# accounts it follows (their reblogs only where the follow shows reblogs), those mentioning
-# it and public ones with a tag it follows; visibility, blocks and mutes applied. This is the
+# accounts it follows (their reblogs only where the follow shows reblogs) and public ones with
+# a tag it follows (a mention of it by anyone else is a notification, as on Mastodon, not a
+# home timeline entry); visibility, blocks and mutes applied. This is the
 # authority: ``home_feed`` is only the index the page is read through.
 HOME_RULE = (
     "(s.account_id = $1"

@@ -115,10 +115,11 @@ class Store:
         run_migrations: bool = True,
         events_url: str = "",
         events_prefix: str = "",
+        pool_size: int = 10,
     ) -> Store:
         """``events_url`` (``redis://…``): events cross processes through Redis pub/sub on
         channels prefixed ``events_prefix``, not through the database."""
-        db = await open_database(url)
+        db = await open_database(url, pool_size=pool_size)
         if run_migrations:
             try:
                 await migrate(db)

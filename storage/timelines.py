@@ -276,8 +276,8 @@ class TimelineStore:
     ) -> list[TimelineEntry]:
         """The home timeline's rows for one page, with what rendering them needs to know.
 
-        The home timeline is ``HOME_RULE`` (own statuses, those of followed accounts, those
-        mentioning the account, public ones with a followed tag; visibility applied), the
+        The home timeline is ``HOME_RULE`` (own statuses, those of followed accounts, public
+        ones with a followed tag; visibility applied), the
         same rule ``StatusStore.home_timeline`` returns statuses by. The page is read through
         the account's ``home_feed`` rows, newest first on their primary key, each checked
         against the rule: the feed is an index written on fan-out, never the authority.

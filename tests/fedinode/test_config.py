@@ -102,6 +102,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("", {"FEDINODE_SERVER__PORT": "eighty"}, "server.port"),
         ("", {"FEDINODE_SERVER__NOPE": "1"}, "server.nope"),
         ("[database]\nurl = \"mysql://x\"\n", {}, "database.url"),
+        ("[database]\npool_size = 0\n", {}, "database.pool_size"),
         ("[instance]\ndomain = \"Has Space\"\n", {}, "instance.domain"),
         ("[policy]\ndry_run = \"no\"\n", {}, "policy.dry_run"),
         ("[[policy.rules]]\nkind = \"keyword\"\npattern = \"/(/\"\naction = \"reject\"\n", {}, "policy.rules[0].pattern"),

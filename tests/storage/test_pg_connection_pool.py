@@ -111,3 +111,18 @@ async def test_a_connection_idle_too_long_is_closed_not_reused(
         assert (opened, idle) == (1, 1)  # the stale ones are gone, not merely set aside
     finally:
         await db.close()
+
+
+async def test_the_store_keeps_to_the_configured_pool_size(
+    database_url_factory: DatabaseUrlFactory,
+) -> None:
+    from storage.store import Store
+
+    store = await Store.open(await database_url_factory("postgres"), pool_size=3)
+    try:
+        pids = await asyncio.gather(
+            *(store.db.fetchval("SELECT pg_backend_pid() FROM pg_sleep(0.05)") for _ in range(9))
+        )
+        assert 1 < len(set(pids)) <= 3
+    finally:
+        await store.close()
