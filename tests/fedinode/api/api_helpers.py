@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,3 +127,16 @@ async def register(
     body: dict[str, Any] = await resp.json()
     assert resp.status == 200, body
     return body
+
+
+def authorize_form_fields(page: str, form_index: int = 0) -> dict[str, str]:
+    """Every hidden field of one /oauth/authorize form of a page, the CSRF token's included."""
+    forms = re.findall(r"<form method='post' action='/oauth/authorize'.*?</form>", page, re.S)
+    assert forms, page
+    return {
+        m.group(1): html.unescape(m.group(2))
+        for m in re.finditer(
+            r"""<input type=['"]hidden['"] name=['"]([^'"]+)['"] value=['"]([^'"]*)['"]>""",
+            forms[form_index],
+        )
+    }

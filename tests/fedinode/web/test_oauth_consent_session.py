@@ -9,25 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from api_helpers import PASSWORD, Api, register
+from api_helpers import PASSWORD, Api, authorize_form_fields, register
 
 from fedinode.web import sessions
 
 Site = Callable[..., Awaitable[Api]]
 HTTP = {"scheme": "http"}  # the cookies are Secure on https; the test client speaks http
 REDIRECT = "https://app.example/callback"
-
-
-def _hidden(page: str, form_index: int = 0) -> dict[str, str]:
-    forms = re.findall(r"<form method='post' action='/oauth/authorize'.*?</form>", page, re.S)
-    assert forms, page
-    return {
-        m.group(1): html.unescape(m.group(2))
-        for m in re.finditer(
-            r"""<input type=['"]hidden['"] name=['"]([^'"]+)['"] value=['"]([^'"]*)['"]>""",
-            forms[form_index],
-        )
-    }
 
 
 async def _log_in(api: Api, login: str) -> None:
@@ -72,7 +60,7 @@ async def test_logged_in_browser_authorizes_without_password(site: Site) -> None
     assert "<strong dir='ltr'>read</strong>" in page
     assert "<strong dir='ltr'>write:statuses</strong>" in page
     assert "follow" not in page  # only the scopes asked for
-    form = _hidden(page)
+    form = authorize_form_fields(page)
     assert form["csrf_token"] and form["consent"] == "session"
     resp = await api.client.post(
         "/oauth/authorize", data={**form, "decision": "approve"}, allow_redirects=False
@@ -107,7 +95,7 @@ async def test_deny_and_out_of_band(site: Site) -> None:
     await api.user("alice")
     app = await register(api, redirect_uris=[REDIRECT, "urn:ietf:wg:oauth:2.0:oob"])
     await _log_in(api, "alice")
-    form = _hidden(await _consent(api, _query(app)))
+    form = authorize_form_fields(await _consent(api, _query(app)))
     denied = await api.client.post(
         "/oauth/authorize", data={**form, "decision": "deny"}, allow_redirects=False
     )
@@ -116,10 +104,10 @@ async def test_deny_and_out_of_band(site: Site) -> None:
     assert answer["error"] == ["access_denied"] and answer["state"] == ["s t&8"]
     assert "code" not in answer
     oob = _query(app, redirect_uri="urn:ietf:wg:oauth:2.0:oob")
-    form = _hidden(await _consent(api, oob))
+    form = authorize_form_fields(await _consent(api, oob))
     shown = await api.client.post("/oauth/authorize", data={**form, "decision": "deny"})
     assert shown.status == 200 and "You denied access." in await shown.text()
-    form = _hidden(await _consent(api, oob))
+    form = authorize_form_fields(await _consent(api, oob))
     code = await api.client.post("/oauth/authorize", data={**form, "decision": "approve"})
     assert code.status == 200 and "id='code'" in await code.text()
 
@@ -129,7 +117,7 @@ async def test_consent_needs_the_csrf_token(site: Site) -> None:
     await api.user("alice")
     app = await register(api, redirect_uris=REDIRECT)
     await _log_in(api, "alice")
-    form = _hidden(await _consent(api, _query(app)))
+    form = authorize_form_fields(await _consent(api, _query(app)))
     missing = {k: v for k, v in form.items() if k != "csrf_token"}
     for data in (missing, {**form, "csrf_token": "0" * 64}):
         resp = await api.client.post(
@@ -147,7 +135,7 @@ async def test_ended_session_falls_back_to_the_password_form(site: Site) -> None
     assert user is not None
     await _log_in(api, "alice")
     page = await _consent(api, _query(app))
-    form = _hidden(page)
+    form = authorize_form_fields(page)
     # Expired (its last use 30 days ago): the page asks for the password again.
     (session,) = await api.store.web_sessions.for_user(user.id)
     await api.store.web_sessions.touch(session.id, ttl_ms=-1)
@@ -167,7 +155,7 @@ async def test_ended_session_falls_back_to_the_password_form(site: Site) -> None
     page = await _consent(api, _query(app))
     assert "name='password'" in page and "id='account'" not in page
     # The login form still works as before.
-    form = _hidden(page)
+    form = authorize_form_fields(page)
     ok = await api.client.post(
         "/oauth/authorize",
         data={**form, "login": "alice", "password": PASSWORD, "decision": "approve"},
@@ -190,7 +178,7 @@ async def test_not_you_logs_out_or_logs_in_as_another(site: Site) -> None:
     again = await api.client.get(html.unescape(other.group(1)))
     text = await again.text()
     assert "name='password'" in text and "id='account'" not in text
-    form = _hidden(text)
+    form = authorize_form_fields(text)
     assert form["state"] == "s t&8" and form["scope"] == "read write:statuses"
     as_bob = await api.client.post(
         "/oauth/authorize",
@@ -205,7 +193,7 @@ async def test_not_you_logs_out_or_logs_in_as_another(site: Site) -> None:
     # Log out: back to the same request's page, which now asks for a login.
     out = await api.client.post(
         "/oauth/authorize",
-        data={**_hidden(page, 1), "decision": "sign_out"},
+        data={**authorize_form_fields(page, 1), "decision": "sign_out"},
         allow_redirects=False,
     )
     assert out.status == 303

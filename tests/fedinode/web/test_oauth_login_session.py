@@ -5,7 +5,6 @@ to the browser), with the cookie flags of /auth/sign_in."""
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
-from api_helpers import PASSWORD, Api, register
+from api_helpers import PASSWORD, Api, authorize_form_fields, register
 
 from fedinode.web import sessions
 
@@ -21,19 +20,6 @@ Site = Callable[..., Awaitable[Api]]
 HTTP = {"scheme": "http"}  # the cookies are Secure on https; the test client speaks http
 REDIRECT = "https://app.example/callback"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
-
-
-def _fields(page: str, form_index: int = 0) -> dict[str, str]:
-    """Every hidden field of one /oauth/authorize form, the CSRF token's included."""
-    forms = re.findall(r"<form method='post' action='/oauth/authorize'.*?</form>", page, re.S)
-    assert forms, page
-    return {
-        m.group(1): html.unescape(m.group(2))
-        for m in re.finditer(
-            r"""<input type=['"]hidden['"] name=['"]([^'"]+)['"] value=['"]([^'"]*)['"]>""",
-            forms[form_index],
-        )
-    }
 
 
 def _query(app: dict[str, Any], **extra: str) -> dict[str, str]:
@@ -74,7 +60,7 @@ async def test_login_on_the_consent_page_logs_the_browser_in(site: Site) -> None
     assert await _settings_status(api) == 302  # not logged in yet
     page = await _authorize_page(api, _query(app))
     assert "name='password'" in page
-    form = _fields(page)
+    form = authorize_form_fields(page)
     assert form["csrf_token"] and "consent" not in form
     resp = await api.client.post("/oauth/authorize", allow_redirects=False, data={
         **form, "login": "alice", "password": PASSWORD, "decision": "approve"})  # fmt: skip
@@ -90,7 +76,7 @@ async def test_login_on_the_consent_page_logs_the_browser_in(site: Site) -> None
     assert "Python" in listed  # the browser's user agent (aiohttp's)
     again = await _authorize_page(api, _query(app, state="xyz"))
     assert "name='password'" not in again and "id='account'>@alice<" in again
-    consent = _fields(again)
+    consent = authorize_form_fields(again)
     assert consent["consent"] == "session"
     ok = await api.client.post(
         "/oauth/authorize", data={**consent, "decision": "approve"}, allow_redirects=False
@@ -102,7 +88,7 @@ async def test_a_wrong_password_or_a_denial_logs_nobody_in(site: Site) -> None:
     api = await site(federation=HTTP)
     await api.user("alice")
     app = await register(api, redirect_uris=REDIRECT)
-    form = _fields(await _authorize_page(api, _query(app)))
+    form = authorize_form_fields(await _authorize_page(api, _query(app)))
     wrong = await api.client.post("/oauth/authorize", data={
         **form, "login": "alice", "password": "not it", "decision": "approve"})  # fmt: skip
     assert wrong.status == 422 and sessions.COOKIE not in wrong.cookies
@@ -116,7 +102,7 @@ async def test_a_login_without_the_browsers_csrf_token_plants_no_session(site: S
     api = await site(federation=HTTP)
     await api.user("alice")
     app = await register(api, redirect_uris=REDIRECT)
-    form = _fields(await _authorize_page(api, _query(app)))
+    form = authorize_form_fields(await _authorize_page(api, _query(app)))
     # A page elsewhere can post the form (the app still gets its code, as before) but
     # cannot read the token, so the browser is not logged in as whoever that page chose.
     for csrf in ({}, {"csrf_token": "0" * 64}):
@@ -133,7 +119,7 @@ async def test_out_of_band_login_logs_in_too(site: Site) -> None:
     api = await site(federation=HTTP)
     await api.user("alice")
     app = await register(api, redirect_uris=OOB)
-    form = _fields(await _authorize_page(api, _query(app, redirect_uri=OOB)))
+    form = authorize_form_fields(await _authorize_page(api, _query(app, redirect_uri=OOB)))
     shown = await api.client.post("/oauth/authorize", data={
         **form, "login": "alice@example.org", "password": PASSWORD,
         "decision": "approve"})  # fmt: skip
@@ -147,14 +133,14 @@ async def test_logging_in_as_another_account_replaces_the_session(site: Site) ->
     await api.user("alice")
     await api.user("bob")
     app = await register(api, redirect_uris=REDIRECT)
-    form = _fields(await _authorize_page(api, _query(app)))
+    form = authorize_form_fields(await _authorize_page(api, _query(app)))
     first = await api.client.post("/oauth/authorize", allow_redirects=False, data={
         **form, "login": "alice", "password": PASSWORD, "decision": "approve"})  # fmt: skip
     alice_cookie = first.cookies[sessions.COOKIE].value
     alice = await api.store.users.by_username("alice")
     assert alice is not None and len(await api.store.web_sessions.for_user(alice.id)) == 1
     # "Use another account" (force_login) and log in as bob in the same browser.
-    form = _fields(await _authorize_page(api, _query(app, force_login="true")))
+    form = authorize_form_fields(await _authorize_page(api, _query(app, force_login="true")))
     second = await api.client.post("/oauth/authorize", allow_redirects=False, data={
         **form, "login": "bob", "password": PASSWORD, "decision": "approve"})  # fmt: skip
     assert await _code_works(api, app, second.headers["Location"]) == "bob"
@@ -170,18 +156,22 @@ async def test_the_two_factor_step_logs_the_browser_in(site: Site) -> None:
     app = await register(api, redirect_uris=REDIRECT)
     secret = await _turn_on_two_factor(api)
     api.client.session.cookie_jar.clear()
-    form = _fields(await _authorize_page(api, _query(app)))
+    form = authorize_form_fields(await _authorize_page(api, _query(app)))
     login = {"login": "alice", "password": PASSWORD, "decision": "approve"}
     ask = await api.client.post("/oauth/authorize", data={**form, **login})
     page = await ask.text()
     assert ask.status == 422 and "name='otp'" in page
     assert sessions.COOKIE not in ask.cookies  # the password alone is not enough
     assert await _settings_status(api) == 302
-    wrong = await api.client.post("/oauth/authorize", data={**_fields(page), **login, "otp": "1"})
+    wrong = await api.client.post(
+        "/oauth/authorize", data={**authorize_form_fields(page), **login, "otp": "1"}
+    )
     assert wrong.status == 422 and sessions.COOKIE not in wrong.cookies
     code = pyotp.TOTP(secret).now()
     ok = await api.client.post(
-        "/oauth/authorize", allow_redirects=False, data={**_fields(page), **login, "otp": code}
+        "/oauth/authorize",
+        allow_redirects=False,
+        data={**authorize_form_fields(page), **login, "otp": code},
     )
     assert ok.status == 302, await ok.text()
     assert await _code_works(api, app, ok.headers["Location"]) == "alice"
@@ -213,7 +203,7 @@ async def test_session_cookie_is_secure_on_https(site: Site) -> None:
     await api.user("alice")
     app = await register(api, redirect_uris=REDIRECT)
     page = await api.client.get("/oauth/authorize", params=_query(app))
-    form = _fields(await page.text())
+    form = authorize_form_fields(await page.text())
     # The test client speaks http and so keeps no Secure cookie: send the CSRF one back
     # by hand, as a browser on https would.
     browser = {"Cookie": f"fedinode_csrf={page.cookies['fedinode_csrf'].value}"}
