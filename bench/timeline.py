@@ -4,7 +4,9 @@ N concurrent connections against a server (``fedinode serve``) running in a sepa
     python bench/timeline.py                      # 10k accounts, 1M statuses, SQLite + PostgreSQL
     python bench/timeline.py --backend sqlite --statuses 100000 --duration 5
 
-Prints req/s, p50 and p99 per backend, beside the target (≥ 2,500 req/s and p99 < 50 ms
+The load comes from wrk when it is installed (Debian: ``apt install wrk``; ``--load`` chooses),
+else from a Python client, which costs about as much CPU as the server it loads. Prints
+req/s, p50 and p99 per backend, beside the target (≥ 2,500 req/s and p99 < 50 ms
 at 1M statuses; ``--target-rps``/``--target-p99`` for other sizes). Seeds are kept between runs (the SQLite file under
 ``--data-dir``, the PostgreSQL database ``fedinode_bench_<accounts>_<statuses>_<follows>``);
 ``--fresh`` seeds again.
