@@ -263,7 +263,9 @@ class StatusStore(StatusTimelines):
         if current is None:
             raise NotFound("status")
         media_before = await self.media_for([status_id])
-        when = edited_at or now_ms()
+        # Each version is later than the one before (an edit in the millisecond of the post
+        # would otherwise tie with it, and the history could list them the wrong way round).
+        when = max(edited_at or now_ms(), (current.edited_at or current.created_at) + 1)
         async with self._db.transaction() as tx:
             if (
                 await tx.fetchval(
@@ -357,7 +359,7 @@ class StatusStore(StatusTimelines):
 
     async def edits(self, status_id: int) -> list[StatusEdit]:
         rows = await self._db.fetch(
-            "SELECT * FROM status_edits WHERE status_id = $1 ORDER BY id", status_id
+            "SELECT * FROM status_edits WHERE status_id = $1 ORDER BY created_at, id", status_id
         )
         return build_all(StatusEdit, rows)
 
