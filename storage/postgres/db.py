@@ -170,7 +170,12 @@ class _Pool:
 # Connections for ``fetch_generic`` (timeline pages) beside the pool: each statement holds
 # one for well under a millisecond, and a process serves on one core.
 GENERIC_POOL_SIZE = 2
-GENERIC_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+# A generic plan estimates a viewer's rows from the table's average (a home feed of 15 rows
+# when the viewer's holds 5,000), and then prefers a bitmap scan of all of them and a sort to
+# reading the feed's index backwards until the page is full: 22 ms instead of 1 ms at 100k
+# statuses. Pages are index-order reads with a LIMIT, so these connections do without it.
+GENERIC_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_bitmapscan": "off"}
+_SET_GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_bitmapscan = off"
 
 
 class _PgConnection:
@@ -294,7 +299,7 @@ class PostgresDatabase:
             conn = batch.conn
             await conn.execute("SAVEPOINT fedinode_generic")
             try:
-                await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                await conn.execute(_SET_GENERIC)
                 return await conn.fetch(sql, *args)
             finally:
                 await conn.execute("ROLLBACK TO SAVEPOINT fedinode_generic")
@@ -308,7 +313,7 @@ class PostgresDatabase:
                 log.warning("plan_cache_mode refused at connect (%s): set per statement", exc)
                 self._generic_refused = True
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await conn.execute(_SET_GENERIC)
             return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
 
     @asynccontextmanager
