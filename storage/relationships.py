@@ -194,19 +194,12 @@ class RelationshipStore:
         )
         return [r["inbox"] for r in rows if r["inbox"]]
 
-    async def local_follower_ids(self, account_id: int) -> list[int]:
+    async def local_follower_ids(self, account_id: int, *, notified: bool = False) -> list[int]:
+        """The account's local followers; ``notified``: only those who asked to be told of
+        its posts (the bell). One query."""
         rows = await self._db.fetch(
             "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
-            " WHERE f.target_account_id = $1 AND a.domain = ''",
-            account_id,
-        )
-        return [int(r["account_id"]) for r in rows]
-
-    async def notified_follower_ids(self, account_id: int) -> list[int]:
-        """Local followers who asked to be told of the account's posts (the bell), in one query."""
-        rows = await self._db.fetch(
-            "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
-            " WHERE f.target_account_id = $1 AND f.notify AND a.domain = ''",
+            f" WHERE f.target_account_id = $1 AND a.domain = ''{' AND f.notify' if notified else ''}",
             account_id,
         )
         return [int(r["account_id"]) for r in rows]

@@ -112,10 +112,8 @@ async def get_account(request: web.Request) -> web.Response:
 async def approve_account(request: web.Request) -> web.Response:
     svc.require_admin(principal(request).user)
     ctx = ctx_of(request)
-    row = await svc.approve(ctx, viewer_account(request), _id(request))
-    if row.user is not None:
-        await registrations.notify_approved(ctx, row.user)
-        poke_mail(request.app)
+    row = await registrations.approve(ctx, viewer_account(request), _id(request))
+    poke_mail(request.app)
     return json_response(render(row, ctx.config.base_url))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from babel import Locale, UnknownLocaleError
 
 from fedinode.errors import ApiError, Forbidden, NotFoundError, ValidationFailed
+from fedinode.services import admin
 from fedinode.services.context import Ctx
 from fedinode.services.mail import queue_mail
 from fedinode.services.passwords import MAX_LENGTH, MIN_LENGTH, ScryptCost
@@ -17,7 +18,8 @@ from fedinode.services.users import set_password as store_password
 from fedinode.web import mails
 from storage.errors import Conflict, InviteUnusable
 from storage.ids import now_ms
-from storage.models import User
+from storage.models import Account, User
+from storage.moderation import AdminAccountRow
 from storage.signups import Invite
 
 # Mastodon's default reserved usernames: names people would take for the staff's, so nobody
@@ -255,6 +257,15 @@ async def reset_password(ctx: Ctx, token: str, password: str, cost: ScryptCost) 
     if user.confirmed_at is None:  # the link came by mail: the address works
         user = await ctx.store.users.update(user.id, confirmed_at=now_ms())
     return user
+
+
+async def approve(ctx: Ctx, moderator: Account, account_id: int | None) -> AdminAccountRow:
+    """Approve a pending sign-up and queue the mail that tells its owner (the admin API and
+    the admin panel both approve through here)."""
+    row = await admin.approve(ctx, moderator, account_id)
+    if row.user is not None:
+        await notify_approved(ctx, row.user)
+    return row
 
 
 async def notify_approved(ctx: Ctx, user: User) -> None:

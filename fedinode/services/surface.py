@@ -132,7 +132,7 @@ class SideEffects:
             return
         # Followers who asked to be notified of this account's posts (a mention says more).
         asked = [
-            f for f in await store.relationships.notified_follower_ids(author.id)
+            f for f in await store.relationships.local_follower_ids(author.id, notified=True)
             if f not in mentioned
         ]  # fmt: skip
         if not asked:

@@ -56,12 +56,10 @@ async def approvals_page(request: web.Request, admin: Admin) -> web.Response:
 async def approve_page(request: web.Request, admin: Admin) -> web.Response:
     ctx = ctx_of(request)
     try:
-        row = await admin_service.approve(ctx, admin.account, path_id(request))
+        row = await registrations.approve(ctx, admin.account, path_id(request))
     except Forbidden:
         return await _not_pending(request, admin)
-    if row.user is not None:
-        await registrations.notify_approved(ctx, row.user)
-        poke_mail(request.app)
+    poke_mail(request.app)
     raise done(BASE, "account_approved", f"@{row.account.username}")
 
 

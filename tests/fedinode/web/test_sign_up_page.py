@@ -189,3 +189,53 @@ async def test_the_invite_page_says_its_problems_in_the_pages_language(join_site
     text = html.unescape(await resp.text())
     assert resp.status == 422
     assert "نام کاربری پیش‌تر گرفته شده است" in text and "پذیرفتن قوانین لازم است" in text
+
+
+async def test_hostile_forms_get_an_answer_not_an_error_and_make_no_account(
+    join_site: Site,
+) -> None:
+    api = await join_site("open", mail=False)
+    browser = Browser(api.client)
+    await browser.get("/auth/sign_up")
+    long = "a" * 10_000
+    for data in (
+        {},  # nothing but the CSRF token
+        fields(long),  # a name far past any limit
+        {**fields("nul"), "username": "nu\x00l"},
+        {**fields("nul"), "email": "nul\x00@example.org", "password": "a good\x00password"},
+        {**fields("nul"), "reason": "why\x00not", "password_confirmation": "x\x00"},
+        {**fields("mail"), "email": f"{long}@example.org"},
+        [*fields("twice").items(), ("username", "other")],  # a field given twice
+        {**fields("invited"), "invite": "no-such-code"},
+        {**fields("lang"), "locale": "../../etc/passwd"},
+    ):
+        pairs = list(data.items()) if isinstance(data, dict) else data
+        resp = await api.client.post(
+            "/auth/sign_up",
+            data=[*pairs, ("csrf_token", browser.token)],
+            headers=browser._headers(),
+            allow_redirects=False,
+        )
+        assert resp.status < 500, (data, resp.status, (await resp.text())[:500])
+    # A body that is not a form at all.
+    resp = await api.client.post(
+        "/auth/sign_up",
+        data=b"\xff\xfe{not a form",
+        headers={**browser._headers(), "Content-Type": "application/json"},
+    )
+    assert 400 <= resp.status < 500
+    # What no check lets through makes no account (an unknown invite code or locale in open
+    # mode may: the form names neither).
+    for name in ("nul", "mail", long):
+        assert await api.store.users.by_username(name) is None, name[:30]
+
+
+async def test_a_reason_with_a_nul_character_is_refused_not_a_server_error(
+    join_site: Site,
+) -> None:
+    api = await join_site("approval", mail=False)
+    browser = Browser(api.client)
+    await browser.get("/auth/sign_up")
+    page, _ = await browser.post("/auth/sign_up", fields(reason="why\x00not"), expect=400)
+    assert "null bytes" in page
+    assert await api.store.users.by_username("newbie") is None
