@@ -34,7 +34,7 @@ from activitypub.fetch import offline
 from activitypub.fields import content_of, first_str, id_of, ids_of, is_public, obj_type
 from activitypub.html import html_to_text
 from activitypub.outbox import Outbox
-from activitypub.resolver import Resolver
+from activitypub.resolver import PreparedNote, Resolver
 from activitypub.settings import FederationSettings
 from activitypub.surface import Surface
 from activitypub.undo import UndoApplier
@@ -86,6 +86,9 @@ class InboxProcessor:
         self._stopping = False
         self._effects_checked = 0.0
         self.processed = 0
+        # Items of the batch being applied, parsed and converted before its transaction.
+        self._documents: dict[int, dict[str, Any]] = {}
+        self._prepared: dict[int, PreparedNote] = {}
         self._handlers: dict[str, Handler] = {
             vocab.FOLLOW: self.on_follow,
             vocab.ACCEPT: self.on_accept,
@@ -145,14 +148,56 @@ class InboxProcessor:
         """Apply ``items`` in transactions that also mark them done; returns the items left
         to run alone (they needed the network, or failed; or all of a transaction that did).
 
-        A transaction takes items until it has lasted ``transaction_seconds``: on SQLite it
-        holds the one writer, and the intake's commits (the 202s) must not wait long."""
-        alone: list[InboxItem] = []
-        rest = items
-        while rest:
-            rest, failed = await self._apply_in_one_transaction(rest)
-            alone += failed
-        return alone
+        The items are parsed, and the notes they create converted (HTML sanitised),
+        before any transaction opens: on SQLite a transaction holds the one writer that
+        every process shares, so it should hold it for the writes alone. A transaction
+        takes items until it has lasted ``transaction_seconds``, and the intake's commits
+        (the 202s) do not wait long."""
+        await self._prepare(items)
+        try:
+            alone: list[InboxItem] = []
+            rest = items
+            while rest:
+                rest, failed = await self._apply_in_one_transaction(rest)
+                alone += failed
+            return alone
+        finally:
+            self._documents.clear()
+            self._prepared.clear()
+
+    async def _prepare(self, items: list[InboxItem]) -> None:
+        """Parse each item, and convert the note of each Create whose author is stored
+        (a read; whatever fails here is met again, and reported, when the item runs)."""
+        for item in items:
+            try:
+                document = orjson.loads(item.payload)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(document, dict):
+                continue
+            self._documents[item.id] = document
+            if document.get("type") != vocab.CREATE:
+                continue
+            obj = document.get("object")
+            if not isinstance(obj, dict) or obj_type(obj) not in vocab.STATUS_TYPES:
+                continue
+            author_uri = id_of(obj.get("attributedTo"))
+            if author_uri is None or author_uri != id_of(document.get("actor")):
+                continue
+            author = await self.store.accounts.by_uri(author_uri)
+            if author is None:
+                continue
+            followers_url = author.followers_url or None
+            fallback_to, fallback_cc = document.get("to"), document.get("cc")
+            try:
+                note = note_from_as(
+                    obj, followers_url=followers_url, fallback_to=fallback_to,
+                    fallback_cc=fallback_cc,
+                )  # fmt: skip
+            except Exception:
+                continue
+            self._prepared[item.id] = PreparedNote(obj, followers_url, fallback_to,
+                                                   fallback_cc, note)  # fmt: skip
 
     async def _apply_in_one_transaction(
         self, items: list[InboxItem]
@@ -196,7 +241,9 @@ class InboxProcessor:
     async def _apply_item(self, item: InboxItem) -> None:
         """Apply one item; raises what ``process`` would retry (Ignored input is done)."""
         try:
-            document = orjson.loads(item.payload)
+            document = self._documents.get(item.id)
+            if document is None:
+                document = orjson.loads(item.payload)
             if not isinstance(document, dict):
                 raise MalformedActivity("payload is not an object")
             await self.apply(document, item)
@@ -372,11 +419,16 @@ class InboxProcessor:
         # Only a Note is a vote: a titled Image or Video with no description is a post.
         if obj_type(obj) == vocab.NOTE and await self._maybe_poll_vote(obj, actor):
             return
-        status = await self.resolver.ingest_note(
-            obj, fallback_to=act.get("to"), fallback_cc=act.get("cc"), author=actor
+        status, complete = await self.resolver.ingest_new_note(
+            obj,
+            fallback_to=act.get("to"),
+            fallback_cc=act.get("cc"),
+            author=actor,
+            prepared=self._prepared.get(item.id) if item is not None else None,
         )
-        # Stored by an earlier run that died before its notifications: they are made now.
-        await self.effects.finish(status)
+        if not complete:
+            # Stored by an earlier run that died before its notifications: made now.
+            await self.effects.finish(status)
 
     async def _maybe_poll_vote(self, obj: dict[str, Any], actor: Account) -> bool:
         """A vote on one of our polls is a Note with a name, no content, replying to it."""

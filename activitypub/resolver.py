@@ -27,6 +27,7 @@ from activitypub.signatures import ResolvedKey
 from activitypub.surface import Surface
 from policy.text import tag_key
 from storage import effects
+from storage.db import current_batch
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Status
@@ -39,6 +40,22 @@ log = logging.getLogger("fedinode.federation")
 _KEY_REFRESH_INTERVAL_S = 60.0
 # How many unknown mentioned actors one incoming note may make us fetch.
 _MAX_MENTION_FETCHES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedNote:
+    """A note converted before its write transaction (the inbox worker does that for a
+    batch, so HTML sanitising is not done while the one SQLite writer is held). Valid for
+    the object it was made from, with the author's followers collection it was made with."""
+
+    obj: dict[str, Any]
+    followers_url: str | None
+    fallback_to: Any
+    fallback_cc: Any
+    note: ParsedNote
+
+    def fits(self, obj: dict[str, Any], followers_url: str | None) -> bool:
+        return obj is self.obj and followers_url == self.followers_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +266,29 @@ class Resolver:
 
         ``author``: the account of the note's author when the caller has it already (the
         actor of the Create that carried it); looked up otherwise."""
+        status, _ = await self.ingest_new_note(
+            obj, depth=depth, fallback_to=fallback_to, fallback_cc=fallback_cc, author=author
+        )
+        return status
+
+    async def ingest_new_note(
+        self,
+        obj: dict[str, Any],
+        *,
+        depth: int = 0,
+        fallback_to: Any = None,
+        fallback_cc: Any = None,
+        author: Account | None = None,
+        prepared: PreparedNote | None = None,
+    ) -> tuple[Status, bool]:
+        """``ingest_note``, and whether this call stored the status with every side effect
+        made (False: it was stored before, and may owe some). ``prepared``: the conversion
+        made ahead of time, used when it was made from this object for this author."""
         uri = obj.get("id")
         if isinstance(uri, str):
             existing = await self.store.statuses.by_uri(uri)
             if existing is not None:
-                return existing
+                return existing, False
             if await self.store.tombstones.exists(uri):
                 raise ObjectDeleted("the note was deleted")
         note_uri, _, author_uri = note_origin(obj)
@@ -267,13 +302,19 @@ class Resolver:
             raise MalformedActivity("author unknown")
         if author.suspended:
             raise MalformedActivity("author is suspended")
-        parsed = note_from_as(
-            obj,
-            followers_url=author.followers_url or None,
-            fallback_to=fallback_to,
-            fallback_cc=fallback_cc,
-        )
-        return await self._create_note(parsed, author, depth)
+        followers_url = author.followers_url or None
+        if (
+            prepared is not None
+            and prepared.fits(obj, followers_url)
+            and prepared.fallback_to is fallback_to
+            and prepared.fallback_cc is fallback_cc
+        ):
+            parsed = prepared.note
+        else:
+            parsed = note_from_as(
+                obj, followers_url=followers_url, fallback_to=fallback_to, fallback_cc=fallback_cc
+            )
+        return await self._create_note(parsed, author, depth), True
 
     async def mention_ids(self, parsed: ParsedNote) -> list[int]:
         ids: list[int] = []
@@ -291,6 +332,7 @@ class Resolver:
         return ids
 
     async def _create_note(self, parsed: ParsedNote, author: Account, depth: int) -> Status:
+        batched = current_batch(self.store.db) is not None
         parent: Status | None = None
         if parsed.in_reply_to:
             parent = await self.store.statuses.by_uri(parsed.in_reply_to)
@@ -348,7 +390,9 @@ class Resolver:
             new_media=new_media,
             poll=poll,
             created_at=min(created, now),
-            pending_effects=True,
+            # In a batch (the inbox worker's transaction) the status, its side effects and
+            # the item's "done" commit together: nothing can be left owed, so no mark.
+            pending_effects=not batched,
         )
         status = await self._insert(new)
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
@@ -359,7 +403,8 @@ class Resolver:
         await self.surface.status_created(status, author)
         # The mark stored with the status goes once its side effects are made; a crash
         # before this leaves it for the inbox activity run again (or the worker).
-        await self.store.effects.done(status.id, effects.CREATED)
+        if not batched:
+            await self.store.effects.done(status.id, effects.CREATED)
         return status
 
     async def _insert(self, new: NewStatus) -> Status:

@@ -28,6 +28,7 @@ from fedinode.services.media_files import MediaFiles, StoredFile, media_files, s
 from fedinode.version import FEDINODE_VERSION
 from storage import backup as db_backup
 from storage.db import open_database, sqlite_path
+from storage.sqlite.writelock import LOCK_SUFFIXES
 from storage.store import Store
 
 MANIFEST = "manifest.json"
@@ -78,6 +79,8 @@ async def backup(config: Config, path: str, *, out: TextIO | None = None) -> dic
         level = await db_backup.migration_level(db)
     finally:
         await db.close()
+    if dialect == "sqlite":  # the copy's write-lock files: nothing else opens the copy
+        await asyncio.to_thread(_remove_lock_files, db_file)
 
     files, size = await _copy_media_out(media_files(config), target / MEDIA_FOLDER, err)
 
@@ -149,6 +152,11 @@ async def _in_threads(work: Callable[[T], R], items: list[T], progress: Progress
 
     await asyncio.gather(*(runner() for _ in range(PARALLEL)))
     return results
+
+
+def _remove_lock_files(db_file: Path) -> None:
+    for suffix in LOCK_SUFFIXES:
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
 
 
 def _write_file(target: Path, data: bytes) -> None:
@@ -227,9 +235,7 @@ async def restore(config: Config, path: str, *, out: TextIO | None = None) -> di
 
 
 async def _refuse_unless_empty(url: str) -> None:
-    if url.startswith("sqlite:") and not await asyncio.to_thread(
-        Path(sqlite_path(url)).exists
-    ):
+    if url.startswith("sqlite:") and not await asyncio.to_thread(Path(sqlite_path(url)).exists):
         return
     db = await open_database(url)
     try:

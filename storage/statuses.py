@@ -105,6 +105,16 @@ async def _remember_idempotent(conn: Connection, account_id: int, key: str, stat
     )
 
 
+# An id already taken inserts nothing (and returns no row): the caller draws another.
+_INSERT_STATUS = (
+    "INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_uri,"
+    " in_reply_to_account_id, reblog_of_id, conversation, content, text, spoiler_text,"
+    " sensitive, visibility, language, emojis, application_id, created_at)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
+    " ON CONFLICT (id) DO NOTHING RETURNING *"
+)
+
+
 class StatusStore(StatusTimelines):
     """Statuses and their children; the timeline reads come from ``StatusTimelines``."""
 
@@ -119,40 +129,36 @@ class StatusStore(StatusTimelines):
         created = new.created_at or now_ms()
         ident = new_id() if new.created_at is None else new_id(created)
         async with self._db.transaction() as tx:
-            if new.created_at is not None:
+            row = None
+            while row is None:
+                uri = new.uri or uri_template.format(id=ident)
+                url = new.url or (uri if not new.local else uri_template.format(id=ident))
+                row = await tx.fetchrow(
+                    _INSERT_STATUS,
+                    ident,
+                    uri,
+                    url,
+                    new.account_id,
+                    new.local,
+                    new.in_reply_to_id,
+                    new.in_reply_to_uri,
+                    new.in_reply_to_account_id,
+                    new.reblog_of_id,
+                    new.conversation or uri,
+                    new.content,
+                    new.text,
+                    new.spoiler_text,
+                    new.sensitive,
+                    new.visibility,
+                    new.language,
+                    dumps(new.emojis),
+                    new.application_id,
+                    created,
+                )
                 # A back-dated id can meet one this process's id slot made for the same
                 # millisecond before a restart (never one of another process's slot).
-                while await tx.fetchval("SELECT 1 FROM statuses WHERE id = $1", ident):
+                if row is None:
                     ident = new_id(created)
-            uri = new.uri or uri_template.format(id=ident)
-            url = new.url or (uri if not new.local else uri_template.format(id=ident))
-            row = await tx.fetchrow(
-                "INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_uri,"
-                " in_reply_to_account_id, reblog_of_id, conversation, content, text, spoiler_text,"
-                " sensitive, visibility, language, emojis, application_id, created_at)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
-                " RETURNING *",
-                ident,
-                uri,
-                url,
-                new.account_id,
-                new.local,
-                new.in_reply_to_id,
-                new.in_reply_to_uri,
-                new.in_reply_to_account_id,
-                new.reblog_of_id,
-                new.conversation or uri,
-                new.content,
-                new.text,
-                new.spoiler_text,
-                new.sensitive,
-                new.visibility,
-                new.language,
-                dumps(new.emojis),
-                new.application_id,
-                created,
-            )
-            assert row is not None
             await self._write_children(tx, ident, new)
             await tx.execute(_FEED_FAN_OUT, ident, new.account_id)
             await tx.execute(

@@ -103,12 +103,16 @@ async def queue_account(store: Store, account: Account) -> None:
         log.exception("queueing media of account %s failed", account.id)
 
 
-async def queue_status(store: Store, status_id: int, author: Account) -> None:
-    """Queue a remote status's attachments and its author's avatar and header."""
+async def queue_status(
+    store: Store, status_id: int, author: Account, media: list[MediaAttachment] | None = None
+) -> None:
+    """Queue a remote status's attachments (``media``, when the caller read them) and its
+    author's avatar and header."""
     if author.local:
         return
     try:
-        media = (await store.statuses.media_for([status_id])).get(status_id, [])
+        if media is None:
+            media = (await store.statuses.media_for([status_id])).get(status_id, [])
         await store.media_cache.enqueue(
             [*wanted_for_media(media, author.domain), *wanted_for_account(author)]
         )

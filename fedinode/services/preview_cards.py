@@ -30,7 +30,7 @@ from fedinode.config import Config
 from fedinode.services.media_cache import HostRefusal, Refused, Transient, next_try_at
 from storage import events
 from storage.media_cache import WantedMedia
-from storage.models import Status
+from storage.models import MediaAttachment, Status
 from storage.preview_cards import FETCHED, CardContent, PreviewCard
 from storage.store import Store
 
@@ -79,10 +79,17 @@ def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> s
     return None
 
 
-async def queue_card(store: Store, config: Config, status: Status, *, new: bool = False) -> None:
+async def queue_card(
+    store: Store,
+    config: Config,
+    status: Status,
+    *,
+    new: bool = False,
+    media: list[MediaAttachment] | None = None,
+) -> None:
     """Give a new or edited status the card of its first link (queued when new); a failure
     here fails nothing else. A ``new`` status that links nothing costs nothing (it has no
-    card to take away)."""
+    card to take away). ``media``: the status's attachments, when the caller read them."""
     if not config.media.preview_cards or status.reblog_of_id is not None:
         return
     if new and "<a" not in status.content:
@@ -92,7 +99,8 @@ async def queue_card(store: Store, config: Config, status: Status, *, new: bool 
         url = first_link(status.content, local_host=local_host, skip_urls=frozenset())
         if url is not None:
             # Links to the status's own attachments get no card: look again without them.
-            media = (await store.statuses.media_for([status.id])).get(status.id, [])
+            if media is None:
+                media = (await store.statuses.media_for([status.id])).get(status.id, [])
             skip = frozenset(
                 u
                 for m in media

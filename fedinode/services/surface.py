@@ -64,11 +64,22 @@ class SideEffects:
     async def _cache_status(self, status: Status, author: Account, *, new: bool) -> None:
         # Remote statuses, and local ones whose owed side effects the worker completes
         # after a crash (the statuses service queues a local status's card itself).
+        remote = self.cache_media and not author.local
+        media = None
+        if remote:  # read once for both: the cache queues them, the card skips their links
+            try:
+                media = (await self.store.statuses.media_for([status.id])).get(status.id, [])
+            except Exception:
+                log.exception("reading the media of status %s failed", status.id)
         if self.cards is not None:
-            await queue_card(self.store, self.cards, status, new=new)
-        if self.cache_media and not author.local:
-            await queue_status(self.store, status.id, author)
-            await queue_remote_emojis(self.store, "status", status.id, author.domain, status.emojis)
+            await queue_card(self.store, self.cards, status, new=new, media=media)
+        if remote:
+            await queue_status(self.store, status.id, author, media)
+            # A new status shows no emojis yet: only one with some has any to record.
+            if status.emojis or not new:
+                await queue_remote_emojis(
+                    self.store, "status", status.id, author.domain, status.emojis
+                )
             # An author whose emojis are all cached and shown already needs no writes.
             if any("file" not in e for e in author.emojis):
                 await queue_remote_emojis(

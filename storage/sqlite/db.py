@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from storage.db import Connection, Dialect, Row, current_batch, enter_batch, savepoint
 from storage.sqlite.notify import Notifier
+from storage.sqlite.writelock import WriteLock
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _READERS = 2
@@ -252,6 +253,7 @@ class SqliteDatabase:
         readers: list[_ReaderThread],
         inline_reader: sqlite3.Connection | None = None,
         notifier: Notifier | None = None,
+        lock_path: str | None = None,
     ) -> None:
         self._writer = _SqliteConnection(writer)
         self._raw_writer = writer
@@ -262,7 +264,7 @@ class SqliteDatabase:
         self._readers = [_SqliteReader(r) for r in readers]
         self._reader_threads = readers
         self._next_reader = itertools.cycle(range(len(readers)))
-        self._lock = asyncio.Lock()
+        self._lock = WriteLock(lock_path, timeout=_BUSY_TIMEOUT)
         self._listeners: dict[str, set[asyncio.Queue[str]]] = {}
         self._notifier = notifier  # other processes on the same file (None: in memory)
         self._checkpointed_at = 0  # writer statement count at the last checkpoint
@@ -284,7 +286,9 @@ class SqliteDatabase:
                 for _ in range(_READERS)
             ]
             inline = _connect(path, busy_timeout_ms=0)
-        return cls(writer, readers, inline, Notifier(path) if path != ":memory:" else None)
+        if path == ":memory:":
+            return cls(writer, readers, inline)
+        return cls(writer, readers, inline, Notifier(path), lock_path=path)
 
     async def close(self) -> None:
         if self._notifier is not None:
@@ -299,6 +303,7 @@ class SqliteDatabase:
         if self._raw_inline is not None:
             self._raw_inline.close()
         self._raw_writer.close()
+        self._lock.close()
 
     def _reader(self) -> _SqliteReader | _SqliteConnection:
         if not self._readers:
@@ -334,7 +339,7 @@ class SqliteDatabase:
     async def execute(self, sql: str, *args: Any) -> int:
         if (batch := current_batch(self)) is not None:
             return await batch.conn.execute(sql, *args)
-        async with self._lock:
+        async with self._lock.held():
             count = await self._writer.execute(sql, *args)
         self._wrote()
         return count
@@ -347,7 +352,7 @@ class SqliteDatabase:
         if (batch := current_batch(self)) is not None:
             return await batch.conn.fetch(sql, *args)
         if _is_write(sql) or not self._readers:
-            async with self._lock:
+            async with self._lock.held():
                 rows = await self._writer.fetch(sql, *args)
             self._wrote()
             return rows
@@ -365,7 +370,7 @@ class SqliteDatabase:
         if (batch := current_batch(self)) is not None:
             return await batch.conn.fetchrow(sql, *args)
         if _is_write(sql) or not self._readers:
-            async with self._lock:
+            async with self._lock.held():
                 row = await self._writer.fetchrow(sql, *args)
             self._wrote()
             return row
@@ -388,7 +393,7 @@ class SqliteDatabase:
             async with savepoint(batch) as conn:
                 yield conn
             return
-        async with self._lock:
+        async with self._lock.held():
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
