@@ -59,8 +59,11 @@ class InboxProcessor:
     retry_base_ms = 30_000
     poll_interval = 1.0
     batch_size = 64
-    # How long one transaction of a batch may last before it commits and the next begins.
+    # How long one transaction of a batch may last before it commits and the next begins;
+    # and how long when another writer waits for it (SQLite's one writer: the intake's
+    # commits, which the 202s wait for).
     transaction_seconds = 0.02
+    contended_transaction_seconds = 0.002
     # How often the loop looks for status side effects left owed (``storage.effects``).
     effects_interval = 5.0
 
@@ -227,7 +230,11 @@ class InboxProcessor:
                         alone.append(item)
                     else:
                         done.append(item.id)
-                    if loop.time() - started >= self.transaction_seconds:
+                    lasted = loop.time() - started
+                    if lasted >= self.transaction_seconds or (
+                        lasted >= self.contended_transaction_seconds
+                        and self.store.db.writers_waiting()
+                    ):
                         break
                 await self.store.queues.finish_inbox_many(done)
         except asyncio.CancelledError:

@@ -48,6 +48,12 @@ class Database(Connection, Protocol):
         them and whose best plan is the same for every argument (SQLite: ``fetch``)."""
         ...
 
+    def writers_waiting(self) -> bool:
+        """Whether another writer (a task here, another process) waits for this database's
+        one writer: a long batch should commit and let it through (SQLite; PostgreSQL has
+        no such writer: always False)."""
+        ...
+
     def batch(self) -> AbstractAsyncContextManager[Connection]:
         """One transaction for everything this task does on this database until it ends.
 

@@ -325,6 +325,9 @@ class PostgresDatabase:
         async with self._pool.connection() as conn, conn.transaction():
             yield _PgConnection(conn)
 
+    def writers_waiting(self) -> bool:
+        return False  # row locks: writers wait only for the rows they share
+
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[Connection]:
         if (open_batch := current_batch(self)) is not None:

@@ -405,6 +405,9 @@ class SqliteDatabase:
                 self._raw_writer.execute("COMMIT")
         self._wrote()
 
+    def writers_waiting(self) -> bool:
+        return self._lock.contended()
+
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[Connection]:
         if (open_batch := current_batch(self)) is not None:

@@ -70,6 +70,7 @@ class WriteLock:
 
     def __init__(self, path: str | None, *, timeout: float) -> None:
         self._local = asyncio.Lock()
+        self._local_waiting = 0  # tasks of this process waiting for ``_local``
         self._timeout = timeout
         self._lock_fd = -1
         self._turnstile_fd = -1
@@ -82,7 +83,12 @@ class WriteLock:
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
-        async with self._local:
+        self._local_waiting += 1
+        try:
+            await self._local.acquire()
+        finally:
+            self._local_waiting -= 1
+        try:
             if self._lock_fd < 0:
                 yield
                 return
@@ -91,6 +97,21 @@ class WriteLock:
                 yield
             finally:
                 _unlock(self._lock_fd)
+        finally:
+            self._local.release()
+
+    def contended(self) -> bool:
+        """Whether a writer waits for the lock: a task of this process, or another process
+        (it holds the turnstile while it waits). A moment's false positive is harmless:
+        the holder only commits a little earlier."""
+        if self._local_waiting:
+            return True
+        if self._turnstile_fd < 0:
+            return False
+        if _try_lock(self._turnstile_fd):
+            _unlock(self._turnstile_fd)
+            return False
+        return True
 
     async def _take_file_lock(self) -> None:
         if _try_lock(self._turnstile_fd):

@@ -152,3 +152,33 @@ async def test_a_writer_killed_while_holding_the_lock_does_not_block_the_others(
         child.kill()
         child.wait()
         await db.close()
+
+
+async def test_the_holder_sees_when_another_writer_waits(tmp_path: Path) -> None:
+    path = str(tmp_path / "db.sqlite3")
+    holder, other_process = WriteLock(path, timeout=5.0), WriteLock(path, timeout=5.0)
+    try:
+        async with holder.held():
+            assert not holder.contended()
+            # A task of this process waits for the same lock.
+            local = asyncio.create_task(holder.held().__aenter__())
+            await asyncio.sleep(0.05)
+            assert holder.contended()
+            local.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await local
+            assert not holder.contended()
+
+            # Another process waits (it holds the turnstile while it does).
+            async def take_and_release() -> None:
+                async with other_process.held():
+                    pass
+
+            remote = asyncio.create_task(take_and_release())
+            await asyncio.sleep(0.1)
+            assert holder.contended()
+        await asyncio.wait_for(remote, 2.0)
+        assert not holder.contended()
+    finally:
+        holder.close()
+        other_process.close()
