@@ -199,6 +199,14 @@ class StatusStore(StatusTimelines):
                 display = unicodedata.normalize("NFC", t.lstrip("#"))
                 written.setdefault(normalize_tag(display), display)
         for tag, display in written.items():
+            # A tag used before (most are): one statement finds it and links it.
+            if await tx.execute(
+                "INSERT INTO status_tags (status_id, tag_id) SELECT CAST($1 AS BIGINT), id FROM tags"
+                " WHERE name = $2 ON CONFLICT DO NOTHING",
+                status_id,
+                tag,
+            ):
+                continue
             tag_id = await self._tag_id(tx, tag, display)
             await tx.execute(
                 "INSERT INTO status_tags (status_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
