@@ -158,3 +158,28 @@ async def test_a_batch_that_fails_as_a_whole_commits_nothing_and_hands_every_ite
         assert await processor.process(item)
     for activity in activities:
         assert await home.store.statuses.by_uri(activity["object"]["id"]) is not None
+
+
+async def test_a_batch_stores_sanitised_notes_and_owes_no_side_effects_after_its_commit(
+    home: Instance, peer: FakePeer
+) -> None:
+    processor: InboxProcessor = home.fed.processor
+    alice = await home.user("alice")
+    await processor.apply(_create(peer, "mallory", 0))
+    hostile = _create(peer, "mallory", 1, mention=alice)
+    # Converted before the transaction opens: sanitised all the same.
+    hostile["object"]["content"] = (
+        '<p>hi <script>alert(1)</script><a href="javascript:steal()">x</a></p>'
+    )
+    await _enqueue(home, peer, [hostile])
+
+    assert await processor.apply_batched(await _claim_all(home)) == []
+
+    status = await home.store.statuses.by_uri(hostile["object"]["id"])
+    assert status is not None
+    assert "hi" in status.content
+    assert "<script" not in status.content and "javascript:" not in status.content
+    # The status and its side effects committed together: nothing is left owed.
+    assert await home.store.db.fetchval("SELECT COUNT(*) FROM pending_effects") == 0
+    mentions = await home.store.notifications.list(alice.id, Page(limit=40))
+    assert [n.type for n in mentions] == ["mention"]
