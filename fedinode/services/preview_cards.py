@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import aiohttp
-import nh3
 import orjson
 from yarl import URL
 
@@ -297,6 +296,8 @@ _IFRAME_ATTRIBUTES = {"src", "width", "height", "allowfullscreen", "frameborder"
 
 def _embed_html(html: str) -> str:
     """An oEmbed ``html`` reduced to one https iframe (as Mastodon keeps it), or ""."""
+    import nh3
+
     clean = nh3.clean(
         html,
         tags={"iframe"},
