@@ -5,8 +5,10 @@ from __future__ import annotations
 import html as _html
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-import nh3
+if TYPE_CHECKING:
+    import nh3
 
 ALLOWED_TAGS = frozenset(
     {
@@ -28,6 +30,9 @@ _CLEAN_CONTENT_TAGS = frozenset({"script", "style", "template", "iframe", "objec
 @cache
 def _cleaner() -> nh3.Cleaner:
     # Built lazily, once: constructing the ammonia cleaner per call would dominate the cost.
+    # nh3 is imported here too: a process that has sanitised nothing yet does not hold it.
+    import nh3
+
     return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(_CLEAN_CONTENT_TAGS),

@@ -12,8 +12,6 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import aiosmtplib
-
 from fedinode.config import Config, EmailConfig
 from fedinode.web.i18n import direction
 from storage.ids import now_ms
@@ -71,6 +69,8 @@ _WIRE = policy.SMTP.clone(max_line_length=998)
 
 
 async def smtp_send(settings: EmailConfig, message: EmailMessage) -> None:
+    import aiosmtplib  # on first mail: an instance without mail does not hold it
+
     await aiosmtplib.send(
         message.as_bytes(policy=_WIRE),
         sender=message["From"].addresses[0].addr_spec,
@@ -109,6 +109,8 @@ class MailSender:
         sent = 0
         settings = self._config.email
         for mail in await self._store.mail.due(20):
+            import aiosmtplib
+
             try:
                 await smtp_send(settings, build_message(self._config, mail))
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

@@ -8,10 +8,7 @@ import asyncio
 import io
 import secrets
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
-
-from blurhash_rs import blurhash_encode
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from fedinode.config import Config
 from fedinode.errors import NotFoundError, ValidationFailed
@@ -25,6 +22,11 @@ from fedinode.services.media_files import (
 from storage.media import NewMedia
 from storage.models import Account, MediaAttachment
 from storage.store import Store
+
+if TYPE_CHECKING:
+    # Pillow is imported by the functions that decode pictures: a process that never
+    # receives an upload does not hold it.
+    from PIL import Image
 
 # Pillow format name → (content type, file extension).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -84,6 +86,8 @@ def _read_limited(upload: Upload, max_bytes: int) -> bytes:
 
 
 def _open_image(data: bytes, max_pixels: int) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
     try:
         image = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
@@ -106,6 +110,8 @@ def _open_image(data: bytes, max_pixels: int) -> Image.Image:
 
 def _clean(image: Image.Image) -> Image.Image:
     """Pixels only: orientation applied, every metadata chunk but the colour profile dropped."""
+    from PIL import ImageOps
+
     oriented = ImageOps.exif_transpose(image) or image
     icc = image.info.get("icc_profile")
     clean = oriented.copy()
@@ -136,6 +142,8 @@ def _icc(image: Image.Image) -> dict[str, Any]:
 
 def _encode_gif(source: Image.Image) -> bytes:
     """GIFs keep their animation; frames are copied, so comments and extensions are left out."""
+    from PIL import ImageSequence
+
     frames = [frame.copy() for frame in ImageSequence.Iterator(source)]
     durations = [int(f.info.get("duration", 100)) for f in frames]
     for f in frames:
@@ -155,6 +163,8 @@ def _encode_gif(source: Image.Image) -> bytes:
 def _blurhash(image: Image.Image) -> str | None:
     # 4×3 components over a thumbnail of at most 64 pixels. blurhash-rs takes Pillow images
     # through its public API and is ~50× faster than the C encoder it replaced (same hashes).
+    from blurhash_rs import blurhash_encode
+
     small = image.convert("RGB")
     small.thumbnail((64, 64))
     try:
@@ -165,6 +175,8 @@ def _blurhash(image: Image.Image) -> str | None:
 
 def process_image(data: bytes, *, max_pixels: int, thumbnail_size: int) -> Processed:
     """Decode, check and re-encode an upload; CPU-bound, run it in a thread."""
+    from PIL import Image
+
     image = _open_image(data, max_pixels)
     fmt = image.format or ""
     content_type, ext = FORMATS[fmt]
@@ -344,6 +356,8 @@ async def delete_media(
 
 
 def _square(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    from PIL import Image, ImageOps
+
     return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
 
 

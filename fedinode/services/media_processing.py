@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
 from fedinode.config import Config
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services import transcode
@@ -72,6 +70,8 @@ def is_still_image(data: bytes) -> bool:
     it becomes a silent looping video, ``gifv``, as on Mastodon)."""
     import io
 
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in FORMATS:
@@ -105,7 +105,9 @@ async def upload_any(
             raise ValidationFailed(
                 f"File is too large (the limit is {config.server.max_media_bytes} bytes)"
             )
-        media = await store_image(store, config, account, data, description=description, focus=focus)
+        media = await store_image(
+            store, config, account, data, description=description, focus=focus
+        )
         return Uploaded(media=media, processing=False)
     with tempfile.TemporaryDirectory(prefix="fedinode-upload-") as tmp:
         source = Path(tmp) / "source"
@@ -238,7 +240,9 @@ def av_meta(kind: str, found: Probe, small: tuple[int, int] | None) -> dict[str,
     return meta
 
 
-async def _process(config: Config, job: MediaJob, source: Path, work: Path) -> tuple[ProcessedMedia, dict[str, bytes]]:
+async def _process(
+    config: Config, job: MediaJob, source: Path, work: Path
+) -> tuple[ProcessedMedia, dict[str, bytes]]:
     """Transcode one upload; returns the attachment's new state and the files to write."""
     cfg = config.media
     kind = transcode.kind_of(cfg, await transcode.probe(cfg, source))
@@ -330,9 +334,7 @@ class MediaProcessor:
         written: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="fedinode-media-") as tmp:
-                source = await asyncio.to_thread(
-                    local_copy, self.files, job.source_path, Path(tmp)
-                )
+                source = await asyncio.to_thread(local_copy, self.files, job.source_path, Path(tmp))
                 if source is None:
                     await self.store.media_jobs.fail(job, "The uploaded file is gone")
                     return

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import aiohttp
-import lxml.html
-import nh3
 import orjson
 from yarl import URL
 
@@ -54,6 +52,8 @@ def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> s
     """The URL of the first link in a status's HTML that deserves a card, normalised."""
     if "<a" not in content:
         return None
+    import lxml.html  # on first use: a process that never sees a link does not hold lxml
+
     try:
         root = lxml.html.fragment_fromstring(content, create_parent="div")
     except (ValueError, lxml.etree.ParserError):
@@ -254,6 +254,8 @@ def _time(value: str) -> int | None:
 
 def read_page(body: bytes, charset: str, page_url: URL) -> PageMeta:
     """OpenGraph, Twitter and plain HTML metadata, and the oEmbed link, of a page."""
+    import lxml.html
+
     try:
         parser = lxml.html.HTMLParser(encoding=charset or None, no_network=True)
         root = lxml.html.document_fromstring(body, parser=parser)
@@ -302,6 +304,8 @@ _IFRAME_ATTRIBUTES = {"src", "width", "height", "allowfullscreen", "frameborder"
 
 def _embed_html(html: str) -> str:
     """An oEmbed ``html`` reduced to one https iframe (as Mastodon keeps it), or ""."""
+    import nh3
+
     clean = nh3.clean(
         html,
         tags={"iframe"},

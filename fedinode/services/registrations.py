@@ -6,8 +6,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from babel import Locale, UnknownLocaleError
-
 from fedinode.errors import ApiError, Forbidden, NotFoundError, ValidationFailed
 from fedinode.services import admin
 from fedinode.services.context import Ctx
@@ -166,6 +164,8 @@ def known_locale(asked: str) -> str | None:
     parts = asked.strip().replace("_", "-").split("-")
     if not all(p.isascii() and p.isalnum() for p in parts) or len(parts) > 3:
         return None
+    from babel import Locale, UnknownLocaleError  # Babel on first use
+
     try:
         found = Locale.parse("_".join(parts))
     except (UnknownLocaleError, ValueError, TypeError):

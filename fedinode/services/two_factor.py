@@ -13,8 +13,6 @@ import hmac
 import secrets
 import time
 
-import pyotp
-
 from storage.models import User
 from storage.store import Store
 
@@ -24,11 +22,15 @@ _DRIFT_STEPS = 1  # a code of the previous or the next 30 seconds is taken too (
 
 
 def new_secret() -> str:
+    import pyotp  # on first use (set-up or a login with a code), not at start
+
     return pyotp.random_base32()
 
 
 def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
     """The ``otpauth://totp/...`` URI an authenticator app takes (as a QR code or text)."""
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
 
 
@@ -40,6 +42,8 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     """The 30-second step whose code ``code`` is, within the allowed drift."""
     if not (len(code) == 6 and code.isdigit()):
         return None
+    import pyotp
+
     totp = pyotp.TOTP(secret)
     here = int(now) // _STEP_S
     for step in range(here - _DRIFT_STEPS, here + _DRIFT_STEPS + 1):

@@ -16,7 +16,6 @@ import os
 import time
 from dataclasses import dataclass
 
-import http_ece
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -159,6 +158,8 @@ def encrypt(
     ttl: int = DEFAULT_TTL_SECONDS,
 ) -> EncryptedPush:
     """The body and headers of one push: encrypted for the subscriber, signed by us."""
+    import http_ece  # on the first push, not at start
+
     receiver = subscriber_public_key(p256dh)
     secret = auth_secret(auth)
     ephemeral = ec.generate_private_key(ec.SECP256R1())

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from babel.dates import format_date as babel_date
-from babel.dates import format_datetime as babel_datetime
-
 from fedinode.web.i18n import digits
 
 _BREAKS = (
@@ -93,6 +90,8 @@ def format_date(ms: int, locale: str) -> str:
     moment = _utc(ms)
     if locale == "fa":
         return _persian_date(moment)
+    from babel.dates import format_date as babel_date  # Babel on first use
+
     return babel_date(moment.date(), "medium", locale=locale)
 
 
@@ -102,4 +101,6 @@ def format_datetime(ms: int, locale: str) -> str:
     if locale == "fa":
         time = digits(f"{moment:%H:%M}", "fa")
         return f"{_persian_date(moment)}، {time} (UTC)"
+    from babel.dates import format_datetime as babel_datetime
+
     return babel_datetime(moment, "d MMM y, HH:mm", tzinfo=UTC, locale=locale) + " (UTC)"

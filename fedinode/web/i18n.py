@@ -19,9 +19,6 @@ from functools import cache
 from gettext import GNUTranslations, NullTranslations
 from importlib import resources
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 DEFAULT_LOCALE = "en"
@@ -115,6 +112,10 @@ def gettext_catalogue(locale: str) -> NullTranslations:
     text = _po_text(locale) if locale in LOCALES else None
     if text is None:
         return NullTranslations()
+    # Babel on first use: a process that serves no page in another language does not hold it.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     catalog = read_po(io.StringIO(text), locale=locale)
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
@@ -128,6 +129,8 @@ def catalogue(locale: str) -> dict[str, str]:
     text = _po_text(locale)
     if text is None:
         return {}
+    from babel.messages.pofile import read_po
+
     found = {}
     for m in read_po(io.StringIO(text), locale=locale):
         if not m.id or m.fuzzy:
@@ -157,7 +160,11 @@ class Translator:
 
     def number(self, n: int) -> str:
         """``n`` in this locale's digits and grouping (Persian digits for ``fa``)."""
-        return digits(format_decimal(n, locale=self.locale, numbering_system="default"), self.locale)
+        from babel.numbers import format_decimal
+
+        return digits(
+            format_decimal(n, locale=self.locale, numbering_system="default"), self.locale
+        )
 
     def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
         """The form for ``n`` (``{n}`` is filled with it, in this locale's digits)."""

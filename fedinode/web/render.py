@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
@@ -27,6 +26,9 @@ from fedinode import appkeys
 from fedinode.web import calendars, sessions
 from fedinode.web import csrf as csrf_tokens
 from fedinode.web.i18n import Translator, negotiate, translator
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Pages that show a form or a person's settings: never cached, never framed.
 PRIVATE_HEADERS = {
@@ -42,6 +44,8 @@ PRIVATE_HEADERS = {
 
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2  # on the first page: an API-only process does not hold Jinja2
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fedinode.web", "templates"),
         autoescape=True,
@@ -89,9 +93,7 @@ async def render(
     def csrf_input() -> Markup:
         if not token:
             raise RuntimeError(f"{name} has a form: render it with csrf=True")
-        return Markup('<input type="hidden" name="{}" value="{}">').format(
-            csrf_tokens.FIELD, token
-        )
+        return Markup('<input type="hidden" name="{}" value="{}">').format(csrf_tokens.FIELD, token)
 
     template = environment().get_template(name)
     html = template.render(

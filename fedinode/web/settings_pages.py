@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import segno
 from aiohttp import web
 from markupsafe import Markup
 
@@ -163,6 +162,8 @@ async def revoke_browser_session(request: web.Request) -> web.StreamResponse:
 
 def qr_svg(text: str) -> Markup:
     """``text`` as a QR code: an inline SVG (dark on a white ground, so it scans on a dark page)."""
+    import segno  # on the first two-factor set-up, not at start
+
     qr = segno.make(text, error="m", micro=False)
     return Markup(qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=False))
 

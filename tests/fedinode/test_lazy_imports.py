@@ -1,0 +1,79 @@
+"""A started instance holds only the libraries serving needs: the ones that only some
+requests use (pictures, link previews, pages, two-factor, mail, push encryption, HTML
+sanitising) are imported on first use, so an idle process stays small."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import fedinode
+
+# Imported on first use only; each costs 1 to 5 MB of every serving process.
+FIRST_USE_ONLY = (
+    "PIL",  # uploads and the remote media cache
+    "blurhash_rs",
+    "lxml",  # link preview cards
+    "nh3",  # sanitising remote HTML
+    "babel",  # pages and mails in another language, dates on pages
+    "jinja2",  # HTML pages
+    "segno",  # the two-factor QR code
+    "pyotp",  # two-factor codes
+    "aiosmtplib",  # sending mail
+    "http_ece",  # Web Push encryption
+)
+
+_START = """
+import asyncio, dataclasses, json, sys
+
+from aiohttp import web
+
+from fedinode.app import create_app
+from fedinode.config import load_config
+
+
+async def main() -> None:
+    raw = load_config(None, environ={})
+    config = dataclasses.replace(
+        raw,
+        database=dataclasses.replace(raw.database, url=sys.argv[1]),
+        media=dataclasses.replace(raw.media, directory=sys.argv[2]),
+    )
+    runner = web.AppRunner(create_app(config))
+    await runner.setup()  # every cleanup context has started: store, federation, workers
+    try:
+        await asyncio.sleep(1.0)  # the background loops' first rounds
+        print(json.dumps(sorted(set(sys.modules))))
+    finally:
+        await runner.cleanup()
+
+
+asyncio.run(main())
+"""
+
+
+def _modules_after_start(database_url: str, media: Path) -> set[str]:
+    root = Path(fedinode.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", _START, database_url, str(media)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_started_instance_has_not_imported_the_first_use_libraries(
+    database_url: str, tmp_path: Path
+) -> None:
+    loaded = _modules_after_start(database_url, tmp_path / "media")
+    assert "fedinode.api.routes" in loaded  # it did start
+    held = [name for name in FIRST_USE_ONLY if name in loaded]
+    assert held == [], f"imported at start: {held}"
