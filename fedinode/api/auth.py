@@ -76,7 +76,7 @@ def unknown_scopes(scopes: Iterable[str]) -> list[str]:
 
 def scope_covers(granted: Iterable[str], required: str) -> bool:
     """Whether a token holding ``granted`` may act under ``required``."""
-    have = set(granted)
+    have = granted if isinstance(granted, frozenset | set) else set(granted)
     if required in have:
         return True
     if required in READ_SCOPES and "read" in have:
