@@ -122,21 +122,24 @@ def _view(
     pinned: bool,
     muted: bool,
 ) -> StatusView:
+    # Positional, in StatusView's field order (twenty of these a page, each request).
     return StatusView(
-        status=shared.status,
-        account=shared.account,
-        mentions=shared.mentions,
-        tags=shared.tags,
-        media=shared.media,
-        poll=_poll_view(shared, viewer_id, votes),
-        application=shared.application,
-        card=shared.card,
-        favourited=favourited,
-        reblogged=reblogged,
-        bookmarked=bookmarked,
-        pinned=pinned,
-        muted=muted,
-        memo=shared.memo,
+        shared.status,
+        shared.account,
+        None,  # reblog
+        shared.mentions,
+        shared.tags,
+        shared.media,
+        None if shared.poll is None else _poll_view(shared, viewer_id, votes),
+        shared.application,
+        shared.card,
+        favourited,
+        reblogged,
+        bookmarked,
+        pinned,
+        muted,
+        [],  # filtered
+        shared.memo,
     )
 
 

@@ -115,7 +115,7 @@ def status_to_api(
             view.poll, s.emojis, config.base_url, show_totals=viewer_id == s.account_id
         )
     matches = view.filtered if filtered is None else filtered
-    out["filtered"] = [filter_result_to_api(m) for m in matches]
+    out["filtered"] = [filter_result_to_api(m) for m in matches] if matches else []
     if viewer_id is not None:
         out["favourited"] = view.favourited
         out["reblogged"] = view.reblogged
