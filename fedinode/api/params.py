@@ -393,3 +393,12 @@ def ctx_of(request: web.Request) -> Ctx:
 
 def paged_response(request: web.Request, data: Any, ids: Sequence[int], page: Page) -> web.Response:
     return json_response(data, headers=link_header(request, ids, page))
+
+
+def paged_json_response(
+    request: web.Request, body: bytes, ids: Sequence[int], page: Page
+) -> web.Response:
+    """``paged_response`` for a body already encoded as JSON."""
+    return web.Response(
+        body=body, content_type="application/json", headers=link_header(request, ids, page)
+    )
