@@ -76,7 +76,7 @@ def unknown_scopes(scopes: Iterable[str]) -> list[str]:
 
 def scope_covers(granted: Iterable[str], required: str) -> bool:
     """Whether a token holding ``granted`` may act under ``required``."""
-    have = set(granted)
+    have = granted if isinstance(granted, frozenset | set) else set(granted)
     if required in have:
         return True
     if required in READ_SCOPES and "read" in have:
@@ -156,13 +156,26 @@ async def _load(request: web.Request) -> Principal | None:
     now = now_ms()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_EVERY_MS:
         await store.oauth.touch_token(token.id, now)
-    return Principal(
+    made = _principals.get(token.id)
+    if made is not None and made.token is token and made.user is user and made.account is account:
+        return made  # the lookup gave the very objects of last time: nothing changed
+    made = Principal(
         token=token,
         scopes=frozenset(parse_scopes(token.scopes)),
         user=user,
         account=account,
         app_id=token.app_id,
     )
+    if len(_principals) >= _PRINCIPALS_LIMIT:
+        _principals.clear()
+    _principals[token.id] = made
+    return made
+
+
+# The Principal last made for each token (it is immutable; the token lookup reuses its
+# objects while the rows they were built from are unchanged).
+_principals: dict[int, Principal] = {}
+_PRINCIPALS_LIMIT = 1024
 
 
 async def current(request: web.Request) -> Principal | None:

@@ -343,15 +343,26 @@ def link_header(
     """
     if not ids:
         return {}
-    base = request.app[appkeys.CONFIG].base_url + request.path
-    kept: list[tuple[str, str]] = [
-        (k, v) for k, v in request.query.items() if k not in _PAGING_KEYS
-    ]
-    links = []
+    base = request.app[appkeys.CONFIG].base_url + request.path + "?"
+    query = request.query_string
+    kept = _kept_query.get(query)
+    if kept is None:
+        kept = urlencode([(k, v) for k, v in request.query.items() if k not in _PAGING_KEYS])
+        kept += "&" if kept else ""
+        if len(_kept_query) >= _KEPT_QUERY_LIMIT:
+            _kept_query.clear()
+        _kept_query[query] = kept
+    # An id is digits: urlencode would leave it as it is.
+    prev = f'<{base}{kept}min_id={ids[0]}>; rel="prev"'
     if always_next or len(ids) >= page.limit:
-        links.append(f'<{base}?{urlencode([*kept, ("max_id", str(ids[-1]))])}>; rel="next"')
-    links.append(f'<{base}?{urlencode([*kept, ("min_id", str(ids[0]))])}>; rel="prev"')
-    return {"Link": ", ".join(links)}
+        return {"Link": f'<{base}{kept}max_id={ids[-1]}>; rel="next", {prev}'}
+    return {"Link": prev}
+
+
+# The query strings pages were asked with, urlencoded again without their paging keys (and
+# with a trailing "&" when anything is left): clients page with the same few.
+_kept_query: dict[str, str] = {}
+_KEPT_QUERY_LIMIT = 256
 
 
 # -- responses --------------------------------------------------------------------------
@@ -382,3 +393,12 @@ def ctx_of(request: web.Request) -> Ctx:
 
 def paged_response(request: web.Request, data: Any, ids: Sequence[int], page: Page) -> web.Response:
     return json_response(data, headers=link_header(request, ids, page))
+
+
+def paged_json_response(
+    request: web.Request, body: bytes, ids: Sequence[int], page: Page
+) -> web.Response:
+    """``paged_response`` for a body already encoded as JSON."""
+    return web.Response(
+        body=body, content_type="application/json", headers=link_header(request, ids, page)
+    )

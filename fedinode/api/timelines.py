@@ -6,7 +6,13 @@ from aiohttp import web
 
 from fedinode.api import schemas
 from fedinode.api.auth import authenticated, require_scopes, viewer_account, viewer_id
-from fedinode.api.params import ctx_of, page_from, paged_response, read_params
+from fedinode.api.params import (
+    ctx_of,
+    page_from,
+    paged_json_response,
+    paged_response,
+    read_params,
+)
 from fedinode.services import timelines as svc
 from fedinode.services.filters import filter_views
 
@@ -19,8 +25,8 @@ async def home_timeline(request: web.Request) -> web.Response:
     account = viewer_account(request)
     views, ids = await svc.home(ctx, account.id, page)
     views = await filter_views(ctx.store, account.id, "home", views)
-    return paged_response(
-        request, schemas.statuses_to_api(views, ctx.config, account.id), ids, page
+    return paged_json_response(
+        request, schemas.statuses_to_json(views, ctx.config, account.id), ids, page
     )
 
 

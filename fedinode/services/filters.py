@@ -144,6 +144,8 @@ async def apply_filters(
     are left out. The viewer's own statuses are never filtered."""
     if filters is None:
         filters = await load_filter_set(store, viewer_id)
+    if not filters:
+        return [(view, []) for view in views]
     out: list[tuple[StatusView, list[FilterMatch]]] = []
     for view in views:
         shown = view.reblog or view
@@ -163,8 +165,14 @@ async def filter_views(
     """``apply_filters`` for renderers: hidden views dropped, matches set on ``view.filtered``."""
     if viewer_id is None:
         return list(views)
+    filters = await load_filter_set(store, viewer_id)
+    if not filters:  # most viewers: nothing can match, every view keeps no matches
+        for view in views:
+            if view.filtered:
+                view.filtered = []
+        return list(views)
     out = []
-    for view, matches in await apply_filters(store, viewer_id, context, views):
+    for view, matches in await apply_filters(store, viewer_id, context, views, filters=filters):
         view.filtered = matches
         out.append(view)
     return out

@@ -77,18 +77,12 @@ def _shared(view: StatusView) -> StatusView:
     )
 
 
-async def _load_missing(store: Store, cache: RenderCache, entries: Sequence[TimelineEntry]) -> None:
-    missing = [
-        e
-        for e in entries
-        if e.shown
-        and (
-            cache.get(e.id, e.version) is None
-            or (e.reblog_of_id is not None and cache.get(e.reblog_of_id, e.reblog_version) is None)
-        )
-    ]
-    if not missing:
-        return
+async def _load_missing(
+    store: Store,
+    cache: RenderCache,
+    missing: Sequence[TimelineEntry],
+) -> None:
+    """Load the rows not in the cache at their versions into it."""
     statuses = await store.statuses.get_many([e.id for e in missing])
     # Loaded as nobody in particular: the viewer's marks and votes come with each request.
     loaded = await load_status_views(
@@ -128,21 +122,24 @@ def _view(
     pinned: bool,
     muted: bool,
 ) -> StatusView:
+    # Positional, in StatusView's field order (twenty of these a page, each request).
     return StatusView(
-        status=shared.status,
-        account=shared.account,
-        mentions=shared.mentions,
-        tags=shared.tags,
-        media=shared.media,
-        poll=_poll_view(shared, viewer_id, votes),
-        application=shared.application,
-        card=shared.card,
-        favourited=favourited,
-        reblogged=reblogged,
-        bookmarked=bookmarked,
-        pinned=pinned,
-        muted=muted,
-        memo=shared.memo,
+        shared.status,
+        shared.account,
+        None,  # reblog
+        shared.mentions,
+        shared.tags,
+        shared.media,
+        None if shared.poll is None else _poll_view(shared, viewer_id, votes),
+        shared.application,
+        shared.card,
+        favourited,
+        reblogged,
+        bookmarked,
+        pinned,
+        muted,
+        [],  # filtered
+        shared.memo,
     )
 
 
@@ -151,19 +148,34 @@ async def entry_views(
 ) -> list[StatusView]:
     """Views of the shown rows, in order, as ``load_status_views`` would build them."""
     cache = render_cache(store)
-    await _load_missing(store, cache, entries)
-    rows: list[tuple[TimelineEntry, StatusView, StatusView | None]] = []
+    # One cache lookup per row and side: a page served from the cache (the common case)
+    # asks nothing more of it.
+    found: list[tuple[TimelineEntry, StatusView | None, StatusView | None]] = []
+    missing = []
     for e in entries:
         if not e.shown:
             continue
         own = cache.get(e.id, e.version)
-        if own is None:
-            continue
         target = None
         if e.reblog_of_id is not None:
             target = cache.get(e.reblog_of_id, e.reblog_version)
             if target is None:
+                own = None
+        if own is None:
+            missing.append(e)
+        found.append((e, own, target))
+    if missing:
+        await _load_missing(store, cache, missing)
+    rows: list[tuple[TimelineEntry, StatusView, StatusView | None]] = []
+    for e, own, target in found:
+        if own is None:
+            own = cache.get(e.id, e.version)
+            if own is None:
                 continue
+            if e.reblog_of_id is not None:
+                target = cache.get(e.reblog_of_id, e.reblog_version)
+                if target is None:
+                    continue
         rows.append((e, own, target))
     poll_ids = [
         shown.poll.poll.id for _, own, target in rows if (shown := target or own).poll is not None

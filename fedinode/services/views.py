@@ -45,12 +45,14 @@ class StatusView:
 
 
 class RenderMemo:
-    """A slot for the viewer-independent rendering of one version of a status."""
+    """A slot for the viewer-independent rendering of one version of a status, and one for
+    its encoded JSON as viewers with the same marks see it (by those marks)."""
 
-    __slots__ = ("rendered",)
+    __slots__ = ("encoded", "rendered")
 
     def __init__(self) -> None:
         self.rendered: Any = None
+        self.encoded: dict[tuple[bool | None, ...], bytes] = {}
 
 
 async def _nothing_marks() -> ViewerMarks:

@@ -62,3 +62,26 @@ async def test_another_account_or_a_later_moment_asks_the_database(
     )
     await asyncio.sleep(0.1)
     assert await _titles(store, alice) == ["later"]
+
+
+async def test_each_lookup_shows_the_rows_as_they_are_now(store: Store) -> None:
+    # The objects built for one lookup are reused by the next only while the rows are the
+    # same: a changed account, a disabled user or a revoked token show on the next request.
+    token, alice = await _token_for(store, "alice")
+    first = await store.oauth.bearer(token)
+    again = await store.oauth.bearer(token)
+    assert first is not None and again is not None
+    assert again[2] is not None and again[2].display_name == first[2].display_name  # type: ignore[union-attr]
+
+    await store.accounts.update(alice, display_name="Alice Renamed")
+    renamed = await store.oauth.bearer(token)
+    assert renamed is not None and renamed[2] is not None
+    assert renamed[2].display_name == "Alice Renamed"
+
+    user_id = renamed[1].id if renamed[1] is not None else 0
+    await store.users.update(user_id, disabled=True)
+    disabled = await store.oauth.bearer(token)
+    assert disabled is not None and disabled[1] is not None and disabled[1].disabled
+
+    await store.oauth.revoke_user_tokens(user_id)
+    assert await store.oauth.bearer(token) is None

@@ -77,6 +77,7 @@ from fedinode.api.schemas.statuses import (
     status_source_to_api,
     status_to_api,
     statuses_to_api,
+    statuses_to_json,
     tag_to_api,
 )
 from fedinode.api.schemas.streaming import stream_error_to_api, stream_message_to_api
@@ -150,6 +151,7 @@ __all__ = [
     "status_source_to_api",
     "status_to_api",
     "statuses_to_api",
+    "statuses_to_json",
     "stream_error_to_api",
     "stream_message_to_api",
     "suggestion_to_api",

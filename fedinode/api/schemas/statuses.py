@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import orjson
+
 from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api, emojis_to_api
 from fedinode.api.schemas.filters import filter_result_to_api
@@ -115,7 +117,7 @@ def status_to_api(
             view.poll, s.emojis, config.base_url, show_totals=viewer_id == s.account_id
         )
     matches = view.filtered if filtered is None else filtered
-    out["filtered"] = [filter_result_to_api(m) for m in matches]
+    out["filtered"] = [filter_result_to_api(m) for m in matches] if matches else []
     if viewer_id is not None:
         out["favourited"] = view.favourited
         out["reblogged"] = view.reblogged
@@ -182,6 +184,42 @@ def statuses_to_api(
     views: Sequence[StatusView], config: Config, viewer_id: int | None
 ) -> list[e.Status]:
     return [status_to_api(v, config, viewer_id) for v in views]
+
+
+# Marks combinations encoded per status version: a viewer's own, and others' (most share).
+_ENCODED_PER_VERSION = 4
+
+
+def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> bytes:
+    memo = view.memo
+    if (
+        memo is None
+        or viewer_id is None
+        or view.reblog is not None
+        or view.poll is not None
+        or view.filtered
+    ):
+        return orjson.dumps(status_to_api(view, config, viewer_id))
+    # All that status_to_api adds to the version's shared rendering for such a view.
+    key = (
+        view.favourited,
+        view.reblogged,
+        view.muted,
+        view.bookmarked,
+        view.pinned if view.status.account_id == viewer_id else None,
+    )
+    encoded = memo.encoded.get(key)
+    if encoded is None:
+        encoded = orjson.dumps(status_to_api(view, config, viewer_id))
+        if len(memo.encoded) < _ENCODED_PER_VERSION:
+            memo.encoded[key] = encoded
+    return encoded
+
+
+def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int | None) -> bytes:
+    """``statuses_to_api`` encoded as a JSON array (the same bytes ``orjson.dumps`` gives);
+    a status version's encoding is reused by the next viewer with the same marks."""
+    return b"[" + b",".join([_status_json(v, config, viewer_id) for v in views]) + b"]"
 
 
 def context_to_api(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from api_helpers import Actor, Api
 
 from activitypub.urls import Urls
@@ -167,3 +168,28 @@ async def test_renders_exactly_like_the_generic_path(api: Api) -> None:
         for _ in range(2):  # cold, then from the cache
             assert await _home(bob, **params) == await _uncached(api, bob, page), params
     assert await _home(alice) == await _uncached(api, alice, Page())
+
+
+async def test_encoded_pages_are_the_bytes_of_the_generic_rendering(api: Api) -> None:
+    # Pages are encoded from each status version's stored encoding for the viewer's marks:
+    # byte for byte what encoding the generic rendering gives, whoever asked before.
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    await carol.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    first = await alice.status("one")
+    second = await alice.status("two")
+    own = await bob.status("bob's own")
+    await bob.json("post", f"/api/v1/statuses/{own['id']}/pin")
+    await bob.json("post", f"/api/v1/statuses/{first['id']}/favourite")
+    await carol.json("post", f"/api/v1/statuses/{second['id']}/bookmark")
+    await alice.status("a poll", poll={"options": ["x", "y"], "expires_in": 600})
+    for viewer in (bob, carol, alice, bob, carol, alice):
+        resp = await viewer.get(HOME)
+        assert resp.status == 200
+        expected = orjson.dumps(await _uncached(api, viewer, Page()))
+        assert await resp.read() == expected
+    # A mark set since is in the next page (not the encoding stored before it).
+    await carol.json("post", f"/api/v1/statuses/{first['id']}/favourite")
+    resp = await carol.get(HOME)
+    assert await resp.read() == orjson.dumps(await _uncached(api, carol, Page()))
+    assert [s["favourited"] for s in await _home(carol)][-1] is True

@@ -89,3 +89,22 @@ async def test_favourites_page_by_favourite_order(api: Api) -> None:
         await alice.json("post", f"/api/v1/statuses/{sid}/favourite")
     seen = await _walk_next(alice, "/api/v1/favourites", 3)
     assert seen == [ids[1], ids[4], ids[0], ids[2]]
+
+
+async def test_link_header_keeps_the_other_parameters_as_sent(api: Api) -> None:
+    alice = await api.user("alice")
+    posted = [(await alice.status(f"post {i}"))["id"] for i in range(3)]
+    resp = await alice.get(
+        "/api/v1/timelines/home?limit=2&tag=a%20b&local=true&max_id=9000000000000000000"
+    )
+    assert resp.status == 200
+    header = resp.headers["Link"]
+    nxt, prev = re.findall(r"<([^>]+)>", header)
+    assert nxt.endswith(f"/api/v1/timelines/home?limit=2&tag=a+b&local=true&max_id={posted[1]}")
+    assert prev.endswith(f"/api/v1/timelines/home?limit=2&tag=a+b&local=true&min_id={posted[2]}")
+    assert header == f'<{nxt}>; rel="next", <{prev}>; rel="prev"'
+    # Asked again with other parameters, the header follows them (not the last query's).
+    resp = await alice.get("/api/v1/timelines/home?min_id=0&limit=5")
+    (prev,) = re.findall(r"<([^>]+)>", resp.headers["Link"])
+    assert prev.endswith(f"/api/v1/timelines/home?limit=5&min_id={posted[2]}")
+    assert resp.headers["Link"] == f'<{prev}>; rel="prev"'
