@@ -114,6 +114,7 @@ class Fetcher:
         self.max_body = max_body
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._checked: dict[str, URL] = {}
+        self._hosts_passed: set[tuple[str, str]] = set()  # (scheme, host) check_url passed
         self.specs = SignatureSpecs()
 
     def check(self, url: str | URL) -> URL:
@@ -126,11 +127,26 @@ class Fetcher:
             return check_url(url, self.scheme, self.allow_private)
         checked = self._checked.get(url)
         if checked is None:
-            checked = check_url(url, self.scheme, self.allow_private)
+            checked = self._check_new(url)
             if len(self._checked) >= 8192:
                 self._checked.clear()
             self._checked[url] = checked
         return checked
+
+    def _check_new(self, url: str) -> URL:
+        # check_url looks at the scheme and the host alone, so a host that passed once
+        # passes again: a fan-out to many inboxes on one peer checks its address once.
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            raise RefusedAddress("invalid URL") from None
+        key = (parsed.scheme, parsed.host or "")
+        if key not in self._hosts_passed:
+            check_url(parsed, self.scheme, self.allow_private)
+            if len(self._hosts_passed) >= 8192:
+                self._hosts_passed.clear()
+            self._hosts_passed.add(key)
+        return parsed
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         length = response.content_length

@@ -10,6 +10,11 @@ a personal inbox, so each follower costs one signed POST (the worst case); with
 Prints signed deliveries/s (target: ≥ 2,500/s) and the time to the last delivery.
 ``--signing`` picks how RSA signatures use the other cores: threads of the sender (the
 default; cryptography releases the GIL while it signs) or signing processes.
+"Sender CPU" splits into the signing threads and the rest (the event loop): judge a change
+by the loop's µs per delivery when the machine is shared. ``BENCH_PROFILE=out.txt`` samples
+the delivery phase with py-spy, ``BENCH_CPROFILE=out.prof`` profiles it with cProfile, and
+``BENCH_CALLGRIND=1`` (under ``valgrind --tool=callgrind --instr-atstart=no``) counts its
+instructions.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -105,10 +111,10 @@ def start_peers(ports: list[int]) -> subprocess.Popen[bytes]:
 TARGET = 2500  # signed deliveries/s (the performance issue's target)
 
 
-def process_cpu(pid: int) -> float:
+def process_cpu(pid: int, stat: str = "") -> float:
     """CPU seconds (user + system) used so far by a process (Linux /proc; 0 elsewhere)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(stat or f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -126,6 +132,23 @@ def child_pids(parent: int) -> list[int]:
             if int(fields[1]) == parent:
                 found.append(int(entry.name))
     return found
+
+
+def signing_thread_cpu() -> float:
+    """CPU seconds used so far by this process's signing threads (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread.name.startswith("fedinode-sign") and thread.native_id is not None:
+            total += process_cpu(thread.native_id, f"/proc/self/task/{thread.native_id}/stat")
+    return total
+
+
+async def callgrind(switch: str) -> None:
+    """Turn valgrind's instruction counting of this process on or off."""
+    control = await asyncio.create_subprocess_exec(
+        "callgrind_control", "-i", switch, str(os.getpid()), stdout=subprocess.DEVNULL
+    )
+    await control.wait()
 
 
 def start_profiler(path: str) -> subprocess.Popen[bytes]:
@@ -180,6 +203,8 @@ async def main(args: argparse.Namespace) -> int:
         )
         started = time.perf_counter()
         fed.delivery.sign_in_threads = args.signing == "threads"
+        if os.environ.get("BENCH_CALLGRIND") and hasattr(fed.delivery, "flush_interval"):
+            fed.delivery.flush_interval *= 50  # as slow as everything runs under valgrind
         processes = await fed.delivery.start_signing_pool()
         helpers = [pid for pid in child_pids(os.getpid()) if pid != peers.pid]
         print(f"signing pool: {processes} {args.signing}, started in "
@@ -188,8 +213,17 @@ async def main(args: argparse.Namespace) -> int:
         if os.environ.get("BENCH_PROFILE"):  # sample the delivery phase with py-spy
             profiler = start_profiler(os.environ["BENCH_PROFILE"])
             await asyncio.sleep(1.0)
+        cprofile = None
+        if os.environ.get("BENCH_CPROFILE"):  # the event loop's thread only, with cProfile
+            import cProfile
+
+            cprofile = cProfile.Profile()
+            cprofile.enable()
+        if os.environ.get("BENCH_CALLGRIND"):  # run under valgrind --instr-atstart=no
+            await callgrind("on")
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         helpers_before = sum(process_cpu(pid) for pid in helpers)
+        signers_before = signing_thread_cpu()
         peers_before = process_cpu(peers.pid)
         started = time.perf_counter()
         await fed.outbox.status_created(status)
@@ -200,10 +234,16 @@ async def main(args: argparse.Namespace) -> int:
                 total = await received(poll, ports[0])  # one counter for all the fake peers
                 if total >= inboxes:
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(2.0 if os.environ.get("BENCH_CALLGRIND") else 0.05)
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        if os.environ.get("BENCH_CALLGRIND"):
+            await callgrind("off")
+        if cprofile is not None:
+            cprofile.disable()
+            cprofile.dump_stats(os.environ["BENCH_CPROFILE"])
         helpers_cpu = sum(process_cpu(pid) for pid in helpers) - helpers_before
+        signers_cpu = signing_thread_cpu() - signers_before
         peers_cpu = process_cpu(peers.pid) - peers_before
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -224,6 +264,11 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  followers reached/s {args.followers / elapsed:,.0f}")
         print(f"  sender CPU          {cpu / elapsed:.0%} of a core, {cpu / max(total, 1) * 1e6:,.0f} µs"
               " per delivery (event loop, and signing threads)")  # fmt: skip
+        loop_cpu = cpu - signers_cpu
+        print(f"    of which loop     {loop_cpu / elapsed:.0%} of a core, "
+              f"{loop_cpu / max(total, 1) * 1e6:,.0f} µs per delivery (all but the signing threads)")  # fmt: skip
+        print(f"    signing threads   {signers_cpu / elapsed:.0%} of a core, "
+              f"{signers_cpu / max(total, 1) * 1e6:,.0f} µs per delivery")  # fmt: skip
         print(f"  signing processes   {helpers_cpu / elapsed:.0%} of a core, "
               f"{helpers_cpu / max(total, 1) * 1e6:,.0f} µs per delivery")  # fmt: skip
         if pool is not None:

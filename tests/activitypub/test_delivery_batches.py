@@ -1,0 +1,122 @@
+"""The delivery worker against a real peer on loopback: every POST is signed, a burst's
+outcomes are written together and only after the POSTs, and the outbound policy in force
+is the one applied."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from remote_peer import FakePeer, keypair, start_peer
+
+from activitypub.delivery import DeliveryWorker
+from activitypub.fetch import Fetcher, make_client_session
+from activitypub.keys import KeyCache
+from activitypub.policy_gate import PolicyGate
+from activitypub.settings import FederationSettings
+from policy.settings import settings_from_mapping
+from storage.accounts import NewAccount
+from storage.models import Account, QueueState
+from storage.queues import NewDelivery
+from storage.store import Store
+
+OURS = 7  # key index of the sender in remote_peer's key cache
+ACTIVITY_ID = "http://local.test/users/alice/statuses/1/activity"
+PAYLOAD = '{"id":"' + ACTIVITY_ID + '","type":"Create","actor":"http://local.test/users/alice"}'
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[FakePeer]:
+    peer = await start_peer({"bob": 0})
+    yield peer
+    await peer.server.close()
+
+
+@pytest.fixture
+async def alice(store: Store, peer: FakePeer) -> Account:
+    private_pem, public_pem = keypair(OURS)
+    uri = "http://local.test/users/alice"
+    _, account = await store.users.create(
+        NewAccount(username="alice", domain="", uri=uri, inbox_url=f"{uri}/inbox",
+                   public_key_id=f"{uri}#main-key", public_key_pem=public_pem,
+                   private_key_pem=private_pem),
+        email="alice@local.test", password_hash="x",
+    )  # fmt: skip
+    peer.senders[account.public_key_id] = (uri, public_pem)  # the peer verifies every POST
+    return account
+
+
+@pytest.fixture
+async def worker(store: Store) -> AsyncIterator[DeliveryWorker]:
+    settings = FederationSettings(domain="local.test", scheme="http", allow_private_addresses=True)
+    session = make_client_session("http", True, None, "fedinode-test", 5.0)
+    fetcher = Fetcher(session, scheme="http", allow_private=True)
+    gate = PolicyGate(settings_from_mapping("open", {}), store)
+    worker = DeliveryWorker(store, fetcher, KeyCache(), settings, gate, asyncio.Event())
+    worker.sign_processes = 2  # a burst signs in the signing threads
+    worker.pool_threshold = 4
+    yield worker
+    worker.stop()
+    if worker.signing_pool is not None:
+        await worker.signing_pool.close()
+    await session.close()
+
+
+async def enqueue(store: Store, sender: Account, peer: FakePeer, names: range) -> None:
+    rows = [NewDelivery(ACTIVITY_ID, f"http://{peer.domain}/users/u{n}/inbox", peer.domain,
+                        sender.id, PAYLOAD) for n in names]  # fmt: skip
+    await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
+
+
+async def states(store: Store) -> list[QueueState]:
+    return [d.state for d in await store.queues.deliveries_for(ACTIVITY_ID)]
+
+
+async def test_a_burst_arrives_signed_and_is_recorded_done(
+    store: Store, peer: FakePeer, alice: Account, worker: DeliveryWorker
+) -> None:
+    await enqueue(store, alice, peer, range(60))
+    await worker.run_until_idle(20)
+    assert len(peer.received) == 60  # the peer refuses (401) a POST it cannot verify
+    assert all("Signature" in headers for headers in peer.received_headers)
+    assert worker.signing_pool is not None and worker.signing_pool.signed >= 56
+    assert await states(store) == [QueueState.DONE] * 60
+    assert worker.sent == 60
+
+
+async def test_sent_rows_stay_leased_until_their_batch_is_written(
+    store: Store, peer: FakePeer, alice: Account, worker: DeliveryWorker
+) -> None:
+    worker.flush_interval = 3600.0
+    worker.flush_batch = 1000
+    await enqueue(store, alice, peer, range(10))
+    await worker.step()  # claims the rows and starts their POSTs
+    while worker.sent < 10:  # each finished POST wakes the worker
+        worker.wake.clear()
+        await asyncio.wait_for(worker.wake.wait(), 10)
+    assert len(peer.received) == 10
+    # Sent, not yet written: a crash now leaves them leased, to be sent again (the same
+    # activity id and Idempotency-Key), never lost and never done before their POST.
+    rows = await store.queues.deliveries_for(ACTIVITY_ID)
+    assert {(d.state, d.lease_owner) for d in rows} == {
+        (QueueState.SENDING, store.queues.owner.name)
+    }
+    await worker.step()  # nothing left in flight: the batch is written now
+    assert await states(store) == [QueueState.DONE] * 10
+
+
+async def test_a_peer_blocked_meanwhile_gets_nothing_more(
+    store: Store, peer: FakePeer, alice: Account, worker: DeliveryWorker
+) -> None:
+    await enqueue(store, alice, peer, range(3))
+    await worker.run_until_idle(10)
+    assert len(peer.received) == 3
+    await store.policy.create_domain_block(peer.domain.split(":")[0], severity="suspend")
+    await worker.gate.refresh()
+    await enqueue(store, alice, peer, range(3, 6))
+    await worker.run_until_idle(10)
+    assert len(peer.received) == 3
+    rows = await store.queues.deliveries_for(ACTIVITY_ID)
+    assert [d.state for d in rows] == [QueueState.DONE] * 3 + [QueueState.DEAD] * 3
+    assert {d.last_error for d in rows[3:]} == {"refused by policy"}
