@@ -47,7 +47,12 @@ def is_permanent_failure(status: int) -> bool:
 
 
 class DeliveryWorker:
-    """One loop that keeps ``delivery_concurrency`` signed POSTs in flight."""
+    """One loop that keeps ``delivery_concurrency`` signed POSTs in flight.
+
+    As many deliveries again are signed ahead while those POSTs are out: the signing
+    threads (or processes) work while the loop sends, and a POST slot that frees finds
+    the next request signed.
+    """
 
     # Tunables; tests shorten them.
     retry_base_ms = 30_000
@@ -87,6 +92,7 @@ class DeliveryWorker:
         self.gate = gate
         self.wake = wake
         self.concurrency = max(1, settings.delivery_concurrency)
+        self._post_slots = asyncio.Semaphore(self.concurrency)
         self._senders: dict[int, tuple[float, Account | None]] = {}
         self._buffer: deque[Delivery] = deque()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -170,7 +176,8 @@ class DeliveryWorker:
     async def step(self) -> bool:
         """Claim if there is room, start sends, write finished outcomes; True if it did work."""
         progressed = False
-        if len(self._buffer) < self.concurrency:
+        started = self.concurrency * 2  # POSTs in flight and as many being signed ahead
+        if len(self._buffer) < started:
             rows = await self.store.queues.claim_deliveries(self.batch_size, lease_ms=self.lease_ms)
             if rows:
                 await self._load_unreachable()
@@ -183,7 +190,7 @@ class DeliveryWorker:
                     and not self._stopping
                 ):
                     self._pool = self._new_pool()
-        while self._buffer and len(self._inflight) < self.concurrency:
+        while self._buffer and len(self._inflight) < started:
             row = self._buffer.popleft()
             task = asyncio.create_task(self._deliver(row))
             self._inflight.add(task)
@@ -278,6 +285,7 @@ class DeliveryWorker:
                 sign=sign,
                 digest=digest,
                 extra_headers=self._idempotency(row),
+                slot=self._post_slots,
             )
         except RefusedAddress as exc:
             self._retries.append((row, f"refused address: {exc.reason}", True))

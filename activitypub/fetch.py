@@ -7,6 +7,7 @@ each hop is checked. Bodies are streamed and capped.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -275,11 +276,14 @@ class Fetcher:
         extra_headers: Mapping[str, str] | None = None,
         sign: Callable[[bytes], Awaitable[bytes]] | None = None,
         digest: str | None = None,
+        slot: asyncio.Semaphore | None = None,
     ) -> int:
         """Deliver ``body`` signed with ``private_key``; return the peer's HTTP status.
 
         ``sign`` (signing string → signature) replaces signing in the event loop, e.g.
         with a process pool; ``digest`` is ``digest_header(body)`` if already known.
+        ``slot``, if given, is held while the request is out (not while it is signed): it
+        bounds the POSTs in flight, and callers sign the next ones meanwhile.
         Network failures raise FetchError (retry later); RefusedAddress means never retry.
         Redirects are not followed (a delivery answered with 3xx is the caller's call).
         Signed with the spec ``specs`` knows for the peer, and double-knocked on 400/401.
@@ -289,11 +293,11 @@ class Fetcher:
         peer = authority(target)
         spec = self.specs.first(peer)
         status = await self._post_once(target, body, headers, spec, key_id, private_key,
-                                       sign, digest)  # fmt: skip
+                                       sign, digest, slot)  # fmt: skip
         if status in KNOCK_AGAIN:  # double-knock: perhaps the peer wants the other spec
             spec = self.specs.other(spec)
             status = await self._post_once(target, body, headers, spec, key_id, private_key,
-                                           sign, digest)  # fmt: skip
+                                           sign, digest, slot)  # fmt: skip
             if status not in KNOCK_AGAIN:
                 self.specs.remember(peer, spec)
         # A first knock that worked teaches nothing (and must not undo what the peer's own
@@ -310,12 +314,19 @@ class Fetcher:
         private_key: PrivateKey,
         sign: Callable[[bytes], Awaitable[bytes]] | None,
         digest: str | None,
+        slot: asyncio.Semaphore | None,
     ) -> int:
         pending = sign_request_as(spec, "POST", target, headers, body, key_id, digest=digest)
         signature = (
             await sign(pending.data) if sign is not None else sign_bytes(private_key, pending.data)
         )
         signed = pending.complete(signature)
+        if slot is None:
+            return await self._send_post(target, body, signed)
+        async with slot:
+            return await self._send_post(target, body, signed)
+
+    async def _send_post(self, target: URL, body: bytes, signed: Mapping[str, str]) -> int:
         try:
             async with self.session.post(
                 target, data=body, headers=signed, allow_redirects=False, timeout=self.timeout

@@ -5,9 +5,12 @@ is the one applied."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from remote_peer import FakePeer, keypair, start_peer
 
 from activitypub.delivery import DeliveryWorker
@@ -49,18 +52,27 @@ async def alice(store: Store, peer: FakePeer) -> Account:
 
 @pytest.fixture
 async def worker(store: Store) -> AsyncIterator[DeliveryWorker]:
-    settings = FederationSettings(domain="local.test", scheme="http", allow_private_addresses=True)
+    async with running_worker(store, 32) as worker:
+        yield worker
+
+
+@asynccontextmanager
+async def running_worker(store: Store, concurrency: int) -> AsyncIterator[DeliveryWorker]:
+    settings = FederationSettings(domain="local.test", scheme="http", allow_private_addresses=True,
+                                  delivery_concurrency=concurrency)  # fmt: skip
     session = make_client_session("http", True, None, "fedinode-test", 5.0)
     fetcher = Fetcher(session, scheme="http", allow_private=True)
     gate = PolicyGate(settings_from_mapping("open", {}), store)
     worker = DeliveryWorker(store, fetcher, KeyCache(), settings, gate, asyncio.Event())
     worker.sign_processes = 2  # a burst signs in the signing threads
     worker.pool_threshold = 4
-    yield worker
-    worker.stop()
-    if worker.signing_pool is not None:
-        await worker.signing_pool.close()
-    await session.close()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        if worker.signing_pool is not None:
+            await worker.signing_pool.close()
+        await session.close()
 
 
 async def enqueue(store: Store, sender: Account, peer: FakePeer, names: range) -> None:
@@ -120,3 +132,47 @@ async def test_a_peer_blocked_meanwhile_gets_nothing_more(
     rows = await store.queues.deliveries_for(ACTIVITY_ID)
     assert [d.state for d in rows] == [QueueState.DONE] * 3 + [QueueState.DEAD] * 3
     assert {d.last_error for d in rows[3:]} == {"refused by policy"}
+
+
+async def test_the_next_deliveries_are_signed_while_the_posts_are_out(
+    store: Store, alice: Account
+) -> None:
+    arrived: list[str] = []
+    answer = asyncio.Event()
+
+    async def inbox(request: web.Request) -> web.Response:
+        arrived.append(request.path)
+        await answer.wait()  # hold every POST until the test lets them go
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/users/{name}/inbox", inbox)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with running_worker(store, 2) as worker:
+            slow = f"127.0.0.1:{server.port}"
+            rows = [NewDelivery(ACTIVITY_ID, f"http://{slow}/users/u{n}/inbox", slow, alice.id,
+                                PAYLOAD) for n in range(12)]  # fmt: skip
+            await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
+            await worker.step()
+            pool = worker.signing_pool
+            assert pool is not None
+            await eventually(lambda: len(arrived) >= 2 and pool.signed >= 4)
+            await asyncio.sleep(0.2)
+            # Two POSTs are out (the limit) and two more are signed, waiting for a slot.
+            assert (len(arrived), pool.signed) == (2, 4)
+            answer.set()
+            await worker.run_until_idle(10)
+            assert len(arrived) == 12
+            assert await states(store) == [QueueState.DONE] * 12
+    finally:
+        await server.close()
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
