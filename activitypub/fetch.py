@@ -116,6 +116,9 @@ class Fetcher:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._checked: dict[str, URL] = {}
         self._hosts_passed: set[tuple[str, str]] = set()  # (scheme, host) check_url passed
+        # Request bodies as aiohttp payloads, made once per body: a fan-out sends one body
+        # to many inboxes (bytes payloads are immutable and may be sent any number of times).
+        self._payloads: dict[bytes, aiohttp.BytesPayload] = {}
         self.specs = SignatureSpecs()
 
     def check(self, url: str | URL) -> URL:
@@ -326,10 +329,22 @@ class Fetcher:
         async with slot:
             return await self._send_post(target, body, signed)
 
+    def _payload(self, body: bytes) -> aiohttp.BytesPayload:
+        found = self._payloads.get(body)
+        if found is None:
+            if len(self._payloads) >= 16:
+                self._payloads.clear()
+            found = self._payloads[body] = aiohttp.BytesPayload(body)
+        return found
+
     async def _send_post(self, target: URL, body: bytes, signed: Mapping[str, str]) -> int:
         try:
             async with self.session.post(
-                target, data=body, headers=signed, allow_redirects=False, timeout=self.timeout
+                target,
+                data=self._payload(body),
+                headers=signed,
+                allow_redirects=False,
+                timeout=self.timeout,
             ) as response:
                 # Drain a little so the connection can be reused; never the whole body.
                 try:

@@ -217,7 +217,7 @@ async def main(args: argparse.Namespace) -> int:
         if os.environ.get("BENCH_CPROFILE"):  # the event loop's thread only, with cProfile
             import cProfile
 
-            cprofile = cProfile.Profile()
+            cprofile = cProfile.Profile(time.thread_time)  # CPU, not waits for the GIL
             cprofile.enable()
         if os.environ.get("BENCH_CALLGRIND"):  # run under valgrind --instr-atstart=no
             await callgrind("on")
