@@ -65,9 +65,13 @@ class DeliveryWorker:
     # Signing moves to worker processes once this many deliveries are waiting (a burst);
     # a few deliveries are signed in the event loop. 0 processes: never.
     sign_processes = default_processes()
-    # Threads of this process (cryptography releases the GIL while it signs) or worker
-    # processes: see bench/fanout.py --signing for what each gives here.
-    sign_in_threads = True
+    # Worker processes, or threads of this process (cryptography releases the GIL while it
+    # signs). Processes by default: a signing thread needs the GIL back after each
+    # signature, and while the loop is busy it waits up to the interpreter's switch
+    # interval (5 ms) for it; measured, a signature took 2-4 times its CPU time in wall
+    # time, and the threads capped a fan-out below what processes reach (bench/fanout.py
+    # --signing threads|processes; docs/federation.md).
+    sign_in_threads = False
     pool_threshold = 16
     # A peer that keeps answering is recorded as reachable at most this often.
     peer_ok_interval = 30.0

@@ -8,8 +8,9 @@ loopback in a separate process that answer 202 and count. By default every follo
 a personal inbox, so each follower costs one signed POST (the worst case); with
 ``--shared-inbox`` followers on one peer share its inbox and the post costs P POSTs.
 Prints signed deliveries/s (target: ≥ 2,500/s) and the time to the last delivery.
-``--signing`` picks how RSA signatures use the other cores: threads of the sender (the
-default; cryptography releases the GIL while it signs) or signing processes.
+``--signing`` picks how RSA signatures use the other cores: signing processes (the
+default, as the server's) or threads of the sender (cryptography releases the GIL while it
+signs, but needs it back after each signature).
 "Sender CPU" splits into the signing threads and the rest (the event loop): judge a change
 by the loop's µs per delivery when the machine is shared. ``BENCH_PROFILE=out.txt`` samples
 the delivery phase with py-spy, ``BENCH_CPROFILE=out.prof`` profiles it with cProfile, and
@@ -289,7 +290,7 @@ if __name__ == "__main__":
     parser.add_argument("--followers", type=int, default=2000)
     parser.add_argument("--peers", type=int, default=20)
     parser.add_argument("--shared-inbox", action="store_true")
-    parser.add_argument("--signing", choices=("threads", "processes"), default="threads")
+    parser.add_argument("--signing", choices=("threads", "processes"), default="processes")
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("CONCURRENCY", 32)))
     parser.add_argument("--serve-peers", default="", help=argparse.SUPPRESS)
     arguments = parser.parse_args()

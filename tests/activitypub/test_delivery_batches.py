@@ -64,12 +64,11 @@ async def running_worker(store: Store, concurrency: int) -> AsyncIterator[Delive
     fetcher = Fetcher(session, scheme="http", allow_private=True)
     gate = PolicyGate(settings_from_mapping("open", {}), store)
     worker = DeliveryWorker(store, fetcher, KeyCache(), settings, gate, asyncio.Event())
-    worker.sign_processes = 2  # a burst signs in the signing threads
+    worker.sign_processes = 2  # a burst signs in the signing processes
     worker.pool_threshold = 4
     try:
         yield worker
     finally:
-        worker.stop()
         if worker.signing_pool is not None:
             await worker.signing_pool.close()
         await session.close()
