@@ -50,7 +50,7 @@ class DeliveryWorker:
     """One loop that keeps ``delivery_concurrency`` signed POSTs in flight.
 
     As many deliveries again are signed ahead while those POSTs are out: the signing
-    threads (or processes) work while the loop sends, and a POST slot that frees finds
+    processes (or threads) work while the loop sends, and a POST slot that frees finds
     the next request signed.
     """
 
