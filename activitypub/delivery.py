@@ -4,7 +4,11 @@ Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) that na
 process, so several workers share the queue; a crashed worker's rows are taken back when
 the same process starts again, or by anyone when the lease runs out. Every attempt of a
 row sends the payload stored with it (the same activity ``id``), with the row's own id in
-an ``Idempotency-Key`` header, so a receiver can drop a repeat. Outcomes are written in batches (one commit for many deliveries). States:
+an ``Idempotency-Key`` header, so a receiver can drop a repeat. Outcomes are written in
+batches, one transaction for many deliveries: when ``flush_batch`` of them are waiting,
+``flush_interval`` after the last write, or when the worker runs out of work. A row is
+marked done only after its POST succeeded; a crash before the write leaves it leased, and
+it is sent again (same activity id, same Idempotency-Key). States:
 queued → sending → done | retry (capped exponential backoff with jitter) → dead.
 """
 
@@ -19,7 +23,7 @@ from collections import deque
 
 from activitypub.errors import FetchError, RefusedAddress
 from activitypub.fetch import Fetcher
-from activitypub.keys import KeyCache
+from activitypub.keys import KeyCache, PrivateKey
 from activitypub.ldsignatures import PayloadSigner
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
@@ -27,6 +31,7 @@ from activitypub.signatures import digest_header
 from activitypub.signing import SigningPool, SigningThreads, default_processes
 from storage.ids import now_ms
 from storage.models import Account, Delivery
+from storage.queues import DeliveryRetry
 from storage.store import Store
 
 log = logging.getLogger("fedinode.delivery")
@@ -42,7 +47,12 @@ def is_permanent_failure(status: int) -> bool:
 
 
 class DeliveryWorker:
-    """One loop that keeps ``delivery_concurrency`` signed POSTs in flight."""
+    """One loop that keeps ``delivery_concurrency`` signed POSTs in flight.
+
+    As many deliveries again are signed ahead while those POSTs are out: the signing
+    processes (or threads) work while the loop sends, and a POST slot that frees finds
+    the next request signed.
+    """
 
     # Tunables; tests shorten them.
     retry_base_ms = 30_000
@@ -55,12 +65,20 @@ class DeliveryWorker:
     # Signing moves to worker processes once this many deliveries are waiting (a burst);
     # a few deliveries are signed in the event loop. 0 processes: never.
     sign_processes = default_processes()
-    # Threads of this process (cryptography releases the GIL while it signs) or worker
-    # processes: see bench/fanout.py --signing for what each gives here.
-    sign_in_threads = True
+    # Worker processes, or threads of this process (cryptography releases the GIL while it
+    # signs). Processes by default: a signing thread needs the GIL back after each
+    # signature, and while the loop is busy it waits up to the interpreter's switch
+    # interval (5 ms) for it; measured, a signature took 2-4 times its CPU time in wall
+    # time, and the threads capped a fan-out below what processes reach (bench/fanout.py
+    # --signing threads|processes; docs/federation.md).
+    sign_in_threads = False
     pool_threshold = 16
     # A peer that keeps answering is recorded as reachable at most this often.
     peer_ok_interval = 30.0
+    # Finished outcomes are written together: when this many wait, or this long (seconds)
+    # after the last write, or when nothing is left to send.
+    flush_batch = 256
+    flush_interval = 0.1
 
     def __init__(
         self,
@@ -78,6 +96,7 @@ class DeliveryWorker:
         self.gate = gate
         self.wake = wake
         self.concurrency = max(1, settings.delivery_concurrency)
+        self._post_slots = asyncio.Semaphore(self.concurrency)
         self._senders: dict[int, tuple[float, Account | None]] = {}
         self._buffer: deque[Delivery] = deque()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -89,7 +108,12 @@ class DeliveryWorker:
         self._unreachable_loaded = 0.0
         self._recent_failure: dict[str, float] = {}
         self._peer_ok_at: dict[str, float] = {}  # peer → when its success was last written
-        self._bodies: dict[str, tuple[bytes, str]] = {}  # payload → (bytes, Digest header)
+        # (sender, stored payload) → (bytes sent, Digest header): made once per activity.
+        self._bodies: dict[tuple[int, str], tuple[bytes, str]] = {}
+        # Outbound policy per peer, for the policy pipeline in force (a new one clears it).
+        self._outbound: dict[str, bool] = {}
+        self._outbound_of: object = None
+        self._flushed_at = 0.0
         self._pool: SigningPool | SigningThreads | None = None
         self._ld = PayloadSigner()
         self._closing: asyncio.Task[None] | None = None
@@ -156,7 +180,8 @@ class DeliveryWorker:
     async def step(self) -> bool:
         """Claim if there is room, start sends, write finished outcomes; True if it did work."""
         progressed = False
-        if len(self._buffer) < self.concurrency:
+        started = self.concurrency * 2  # POSTs in flight and as many being signed ahead
+        if len(self._buffer) < started:
             rows = await self.store.queues.claim_deliveries(self.batch_size, lease_ms=self.lease_ms)
             if rows:
                 await self._load_unreachable()
@@ -169,15 +194,26 @@ class DeliveryWorker:
                     and not self._stopping
                 ):
                     self._pool = self._new_pool()
-        while self._buffer and len(self._inflight) < self.concurrency:
+        while self._buffer and len(self._inflight) < started:
             row = self._buffer.popleft()
             task = asyncio.create_task(self._deliver(row))
             self._inflight.add(task)
             task.add_done_callback(self._finished)
             progressed = True
-        if await self.flush():
+        if self._flush_due() and await self.flush():
             progressed = True
         return progressed
+
+    def _flush_due(self) -> bool:
+        waiting = len(self._done) + len(self._retries)
+        if not waiting and not self._peer_ok and not self._peer_failed:
+            return False
+        return (
+            waiting >= self.flush_batch
+            or (not self._inflight and not self._buffer)
+            or self._stopping
+            or time.monotonic() - self._flushed_at >= self.flush_interval
+        )
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
@@ -226,8 +262,7 @@ class DeliveryWorker:
             if sender is None or not sender.private_key_pem:
                 self._retries.append((row, "sender has no key", True))
                 return
-            decision = self.gate.pipeline.check_host(row.peer, "outbound")
-            if not decision.allowed:
+            if not self._outbound_allowed(row.peer):
                 self._retries.append((row, "refused by policy", True))
                 return
             recent = self._recent_failure.get(row.peer)
@@ -237,9 +272,7 @@ class DeliveryWorker:
                 self._peer_failed.add(row.peer)
                 return
             key = self.keys.private(sender.public_key_id, sender.private_key_pem)
-            # Our public Create/Update/Delete carry an LD signature (made once per activity).
-            payload = await self._ld.payload(row.payload, sender.uri, sender.public_key_id, key)
-            body, digest = self._body(payload)
+            body, digest = await self._body(row, sender, key)
             pool = self._pool
             sign = None
             if pool is not None:
@@ -256,6 +289,7 @@ class DeliveryWorker:
                 sign=sign,
                 digest=digest,
                 extra_headers=self._idempotency(row),
+                slot=self._post_slots,
             )
         except RefusedAddress as exc:
             self._retries.append((row, f"refused address: {exc.reason}", True))
@@ -290,14 +324,30 @@ class DeliveryWorker:
         # A Structured Field string, as the IETF draft of the header has it.
         return {IDEMPOTENCY_HEADER: f'"{self.settings.domain}/deliveries/{row.id}"'}
 
-    def _body(self, payload: str) -> tuple[bytes, str]:
-        """The payload's bytes and Digest header, made once per activity, not per inbox."""
-        found = self._bodies.get(payload)
+    def _outbound_allowed(self, peer: str) -> bool:
+        """The policy's outbound host check, asked once per peer while its rules hold."""
+        pipeline = self.gate.pipeline
+        if pipeline is not self._outbound_of:
+            self._outbound.clear()
+            self._outbound_of = pipeline
+        allowed = self._outbound.get(peer)
+        if allowed is None:
+            if len(self._outbound) >= 8192:
+                self._outbound.clear()
+            allowed = self._outbound[peer] = pipeline.check_host(peer, "outbound").allowed
+        return allowed
+
+    async def _body(self, row: Delivery, sender: Account, key: PrivateKey) -> tuple[bytes, str]:
+        """The bytes to send and their Digest header, made once per activity, not per inbox.
+        Our public Create/Update/Delete carry an LD signature (made once per activity too)."""
+        cache_key = (sender.id, row.payload)
+        found = self._bodies.get(cache_key)
         if found is None:
+            payload = await self._ld.payload(row.payload, sender.uri, sender.public_key_id, key)
             if len(self._bodies) >= 64:
                 self._bodies.clear()
             body = payload.encode("utf-8")
-            found = self._bodies[payload] = (body, digest_header(body))
+            found = self._bodies[cache_key] = (body, digest_header(body))
         return found
 
     # -- outcomes -------------------------------------------------------------------------
@@ -315,25 +365,37 @@ class DeliveryWorker:
             self._unreachable_loaded = time.monotonic()
 
     async def flush(self) -> bool:
-        """Write finished outcomes: one statement for all successes, one per retry."""
+        """Write finished outcomes: sent rows and failed attempts in one transaction, then
+        what was learnt about the peers."""
         if not (self._done or self._retries or self._peer_ok or self._peer_failed):
             return False
+        self._flushed_at = time.monotonic()
         done, self._done = self._done, []
         retries, self._retries = self._retries, []
         ok, self._peer_ok = self._peer_ok, set()
         failed, self._peer_failed = self._peer_failed, set()
-        for start in range(0, len(done), 500):
-            await self.store.queues.finish_deliveries(done[start : start + 500])
         now = now_ms()
+        recorded = []
         for row, error, permanent in retries:
             delay = self.retry_delay_ms(row.attempts, row.peer)
             dead = permanent or now + delay > row.expires_at
-            if dead:
+            recorded.append(DeliveryRetry(row.id, error, now + delay, dead))
+        try:
+            await self.store.queues.record_deliveries(done, recorded)
+        except BaseException:
+            # Not written (the database failed, or we were cancelled): keep them for the
+            # next flush; the rows stay leased meanwhile, so nothing is sent twice for it.
+            self._done[:0] = done
+            self._retries[:0] = retries
+            self._peer_ok |= ok
+            self._peer_failed |= failed
+            raise
+        for (row, error, _), retry in zip(retries, recorded, strict=True):
+            if retry.dead:
                 self.failed += 1
                 log.info("delivery of %s to %s is dead: %s", row.activity_id, row.inbox_url, error)
             else:
                 self.retried += 1
-            await self.store.queues.retry_delivery(row.id, error, retry_at=now + delay, dead=dead)
         moment = time.monotonic()
         for peer in ok - failed:
             written = self._peer_ok_at.get(peer)

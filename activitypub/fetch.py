@@ -7,6 +7,7 @@ each hop is checked. Bodies are streamed and capped.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -127,6 +128,10 @@ class Fetcher:
         self.max_body = max_body
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._checked: dict[str, URL] = {}
+        self._hosts_passed: set[tuple[str, str]] = set()  # (scheme, host) check_url passed
+        # Request bodies as aiohttp payloads, made once per body: a fan-out sends one body
+        # to many inboxes (bytes payloads are immutable and may be sent any number of times).
+        self._payloads: dict[bytes, aiohttp.BytesPayload] = {}
         self.specs = SignatureSpecs()
 
     def check(self, url: str | URL) -> URL:
@@ -139,11 +144,26 @@ class Fetcher:
             return check_url(url, self.scheme, self.allow_private)
         checked = self._checked.get(url)
         if checked is None:
-            checked = check_url(url, self.scheme, self.allow_private)
+            checked = self._check_new(url)
             if len(self._checked) >= 8192:
                 self._checked.clear()
             self._checked[url] = checked
         return checked
+
+    def _check_new(self, url: str) -> URL:
+        # check_url looks at the scheme and the host alone, so a host that passed once
+        # passes again: a fan-out to many inboxes on one peer checks its address once.
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            raise RefusedAddress("invalid URL") from None
+        key = (parsed.scheme, parsed.host or "")
+        if key not in self._hosts_passed:
+            check_url(parsed, self.scheme, self.allow_private)
+            if len(self._hosts_passed) >= 8192:
+                self._hosts_passed.clear()
+            self._hosts_passed.add(key)
+        return parsed
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         length = response.content_length
@@ -272,11 +292,14 @@ class Fetcher:
         extra_headers: Mapping[str, str] | None = None,
         sign: Callable[[bytes], Awaitable[bytes]] | None = None,
         digest: str | None = None,
+        slot: asyncio.Semaphore | None = None,
     ) -> int:
         """Deliver ``body`` signed with ``private_key``; return the peer's HTTP status.
 
         ``sign`` (signing string → signature) replaces signing in the event loop, e.g.
         with a process pool; ``digest`` is ``digest_header(body)`` if already known.
+        ``slot``, if given, is held while the request is out (not while it is signed): it
+        bounds the POSTs in flight, and callers sign the next ones meanwhile.
         Network failures raise FetchError (retry later); RefusedAddress means never retry.
         Redirects are not followed (a delivery answered with 3xx is the caller's call).
         Signed with the spec ``specs`` knows for the peer, and double-knocked on 400/401.
@@ -286,11 +309,11 @@ class Fetcher:
         peer = authority(target)
         spec = self.specs.first(peer)
         status = await self._post_once(target, body, headers, spec, key_id, private_key,
-                                       sign, digest)  # fmt: skip
+                                       sign, digest, slot)  # fmt: skip
         if status in KNOCK_AGAIN:  # double-knock: perhaps the peer wants the other spec
             spec = self.specs.other(spec)
             status = await self._post_once(target, body, headers, spec, key_id, private_key,
-                                           sign, digest)  # fmt: skip
+                                           sign, digest, slot)  # fmt: skip
             if status not in KNOCK_AGAIN:
                 self.specs.remember(peer, spec)
         # A first knock that worked teaches nothing (and must not undo what the peer's own
@@ -307,15 +330,34 @@ class Fetcher:
         private_key: PrivateKey,
         sign: Callable[[bytes], Awaitable[bytes]] | None,
         digest: str | None,
+        slot: asyncio.Semaphore | None,
     ) -> int:
         pending = sign_request_as(spec, "POST", target, headers, body, key_id, digest=digest)
         signature = (
             await sign(pending.data) if sign is not None else sign_bytes(private_key, pending.data)
         )
         signed = pending.complete(signature)
+        if slot is None:
+            return await self._send_post(target, body, signed)
+        async with slot:
+            return await self._send_post(target, body, signed)
+
+    def _payload(self, body: bytes) -> aiohttp.BytesPayload:
+        found = self._payloads.get(body)
+        if found is None:
+            if len(self._payloads) >= 16:
+                self._payloads.clear()
+            found = self._payloads[body] = aiohttp.BytesPayload(body)
+        return found
+
+    async def _send_post(self, target: URL, body: bytes, signed: Mapping[str, str]) -> int:
         try:
             async with self.session.post(
-                target, data=body, headers=signed, allow_redirects=False, timeout=self.timeout
+                target,
+                data=self._payload(body),
+                headers=signed,
+                allow_redirects=False,
+                timeout=self.timeout,
             ) as response:
                 # Drain a little so the connection can be reused; never the whole body.
                 try:

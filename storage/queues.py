@@ -66,6 +66,16 @@ class NewDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryRetry:
+    """A failed attempt: the row waits until ``retry_at``, or is given up (``dead``)."""
+
+    delivery_id: int
+    error: str
+    retry_at: int
+    dead: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TakenBack:
     """Rows an earlier run of this process held when it died, queued again."""
 
@@ -240,23 +250,38 @@ class QueueStore:
     # -- delivery -------------------------------------------------------------------------
 
     async def enqueue_deliveries(self, items: Sequence[NewDelivery], *, ttl_ms: int) -> int:
+        """Persist deliveries in one transaction; a repeat (activity, inbox) is dropped.
+
+        Rows go in as multi-row INSERTs (one statement per 256 rows), and the payload, the
+        activity id and the sender are bound once per statement, not once per row: a
+        fan-out is one activity to many inboxes.
+        """
         now = now_ms()
         added = 0
         async with self._db.transaction() as tx:
-            for item in items:
+            for start in range(0, len(items), 256):
+                args: list[object] = [now, now + ttl_ms]
+                shared: dict[tuple[str, int, str], tuple[int, int, int]] = {}
+                rows = []
+                for item in items[start : start + 256]:
+                    key = (item.activity_id, item.sender_account_id, item.payload)
+                    marks = shared.get(key)
+                    if marks is None:
+                        args += [item.activity_id, item.sender_account_id, item.payload]
+                        marks = shared[key] = (len(args) - 2, len(args) - 1, len(args))
+                    args += [new_id(), item.inbox_url, item.peer]
+                    last = len(args)
+                    activity, sender, payload = marks
+                    rows.append(
+                        f"(${last - 2},${activity},${last - 1},${last},${sender},${payload},"
+                        f"'{_QUEUED}',0,$1,$1,$2)"
+                    )
                 added += await tx.execute(
-                    "INSERT INTO delivery_queue (id, activity_id, inbox_url, peer, sender_account_id, payload, state,"
-                    " attempts, next_attempt_at, created_at, expires_at)"
-                    f" VALUES ($1,$2,$3,$4,$5,$6,'{_QUEUED}',0,$7,$7,$8)"
-                    " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
-                    new_id(),
-                    item.activity_id,
-                    item.inbox_url,
-                    item.peer,
-                    item.sender_account_id,
-                    item.payload,
-                    now,
-                    now + ttl_ms,
+                    "INSERT INTO delivery_queue (id, activity_id, inbox_url, peer, sender_account_id,"
+                    " payload, state, attempts, next_attempt_at, created_at, expires_at) VALUES "
+                    + ",".join(rows)
+                    + " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
+                    *args,
                 )
         return added
 
@@ -316,6 +341,32 @@ class QueueStore:
             retry_at,
             delivery_id,
         )
+
+    async def record_deliveries(
+        self, done: Sequence[int], retries: Sequence[DeliveryRetry] = ()
+    ) -> None:
+        """Mark sent deliveries done and record failed attempts, in one transaction (one
+        commit for a whole batch of outcomes, however many rows it holds)."""
+        if not done and not retries:
+            return
+        async with self._db.transaction() as tx:
+            for start in range(0, len(done), 500):
+                chunk = done[start : start + 500]
+                marks = ", ".join(f"${i}" for i in range(1, len(chunk) + 1))
+                await tx.execute(
+                    f"UPDATE delivery_queue SET state = '{_DONE}', payload = ''{_NO_LEASE}"
+                    f" WHERE id IN ({marks})",
+                    *chunk,
+                )
+            for retry in retries:
+                await tx.execute(
+                    "UPDATE delivery_queue SET state = $1, attempts = attempts + 1,"
+                    f" last_error = $2, next_attempt_at = $3{_NO_LEASE} WHERE id = $4",
+                    str(_DEAD if retry.dead else _RETRY),
+                    retry.error[:1000],
+                    retry.retry_at,
+                    retry.delivery_id,
+                )
 
     async def deliveries_due(self, now: int) -> bool:
         """Whether some delivery is waiting for its turn now."""

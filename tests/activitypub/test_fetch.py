@@ -253,3 +253,29 @@ async def test_scheme_https_refuses_http(make_fetcher: FetcherFactory) -> None:
             await fetcher.get_json("http://127.0.0.1:9/x")
     finally:
         await session.close()
+
+
+async def test_every_inbox_on_a_refused_host_is_refused(make_fetcher: FetcherFactory) -> None:
+    # The host's check is remembered once passed; a refused host is never remembered, and
+    # a passed host does not let another scheme through.
+    fetcher = await make_fetcher(allow_private=False)
+    for n in range(3):
+        with pytest.raises(RefusedAddress):
+            fetcher.check(f"http://127.0.0.1:9/users/u{n}/inbox")
+        with pytest.raises(RefusedAddress):
+            fetcher.check(f"http://localhost:9/users/u{n}/inbox")
+    passed = fetcher.check("http://peer.example/users/a/inbox")
+    assert str(passed) == "http://peer.example/users/a/inbox"
+    assert fetcher.check("http://peer.example/users/b/inbox").path == "/users/b/inbox"
+    with pytest.raises(RefusedAddress, match="scheme"):
+        fetcher.check("ftp://peer.example/users/c/inbox")
+    with pytest.raises(RefusedAddress):
+        fetcher.check("http://[not an address/inbox")
+    session = make_client_session("https", True, None, "t", 2.0)
+    try:
+        strict = Fetcher(session, scheme="https", allow_private=True)
+        assert strict.check("https://peer.example/users/a/inbox").scheme == "https"
+        with pytest.raises(RefusedAddress, match="scheme"):
+            strict.check("http://peer.example/users/b/inbox")
+    finally:
+        await session.close()
