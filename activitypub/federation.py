@@ -29,6 +29,7 @@ from activitypub.resolver import Resolver
 from activitypub.settings import FederationSettings
 from activitypub.surface import Surface
 from activitypub.urls import Urls
+from storage import events
 from storage.accounts import NewAccount
 from storage.errors import Conflict
 from storage.ids import now_ms
@@ -48,6 +49,8 @@ PRUNE_JOB = "queue_prune"  # its lease row (activitypub.periodic)
 TAKE_BACK_EVERY_S = 10.0
 # Tombstones of deleted remote statuses outlive any retry of their Create (7 days at most).
 TOMBSTONE_RETENTION_MS = 8 * 86_400_000
+# Intake commits made in a process that does not apply the inbox wake those that do.
+INBOX_CHANNEL = "fedinode_inbox"
 
 
 class InstanceMoved(RuntimeError):
@@ -96,7 +99,12 @@ class Federation:
             instance_actor=self.instance_actor,
             on_enqueue=self.delivery_wake.set,
         )
-        self.writer = InboxWriter(store, on_commit=self.inbox_wake.set)
+        self.writer = InboxWriter(store, on_commit=self._inbox_committed)
+        # Whether this process applies the inbox (``start_workers``); when it does not,
+        # each intake commit tells the processes that do (``INBOX_CHANNEL``).
+        self._processing_inbox = False
+        self._inbox_notice: asyncio.Task[None] | None = None
+        self._notices: asyncio.Task[None] | None = None  # listens while it applies
         self.intake = InboxIntake(
             store, gate, self.resolver, settings, self.writer, outbox=self.outbox
         )
@@ -127,9 +135,12 @@ class Federation:
             self.delivery_wake.set()
             self.inbox_wake.set()
 
-    def start_workers(self, *, prune: bool = True) -> None:
+    def start_workers(self, *, prune: bool = True, inbox: bool = True) -> None:
         """Run the inbox and delivery loops as tasks (role worker / all); ``prune``: also
-        the periodic queue pruning, which one process of a fleet runs."""
+        the periodic queue pruning, which one process of a fleet runs; ``inbox``: also
+        the inbox worker (on SQLite one process of a fleet applies the inbox: the
+        processes would only take turns at its one writer, each reading the pages the
+        other wrote afresh)."""
         if self._workers:
             return
         self._stopping.clear()
@@ -139,10 +150,44 @@ class Federation:
             asyncio.create_task(self._take_back_forever(), name="fedinode-take-back")
         )
         self._workers.append(asyncio.create_task(self.delivery.run(), name="fedinode-delivery"))
+        if not inbox:
+            return
+        self._processing_inbox = True
+        self._notices = asyncio.create_task(self._wake_on_notices(), name="fedinode-inbox-notices")
+        self._workers.append(self._notices)
         for index in range(max(1, self.settings.inbox_workers)):
             self._workers.append(
                 asyncio.create_task(self.processor.run(), name=f"fedinode-inbox-{index}")
             )
+
+    def _inbox_committed(self) -> None:
+        """After an intake commit: wake this process's inbox worker, or tell the processes
+        that apply the inbox (one notice at a time: a notice wakes a worker for all the
+        rows committed until it runs)."""
+        self.inbox_wake.set()
+        if self._processing_inbox:
+            return
+        if self._inbox_notice is None or self._inbox_notice.done():
+            self._inbox_notice = asyncio.create_task(self._send_inbox_notice())
+
+    async def _send_inbox_notice(self) -> None:
+        try:
+            await events.notify(self.store.db, INBOX_CHANNEL, "")
+        except Exception:  # the worker's poll still finds the rows within a second
+            log.warning("could not tell the inbox workers of new rows", exc_info=True)
+
+    async def _wake_on_notices(self) -> None:
+        """Wake the inbox worker when another process committed rows for it."""
+        while not self._stopping.is_set():
+            try:
+                async with events.listen(self.store.db, INBOX_CHANNEL) as notices:
+                    async for _ in notices:
+                        self.inbox_wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the poll interval still applies; listen again
+                log.warning("listening for inbox notices failed", exc_info=True)
+                await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -151,6 +196,8 @@ class Federation:
             await self.outbox.flush_poll_updates()
         self.delivery.stop()
         self.processor.stop()
+        if self._notices is not None:  # it holds nothing: it only listens
+            self._notices.cancel()
         if self._workers:
             _done, pending = await asyncio.wait(self._workers, timeout=10.0)
             for task in pending:
@@ -159,6 +206,8 @@ class Federation:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._workers.clear()
+        self._notices = None
+        self._processing_inbox = False
         # Let a group commit that is in progress finish.
         await asyncio.sleep(0)
 

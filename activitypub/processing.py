@@ -52,6 +52,10 @@ log = logging.getLogger("fedinode.inbox")
 Handler = Callable[[dict[str, Any], Account, InboxItem | None], Awaitable[None]]
 
 
+def _by_actor(item: InboxItem) -> str:
+    return item.actor
+
+
 class InboxProcessor:
     """Applies activities; ``run`` is the worker loop over the intake queue."""
 
@@ -155,7 +159,13 @@ class InboxProcessor:
         before any transaction opens: on SQLite a transaction holds the one writer that
         every process shares, so it should hold it for the writes alone. A transaction
         takes items until it has lasted ``transaction_seconds``, and the intake's commits
-        (the 202s) do not wait long."""
+        (the 202s) do not wait long.
+
+        Items are applied by actor (stable: each actor's activities keep their order), so
+        every transaction locks the authors' rows (their counters) in one order: two
+        processes' batches on PostgreSQL would otherwise deadlock, each holding an author
+        the other wants next (a second lost per deadlock, and the item run again alone)."""
+        items = sorted(items, key=_by_actor)
         await self._prepare(items)
         try:
             alone: list[InboxItem] = []

@@ -161,7 +161,9 @@ def _federation_ctx(
             app[appkeys.FEDERATION] = federation
             app[appkeys.FEDERATOR] = federator
             if role in ("all", "worker"):
-                federation.start_workers(prune=periodic)
+                # SQLite: one process of a fleet applies the inbox (``start_workers``).
+                inbox = periodic or store.db.dialect != "sqlite"
+                federation.start_workers(prune=periodic, inbox=inbox)
             yield
         finally:
             await federation.stop()
