@@ -135,12 +135,16 @@ class Federation:
             self.delivery_wake.set()
             self.inbox_wake.set()
 
-    def start_workers(self, *, prune: bool = True, inbox: bool = True) -> None:
+    def start_workers(
+        self, *, prune: bool = True, inbox: bool = True, notices: bool = True
+    ) -> None:
         """Run the inbox and delivery loops as tasks (role worker / all); ``prune``: also
         the periodic queue pruning, which one process of a fleet runs; ``inbox``: also
         the inbox worker (on SQLite one process of a fleet applies the inbox: the
         processes would only take turns at its one writer, each reading the pages the
-        other wrote afresh)."""
+        other wrote afresh); ``notices``: the inbox worker listens for other processes'
+        intake commits (off where every process applies its own: a PostgreSQL listener
+        holds a connection)."""
         if self._workers:
             return
         self._stopping.clear()
@@ -153,8 +157,11 @@ class Federation:
         if not inbox:
             return
         self._processing_inbox = True
-        self._notices = asyncio.create_task(self._wake_on_notices(), name="fedinode-inbox-notices")
-        self._workers.append(self._notices)
+        if notices:
+            self._notices = asyncio.create_task(
+                self._wake_on_notices(), name="fedinode-inbox-notices"
+            )
+            self._workers.append(self._notices)
         for index in range(max(1, self.settings.inbox_workers)):
             self._workers.append(
                 asyncio.create_task(self.processor.run(), name=f"fedinode-inbox-{index}")

@@ -161,9 +161,15 @@ def _federation_ctx(
             app[appkeys.FEDERATION] = federation
             app[appkeys.FEDERATOR] = federator
             if role in ("all", "worker"):
-                # SQLite: one process of a fleet applies the inbox (``start_workers``).
-                inbox = periodic or store.db.dialect != "sqlite"
-                federation.start_workers(prune=periodic, inbox=inbox)
+                # SQLite: one process of a fleet applies the inbox (``start_workers``),
+                # woken by the others' intake; on PostgreSQL every process applies its
+                # own, and only a worker role hears of what the web role took.
+                sqlite = store.db.dialect == "sqlite"
+                federation.start_workers(
+                    prune=periodic,
+                    inbox=periodic or not sqlite,
+                    notices=sqlite or role == "worker",
+                )
             yield
         finally:
             await federation.stop()
