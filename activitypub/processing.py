@@ -174,9 +174,10 @@ class InboxProcessor:
                 rest, failed = await self._apply_in_one_transaction(rest)
                 alone += failed
             return alone
-        finally:
-            self._documents.clear()
-            self._prepared.clear()
+        finally:  # only this batch's: ``inbox_workers`` loops share the processor
+            for item in items:
+                self._documents.pop(item.id, None)
+                self._prepared.pop(item.id, None)
 
     async def _prepare(self, items: list[InboxItem]) -> None:
         """Parse each item, and convert the note of each Create whose author is stored

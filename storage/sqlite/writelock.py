@@ -56,7 +56,8 @@ def _unlock_when_taken(fd: int, taken: Future[None]) -> None:
 
     def done(future: Future[None]) -> None:
         if not future.cancelled() and future.exception() is None:
-            _unlock(fd)
+            with contextlib.suppress(OSError):  # closed meanwhile: the lock went with it
+                _unlock(fd)
 
     taken.add_done_callback(done)
 
