@@ -107,6 +107,8 @@ class DeliveryWorker:
         self._unreachable: dict[str, int] = {}
         self._unreachable_loaded = 0.0
         self._recent_failure: dict[str, float] = {}
+        # Peers that asked for a pause (429/503 with Retry-After): monotonic time it ends.
+        self._quiet_until: dict[str, float] = {}
         self._peer_ok_at: dict[str, float] = {}  # peer → when its success was last written
         # (sender, stored payload) → (bytes sent, Digest header): made once per activity.
         self._bodies: dict[tuple[int, str], tuple[bytes, str]] = {}
@@ -265,6 +267,12 @@ class DeliveryWorker:
             if not self._outbound_allowed(row.peer):
                 self._retries.append((row, "refused by policy", True))
                 return
+            quiet = self._quiet_until.get(row.peer)
+            if quiet is not None:
+                if time.monotonic() < quiet:  # sent again once the pause is over
+                    self._retries.append((row, "peer asked to wait (Retry-After)", False))
+                    return
+                del self._quiet_until[row.peer]
             recent = self._recent_failure.get(row.peer)
             if recent is not None and time.monotonic() - recent < 2.0:
                 # The peer just failed: do not pile up timeouts, try again later.
@@ -281,7 +289,7 @@ class DeliveryWorker:
                 async def sign(data: bytes) -> bytes:
                     return await pool.sign(key_id, pem, data)
 
-            status = await self.fetcher.post_signed(
+            answer = await self.fetcher.post_signed(
                 row.inbox_url,
                 body,
                 sender.public_key_id,
@@ -305,6 +313,14 @@ class DeliveryWorker:
             log.exception("delivery %s failed unexpectedly", row.id)
             self._retries.append((row, repr(exc), False))
             return
+        status = answer.status
+        if answer.retry_after is not None:  # the peer asked for a pause: all its rows wait
+            if len(self._quiet_until) >= 8192:
+                self._quiet_until.clear()
+            wait = min(answer.retry_after, self.retry_cap_ms / 1000)
+            self._quiet_until[row.peer] = max(
+                self._quiet_until.get(row.peer, 0.0), time.monotonic() + wait
+            )
         if 200 <= status < 300:
             self._done.append(row.id)
             self._peer_ok.add(row.peer)
@@ -375,9 +391,13 @@ class DeliveryWorker:
         ok, self._peer_ok = self._peer_ok, set()
         failed, self._peer_failed = self._peer_failed, set()
         now = now_ms()
+        moment = time.monotonic()
         recorded = []
         for row, error, permanent in retries:
             delay = self.retry_delay_ms(row.attempts, row.peer)
+            quiet = self._quiet_until.get(row.peer)
+            if quiet is not None and quiet > moment:  # not before the pause it asked for
+                delay = max(delay, int((quiet - moment) * 1000) + 1)
             dead = permanent or now + delay > row.expires_at
             recorded.append(DeliveryRetry(row.id, error, now + delay, dead))
         try:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -106,6 +109,37 @@ def offline() -> Iterator[None]:
         yield
     finally:
         _offline.reset(token)
+
+
+@dataclass(frozen=True, slots=True)
+class PostAnswer:
+    """A peer's answer to a POST: its status, and how long it asked us to wait before the
+    next one (``Retry-After`` with 429 or 503, in seconds; None when it did not say)."""
+
+    status: int
+    retry_after: float | None = None
+
+
+# Statuses whose Retry-After is read (RFC 9110 § 10.2.3, RFC 6585 § 4).
+_WAIT_STATUSES = frozenset({429, 503})
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delay-seconds or an HTTP-date; None if absent or
+    unreadable, 0 for a date already past."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(int(text[:12]))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    moment = time.time() if now is None else now
+    return max(0.0, when.timestamp() - moment)
 
 
 class Fetcher:
@@ -293,8 +327,8 @@ class Fetcher:
         sign: Callable[[bytes], Awaitable[bytes]] | None = None,
         digest: str | None = None,
         slot: asyncio.Semaphore | None = None,
-    ) -> int:
-        """Deliver ``body`` signed with ``private_key``; return the peer's HTTP status.
+    ) -> PostAnswer:
+        """Deliver ``body`` signed with ``private_key``; return the peer's answer.
 
         ``sign`` (signing string → signature) replaces signing in the event loop, e.g.
         with a process pool; ``digest`` is ``digest_header(body)`` if already known.
@@ -308,17 +342,17 @@ class Fetcher:
         headers = {"Content-Type": content_type, "Accept": ACCEPT_HEADER, **(extra_headers or {})}
         peer = authority(target)
         spec = self.specs.first(peer)
-        status = await self._post_once(target, body, headers, spec, key_id, private_key,
+        answer = await self._post_once(target, body, headers, spec, key_id, private_key,
                                        sign, digest, slot)  # fmt: skip
-        if status in KNOCK_AGAIN:  # double-knock: perhaps the peer wants the other spec
+        if answer.status in KNOCK_AGAIN:  # double-knock: perhaps the peer wants the other spec
             spec = self.specs.other(spec)
-            status = await self._post_once(target, body, headers, spec, key_id, private_key,
+            answer = await self._post_once(target, body, headers, spec, key_id, private_key,
                                            sign, digest, slot)  # fmt: skip
-            if status not in KNOCK_AGAIN:
+            if answer.status not in KNOCK_AGAIN:
                 self.specs.remember(peer, spec)
         # A first knock that worked teaches nothing (and must not undo what the peer's own
         # RFC 9421 requests taught meanwhile).
-        return status
+        return answer
 
     async def _post_once(
         self,
@@ -331,7 +365,7 @@ class Fetcher:
         sign: Callable[[bytes], Awaitable[bytes]] | None,
         digest: str | None,
         slot: asyncio.Semaphore | None,
-    ) -> int:
+    ) -> PostAnswer:
         pending = sign_request_as(spec, "POST", target, headers, body, key_id, digest=digest)
         signature = (
             await sign(pending.data) if sign is not None else sign_bytes(private_key, pending.data)
@@ -350,7 +384,7 @@ class Fetcher:
             found = self._payloads[body] = aiohttp.BytesPayload(body)
         return found
 
-    async def _send_post(self, target: URL, body: bytes, signed: Mapping[str, str]) -> int:
+    async def _send_post(self, target: URL, body: bytes, signed: Mapping[str, str]) -> PostAnswer:
         try:
             async with self.session.post(
                 target,
@@ -364,7 +398,10 @@ class Fetcher:
                     await response.content.read(65536)
                 except (TimeoutError, aiohttp.ClientError):
                     pass
-                return response.status
+                if response.status in _WAIT_STATUSES:
+                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    return PostAnswer(response.status, wait)
+                return PostAnswer(response.status)
         except aiohttp.ClientConnectorError as exc:
             raise _unwrap(exc, target) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -14,12 +14,13 @@ from aiohttp.test_utils import TestServer
 from remote_peer import FakePeer, keypair, start_peer
 
 from activitypub.delivery import DeliveryWorker
-from activitypub.fetch import Fetcher, make_client_session
+from activitypub.fetch import Fetcher, make_client_session, retry_after_seconds
 from activitypub.keys import KeyCache
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from policy.settings import settings_from_mapping
 from storage.accounts import NewAccount
+from storage.ids import now_ms
 from storage.models import Account, QueueState
 from storage.queues import NewDelivery
 from storage.store import Store
@@ -175,3 +176,43 @@ async def eventually(condition: Callable[[], bool], within: float = 10.0) -> Non
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not met in time")
+
+
+async def test_a_peer_that_asks_for_a_pause_gets_nothing_until_it_is_over(
+    store: Store, alice: Account
+) -> None:
+    arrived: list[str] = []
+
+    async def inbox(request: web.Request) -> web.Response:
+        arrived.append(request.path)
+        return web.Response(status=429, headers={"Retry-After": "600"})
+
+    app = web.Application()
+    app.router.add_post("/users/{name}/inbox", inbox)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with running_worker(store, 1) as worker:
+            busy = f"127.0.0.1:{server.port}"
+            rows = [NewDelivery(ACTIVITY_ID, f"http://{busy}/users/u{n}/inbox", busy, alice.id,
+                                PAYLOAD) for n in range(8)]  # fmt: skip
+            await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
+            started = now_ms()
+            await worker.run_until_idle(10)
+            # The first answer asked for ten minutes: only what was already signed and
+            # waiting for its slot went out (one POST in flight, one signed ahead).
+            assert 1 <= len(arrived) <= 2
+            rows_now = await store.queues.deliveries_for(ACTIVITY_ID)
+            assert {d.state for d in rows_now} == {QueueState.RETRY}
+            assert min(d.next_attempt_at for d in rows_now) >= started + 599_000
+    finally:
+        await server.close()
+
+
+def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
+    assert retry_after_seconds("120") == 120.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412540.0) == 0.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("") is None
+    assert retry_after_seconds(None) is None

@@ -39,7 +39,7 @@ async def fetcher(peer: FakePeer) -> AsyncIterator[Fetcher]:
 async def post(fetcher: Fetcher, peer: FakePeer) -> int:
     key_id, key = fetcher.signer()  # type: ignore[misc]
     inbox = f"http://{peer.domain}/users/bob/inbox"
-    return await fetcher.post_signed(inbox, orjson.dumps(ACTIVITY), key_id, key)
+    return (await fetcher.post_signed(inbox, orjson.dumps(ACTIVITY), key_id, key)).status
 
 
 async def test_peer_refusing_cavage_gets_rfc9421_and_keeps_getting_it(

@@ -209,8 +209,8 @@ async def test_post_signed(
 ) -> None:
     fetcher = await make_fetcher()
     body = b'{"type":"Create"}'
-    status = await fetcher.post_signed(url(peer, "/inbox"), body, KEY_ID, load_private(instance_keys[0]))
-    assert status == 202
+    answer = await fetcher.post_signed(url(peer, "/inbox"), body, KEY_ID, load_private(instance_keys[0]))
+    assert answer.status == 202 and answer.retry_after is None
     assert peer.app[SEEN]["delivered"] == (KEY_ID, body)
 
 
