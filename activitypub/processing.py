@@ -437,7 +437,7 @@ class InboxProcessor:
         # Only a Note is a vote: a titled Image or Video with no description is a post.
         if obj_type(obj) == vocab.NOTE and await self._maybe_poll_vote(obj, actor):
             return
-        status, complete = await self.resolver.ingest_new_note(
+        status, complete = await self.resolver.ingest_note(
             obj,
             fallback_to=act.get("to"),
             fallback_cc=act.get("cc"),

@@ -250,7 +250,8 @@ class Resolver:
         filtered = await self.gate.filter_fetched(doc, peer=authority_of(uri) or "")
         if filtered is None:
             return None
-        return await self.ingest_note(filtered, depth=depth)
+        status, _ = await self.ingest_note(filtered, depth=depth)
+        return status
 
     async def ingest_note(
         self,
@@ -260,30 +261,17 @@ class Resolver:
         fallback_to: Any = None,
         fallback_cc: Any = None,
         author: Account | None = None,
-    ) -> Status:
-        """Store a remote note (idempotent by URI); fetches its author, mentions and, up to
-        the configured depth, the post it replies to. Tells the surface it was created.
-
-        ``author``: the account of the note's author when the caller has it already (the
-        actor of the Create that carried it); looked up otherwise."""
-        status, _ = await self.ingest_new_note(
-            obj, depth=depth, fallback_to=fallback_to, fallback_cc=fallback_cc, author=author
-        )
-        return status
-
-    async def ingest_new_note(
-        self,
-        obj: dict[str, Any],
-        *,
-        depth: int = 0,
-        fallback_to: Any = None,
-        fallback_cc: Any = None,
-        author: Account | None = None,
         prepared: PreparedNote | None = None,
     ) -> tuple[Status, bool]:
-        """``ingest_note``, and whether this call stored the status with every side effect
-        made (False: it was stored before, and may owe some). ``prepared``: the conversion
-        made ahead of time, used when it was made from this object for this author."""
+        """Store a remote note (idempotent by URI); fetches its author, mentions and, up to
+        the configured depth, the post it replies to. Tells the surface it was created.
+        Returns the status and whether this call stored it with every side effect made
+        (False: it was stored before, and may owe some).
+
+        ``author``: the account of the note's author when the caller has it already (the
+        actor of the Create that carried it); looked up otherwise. ``prepared``: the
+        conversion made ahead of time, used when it was made from this object for this
+        author."""
         uri = obj.get("id")
         if isinstance(uri, str):
             existing = await self.store.statuses.by_uri(uri)

@@ -5,7 +5,7 @@ is the one applied."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
@@ -81,6 +81,29 @@ async def enqueue(store: Store, sender: Account, peer: FakePeer, names: range) -
     await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
 
 
+@asynccontextmanager
+async def inbox_host(
+    store: Store,
+    sender: Account,
+    answer: Callable[[web.Request], Awaitable[web.Response]],
+    count: int,
+) -> AsyncIterator[str]:
+    """A peer on loopback whose inboxes answer with ``answer``, and ``count`` rows queued
+    for it; yields its host."""
+    app = web.Application()
+    app.router.add_post("/users/{name}/inbox", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        host = f"127.0.0.1:{server.port}"
+        rows = [NewDelivery(ACTIVITY_ID, f"http://{host}/users/u{n}/inbox", host, sender.id,
+                            PAYLOAD) for n in range(count)]  # fmt: skip
+        await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
+        yield host
+    finally:
+        await server.close()
+
+
 async def states(store: Store) -> list[QueueState]:
     return [d.state for d in await store.queues.deliveries_for(ACTIVITY_ID)]
 
@@ -145,29 +168,18 @@ async def test_the_next_deliveries_are_signed_while_the_posts_are_out(
         await answer.wait()  # hold every POST until the test lets them go
         return web.Response(status=202)
 
-    app = web.Application()
-    app.router.add_post("/users/{name}/inbox", inbox)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with running_worker(store, 2) as worker:
-            slow = f"127.0.0.1:{server.port}"
-            rows = [NewDelivery(ACTIVITY_ID, f"http://{slow}/users/u{n}/inbox", slow, alice.id,
-                                PAYLOAD) for n in range(12)]  # fmt: skip
-            await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
-            await worker.step()
-            pool = worker.signing_pool
-            assert pool is not None
-            await eventually(lambda: len(arrived) >= 2 and pool.signed >= 4)
-            await asyncio.sleep(0.2)
-            # Two POSTs are out (the limit) and two more are signed, waiting for a slot.
-            assert (len(arrived), pool.signed) == (2, 4)
-            answer.set()
-            await worker.run_until_idle(10)
-            assert len(arrived) == 12
-            assert await states(store) == [QueueState.DONE] * 12
-    finally:
-        await server.close()
+    async with inbox_host(store, alice, inbox, 12), running_worker(store, 2) as worker:
+        await worker.step()
+        pool = worker.signing_pool
+        assert pool is not None
+        await eventually(lambda: len(arrived) >= 2 and pool.signed >= 4)
+        await asyncio.sleep(0.2)
+        # Two POSTs are out (the limit) and two more are signed, waiting for a slot.
+        assert (len(arrived), pool.signed) == (2, 4)
+        answer.set()
+        await worker.run_until_idle(10)
+        assert len(arrived) == 12
+        assert await states(store) == [QueueState.DONE] * 12
 
 
 async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
@@ -187,26 +199,15 @@ async def test_a_peer_that_asks_for_a_pause_gets_nothing_until_it_is_over(
         arrived.append(request.path)
         return web.Response(status=429, headers={"Retry-After": "600"})
 
-    app = web.Application()
-    app.router.add_post("/users/{name}/inbox", inbox)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with running_worker(store, 1) as worker:
-            busy = f"127.0.0.1:{server.port}"
-            rows = [NewDelivery(ACTIVITY_ID, f"http://{busy}/users/u{n}/inbox", busy, alice.id,
-                                PAYLOAD) for n in range(8)]  # fmt: skip
-            await store.queues.enqueue_deliveries(rows, ttl_ms=86_400_000)
-            started = now_ms()
-            await worker.run_until_idle(10)
-            # The first answer asked for ten minutes: only what was already signed and
-            # waiting for its slot went out (one POST in flight, one signed ahead).
-            assert 1 <= len(arrived) <= 2
-            rows_now = await store.queues.deliveries_for(ACTIVITY_ID)
-            assert {d.state for d in rows_now} == {QueueState.RETRY}
-            assert min(d.next_attempt_at for d in rows_now) >= started + 599_000
-    finally:
-        await server.close()
+    started = now_ms()
+    async with inbox_host(store, alice, inbox, 8), running_worker(store, 1) as worker:
+        await worker.run_until_idle(10)
+        # The first answer asked for ten minutes: only what was already signed and
+        # waiting for its slot went out (one POST in flight, one signed ahead).
+        assert 1 <= len(arrived) <= 2
+        rows_now = await store.queues.deliveries_for(ACTIVITY_ID)
+        assert {d.state for d in rows_now} == {QueueState.RETRY}
+        assert min(d.next_attempt_at for d in rows_now) >= started + 599_000
 
 
 def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
