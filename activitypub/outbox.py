@@ -17,7 +17,7 @@ from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
 from activitypub.urls import Urls
 from storage import effects
-from storage.ids import now_ms
+from storage.ids import new_id, now_ms
 from storage.models import Account, Report, Status
 from storage.queues import NewDelivery
 from storage.store import Store
@@ -430,9 +430,12 @@ class Outbox:
         if follower.local or not target.local:
             return
         follow = self._follow(follower, target, follow_uri)
+        # A fresh id each time (a time-ordered unique id, not the millisecond: a removal and
+        # a rejection in the same millisecond would share one, and the second be dropped as
+        # a repeat, here and by the peer).
         doc = activity(
             kind,
-            f"{target.uri}#{kind.lower()}s/follows/{follower.id}/{now_ms()}",
+            f"{target.uri}#{kind.lower()}s/follows/{follower.id}/{new_id()}",
             target.uri,
             follow,
         )
