@@ -41,11 +41,13 @@ class Database(Connection, Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
 
-    async def fetch_generic(self, sql: str, *args: Any) -> list[Row]:
+    async def fetch_generic(self, sql: str, *args: Any) -> list[Sequence[Any]]:
         """``fetch`` for a read whose plan must not depend on its arguments: PostgreSQL
         plans it once per connection (a generic plan) instead of again for each execution,
         one round trip as ``fetch``. For statements whose planning costs more than running
-        them and whose best plan is the same for every argument (SQLite: ``fetch``)."""
+        them and whose best plan is the same for every argument (timeline pages). Rows are
+        read by position, in the order of the select list: no mapping of names is built
+        for them (SQLite hands over its tuples)."""
         ...
 
     def writers_waiting(self) -> bool:

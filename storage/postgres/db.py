@@ -8,7 +8,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -24,6 +24,11 @@ def _command_count(status: str) -> int:
 
 
 IDLE_LIFETIME_S = 300.0
+
+
+def _values(rows: list[Row]) -> list[Sequence[Any]]:
+    """asyncpg's records: sequences of their values too, by position as selected."""
+    return cast("list[Sequence[Any]]", rows)
 
 
 class _SettingsRefused(Exception):
@@ -292,7 +297,7 @@ class PostgresDatabase:
             return await batch.conn.fetchval(sql, *args)
         return await self._pooled.fetchval(sql, *args)
 
-    async def fetch_generic(self, sql: str, *args: Any) -> list[Row]:
+    async def fetch_generic(self, sql: str, *args: Any) -> list[Sequence[Any]]:
         if (batch := current_batch(self)) is not None:
             # The batch's transaction: the setting held only for this statement (a read, so
             # rolling its savepoint back undoes the setting and nothing else).
@@ -300,13 +305,13 @@ class PostgresDatabase:
             await conn.execute("SAVEPOINT fedinode_generic")
             try:
                 await conn.execute(_SET_GENERIC)
-                return await conn.fetch(sql, *args)
+                return _values(await conn.fetch(sql, *args))
             finally:
                 await conn.execute("ROLLBACK TO SAVEPOINT fedinode_generic")
                 await conn.execute("RELEASE SAVEPOINT fedinode_generic")
         if not self._generic_refused:
             try:
-                return await self._generic.fetch(sql, *args)
+                return _values(await self._generic.fetch(sql, *args))
             except _SettingsRefused as exc:
                 # A pooler in front of the server (PgBouncer) refuses startup parameters it
                 # does not know: set it per statement instead (three more round trips).
@@ -314,7 +319,7 @@ class PostgresDatabase:
                 self._generic_refused = True
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(_SET_GENERIC)
-            return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+            return _values(await conn.fetch(sql, *args))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

@@ -163,6 +163,10 @@ class _SqliteReader:
         query = _to_sqlite(sql)
         return await self._thread.run(lambda c: _first(c.execute(query, args)))
 
+    async def fetch_values(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        query = _to_sqlite(sql)
+        return await self._thread.run(lambda c: c.execute(query, args).fetchall())
+
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = await self.fetchrow(sql, *args)
         if row is None:
@@ -229,6 +233,10 @@ class _SqliteConnection:
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         query = _to_sqlite(sql)
         return await self._run(lambda c: _first(c.execute(query, args)))
+
+    async def fetch_values(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        query = _to_sqlite(sql)
+        return await self._run(lambda c: c.execute(query, args).fetchall())
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = await self.fetchrow(sql, *args)
@@ -363,8 +371,19 @@ class SqliteDatabase:
             return rows
         return await self._reader().fetch(sql, *args)
 
-    async def fetch_generic(self, sql: str, *args: Any) -> list[Row]:
-        return await self.fetch(sql, *args)  # SQLite plans each statement once when prepared
+    async def fetch_generic(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        # SQLite plans each statement once when prepared; rows stay the driver's tuples.
+        if current_batch(self) is not None:  # the batch's transaction is on the writer
+            return await self._writer.fetch_values(sql, *args)
+        inline = self._inline
+        if inline is None or not self._readers:  # in memory: the writer, between its writes
+            async with self._lock.held():
+                return await self._writer.fetch_values(sql, *args)
+        if sql not in self._slow_reads:
+            rows = await inline.fetch_values(sql, *args)
+            self._timed(sql, inline)
+            return rows
+        return await self._reader().fetch_values(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         if (batch := current_batch(self)) is not None:

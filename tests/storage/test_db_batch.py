@@ -147,11 +147,11 @@ async def test_a_generic_plan_read_sees_the_batch_and_leaves_its_settings(store:
     await _make_table(store)
     await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (1, 'a')")
     read = "SELECT n FROM batch_probe WHERE n >= $1 ORDER BY n"
-    assert [int(r["n"]) for r in await store.db.fetch_generic(read, 0)] == [1]
+    assert [int(r[0]) for r in await store.db.fetch_generic(read, 0)] == [1]
     async with store.db.batch():
         await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (2, 'b')")
         # Inside a batch: the batch's own uncommitted write is seen ...
-        assert [int(r["n"]) for r in await store.db.fetch_generic(read, 2)] == [2]
+        assert [int(r[0]) for r in await store.db.fetch_generic(read, 2)] == [2]
         if store.dialect == "postgres":
             # ... and the plan setting it needs ends with the read.
             assert await store.db.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"

@@ -90,7 +90,7 @@ async def test_timeline_reads_work_when_the_generic_plan_setting_is_refused(
     try:
         for _ in range(2):  # refused once, then set per statement without asking again
             rows = await db.fetch_generic("SELECT n FROM generate_series(1, $1) n", 3)
-            assert [r["n"] for r in rows] == [1, 2, 3]
+            assert [r[0] for r in rows] == [1, 2, 3]
         assert await db.fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
     finally:
         await db.close()
