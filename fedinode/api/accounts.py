@@ -3,9 +3,11 @@ bookmarks, favourites, featured tags, endorsements)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.auth import authenticated, principal, require_scopes, viewer_account, viewer_id
 from fedinode.api.params import (
     ctx_of,
@@ -22,6 +24,9 @@ from fedinode.services.context import Ctx
 from policy.text import tag_key
 from storage.models import Account
 from storage.paging import Page
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 
 def _account_id(request: web.Request) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.auth import Handler, principal, require_scopes, viewer_account
 from fedinode.api.params import (
     Params,
@@ -20,6 +22,9 @@ from fedinode.services import admin as svc
 from fedinode.services import registrations
 from storage.models import AccountActionUndo, AccountStatus
 from storage.moderation import AccountFilter, AdminAccountRow
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 READ = ("admin:read:accounts",)
 WRITE = ("admin:write:accounts",)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.admin_accounts import render as render_admin_account
 from fedinode.api.auth import principal, require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, path_id, read_params
@@ -14,6 +14,9 @@ from fedinode.services import admin as svc
 from fedinode.services.context import Ctx
 from fedinode.services.views import load_status_views
 from storage.moderation import ReportFilter, ReportRow
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 READ = ("admin:read:reports",)
 WRITE = ("admin:write:reports",)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, path_id, read_params
 from fedinode.errors import NotFoundError
 from fedinode.services.conversations import load_conversation
 from storage.conversations import ConversationRow
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 
 def _id(request: web.Request) -> int:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from fedinode import appkeys
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.auth import require_scopes, viewer_account
 from fedinode.api.params import Params, json_response, path_id, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
@@ -15,6 +15,9 @@ from fedinode.services import filters as service
 from storage.filters import KeywordChange
 from storage.models import Filter
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 READ = ("read:filters",)
 WRITE = ("write:filters",)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.auth import authenticated, current_cached, require_scopes, viewer_account
 from fedinode.api.params import ctx_of, json_response, link_header, page_from, read_params
 from fedinode.errors import NotFoundError, ValidationFailed
@@ -12,6 +14,9 @@ from fedinode.services.text import tag_char
 from policy.text import tag_key
 from storage.models import Tag
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 _TAG_NAME_MAX = 100
 

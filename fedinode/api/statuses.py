@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from fedinode.api import entities, schemas
+from fedinode.api import schemas
 from fedinode.api.auth import authenticated, principal, require_scopes, viewer_account, viewer_id
 from fedinode.api.params import (
     Params,
@@ -18,6 +20,9 @@ from fedinode.api.params import (
 from fedinode.services import scheduled_statuses as scheduled_svc
 from fedinode.services import statuses as svc
 from fedinode.services.views import StatusView, load_status_view
+
+if TYPE_CHECKING:
+    from fedinode.api import entities
 
 
 def _status_id(request: web.Request) -> int:

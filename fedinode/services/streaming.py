@@ -17,12 +17,11 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from fedinode.api import schemas
-from fedinode.api.entities import Conversation
 from fedinode.config import Config
 from fedinode.services import filters as filter_service
 from fedinode.services.conversations import load_conversation
@@ -33,6 +32,9 @@ from storage.conversations import ConversationRow
 from storage.ids import parse_id
 from storage.models import Account, Status
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from fedinode.api.entities import Conversation
 
 log = logging.getLogger("fedinode.streaming")
 

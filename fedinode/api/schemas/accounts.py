@@ -4,8 +4,8 @@ Preferences, and the custom emojis and roles they carry."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.times import iso, iso_date
 from storage.custom_emojis import CustomEmoji
 from storage.media_cache import copies
@@ -13,6 +13,9 @@ from storage.models import Account, User
 from storage.relationships import Relationship
 from storage.tags import FeaturedTag
 from storage.times import api_day_start
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def emojis_to_api(items: Sequence[Mapping[str, object]], base_url: str) -> list[e.CustomEmoji]:

@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api, custom_emoji_to_api, role_to_api
 from fedinode.api.schemas.statuses import statuses_to_api
 from fedinode.api.schemas.times import at, iso
@@ -15,6 +14,9 @@ from fedinode.config import Config
 from fedinode.services.views import StatusView
 from storage.custom_emojis import CustomEmoji
 from storage.models import Account, DomainAllowRow, DomainBlockRow, PolicyDecisionRow, Report, User
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.times import iso
 from storage.filters import FilterStatus
 from storage.models import Filter, FilterKeyword
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.

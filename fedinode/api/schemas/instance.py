@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.config import Config
 from fedinode.services.transparency import ModeratedServer
 from fedinode.version import COMPAT_VERSION
 from storage.models import Account, InstanceStats
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 _SUPPORTED_MIME = [
     "image/jpeg",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.config import Config
 from storage.models import MediaAttachment
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def _size(stored: object) -> e.MediaSize | None:

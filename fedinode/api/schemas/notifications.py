@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.api.schemas.reports import report_to_api
 from fedinode.api.schemas.statuses import status_to_api, statuses_to_api
@@ -14,6 +13,9 @@ from fedinode.config import Config
 from fedinode.services.notifications import GROUPABLE
 from fedinode.services.views import StatusView
 from storage.models import Account, Notification, Report
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.

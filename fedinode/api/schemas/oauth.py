@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fedinode.api import entities as e
+from typing import TYPE_CHECKING
+
 from storage.models import OAuthApp, OAuthToken
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def application_to_api(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fedinode.api import entities as e
+from typing import TYPE_CHECKING
+
 from storage.push import PushSubscription
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def push_subscription_to_api(sub: PushSubscription, server_key: str) -> e.WebPushSubscription:

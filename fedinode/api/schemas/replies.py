@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def error_to_api(message: str) -> e.Error:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fedinode.api import entities as e
+from typing import TYPE_CHECKING
+
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.api.schemas.times import at, iso
 from storage.models import Account, Report
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def report_to_api(report: Report, target: Account, base_url: str) -> e.Report:

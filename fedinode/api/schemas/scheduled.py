@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.media import media_to_api
 from fedinode.api.schemas.times import at
 from fedinode.config import Config
 from fedinode.services.scheduled_statuses import ScheduledView
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def _str_or_none(value: Any) -> str | None:

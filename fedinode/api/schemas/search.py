@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.api.schemas.statuses import statuses_to_api
 from fedinode.api.schemas.tags import tag_view_to_api
 from fedinode.config import Config
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api, emojis_to_api
 from fedinode.api.schemas.filters import filter_result_to_api
 from fedinode.api.schemas.media import media_to_api
@@ -20,6 +19,9 @@ from fedinode.services.views import PollView, StatusView
 from storage.ids import now_ms
 from storage.models import Account, MediaAttachment, Status, StatusEdit, Tag
 from storage.preview_cards import PreviewCard
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fedinode.api import entities as e
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 
 def stream_error_to_api(message: str, status: int | None = None) -> e.StreamError:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from fedinode.api import entities as e
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.api.schemas.statuses import status_to_api
 from fedinode.api.schemas.times import iso
 from fedinode.config import Config
 from storage.models import ListRow, Marker
+
+if TYPE_CHECKING:
+    from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.
