@@ -17,7 +17,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -91,6 +90,10 @@ def _number(value: float) -> str:
     if value == 0:
         return "0"
     sign = "-" if value < 0 else ""
+    # Here, not at the top: decimal costs every process ~0.4 MB, and floats in signed
+    # objects are rare (integers never come here).
+    from decimal import Decimal
+
     _, digit_tuple, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
     digits = "".join(map(str, digit_tuple))
     assert isinstance(exponent, int)

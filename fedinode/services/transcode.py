@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +59,9 @@ class Probe:
     def fps(self) -> int | None:
         if not self.frame_rate:
             return None
+        # Here, not at the top: fractions brings decimal (~0.4 MB) into every process.
+        from fractions import Fraction
+
         try:
             rate = Fraction(self.frame_rate)
         except (ValueError, ZeroDivisionError):
