@@ -13,7 +13,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from fedinode.config import Config, EmailConfig
-from fedinode.web.i18n import direction
 from storage.ids import now_ms
 from storage.mail import OutgoingMail
 from storage.store import Store
@@ -37,6 +36,10 @@ def build_message(config: Config, mail: OutgoingMail) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=from_address(config).partition("@")[2] or None)
     message.set_content(mail.body)
     if mail.language:
+        # Here, not at the top: the pages' translations (gettext, markupsafe) stay out of
+        # every process until a mail is built.
+        from fedinode.web.i18n import direction
+
         if direction(mail.language) == "rtl":
             # Mail readers lay plain text out left to right: an HTML part says otherwise.
             message.add_alternative(html_body(mail.body, mail.language), subtype="html")
@@ -50,6 +53,8 @@ _LINK = re.compile(r"https?://[^\s<>\"]+")
 
 def html_body(text: str, language: str) -> str:
     """The plain text as an HTML page in ``language``'s direction, links clickable."""
+    from fedinode.web.i18n import direction
+
     paragraphs = []
     for block in text.strip().split("\n\n"):
         escaped = html.escape(block, quote=True)
