@@ -171,7 +171,9 @@ class DeliveryWorker:
 
     async def start_signing_pool(self) -> int:
         """Start the signing processes now rather than at the first burst (benchmarks, or a
-        server that knows a burst is coming); returns how many there are."""
+        server that knows a burst is coming), and ready the LD signer of public activities;
+        returns how many processes (or threads) there are."""
+        await self._ld.warm_up()
         if self.sign_processes <= 0:
             return 0
         if self._pool is None:
