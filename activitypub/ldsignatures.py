@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from activitypub.errors import MalformedActivity
 from activitypub.fields import is_public
 from activitypub.jsonld import UnknownContext, canonical_nquads
-from activitypub.vocab import DEFAULT_CONTEXT, SECURITY_V1_CONTEXT
+from activitypub.vocab import DEFAULT_CONTEXT, PUBLIC, SECURITY_V1_CONTEXT
 
 log = logging.getLogger("fedinode.federation")
 
@@ -212,9 +212,21 @@ class PayloadSigner:
 
 
 def warm_up() -> None:
-    """Canonicalise a small document under the contexts our signatures name."""
+    """Canonicalise a Create of a Note in the shape we send, and a signature's options (the
+    first real one then costs ~3 ms instead of ~6: pyld keeps what it learnt of the terms)."""
+    here = "https://warm-up.invalid/users/a"
+    note = {"@context": DEFAULT_CONTEXT, "id": f"{here}/statuses/1", "type": "Note",
+            "attributedTo": here, "url": f"{here}/1", "to": [PUBLIC], "cc": [f"{here}/followers"],
+            "published": "2020-01-01T00:00:00Z", "content": "", "summary": None,
+            "sensitive": False, "inReplyTo": None, "conversation": f"{here}/statuses/1",
+            "tag": [], "attachment": [], "replies": f"{here}/statuses/1/replies"}  # fmt: skip
+    doc = {"@context": DEFAULT_CONTEXT, "id": f"{here}/statuses/1/activity", "type": "Create",
+           "actor": here, "object": note, "to": note["to"], "cc": note["cc"],
+           "published": note["published"]}  # fmt: skip
+    block = {"type": RSA_SIGNATURE_2017, "creator": f"{here}#main-key",
+             "created": "2020-01-01T00:00:00Z"}  # fmt: skip
     with contextlib.suppress(Unverifiable):
-        _hash({"@context": DEFAULT_CONTEXT, "type": "Note", "content": ""})
+        signed_data(doc, block)
 
 
 def _may_want_signature(payload: str) -> bool:
