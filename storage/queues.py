@@ -421,6 +421,15 @@ class QueueStore:
         )
         return row is not None
 
+    async def deliveries_claimable(self, now: int) -> bool:
+        """Whether ``claim_deliveries`` would find a row now (a read: no write lock taken)."""
+        row = await self._db.fetchval(
+            f"SELECT 1 FROM delivery_queue WHERE state IN ('{_QUEUED}', '{_RETRY}', '{_SENDING}')"
+            " AND next_attempt_at <= $1 LIMIT 1",
+            now,
+        )
+        return row is not None
+
     async def deliveries_pending(self) -> int:
         return int(
             await self._db.fetchval(
