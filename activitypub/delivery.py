@@ -99,6 +99,7 @@ class DeliveryWorker:
         self._post_slots = asyncio.Semaphore(self.concurrency)
         self._senders: dict[int, tuple[float, Account | None]] = {}
         self._buffer: deque[Delivery] = deque()
+        self._drained = False  # the last claim found fewer rows than it asked for
         self._inflight: set[asyncio.Task[None]] = set()
         self._done: list[int] = []
         self._retries: list[tuple[Delivery, str, bool]] = []  # (row, error, permanent)
@@ -171,7 +172,9 @@ class DeliveryWorker:
 
     async def start_signing_pool(self) -> int:
         """Start the signing processes now rather than at the first burst (benchmarks, or a
-        server that knows a burst is coming); returns how many there are."""
+        server that knows a burst is coming), and ready the LD signer of public activities;
+        returns how many processes (or threads) there are."""
+        await self._ld.warm_up()
         if self.sign_processes <= 0:
             return 0
         if self._pool is None:
@@ -183,8 +186,13 @@ class DeliveryWorker:
         """Claim if there is room, start sends, write finished outcomes; True if it did work."""
         progressed = False
         started = self.concurrency * 2  # POSTs in flight and as many being signed ahead
-        if len(self._buffer) < started:
+        if len(self._buffer) < started and (
+            # Once a claim came back short, a read asks first: the claim is a write (the
+            # writer's lock on SQLite), and the end of a fan-out asks after every POST.
+            not self._drained or await self.store.queues.deliveries_claimable(now_ms())
+        ):
             rows = await self.store.queues.claim_deliveries(self.batch_size, lease_ms=self.lease_ms)
+            self._drained = len(rows) < self.batch_size
             if rows:
                 await self._load_unreachable()
                 self._buffer.extend(rows)

@@ -10,7 +10,9 @@ worker processes; the event loop keeps the HTTP side.
   thread through a pipe, and the GIL hand-over between that thread and the event loop
   cost more event-loop time than the signature it moved away.)
 - Requests made while the workers are busy are batched (one round trip for many
-  signatures), so the pool costs the event loop a few µs per signature.
+  signatures), so the pool costs the event loop a few µs per signature. A worker holds
+  two batches at a time (one signed, one waiting in its pipe), so it does not idle while
+  the loop reads its answer and sends it the next.
 - A worker parses each private key once and keeps the key object; the PEM travels with
   each batch that needs it, never per signature.
 - If a worker dies, the signatures of its batch are made in the event loop and the
@@ -91,6 +93,8 @@ class _Worker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.keys: dict[str, str] = {}  # key id → PEM this worker has been sent
+        self.outstanding = 0  # batches sent and not yet answered (the pool counts them)
+        self._reading = asyncio.Lock()
 
     @classmethod
     async def start(cls) -> _Worker:
@@ -109,7 +113,12 @@ class _Worker:
         return self.process.returncode is None
 
     async def call(self, pems: dict[str, str], items: list[tuple[str, bytes]]) -> list[bytes]:
-        """Sign ``items``; a PEM is sent only the first time (or when it changes)."""
+        """Sign ``items``; a PEM is sent only the first time (or when it changes).
+
+        Calls may overlap: a batch is written at once (the worker reads it when it is done
+        with the one before), and answers are read in the order the batches went, since
+        nothing awaits between the write and the turn taken at the read lock (FIFO).
+        """
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         send = {k: pem for k, pem in pems.items() if self.keys.get(k) != pem}
@@ -117,8 +126,10 @@ class _Worker:
         payload = pickle.dumps((send, items), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             stdin.write(len(payload).to_bytes(_HEADER, "big") + payload)
-            header = await stdout.readexactly(_HEADER)
-            status, value = pickle.loads(await stdout.readexactly(int.from_bytes(header, "big")))
+            async with self._reading:
+                header = await stdout.readexactly(_HEADER)
+                size = int.from_bytes(header, "big")
+                status, value = pickle.loads(await stdout.readexactly(size))
         except (OSError, asyncio.IncompleteReadError) as exc:
             raise _WorkerFailed(f"signing worker gone: {exc!r}") from exc
         if status != "ok":
@@ -142,14 +153,19 @@ _Item = tuple[str, str, bytes, "asyncio.Future[bytes]"]
 
 
 class SigningPool:
-    """``await pool.sign(key_id, pem, data)`` → signature bytes, made in a worker process."""
+    """``await pool.sign(key_id, pem, data)`` → signature bytes, made in a worker process.
+
+    Each worker has up to ``depth`` batches in hand: one it signs, the next waiting in its
+    pipe, so it never idles while the event loop reads its answer and sends it more (and
+    the first signatures of a burst come back after a smaller batch).
+    """
 
     max_batch = 64
+    depth = 2
 
     def __init__(self, processes: int) -> None:
         self.processes = max(1, processes)
-        self._idle: list[_Worker] = []
-        self._busy = 0
+        self._workers: list[_Worker] = []
         self._starting: asyncio.Task[None] | None = None
         self._pending: list[_Item] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -160,7 +176,7 @@ class SigningPool:
         self.batches = 0
 
     async def _start(self) -> None:
-        missing = self.processes - len(self._idle) - self._busy
+        missing = self.processes - len(self._workers)
         started = await asyncio.gather(
             *(_Worker.start() for _ in range(missing)), return_exceptions=True
         )
@@ -171,7 +187,7 @@ class SigningPool:
             elif self._closed:
                 await worker.stop()
             else:
-                self._idle.append(worker)
+                self._workers.append(worker)
 
     async def sign(self, key_id: str, pem: str, data: bytes) -> bytes:
         loop = asyncio.get_running_loop()
@@ -188,7 +204,7 @@ class SigningPool:
             self._starting = asyncio.create_task(self._start())
         await self._starting
         private_pem, _ = generate_keypair(1024)
-        workers = list(self._idle)
+        workers = list(self._workers)
         await asyncio.gather(*(w.call({"w": private_pem}, [("w", b"")]) for w in workers))
 
     def _dispatch(self) -> None:
@@ -200,25 +216,29 @@ class SigningPool:
             self._pending = []
             return
         loop = asyncio.get_running_loop()
+        self._workers = [w for w in self._workers if w.alive]  # a dead one's batches fail over
         if self._starting is None or (
             self._starting.done()
-            and len(self._idle) + self._busy < self.processes
+            and len(self._workers) < self.processes
             and loop.time() - self._start_failed_at > 30.0
         ):
             self._starting = asyncio.create_task(self._start())
         if not self._starting.done():
             self._starting.add_done_callback(lambda _: self._schedule())
             return
-        if not self._idle and not self._busy:  # no worker could start
+        if not self._workers:  # no worker could start
             self._sign_here(self._pending)
             self._pending = []
             return
-        while self._pending and self._idle:
-            free = len(self._idle)
+        while self._pending:
+            worker = min(self._workers, key=lambda w: w.outstanding)
+            if worker.outstanding >= self.depth:
+                break  # every worker has its hands full; answers bring the next turn
+            free = sum(self.depth - w.outstanding for w in self._workers)
             size = min(self.max_batch, -(-len(self._pending) // free))
             batch, self._pending = self._pending[:size], self._pending[size:]
-            worker = self._idle.pop()
-            self._busy += 1
+            worker.outstanding += 1
+            # Tasks start in the order they are made: batches reach the pipe in this order.
             task = asyncio.create_task(self._run(worker, batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -235,22 +255,16 @@ class SigningPool:
         try:
             signatures = await worker.call(pems, items)
         except _WorkerFailed as exc:
-            if worker.alive:
-                self._idle.append(worker)  # a bad key, not a dead worker
-            else:
+            if not worker.alive:  # not a bad key but a dead worker
                 log.warning("%s; signing in the event loop until it is restarted", exc)
             self._sign_here(batch)
         else:
-            if self._closed:
-                await worker.stop()
-            else:
-                self._idle.append(worker)
             for (*_, future), signature in zip(batch, signatures, strict=True):
                 if not future.done():
                     future.set_result(signature)
             self.signed += len(batch)
         finally:
-            self._busy -= 1
+            worker.outstanding -= 1
             if self._pending:
                 self._schedule()
 
@@ -271,8 +285,8 @@ class SigningPool:
                 await self._starting
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        idle, self._idle = self._idle, []
-        await asyncio.gather(*(w.stop() for w in idle), return_exceptions=True)
+        workers, self._workers = self._workers, []
+        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
         if self._pending:
             self._sign_here(self._pending)
             self._pending = []

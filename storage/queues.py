@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from storage.db import Database, Row
 from storage.ids import id_floor, new_id, now_ms
 from storage.models import Delivery, InboxItem, Peer, QueueState
-from storage.rows import build_all, build_opt
+from storage.rows import build, build_all, build_opt
 
 _QUEUED, _PROCESSING, _SENDING = QueueState.QUEUED, QueueState.PROCESSING, QueueState.SENDING
 _RETRY, _DONE, _DEAD, _FAILED = (
@@ -23,6 +23,7 @@ _RETRY, _DONE, _DEAD, _FAILED = (
 DEFAULT_INBOX_LEASE_MS = 60_000
 DEFAULT_DELIVERY_LEASE_MS = 300_000
 _NO_LEASE = ", lease_owner = NULL, lease_boot = NULL"  # a row that leaves its working state
+_NO_PAYLOAD = "payload = '', payload_id = NULL"  # a sent delivery keeps no payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class QueueStore:
         self.owner = default_owner()
         self.inbox_lease_ms = DEFAULT_INBOX_LEASE_MS
         self.delivery_lease_ms = DEFAULT_DELIVERY_LEASE_MS
+        self._payloads: dict[int, str] = {}  # delivery payload id → payload (immutable rows)
 
     def configure_leases(
         self,
@@ -245,6 +247,19 @@ class QueueStore:
                 if deleted < batch:
                     break
             counts.append(total)
+        # Payloads no row will send any more (each of their rows sent, or a repeat
+        # enqueue that added no row); the cut spares a payload whose rows are being written.
+        while (
+            await self._db.execute(
+                "DELETE FROM delivery_payloads WHERE id IN (SELECT p.id FROM delivery_payloads p"
+                " WHERE p.id < $1 AND NOT EXISTS (SELECT 1 FROM delivery_queue q"
+                " WHERE q.payload_id = p.id) LIMIT $2)",
+                below,
+                batch,
+            )
+            >= batch
+        ):
+            pass
         return counts[0], counts[1]
 
     # -- delivery -------------------------------------------------------------------------
@@ -252,33 +267,43 @@ class QueueStore:
     async def enqueue_deliveries(self, items: Sequence[NewDelivery], *, ttl_ms: int) -> int:
         """Persist deliveries in one transaction; a repeat (activity, inbox) is dropped.
 
-        Rows go in as multi-row INSERTs (one statement per 256 rows), and the payload, the
-        activity id and the sender are bound once per statement, not once per row: a
-        fan-out is one activity to many inboxes.
+        A payload is stored once (``delivery_payloads``) however many rows send it: a
+        fan-out is one activity to many inboxes. Rows go in as multi-row INSERTs (one
+        statement per 256 rows), the activity id and the sender bound once per statement.
         """
         now = now_ms()
         added = 0
         async with self._db.transaction() as tx:
+            payload_ids: dict[str, int] = {}
+            for item in items:
+                if item.payload not in payload_ids:
+                    payload_ids[item.payload] = new_id()
+                    await tx.execute(
+                        "INSERT INTO delivery_payloads (id, payload) VALUES ($1, $2)",
+                        payload_ids[item.payload],
+                        item.payload,
+                    )
             for start in range(0, len(items), 256):
                 args: list[object] = [now, now + ttl_ms]
-                shared: dict[tuple[str, int, str], tuple[int, int, int]] = {}
+                shared: dict[tuple[str, int, int], tuple[int, int, int]] = {}
                 rows = []
                 for item in items[start : start + 256]:
-                    key = (item.activity_id, item.sender_account_id, item.payload)
+                    key = (item.activity_id, item.sender_account_id, payload_ids[item.payload])
                     marks = shared.get(key)
                     if marks is None:
-                        args += [item.activity_id, item.sender_account_id, item.payload]
+                        args += key
                         marks = shared[key] = (len(args) - 2, len(args) - 1, len(args))
                     args += [new_id(), item.inbox_url, item.peer]
                     last = len(args)
                     activity, sender, payload = marks
                     rows.append(
-                        f"(${last - 2},${activity},${last - 1},${last},${sender},${payload},"
+                        f"(${last - 2},${activity},${last - 1},${last},${sender},'',${payload},"
                         f"'{_QUEUED}',0,$1,$1,$2)"
                     )
                 added += await tx.execute(
                     "INSERT INTO delivery_queue (id, activity_id, inbox_url, peer, sender_account_id,"
-                    " payload, state, attempts, next_attempt_at, created_at, expires_at) VALUES "
+                    " payload, payload_id, state, attempts, next_attempt_at, created_at,"
+                    " expires_at) VALUES "
                     + ",".join(rows)
                     + " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
                     *args,
@@ -288,16 +313,35 @@ class QueueStore:
     async def claim_deliveries(self, limit: int, *, lease_ms: int | None = None) -> list[Delivery]:
         """Lease up to ``limit`` due rows to this process (``delivery_lease_ms`` by default)."""
         lease = self.delivery_lease_ms if lease_ms is None else lease_ms
-        return build_all(
-            Delivery,
-            await self._claim(
-                "delivery_queue", (_QUEUED, _RETRY, _SENDING), limit, lease, _SENDING
-            ),
+        rows = await self._claim(
+            "delivery_queue", (_QUEUED, _RETRY, _SENDING), limit, lease, _SENDING
         )
+        return await self._deliveries(rows)
+
+    async def _deliveries(self, rows: Sequence[Row]) -> list[Delivery]:
+        """Deliveries from their rows, each with its payload (read once per payload, and
+        kept: a payload row never changes)."""
+        wanted = {r["payload_id"] for r in rows if r["payload_id"] is not None}
+        payloads = {i: self._payloads[i] for i in wanted if i in self._payloads}
+        missing = wanted - payloads.keys()
+        if missing:
+            marks = ", ".join(f"${i}" for i in range(1, len(missing) + 1))
+            found = await self._db.fetch(
+                f"SELECT id, payload FROM delivery_payloads WHERE id IN ({marks})", *missing
+            )
+            payloads.update((r["id"], r["payload"]) for r in found)
+            if len(self._payloads) + len(found) > 64:
+                self._payloads.clear()
+            self._payloads.update((r["id"], r["payload"]) for r in found)
+        return [
+            build(Delivery, row if row["payload_id"] is None
+                  else {**row, "payload": payloads.get(row["payload_id"], row["payload"])})
+            for row in rows
+        ]  # fmt: skip
 
     async def finish_delivery(self, delivery_id: int) -> None:
         await self._db.execute(
-            f"UPDATE delivery_queue SET state = '{_DONE}', payload = ''{_NO_LEASE} WHERE id = $1",
+            f"UPDATE delivery_queue SET state = '{_DONE}', {_NO_PAYLOAD}{_NO_LEASE} WHERE id = $1",
             delivery_id,
         )
 
@@ -307,7 +351,7 @@ class QueueStore:
             return
         marks = ", ".join(f"${i}" for i in range(1, len(delivery_ids) + 1))
         await self._db.execute(
-            f"UPDATE delivery_queue SET state = '{_DONE}', payload = ''{_NO_LEASE}"
+            f"UPDATE delivery_queue SET state = '{_DONE}', {_NO_PAYLOAD}{_NO_LEASE}"
             f" WHERE id IN ({marks})",
             *delivery_ids,
         )
@@ -320,7 +364,7 @@ class QueueStore:
         rows = await self._db.fetch(
             "SELECT * FROM delivery_queue WHERE activity_id = $1 ORDER BY id", activity_id
         )
-        return build_all(Delivery, rows)
+        return await self._deliveries(rows)
 
     async def make_due(self, *, table: str = "delivery_queue") -> int:
         """Make every waiting row due now (operator "retry now"; tests)."""
@@ -354,7 +398,7 @@ class QueueStore:
                 chunk = done[start : start + 500]
                 marks = ", ".join(f"${i}" for i in range(1, len(chunk) + 1))
                 await tx.execute(
-                    f"UPDATE delivery_queue SET state = '{_DONE}', payload = ''{_NO_LEASE}"
+                    f"UPDATE delivery_queue SET state = '{_DONE}', {_NO_PAYLOAD}{_NO_LEASE}"
                     f" WHERE id IN ({marks})",
                     *chunk,
                 )
@@ -372,6 +416,15 @@ class QueueStore:
         """Whether some delivery is waiting for its turn now."""
         row = await self._db.fetchval(
             f"SELECT 1 FROM delivery_queue WHERE state IN ('{_QUEUED}', '{_RETRY}')"
+            " AND next_attempt_at <= $1 LIMIT 1",
+            now,
+        )
+        return row is not None
+
+    async def deliveries_claimable(self, now: int) -> bool:
+        """Whether ``claim_deliveries`` would find a row now (a read: no write lock taken)."""
+        row = await self._db.fetchval(
+            f"SELECT 1 FROM delivery_queue WHERE state IN ('{_QUEUED}', '{_RETRY}', '{_SENDING}')"
             " AND next_attempt_at <= $1 LIMIT 1",
             now,
         )

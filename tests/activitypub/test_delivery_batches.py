@@ -141,6 +141,17 @@ async def test_sent_rows_stay_leased_until_their_batch_is_written(
     assert await states(store) == [QueueState.DONE] * 10
 
 
+async def test_rows_queued_after_the_queue_ran_dry_are_sent(
+    store: Store, peer: FakePeer, alice: Account, worker: DeliveryWorker
+) -> None:
+    await enqueue(store, alice, peer, range(10))
+    await worker.step()  # claims all there is: fewer rows than it asked for
+    await enqueue(store, alice, peer, range(10, 20))  # while those POSTs are out
+    await worker.run_until_idle(10)
+    assert len(peer.received) == 20
+    assert await states(store) == [QueueState.DONE] * 20
+
+
 async def test_a_peer_blocked_meanwhile_gets_nothing_more(
     store: Store, peer: FakePeer, alice: Account, worker: DeliveryWorker
 ) -> None:

@@ -200,3 +200,12 @@ def test_any_document_verifies_false_or_unverifiable_never_crashes(
         assert ldsignatures.verify(doc, _public()) is False
     except ldsignatures.Unverifiable:
         pass
+
+
+async def test_a_warmed_up_signer_signs_as_before() -> None:
+    """Readying the signer (pyld and our contexts loaded ahead) changes no signature."""
+    before = ldsignatures.sign(mastodon_create(), KEY_ID, _private(), created=CREATED)
+    await ldsignatures.PayloadSigner().warm_up()
+    after = ldsignatures.sign(mastodon_create(), KEY_ID, _private(), created=CREATED)
+    assert after == before
+    assert ldsignatures.verify(after, _public())

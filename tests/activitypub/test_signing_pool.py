@@ -69,7 +69,7 @@ async def test_dead_worker_falls_back_to_local_signing(keys: tuple[str, str]) ->
     pool = SigningPool(1)
     try:
         await pool.warm_up()
-        for worker in pool._idle:
+        for worker in pool._workers:
             worker.process.kill()
             await worker.process.wait()
         signature = await pool.sign(KEY_ID, private_pem, b"data")
@@ -98,5 +98,41 @@ async def test_bad_key_fails_only_its_delivery(keys: tuple[str, str]) -> None:
         results = await asyncio.gather(good, bad, return_exceptions=True)
         assert results[0] == sign_bytes(load_private(private_pem), b"ok")
         assert isinstance(results[1], ValueError)
+    finally:
+        await pool.close()
+
+
+async def test_a_worker_holding_two_batches_answers_each_in_order(keys: tuple[str, str]) -> None:
+    private_pem, _ = keys
+    local = load_private(private_pem)
+    pool = SigningPool(1)
+    pool.max_batch = 4
+    try:
+        await pool.warm_up()
+        data = [f"signing string {i}".encode() for i in range(30)]
+        signatures = await asyncio.gather(*(pool.sign(KEY_ID, private_pem, d) for d in data))
+        assert signatures == [sign_bytes(local, d) for d in data]
+        assert pool.batches >= 8
+    finally:
+        await pool.close()
+
+
+async def test_batches_in_the_hands_of_a_dying_worker_are_signed_in_the_loop(
+    keys: tuple[str, str],
+) -> None:
+    private_pem, _ = keys
+    local = load_private(private_pem)
+    pool = SigningPool(1)
+    pool.max_batch = 4
+    try:
+        await pool.warm_up()
+        [worker] = pool._workers
+        data = [f"signing string {i}".encode() for i in range(12)]
+        signing = [asyncio.ensure_future(pool.sign(KEY_ID, private_pem, d)) for d in data]
+        for _ in range(3):  # the signing requests, their dispatch, the batches' writes
+            await asyncio.sleep(0)
+        assert worker.outstanding == 2  # two batches in its hands
+        worker.process.kill()
+        assert await asyncio.gather(*signing) == [sign_bytes(local, d) for d in data]
     finally:
         await pool.close()

@@ -61,3 +61,20 @@ async def test_one_call_records_sent_retried_and_dead_rows(store: Store) -> None
     assert [found[i].lease_owner is None for i in ids] == [True] * 7 + [False]
     await store.queues.record_deliveries([], [])  # nothing to write: no statement
     assert not await store.queues.deliveries_due(now_ms())
+
+
+async def test_claimable_says_whether_a_claim_would_find_a_row(store: Store) -> None:
+    alice = await local_account(store, "alice")
+    assert not await store.queues.deliveries_claimable(now_ms())
+    await store.queues.enqueue_deliveries(
+        [NewDelivery("https://local.test/act/1", "https://r.test/inbox", "r.test", alice.id, "{}")],
+        ttl_ms=DAY_MS,
+    )
+    assert await store.queues.deliveries_claimable(now_ms())
+    [row] = await store.queues.claim_deliveries(10, lease_ms=60_000)
+    assert not await store.queues.deliveries_claimable(now_ms())  # leased to us
+    # A lease that ran out (its holder died) makes the row claimable again.
+    assert await store.queues.deliveries_claimable(now_ms() + 61_000)
+    assert [d.id for d in await store.queues.claim_deliveries(10, lease_ms=-1)] == []
+    await store.queues.record_deliveries([row.id])
+    assert not await store.queues.deliveries_claimable(now_ms() + 61_000)
