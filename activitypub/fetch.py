@@ -89,6 +89,10 @@ def make_client_session(
         headers={"User-Agent": user_agent},
         auto_decompress=True,
         trust_env=False,
+        # Peers' cookies are neither kept nor sent back (one session talks to every peer;
+        # nothing in ActivityPub uses them): no tracking across requests, no jar to search
+        # on every request of a fan-out.
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 

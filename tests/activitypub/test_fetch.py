@@ -34,9 +34,12 @@ async def peer(instance_keys: tuple[str, str]) -> AsyncIterator[TestServer]:
         return f"http://{request.host}{path}"
 
     async def note(request: web.Request) -> web.Response:
-        return web.json_response(
+        seen.setdefault("cookies", []).append(request.headers.get("Cookie"))
+        response = web.json_response(
             {"id": here(request, "/note"), "type": "Note"}, content_type="application/activity+json"
         )
+        response.set_cookie("session", "tracking-you", path="/")
+        return response
 
     async def big(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/activity+json"})
@@ -157,6 +160,15 @@ async def test_get_json(peer: TestServer, make_fetcher: FetcherFactory) -> None:
     fetcher = await make_fetcher()
     doc = await fetcher.get_json(url(peer, "/note"))
     assert doc["type"] == "Note"
+
+
+async def test_peer_cookies_not_kept(peer: TestServer, make_fetcher: FetcherFactory) -> None:
+    """A peer's Set-Cookie is not kept: the next request to it (or any peer) carries none."""
+    fetcher = await make_fetcher()
+    by_name = f"http://localhost:{peer.port}/note"  # a jar keeps no cookie of an IP address
+    await fetcher.get_json(by_name)
+    await fetcher.get_json(by_name)
+    assert peer.app[SEEN]["cookies"] == [None, None]
 
 
 async def test_body_cap(peer: TestServer, make_fetcher: FetcherFactory) -> None:
