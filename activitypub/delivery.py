@@ -337,6 +337,9 @@ class DeliveryWorker:
         elif is_permanent_failure(status):
             self._peer_ok.add(row.peer)  # it answered: reachable
             self._retries.append((row, f"peer answered {status}", True))
+        elif status == 429:  # it answered, asking us to slow down: reachable, try again later
+            self._peer_ok.add(row.peer)
+            self._retries.append((row, f"peer answered {status}", False))
         else:
             self._recent_failure[row.peer] = time.monotonic()
             self._peer_failed.add(row.peer)

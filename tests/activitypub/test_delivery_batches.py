@@ -219,6 +219,11 @@ async def test_a_peer_that_asks_for_a_pause_gets_nothing_until_it_is_over(
         rows_now = await store.queues.deliveries_for(ACTIVITY_ID)
         assert {d.state for d in rows_now} == {QueueState.RETRY}
         assert min(d.next_attempt_at for d in rows_now) >= started + 599_000
+        # Asking for a pause is an answer: the peer is not counted as failing (unreachable
+        # after 16 failures would slow its deliveries to one try an hour).
+        known = await store.queues.peer(rows_now[0].peer)
+        assert known is not None
+        assert (known.failures, known.unreachable_since) == (0, None)
 
 
 def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
