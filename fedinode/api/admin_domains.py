@@ -16,7 +16,7 @@ from aiohttp import web
 
 from fedinode import appkeys
 from fedinode.api import schemas
-from fedinode.api.auth import check
+from fedinode.api.auth import check, viewer_account
 from fedinode.api.params import Params, json_response, link_header, page_from, path_id, read_params
 from fedinode.errors import Forbidden, ValidationFailed
 from fedinode.services import policy as policy_service
@@ -47,6 +47,11 @@ def admin(*scopes: str) -> Callable[[H], H]:
 
 def _id(request: web.Request) -> int:
     return path_id(request)
+
+
+def _by(request: web.Request) -> str:
+    """The admin making a change, as the policy log names them (the admin panel does too)."""
+    return viewer_account(request).username
 
 
 def _block_input(params: Params, *, creating: bool) -> policy_service.BlockInput:
@@ -104,6 +109,7 @@ async def create_domain_block(request: web.Request) -> web.Response:
             params.str("domain") or "",
             spec,
             purge=params.bool("purge"),
+            by=_by(request),
         )
     except DomainBlockExists as exc:
         return json_response(
@@ -130,6 +136,7 @@ async def update_domain_block(request: web.Request) -> web.Response:
         _id(request),
         _block_input(params, creating=False),
         purge=params.bool("purge"),
+        by=_by(request),
     )
     await _published(request, params, "block", change.block.domain)
     return _block_response(change)
@@ -138,7 +145,7 @@ async def update_domain_block(request: web.Request) -> web.Response:
 @admin("admin:write:domain_blocks")
 async def delete_domain_block(request: web.Request) -> web.Response:
     await policy_service.delete_block(
-        request.app[appkeys.STORE], request.app[appkeys.POLICY], _id(request)
+        request.app[appkeys.STORE], request.app[appkeys.POLICY], _id(request), by=_by(request)
     )
     return json_response(schemas.empty_to_api())
 
@@ -232,7 +239,10 @@ async def get_domain_allow(request: web.Request) -> web.Response:
 async def create_domain_allow(request: web.Request) -> web.Response:
     params = await read_params(request)
     row = await policy_service.create_allow(
-        request.app[appkeys.STORE], request.app[appkeys.POLICY], params.str("domain") or ""
+        request.app[appkeys.STORE],
+        request.app[appkeys.POLICY],
+        params.str("domain") or "",
+        by=_by(request),
     )
     await _published(request, params, "allow", row.domain)
     return json_response(schemas.domain_allow_to_api(row))
@@ -241,7 +251,7 @@ async def create_domain_allow(request: web.Request) -> web.Response:
 @admin("admin:write:domain_allows")
 async def delete_domain_allow(request: web.Request) -> web.Response:
     await policy_service.delete_allow(
-        request.app[appkeys.STORE], request.app[appkeys.POLICY], _id(request)
+        request.app[appkeys.STORE], request.app[appkeys.POLICY], _id(request), by=_by(request)
     )
     return json_response(schemas.empty_to_api())
 

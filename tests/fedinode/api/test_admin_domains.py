@@ -146,6 +146,16 @@ async def test_domain_block_crud_applies_at_once(api: Api, admin: Actor) -> None
     assert (await admin.delete(f"{BLOCKS}/{block['id']}")).status == 404
     assert [b["domain"] for b in await admin.json("get", BLOCKS)] == ["loud.test"]
 
+    # every change is in the policy log under rule "admin", naming the admin who made it
+    me = (await admin.json("get", "/api/v1/accounts/verify_credentials"))["username"]
+    logged = await admin.json("get", DECISIONS + "?rule=admin")
+    assert [(d["peer"], d["action"], d["reason"]) for d in logged] == [
+        ("spam.test", "unblock", f"DomainBlock removed by {me}"),
+        ("spam.test", "silence", f"DomainBlock changed by {me}"),
+        ("loud.test", "silence", f"DomainBlock added by {me}"),
+        ("spam.test", "suspend", f"DomainBlock added by {me}"),
+    ]
+
 
 @pytest.mark.parametrize(
     ("body", "message"),
@@ -350,6 +360,12 @@ async def test_domain_allow_crud(api: Api, admin: Actor) -> None:
     assert await admin.json("delete", f"{ALLOWS}/{allow['id']}") == {}
     assert gate.settings.domain_allows == ()
     assert (await admin.get(f"{ALLOWS}/{allow['id']}")).status == 404
+    me = (await admin.json("get", "/api/v1/accounts/verify_credentials"))["username"]
+    logged = await admin.json("get", DECISIONS + "?rule=admin")
+    assert [(d["action"], d["reason"]) for d in logged] == [
+        ("unallow", f"DomainAllow removed by {me}"),
+        ("allow", f"DomainAllow added by {me}"),
+    ]
 
 
 async def test_allowlist_mode_allow_and_unallow(aiohttp_client: Any, database_url: str) -> None:
