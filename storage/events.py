@@ -43,6 +43,10 @@ class Bus(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ready(self) -> bool:
+        """Whether the bus can carry events now (``/readyz``)."""
+        ...
+
 
 _schemas: weakref.WeakKeyDictionary[Database, str] = weakref.WeakKeyDictionary()
 _buses: weakref.WeakKeyDictionary[Database, Bus] = weakref.WeakKeyDictionary()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import events
 from storage.db import Database
 from storage.ids import now_ms
 from storage.migrate import pending
@@ -82,6 +83,9 @@ async def readiness(db: Database) -> str | None:
         return "database unreachable"
     if missing:
         return "migrations pending: " + ", ".join(missing)
+    bus = events.bus_of(db)  # [events] url: posts reach other processes' streams through it
+    if bus is not None and not await bus.ready():
+        return "events bus (Redis) unreachable"
     return None
 
 

@@ -52,6 +52,13 @@ class RedisEvents:
         await self._publisher.aclose()
         await self._subscriber.aclose()
 
+    async def ready(self) -> bool:
+        """Whether Redis answers (on the publishing connection, with its short timeouts)."""
+        try:
+            return bool(await self._publisher.ping())
+        except Exception:  # refused, timed out, answered oddly: not ready, whatever the cause
+            return False
+
     async def notify(self, channel: str, payload: str) -> None:
         await self._publisher.publish(self.prefix + channel, payload)
 

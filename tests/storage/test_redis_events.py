@@ -183,3 +183,19 @@ async def test_a_subscription_lives_through_a_redis_restart(
         await events.publish(publisher.db, "status.deleted", status_id=5)
         assert await next_within(received) == {"event": "status.deleted", "status_id": 5}
         received.close()
+
+
+async def test_readiness_asks_redis_when_events_go_through_it(database_url: str) -> None:
+    from storage.gauges import readiness
+
+    reached = await Store.open(database_url, events_url=shared_redis(), events_prefix="r:")
+    away = await Store.open(
+        database_url, events_url=f"redis://127.0.0.1:{free_port()}/0", events_prefix="r:"
+    )
+    try:
+        assert await readiness(reached.db) is None
+        # Nothing listens there: posts would not reach the other processes' streams.
+        assert await readiness(away.db) == "events bus (Redis) unreachable"
+    finally:
+        await reached.close()
+        await away.close()
