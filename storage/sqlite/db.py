@@ -415,8 +415,11 @@ class SqliteDatabase:
             return
         async with self.transaction() as conn, enter_batch(self, conn) as state:
             yield conn
-        for channel, payload in state.notes:  # committed: now they may be heard
-            await self.notify(channel, payload)
+        # Committed: now they may be heard, here and in the other processes on this file.
+        for channel, payload in state.notes:
+            self._deliver(channel, payload)
+        if self._notifier is not None:
+            self._notifier.send_many(state.notes)
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:

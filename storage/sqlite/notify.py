@@ -23,7 +23,7 @@ import secrets
 import socket
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger("storage.notify")
 
@@ -114,7 +114,13 @@ class Notifier:
 
     def send(self, channel: str, payload: str) -> None:
         """Send one notification to every other process listening on this database."""
-        if not self._ready():
+        self.send_many([(channel, payload)])
+
+    def send_many(self, notes: Sequence[tuple[str, str]]) -> None:
+        """Send notifications (channel, payload), in order, to every other process
+        listening on this database: one look at who listens for all of them (a committed
+        inbox batch has one per status it stored)."""
+        if not notes or not self._ready():
             return
         try:
             names = os.listdir(self.directory)
@@ -123,21 +129,23 @@ class Notifier:
         if self._sender is None:
             self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self._sender.setblocking(False)
-        data = channel.encode() + _SEPARATOR + payload.encode()
+        datagrams = [channel.encode() + _SEPARATOR + payload.encode() for channel, payload in notes]
         for name in names:
             if name == self._name:
                 continue
             path = os.path.join(self.directory, name)
-            try:
-                self._sender.sendto(data, path)
-            except (ConnectionRefusedError, FileNotFoundError):
-                # Left behind by a process that was killed: nobody reads it any more.
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-            except (BlockingIOError, InterruptedError):
-                pass  # that process is not reading: it misses this one, as a full queue would
-            except OSError:
-                log.warning("notification to %s failed", path, exc_info=True)
+            for data in datagrams:
+                try:
+                    self._sender.sendto(data, path)
+                except (ConnectionRefusedError, FileNotFoundError):
+                    # Left behind by a process that was killed: nobody reads it any more.
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                    break
+                except (BlockingIOError, InterruptedError):
+                    pass  # that process is not reading: it misses this one, as a full queue would
+                except OSError:
+                    log.warning("notification to %s failed", path, exc_info=True)
 
     def close(self) -> None:
         if self._receiver is not None:
