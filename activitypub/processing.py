@@ -69,6 +69,10 @@ class InboxProcessor:
     # commits, which the 202s wait for).
     transaction_seconds = 0.02
     contended_transaction_seconds = 0.002
+    # Items a transaction takes at least before it gives way to a waiting writer: a commit
+    # costs about as much as applying an item, and with the clock alone a loaded machine
+    # let 2.3 items in a transaction (bench/inbox.py, serve --workers 2).
+    contended_transaction_items = 8
     # How often the loop looks for status side effects left owed (``storage.effects``).
     effects_interval = 5.0
 
@@ -164,7 +168,8 @@ class InboxProcessor:
         before any transaction opens: on SQLite a transaction holds the one writer that
         every process shares, so it should hold it for the writes alone. A transaction
         takes items until it has lasted ``transaction_seconds``, and the intake's commits
-        (the 202s) do not wait long.
+        (the 202s) do not wait long: when they wait, it commits after
+        ``contended_transaction_seconds`` and ``contended_transaction_items``.
 
         Items are applied by actor (stable: each actor's activities keep their order), so
         every transaction locks the authors' rows (their counters) in one order: two
@@ -253,6 +258,7 @@ class InboxProcessor:
                     lasted = loop.time() - started
                     if lasted >= self.transaction_seconds or (
                         lasted >= self.contended_transaction_seconds
+                        and taken >= self.contended_transaction_items
                         and self.store.db.writers_waiting()
                     ):
                         break
