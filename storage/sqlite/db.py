@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from queue import SimpleQueue
 from typing import Any, TypeVar
@@ -392,12 +392,13 @@ class SqliteDatabase:
             return None
         return next(iter(row.values()))
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
         if (batch := current_batch(self)) is not None:
-            async with savepoint(batch) as conn:
-                yield conn
-            return
+            return savepoint(batch)
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Connection]:
         async with self._lock.held():
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
