@@ -33,6 +33,7 @@ from activitypub.errors import FetchError, Ignored, MalformedActivity, NetworkDe
 from activitypub.fetch import offline
 from activitypub.fields import content_of, first_str, id_of, ids_of, is_public, obj_type
 from activitypub.html import html_to_text
+from activitypub.keys import LRU
 from activitypub.outbox import Outbox
 from activitypub.resolver import PreparedNote, Resolver
 from activitypub.settings import FederationSettings
@@ -68,6 +69,10 @@ class InboxProcessor:
     # commits, which the 202s wait for).
     transaction_seconds = 0.02
     contended_transaction_seconds = 0.002
+    # Items a transaction takes at least before it gives way to a waiting writer: a commit
+    # costs about as much as applying an item, and with the clock alone a loaded machine
+    # let 2.3 items in a transaction (bench/inbox.py, serve --workers 2).
+    contended_transaction_items = 8
     # How often the loop looks for status side effects left owed (``storage.effects``).
     effects_interval = 5.0
 
@@ -96,6 +101,10 @@ class InboxProcessor:
         # Items of the batch being applied, parsed and converted before its transaction.
         self._documents: dict[int, dict[str, Any]] = {}
         self._prepared: dict[int, PreparedNote] = {}
+        # Author URI → followers collection ("" for none), as last read: a note is converted
+        # ahead with it, and used only if the author read in the transaction has the same
+        # (``PreparedNote.fits``), so a stale entry costs a conversion, never a wrong one.
+        self._followers_urls: LRU[str] = LRU(4096)
         self._handlers: dict[str, Handler] = {
             vocab.FOLLOW: self.on_follow,
             vocab.ACCEPT: self.on_accept,
@@ -159,7 +168,8 @@ class InboxProcessor:
         before any transaction opens: on SQLite a transaction holds the one writer that
         every process shares, so it should hold it for the writes alone. A transaction
         takes items until it has lasted ``transaction_seconds``, and the intake's commits
-        (the 202s) do not wait long.
+        (the 202s) do not wait long: when they wait, it commits after
+        ``contended_transaction_seconds`` and ``contended_transaction_items``.
 
         Items are applied by actor (stable: each actor's activities keep their order), so
         every transaction locks the authors' rows (their counters) in one order: two
@@ -198,10 +208,14 @@ class InboxProcessor:
             author_uri = id_of(obj.get("attributedTo"))
             if author_uri is None or author_uri != id_of(document.get("actor")):
                 continue
-            author = await self.store.accounts.by_uri(author_uri)
-            if author is None:
-                continue
-            followers_url = author.followers_url or None
+            known = self._followers_urls.get(author_uri)
+            if known is None:
+                author = await self.store.accounts.by_uri(author_uri)
+                if author is None:
+                    continue
+                known = author.followers_url or ""
+                self._followers_urls.put(author_uri, known)
+            followers_url = known or None
             fallback_to, fallback_cc = document.get("to"), document.get("cc")
             try:
                 note = note_from_as(
@@ -244,6 +258,7 @@ class InboxProcessor:
                     lasted = loop.time() - started
                     if lasted >= self.transaction_seconds or (
                         lasted >= self.contended_transaction_seconds
+                        and taken >= self.contended_transaction_items
                         and self.store.db.writers_waiting()
                     ):
                         break
@@ -437,6 +452,7 @@ class InboxProcessor:
         # Only a Note is a vote: a titled Image or Video with no description is a post.
         if obj_type(obj) == vocab.NOTE and await self._maybe_poll_vote(obj, actor):
             return
+        self._followers_urls.put(actor.uri, actor.followers_url or "")
         status, complete = await self.resolver.ingest_note(
             obj,
             fallback_to=act.get("to"),

@@ -30,7 +30,7 @@ from storage import effects
 from storage.db import current_batch
 from storage.ids import now_ms
 from storage.media import NewMedia
-from storage.models import Account, Status
+from storage.models import Account, Mention, Status
 from storage.statuses import NewPoll, NewStatus, TagName
 from storage.store import Store
 
@@ -274,10 +274,10 @@ class Resolver:
         author."""
         uri = obj.get("id")
         if isinstance(uri, str):
-            existing = await self.store.statuses.by_uri(uri)
+            existing, deleted = await self.store.statuses.by_uri_or_tombstone(uri)
             if existing is not None:
                 return existing, False
-            if await self.store.tombstones.exists(uri):
+            if deleted:
                 raise ObjectDeleted("the note was deleted")
         note_uri, _, author_uri = note_origin(obj)
         if not same_origin(note_uri, author_uri):
@@ -382,29 +382,42 @@ class Resolver:
             # the item's "done" commit together: nothing can be left owed, so no mark.
             pending_effects=not batched,
         )
-        status = await self._insert(new)
+        status, inserted = await self._insert(new)
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
         # looking the status up: one of the two sides sees the other, and it stays deleted.
-        if await self.store.tombstones.exists(parsed.uri):
+        # Not in a SQLite batch: its transaction holds the one writer from before the first
+        # look (``ingest_note``), so no tombstone can have been written since.
+        if not (
+            batched and self.store.db.dialect == "sqlite"
+        ) and await self.store.tombstones.exists(parsed.uri):
             await self.store.statuses.delete(status.id)
             raise ObjectDeleted("the note was deleted while it was stored")
-        await self.surface.status_created(status, author)
+        if inserted:  # its children are those just written: not read back
+            await self.surface.status_created(
+                status,
+                author,
+                mentions=[Mention(status.id, a, False) for a in dict.fromkeys(mention_ids)],
+                media=None if new_media else [],
+            )
+        else:
+            await self.surface.status_created(status, author)
         # The mark stored with the status goes once its side effects are made; a crash
         # before this leaves it for the inbox activity run again (or the worker).
         if not batched:
             await self.store.effects.done(status.id, effects.CREATED)
         return status
 
-    async def _insert(self, new: NewStatus) -> Status:
+    async def _insert(self, new: NewStatus) -> tuple[Status, bool]:
         """Insert; a concurrent insert of the same URI wins, and an id collision (ids made
-        from the published time carry 16 random bits) is retried with a fresh id."""
+        from the published time carry 16 random bits) is retried with a fresh id. Returns
+        the status and whether this call stored it."""
         for attempt in range(3):
             try:
-                return await self.store.statuses.create(new)
+                return await self.store.statuses.create(new), True
             except Exception:
                 again = await self.store.statuses.by_uri(new.uri)
                 if again is not None:
-                    return again
+                    return again, False
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

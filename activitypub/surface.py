@@ -16,18 +16,27 @@ application's implementation answers through the same ``Federator``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from storage.models import Account, Report, Status
+from storage.models import Account, MediaAttachment, Mention, Report, Status
 from storage.polls import EndedPoll
 
 
 class Surface(Protocol):
     # -- statuses ---------------------------------------------------------------------------
 
-    async def status_created(self, status: Status, author: Account) -> None:
+    async def status_created(
+        self,
+        status: Status,
+        author: Account,
+        *,
+        mentions: Sequence[Mention] | None = None,
+        media: list[MediaAttachment] | None = None,
+    ) -> None:
         """A new post (not a reblog): streams; its mentioned local accounts and the
-        author's followers who asked to hear of new posts are notified."""
+        author's followers who asked to hear of new posts are notified. ``mentions`` and
+        ``media``: the status's, when the caller just stored them (read otherwise)."""
 
     async def status_updated(self, status: Status, author: Account) -> None:
         """A post was edited: streams; local accounts that reblogged or favourited it hear."""

@@ -121,17 +121,20 @@ class PreviewCardStore:
             if removed:
                 await self._db.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
             return None
-        now = now_ms()
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO preview_cards (id, url, state, next_attempt_at, created_at)"
-                " VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (url) DO NOTHING",
-                new_id(),
-                url,
-                now,
-            )
+            # Most links were seen before (a popular page, a peer's own links): one read.
             row = await tx.fetchrow("SELECT * FROM preview_cards WHERE url = $1", url)
-            assert row is not None
+            if row is None:
+                now = now_ms()
+                await tx.execute(
+                    "INSERT INTO preview_cards (id, url, state, next_attempt_at, created_at)"
+                    " VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (url) DO NOTHING",
+                    new_id(),
+                    url,
+                    now,
+                )
+                row = await tx.fetchrow("SELECT * FROM preview_cards WHERE url = $1", url)
+                assert row is not None
             card = build(PreviewCard, row)
             changed = await tx.execute(
                 "INSERT INTO status_cards (status_id, card_id) VALUES ($1, $2)"

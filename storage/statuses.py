@@ -426,6 +426,19 @@ class StatusStore(StatusTimelines):
             Status, await self._db.fetchrow("SELECT * FROM statuses WHERE uri = $1", uri)
         )
 
+    async def by_uri_or_tombstone(self, uri: str) -> tuple[Status | None, bool]:
+        """(the status stored at ``uri``, whether a tombstone says it was deleted): what
+        ``by_uri`` and ``TombstoneStore.exists`` answer, in one statement (a remote note
+        arriving: is it known, was it deleted)."""
+        row = await self._db.fetchrow(
+            "SELECT s.*, EXISTS (SELECT 1 FROM tombstones t WHERE t.uri = $1) AS tombstoned"
+            " FROM (SELECT 1 AS one) o LEFT JOIN statuses s ON s.uri = $1",
+            uri,
+        )
+        assert row is not None  # the select always yields its one row
+        status = build(Status, row) if row["id"] is not None else None
+        return status, bool(row["tombstoned"])
+
     async def by_uri_or_url(self, uri: str) -> Status | None:
         row = await self._db.fetchrow(
             "SELECT * FROM statuses WHERE uri = $1 OR url = $1 LIMIT 1", uri

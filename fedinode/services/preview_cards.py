@@ -17,6 +17,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import aiohttp
 import orjson
@@ -79,6 +80,12 @@ def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> s
     return None
 
 
+@lru_cache(maxsize=8)
+def _host_of(base_url: str) -> str:
+    """This instance's host (and port) from its base URL: parsed once, not per status."""
+    return (URL(base_url).host_port_subcomponent or "").lower()
+
+
 async def queue_card(
     store: Store,
     config: Config,
@@ -95,7 +102,7 @@ async def queue_card(
     if new and "<a" not in status.content:
         return
     try:
-        local_host = (URL(config.base_url).host_port_subcomponent or "").lower()
+        local_host = _host_of(config.base_url)
         url = first_link(status.content, local_host=local_host, skip_urls=frozenset())
         if url is not None:
             # Links to the status's own attachments get no card: look again without them.

@@ -11,6 +11,7 @@ of the change that made it (``dedupe_key``), so it is stored, and streamed, once
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fedinode.config import Config
@@ -21,7 +22,7 @@ from fedinode.services.media_cache import queue_account, queue_status
 from fedinode.services.preview_cards import queue_card
 from fedinode.services.push import queue_pushes
 from storage import events
-from storage.models import Account, Notification, Report, Status
+from storage.models import Account, MediaAttachment, Mention, Notification, Report, Status
 from storage.polls import EndedPoll
 from storage.store import Store
 
@@ -61,12 +62,19 @@ class SideEffects:
                     self.store, "account", account.id, account.domain, account.emojis
                 )
 
-    async def _cache_status(self, status: Status, author: Account, *, new: bool) -> None:
+    async def _cache_status(
+        self,
+        status: Status,
+        author: Account,
+        *,
+        new: bool,
+        media: list[MediaAttachment] | None = None,
+    ) -> None:
         # Remote statuses, and local ones whose owed side effects the worker completes
         # after a crash (the statuses service queues a local status's card itself).
         remote = self.cache_media and not author.local
-        media = None
-        if remote:  # read once for both: the cache queues them, the card skips their links
+        if remote and media is None:
+            # Read once for both: the cache queues them, the card skips their links.
             try:
                 media = (await self.store.statuses.media_for([status.id])).get(status.id, [])
             except Exception:
@@ -127,11 +135,19 @@ class SideEffects:
 
     # -- statuses ---------------------------------------------------------------------------
 
-    async def status_created(self, status: Status, author: Account) -> None:
-        await self._cache_status(status, author, new=True)
+    async def status_created(
+        self,
+        status: Status,
+        author: Account,
+        *,
+        mentions: Sequence[Mention] | None = None,
+        media: list[MediaAttachment] | None = None,
+    ) -> None:
+        await self._cache_status(status, author, new=True, media=media)
         await self._publish(STATUS_CREATED, status_id=status.id)
         store = self.store
-        mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
+        if mentions is None:
+            mentions = (await store.statuses.mentions_for([status.id])).get(status.id, [])
         mentioned = await store.accounts.get_many([m.account_id for m in mentions])
         for mention in mentions:
             account = mentioned.get(mention.account_id)

@@ -3,9 +3,10 @@
 PostgreSQL hands a NOTIFY to every listener of the database; SQLite has nothing like it, and
 ``fedinode serve --workers N`` runs N processes over one file. So each process that listens
 binds a Unix datagram socket in a directory named after the database file (its real path,
-hashed: socket paths are limited to ~100 bytes), and a notification is sent as one datagram
-to every other socket there. A datagram costs microseconds, so a post made in one process
-reaches a stream served by another well within a millisecond.
+hashed: socket paths are limited to ~100 bytes), and notifications are sent as datagrams to
+every other socket there (those of one commit together, as many as a datagram holds). A
+datagram costs microseconds, so a post made in one process reaches a stream served by
+another well within a millisecond.
 
 As with PostgreSQL nothing is durable: a process that is not listening misses what is sent
 meanwhile. A socket left behind by a killed process refuses the next datagram and is
@@ -22,13 +23,16 @@ import os
 import secrets
 import socket
 import stat
+import struct
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger("storage.notify")
 
 _MAX_PATH = 100  # bytes; sun_path is 104 (BSD) to 108 (Linux) with its terminator
 _SEPARATOR = b"\0"
+_DATAGRAM = 65536  # bytes a receiver reads at once
+_LENGTH = struct.Struct(">I")
 
 Deliver = Callable[[str, str], None]
 
@@ -108,13 +112,20 @@ class Notifier:
             except OSError:
                 log.warning("notification socket failed", exc_info=True)
                 return
-            channel, sep, payload = data.partition(_SEPARATOR)
-            if sep:
-                deliver(channel.decode("utf-8", "replace"), payload.decode("utf-8", "replace"))
+            for record in _records(data):
+                channel, sep, payload = record.partition(_SEPARATOR)
+                if sep:
+                    deliver(channel.decode("utf-8", "replace"), payload.decode("utf-8", "replace"))
 
     def send(self, channel: str, payload: str) -> None:
         """Send one notification to every other process listening on this database."""
-        if not self._ready():
+        self.send_many([(channel, payload)])
+
+    def send_many(self, notes: Sequence[tuple[str, str]]) -> None:
+        """Send notifications (channel, payload), in order, to every other process
+        listening on this database: one look at who listens for all of them (a committed
+        inbox batch has one per status it stored)."""
+        if not notes or not self._ready():
             return
         try:
             names = os.listdir(self.directory)
@@ -123,21 +134,23 @@ class Notifier:
         if self._sender is None:
             self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self._sender.setblocking(False)
-        data = channel.encode() + _SEPARATOR + payload.encode()
+        datagrams = _datagrams(notes)
         for name in names:
             if name == self._name:
                 continue
             path = os.path.join(self.directory, name)
-            try:
-                self._sender.sendto(data, path)
-            except (ConnectionRefusedError, FileNotFoundError):
-                # Left behind by a process that was killed: nobody reads it any more.
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-            except (BlockingIOError, InterruptedError):
-                pass  # that process is not reading: it misses this one, as a full queue would
-            except OSError:
-                log.warning("notification to %s failed", path, exc_info=True)
+            for data in datagrams:
+                try:
+                    self._sender.sendto(data, path)
+                except (ConnectionRefusedError, FileNotFoundError):
+                    # Left behind by a process that was killed: nobody reads it any more.
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                    break
+                except (BlockingIOError, InterruptedError):
+                    pass  # that process is not reading: it misses these, as a full queue would
+                except OSError:
+                    log.warning("notification to %s failed", path, exc_info=True)
 
     def close(self) -> None:
         if self._receiver is not None:
@@ -152,3 +165,34 @@ class Notifier:
         if self._sender is not None:
             self._sender.close()
             self._sender = None
+
+
+def _datagrams(notes: Sequence[tuple[str, str]]) -> list[bytes]:
+    """Notifications as few datagrams as fit: each one records of ``length, channel NUL
+    payload``, so a committed batch costs a system call (and a wake-up of each listener),
+    not one per notification. A record longer than a datagram goes alone (cut short, as
+    ever)."""
+    out: list[bytes] = []
+    current = bytearray()
+    for channel, payload in notes:
+        body = channel.encode() + _SEPARATOR + payload.encode()
+        if current and len(current) + _LENGTH.size + len(body) > _DATAGRAM:
+            out.append(bytes(current))
+            current = bytearray()
+        current += _LENGTH.pack(len(body))
+        current += body
+    if current:
+        out.append(bytes(current))
+    return out
+
+
+def _records(data: bytes) -> list[bytes]:
+    """The records of a datagram (``_datagrams``); a last one cut short, as it is."""
+    out = []
+    at = 0
+    while at + _LENGTH.size <= len(data):
+        (length,) = _LENGTH.unpack_from(data, at)
+        at += _LENGTH.size
+        out.append(data[at : at + length])
+        at += length
+    return out

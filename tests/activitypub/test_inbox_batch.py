@@ -183,3 +183,40 @@ async def test_a_batch_stores_sanitised_notes_and_owes_no_side_effects_after_its
     assert await home.store.db.fetchval("SELECT COUNT(*) FROM pending_effects") == 0
     mentions = await home.store.notifications.list(alice.id, Page(limit=40))
     assert [n.type for n in mentions] == ["mention"]
+
+
+async def test_a_batch_notifies_each_mentioned_account_once_and_the_followers_who_asked(
+    home: Instance, peer: FakePeer
+) -> None:
+    """A note's mentions (one named twice) and its author's notify-followers hear of it
+    once each, a mentioned follower as a mention only; the other note, mentioning no one,
+    tells only the follower who asked."""
+    processor: InboxProcessor = home.fed.processor
+    alice, bob, carol = await home.user("alice"), await home.user("bob"), await home.user("carol")
+    await processor.apply(_create(peer, "mallory", 0))
+    mallory = await home.store.accounts.by_uri(peer.actor_uri("mallory"))
+    assert mallory is not None
+    for follower in (bob, carol):
+        await home.store.relationships.follow(follower.id, mallory.id, notify=True)
+    mentioning = _create(peer, "mallory", 1, mention=alice)
+    mentioning["object"]["tag"] += [
+        {"type": "Mention", "href": alice.uri, "name": "@alice"},
+        {"type": "Mention", "href": bob.uri, "name": "@bob"},
+    ]
+    await _enqueue(home, peer, [mentioning, _create(peer, "mallory", 2)])
+
+    assert await processor.apply_batched(await _claim_all(home)) == []
+
+    first = await home.store.statuses.by_uri(mentioning["object"]["id"])
+    second = await home.store.statuses.by_uri(_create(peer, "mallory", 2)["object"]["id"])
+    assert first is not None and second is not None
+
+    async def heard(account: Account) -> list[tuple[str, int | None]]:
+        return sorted(
+            (n.type, n.status_id)
+            for n in await home.store.notifications.list(account.id, Page(limit=40))
+        )
+
+    assert await heard(alice) == [("mention", first.id)]
+    assert await heard(bob) == sorted([("mention", first.id), ("status", second.id)])
+    assert await heard(carol) == sorted([("status", first.id), ("status", second.id)])

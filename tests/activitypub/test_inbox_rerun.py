@@ -58,7 +58,7 @@ async def _crash_then_rerun(
     """Apply ``activity`` with ``SideEffects.<method>`` dying, then twice more for real."""
     real = getattr(SideEffects, method)
 
-    async def dies(self: SideEffects, *args: Any) -> None:
+    async def dies(self: SideEffects, *args: Any, **kwargs: Any) -> None:
         raise Crash(method)
 
     monkeypatch.setattr(SideEffects, method, dies)

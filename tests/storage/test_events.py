@@ -105,3 +105,30 @@ def _exists(path: str) -> bool:
     import os
 
     return os.path.exists(path)
+
+
+async def test_a_commits_notifications_reach_another_process_whole_and_in_order(
+    tmp_path: Any,
+) -> None:
+    """Sent together (an inbox batch's events), more than one datagram holds: each arrives
+    once, in order, payloads intact (NUL and non-ASCII included)."""
+    from storage.sqlite.notify import Notifier
+
+    path = str(tmp_path / "db.sqlite3")
+    receiver, sender = Notifier(path), Notifier(path)
+    got: list[tuple[str, str]] = []
+    receiver.start(lambda channel, payload: got.append((channel, payload)))
+    notes = [("fedinode_events", f'{{"event": "status.created", "status_id": {i}}}')
+             for i in range(2000)]  # fmt: skip
+    notes += [("fedinode_inbox", ""), ("fedinode_events", "a\0b é ✓"), ("c", "x" * 70_000)]
+    try:
+        sender.send_many(notes)
+        for _ in range(200):
+            if len(got) >= len(notes):
+                break
+            await asyncio.sleep(0.01)
+        assert got[:-1] == notes[:-1]
+        assert got[-1] == ("c", "x" * (65536 - 4 - 2))  # a record longer than a datagram: cut
+    finally:
+        receiver.close()
+        sender.close()
