@@ -111,6 +111,13 @@ async def seed(url: str, *, accounts: int, statuses: int, follows: int) -> None:
     store = await Store.open(url)
     try:
         await store.statuses.backfill_home_feeds()
+        # Statistics and (PostgreSQL) the visibility map for the feeds just written, as
+        # autovacuum would have them soon after (it may be off, as on the development
+        # machine's cluster): without them the page query read every feed row's heap tuple
+        # and PostgreSQL spent ~25% more CPU a request (0.42 ms, not 0.33) at 1M statuses.
+        await store.db.execute(
+            "VACUUM ANALYZE home_feed" if dialect == "postgres" else "ANALYZE home_feed"
+        )
     finally:
         await store.close()
     print(
