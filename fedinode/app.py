@@ -17,6 +17,7 @@ from fedinode.middlewares import error_middleware, request_id_middleware
 from fedinode.ratelimit import rate_limit_middlewares
 from fedinode.version import FEDINODE_VERSION
 from policy.text import TAG_KEY_VERSION, tag_key
+from storage.migrate import autovacuum_off
 from storage.store import Store
 
 log = logging.getLogger("fedinode")
@@ -62,6 +63,11 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     log.info("id slot %d (%s); queue leases held as %s", claim.slot, claim.where,
              store.queues.owner.name)  # fmt: skip
+    if await autovacuum_off(store.db):
+        log.warning(
+            "PostgreSQL's autovacuum is off: turn it on (or VACUUM ANALYZE regularly), or"
+            " tables bloat and timelines slow down as they grow"
+        )
     app[appkeys.STORE] = store
     await store.tags.rekey(tag_key, TAG_KEY_VERSION)
     gate = PolicyGate(config.policy, store)

@@ -119,6 +119,16 @@ async def never_analyzed(db: Database) -> bool:
     return found is None
 
 
+async def autovacuum_off(db: Database) -> bool:
+    """Whether PostgreSQL's autovacuum is off (never on SQLite, which has none): tables are
+    then neither analyzed nor vacuumed as they grow, and the visibility map a timeline's
+    index-only reads rely on is never set (the home timeline at 1M statuses: 25% more
+    database CPU a page)."""
+    if db.dialect != "postgres":
+        return False
+    return str(await db.fetchval("SELECT current_setting('autovacuum')")) == "off"
+
+
 async def analyze(db: Database) -> None:
     """Gather planner statistics for this schema's tables (only ours: a PostgreSQL database
     may hold other schemas); on SQLite, ``ANALYZE`` then ``PRAGMA optimize``."""

@@ -43,3 +43,32 @@ async def test_a_local_instance_advertises_where_it_is_served(
     assert actor["id"] == base + "/actor" and actor["inbox"].startswith(base + "/")
     jrd = await get("/.well-known/webfinger?resource=acct:instance.actor@127.0.0.1:9123")
     assert jrd["subject"] == "acct:instance.actor@127.0.0.1:9123"
+
+
+async def test_a_start_on_postgresql_without_autovacuum_warns(
+    aiohttp_client: Any, database_url: str, tmp_path: Path, caplog: Any
+) -> None:
+    """The operator hears of an autovacuum turned off (tables bloat, timelines slow down);
+    this test's cluster may run either way, so the warning must match its setting."""
+    import logging
+
+    import asyncpg
+
+    raw = load_config(None)
+    config = dataclasses.replace(
+        raw,
+        database=dataclasses.replace(raw.database, url=database_url),
+        media=dataclasses.replace(raw.media, directory=str(tmp_path / "media")),
+    )
+    with caplog.at_level(logging.WARNING, logger="fedinode"):
+        await aiohttp_client(create_app(config))
+    warned = any("autovacuum is off" in r.getMessage() for r in caplog.records)
+    if not database_url.startswith("postgresql"):
+        assert not warned
+        return
+    conn = await asyncpg.connect(database_url.split("?")[0])
+    try:
+        off = await conn.fetchval("SHOW autovacuum") == "off"
+    finally:
+        await conn.close()
+    assert warned is off

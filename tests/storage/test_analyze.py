@@ -113,3 +113,15 @@ async def test_readiness_names_pending_migrations(store: Store) -> None:
     )
     reason = await readiness(store.db)
     assert reason == f"migrations pending: {available(store.dialect)[-1][1]}"
+
+
+async def test_autovacuum_off_is_told(store: Store) -> None:
+    """What the server would warn about at start: PostgreSQL's own setting (this test's
+    cluster may run either way); SQLite has no autovacuum to be off."""
+    from storage.migrate import autovacuum_off
+
+    if store.dialect == "postgres":
+        setting = await store.db.fetchval("SHOW autovacuum")
+        assert await autovacuum_off(store.db) is (setting == "off")
+    else:
+        assert await autovacuum_off(store.db) is False
