@@ -337,7 +337,9 @@ class DeliveryWorker:
         elif is_permanent_failure(status):
             self._peer_ok.add(row.peer)  # it answered: reachable
             self._retries.append((row, f"peer answered {status}", True))
-        elif status == 429:  # it answered, asking us to slow down: reachable, try again later
+        elif status == 429 or (status == 503 and answer.retry_after is not None):
+            # It answered, asking us to slow down or to come back after its maintenance:
+            # reachable, and its pause spaces the next attempts.
             self._peer_ok.add(row.peer)
             self._retries.append((row, f"peer answered {status}", False))
         else:

@@ -201,14 +201,15 @@ async def eventually(condition: Callable[[], bool], within: float = 10.0) -> Non
     raise AssertionError("condition not met in time")
 
 
+@pytest.mark.parametrize("status", [429, 503])
 async def test_a_peer_that_asks_for_a_pause_gets_nothing_until_it_is_over(
-    store: Store, alice: Account
+    store: Store, alice: Account, status: int
 ) -> None:
     arrived: list[str] = []
 
     async def inbox(request: web.Request) -> web.Response:
         arrived.append(request.path)
-        return web.Response(status=429, headers={"Retry-After": "600"})
+        return web.Response(status=status, headers={"Retry-After": "600"})
 
     started = now_ms()
     async with inbox_host(store, alice, inbox, 8), running_worker(store, 1) as worker:
