@@ -25,7 +25,8 @@ from fedinode.api import schemas
 from fedinode.config import Config
 from fedinode.services import filters as filter_service
 from fedinode.services.conversations import load_conversation
-from fedinode.services.views import StatusView, load_status_views
+from fedinode.services.render_cache import entry_views
+from fedinode.services.views import StatusView
 from policy.text import tag_key
 from storage import events
 from storage.conversations import ConversationRow
@@ -279,7 +280,11 @@ class StreamHub:
             return
         if o is not s and not await self.store.statuses.visible_to(o, viewer_id):
             return
-        views = await load_status_views(self.store, [s], viewer_id)
+        # One query for this viewer (marks, versions), the status itself from the render
+        # cache: loaded for the first viewer, shared by the others and by timeline pages
+        # (load_status_views read it all again, ~10 queries, for every viewer of an event).
+        entries = await self.store.timelines.status_entries(viewer_id, [s.id])
+        views = await entry_views(self.store, entries, viewer_id)
         if not views:
             return
         view = views[0]

@@ -216,3 +216,33 @@ async def test_filters_apply_to_streams(
     changed = await next_event(ws)
     assert changed == {"stream": ["user"], "event": "filters_changed"}
     await ws.close()
+
+
+async def test_an_edit_streams_each_viewer_their_own_marks(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    """The status of an event is rendered once and shared; what each viewer did to it
+    (favourited, bookmarked) is theirs alone."""
+    rig, alice, bob, carol = await setup(aiohttp_client, config, tmp_path)
+    await rig.store.relationships.follow(carol.account.id, bob.account.id)
+    status = await rig.post(bob, "before the edit")
+    await alice.call("POST", f"/api/v1/statuses/{status.id}/favourite")
+    await carol.call("POST", f"/api/v1/statuses/{status.id}/bookmark")
+    streams = {
+        who.account.username: await rig.client.ws_connect(
+            f"/api/v1/streaming?access_token={who.token}&stream=user"
+        )
+        for who in (alice, carol)
+    }
+    await asyncio.sleep(0.2)  # both subscribed
+    await bob.call("PUT", f"/api/v1/statuses/{status.id}", json={"status": "after the edit"})
+    seen = {}
+    for name, ws in streams.items():
+        event = await next_event(ws)
+        while event["event"] != "status.update":
+            event = await next_event(ws)
+        payload = orjson.loads(event["payload"])
+        assert payload["content"] == "<p>after the edit</p>"
+        seen[name] = (payload["favourited"], payload["bookmarked"], payload["favourites_count"])
+        await ws.close()
+    assert seen == {"alice": (True, False, 1), "carol": (False, True, 1)}
