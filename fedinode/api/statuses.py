@@ -19,6 +19,7 @@ from fedinode.api.params import (
 )
 from fedinode.services import scheduled_statuses as scheduled_svc
 from fedinode.services import statuses as svc
+from fedinode.services.render_cache import cached_status_view
 from fedinode.services.views import StatusView, load_status_view
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ async def post_status(request: web.Request) -> web.Response:
         application_id=principal(request).app_id,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
     )
-    return await _one(request, await load_status_view(ctx.store, status, account.id))
+    # Through the render cache: the stream's events for this post then find it there.
+    return await _one(request, await cached_status_view(ctx.store, status, account.id))
 
 
 @authenticated(optional=True, scopes=("read:statuses",))

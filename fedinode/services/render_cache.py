@@ -16,7 +16,14 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from fedinode.services.views import PollView, RenderMemo, StatusView, load_status_views
+from fedinode.services.views import (
+    PollView,
+    RenderMemo,
+    StatusView,
+    load_status_view,
+    load_status_views,
+)
+from storage.models import Status
 from storage.store import Store
 from storage.timelines import TimelineEntry
 
@@ -222,3 +229,16 @@ async def entry_views(
         )
         out.append(view)
     return out
+
+
+async def cached_status_view(store: Store, status: Status, viewer_id: int | None) -> StatusView:
+    """``load_status_view`` through the cache: one query for the viewer's marks and the
+    versions, the rest loaded only when this version is not cached yet (a status shown
+    again, in a timeline, a stream or on its own page, is read once). A status the entry
+    query does not show (deleted meanwhile, a reblog of what the viewer may not see) is
+    loaded as before."""
+    entries = await store.timelines.status_entries(viewer_id, [status.id])
+    views = await entry_views(store, entries, viewer_id)
+    if views:
+        return views[0]
+    return await load_status_view(store, status, viewer_id)

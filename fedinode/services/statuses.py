@@ -13,6 +13,7 @@ from fedinode.services.custom_emojis import local_emoji_items
 from fedinode.services.filters import filter_views
 from fedinode.services.language import status_language
 from fedinode.services.preview_cards import queue_card
+from fedinode.services.render_cache import cached_status_view
 from fedinode.services.surface import SideEffects
 from fedinode.services.views import StatusView, load_status_view, load_status_views
 from storage import effects, intents
@@ -211,7 +212,7 @@ async def post_status(
 
 async def get_view(ctx: Ctx, status_id: int | None, viewer_id: int | None) -> StatusView:
     status = await visible_status(ctx, status_id, viewer_id)
-    return await load_status_view(ctx.store, status, viewer_id)
+    return await cached_status_view(ctx.store, status, viewer_id)
 
 
 async def own_status(ctx: Ctx, account: Account, status_id: int | None) -> Status:
