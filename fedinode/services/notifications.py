@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
-from fedinode.services.render_cache import entry_views
+from fedinode.services.render_cache import status_views
 from fedinode.services.views import StatusView
 from storage.models import Account, Notification, Report
 from storage.paging import Page
@@ -80,8 +80,7 @@ async def load_notification_views(
     )
     status_ids = [n.status_id for n in notifications if n.status_id is not None]
     # One query for the statuses shown, rendered from the cache of status versions.
-    entries = await ctx.store.timelines.status_entries(viewer_id, status_ids)
-    loaded = await entry_views(ctx.store, entries, viewer_id)
+    loaded = await status_views(ctx.store, status_ids, viewer_id)
     # A "hide" filter in the notifications context drops the notification with its status.
     views = {
         v.status.id: v for v in await filter_views(ctx.store, viewer_id, "notifications", loaded)

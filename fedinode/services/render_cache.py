@@ -231,14 +231,22 @@ async def entry_views(
     return out
 
 
+async def status_views(
+    store: Store, status_ids: Sequence[int], viewer_id: int | None
+) -> list[StatusView]:
+    """The statuses as the viewer sees them, newest first, through the cache: one query for
+    the viewer's marks and the versions, the rest loaded only for a version not cached yet
+    (a status shown again, in a timeline, a stream or on its own page, is read once). Those
+    the entry query does not show (deleted, a reblog of what the viewer may not see) are
+    left out."""
+    entries = await store.timelines.status_entries(viewer_id, status_ids)
+    return await entry_views(store, entries, viewer_id)
+
+
 async def cached_status_view(store: Store, status: Status, viewer_id: int | None) -> StatusView:
-    """``load_status_view`` through the cache: one query for the viewer's marks and the
-    versions, the rest loaded only when this version is not cached yet (a status shown
-    again, in a timeline, a stream or on its own page, is read once). A status the entry
-    query does not show (deleted meanwhile, a reblog of what the viewer may not see) is
-    loaded as before."""
-    entries = await store.timelines.status_entries(viewer_id, [status.id])
-    views = await entry_views(store, entries, viewer_id)
+    """``load_status_view`` through the cache (``status_views``); a status the entry query
+    does not show is loaded as before."""
+    views = await status_views(store, [status.id], viewer_id)
     if views:
         return views[0]
     return await load_status_view(store, status, viewer_id)

@@ -25,7 +25,7 @@ from fedinode.api import schemas
 from fedinode.config import Config
 from fedinode.services import filters as filter_service
 from fedinode.services.conversations import load_conversation
-from fedinode.services.render_cache import entry_views
+from fedinode.services.render_cache import status_views
 from fedinode.services.views import StatusView
 from policy.text import tag_key
 from storage import events
@@ -283,8 +283,7 @@ class StreamHub:
         # One query for this viewer (marks, versions), the status itself from the render
         # cache: loaded for the first viewer, shared by the others and by timeline pages
         # (load_status_views read it all again, ~10 queries, for every viewer of an event).
-        entries = await self.store.timelines.status_entries(viewer_id, [s.id])
-        views = await entry_views(self.store, entries, viewer_id)
+        views = await status_views(self.store, [s.id], viewer_id)
         if not views:
             return
         view = views[0]

@@ -362,49 +362,37 @@ class SqliteDatabase:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
 
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        if (batch := current_batch(self)) is not None:
-            return await batch.conn.fetch(sql, *args)
+    async def _read(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
+        """``method`` (fetch, fetchrow, fetch_values) where the read belongs: the open
+        batch's transaction (on the writer); the writer between its writes for a statement
+        that writes, or a database in memory (no readers); the event loop's own connection;
+        a reader thread once the statement was seen slow."""
+        if current_batch(self) is not None:
+            return await getattr(self._writer, method)(sql, *args)
         if _is_write(sql) or not self._readers:
             async with self._lock.held():
-                rows = await self._writer.fetch(sql, *args)
+                result = await getattr(self._writer, method)(sql, *args)
             self._wrote()
-            return rows
+            return result
         inline = self._inline
         if inline is not None and sql not in self._slow_reads:
-            rows = await inline.fetch(sql, *args)
+            result = await getattr(inline, method)(sql, *args)
             self._timed(sql, inline)
-            return rows
-        return await self._reader().fetch(sql, *args)
+            return result
+        return await getattr(self._reader(), method)(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        rows: list[Row] = await self._read("fetch", sql, args)
+        return rows
 
     async def fetch_generic(self, sql: str, *args: Any) -> list[Sequence[Any]]:
         # SQLite plans each statement once when prepared; rows stay the driver's tuples.
-        if current_batch(self) is not None:  # the batch's transaction is on the writer
-            return await self._writer.fetch_values(sql, *args)
-        inline = self._inline
-        if inline is None or not self._readers:  # in memory: the writer, between its writes
-            async with self._lock.held():
-                return await self._writer.fetch_values(sql, *args)
-        if sql not in self._slow_reads:
-            rows = await inline.fetch_values(sql, *args)
-            self._timed(sql, inline)
-            return rows
-        return await self._reader().fetch_values(sql, *args)
+        rows: list[Sequence[Any]] = await self._read("fetch_values", sql, args)
+        return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        if (batch := current_batch(self)) is not None:
-            return await batch.conn.fetchrow(sql, *args)
-        if _is_write(sql) or not self._readers:
-            async with self._lock.held():
-                row = await self._writer.fetchrow(sql, *args)
-            self._wrote()
-            return row
-        inline = self._inline
-        if inline is not None and sql not in self._slow_reads:
-            row = await inline.fetchrow(sql, *args)
-            self._timed(sql, inline)
-            return row
-        return await self._reader().fetchrow(sql, *args)
+        row: Row | None = await self._read("fetchrow", sql, args)
+        return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = await self.fetchrow(sql, *args)
