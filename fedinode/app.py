@@ -91,6 +91,19 @@ async def _policy_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _token_cache_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Let bearer lookups answer from this process's cache while it hears every change
+    (``storage.token_cache``): the API's one round trip per request before its work."""
+    import asyncio
+    import contextlib
+
+    task = asyncio.create_task(app[appkeys.STORE].oauth.follow_changes())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _poll_ctx(app: web.Application) -> AsyncIterator[None]:
     """Announce ended polls (worker/all): one sweeper task, cancelled at shutdown."""
     import asyncio
@@ -157,6 +170,8 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
     app[appkeys.PERIODIC] = periodic
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_policy_ctx)
+    if role in ("all", "web"):
+        app.cleanup_ctx.append(_token_cache_ctx)
     from fedinode.push import push_ctx
 
     app.cleanup_ctx.append(push_ctx)

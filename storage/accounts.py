@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage import token_cache
 from storage.db import Connection, Database
 from storage.errors import Conflict, InviteUnusable, NotFound
 from storage.ids import new_id, now_ms
@@ -134,6 +135,8 @@ class AccountStore:
             from storage.errors import NotFound
 
             raise NotFound("account")
+        if not row["domain"]:  # a local account: a bearer token may show it
+            await token_cache.changed(self._db)
         return build(Account, row)
 
     async def get(self, account_id: int) -> Account | None:
@@ -263,7 +266,8 @@ class AccountStore:
         return [r["domain"] for r in rows]
 
     async def delete(self, account_id: int) -> None:
-        await self._db.execute("DELETE FROM accounts WHERE id = $1", account_id)
+        if await self._db.execute("DELETE FROM accounts WHERE id = $1", account_id):
+            await token_cache.changed(self._db)
 
 
 class UserStore:
@@ -369,13 +373,15 @@ class UserStore:
             )
             if not changed:
                 raise NotFound("user")
-            return await tx.execute(
+            revoked = await tx.execute(
                 "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2"
                 " AND revoked_at IS NULL AND id <> $3",
                 now_ms(),
                 user_id,
                 0 if keep_token_id is None else keep_token_id,
             )
+        await token_cache.changed(self._db)
+        return revoked
 
     async def rehash_password(self, user_id: int, old_hash: str, new_hash: str) -> bool:
         """Replace ``old_hash`` by ``new_hash`` (the same password at a new cost) unless the
@@ -386,6 +392,8 @@ class UserStore:
             user_id,
             old_hash,
         )
+        if changed:
+            await token_cache.changed(self._db)
         return changed > 0
 
     async def update(self, user_id: int, **changes: Any) -> User:
@@ -406,6 +414,7 @@ class UserStore:
         )
         if row is None:
             raise NotFound("user")
+        await token_cache.changed(self._db)
         return build(User, row)
 
     async def count(self) -> int:

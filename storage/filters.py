@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
+from storage import token_cache
 from storage.db import Connection, Database
 from storage.ids import new_id, now_ms
 from storage.models import Filter, FilterKeyword
@@ -132,6 +133,7 @@ class FilterStore:
             )
             for keyword, whole_word in keywords:
                 await self._add_keyword(tx, ident, keyword, whole_word)
+        await token_cache.changed(self._db)  # the bearer lookup says whether there are any
         found = await self.get(account_id, ident)
         assert found is not None
         return found
@@ -190,12 +192,12 @@ class FilterStore:
         return await self.get(account_id, filter_id)
 
     async def delete(self, account_id: int, filter_id: int) -> bool:
-        return (
-            await self._db.execute(
-                "DELETE FROM filters WHERE id = $1 AND account_id = $2", filter_id, account_id
-            )
-            > 0
+        deleted = await self._db.execute(
+            "DELETE FROM filters WHERE id = $1 AND account_id = $2", filter_id, account_id
         )
+        if deleted:
+            await token_cache.changed(self._db)
+        return deleted > 0
 
     # -- keywords --------------------------------------------------------------------------
 

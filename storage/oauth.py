@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
+from storage import token_cache
 from storage.db import Database, placeholders
 from storage.filters import note_filterless
 from storage.ids import new_id, now_ms
 from storage.models import Account, OAuthApp, OAuthCode, OAuthToken, User
 from storage.rows import build, build_all, build_opt, columns
+
+if TYPE_CHECKING:
+    from storage.token_cache import TokenCache
 
 
 def token_digest(token: str) -> str:
@@ -23,10 +28,9 @@ _BEARER_COLUMNS = ", ".join(
     (columns(OAuthToken, "t", "t_"), columns(User, "u", "u_"), columns(Account, "a", "a_"))
 )
 Bearer = tuple[OAuthToken, User | None, Account | None]
-# Tokens whose row was last seen, with the objects built from it: a request whose row is
-# equal in every column (the common case: nothing changed since the last request) reuses
-# them instead of building three dataclasses. The row is still read on every request, so
-# a revoked token, a disabled user or a changed account shows at once.
+# Tokens whose row was last seen, with the objects built from it: a read whose row is equal
+# in every column (the common case: nothing changed since the last read) reuses them
+# instead of building three dataclasses.
 _BUILT_LIMIT = 1024
 
 
@@ -34,6 +38,7 @@ class OAuthStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._built: dict[str, tuple[tuple[object, ...], Bearer]] = {}
+        self._cache = cast("TokenCache[tuple[Bearer, bool]]", token_cache.cache_of(db))
 
     async def create_app(
         self,
@@ -112,8 +117,15 @@ class OAuthStore:
 
     async def bearer(self, token: str) -> Bearer | None:
         """A live token with its user and the user's account, in one query (every API
-        request asks). None when the token is unknown or revoked."""
+        request asks), or from this process's cache of it (``storage.token_cache``: dropped
+        on any change to tokens, users, local accounts or filters). None when the token is
+        unknown or revoked."""
         digest = token_digest(token)
+        kept = self._cache.get(digest)
+        if kept is not None:
+            note_filterless(kept[0][2].id if kept[0][2] else None, kept[1])
+            return kept[0]
+        generation = self._cache.generation
         row = await self._db.fetchrow(
             f"SELECT {_BEARER_COLUMNS},"
             " EXISTS (SELECT 1 FROM filters f WHERE f.account_id = a.id) AS a_filters"
@@ -137,9 +149,15 @@ class OAuthStore:
                 self._built.clear()
             self._built[digest] = (values, found)
         account = found[2]
+        filterless = not row["a_filters"]
         # The request's filter lookup needs no round trip of its own when there are none.
-        note_filterless(account.id if account else None, not row["a_filters"])
+        note_filterless(account.id if account else None, filterless)
+        self._cache.put(digest, (found, filterless), generation)
         return found
+
+    async def follow_changes(self) -> None:
+        """Run until cancelled: what lets ``bearer`` answer from its cache (``token_cache``)."""
+        await token_cache.follow(self._db)
 
     async def instance_secret(self, name: str) -> str:
         """A random secret kept in the database (shared by every process), made on first use."""
@@ -163,16 +181,21 @@ class OAuthStore:
         await self._db.execute(
             "UPDATE oauth_tokens SET last_used_at = $1 WHERE id = $2", when, token_id
         )
+        # Ours only: another process's copy is an hour old too and touches it once itself.
+        self._cache.drop_all()
 
     async def revoke_user_tokens(self, user_id: int, *, keep_token_id: int | None = None) -> int:
         """Revoke every live token of the user but ``keep_token_id``; how many were revoked."""
-        return await self._db.execute(
+        count = await self._db.execute(
             "UPDATE oauth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL"
             " AND id <> $3",
             now_ms(),
             user_id,
             0 if keep_token_id is None else keep_token_id,
         )
+        if count:
+            await token_cache.changed(self._db)
+        return count
 
     async def live_user_tokens(self, user_id: int) -> list[OAuthToken]:
         """The user's tokens that still work (app sessions), most recently used first."""
@@ -192,6 +215,8 @@ class OAuthStore:
             token_id,
             user_id,
         )
+        if count:
+            await token_cache.changed(self._db)
         return count > 0
 
     async def revoke_token(self, token: str, *, app_id: int | None = None) -> bool:
@@ -208,6 +233,8 @@ class OAuthStore:
                 token_digest(token),
                 app_id,
             )
+        if count:
+            await token_cache.changed(self._db)
         return count > 0
 
     async def create_code(

@@ -37,18 +37,15 @@ def _api(ctx: Ctx, account: Account) -> entities.Account:
     return schemas.account_to_api(account, ctx.config.base_url)
 
 
-async def _credential(ctx: Ctx, request: web.Request, *, reread: bool = True) -> web.Response:
-    """The CredentialAccount; without ``reread`` the account and user are those the
-    request's token was looked up with (same query, same request) rather than read again."""
+async def _credential(ctx: Ctx, request: web.Request) -> web.Response:
+    """The CredentialAccount, read again: the token's lookup may come from a cache whose
+    account counters are seconds old (``storage.token_cache``)."""
     who = principal(request)
     if who.user is None or who.account is None:
         raise Unauthorized("This method requires an authenticated user")
-    account, user = who.account, who.user
-    if reread:
-        found = await ctx.store.accounts.get(who.account.id)
-        found_user = await ctx.store.users.get(who.user.id)
-        assert found is not None and found_user is not None
-        account, user = found, found_user
+    account = await ctx.store.accounts.get(who.account.id)
+    user = await ctx.store.users.get(who.user.id)
+    assert account is not None and user is not None
     requests = await ctx.store.relationships.requests_for(account.id, Page(limit=40))
     return json_response(
         schemas.credential_account_to_api(account, user, ctx.config.base_url, len(requests))
@@ -57,7 +54,7 @@ async def _credential(ctx: Ctx, request: web.Request, *, reread: bool = True) ->
 
 @require_scopes("read:accounts", "profile")
 async def verify_credentials(request: web.Request) -> web.Response:
-    return await _credential(ctx_of(request), request, reread=False)
+    return await _credential(ctx_of(request), request)
 
 
 @require_scopes("write:accounts")
