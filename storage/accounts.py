@@ -67,6 +67,16 @@ class NewAccount:
         return out
 
 
+# A status's version (``storage.timelines``) is its own ``rev`` and its author's: what its
+# mentions show of the accounts they name (the handle, which never changes, and the URL) is
+# folded into the status's ``rev`` here, on the rare change of a mentioned account's URL or
+# its removal, so that a timeline page need not look the mentions up for every row.
+_BUMP_MENTIONING = (
+    "UPDATE statuses SET rev = rev + 1"
+    " WHERE id IN (SELECT status_id FROM mentions WHERE account_id = $1)"
+)
+
+
 class AccountStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -107,12 +117,15 @@ class AccountStore:
                     await self._db.execute(
                         "UPDATE accounts SET uri = $1, rev = rev + 1 WHERE id = $2", new.uri, old.id
                     )
+                    await self._db.execute(_BUMP_MENTIONING, old.id)  # a mention's URL is its uri
                     existing = old
         changes = {
             name.strip(): getattr(new, name.strip())
             for name in _ACCOUNT_COLUMNS.split(",")
             if name.strip() not in ("username", "domain", "uri", "private_key_pem")
         }
+        if changes["url"] == existing.url:
+            del changes["url"]  # spares ``update`` its look at the statuses mentioning it
         changes["fetched_at"] = now_ms()
         return await self.update(existing.id, **changes)
 
@@ -126,6 +139,13 @@ class AccountStore:
             sets.append(f"{name} = ${i}")
             args.append(dumps(value) if name in _JSON_COLUMNS else value)
         args += [now_ms(), account_id]
+        if "url" in changes:  # before: what it was is still there to compare with
+            await self._db.execute(
+                f"{_BUMP_MENTIONING} AND EXISTS (SELECT 1 FROM accounts"
+                " WHERE id = $1 AND url <> COALESCE($2, ''))",
+                account_id,
+                changes["url"],
+            )
         row = await self._db.fetchrow(
             f"UPDATE accounts SET {', '.join(sets)}, updated_at = ${len(args) - 1}, rev = rev + 1"
             f" WHERE id = ${len(args)} RETURNING *",
@@ -266,6 +286,7 @@ class AccountStore:
         return [r["domain"] for r in rows]
 
     async def delete(self, account_id: int) -> None:
+        await self._db.execute(_BUMP_MENTIONING, account_id)  # their mentions lose it
         if await self._db.execute("DELETE FROM accounts WHERE id = $1", account_id):
             await token_cache.changed(self._db)
 

@@ -61,21 +61,16 @@ class TimelineEntry(NamedTuple):
     own_muted: bool  # the conversation of the row itself (a reblog's own)
 
 
-def _status_version(alias: str, author: str, *, present: str = "") -> str:
-    """The revision columns of the status row ``alias`` and its author; ``present`` is a
-    condition without which the mentions' revisions are not looked up (NULL)."""
+def _status_version(alias: str, author: str) -> str:
+    """The revision columns of the status row ``alias`` and its author. What the status's
+    mentions show of the accounts they name is in its ``rev`` (``storage.accounts`` bumps
+    it when a mentioned account's URL changes or the account goes)."""
     s, a = alias, author
-    mentions = (
-        "(SELECT CAST(COALESCE(SUM(ma.rev), 0) AS BIGINT) FROM mentions m"
-        f" JOIN accounts ma ON ma.id = m.account_id WHERE m.status_id = {s}.id)"
-    )
-    if present:
-        mentions = f"CASE WHEN {present} THEN {mentions} END"
     return (
         f"{s}.rev AS {s}_rev, {s}.replies_count AS {s}_rc, {s}.reblogs_count AS {s}_bc,"
         f" {s}.favourites_count AS {s}_fc, {a}.rev AS {a}_rev, {a}.statuses_count AS {a}_sc,"
         f" {a}.followers_count AS {a}_frc, {a}.following_count AS {a}_fgc,"
-        f" {a}.last_status_at AS {a}_lsa, {mentions} AS {s}_mrev"
+        f" {a}.last_status_at AS {a}_lsa"
     )
 
 
@@ -120,14 +115,14 @@ _PAGE = (
 
 # The reblog side (``r``, ``ra``) is NULL for a status that is not a reblog: its lookups are
 # guarded by ``r.id IS NOT NULL`` so that they do not run for it. Read by position
-# (``_entry``): s.id, s.account_id, s.reblog_of_id, r.id, the row's version (10 values), the
-# reblogged status's version (10), then the viewer's marks and the rest as bits of one value
+# (``_entry``): s.id, s.account_id, s.reblog_of_id, r.id, the row's version (9 values), the
+# reblogged status's version (9), then the viewer's marks and the rest as bits of one value
 # (a value costs the database and the driver more to hand over than the bits cost to pack).
 _ENTRY_COLUMNS = (
     "s.id, s.account_id, s.reblog_of_id, r.id AS r_id, "
     + _status_version("s", "a")
     + ", "
-    + _status_version("r", "ra", present="r.id IS NOT NULL")
+    + _status_version("r", "ra")
     + ", "
     + " + ".join(
         f"(CASE WHEN {cond} THEN {1 << bit} ELSE 0 END)"
@@ -147,9 +142,9 @@ _ENTRY_COLUMNS = (
 )
 _by_id = attrgetter("id")
 _FAV, _REB, _BM, _PIN, _R_SHOWN, _R_MUTED, _S_MUTED = (1 << bit for bit in range(7))
-_OWN_VERSION = slice(4, 14)
-_REBLOG_VERSION = slice(14, 24)
-_FLAGS = 24
+_OWN_VERSION = slice(4, 13)
+_REBLOG_VERSION = slice(13, 22)
+_FLAGS = 22
 
 
 def _entry(r: Sequence[Any]) -> TimelineEntry:

@@ -89,6 +89,26 @@ async def test_profile_update_shows_at_once(api: Api) -> None:
     assert newest["account"]["statuses_count"] == 2
 
 
+async def test_a_mentioned_accounts_new_url_or_removal_shows_at_once(api: Api) -> None:
+    from tests.storage.factories import remote_account
+
+    alice, bob = await _pair(api)
+    dave = await remote_account(api.store, "dave", "remote.test")
+    await alice.status("hi @dave@remote.test")
+    for _ in range(2):  # the second read is served from the cache
+        (shown,) = await _home(bob)
+        assert [(m["acct"], m["url"]) for m in shown["mentions"]] == [
+            ("dave@remote.test", dave.url or dave.uri)
+        ]
+    await api.store.accounts.update(dave.id, display_name="Dave")  # not what a mention shows
+    await api.store.accounts.update(dave.id, url="https://remote.test/@dave-moved")
+    (shown,) = await _home(bob)
+    assert [m["url"] for m in shown["mentions"]] == ["https://remote.test/@dave-moved"]
+    await api.store.accounts.delete(dave.id)
+    (shown,) = await _home(bob)
+    assert shown["mentions"] == []
+
+
 async def test_poll_votes_show_at_once(api: Api) -> None:
     alice, bob = await _pair(api)
     status = await alice.status("pick one", poll={"options": ["a", "b"], "expires_in": 3600})
