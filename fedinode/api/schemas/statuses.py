@@ -221,7 +221,14 @@ def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> byt
 def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int | None) -> bytes:
     """``statuses_to_api`` encoded as a JSON array (the same bytes ``orjson.dumps`` gives);
     a status version's encoding is reused by the next viewer with the same marks."""
-    return b"[" + b",".join([_status_json(v, config, viewer_id) for v in views]) + b"]"
+    if not views:
+        return b"[]"
+    # One copy of the page: "[" + ",".join(...) + "]" copied the whole of it three times.
+    parts = [b"["]
+    for v in views:
+        parts += (_status_json(v, config, viewer_id), b",")
+    parts[-1] = b"]"
+    return b"".join(parts)
 
 
 def context_to_api(
