@@ -80,6 +80,7 @@ async def post_status(request: web.Request) -> web.Response:
         _input(params),
         application_id=principal(request).app_id,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
+        user=principal(request).user,
     )
     # Through the render cache: the stream's events for this post then find it there.
     return await _one(request, await cached_status_view(ctx.store, status, account.id))

@@ -19,7 +19,16 @@ from fedinode.services.views import StatusView, load_status_view, load_status_vi
 from storage import effects, intents
 from storage.errors import Conflict
 from storage.ids import now_ms
-from storage.models import Account, MediaAttachment, Poll, Status, StatusEdit, Visibility
+from storage.models import (
+    Account,
+    MediaAttachment,
+    Mention,
+    Poll,
+    Status,
+    StatusEdit,
+    User,
+    Visibility,
+)
 from storage.paging import Page
 from storage.statuses import NewPoll, NewStatus
 
@@ -133,7 +142,10 @@ async def post_status(
     *,
     application_id: int | None,
     idempotency_key: str | None,
+    user: User | None = None,
 ) -> Status:
+    """``user``: the author's, when the caller has it (the request's token lookup); read
+    otherwise (for its default visibility and language)."""
     store = ctx.store
     if idempotency_key:
         existing_id = await store.statuses.idempotent_status(account.id, idempotency_key)
@@ -143,7 +155,8 @@ async def post_status(
                 return existing
     media_ids = await _own_media(ctx, account, data.media_ids)
     _validate(ctx, data, media_count=len(media_ids))
-    user = await store.users.by_account(account.id)
+    if user is None or user.account_id != account.id:
+        user = await store.users.by_account(account.id)
     visibility = data.visibility or (
         str(user.settings.get("default_privacy", "public")) if user is not None else "public"
     )
@@ -202,7 +215,12 @@ async def post_status(
         ),
         uri_template=ctx.urls.status_template(account.username),
     )
-    await SideEffects(store).status_created(status, account)
+    # The mention rows were written from ``mentions``: not read back.
+    written = [
+        Mention(status_id=status.id, account_id=i, silent=False)
+        for i in dict.fromkeys(m.id for m in mentions)
+    ]
+    await SideEffects(store).status_created(status, account, mentions=written)
     await queue_card(store, ctx.config, status, new=True)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
         await ctx.federation.status_created(status)
