@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from storage.db import Database, placeholders
@@ -140,31 +140,34 @@ _ENTRY_COLUMNS = (
     )
     + " AS flags"
 )
-_by_id = attrgetter("id")
+_by_id = itemgetter(0)  # TimelineEntry.id
 _FAV, _REB, _BM, _PIN, _R_SHOWN, _R_MUTED, _S_MUTED = (1 << bit for bit in range(7))
 _OWN_VERSION = slice(4, 13)
 _REBLOG_VERSION = slice(13, 22)
 _FLAGS = 22
 
 
+_new = tuple.__new__  # builds the NamedTuple in C: its Python ``__new__`` took 12 arguments
+
+
 def _entry(r: Sequence[Any]) -> TimelineEntry:
-    # Positional: a frozen dataclass of twelve fields is built twenty times a page.
-    reblog_of = r[2]
+    # Positional, twenty a page: the ids are ints from either driver, a slice of a row is
+    # a tuple on both, and a comparison gives a bool without calling ``bool``.
     flags = r[_FLAGS]
-    own_muted = bool(flags & _S_MUTED)
+    reblog_of = r[2]
     if reblog_of is None:
-        return TimelineEntry(
-            int(r[0]), int(r[1]), None, tuple(r[_OWN_VERSION]), None, True,
-            bool(flags & _FAV), bool(flags & _REB), bool(flags & _BM), bool(flags & _PIN),
+        own_muted = flags & _S_MUTED != 0
+        return _new(TimelineEntry, (
+            r[0], r[1], None, r[_OWN_VERSION], None, True,
+            flags & _FAV != 0, flags & _REB != 0, flags & _BM != 0, flags & _PIN != 0,
             own_muted, own_muted,
-        )  # fmt: skip
-    shown = bool(flags & _R_SHOWN)
-    return TimelineEntry(
-        int(r[0]), int(r[1]), int(reblog_of), tuple(r[_OWN_VERSION]),
-        tuple(r[_REBLOG_VERSION]) if shown else None, shown,
-        bool(flags & _FAV), bool(flags & _REB), bool(flags & _BM), bool(flags & _PIN),
-        bool(flags & _R_MUTED), own_muted,
-    )  # fmt: skip
+        ))  # fmt: skip
+    shown = flags & _R_SHOWN != 0
+    return _new(TimelineEntry, (
+        r[0], r[1], reblog_of, r[_OWN_VERSION], r[_REBLOG_VERSION] if shown else None, shown,
+        flags & _FAV != 0, flags & _REB != 0, flags & _BM != 0, flags & _PIN != 0,
+        flags & _R_MUTED != 0, flags & _S_MUTED != 0,
+    ))  # fmt: skip
 
 
 def public_where(
