@@ -50,7 +50,7 @@ class EffectsCompleter:
                     await self.outbox.reblogged(status)
             elif event == effects.CREATED:
                 await self.surface.status_created(status, author)
-                await self.outbox.status_created(status)
+                await self.outbox.status_created(status, author)
             elif event == effects.POLL_ENDED:
                 await self.outbox.status_updated(status)
             elif event == effects.UPDATED:

@@ -158,12 +158,14 @@ class Outbox:
 
     # -- statuses -------------------------------------------------------------------------
 
-    async def status_created(self, status: Status) -> None:
+    async def status_created(self, status: Status, author: Account | None = None) -> None:
+        """``author``: the status's author when the caller has it (not read again)."""
         if status.reblog_of_id is not None:
             await self.reblogged(status)
             return
-        author = await self._author(status)
-        if author is None:
+        if author is None or author.id != status.account_id:
+            author = await self._author(status)
+        if author is None or not author.local:
             return
         note, mentioned = await self.note(status, author)
         doc = activity(

@@ -77,8 +77,8 @@ class OutboxFederator:
     async def resolve_status(self, url: str) -> Status | None:
         return await self._federation.resolve_status(url)
 
-    async def status_created(self, status: Status) -> None:
-        await self._outbox.status_created(status)
+    async def status_created(self, status: Status, author: Account | None = None) -> None:
+        await self._outbox.status_created(status, author)
 
     async def status_updated(self, status: Status) -> None:
         await self._outbox.status_updated(status)

@@ -21,7 +21,8 @@ class Federator(Protocol):
 
     # -- statuses ---------------------------------------------------------------------------
 
-    async def status_created(self, status: Status) -> None: ...
+    async def status_created(self, status: Status, author: Account | None = None) -> None:
+        """``author``: the status's local author when the caller has it (not read again)."""
 
     async def status_updated(self, status: Status) -> None: ...
 
@@ -83,7 +84,7 @@ class NoFederation:
     async def resolve_status(self, url: str) -> Status | None:
         return None
 
-    async def status_created(self, status: Status) -> None:
+    async def status_created(self, status: Status, author: Account | None = None) -> None:
         return None
 
     async def status_updated(self, status: Status) -> None:

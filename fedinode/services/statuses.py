@@ -223,7 +223,7 @@ async def post_status(
     await SideEffects(store).status_created(status, account, mentions=written)
     await queue_card(store, ctx.config, status, new=True)
     if status.visibility != Visibility.DIRECT or any(not m.local for m in mentions):
-        await ctx.federation.status_created(status)
+        await ctx.federation.status_created(status, account)
     await store.effects.done(status.id, effects.CREATED)
     return status
 

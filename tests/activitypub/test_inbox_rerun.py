@@ -180,7 +180,7 @@ async def _remote_follower(home: Instance, peer: FakePeer, followed: Account) ->
 
 
 class Unreachable(NoFederation):
-    async def status_created(self, status: Status) -> None:
+    async def status_created(self, status: Status, author: Account | None = None) -> None:
         raise Crash("enqueue failed")
 
 

@@ -21,7 +21,7 @@ class Unreachable(Exception):
 
 
 class Failing(NoFederation):
-    async def status_created(self, status: Status) -> None:
+    async def status_created(self, status: Status, author: Account | None = None) -> None:
         raise Unreachable(status.uri)
 
 
