@@ -202,6 +202,7 @@ class Metrics:
         info.labels(FEDINODE_VERSION).set(1)
         self._request_children: dict[tuple[str, str, str], Any] = {}
         self._latency_children: dict[tuple[str, str], Any] = {}
+        self._inbox_children: dict[str, Any] = {}
         self._seen: dict[Hashable, float] = {}
         self.database: DatabaseCollector | None = None
         self.output = r
@@ -232,7 +233,10 @@ class Metrics:
             timer.observe(seconds)
         if route in INBOX_ROUTES and method == "POST":
             outcome = INBOX_OUTCOMES.get(status, "error" if status >= 500 else str(status))
-            self.inbox.labels(outcome).inc()
+            counter = self._inbox_children.get(outcome)
+            if counter is None:
+                counter = self._inbox_children[outcome] = self.inbox.labels(outcome)
+            counter.inc()
 
     # -- tallies kept by the layers below -------------------------------------------------
 

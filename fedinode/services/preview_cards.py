@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import aiohttp
 import orjson
@@ -56,14 +58,14 @@ def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> s
     import lxml.html  # on first use: a process that never sees a link does not hold lxml
 
     try:
-        root = lxml.html.fragment_fromstring(content, create_parent="div")
+        root = _fragment_body(content)
     except (ValueError, lxml.etree.ParserError):
         return None
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         classes = (a.get("class") or "").split()
         rel = (a.get("rel") or "").split()
-        text = a.text_content().strip()
+        text = _string_value(a).strip()
         if not href or "tag" in rel or any(c in _SKIPPED_CLASSES for c in classes):
             continue
         if text.startswith(("#", "@")) or href in skip_urls or len(href) > MAX_URL_LENGTH:
@@ -78,6 +80,44 @@ def first_link(content: str, *, local_host: str, skip_urls: frozenset[str]) -> s
             continue
         return str(url.with_fragment(None))
     return None
+
+
+def _fragment_body(content: str) -> Any:
+    """The element whose descendants are the fragment's, as ``lxml.html.fragment_fromstring(
+    content, create_parent="div")`` parses it, with lxml's plain elements: the lxml.html
+    parser calls back into Python to pick each element's class (a third of a status's
+    parse), and the fragment is moved into a new parent. Whatever lxml.html would treat
+    otherwise (a whole document, a parse without one body) goes through it unchanged."""
+    import lxml.html
+    from lxml import etree
+
+    global _PLAIN_HTML_PARSER
+    if _looks_like_full_html(content) is None:
+        if _PLAIN_HTML_PARSER is None:
+            _PLAIN_HTML_PARSER = etree.HTMLParser()
+        doc = etree.fromstring(f"<html><body>{content}</body></html>", _PLAIN_HTML_PARSER)
+        if doc is not None and doc.tag == "html":
+            bodies = [e for e in doc if e.tag == "body"]
+            if len(bodies) == 1:
+                return bodies[0]
+    return lxml.html.fragment_fromstring(content, create_parent="div")
+
+
+_PLAIN_HTML_PARSER: Any = None
+_looks_like_full_html = re.compile(r"^\s*<(?:html|!doctype)", re.I).match  # as lxml.html's
+
+
+def _string_value(element: Any) -> str:
+    """``HtmlElement.text_content()`` (the XPath string value) of any lxml element."""
+    global _STRING_VALUE
+    if _STRING_VALUE is None:
+        from lxml import etree
+
+        _STRING_VALUE = etree.XPath("string()")
+    return str(_STRING_VALUE(element))
+
+
+_STRING_VALUE: Any = None
 
 
 @lru_cache(maxsize=8)

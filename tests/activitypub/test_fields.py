@@ -159,3 +159,26 @@ def test_default_context() -> None:
                  "discoverable", "PropertyValue", "value", "Emoji", "focus", "blurhash",
                  "votersCount", "indexable", "alsoKnownAs", "movedTo"]:  # fmt: skip
         assert term in MASTODON_EXTENSIONS
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"type": "Note"}, "Note"),
+        ({"type": "", "@type": "Article"}, "Article"),
+        ({"type": ["", "Question"]}, "Question"),
+        ({"type": 5, "@type": ["Page"]}, "Page"),
+        ({"@type": ""}, None),
+        ({}, None),
+    ],
+)
+def test_obj_type_shortcut_and_fallbacks(value: Any, expected: str | None) -> None:
+    assert fields.obj_type(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("a", "a"), ("", None), (["", "b"], "b"), ([1, "c"], "c"), (("d",), "d"), (None, None)],
+)
+def test_first_str(value: Any, expected: str | None) -> None:
+    assert fields.first_str(value) == expected
