@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -138,13 +137,6 @@ class InboxWriter:
         self._on_commit()
 
 
-# Actors and key ids repeat from request to request; activity ids do not.
-_authority_cached = lru_cache(maxsize=4096)(authority_of)
-
-
-def _cached_authority(url: str) -> str:
-    """``authority_of``, remembered for URLs of a sane length (the cache must stay small)."""
-    return _authority_cached(url) if len(url) <= 512 else authority_of(url)
 
 
 def _signature_key_host(headers: Mapping[str, str]) -> str:
@@ -153,13 +145,13 @@ def _signature_key_host(headers: Mapping[str, str]) -> str:
         if "Signature-Input" in headers:
             inputs = parse_signature_input(headers["Signature-Input"])
             for entry in inputs.values():
-                return _cached_authority(entry.key_id) or key_id_host(entry.key_id)
+                return authority_of(entry.key_id) or key_id_host(entry.key_id)
             return ""
         raw = headers.get("Signature") or headers.get("Authorization") or ""
         if not raw:
             return ""
         parsed = parse_signature_header(raw)
-        return _cached_authority(parsed.key_id) or key_id_host(parsed.key_id)
+        return authority_of(parsed.key_id) or key_id_host(parsed.key_id)
     except SignatureError:
         return ""
 
@@ -218,7 +210,7 @@ class InboxIntake:
         if type_ is None:
             return IntakeResult(400, "activity has no type")
         actor = id_of(document.get("actor"))
-        peer = _cached_authority(actor) if actor is not None else ""
+        peer = authority_of(actor) if actor is not None else ""
         if actor is None or not peer:
             return IntakeResult(400, "activity has no usable actor")
         if activity_host != peer:
@@ -258,7 +250,7 @@ class InboxIntake:
         # Per-peer limits count the host that made the request (a relay, a thread's origin
         # forwarding a reply), once its signature verified: a forger cannot spend them.
         sender = peer if verified.key_owner == actor else (
-            _cached_authority(verified.key_owner) or peer
+            authority_of(verified.key_owner) or peer
         )  # fmt: skip
         throttled = await self.limiter.take(sender, "requests_per_minute", activity=document)
         if throttled is not None and throttled.enforced:
@@ -419,7 +411,7 @@ class InboxIntake:
         obj = document.get("object")
         target = id_of(obj)
         if type_ in (vocab.CREATE, vocab.UPDATE):
-            if target is None or _cached_authority(target) != peer:
+            if target is None or authority_of(target) != peer:
                 raise MalformedActivity("the object is not on the actor's host")
             fetched = await self.resolver.fetch_json(target)
             if fetched.get("id") != target:
@@ -431,7 +423,7 @@ class InboxIntake:
                 raise MalformedActivity("the origin's object is not the actor's")
             return _envelope(document, fetched)
         if type_ == vocab.DELETE:
-            if target is None or _cached_authority(target) != peer:
+            if target is None or authority_of(target) != peer:
                 raise MalformedActivity("the deleted object is not on the actor's host")
             try:
                 fetched = await self.resolver.fetch_json(target)
@@ -481,7 +473,7 @@ class InboxIntake:
             if reply is None or reply.visibility not in ("public", "unlisted"):
                 return 0
             parent_uri = reply.in_reply_to_uri
-        if not parent_uri or _cached_authority(parent_uri) != self.settings.domain.lower():
+        if not parent_uri or authority_of(parent_uri) != self.settings.domain.lower():
             return 0
         parent = await self.store.statuses.by_uri(parent_uri)
         if parent is None or not parent.local:
@@ -492,7 +484,7 @@ class InboxIntake:
         inboxes = [
             inbox
             for inbox in await self.store.relationships.follower_inboxes(author.id)
-            if _cached_authority(inbox) not in skip_hosts
+            if authority_of(inbox) not in skip_hosts
         ]
         return await self.outbox.enqueue(author, document, inboxes)
 

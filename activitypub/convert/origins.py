@@ -34,13 +34,10 @@ def _plain_authority(url: str) -> str | None:
 
 
 def _through_yarl(url: str) -> str:
-    try:
+    try:  # a host yarl cannot decode (bad punycode: UnicodeError) has no authority either
         parsed = URL(url)
-    except (ValueError, TypeError):
-        return ""
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        return ""
-    try:
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            return ""
         return (parsed.host_port_subcomponent or "").lower()
     except (ValueError, TypeError):
         return ""

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from activitypub.convert.origins import _plain_authority, authority_of
+from activitypub.convert.origins import _plain_authority, authority_of, same_origin
 
 
 def through_yarl(url: str) -> str:
@@ -47,3 +47,9 @@ def test_what_yarl_normalises_is_left_to_it() -> None:
         assert authority_of(url) == through_yarl(url)
     assert authority_of("https://example.org:443/x") == "example.org"
     assert authority_of("https://Example.org:0443/x") == "example.org"
+
+
+def test_a_host_that_cannot_be_decoded_has_no_authority() -> None:
+    for url in ("https://xn--zz.com/x", "https://xn--a-ecp.com/", "https://xn--/"):
+        assert authority_of(url) == ""
+        assert not same_origin(url, url)

@@ -268,6 +268,23 @@ async def test_a_null_byte_in_an_activity_is_refused_before_any_lookup(
             assert answer.status == 400, (doc, answer.status, answer.body[:200])
 
 
+async def test_hosts_that_cannot_be_decoded_are_no_server_error(api: Api, alice: Actor) -> None:
+    """Punycode that does not decode (``xn--zz``) made the host lookup raise UnicodeError."""
+    bad = ("https://xn--zz.com/u", "https://xn--a-ecp.com/u", "https://xn--/u")
+    async with ClientSession() as session:
+        for url in bad:
+            doc = {"id": f"{url}/1", "type": "Create", "actor": url,
+                   "object": {"id": f"{url}/n", "type": "Note", "content": "hi"}}  # fmt: skip
+            signature = f'keyId="{url}#main-key",headers="(request-target) date",signature="AA=="'
+            for headers in (
+                {"Content-Type": "application/activity+json"},
+                {"Content-Type": "application/activity+json", "Signature": signature},
+            ):
+                answer = await send(session, _base(api), Request(
+                    "POST", "/inbox", json.dumps(doc).encode(), headers))  # fmt: skip
+                assert 400 <= answer.status < 500, (url, answer.status, answer.body[:200])
+
+
 async def test_deeply_nested_activities_are_no_server_error(api: Api, alice: Actor) -> None:
     nested = (
         b'{"id": "https://peer.example/1", "type": "Create", "actor": "https://peer.example/u",'
