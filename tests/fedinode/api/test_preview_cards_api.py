@@ -67,12 +67,18 @@ OEMBED = {
 }
 
 
+_GATES: dict[str, asyncio.Event] = {}
+
+
 @pytest.fixture
 async def site() -> AsyncIterator[tuple[str, Counter[str]]]:
     hits: Counter[str] = Counter()
 
     async def handler(request: web.Request) -> web.StreamResponse:
         hits[request.path] += 1
+        if request.path in _GATES:  # the article, once the test lets it go
+            await _GATES[request.path].wait()
+            return web.Response(text=ARTICLE, content_type="text/html")
         if request.path == "/article":
             return web.Response(text=ARTICLE, content_type="text/html")
         if request.path == "/video":
@@ -254,14 +260,27 @@ async def test_streams_send_the_status_again_when_its_card_arrives(
     ws = await rig.client.ws_connect(
         f"/api/v1/streaming?access_token={alice.token}&stream=public"
     )
-    status = await _post(alice, f"read {base}/article")
-    await _settle(rig.client)
-    seen: list[tuple[str, Any]] = []
-    while not any(name == "status.update" for name, _ in seen):
-        msg = await asyncio.wait_for(ws.receive(), 10.0)
-        event = orjson.loads(msg.data)
-        seen.append((event["event"], orjson.loads(event["payload"])))
-    assert seen[0][0] == "update" and seen[0][1]["card"] is None
+    # The article answers only once the status's first event was seen: a card fetched
+    # faster than the stream's event is rendered would already be in it.
+    gate = _GATES["/gated-article"] = asyncio.Event()
+    try:
+        status = await _post(alice, f"read {base}/gated-article")
+        seen: list[tuple[str, Any]] = []
+
+        async def receive() -> None:
+            msg = await asyncio.wait_for(ws.receive(), 10.0)
+            event = orjson.loads(msg.data)
+            seen.append((event["event"], orjson.loads(event["payload"])))
+
+        await receive()
+        assert seen[0][0] == "update" and seen[0][1]["card"] is None
+        gate.set()
+        await _settle(rig.client)
+        while not any(name == "status.update" for name, _ in seen):
+            await receive()
+    finally:
+        gate.set()
+        del _GATES["/gated-article"]
     updated = next(p for name, p in seen if name == "status.update")
     assert updated["id"] == status["id"]
     assert updated["card"]["title"] == "سلام دنیا — an article"
