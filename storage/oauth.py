@@ -28,16 +28,11 @@ _BEARER_COLUMNS = ", ".join(
     (columns(OAuthToken, "t", "t_"), columns(User, "u", "u_"), columns(Account, "a", "a_"))
 )
 Bearer = tuple[OAuthToken, User | None, Account | None]
-# Tokens whose row was last seen, with the objects built from it: a read whose row is equal
-# in every column (the common case: nothing changed since the last read) reuses them
-# instead of building three dataclasses.
-_BUILT_LIMIT = 1024
 
 
 class OAuthStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._built: dict[str, tuple[tuple[object, ...], Bearer]] = {}
         self._cache = cast("TokenCache[tuple[Bearer, bool]]", token_cache.cache_of(db))
 
     async def create_app(
@@ -122,37 +117,25 @@ class OAuthStore:
         unknown or revoked."""
         digest = token_digest(token)
         kept = self._cache.get(digest)
-        if kept is not None:
-            note_filterless(kept[0][2].id if kept[0][2] else None, kept[1])
-            return kept[0]
-        generation = self._cache.generation
-        row = await self._db.fetchrow(
-            f"SELECT {_BEARER_COLUMNS},"
-            " EXISTS (SELECT 1 FROM filters f WHERE f.account_id = a.id) AS a_filters"
-            " FROM oauth_tokens t"
-            " LEFT JOIN users u ON u.id = t.user_id LEFT JOIN accounts a ON a.id = u.account_id"
-            " WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-            digest,
-        )
-        if row is None:
-            self._built.pop(digest, None)
-            return None
-        values = tuple(row.values())
-        seen = self._built.get(digest)
-        if seen is not None and seen[0] == values:
-            found = seen[1]
-        else:
+        if kept is None:
+            generation = self._cache.generation
+            row = await self._db.fetchrow(
+                f"SELECT {_BEARER_COLUMNS},"
+                " EXISTS (SELECT 1 FROM filters f WHERE f.account_id = a.id) AS a_filters"
+                " FROM oauth_tokens t"
+                " LEFT JOIN users u ON u.id = t.user_id LEFT JOIN accounts a ON a.id = u.account_id"
+                " WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+                digest,
+            )
+            if row is None:
+                return None
             user = build(User, row, "u_") if row["u_id"] is not None else None
             account = build(Account, row, "a_") if row["a_id"] is not None else None
-            found = (build(OAuthToken, row, "t_"), user, account)
-            if len(self._built) >= _BUILT_LIMIT:
-                self._built.clear()
-            self._built[digest] = (values, found)
-        account = found[2]
-        filterless = not row["a_filters"]
+            kept = ((build(OAuthToken, row, "t_"), user, account), not row["a_filters"])
+            self._cache.put(digest, kept, generation)
+        found, filterless = kept
         # The request's filter lookup needs no round trip of its own when there are none.
-        note_filterless(account.id if account else None, filterless)
-        self._cache.put(digest, (found, filterless), generation)
+        note_filterless(found[2].id if found[2] else None, filterless)
         return found
 
     async def follow_changes(self) -> None:

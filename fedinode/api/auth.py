@@ -172,8 +172,8 @@ async def _load(request: web.Request) -> Principal | None:
     return made
 
 
-# The Principal last made for each token (it is immutable; the token lookup reuses its
-# objects while the rows they were built from are unchanged).
+# The Principal last made for each token (it is immutable; the token lookup gives the same
+# objects while its cache keeps them, storage.token_cache).
 _principals: dict[int, Principal] = {}
 _PRINCIPALS_LIMIT = 1024
 
