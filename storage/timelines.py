@@ -228,6 +228,24 @@ def tag_where(
     return where, args
 
 
+def _entries_sql(ids: str) -> str:
+    """One query: the page (``ids``, an inner query selecting ``_PAGE`` whose plan is an
+    index range scan), then for those rows only, the revisions and counters of the
+    statuses and accounts they show and the viewer's marks on them."""
+    return (
+        f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) s JOIN accounts a ON a.id = s.account_id"
+        " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
+        " LEFT JOIN accounts ra ON ra.id = r.account_id"
+    )
+
+
+# The home page statement by its shape (which paging keys, the limit): the same string each
+# time, so neither it (4 kB) nor its hash, which the driver's statement cache looks up by,
+# is made again for every request. Clients page with a few shapes.
+_home_sql: dict[tuple[str, str, str, int], str] = {}
+_HOME_SQL_LIMIT = 256
+
+
 class TimelineStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -270,17 +288,22 @@ class TimelineStore:
         With ``floor_id`` only statuses newer than it are considered.
         """
         args: list[Any] = [account_id, now_ms()]
-        where = ["h.account_id = $1"]
+        where = "h.account_id = $1"
         if floor_id is not None:
             args.append(floor_id)
-            where.append(f"h.status_id > ${len(args)}")
+            where += f" AND h.status_id > ${len(args)}"
         cond, order, _ = page.clauses("h.status_id", args)
-        ids = (
-            f"SELECT {_PAGE} FROM home_feed h JOIN statuses s ON s.id = h.status_id"
-            f" WHERE {' AND '.join(where)} AND {cond} AND {HOME_RULE}"
-            f" ORDER BY {order} LIMIT {int(page.limit)}"
-        )
-        return await self._entries(ids, args)
+        shape = (where, cond, order, int(page.limit))
+        sql = _home_sql.get(shape)
+        if sql is None:
+            if len(_home_sql) >= _HOME_SQL_LIMIT:
+                _home_sql.clear()
+            sql = _home_sql[shape] = _entries_sql(
+                f"SELECT {_PAGE} FROM home_feed h JOIN statuses s ON s.id = h.status_id"
+                f" WHERE {where} AND {cond} AND {HOME_RULE}"
+                f" ORDER BY {order} LIMIT {int(page.limit)}"
+            )
+        return await self._fetch_entries(sql, args)
 
     async def public_entries(
         self,
@@ -349,14 +372,9 @@ class TimelineStore:
         return await self._entries(ids, args)
 
     async def _entries(self, ids: str, args: list[Any]) -> list[TimelineEntry]:
-        """One query: the page (``ids``, an inner query selecting ``_PAGE`` whose plan is an
-        index range scan), then for those rows only, the revisions and counters of the
-        statuses and accounts they show and the viewer's marks on them."""
-        sql = (
-            f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) s JOIN accounts a ON a.id = s.account_id"
-            " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
-            " LEFT JOIN accounts ra ON ra.id = r.account_id"
-        )
+        return await self._fetch_entries(_entries_sql(ids), args)
+
+    async def _fetch_entries(self, sql: str, args: list[Any]) -> list[TimelineEntry]:
         # The limit is written out, not a parameter, so one generic plan fits every
         # execution; PostgreSQL would otherwise re-plan each one (3–4 ms here, more than the
         # statement takes) because a plan made for the viewer's own rows looks cheaper.

@@ -160,12 +160,19 @@ async def apply_filters(
 
 
 async def filter_views(
-    store: Store, viewer_id: int | None, context: str, views: Sequence[StatusView]
+    store: Store,
+    viewer_id: int | None,
+    context: str,
+    views: Sequence[StatusView],
+    *,
+    filters: FilterSet | None = None,
 ) -> list[StatusView]:
-    """``apply_filters`` for renderers: hidden views dropped, matches set on ``view.filtered``."""
+    """``apply_filters`` for renderers: hidden views dropped, matches set on ``view.filtered``
+    (``filters``: the viewer's, when already loaded)."""
     if viewer_id is None:
         return list(views)
-    filters = await load_filter_set(store, viewer_id)
+    if filters is None:
+        filters = await load_filter_set(store, viewer_id)
     if not filters:  # most viewers: nothing can match, every view keeps no matches
         for view in views:
             if view.filtered:

@@ -10,6 +10,7 @@ from fedinode.services.views import StatusView, load_status_views
 from policy.text import tag_key
 from storage.models import OPEN_VISIBILITIES, Status
 from storage.paging import Page
+from storage.timelines import TimelineEntry
 
 
 async def drop_hidden(ctx: Ctx, statuses: Sequence[Status], viewer_id: int | None) -> list[Status]:
@@ -38,10 +39,9 @@ async def drop_hidden(ctx: Ctx, statuses: Sequence[Status], viewer_id: int | Non
     return out
 
 
-async def home(ctx: Ctx, viewer_id: int, page: Page) -> tuple[list[StatusView], list[int]]:
+async def home(ctx: Ctx, viewer_id: int, page: Page) -> list[TimelineEntry]:
     # One query: the page is read through the viewer's home feed (fan-out on write).
-    entries = await ctx.store.timelines.home_entries(viewer_id, page)
-    return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
+    return await ctx.store.timelines.home_entries(viewer_id, page)
 
 
 async def public(

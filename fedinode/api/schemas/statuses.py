@@ -3,7 +3,7 @@ deleted status for redrafting."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import orjson
@@ -19,6 +19,9 @@ from fedinode.services.views import PollView, StatusView
 from storage.ids import now_ms
 from storage.models import Account, MediaAttachment, Status, StatusEdit, Tag
 from storage.preview_cards import PreviewCard
+from storage.timelines import TimelineEntry
+
+Version = tuple[int | None, ...]
 
 if TYPE_CHECKING:
     from fedinode.api import entities as e
@@ -192,6 +195,26 @@ def statuses_to_api(
 _ENCODED_PER_VERSION = 4
 
 
+def _marks_key(
+    status: Status,
+    viewer_id: int,
+    favourited: bool,
+    reblogged: bool,
+    muted: bool,
+    bookmarked: bool,
+    pinned: bool,
+) -> tuple[bool | None, ...]:
+    """All that ``status_to_api`` adds for a viewer to the shared rendering of a status of
+    its own (not a reblog) with no poll and no filter matched: what its encodings are kept by."""
+    return (
+        favourited,
+        reblogged,
+        muted,
+        bookmarked,
+        pinned if status.account_id == viewer_id else None,
+    )
+
+
 def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> bytes:
     memo = view.memo
     if (
@@ -202,13 +225,14 @@ def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> byt
         or view.filtered
     ):
         return orjson.dumps(status_to_api(view, config, viewer_id))
-    # All that status_to_api adds to the version's shared rendering for such a view.
-    key = (
+    key = _marks_key(
+        view.status,
+        viewer_id,
         view.favourited,
         view.reblogged,
         view.muted,
         view.bookmarked,
-        view.pinned if view.status.account_id == viewer_id else None,
+        view.pinned,
     )
     encoded = memo.encoded.get(key)
     if encoded is None:
@@ -227,6 +251,45 @@ def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int
     parts = [b"["]
     for v in views:
         parts += (_status_json(v, config, viewer_id), b",")
+    parts[-1] = b"]"
+    return b"".join(parts)
+
+
+def entries_to_json(
+    entries: Sequence[TimelineEntry],
+    cached: Callable[[int, Version | None], StatusView | None],
+    viewer_id: int,
+) -> bytes | None:
+    """A page of timeline rows as ``statuses_to_json`` encodes the views ``entry_views``
+    builds of them, for a viewer no filter applies to, from the encodings kept with each
+    status version (``cached``: the render cache's lookup by id and version), with no view
+    built: every row shown must be a status of its own (not a reblog) with no poll whose
+    version is cached and already encoded with the viewer's marks. None when one is not."""
+    parts = [b"["]
+    for e in entries:
+        if not e.shown:
+            continue
+        if e.reblog_of_id is not None:
+            return None
+        shared = cached(e.id, e.version)
+        if shared is None or shared.poll is not None or shared.memo is None:
+            return None
+        encoded = shared.memo.encoded.get(
+            _marks_key(
+                shared.status,
+                viewer_id,
+                e.favourited,
+                e.reblogged,
+                e.muted,
+                e.bookmarked,
+                e.pinned,
+            )
+        )
+        if encoded is None:
+            return None
+        parts += (encoded, b",")
+    if len(parts) == 1:
+        return b"[]"
     parts[-1] = b"]"
     return b"".join(parts)
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from api_helpers import Actor, Api
 
 from activitypub.urls import Urls
 from fedinode.api import schemas
+from fedinode.api import timelines as timelines_api
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
@@ -213,3 +215,69 @@ async def test_encoded_pages_are_the_bytes_of_the_generic_rendering(api: Api) ->
     resp = await carol.get(HOME)
     assert await resp.read() == orjson.dumps(await _uncached(api, carol, Page()))
     assert [s["favourited"] for s in await _home(carol)][-1] is True
+
+
+async def test_pages_joined_from_stored_encodings_are_the_generic_bytes(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page asked again whose statuses (none a reblog or with a poll) were all encoded with
+    # the viewer's marks is joined from those encodings, no view built: the same bytes as
+    # the generic rendering after every change of marks, and filters the viewer adds or
+    # removes show in the next page.
+    built: list[int] = []
+    real_entry_views = timelines_api.entry_views
+
+    async def counting(*args: Any) -> Any:
+        built.append(1)
+        return await real_entry_views(*args)
+
+    monkeypatch.setattr(timelines_api, "entry_views", counting)
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    await bob.json("post", f"/api/v1/accounts/{carol.id}/follow")
+    first = await alice.status("first, about apples")
+    second = await carol.status("second @bob", visibility="private")
+    await alice.status("third #tagged")
+    own = await bob.status("bob's own")
+
+    async def same_bytes_twice() -> None:
+        for _ in range(2):
+            resp = await bob.get(HOME)
+            assert resp.status == 200
+            assert await resp.read() == orjson.dumps(await _uncached(api, bob, Page()))
+
+    await same_bytes_twice()
+    built.clear()
+    await same_bytes_twice()
+    assert built == []  # served from the stored encodings
+    for action in (
+        f"/api/v1/statuses/{first['id']}/favourite",
+        f"/api/v1/statuses/{second['id']}/bookmark",
+        f"/api/v1/statuses/{own['id']}/pin",
+        f"/api/v1/statuses/{first['id']}/unfavourite",
+        f"/api/v1/statuses/{first['id']}/mute",
+        f"/api/v1/statuses/{own['id']}/unpin",
+        f"/api/v1/statuses/{first['id']}/favourite",
+        f"/api/v1/statuses/{first['id']}/unmute",
+    ):
+        await bob.json("post", action)
+        await same_bytes_twice()
+    shown = {s["id"]: s for s in await _home(bob)}
+    assert shown[first["id"]]["favourited"] is True and shown[first["id"]]["muted"] is False
+    assert shown[second["id"]]["bookmarked"] is True and shown[own["id"]]["pinned"] is False
+    made = await bob.json(
+        "post",
+        "/api/v2/filters",
+        json={
+            "title": "fruit",
+            "context": ["home"],
+            "filter_action": "warn",
+            "keywords_attributes": [{"keyword": "apples"}],
+        },
+    )
+    await same_bytes_twice()
+    shown = {s["id"]: s for s in await _home(bob)}
+    assert [f["filter"]["title"] for f in shown[first["id"]]["filtered"]] == ["fruit"]
+    await bob.json("delete", f"/api/v2/filters/{made['id']}")
+    await same_bytes_twice()
+    assert all(s["filtered"] == [] for s in await _home(bob))
