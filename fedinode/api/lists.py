@@ -6,12 +6,13 @@ from aiohttp import web
 
 from fedinode.api import schemas
 from fedinode.api.auth import require_scopes, viewer_account
+from fedinode.api.pages import entries_json
 from fedinode.api.params import (
     ctx_of,
     json_response,
     link_header,
     page_from,
-    paged_response,
+    paged_json_response,
     path_id,
     read_params,
 )
@@ -112,10 +113,10 @@ async def list_timeline(request: web.Request) -> web.Response:
     params = await read_params(request)
     page = page_from(params)
     account = viewer_account(request)
-    views, ids = await svc.timeline(ctx, account, _id(request), page)
-    return paged_response(
-        request, schemas.statuses_to_api(views, ctx.config, account.id), ids, page
-    )
+    entries = await svc.timeline(ctx, account, _id(request), page)
+    # Lists filter as the home timeline does.
+    body = await entries_json(ctx, entries, account.id, "home")
+    return paged_json_response(request, body, [e.id for e in entries], page)
 
 
 @require_scopes("read:lists")

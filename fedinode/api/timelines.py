@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aiohttp import web
 
 from fedinode.api import schemas
 from fedinode.api.auth import authenticated, require_scopes, viewer_account, viewer_id
+from fedinode.api.pages import entries_json
 from fedinode.api.params import (
     ctx_of,
     page_from,
@@ -16,10 +15,7 @@ from fedinode.api.params import (
     read_params,
 )
 from fedinode.services import timelines as svc
-from fedinode.services.context import Ctx
-from fedinode.services.filters import filter_views, load_filter_set
-from fedinode.services.render_cache import entry_views, render_cache
-from storage.timelines import TimelineEntry
+from fedinode.services.filters import filter_views
 
 
 @require_scopes("read:statuses")
@@ -31,26 +27,10 @@ async def home_timeline(request: web.Request) -> web.Response:
     entries = await svc.home(ctx, account.id, page)
     return paged_json_response(
         request,
-        await _entries_json(ctx, entries, account.id, "home"),
+        await entries_json(ctx, entries, account.id, "home"),
         [e.id for e in entries],
         page,
     )
-
-
-async def _entries_json(
-    ctx: Ctx, entries: Sequence[TimelineEntry], viewer_id: int, context: str
-) -> bytes:
-    """A page's JSON: joined from the encodings the render cache keeps with each status
-    version when the viewer has no filters and every row has one (a page asked again), else
-    from the views built, filtered for ``context`` and encoded."""
-    filters = await load_filter_set(ctx.store, viewer_id)
-    if not filters:
-        body = schemas.entries_to_json(entries, render_cache(ctx.store).get, viewer_id)
-        if body is not None:
-            return body
-    views = await entry_views(ctx.store, entries, viewer_id)
-    views = await filter_views(ctx.store, viewer_id, context, views, filters=filters)
-    return schemas.statuses_to_json(views, ctx.config, viewer_id)
 
 
 def _locality(local: bool, remote: bool) -> bool | None:

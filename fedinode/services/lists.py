@@ -6,12 +6,10 @@ from collections.abc import Sequence
 
 from fedinode.errors import NotFoundError, ValidationFailed
 from fedinode.services.context import Ctx
-from fedinode.services.filters import filter_views
-from fedinode.services.render_cache import entry_views
-from fedinode.services.views import StatusView
 from storage.lists import REPLIES_POLICIES
 from storage.models import Account, ListRow
 from storage.paging import Page
+from storage.timelines import TimelineEntry
 
 TITLE_LIMIT = 256
 
@@ -98,9 +96,7 @@ async def remove_accounts(
 
 async def timeline(
     ctx: Ctx, account: Account, list_id: int | None, page: Page
-) -> tuple[list[StatusView], list[int]]:
+) -> list[TimelineEntry]:
     row = await own_list(ctx, account, list_id)
     # One query for the page, rendered from the cache of what each status version shows.
-    entries = await ctx.store.timelines.list_entries(row, page)
-    views = await entry_views(ctx.store, entries, account.id)
-    return await filter_views(ctx.store, account.id, "home", views), [e.id for e in entries]
+    return await ctx.store.timelines.list_entries(row, page)

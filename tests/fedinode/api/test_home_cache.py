@@ -11,8 +11,7 @@ import pytest
 from api_helpers import Actor, Api
 
 from activitypub.urls import Urls
-from fedinode.api import schemas
-from fedinode.api import timelines as timelines_api
+from fedinode.api import pages, schemas
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.timelines import drop_hidden
@@ -225,13 +224,13 @@ async def test_pages_joined_from_stored_encodings_are_the_generic_bytes(
     # the generic rendering after every change of marks, and filters the viewer adds or
     # removes show in the next page.
     built: list[int] = []
-    real_entry_views = timelines_api.entry_views
+    real_entry_views = pages.entry_views
 
     async def counting(*args: Any) -> Any:
         built.append(1)
         return await real_entry_views(*args)
 
-    monkeypatch.setattr(timelines_api, "entry_views", counting)
+    monkeypatch.setattr(pages, "entry_views", counting)
     alice, bob = await _pair(api)
     carol = await api.user("carol")
     await bob.json("post", f"/api/v1/accounts/{carol.id}/follow")

@@ -51,3 +51,40 @@ async def test_counters_marks_edits_and_hidden_reblogs(api: Api) -> None:
     resp = await bob.get(path, params={"limit": "1"})
     assert await resp.json() == []
     assert f"max_id={reblog['id']}" in resp.headers["Link"]
+
+
+async def test_a_page_asked_again_is_the_same_as_the_home_timelines_rendering(api: Api) -> None:
+    # The second read of a list page is joined from the encodings kept with each status
+    # version; it shows each status exactly as the home timeline does, marks and filters
+    # (a list filters in the home context) included.
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    path = await _list(bob, [alice])
+    first = await alice.status("about apples")
+    second = await alice.status("about pears")
+    await bob.json("post", f"/api/v1/statuses/{first['id']}/favourite")
+    await bob.json("post", f"/api/v1/statuses/{second['id']}/bookmark")
+
+    async def same_as_home() -> list[dict[str, Any]]:
+        home = {s["id"]: s for s in await _get(bob, "/api/v1/timelines/home")}
+        for _ in range(2):
+            listed = await _get(bob, path)
+            assert [s["id"] for s in listed] == [second["id"], first["id"]]
+            assert listed == [home[s["id"]] for s in listed]
+        return listed
+
+    listed = await same_as_home()
+    assert (listed[1]["favourited"], listed[0]["bookmarked"]) == (True, True)
+    await bob.json(
+        "post",
+        "/api/v2/filters",
+        json={
+            "title": "fruit",
+            "context": ["home"],
+            "filter_action": "warn",
+            "keywords_attributes": [{"keyword": "apples"}],
+        },
+    )
+    listed = await same_as_home()
+    assert [f["filter"]["title"] for f in listed[1]["filtered"]] == ["fruit"]
+    assert listed[0]["filtered"] == []
