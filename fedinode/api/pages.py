@@ -20,7 +20,7 @@ async def entries_json(
     from the views built, filtered for ``context`` (``home``, ``public``…) and encoded."""
     filters = await load_filter_set(ctx.store, viewer_id)
     if not filters:
-        body = schemas.entries_to_json(entries, render_cache(ctx.store).get, viewer_id)
+        body = schemas.entries_to_json(entries, render_cache(ctx.store), viewer_id)
         if body is not None:
             return body
     views = await entry_views(ctx.store, entries, viewer_id)

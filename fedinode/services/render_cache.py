@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from fedinode.services.views import (
     PollView,
@@ -29,14 +29,20 @@ from storage.timelines import TimelineEntry
 
 Version = tuple[int | None, ...]
 CAPACITY = 10_000
+ROWS_CAPACITY = 20_000
 
 
 class RenderCache:
-    """Least-recently-used viewer-independent views of statuses, by id and version."""
+    """Least-recently-used viewer-independent views of statuses, by id and version; and
+    the encoded JSON of timeline rows by the row (``rows``, filled by the renderer)."""
 
-    def __init__(self, capacity: int = CAPACITY) -> None:
+    def __init__(self, capacity: int = CAPACITY, rows_capacity: int = ROWS_CAPACITY) -> None:
         self.capacity = capacity
         self._items: OrderedDict[int, tuple[Version, StatusView]] = OrderedDict()
+        # A row (its status's id and version, its marks: all that its rendering depends
+        # on) to the bytes it encodes to; any viewer whose row is equal shows the same.
+        self.rows: dict[Hashable, bytes] = {}
+        self.rows_capacity = rows_capacity
 
     def __len__(self) -> int:
         return len(self._items)
@@ -54,8 +60,14 @@ class RenderCache:
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def keep_row(self, key: Hashable, encoded: bytes) -> None:
+        if len(self.rows) >= self.rows_capacity:
+            self.rows.clear()  # refilled from the views' encodings, a row at a time
+        self.rows[key] = encoded
+
     def clear(self) -> None:
         self._items.clear()
+        self.rows.clear()
 
 
 _caches: weakref.WeakKeyDictionary[Store, RenderCache] = weakref.WeakKeyDictionary()

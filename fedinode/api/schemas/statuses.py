@@ -3,7 +3,7 @@ deleted status for redrafting."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import orjson
@@ -21,14 +21,13 @@ from storage.models import Account, MediaAttachment, Status, StatusEdit, Tag
 from storage.preview_cards import PreviewCard
 from storage.timelines import TimelineEntry
 
-Version = tuple[int | None, ...]
-
 if TYPE_CHECKING:
     from fedinode.api import entities as e
 
 if TYPE_CHECKING:
     # Types only: services import this module (streaming), so no import cycle at run time.
     from fedinode.services.filters import FilterMatch
+    from fedinode.services.render_cache import RenderCache
     from fedinode.services.statuses import StatusHistory
 
 
@@ -256,42 +255,51 @@ def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int
 
 
 def entries_to_json(
-    entries: Sequence[TimelineEntry],
-    cached: Callable[[int, Version | None], StatusView | None],
-    viewer_id: int,
+    entries: Sequence[TimelineEntry], cache: RenderCache, viewer_id: int
 ) -> bytes | None:
     """A page of timeline rows as ``statuses_to_json`` encodes the views ``entry_views``
-    builds of them, for a viewer no filter applies to, from the encodings kept with each
-    status version (``cached``: the render cache's lookup by id and version), with no view
-    built: every row shown must be a status of its own (not a reblog) with no poll whose
-    version is cached and already encoded with the viewer's marks. None when one is not."""
+    builds of them, for a viewer no filter applies to, with no view built: each row's bytes
+    as kept by the row (its status version and marks: any viewer's equal row shows the
+    same), else from the encodings kept with its status version in the cache. Every row
+    shown must be a status of its own (not a reblog) with no poll, already encoded with the
+    viewer's marks; None when one is not."""
+    rows = cache.rows
     parts = [b"["]
     for e in entries:
         if not e.shown:
             continue
-        if e.reblog_of_id is not None:
-            return None
-        shared = cached(e.id, e.version)
-        if shared is None or shared.poll is not None or shared.memo is None:
-            return None
-        encoded = shared.memo.encoded.get(
-            _marks_key(
-                shared.status,
-                viewer_id,
-                e.favourited,
-                e.reblogged,
-                e.muted,
-                e.bookmarked,
-                e.pinned,
-            )
-        )
+        # The author's own row shows ``pinned``; nobody else's does.
+        key: Hashable = e if e.account_id != viewer_id else (e,)
+        encoded = rows.get(key)
         if encoded is None:
-            return None
+            encoded = _kept_encoding(e, cache, viewer_id)
+            if encoded is None:
+                return None
+            cache.keep_row(key, encoded)
         parts += (encoded, b",")
     if len(parts) == 1:
         return b"[]"
     parts[-1] = b"]"
     return b"".join(parts)
+
+
+def _kept_encoding(e: TimelineEntry, cache: RenderCache, viewer_id: int) -> bytes | None:
+    if e.reblog_of_id is not None:
+        return None
+    shared = cache.get(e.id, e.version)
+    if shared is None or shared.poll is not None or shared.memo is None:
+        return None
+    return shared.memo.encoded.get(
+        _marks_key(
+            shared.status,
+            viewer_id,
+            e.favourited,
+            e.reblogged,
+            e.muted,
+            e.bookmarked,
+            e.pinned,
+        )
+    )
 
 
 def context_to_api(

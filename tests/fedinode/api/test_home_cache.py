@@ -280,3 +280,24 @@ async def test_pages_joined_from_stored_encodings_are_the_generic_bytes(
     await bob.json("delete", f"/api/v2/filters/{made['id']}")
     await same_bytes_twice()
     assert all(s["filtered"] == [] for s in await _home(bob))
+
+
+async def test_rows_kept_for_one_viewer_show_right_for_another(api: Api) -> None:
+    # An encoded row is kept by the row (status version and marks) and reused for any
+    # viewer whose row is equal, but the author's own row (which shows ``pinned``) is kept
+    # apart from everyone else's.
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    await carol.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    pinned = await alice.status("pinned by its author")
+    await alice.json("post", f"/api/v1/statuses/{pinned['id']}/pin")
+    other = await alice.status("not pinned")
+    await carol.json("post", f"/api/v1/statuses/{other['id']}/favourite")
+    for viewer in (alice, bob, carol, alice, bob, carol, bob):
+        resp = await viewer.get(HOME)
+        assert await resp.read() == orjson.dumps(await _uncached(api, viewer, Page()))
+    mine = {s["id"]: s for s in await _home(alice)}
+    theirs = {s["id"]: s for s in await _home(bob)}
+    assert mine[pinned["id"]]["pinned"] is True and "pinned" not in theirs[pinned["id"]]
+    assert [s["favourited"] for s in await _home(carol)] == [True, False]
+    assert [s["favourited"] for s in await _home(bob)] == [False, False]
