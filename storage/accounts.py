@@ -219,7 +219,7 @@ class AccountStore:
             "UPDATE accounts SET statuses_count = MAX_FN(statuses_count + $1, 0),"
             " followers_count = MAX_FN(followers_count + $2, 0),"
             " following_count = MAX_FN(following_count + $3, 0),"
-            " last_status_at = COALESCE($4, last_status_at) WHERE id = $5".replace(
+            " last_status_at = COALESCE($4, last_status_at), rev = rev + 1 WHERE id = $5".replace(
                 "MAX_FN", "GREATEST" if self._db.dialect == "postgres" else "MAX"
             ),
             statuses,

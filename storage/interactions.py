@@ -31,7 +31,7 @@ class InteractionStore:
             )
             if row is not None:
                 await tx.execute(
-                    "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1",
+                    "UPDATE statuses SET favourites_count = favourites_count + 1, rev = rev + 1 WHERE id = $1",
                     status_id,
                 )
             return row is not None
@@ -46,7 +46,7 @@ class InteractionStore:
             )
             if row is not None:
                 await tx.execute(
-                    "UPDATE statuses SET favourites_count = favourites_count - 1"
+                    "UPDATE statuses SET favourites_count = favourites_count - 1, rev = rev + 1"
                     " WHERE id = $1 AND favourites_count > 0",
                     status_id,
                 )

@@ -76,7 +76,7 @@ class RelationshipStore:
                 )
             else:
                 await tx.execute(
-                    "UPDATE accounts SET following_count = following_count + 1 WHERE id = $1",
+                    "UPDATE accounts SET following_count = following_count + 1, rev = rev + 1 WHERE id = $1",
                     account_id,
                 )
                 # A local follower's home feed gets the followee's recent statuses.
@@ -90,7 +90,7 @@ class RelationshipStore:
                     target_id,
                 )
                 await tx.execute(
-                    "UPDATE accounts SET followers_count = followers_count + 1 WHERE id = $1",
+                    "UPDATE accounts SET followers_count = followers_count + 1, rev = rev + 1 WHERE id = $1",
                     target_id,
                 )
             await tx.execute(
@@ -124,11 +124,13 @@ class RelationshipStore:
                     target_id,
                 )
                 await tx.execute(
-                    "UPDATE accounts SET following_count = following_count - 1 WHERE id = $1 AND following_count > 0",
+                    "UPDATE accounts SET following_count = following_count - 1, rev = rev + 1"
+                    " WHERE id = $1 AND following_count > 0",
                     account_id,
                 )
                 await tx.execute(
-                    "UPDATE accounts SET followers_count = followers_count - 1 WHERE id = $1 AND followers_count > 0",
+                    "UPDATE accounts SET followers_count = followers_count - 1, rev = rev + 1"
+                    " WHERE id = $1 AND followers_count > 0",
                     target_id,
                 )
         return build_opt(Follow, row)

@@ -162,18 +162,19 @@ class StatusStore(StatusTimelines):
             await self._write_children(tx, ident, new)
             await tx.execute(_FEED_FAN_OUT, ident, new.account_id)
             await tx.execute(
-                "UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1 WHERE id = $2",
+                "UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1, rev = rev + 1"
+                " WHERE id = $2",
                 created,
                 new.account_id,
             )
             if new.in_reply_to_id is not None:
                 await tx.execute(
-                    "UPDATE statuses SET replies_count = replies_count + 1 WHERE id = $1",
+                    "UPDATE statuses SET replies_count = replies_count + 1, rev = rev + 1 WHERE id = $1",
                     new.in_reply_to_id,
                 )
             if new.reblog_of_id is not None:
                 await tx.execute(
-                    "UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1",
+                    "UPDATE statuses SET reblogs_count = reblogs_count + 1, rev = rev + 1 WHERE id = $1",
                     new.reblog_of_id,
                 )
             if new.idempotency_key:
@@ -385,17 +386,20 @@ class StatusStore(StatusTimelines):
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM statuses WHERE id = $1", status_id)
             await tx.execute(
-                "UPDATE accounts SET statuses_count = statuses_count - 1 WHERE id = $1 AND statuses_count > 0",
+                "UPDATE accounts SET statuses_count = statuses_count - 1, rev = rev + 1"
+                " WHERE id = $1 AND statuses_count > 0",
                 status.account_id,
             )
             if status.in_reply_to_id is not None:
                 await tx.execute(
-                    "UPDATE statuses SET replies_count = replies_count - 1 WHERE id = $1 AND replies_count > 0",
+                    "UPDATE statuses SET replies_count = replies_count - 1, rev = rev + 1"
+                    " WHERE id = $1 AND replies_count > 0",
                     status.in_reply_to_id,
                 )
             if status.reblog_of_id is not None:
                 await tx.execute(
-                    "UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = $1 AND reblogs_count > 0",
+                    "UPDATE statuses SET reblogs_count = reblogs_count - 1, rev = rev + 1"
+                    " WHERE id = $1 AND reblogs_count > 0",
                     status.reblog_of_id,
                 )
         return status

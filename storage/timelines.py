@@ -62,16 +62,12 @@ class TimelineEntry(NamedTuple):
 
 
 def _status_version(alias: str, author: str) -> str:
-    """The revision columns of the status row ``alias`` and its author. What the status's
-    mentions show of the accounts they name is in its ``rev`` (``storage.accounts`` bumps
-    it when a mentioned account's URL changes or the account goes)."""
-    s, a = alias, author
-    return (
-        f"{s}.rev AS {s}_rev, {s}.replies_count AS {s}_rc, {s}.reblogs_count AS {s}_bc,"
-        f" {s}.favourites_count AS {s}_fc, {a}.rev AS {a}_rev, {a}.statuses_count AS {a}_sc,"
-        f" {a}.followers_count AS {a}_frc, {a}.following_count AS {a}_fgc,"
-        f" {a}.last_status_at AS {a}_lsa"
-    )
+    """The revisions of the status row ``alias`` and its author: every change of what they
+    show bumps them, their counters' included (``storage.statuses``, ``interactions`` and
+    ``relationships`` bump ``rev`` with the count). What the status's mentions show of the
+    accounts they name is in its ``rev`` too (``storage.accounts`` bumps it when a
+    mentioned account's URL changes or the account goes)."""
+    return f"{alias}.rev AS {alias}_rev, {author}.rev AS {author}_rev"
 
 
 def _any(table: str, where: str = "") -> str:
@@ -108,15 +104,12 @@ def _conversation_muted(alias: str) -> str:
 
 # What the inner query of a page selects from its status row ``s``: the outer one reads the
 # row's own columns from it rather than looking the status up again.
-_PAGE = (
-    "s.id, s.account_id, s.reblog_of_id, s.rev, s.replies_count, s.reblogs_count,"
-    " s.favourites_count, s.conversation"
-)
+_PAGE = "s.id, s.account_id, s.reblog_of_id, s.rev, s.conversation"
 
 # The reblog side (``r``, ``ra``) is NULL for a status that is not a reblog: its lookups are
 # guarded by ``r.id IS NOT NULL`` so that they do not run for it. Read by position
-# (``_entry``): s.id, s.account_id, s.reblog_of_id, r.id, the row's version (9 values), the
-# reblogged status's version (9), then the viewer's marks and the rest as bits of one value
+# (``_entry``): s.id, s.account_id, s.reblog_of_id, r.id, the row's version (2 values), the
+# reblogged status's version (2), then the viewer's marks and the rest as bits of one value
 # (a value costs the database and the driver more to hand over than the bits cost to pack).
 _ENTRY_COLUMNS = (
     "s.id, s.account_id, s.reblog_of_id, r.id AS r_id, "
@@ -142,9 +135,9 @@ _ENTRY_COLUMNS = (
 )
 _by_id = itemgetter(0)  # TimelineEntry.id
 _FAV, _REB, _BM, _PIN, _R_SHOWN, _R_MUTED, _S_MUTED = (1 << bit for bit in range(7))
-_OWN_VERSION = slice(4, 13)
-_REBLOG_VERSION = slice(13, 22)
-_FLAGS = 22
+_OWN_VERSION = slice(4, 6)
+_REBLOG_VERSION = slice(6, 8)
+_FLAGS = 8
 
 
 _new = tuple.__new__  # builds the NamedTuple in C: its Python ``__new__`` took 12 arguments

@@ -301,3 +301,45 @@ async def test_rows_kept_for_one_viewer_show_right_for_another(api: Api) -> None
     assert mine[pinned["id"]]["pinned"] is True and "pinned" not in theirs[pinned["id"]]
     assert [s["favourited"] for s in await _home(carol)] == [True, False]
     assert [s["favourited"] for s in await _home(bob)] == [False, False]
+
+
+async def test_every_counter_shows_at_once(api: Api) -> None:
+    # A status's counters and its author's are in its version through the revisions each
+    # change of count bumps: a page read again never shows an old count, after any one
+    # change (each checked alone, so that one change's bump does not hide another's).
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    status = await alice.status("count everything")
+    sid, aid, cid = status["id"], alice.id, carol.id
+    counts = ("reblogs_count", "favourites_count", "replies_count")
+    author = ("followers_count", "following_count", "statuses_count")
+
+    async def shown() -> tuple[tuple[int, ...], tuple[int, ...]]:
+        (row,) = [s for s in await _home(bob) if s["id"] == sid]
+        return tuple(row[k] for k in counts), tuple(row["account"][k] for k in author)
+
+    assert await shown() == ((0, 0, 0), (1, 0, 1))
+    reply: dict[str, Any] = {}
+
+    async def post_reply() -> None:
+        reply.update(await carol.status("a reply", in_reply_to_id=sid))
+
+    steps: list[tuple[Any, tuple[tuple[int, ...], tuple[int, ...]]]] = [
+        (carol.json("post", f"/api/v1/statuses/{sid}/reblog"), ((1, 0, 0), (1, 0, 1))),
+        (carol.json("post", f"/api/v1/statuses/{sid}/favourite"), ((1, 1, 0), (1, 0, 1))),
+        (post_reply(), ((1, 1, 1), (1, 0, 1))),
+        (carol.json("post", f"/api/v1/accounts/{aid}/follow"), ((1, 1, 1), (2, 0, 1))),
+        (alice.json("post", f"/api/v1/accounts/{cid}/follow"), ((1, 1, 1), (2, 1, 1))),
+        (carol.json("post", f"/api/v1/statuses/{sid}/unreblog"), ((0, 1, 1), (2, 1, 1))),
+        (carol.json("post", f"/api/v1/statuses/{sid}/unfavourite"), ((0, 0, 1), (2, 1, 1))),
+        (carol.json("post", f"/api/v1/accounts/{aid}/unfollow"), ((0, 0, 1), (1, 1, 1))),
+        (alice.json("post", f"/api/v1/accounts/{cid}/unfollow"), ((0, 0, 1), (1, 0, 1))),
+    ]
+    for change, expected in steps:
+        await change
+        assert await shown() == expected
+        assert await shown() == expected  # the second read from the cache
+    await carol.json("delete", f"/api/v1/statuses/{reply['id']}")
+    assert await shown() == ((0, 0, 0), (1, 0, 1))
+    await alice.status("another")
+    assert (await shown())[1] == (1, 0, 2)
