@@ -2,56 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from fedinode.api import (
     accounts,
-    admin_domains,
-    admin_policy_lists,
-    admin_quarantine,
     instance,
     notifications,
     statuses,
     timelines,
 )
 from fedinode.api import streaming as streaming_api
+from fedinode.first_use import FirstUse, first_use_routes
 from fedinode.trailing_slash import accept_trailing_slash
 from fedinode.web.admin.routes import ROUTES as ADMIN_PANEL_ROUTES
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _FirstUse:
-    """Stands for a module of handlers that few requests need: ``proxy.name`` is a handler
-    that imports the module at its first request. An idle process then does not hold
-    their code (~0.4 MiB for those below); the first request pays the import once."""
-
-    __slots__ = ("_module",)
-
-    def __init__(self, module: str) -> None:
-        self._module = module
-
-    def __getattr__(self, name: str) -> Handler:
-        module = self._module
-        target: Handler | None = None
-
-        async def handler(request: web.Request) -> web.StreamResponse:
-            nonlocal target
-            if target is None:
-                target = getattr(importlib.import_module(module), name)
-            return await target(request)
-
-        handler.__name__ = handler.__qualname__ = name
-        return handler
-
 
 if TYPE_CHECKING:  # mypy checks every name in the table against the modules themselves
     from fedinode.api import admin_accounts as admin_accounts_api
     from fedinode.api import (
+        admin_domains,
         admin_emojis,
         apps,
         misc,
@@ -73,31 +43,63 @@ if TYPE_CHECKING:  # mypy checks every name in the table against the modules the
     from fedinode.api import suggestions as suggestions_api
     from fedinode.web import account_pages, pages, robots, settings_pages, sign_in, sign_up
 else:
-    admin_emojis = _FirstUse("fedinode.api.admin_emojis")
-    apps = _FirstUse("fedinode.api.apps")
-    misc = _FirstUse("fedinode.api.misc")
-    oauth = _FirstUse("fedinode.api.oauth")
-    scheduled_statuses = _FirstUse("fedinode.api.scheduled_statuses")
-    user = _FirstUse("fedinode.api.user")
-    admin_accounts_api = _FirstUse("fedinode.api.admin_accounts")
-    admin_reports_api = _FirstUse("fedinode.api.admin_reports")
-    conversations_api = _FirstUse("fedinode.api.conversations")
-    filters_api = _FirstUse("fedinode.api.filters")
-    followed_tags_api = _FirstUse("fedinode.api.followed_tags")
-    lists_api = _FirstUse("fedinode.api.lists")
-    markers_api = _FirstUse("fedinode.api.markers")
-    media_api = _FirstUse("fedinode.api.media")
-    push_api = _FirstUse("fedinode.api.push")
-    registrations_api = _FirstUse("fedinode.api.registrations")
-    reports_api = _FirstUse("fedinode.api.reports")
-    search_api = _FirstUse("fedinode.api.search")
-    suggestions_api = _FirstUse("fedinode.api.suggestions")
-    account_pages = _FirstUse("fedinode.web.account_pages")
-    pages = _FirstUse("fedinode.web.pages")
-    robots = _FirstUse("fedinode.web.robots")
-    settings_pages = _FirstUse("fedinode.web.settings_pages")
-    sign_in = _FirstUse("fedinode.web.sign_in")
-    sign_up = _FirstUse("fedinode.web.sign_up")
+    admin_domains = FirstUse("fedinode.api.admin_domains")
+    admin_emojis = FirstUse("fedinode.api.admin_emojis")
+    apps = FirstUse("fedinode.api.apps")
+    misc = FirstUse("fedinode.api.misc")
+    oauth = FirstUse("fedinode.api.oauth")
+    scheduled_statuses = FirstUse("fedinode.api.scheduled_statuses")
+    user = FirstUse("fedinode.api.user")
+    admin_accounts_api = FirstUse("fedinode.api.admin_accounts")
+    admin_reports_api = FirstUse("fedinode.api.admin_reports")
+    conversations_api = FirstUse("fedinode.api.conversations")
+    filters_api = FirstUse("fedinode.api.filters")
+    followed_tags_api = FirstUse("fedinode.api.followed_tags")
+    lists_api = FirstUse("fedinode.api.lists")
+    markers_api = FirstUse("fedinode.api.markers")
+    media_api = FirstUse("fedinode.api.media")
+    push_api = FirstUse("fedinode.api.push")
+    registrations_api = FirstUse("fedinode.api.registrations")
+    reports_api = FirstUse("fedinode.api.reports")
+    search_api = FirstUse("fedinode.api.search")
+    suggestions_api = FirstUse("fedinode.api.suggestions")
+    account_pages = FirstUse("fedinode.web.account_pages")
+    pages = FirstUse("fedinode.web.pages")
+    robots = FirstUse("fedinode.web.robots")
+    settings_pages = FirstUse("fedinode.web.settings_pages")
+    sign_in = FirstUse("fedinode.web.sign_in")
+    sign_up = FirstUse("fedinode.web.sign_up")
+
+_ID = r"{id:\d+}"
+# Routes whose modules say which handler serves them (their ``ROUTES``; a test checks these
+# paths are theirs), imported at the first request to one of them.
+POLICY_ADMIN: dict[str, tuple[tuple[str, str], ...]] = {
+    "fedinode.api.admin_policy_lists": (
+        ("GET", "/policy/list.json"),
+        ("GET", "/policy/list.csv"),
+        ("GET", "/api/v1/admin/policy/published"),
+        ("POST", "/api/v1/admin/policy/publish"),
+        ("POST", "/api/v1/admin/policy/unpublish"),
+        ("POST", "/api/v1/admin/policy/adopt"),
+        ("GET", "/api/v1/admin/domain_permission_subscriptions"),
+        ("POST", "/api/v1/admin/domain_permission_subscriptions"),
+        ("GET", f"/api/v1/admin/domain_permission_subscriptions/{_ID}"),
+        ("PATCH", f"/api/v1/admin/domain_permission_subscriptions/{_ID}"),
+        ("DELETE", f"/api/v1/admin/domain_permission_subscriptions/{_ID}"),
+        ("POST", f"/api/v1/admin/domain_permission_subscriptions/{_ID}/test"),
+        ("POST", f"/api/v1/admin/domain_permission_subscriptions/{_ID}/sync"),
+        ("GET", "/api/v1/admin/domain_permission_drafts"),
+        ("GET", f"/api/v1/admin/domain_permission_drafts/{_ID}"),
+        ("POST", f"/api/v1/admin/domain_permission_drafts/{_ID}/accept"),
+        ("POST", f"/api/v1/admin/domain_permission_drafts/{_ID}/remove"),
+    ),
+    "fedinode.api.admin_quarantine": (
+        ("GET", "/api/v1/admin/quarantine"),
+        ("GET", "/api/v1/admin/quarantine/{host:[^/]+}"),
+        ("POST", "/api/v1/admin/quarantine/{host:[^/]+}/release"),
+        ("POST", "/api/v1/admin/quarantine/{host:[^/]+}/reject"),
+    ),
+}
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -305,8 +307,7 @@ def add_routes(app: web.Application) -> None:
         ("DELETE", r"/api/v1/admin/domain_allows/{id:\d+}", admin_domains.delete_domain_allow),
         ("GET", "/api/v1/admin/policy", admin_domains.get_policy),
         ("GET", "/api/v1/admin/policy/decisions", admin_domains.list_policy_decisions),
-        *admin_policy_lists.ROUTES,
-        *admin_quarantine.ROUTES,
+        *first_use_routes(POLICY_ADMIN),
         # -- end policy --
         # -- sign-up, invites, e-mail confirmation, password reset --
         ("POST", "/api/v1/accounts", registrations_api.create_account),

@@ -27,7 +27,7 @@ FIRST_USE_ONLY = (
 )
 
 # Handlers of endpoints few requests reach (``fedinode.api.routes``), with what only they
-# use: imported at their first request (~0.4 MiB together).
+# use: imported at their first request (~0.9 MiB together).
 FIRST_REQUEST_ONLY = (
     "fedinode.api.apps",
     "fedinode.api.oauth",
@@ -43,6 +43,14 @@ FIRST_REQUEST_ONLY = (
     "fedinode.web.sign_in",
     "fedinode.web.settings_pages",
     "fedinode.services.two_factor",
+    "fedinode.web.admin.panel",  # the admin panel's pages
+    "fedinode.web.admin.domains",
+    "fedinode.web.render",
+    "fedinode.web.i18n",
+    "markupsafe",
+    "fedinode.api.admin_domains",  # the admin API's domain and policy routes
+    "fedinode.api.admin_policy_lists",
+    "fedinode.api.admin_quarantine",
 )
 
 _START = """
