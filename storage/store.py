@@ -8,7 +8,7 @@ from storage import events, ids
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.custom_emojis import CustomEmojiStore
-from storage.db import Database, open_database
+from storage.db import Database, open_database, sqlite_path
 from storage.effects import PendingEffectStore
 from storage.filters import FilterStore
 from storage.ids import now_ms
@@ -122,10 +122,16 @@ class Store:
         db = await open_database(url, pool_size=pool_size)
         if run_migrations:
             try:
-                await migrate(db)
+                applied = await migrate(db)
             except BaseException:
                 await db.close()
                 raise
+            if applied and db.dialect == "sqlite" and sqlite_path(url) != ":memory:":
+                # The writer keeps what migrating left in its caches (every page the
+                # migrations wrote, their DDL statements: ~1 MB on a new database), which
+                # serving never reads again: serve from fresh connections instead.
+                await db.close()
+                db = await open_database(url, pool_size=pool_size)
         store = cls(db)
         store.url = url
         if events_url:

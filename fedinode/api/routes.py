@@ -2,41 +2,104 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from fedinode.api import (
     accounts,
-    admin_domains,
-    admin_emojis,
-    admin_policy_lists,
-    admin_quarantine,
-    apps,
     instance,
-    misc,
     notifications,
-    oauth,
-    scheduled_statuses,
     statuses,
     timelines,
-    user,
 )
-from fedinode.api import admin_accounts as admin_accounts_api
-from fedinode.api import admin_reports as admin_reports_api
-from fedinode.api import conversations as conversations_api
-from fedinode.api import filters as filters_api
-from fedinode.api import followed_tags as followed_tags_api
-from fedinode.api import lists as lists_api
-from fedinode.api import markers as markers_api
-from fedinode.api import media as media_api
-from fedinode.api import push as push_api
-from fedinode.api import registrations as registrations_api
-from fedinode.api import reports as reports_api
-from fedinode.api import search as search_api
 from fedinode.api import streaming as streaming_api
-from fedinode.api import suggestions as suggestions_api
+from fedinode.first_use import FirstUse, first_use_routes
 from fedinode.trailing_slash import accept_trailing_slash
-from fedinode.web import account_pages, pages, robots, settings_pages, sign_in, sign_up
 from fedinode.web.admin.routes import ROUTES as ADMIN_PANEL_ROUTES
+
+if TYPE_CHECKING:  # mypy checks every name in the table against the modules themselves
+    from fedinode.api import admin_accounts as admin_accounts_api
+    from fedinode.api import (
+        admin_domains,
+        admin_emojis,
+        apps,
+        misc,
+        oauth,
+        scheduled_statuses,
+        user,
+    )
+    from fedinode.api import admin_reports as admin_reports_api
+    from fedinode.api import conversations as conversations_api
+    from fedinode.api import filters as filters_api
+    from fedinode.api import followed_tags as followed_tags_api
+    from fedinode.api import lists as lists_api
+    from fedinode.api import markers as markers_api
+    from fedinode.api import media as media_api
+    from fedinode.api import push as push_api
+    from fedinode.api import registrations as registrations_api
+    from fedinode.api import reports as reports_api
+    from fedinode.api import search as search_api
+    from fedinode.api import suggestions as suggestions_api
+    from fedinode.web import account_pages, pages, robots, settings_pages, sign_in, sign_up
+else:
+    admin_domains = FirstUse("fedinode.api.admin_domains")
+    admin_emojis = FirstUse("fedinode.api.admin_emojis")
+    apps = FirstUse("fedinode.api.apps")
+    misc = FirstUse("fedinode.api.misc")
+    oauth = FirstUse("fedinode.api.oauth")
+    scheduled_statuses = FirstUse("fedinode.api.scheduled_statuses")
+    user = FirstUse("fedinode.api.user")
+    admin_accounts_api = FirstUse("fedinode.api.admin_accounts")
+    admin_reports_api = FirstUse("fedinode.api.admin_reports")
+    conversations_api = FirstUse("fedinode.api.conversations")
+    filters_api = FirstUse("fedinode.api.filters")
+    followed_tags_api = FirstUse("fedinode.api.followed_tags")
+    lists_api = FirstUse("fedinode.api.lists")
+    markers_api = FirstUse("fedinode.api.markers")
+    media_api = FirstUse("fedinode.api.media")
+    push_api = FirstUse("fedinode.api.push")
+    registrations_api = FirstUse("fedinode.api.registrations")
+    reports_api = FirstUse("fedinode.api.reports")
+    search_api = FirstUse("fedinode.api.search")
+    suggestions_api = FirstUse("fedinode.api.suggestions")
+    account_pages = FirstUse("fedinode.web.account_pages")
+    pages = FirstUse("fedinode.web.pages")
+    robots = FirstUse("fedinode.web.robots")
+    settings_pages = FirstUse("fedinode.web.settings_pages")
+    sign_in = FirstUse("fedinode.web.sign_in")
+    sign_up = FirstUse("fedinode.web.sign_up")
+
+_ID = r"{id:\d+}"
+# Routes whose modules say which handler serves them (their ``ROUTES``; a test checks these
+# paths are theirs), imported at the first request to one of them.
+POLICY_ADMIN: dict[str, tuple[tuple[str, str], ...]] = {
+    "fedinode.api.admin_policy_lists": (
+        ("GET", "/policy/list.json"),
+        ("GET", "/policy/list.csv"),
+        ("GET", "/api/v1/admin/policy/published"),
+        ("POST", "/api/v1/admin/policy/publish"),
+        ("POST", "/api/v1/admin/policy/unpublish"),
+        ("POST", "/api/v1/admin/policy/adopt"),
+        ("GET", "/api/v1/admin/domain_permission_subscriptions"),
+        ("POST", "/api/v1/admin/domain_permission_subscriptions"),
+        ("GET", f"/api/v1/admin/domain_permission_subscriptions/{_ID}"),
+        ("PATCH", f"/api/v1/admin/domain_permission_subscriptions/{_ID}"),
+        ("DELETE", f"/api/v1/admin/domain_permission_subscriptions/{_ID}"),
+        ("POST", f"/api/v1/admin/domain_permission_subscriptions/{_ID}/test"),
+        ("POST", f"/api/v1/admin/domain_permission_subscriptions/{_ID}/sync"),
+        ("GET", "/api/v1/admin/domain_permission_drafts"),
+        ("GET", f"/api/v1/admin/domain_permission_drafts/{_ID}"),
+        ("POST", f"/api/v1/admin/domain_permission_drafts/{_ID}/accept"),
+        ("POST", f"/api/v1/admin/domain_permission_drafts/{_ID}/remove"),
+    ),
+    "fedinode.api.admin_quarantine": (
+        ("GET", "/api/v1/admin/quarantine"),
+        ("GET", "/api/v1/admin/quarantine/{host:[^/]+}"),
+        ("POST", "/api/v1/admin/quarantine/{host:[^/]+}/release"),
+        ("POST", "/api/v1/admin/quarantine/{host:[^/]+}/reject"),
+    ),
+}
 
 # A path tail of one or more segments; never ends with "/", so "…/" is the slashed form.
 _TAIL = r"[^/]+(?:/[^/]+)*"
@@ -244,8 +307,7 @@ def add_routes(app: web.Application) -> None:
         ("DELETE", r"/api/v1/admin/domain_allows/{id:\d+}", admin_domains.delete_domain_allow),
         ("GET", "/api/v1/admin/policy", admin_domains.get_policy),
         ("GET", "/api/v1/admin/policy/decisions", admin_domains.list_policy_decisions),
-        *admin_policy_lists.ROUTES,
-        *admin_quarantine.ROUTES,
+        *first_use_routes(POLICY_ADMIN),
         # -- end policy --
         # -- sign-up, invites, e-mail confirmation, password reset --
         ("POST", "/api/v1/accounts", registrations_api.create_account),
