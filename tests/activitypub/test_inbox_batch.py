@@ -15,6 +15,7 @@ from federation.conftest import Instance, free_port
 from remote_peer import FakePeer, start_peer
 
 from activitypub.processing import InboxProcessor
+from storage.db import current_batch
 from storage.models import Account, InboxItem
 from storage.paging import Page
 from storage.queues import NewInboxItem
@@ -220,3 +221,42 @@ async def test_a_batch_notifies_each_mentioned_account_once_and_the_followers_wh
     assert await heard(alice) == [("mention", first.id)]
     assert await heard(bob) == sorted([("mention", first.id), ("status", second.id)])
     assert await heard(carol) == sorted([("status", first.id), ("status", second.id)])
+
+
+async def test_an_item_whose_card_fails_in_the_batch_runs_alone_and_gets_its_card(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card that cannot be attached inside the batch (the failure is caught: a card fails
+    nothing else) takes the item's whole savepoint with it: the item runs again alone,
+    where the card is attached, and the batch's other items are stored once."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    activities = [_create(peer, "mallory", n) for n in (1, 2, 3)]
+    linked = activities[1]
+    linked["object"]["content"] = '<p>see <a href="https://example.org/page">this</a></p>'
+    await _enqueue(home, peer, activities)
+    attach = home.store.preview_cards.attach
+
+    async def fails_in_a_batch(status_id: int, url: str | None) -> Any:
+        if current_batch(home.store.db) is not None:  # fails halfway through its transaction
+            async with home.store.db.transaction() as tx:
+                await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
+                raise RuntimeError("the card could not be attached")
+        return await attach(status_id, url)
+
+    monkeypatch.setattr(home.store.preview_cards, "attach", fails_in_a_batch)
+    alone = await processor.apply_batched(await _claim_all(home))
+
+    assert [item.activity_id for item in alone] == [linked["id"]]
+    assert await home.store.statuses.by_uri(linked["object"]["id"]) is None  # not half-stored
+    assert await processor.process(alone[0])
+    status = await home.store.statuses.by_uri(linked["object"]["id"])
+    assert status is not None
+    card = await home.store.preview_cards.by_url("https://example.org/page")
+    assert card is not None
+    shown = await home.store.db.fetchval(
+        "SELECT card_id FROM status_cards WHERE status_id = $1", status.id
+    )
+    assert shown == card.id
+    mallory = await home.store.accounts.by_uri(peer.actor_uri("mallory"))
+    assert mallory is not None and mallory.statuses_count == 4  # each stored once

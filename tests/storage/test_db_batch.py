@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from storage.db import current_batch
+from storage.db import NestedRollback, current_batch
 from storage.store import Store
 
 
@@ -51,6 +51,36 @@ async def test_a_failing_savepoint_undoes_only_its_own_writes(store: Store) -> N
                 await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (1, 'dup')")
         await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (3, 'kept')")
     assert await _values(store) == [1, 3]
+
+
+async def test_a_transaction_inside_a_savepoint_fails_with_it_whole(store: Store) -> None:
+    """A transaction nested in a batch's savepoint has no savepoint of its own: when it
+    fails, even if its exception is caught, the enclosing savepoint rolls back whole."""
+    await _make_table(store)
+    async with store.db.batch():
+        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (1, 'kept')")
+        with pytest.raises(NestedRollback):
+            async with store.db.transaction():
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (2, 'undone')")
+                try:
+                    async with store.db.transaction():
+                        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (3, 'x')")
+                        raise Boom
+                except Boom:
+                    pass  # caught: the savepoint around it still goes whole
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (4, 'undone')")
+        # One that raises through the savepoint rolls it back as before.
+        with pytest.raises(Boom):
+            async with store.db.transaction():
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (5, 'undone')")
+                async with store.db.transaction():
+                    raise Boom
+        # Nested ones that succeed are part of the savepoint, which commits.
+        async with store.db.transaction():
+            async with store.db.transaction() as tx:
+                await tx.execute("INSERT INTO batch_probe (n, v) VALUES (6, 'kept')")
+        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (7, 'kept')")
+    assert await _values(store) == [1, 6, 7]
 
 
 async def test_a_failing_batch_leaves_nothing(store: Store) -> None:
