@@ -42,6 +42,7 @@ from activitypub.undo import UndoApplier
 from activitypub.urls import Urls
 from policy.text import tag_key
 from storage import effects
+from storage.db import wait_patiently
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
@@ -123,6 +124,9 @@ class InboxProcessor:
     # -- worker loop ----------------------------------------------------------------------
 
     async def run(self) -> None:
+        # This loop's waits for the writer (the other loop's batch) need not be short: only
+        # the intake's commits, which 202s wait for, make a batch commit early.
+        wait_patiently()
         self._stopping = False
         loop = asyncio.get_running_loop()
         while not self._stopping:

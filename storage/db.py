@@ -54,7 +54,7 @@ class Database(Connection, Protocol):
     def writers_waiting(self) -> bool:
         """Whether another writer (a task here, another process) waits for this database's
         one writer: a long batch should commit and let it through (SQLite; PostgreSQL has
-        no such writer: always False)."""
+        no such writer: always False). Tasks that ``wait_patiently`` do not count."""
         ...
 
     def batch(self) -> AbstractAsyncContextManager[Connection]:
@@ -94,6 +94,26 @@ class BatchState:
 
 
 _batch: ContextVar[BatchState | None] = ContextVar("fedinode_storage_batch", default=None)
+
+
+# Set in a task whose writes can wait (the inbox workers): while it waits for SQLite's one
+# writer, the holder is not told to commit early (``Database.writers_waiting``).
+_patient: ContextVar[bool] = ContextVar("fedinode_storage_patient_writer", default=False)
+
+
+def wait_patiently() -> None:
+    """From now on this task's waits for the writer do not count as writers waiting.
+
+    The inbox workers of a process take turns at SQLite's one writer: counted, each would
+    make the other's batch commit after a few items (a commit, and its statements, per
+    eight activities), for a wait nobody needs to be short. Intake commits, which the
+    202s wait for, still count."""
+    _patient.set(True)
+
+
+def is_patient() -> bool:
+    """Whether this task's waits for the writer are not to count (``wait_patiently``)."""
+    return _patient.get()
 
 
 def current_batch(db: object) -> BatchState | None:

@@ -15,7 +15,7 @@ from federation.conftest import Instance, free_port
 from remote_peer import FakePeer, start_peer
 
 from activitypub.processing import InboxProcessor
-from storage.db import current_batch
+from storage.db import current_batch, wait_patiently
 from storage.models import Account, InboxItem
 from storage.paging import Page
 from storage.queues import NewInboxItem
@@ -260,3 +260,55 @@ async def test_an_item_whose_card_fails_in_the_batch_runs_alone_and_gets_its_car
     assert shown == card.id
     mallory = await home.store.accounts.by_uri(peer.actor_uri("mallory"))
     assert mallory is not None and mallory.statuses_count == 4  # each stored once
+
+
+@pytest.mark.parametrize("patient", [True, False])
+async def test_a_batch_gives_way_to_a_waiting_intake_commit_not_to_the_other_inbox_loop(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch, patient: bool
+) -> None:
+    """A write that waits for the writer while a batch runs makes the batch commit early
+    (SQLite's one writer: an intake commit, which a 202 waits for); the waits of the other
+    inbox loop of the process do not (it marks itself patient), so the batch runs whole."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    activities = [_create(peer, "mallory", n) for n in range(1, 6)]
+    await _enqueue(home, peer, activities)
+    items = await _claim_all(home)
+    monkeypatch.setattr(processor, "transaction_seconds", 60.0)
+    monkeypatch.setattr(processor, "contended_transaction_seconds", 0.0)
+    monkeypatch.setattr(processor, "contended_transaction_items", 1)
+    await home.store.db.execute("CREATE TABLE waiter_probe (n INTEGER PRIMARY KEY)")
+    batch_open = asyncio.Event()
+    apply_item = processor._apply_item
+
+    async def first_opens(item: InboxItem) -> None:
+        if not batch_open.is_set():
+            batch_open.set()
+            await asyncio.sleep(0.05)  # the other writer now waits for the batch
+        await apply_item(item)
+
+    async def other_writer() -> None:
+        if patient:
+            wait_patiently()  # as the other inbox loop does
+        await batch_open.wait()
+        await home.store.db.execute("INSERT INTO waiter_probe (n) VALUES (1)")
+
+    commits: list[int] = []
+    finish = home.store.queues.finish_inbox_many
+
+    async def counted(item_ids: Any) -> None:
+        commits.append(len(item_ids))
+        await finish(item_ids)
+
+    monkeypatch.setattr(processor, "_apply_item", first_opens)
+    monkeypatch.setattr(home.store.queues, "finish_inbox_many", counted)
+    writer = asyncio.create_task(other_writer())
+    assert await processor.apply_batched(items) == []
+    await asyncio.wait_for(writer, 5.0)
+
+    if patient or home.store.dialect == "postgres":  # PostgreSQL has no one writer
+        assert commits == [len(activities)]
+    else:
+        assert commits[0] < len(activities) and sum(commits) == len(activities)
+    states = await _states(home)
+    assert all(states[a["id"]] == "done" for a in activities)
