@@ -312,3 +312,28 @@ async def test_a_batch_gives_way_to_a_waiting_intake_commit_not_to_the_other_inb
         assert commits[0] < len(activities) and sum(commits) == len(activities)
     states = await _states(home)
     assert all(states[a["id"]] == "done" for a in activities)
+
+
+async def test_a_create_after_its_actor_was_deleted_in_the_same_batch_does_not_reuse_it(
+    home: Instance, peer: FakePeer
+) -> None:
+    """Creates of one actor in a batch share the actor they read; a Delete of the actor
+    between them is seen by the Create after it, which runs alone (the actor is fetched
+    anew) and stores its note under the account that exists, never the deleted one."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    uri = peer.actor_uri("mallory")
+    delete = {"id": f"{uri}#delete", "type": "Delete", "actor": uri, "to": [PUBLIC],
+              "object": uri}  # fmt: skip
+    before, after = _create(peer, "mallory", 1), _create(peer, "mallory", 2)
+    await _enqueue(home, peer, [before, delete, after])
+
+    alone = await processor.apply_batched(await _claim_all(home))
+
+    assert [item.activity_id for item in alone] == [after["id"]]
+    assert await home.store.statuses.by_uri(after["object"]["id"]) is None
+    assert await processor.process(alone[0])
+    second = await home.store.statuses.by_uri(after["object"]["id"])
+    assert second is not None
+    author = await home.store.accounts.get(second.account_id)
+    assert author is not None and author.uri == uri
