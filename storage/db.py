@@ -91,6 +91,8 @@ class BatchState:
     depth: int = 0
     # A transaction nested in the open savepoint failed: that savepoint must roll back.
     failed_inside: bool = False
+    # What repositories read in this transaction and may read again (``batch_memo``).
+    memo: dict[object, object] = field(default_factory=dict)
 
 
 _batch: ContextVar[BatchState | None] = ContextVar("fedinode_storage_batch", default=None)
@@ -132,6 +134,17 @@ async def enter_batch(db: object, conn: Connection) -> AsyncIterator[BatchState]
     finally:
         state.open = False
         _batch.reset(token)
+
+
+def batch_memo(db: Connection) -> dict[object, object] | None:
+    """A place for rows read in this task's open batch that stay as read until it commits
+    (None: no batch, or not SQLite). Emptied when a savepoint of the batch rolls back: what
+    it wrote may be remembered. SQLite only: there the batch holds the one writer, so no
+    other task or process changes a row meanwhile; on PostgreSQL others may commit."""
+    state = current_batch(db)
+    if state is None or db.dialect != "sqlite":
+        return None
+    return state.memo
 
 
 def savepoint(state: BatchState) -> Savepoint | NestedSavepoint:
@@ -187,6 +200,7 @@ class Savepoint:
         try:
             if exc_type is not None or failed_inside:
                 del state.notes[self._held :]
+                state.memo.clear()
                 await state.conn.execute(f"ROLLBACK TO SAVEPOINT {self._name}")
             await state.conn.execute(f"RELEASE SAVEPOINT {self._name}")
         finally:
@@ -221,6 +235,7 @@ class NestedSavepoint:
         state.depth -= 1
         if exc_type is not None:
             del state.notes[self._held :]
+            state.memo.clear()
             state.failed_inside = True
         return False
 

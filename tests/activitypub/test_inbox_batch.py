@@ -337,3 +337,42 @@ async def test_a_create_after_its_actor_was_deleted_in_the_same_batch_does_not_r
     assert second is not None
     author = await home.store.accounts.get(second.account_id)
     assert author is not None and author.uri == uri
+
+
+async def test_statuses_linking_one_page_in_a_batch_show_its_card_after_an_item_rolled_back(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first status of a batch to link a page makes its card, and fails after that: its
+    savepoint takes the card with it. The next status linking the page still shows a card
+    that exists (made again), and the first, run alone, shows the same one."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    page = "https://example.org/shared-page"
+    activities = [_create(peer, "mallory", n) for n in (1, 2, 3)]
+    for activity in activities:
+        activity["object"]["content"] = f'<p>read <a href="{page}">this</a></p>'
+    await _enqueue(home, peer, activities)
+    followers = home.store.relationships.local_follower_ids
+    calls = 0
+
+    async def first_fails(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # after the first status's card was attached
+            raise RuntimeError("the first item fails late")
+        return await followers(*args, **kwargs)
+
+    monkeypatch.setattr(home.store.relationships, "local_follower_ids", first_fails)
+    alone = await processor.apply_batched(await _claim_all(home))
+    assert [item.activity_id for item in alone] == [activities[0]["id"]]
+    assert await processor.process(alone[0])
+
+    card = await home.store.preview_cards.by_url(page)
+    assert card is not None
+    for activity in activities:
+        status = await home.store.statuses.by_uri(activity["object"]["id"])
+        assert status is not None
+        shown = await home.store.db.fetchval(
+            "SELECT card_id FROM status_cards WHERE status_id = $1", status.id
+        )
+        assert shown == card.id

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from storage.db import NestedRollback, current_batch
+from storage.db import NestedRollback, batch_memo, current_batch
 from storage.store import Store
 
 
@@ -81,6 +81,28 @@ async def test_a_transaction_inside_a_savepoint_fails_with_it_whole(store: Store
                 await tx.execute("INSERT INTO batch_probe (n, v) VALUES (6, 'kept')")
         await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (7, 'kept')")
     assert await _values(store) == [1, 6, 7]
+
+
+async def test_what_a_batch_remembers_goes_when_a_savepoint_rolls_back(store: Store) -> None:
+    """Rows remembered in a batch (SQLite only, where the batch holds the one writer) stay
+    while its savepoints commit and are forgotten when one rolls back (it may have written
+    them); there is nothing to remember outside a batch or on PostgreSQL."""
+    assert batch_memo(store.db) is None
+    async with store.db.batch():
+        memo = batch_memo(store.db)
+        if store.dialect == "postgres":
+            assert memo is None
+            return
+        assert memo is not None
+        async with store.db.transaction():
+            memo["row"] = 1
+        assert memo == {"row": 1}
+        with pytest.raises(Boom):
+            async with store.db.transaction():
+                memo["other"] = 2
+                raise Boom
+        assert memo == {}
+    assert batch_memo(store.db) is None
 
 
 async def test_a_failing_batch_leaves_nothing(store: Store) -> None:
