@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -42,6 +43,7 @@ from activitypub.undo import UndoApplier
 from activitypub.urls import Urls
 from policy.text import tag_key
 from storage import effects
+from storage.db import wait_patiently
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
@@ -55,6 +57,16 @@ Handler = Callable[[dict[str, Any], Account, InboxItem | None], Awaitable[None]]
 
 def _by_actor(item: InboxItem) -> str:
     return item.actor
+
+
+# The actors of the Creates applied so far in this task's open batch transaction, by URI
+# (None: not in one, or not on SQLite). A batch takes each actor's items in a row, and a
+# Create changes nothing of its actor that a Create reads (its counters only); any other
+# type, or a failed item, empties it. SQLite only: there the transaction holds the one
+# writer, so nobody else changes an account meanwhile; on PostgreSQL others may.
+_batch_actors: ContextVar[dict[str, Account] | None] = ContextVar(
+    "fedinode_inbox_batch_actors", default=None
+)
 
 
 class InboxProcessor:
@@ -123,6 +135,9 @@ class InboxProcessor:
     # -- worker loop ----------------------------------------------------------------------
 
     async def run(self) -> None:
+        # This loop's waits for the writer (the other loop's batch) need not be short: only
+        # the intake's commits, which 202s wait for, make a batch commit early.
+        wait_patiently()
         self._stopping = False
         loop = asyncio.get_running_loop()
         while not self._stopping:
@@ -236,6 +251,8 @@ class InboxProcessor:
         alone: list[InboxItem] = []
         done: list[int] = []
         taken = 0
+        actors: dict[str, Account] | None = {} if self.store.db.dialect == "sqlite" else None
+        remembered = _batch_actors.set(actors)
         try:
             async with self.store.db.batch():
                 for item in items:
@@ -249,10 +266,14 @@ class InboxProcessor:
                     except NetworkDeferred as deferred:
                         log.debug("inbox item %s needs %s: run alone", item.id, deferred)
                         alone.append(item)
+                        if actors is not None:
+                            actors.clear()
                     except Exception:
                         log.debug("inbox item %s failed in a batch; run alone", item.id,
                                   exc_info=True)  # fmt: skip
                         alone.append(item)
+                        if actors is not None:
+                            actors.clear()
                     else:
                         done.append(item.id)
                     lasted = loop.time() - started
@@ -268,6 +289,8 @@ class InboxProcessor:
         except Exception:
             log.warning("an inbox batch failed; its items run one by one", exc_info=True)
             return items[taken:], items[:taken]
+        finally:
+            _batch_actors.reset(remembered)
         self.processed += len(done)
         return items[taken:], alone
 
@@ -325,7 +348,18 @@ class InboxProcessor:
         actor_uri = id_of(document.get("actor"))
         if actor_uri is None:
             raise MalformedActivity("no actor")
-        actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
+        actors = _batch_actors.get()
+        if actors is None:
+            actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
+        elif type_ != vocab.CREATE:
+            actors.clear()  # it may change an account (Update, Delete, Move, Block, ...)
+            actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
+        else:
+            actor = actors.get(actor_uri)
+            if actor is None:
+                actor = await self.resolver.actor(actor_uri)
+                if actor is not None:
+                    actors[actor_uri] = actor
         if actor is None:
             raise Ignored("unknown actor")
         if actor.suspended:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Connection, Database, placeholders
+from storage.db import Connection, Database, batch_memo, placeholders
 from storage.ids import new_id, now_ms
 from storage.rows import build, build_all, build_opt
 
 PENDING, FETCHED, FAILED = "pending", "fetched", "failed"
+_MEMO = "preview_card"  # the key's first part in ``batch_memo``
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,21 +122,15 @@ class PreviewCardStore:
             if removed:
                 await self._db.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
             return None
+        # In an inbox batch the statuses linking one page share its card, read once.
+        memo = batch_memo(self._db)
+        key = (_MEMO, url)
+        card = memo.get(key) if memo is not None else None
         async with self._db.transaction() as tx:
-            # Most links were seen before (a popular page, a peer's own links): one read.
-            row = await tx.fetchrow("SELECT * FROM preview_cards WHERE url = $1", url)
-            if row is None:
-                now = now_ms()
-                await tx.execute(
-                    "INSERT INTO preview_cards (id, url, state, next_attempt_at, created_at)"
-                    " VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (url) DO NOTHING",
-                    new_id(),
-                    url,
-                    now,
-                )
-                row = await tx.fetchrow("SELECT * FROM preview_cards WHERE url = $1", url)
-                assert row is not None
-            card = build(PreviewCard, row)
+            if not isinstance(card, PreviewCard):
+                card = await self._card_for(tx, url)
+                if memo is not None:
+                    memo[key] = card
             changed = await tx.execute(
                 "INSERT INTO status_cards (status_id, card_id) VALUES ($1, $2)"
                 " ON CONFLICT (status_id) DO UPDATE SET card_id = excluded.card_id"
@@ -146,6 +141,22 @@ class PreviewCardStore:
             if changed and card.state == FETCHED:
                 await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
         return card
+
+    async def _card_for(self, tx: Connection, url: str) -> PreviewCard:
+        # Most links were seen before (a popular page, a peer's own links): one read.
+        row = await tx.fetchrow("SELECT * FROM preview_cards WHERE url = $1", url)
+        if row is None:
+            now = now_ms()
+            await tx.execute(
+                "INSERT INTO preview_cards (id, url, state, next_attempt_at, created_at)"
+                " VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (url) DO NOTHING",
+                new_id(),
+                url,
+                now,
+            )
+            row = await tx.fetchrow("SELECT * FROM preview_cards WHERE url = $1", url)
+            assert row is not None
+        return build(PreviewCard, row)
 
     async def get(self, card_id: int) -> PreviewCard | None:
         return build_opt(

@@ -30,6 +30,8 @@ import sqlite3
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from storage.db import is_patient
+
 # The two files beside the database (``<database>-writelock``, ``<database>-turnstile``).
 LOCK_SUFFIXES = ("-writelock", "-turnstile")
 
@@ -84,11 +86,13 @@ class WriteLock:
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
-        self._local_waiting += 1
+        # A patient task (an inbox worker) waits without asking the holder to hurry.
+        counted = 0 if is_patient() else 1
+        self._local_waiting += counted
         try:
             await self._local.acquire()
         finally:
-            self._local_waiting -= 1
+            self._local_waiting -= counted
         try:
             if self._lock_fd < 0:
                 yield
@@ -102,8 +106,9 @@ class WriteLock:
             self._local.release()
 
     def contended(self) -> bool:
-        """Whether a writer waits for the lock: a task of this process, or another process
-        (it holds the turnstile while it waits). A moment's false positive is harmless:
+        """Whether a writer waits for the lock: a task of this process (not a patient one,
+        ``storage.db.wait_patiently``), or another process (it holds the turnstile while it
+        waits). A moment's false positive is harmless:
         the holder only commits a little earlier."""
         if self._local_waiting:
             return True

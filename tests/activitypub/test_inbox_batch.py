@@ -15,6 +15,7 @@ from federation.conftest import Instance, free_port
 from remote_peer import FakePeer, start_peer
 
 from activitypub.processing import InboxProcessor
+from storage.db import current_batch, wait_patiently
 from storage.models import Account, InboxItem
 from storage.paging import Page
 from storage.queues import NewInboxItem
@@ -220,3 +221,158 @@ async def test_a_batch_notifies_each_mentioned_account_once_and_the_followers_wh
     assert await heard(alice) == [("mention", first.id)]
     assert await heard(bob) == sorted([("mention", first.id), ("status", second.id)])
     assert await heard(carol) == sorted([("status", first.id), ("status", second.id)])
+
+
+async def test_an_item_whose_card_fails_in_the_batch_runs_alone_and_gets_its_card(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card that cannot be attached inside the batch (the failure is caught: a card fails
+    nothing else) takes the item's whole savepoint with it: the item runs again alone,
+    where the card is attached, and the batch's other items are stored once."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    activities = [_create(peer, "mallory", n) for n in (1, 2, 3)]
+    linked = activities[1]
+    linked["object"]["content"] = '<p>see <a href="https://example.org/page">this</a></p>'
+    await _enqueue(home, peer, activities)
+    attach = home.store.preview_cards.attach
+
+    async def fails_in_a_batch(status_id: int, url: str | None) -> Any:
+        if current_batch(home.store.db) is not None:  # fails halfway through its transaction
+            async with home.store.db.transaction() as tx:
+                await tx.execute("UPDATE statuses SET rev = rev + 1 WHERE id = $1", status_id)
+                raise RuntimeError("the card could not be attached")
+        return await attach(status_id, url)
+
+    monkeypatch.setattr(home.store.preview_cards, "attach", fails_in_a_batch)
+    alone = await processor.apply_batched(await _claim_all(home))
+
+    assert [item.activity_id for item in alone] == [linked["id"]]
+    assert await home.store.statuses.by_uri(linked["object"]["id"]) is None  # not half-stored
+    assert await processor.process(alone[0])
+    status = await home.store.statuses.by_uri(linked["object"]["id"])
+    assert status is not None
+    card = await home.store.preview_cards.by_url("https://example.org/page")
+    assert card is not None
+    shown = await home.store.db.fetchval(
+        "SELECT card_id FROM status_cards WHERE status_id = $1", status.id
+    )
+    assert shown == card.id
+    mallory = await home.store.accounts.by_uri(peer.actor_uri("mallory"))
+    assert mallory is not None and mallory.statuses_count == 4  # each stored once
+
+
+@pytest.mark.parametrize("patient", [True, False])
+async def test_a_batch_gives_way_to_a_waiting_intake_commit_not_to_the_other_inbox_loop(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch, patient: bool
+) -> None:
+    """A write that waits for the writer while a batch runs makes the batch commit early
+    (SQLite's one writer: an intake commit, which a 202 waits for); the waits of the other
+    inbox loop of the process do not (it marks itself patient), so the batch runs whole."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    activities = [_create(peer, "mallory", n) for n in range(1, 6)]
+    await _enqueue(home, peer, activities)
+    items = await _claim_all(home)
+    monkeypatch.setattr(processor, "transaction_seconds", 60.0)
+    monkeypatch.setattr(processor, "contended_transaction_seconds", 0.0)
+    monkeypatch.setattr(processor, "contended_transaction_items", 1)
+    await home.store.db.execute("CREATE TABLE waiter_probe (n INTEGER PRIMARY KEY)")
+    batch_open = asyncio.Event()
+    apply_item = processor._apply_item
+
+    async def first_opens(item: InboxItem) -> None:
+        if not batch_open.is_set():
+            batch_open.set()
+            await asyncio.sleep(0.05)  # the other writer now waits for the batch
+        await apply_item(item)
+
+    async def other_writer() -> None:
+        if patient:
+            wait_patiently()  # as the other inbox loop does
+        await batch_open.wait()
+        await home.store.db.execute("INSERT INTO waiter_probe (n) VALUES (1)")
+
+    commits: list[int] = []
+    finish = home.store.queues.finish_inbox_many
+
+    async def counted(item_ids: Any) -> None:
+        commits.append(len(item_ids))
+        await finish(item_ids)
+
+    monkeypatch.setattr(processor, "_apply_item", first_opens)
+    monkeypatch.setattr(home.store.queues, "finish_inbox_many", counted)
+    writer = asyncio.create_task(other_writer())
+    assert await processor.apply_batched(items) == []
+    await asyncio.wait_for(writer, 5.0)
+
+    if patient or home.store.dialect == "postgres":  # PostgreSQL has no one writer
+        assert commits == [len(activities)]
+    else:
+        assert commits[0] < len(activities) and sum(commits) == len(activities)
+    states = await _states(home)
+    assert all(states[a["id"]] == "done" for a in activities)
+
+
+async def test_a_create_after_its_actor_was_deleted_in_the_same_batch_does_not_reuse_it(
+    home: Instance, peer: FakePeer
+) -> None:
+    """Creates of one actor in a batch share the actor they read; a Delete of the actor
+    between them is seen by the Create after it, which runs alone (the actor is fetched
+    anew) and stores its note under the account that exists, never the deleted one."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    uri = peer.actor_uri("mallory")
+    delete = {"id": f"{uri}#delete", "type": "Delete", "actor": uri, "to": [PUBLIC],
+              "object": uri}  # fmt: skip
+    before, after = _create(peer, "mallory", 1), _create(peer, "mallory", 2)
+    await _enqueue(home, peer, [before, delete, after])
+
+    alone = await processor.apply_batched(await _claim_all(home))
+
+    assert [item.activity_id for item in alone] == [after["id"]]
+    assert await home.store.statuses.by_uri(after["object"]["id"]) is None
+    assert await processor.process(alone[0])
+    second = await home.store.statuses.by_uri(after["object"]["id"])
+    assert second is not None
+    author = await home.store.accounts.get(second.account_id)
+    assert author is not None and author.uri == uri
+
+
+async def test_statuses_linking_one_page_in_a_batch_show_its_card_after_an_item_rolled_back(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first status of a batch to link a page makes its card, and fails after that: its
+    savepoint takes the card with it. The next status linking the page still shows a card
+    that exists (made again), and the first, run alone, shows the same one."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    page = "https://example.org/shared-page"
+    activities = [_create(peer, "mallory", n) for n in (1, 2, 3)]
+    for activity in activities:
+        activity["object"]["content"] = f'<p>read <a href="{page}">this</a></p>'
+    await _enqueue(home, peer, activities)
+    followers = home.store.relationships.local_follower_ids
+    calls = 0
+
+    async def first_fails(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # after the first status's card was attached
+            raise RuntimeError("the first item fails late")
+        return await followers(*args, **kwargs)
+
+    monkeypatch.setattr(home.store.relationships, "local_follower_ids", first_fails)
+    alone = await processor.apply_batched(await _claim_all(home))
+    assert [item.activity_id for item in alone] == [activities[0]["id"]]
+    assert await processor.process(alone[0])
+
+    card = await home.store.preview_cards.by_url(page)
+    assert card is not None
+    for activity in activities:
+        status = await home.store.statuses.by_uri(activity["object"]["id"])
+        assert status is not None
+        shown = await home.store.db.fetchval(
+            "SELECT card_id FROM status_cards WHERE status_id = $1", status.id
+        )
+        assert shown == card.id

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from storage.db import current_batch
+from storage.db import NestedRollback, batch_memo, current_batch
 from storage.store import Store
 
 
@@ -51,6 +51,58 @@ async def test_a_failing_savepoint_undoes_only_its_own_writes(store: Store) -> N
                 await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (1, 'dup')")
         await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (3, 'kept')")
     assert await _values(store) == [1, 3]
+
+
+async def test_a_transaction_inside_a_savepoint_fails_with_it_whole(store: Store) -> None:
+    """A transaction nested in a batch's savepoint has no savepoint of its own: when it
+    fails, even if its exception is caught, the enclosing savepoint rolls back whole."""
+    await _make_table(store)
+    async with store.db.batch():
+        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (1, 'kept')")
+        with pytest.raises(NestedRollback):
+            async with store.db.transaction():
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (2, 'undone')")
+                try:
+                    async with store.db.transaction():
+                        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (3, 'x')")
+                        raise Boom
+                except Boom:
+                    pass  # caught: the savepoint around it still goes whole
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (4, 'undone')")
+        # One that raises through the savepoint rolls it back as before.
+        with pytest.raises(Boom):
+            async with store.db.transaction():
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (5, 'undone')")
+                async with store.db.transaction():
+                    raise Boom
+        # Nested ones that succeed are part of the savepoint, which commits.
+        async with store.db.transaction():
+            async with store.db.transaction() as tx:
+                await tx.execute("INSERT INTO batch_probe (n, v) VALUES (6, 'kept')")
+        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (7, 'kept')")
+    assert await _values(store) == [1, 6, 7]
+
+
+async def test_what_a_batch_remembers_goes_when_a_savepoint_rolls_back(store: Store) -> None:
+    """Rows remembered in a batch (SQLite only, where the batch holds the one writer) stay
+    while its savepoints commit and are forgotten when one rolls back (it may have written
+    them); there is nothing to remember outside a batch or on PostgreSQL."""
+    assert batch_memo(store.db) is None
+    async with store.db.batch():
+        memo = batch_memo(store.db)
+        if store.dialect == "postgres":
+            assert memo is None
+            return
+        assert memo is not None
+        async with store.db.transaction():
+            memo["row"] = 1
+        assert memo == {"row": 1}
+        with pytest.raises(Boom):
+            async with store.db.transaction():
+                memo["other"] = 2
+                raise Boom
+        assert memo == {}
+    assert batch_memo(store.db) is None
 
 
 async def test_a_failing_batch_leaves_nothing(store: Store) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.db import wait_patiently
 from storage.sqlite.db import SqliteDatabase
 from storage.sqlite.writelock import WriteLock
 
@@ -111,6 +112,7 @@ async def test_a_cancelled_waiter_leaves_the_lock_free(tmp_path: Path) -> None:
 
 _HOLD_AND_HANG = """
 import asyncio, sys
+from storage.db import wait_patiently
 from storage.sqlite.db import SqliteDatabase
 
 async def main():
@@ -182,3 +184,30 @@ async def test_the_holder_sees_when_another_writer_waits(tmp_path: Path) -> None
     finally:
         holder.close()
         other_process.close()
+
+
+async def test_a_patient_waiter_does_not_make_the_holder_hurry(tmp_path: Path) -> None:
+    """A task that waits patiently (an inbox loop) is not a writer waiting; once it has the
+    lock, others waiting for it count as before."""
+    lock = WriteLock(str(tmp_path / "db.sqlite3"), timeout=5.0)
+    go = asyncio.Event()
+
+    async def patient() -> None:
+        wait_patiently()
+        async with lock.held():
+            await go.wait()
+
+    try:
+        async with lock.held():
+            waiter = asyncio.create_task(patient())
+            await asyncio.sleep(0.05)
+            assert not lock.contended()
+        await asyncio.sleep(0.05)  # the patient task holds it now
+        impatient = asyncio.create_task(lock.held().__aenter__())
+        await asyncio.sleep(0.05)
+        assert lock.contended()  # this test's own task is not patient
+        go.set()
+        await asyncio.wait_for(waiter, 2.0)
+        await asyncio.wait_for(impatient, 2.0)
+    finally:
+        lock.close()
