@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
@@ -277,6 +278,16 @@ async def serve(
     log = logging.getLogger("fedinode")
     if slot is None:
         _announce(config)
+    elif config.queue.worker_name and slot.count > 1:
+        # One configured name for a fleet: each worker leases as "<name>#worker<index>", so
+        # that a worker starting takes back only what its own predecessor held (the same
+        # name for all had each take back the rows its siblings were sending).
+        config = replace(
+            config,
+            queue=replace(
+                config.queue, worker_name=f"{config.queue.worker_name}#worker{slot.index}"
+            ),
+        )
     app = create_app(config, role=role, periodic=slot is None or slot.periodic)
     runner = web.AppRunner(
         app,

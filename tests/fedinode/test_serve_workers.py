@@ -422,3 +422,23 @@ def test_a_worker_restarted_over_a_broken_config_file_waits_while_the_other_serv
         assert time.monotonic() < deadline, "the worker never came back"
         time.sleep(0.2)
     assert fleet.stop() == 0
+
+
+def test_a_configured_worker_name_is_one_per_worker(config_file: Path) -> None:
+    # [queue] worker_name names the fleet: each worker leases rows as "<name>#worker<index>",
+    # so a worker starting takes back only what its own predecessor held, never the rows a
+    # sibling is sending (one name for all made each starting worker resend them).
+    port = int(config_file.read_text().split("port = ")[1].split("\n")[0])
+    config_file.write_text(config_file.read_text() + '[queue]\nworker_name = "web"\n')
+    fleet = Fleet(config_file, port, 2)
+    try:
+        assert len(fleet.wait_serving()) == 2
+        assert fleet.stop() == 0
+        log = fleet.proc.stderr.read() if fleet.proc.stderr else ""
+    finally:
+        if fleet.proc.poll() is None:
+            fleet.proc.kill()
+            fleet.proc.wait()
+    assert "queue leases held as web#worker0" in log, log
+    assert "queue leases held as web#worker1" in log, log
+    assert "queue leases held as web\n" not in log
