@@ -241,6 +241,11 @@ def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> byt
     return encoded
 
 
+def status_json(view: StatusView, config: Config, viewer_id: int | None) -> bytes:
+    """One status as ``statuses_to_json`` encodes it in a page."""
+    return _status_json(view, config, viewer_id)
+
+
 def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int | None) -> bytes:
     """``statuses_to_api`` encoded as a JSON array (the same bytes ``orjson.dumps`` gives);
     a status version's encoding is reused by the next viewer with the same marks."""
@@ -254,17 +259,18 @@ def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int
     return b"".join(parts)
 
 
-def entries_to_json(
+def kept_rows(
     entries: Sequence[TimelineEntry], cache: RenderCache, viewer_id: int
-) -> bytes | None:
-    """A page of timeline rows as ``statuses_to_json`` encodes the views ``entry_views``
-    builds of them, for a viewer no filter applies to, with no view built: each row's bytes
-    as kept by the row (its status version and marks: any viewer's equal row shows the
-    same), else from the encodings kept with its status version in the cache. Every row
-    shown must be a status of its own (not a reblog) with no poll, already encoded with the
-    viewer's marks; None when one is not."""
+) -> tuple[list[bytes | None], int]:
+    """For each row, its JSON as ``status_json`` encodes the view ``entry_views`` builds of
+    it, for a viewer no filter applies to, with no view built: as kept by the row itself
+    (its status version and marks: any viewer's equal row shows the same), else from the
+    encodings kept with its status version in the cache; None for a row to render (a
+    reblog, a poll, a version or marks not encoded yet). Rows not ``shown`` are left out.
+    With how many rows are None."""
     rows = cache.rows
-    parts = [b"["]
+    out: list[bytes | None] = []
+    missing = 0
     for e in entries:
         if not e.shown:
             continue
@@ -274,13 +280,22 @@ def entries_to_json(
         if encoded is None:
             encoded = _kept_encoding(e, cache, viewer_id)
             if encoded is None:
-                return None
-            cache.keep_row(key, encoded)
-        parts += (encoded, b",")
-    if len(parts) == 1:
+                missing += 1
+            else:
+                cache.keep_row(key, encoded)
+        out.append(encoded)
+    return out, missing
+
+
+def json_array(parts: Sequence[bytes]) -> bytes:
+    """Encoded JSON values as one JSON array (one copy of them)."""
+    if not parts:
         return b"[]"
-    parts[-1] = b"]"
-    return b"".join(parts)
+    out = [b"["]
+    for part in parts:
+        out += (part, b",")
+    out[-1] = b"]"
+    return b"".join(out)
 
 
 def _kept_encoding(e: TimelineEntry, cache: RenderCache, viewer_id: int) -> bytes | None:

@@ -343,3 +343,38 @@ async def test_every_counter_shows_at_once(api: Api) -> None:
     assert await shown() == ((0, 0, 0), (1, 0, 1))
     await alice.status("another")
     assert (await shown())[1] == (1, 0, 2)
+
+
+async def test_only_reblogs_polls_and_new_versions_are_rendered_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page read again renders only its rows kept nowhere (a reblog, a poll, a status
+    # changed since); the others come as kept. The bytes are the generic rendering's.
+    rendered: list[list[str]] = []
+    real_entry_views = pages.entry_views
+
+    async def counting(store: Any, entries: Any, viewer: Any) -> Any:
+        rendered.append([str(e.id) for e in entries])
+        return await real_entry_views(store, entries, viewer)
+
+    monkeypatch.setattr(pages, "entry_views", counting)
+    alice, bob = await _pair(api)
+    carol = await api.user("carol")
+    plain = await alice.status("plain")
+    poll = await alice.status("a poll", poll={"options": ["x", "y"], "expires_in": 600})
+    reblog = await alice.json("post", f"/api/v1/statuses/{(await carol.status('c'))['id']}/reblog")
+    edited = await alice.status("to be edited")
+
+    async def same_bytes() -> None:
+        resp = await bob.get(HOME)
+        assert await resp.read() == orjson.dumps(await _uncached(api, bob, Page()))
+
+    await same_bytes()
+    rendered.clear()
+    await same_bytes()
+    assert rendered == [[reblog["id"], poll["id"]]]
+    await alice.json("put", f"/api/v1/statuses/{edited['id']}", json={"status": "edited"})
+    await bob.json("post", f"/api/v1/statuses/{plain['id']}/favourite")
+    rendered.clear()
+    await same_bytes()
+    assert rendered == [[edited["id"], reblog["id"], poll["id"], plain["id"]]]
