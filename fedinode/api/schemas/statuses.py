@@ -214,7 +214,9 @@ def _marks_key(
     )
 
 
-def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> bytes:
+def status_json(view: StatusView, config: Config, viewer_id: int | None) -> bytes:
+    """``status_to_api`` encoded; a status version's encoding for the viewer's marks is kept
+    with it for the next viewer with the same marks."""
     memo = view.memo
     if (
         memo is None
@@ -241,22 +243,10 @@ def _status_json(view: StatusView, config: Config, viewer_id: int | None) -> byt
     return encoded
 
 
-def status_json(view: StatusView, config: Config, viewer_id: int | None) -> bytes:
-    """One status as ``statuses_to_json`` encodes it in a page."""
-    return _status_json(view, config, viewer_id)
-
-
 def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int | None) -> bytes:
     """``statuses_to_api`` encoded as a JSON array (the same bytes ``orjson.dumps`` gives);
     a status version's encoding is reused by the next viewer with the same marks."""
-    if not views:
-        return b"[]"
-    # One copy of the page: "[" + ",".join(...) + "]" copied the whole of it three times.
-    parts = [b"["]
-    for v in views:
-        parts += (_status_json(v, config, viewer_id), b",")
-    parts[-1] = b"]"
-    return b"".join(parts)
+    return json_array([status_json(v, config, viewer_id) for v in views])
 
 
 def kept_rows(
@@ -288,7 +278,8 @@ def kept_rows(
 
 
 def json_array(parts: Sequence[bytes]) -> bytes:
-    """Encoded JSON values as one JSON array (one copy of them)."""
+    """Encoded JSON values as one JSON array: one copy of them ("[" + ",".join(…) + "]"
+    copied a page three times)."""
     if not parts:
         return b"[]"
     out = [b"["]
