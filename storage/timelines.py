@@ -223,8 +223,8 @@ def tag_where(
 
 def _entries_sql(ids: str) -> str:
     """One query: the page (``ids``, an inner query selecting ``_PAGE`` whose plan is an
-    index range scan), then for those rows only, the revisions and counters of the
-    statuses and accounts they show and the viewer's marks on them."""
+    index range scan), then for those rows only, the revisions of the statuses and
+    accounts they show and the viewer's marks on them."""
     return (
         f"SELECT {_ENTRY_COLUMNS} FROM ({ids}) s JOIN accounts a ON a.id = s.account_id"
         " LEFT JOIN statuses r ON r.id = s.reblog_of_id"
