@@ -173,6 +173,7 @@ class Federation:
         rows committed until it runs)."""
         self.inbox_wake.set()
         if self._processing_inbox:
+            self.processor.intake_committed()
             return
         if self._inbox_notice is None or self._inbox_notice.done():
             self._inbox_notice = asyncio.create_task(self._send_inbox_notice())

@@ -376,3 +376,48 @@ async def test_statuses_linking_one_page_in_a_batch_show_its_card_after_an_item_
             "SELECT card_id FROM status_cards WHERE status_id = $1", status.id
         )
         assert shown == card.id
+
+
+async def test_a_batch_commits_item_by_item_while_its_process_intake_commits(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applying holds the process's event loop, and the POSTs it serves wait behind it for
+    their 202s: while the process's own intake commits, a transaction lasts
+    ``busy_transaction_seconds`` (here: one item), once it is quiet ``transaction_seconds``."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    monkeypatch.setattr(processor, "transaction_seconds", 60.0)
+    monkeypatch.setattr(processor, "busy_transaction_seconds", 0.0)
+    monkeypatch.setattr(processor, "intake_quiet_seconds", 60.0)
+    commits: list[int] = []
+    finish = home.store.queues.finish_inbox_many
+
+    async def counted(item_ids: Any) -> None:
+        commits.append(len(item_ids))
+        await finish(item_ids)
+
+    monkeypatch.setattr(home.store.queues, "finish_inbox_many", counted)
+    quiet = [_create(peer, "mallory", n) for n in range(1, 5)]
+    await _enqueue(home, peer, quiet)
+    assert await processor.apply_batched(await _claim_all(home)) == []
+    assert commits == [len(quiet)]  # no intake: one transaction
+    commits.clear()
+    posted = _create(peer, "mallory", 5)
+    # What a POST to the inbox does after its checks: the intake's group commit.
+    await home.fed.writer.add(
+        NewInboxItem(
+            activity_id=posted["id"],
+            payload=orjson.dumps(posted).decode(),
+            peer=peer.domain,
+            actor=posted["actor"],
+        )
+    )
+    await _enqueue(home, peer, [_create(peer, "mallory", n) for n in range(6, 9)])
+    items = await _claim_all(home)
+    assert len(items) == 4
+    assert await processor.apply_batched(items) == []
+    assert commits == [1, 1, 1, 1]
+    states = await _states(home)
+    assert all(state == "done" for state in states.values())
+    for n in range(9):
+        assert await home.store.statuses.by_uri(f"{peer.actor_uri('mallory')}/statuses/{n}")
