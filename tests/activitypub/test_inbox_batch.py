@@ -60,18 +60,17 @@ def _create(peer: FakePeer, actor: str, n: int, *, mention: Account | None = Non
             "object": obj}  # fmt: skip
 
 
-async def _enqueue(home: Instance, peer: FakePeer, activities: list[dict[str, Any]]) -> None:
-    await home.store.queues.enqueue_inbox(
-        [
-            NewInboxItem(
-                activity_id=a["id"],
-                payload=orjson.dumps(a).decode(),
-                peer=peer.domain,
-                actor=a["actor"],
-            )
-            for a in activities
-        ]
+def _item(peer: FakePeer, activity: dict[str, Any]) -> NewInboxItem:
+    return NewInboxItem(
+        activity_id=activity["id"],
+        payload=orjson.dumps(activity).decode(),
+        peer=peer.domain,
+        actor=activity["actor"],
     )
+
+
+async def _enqueue(home: Instance, peer: FakePeer, activities: list[dict[str, Any]]) -> None:
+    await home.store.queues.enqueue_inbox([_item(peer, a) for a in activities])
 
 
 async def _claim_all(home: Instance) -> list[InboxItem]:
@@ -404,14 +403,7 @@ async def test_a_batch_commits_item_by_item_while_its_process_intake_commits(
     commits.clear()
     posted = _create(peer, "mallory", 5)
     # What a POST to the inbox does after its checks: the intake's group commit.
-    await home.fed.writer.add(
-        NewInboxItem(
-            activity_id=posted["id"],
-            payload=orjson.dumps(posted).decode(),
-            peer=peer.domain,
-            actor=posted["actor"],
-        )
-    )
+    await home.fed.writer.add(_item(peer, posted))
     await _enqueue(home, peer, [_create(peer, "mallory", n) for n in range(6, 9)])
     items = await _claim_all(home)
     assert len(items) == 4

@@ -60,6 +60,21 @@ class Actor:
     async def status(self, text: str, **fields: Any) -> dict[str, Any]:
         return await self.json("post", "/api/v1/statuses", json={"status": text, **fields})  # type: ignore[no-any-return]
 
+    async def keyword_filter(
+        self, title: str, keyword: str, *, context: str = "home", action: str = "warn"
+    ) -> dict[str, Any]:
+        """A v2 filter with one keyword, made through the API."""
+        return await self.json(  # type: ignore[no-any-return]
+            "post",
+            "/api/v2/filters",
+            json={
+                "title": title,
+                "context": [context],
+                "filter_action": action,
+                "keywords_attributes": [{"keyword": keyword}],
+            },
+        )
+
 
 @dataclass
 class Api:

@@ -264,16 +264,7 @@ async def test_pages_joined_from_stored_encodings_are_the_generic_bytes(
     shown = {s["id"]: s for s in await _home(bob)}
     assert shown[first["id"]]["favourited"] is True and shown[first["id"]]["muted"] is False
     assert shown[second["id"]]["bookmarked"] is True and shown[own["id"]]["pinned"] is False
-    made = await bob.json(
-        "post",
-        "/api/v2/filters",
-        json={
-            "title": "fruit",
-            "context": ["home"],
-            "filter_action": "warn",
-            "keywords_attributes": [{"keyword": "apples"}],
-        },
-    )
+    made = await bob.keyword_filter("fruit", "apples")
     await same_bytes_twice()
     shown = {s["id"]: s for s in await _home(bob)}
     assert [f["filter"]["title"] for f in shown[first["id"]]["filtered"]] == ["fruit"]

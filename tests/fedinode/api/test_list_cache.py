@@ -75,16 +75,7 @@ async def test_a_page_asked_again_is_the_same_as_the_home_timelines_rendering(ap
 
     listed = await same_as_home()
     assert (listed[1]["favourited"], listed[0]["bookmarked"]) == (True, True)
-    await bob.json(
-        "post",
-        "/api/v2/filters",
-        json={
-            "title": "fruit",
-            "context": ["home"],
-            "filter_action": "warn",
-            "keywords_attributes": [{"keyword": "apples"}],
-        },
-    )
+    await bob.keyword_filter("fruit", "apples")
     listed = await same_as_home()
     assert [f["filter"]["title"] for f in listed[1]["filtered"]] == ["fruit"]
     assert listed[0]["filtered"] == []
