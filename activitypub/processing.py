@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -43,7 +42,7 @@ from activitypub.undo import UndoApplier
 from activitypub.urls import Urls
 from policy.text import tag_key
 from storage import effects
-from storage.db import wait_patiently
+from storage.db import batch_memo, wait_patiently
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import OPEN_VISIBILITIES, Account, InboxItem, Status, Visibility
@@ -59,14 +58,11 @@ def _by_actor(item: InboxItem) -> str:
     return item.actor
 
 
-# The actors of the Creates applied so far in this task's open batch transaction, by URI
-# (None: not in one, or not on SQLite). A batch takes each actor's items in a row, and a
-# Create changes nothing of its actor that a Create reads (its counters only); any other
-# type, or a failed item, empties it. SQLite only: there the transaction holds the one
-# writer, so nobody else changes an account meanwhile; on PostgreSQL others may.
-_batch_actors: ContextVar[dict[str, Account] | None] = ContextVar(
-    "fedinode_inbox_batch_actors", default=None
-)
+# The key of an actor in the open inbox batch's memo (``storage.db.batch_memo``: SQLite
+# only, where the batch holds the one writer; forgotten at any rolled-back savepoint). A
+# batch takes each actor's items in a row, and a Create changes nothing of its actor that a
+# Create reads (its counters only); any other type empties the memo.
+_ACTOR = "inbox_actor"
 
 
 class InboxProcessor:
@@ -260,8 +256,6 @@ class InboxProcessor:
         alone: list[InboxItem] = []
         done: list[int] = []
         taken = 0
-        actors: dict[str, Account] | None = {} if self.store.db.dialect == "sqlite" else None
-        remembered = _batch_actors.set(actors)
         try:
             async with self.store.db.batch():
                 for item in items:
@@ -275,14 +269,10 @@ class InboxProcessor:
                     except NetworkDeferred as deferred:
                         log.debug("inbox item %s needs %s: run alone", item.id, deferred)
                         alone.append(item)
-                        if actors is not None:
-                            actors.clear()
                     except Exception:
                         log.debug("inbox item %s failed in a batch; run alone", item.id,
                                   exc_info=True)  # fmt: skip
                         alone.append(item)
-                        if actors is not None:
-                            actors.clear()
                     else:
                         done.append(item.id)
                     now = loop.time()
@@ -306,8 +296,6 @@ class InboxProcessor:
         except Exception:
             log.warning("an inbox batch failed; its items run one by one", exc_info=True)
             return items[taken:], items[:taken]
-        finally:
-            _batch_actors.reset(remembered)
         self.processed += len(done)
         return items[taken:], alone
 
@@ -369,18 +357,15 @@ class InboxProcessor:
         actor_uri = id_of(document.get("actor"))
         if actor_uri is None:
             raise MalformedActivity("no actor")
-        actors = _batch_actors.get()
-        if actors is None:
+        memo = batch_memo(self.store.db)
+        if memo is not None and type_ != vocab.CREATE:
+            memo.clear()  # it may change an account (Update, Delete, Move, Block, ...)
+            memo = None
+        actor = memo.get((_ACTOR, actor_uri)) if memo is not None else None
+        if not isinstance(actor, Account):
             actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
-        elif type_ != vocab.CREATE:
-            actors.clear()  # it may change an account (Update, Delete, Move, Block, ...)
-            actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
-        else:
-            actor = actors.get(actor_uri)
-            if actor is None:
-                actor = await self.resolver.actor(actor_uri)
-                if actor is not None:
-                    actors[actor_uri] = actor
+            if memo is not None and actor is not None:
+                memo[(_ACTOR, actor_uri)] = actor
         if actor is None:
             raise Ignored("unknown actor")
         if actor.suspended:

@@ -413,3 +413,31 @@ async def test_a_batch_commits_item_by_item_while_its_process_intake_commits(
     assert all(state == "done" for state in states.values())
     for n in range(9):
         assert await home.store.statuses.by_uri(f"{peer.actor_uri('mallory')}/statuses/{n}")
+
+
+async def test_a_run_of_creates_by_one_actor_reads_the_actor_once_on_sqlite(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's memo keeps the actor of a run of Creates (SQLite, where the batch holds
+    the one writer); another type empties it, so the Create after it reads again."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    asked: list[str] = []
+    actor = processor.resolver.actor
+
+    async def counted(uri: str, **kw: Any) -> Any:
+        asked.append(uri)
+        return await actor(uri, **kw)
+
+    monkeypatch.setattr(processor.resolver, "actor", counted)
+    uri = peer.actor_uri("mallory")
+    like = {"id": f"{uri}/likes/1", "type": "Like", "actor": uri, "object": f"{uri}/statuses/0"}
+    activities = [_create(peer, "mallory", 1), _create(peer, "mallory", 2), like,
+                  _create(peer, "mallory", 3)]  # fmt: skip
+    await _enqueue(home, peer, activities)
+    assert await processor.apply_batched(await _claim_all(home)) == []
+    # SQLite: the first Create, the Like, the Create after it; PostgreSQL: every item.
+    reads = 3 if home.store.dialect == "sqlite" else 4
+    assert asked == [uri] * reads
+    for n in range(4):
+        assert await home.store.statuses.by_uri(f"{uri}/statuses/{n}")
