@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 
 import aiohttp
+import orjson
 
 from activitypub import periodic, vocab
 from activitypub.convert import authority_of
@@ -51,6 +54,45 @@ TAKE_BACK_EVERY_S = 10.0
 TOMBSTONE_RETENTION_MS = 8 * 86_400_000
 # Intake commits made in a process that does not apply the inbox wake those that do.
 INBOX_CHANNEL = "fedinode_inbox"
+
+
+# Run by ``keypair_apart`` in a child process: prints the new pair as a JSON array.
+_KEYPAIR_SCRIPT = (
+    "import sys, json; from activitypub.keys import generate_keypair; "
+    "sys.stdout.write(json.dumps(generate_keypair()))"
+)
+
+
+async def keypair_apart() -> tuple[str, str]:
+    """A new RSA key pair (``generate_keypair``) made in a short-lived child process.
+
+    Making one takes 50–500 ms of CPU that would stall this process's event loop, and
+    the serving process then loads the crypto library (~8 MB) only once it first signs
+    or verifies something, not because it was started on a new database. If the child
+    cannot run or answers nonsense, the pair is made here, in a thread.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _KEYPAIR_SCRIPT,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        out, err = await child.communicate()
+        if child.returncode == 0:
+            pair = orjson.loads(out)
+            if (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and str(pair[0]).startswith("-----BEGIN PRIVATE KEY-----")
+                and str(pair[1]).startswith("-----BEGIN PUBLIC KEY-----")
+            ):
+                return str(pair[0]), str(pair[1])
+        log.warning("making a key pair in a child process failed (exit %s): %s",
+                    child.returncode, err.decode(errors="replace")[-500:])  # fmt: skip
+    except (OSError, orjson.JSONDecodeError) as exc:
+        log.warning("making a key pair in a child process failed: %s", exc)
+    return await asyncio.to_thread(generate_keypair)
 
 
 class InstanceMoved(RuntimeError):
@@ -125,7 +167,7 @@ class Federation:
         """Load (or create, once) the instance actor used to sign fetches."""
         self._instance_actor = await self._ensure_instance_actor()
         actor = self._instance_actor
-        self.keys.private(actor.public_key_id, actor.private_key_pem)
+        # Its private key is parsed on first use (~40 µs, KeyCache), not here.
         self.list_key = await ensure_signing_key(self.store, actor)
         # What a process held when it died is due now, not when its leases run out.
         taken = await self.store.take_back_leases()
@@ -279,7 +321,7 @@ class Federation:
         found = await self.store.accounts.by_uri(uri)
         if found is not None:
             return found
-        private_pem, public_pem = generate_keypair()
+        private_pem, public_pem = await keypair_apart()
         base = self.urls.base
         new = NewAccount(
             username=INSTANCE_ACTOR_USERNAME,

@@ -9,13 +9,14 @@ unsigned list, or a CSV, is accepted only when the subscription allows unsigned 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from activitypub import integrity
 from activitypub.errors import ActivityPubError
@@ -25,6 +26,9 @@ from policy.lists import ListEntry, ListFormatError, entries_from_csv, entries_f
 from policy.lists import list_document as unsigned_document
 from storage.models import Account
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
 log = logging.getLogger("fedinode.policy.lists")
 
@@ -44,11 +48,27 @@ class ListRefused(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SigningKey:
+    """The instance actor's Ed25519 key as kept (multibase), parsed on first use: a
+    process that never signs a list nor serves the instance actor never loads it."""
+
     key_id: str
     controller: str
-    private: ed25519.Ed25519PrivateKey
+    private_multibase: str
+
+    @classmethod
+    def of(cls, key_id: str, controller: str, private: ed25519.Ed25519PrivateKey) -> SigningKey:
+        """The key for a key object already at hand."""
+        return cls(key_id, controller, multibase_encode(_ED25519_PRIV + private.private_bytes_raw()))
+
+    @cached_property
+    def private(self) -> ed25519.Ed25519PrivateKey:
+        return parse_private_multikey(self.private_multibase)
+
+    @cached_property
+    def public_multibase(self) -> str:
+        return multikey_of(self.private)
 
     def assertion_method(self) -> dict[str, Any]:
         """The Multikey entry the instance actor announces under ``assertionMethod``."""
@@ -56,7 +76,7 @@ class SigningKey:
             "id": self.key_id,
             "type": integrity.MULTIKEY,
             "controller": self.controller,
-            "publicKeyMultibase": multikey_of(self.private),
+            "publicKeyMultibase": self.public_multibase,
         }
 
 
@@ -64,12 +84,12 @@ async def ensure_signing_key(store: Store, actor: Account) -> SigningKey:
     """The instance actor's Ed25519 key: made once, kept in the database."""
     found = await store.policy_lists.multikey(actor.id)
     if found is None:
-        private = ed25519.Ed25519PrivateKey.generate()
-        raw = private.private_bytes_raw()
+        # An Ed25519 private key is 32 random bytes (RFC 8032, 5.1.5).
+        seed = secrets.token_bytes(32)
         found = await store.policy_lists.create_multikey(
-            actor.id, actor.uri + KEY_FRAGMENT, multibase_encode(_ED25519_PRIV + raw)
+            actor.id, actor.uri + KEY_FRAGMENT, multibase_encode(_ED25519_PRIV + seed)
         )
-    return SigningKey(found.key_id, actor.uri, parse_private_multikey(found.private_multibase))
+    return SigningKey(found.key_id, actor.uri, found.private_multibase)
 
 
 def announce_key(actor_doc: dict[str, Any], key: SigningKey) -> dict[str, Any]:

@@ -133,10 +133,14 @@ def _pooled_keypair(bits: int = 2048) -> tuple[str, str]:
     return _KEY_POOL[_key_turn % len(_KEY_POOL)]
 
 
+async def _pooled_keypair_apart() -> tuple[str, str]:
+    return _pooled_keypair()
+
+
 @pytest.fixture(autouse=True)
 def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     import activitypub.federation
     import fedinode.services.users
 
     monkeypatch.setattr(fedinode.services.users, "generate_keypair", _pooled_keypair)
-    monkeypatch.setattr(activitypub.federation, "generate_keypair", _pooled_keypair)
+    monkeypatch.setattr(activitypub.federation, "keypair_apart", _pooled_keypair_apart)

@@ -13,19 +13,18 @@ import base64
 import binascii
 import json
 import os
+import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from yarl import URL
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+# The order of P-256's base point: a private key is a scalar in [1, n - 1].
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 JWT_LIFETIME_SECONDS = 12 * 3600  # RFC 8292 caps ``exp`` at 24 hours
 _JWT_REUSE_SECONDS = 3600
 DEFAULT_TTL_SECONDS = 48 * 3600  # as Mastodon: a phone off for a weekend still hears
@@ -51,6 +50,8 @@ def b64decode_any(value: str) -> bytes:
 
 def subscriber_public_key(p256dh: str) -> ec.EllipticCurvePublicKey:
     """The subscriber's ECDH key; BadSubscriptionKey unless it is a P-256 point."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     raw = b64decode_any(p256dh)
     if len(raw) != 65 or raw[0] != 4:
         raise BadSubscriptionKey("p256dh must be an uncompressed P-256 public key")
@@ -74,27 +75,49 @@ def audience(endpoint: str) -> str:
 
 
 class VapidKey:
-    """The instance's VAPID key pair, loaded once per process."""
+    """The instance's VAPID key pair, loaded once per process and parsed on first use (the
+    first push or the first answer that shows the public key), so that a process that
+    never pushes never loads the crypto library for it."""
 
-    __slots__ = ("_jwts", "private_key", "public_bytes")
+    __slots__ = ("_jwts", "_private_key", "_public_bytes", "_scalar")
 
-    def __init__(self, private_key: ec.EllipticCurvePrivateKey) -> None:
-        self.private_key = private_key
-        self.public_bytes = private_key.public_key().public_bytes(
-            Encoding.X962, PublicFormat.UncompressedPoint
-        )
+    def __init__(self, scalar: int) -> None:
+        if not 0 < scalar < _P256_ORDER:
+            raise ValueError("not a P-256 private key")
+        self._scalar = scalar
+        self._private_key: ec.EllipticCurvePrivateKey | None = None
+        self._public_bytes: bytes | None = None
         self._jwts: dict[tuple[str, str], tuple[str, float]] = {}
 
     @staticmethod
     def generate_secret() -> str:
-        """A new private key, as kept in the database (the 32-byte scalar, base64url)."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        return b64url(key.private_numbers().private_value.to_bytes(32, "big"))
+        """A new private key, as kept in the database (the 32-byte scalar, base64url): a
+        uniformly random scalar in [1, n - 1]."""
+        scalar = secrets.randbelow(_P256_ORDER - 1) + 1
+        return b64url(scalar.to_bytes(32, "big"))
 
     @classmethod
     def from_secret(cls, secret: str) -> VapidKey:
-        scalar = int.from_bytes(b64decode_any(secret), "big")
-        return cls(ec.derive_private_key(scalar, ec.SECP256R1()))
+        return cls(int.from_bytes(b64decode_any(secret), "big"))
+
+    @property
+    def private_key(self) -> ec.EllipticCurvePrivateKey:
+        if self._private_key is None:
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            self._private_key = ec.derive_private_key(self._scalar, ec.SECP256R1())
+        return self._private_key
+
+    @property
+    def public_bytes(self) -> bytes:
+        """The uncompressed point (65 bytes)."""
+        if self._public_bytes is None:
+            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+            self._public_bytes = self.private_key.public_key().public_bytes(
+                Encoding.X962, PublicFormat.UncompressedPoint
+            )
+        return self._public_bytes
 
     @property
     def public_key(self) -> str:
@@ -113,6 +136,10 @@ class VapidKey:
             json.dumps({"aud": aud, "exp": expires, "sub": subject}, separators=(",", ":")).encode()
         )
         signing_input = f"{header}.{claims}".encode("ascii")
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
         r, s = decode_dss_signature(self.private_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
         token = f"{header}.{claims}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
         if len(self._jwts) > 1024:
@@ -124,6 +151,11 @@ class VapidKey:
 def verify_jwt(token: str, public_key: str) -> dict[str, object]:
     """The claims of a VAPID JWT signed by ``public_key``; ValueError otherwise. What a push
     service does; here for tests and for operators checking a key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
     head, claims, signature = token.split(".")
     raw = b64decode_any(signature)
     if len(raw) != 64:
@@ -159,6 +191,8 @@ def encrypt(
 ) -> EncryptedPush:
     """The body and headers of one push: encrypted for the subscriber, signed by us."""
     import http_ece  # on the first push, not at start
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     receiver = subscriber_public_key(p256dh)
     secret = auth_secret(auth)

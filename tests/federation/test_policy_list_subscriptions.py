@@ -163,7 +163,7 @@ class Publisher:
     def __init__(self) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.key = SigningKey(
+        self.key = SigningKey.of(
             self.base + "/actor#ed25519-key", self.base + "/actor",
             ed25519.Ed25519PrivateKey.generate(),
         )  # fmt: skip

@@ -49,7 +49,7 @@ async def publisher() -> AsyncIterator[str]:
     """A signed list on loopback (an actor announcing its Ed25519 key, and the list)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    key = SigningKey(base + "/actor#k", base + "/actor", ed25519.Ed25519PrivateKey.generate())
+    key = SigningKey.of(base + "/actor#k", base + "/actor", ed25519.Ed25519PrivateKey.generate())
     actor = {
         "id": key.controller,
         "type": "Application",
