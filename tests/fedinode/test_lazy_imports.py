@@ -24,6 +24,10 @@ FIRST_USE_ONLY = (
     "pyotp",  # two-factor codes
     "aiosmtplib",  # sending mail
     "http_ece",  # Web Push encryption
+    # Signing, verifying, parsing and making keys (~8 MB with its own OpenSSL): not before
+    # the instance first signs or checks something, even on a new database whose keys
+    # were made at this start (test_serve_lean.py runs the command and uses the keys).
+    "cryptography",
 )
 
 # Handlers of endpoints few requests reach (``fedinode.api.routes``), with what only they
