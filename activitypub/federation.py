@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -20,7 +21,7 @@ from activitypub.errors import ActivityPubError
 from activitypub.fetch import Fetcher
 from activitypub.inbox import InboxIntake, InboxWriter
 from activitypub.intents import IntentReplayer
-from activitypub.keys import KeyCache, PrivateKey, generate_keypair
+from activitypub.keys import KeyCache, generate_keypair
 from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
 from activitypub.policy_lists import SigningKey, ensure_signing_key
@@ -35,6 +36,9 @@ from storage.errors import Conflict
 from storage.ids import now_ms
 from storage.models import Account, Status
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 log = logging.getLogger("fedinode.federation")
 
