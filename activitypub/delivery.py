@@ -20,10 +20,11 @@ import logging
 import random
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 from activitypub.errors import FetchError, RefusedAddress
 from activitypub.fetch import Fetcher
-from activitypub.keys import KeyCache, PrivateKey
+from activitypub.keys import KeyCache
 from activitypub.ldsignatures import PayloadSigner
 from activitypub.policy_gate import PolicyGate
 from activitypub.settings import FederationSettings
@@ -33,6 +34,9 @@ from storage.ids import now_ms
 from storage.models import Account, Delivery
 from storage.queues import DeliveryRetry
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 log = logging.getLogger("fedinode.delivery")
 

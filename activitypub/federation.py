@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import aiohttp
 import orjson
@@ -23,7 +24,7 @@ from activitypub.errors import ActivityPubError
 from activitypub.fetch import Fetcher
 from activitypub.inbox import InboxIntake, InboxWriter
 from activitypub.intents import IntentReplayer
-from activitypub.keys import KeyCache, PrivateKey, generate_keypair
+from activitypub.keys import KeyCache, generate_keypair
 from activitypub.outbox import Outbox
 from activitypub.policy_gate import PolicyGate
 from activitypub.policy_lists import SigningKey, ensure_signing_key
@@ -38,6 +39,9 @@ from storage.errors import Conflict
 from storage.ids import now_ms
 from storage.models import Account, Status
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 log = logging.getLogger("fedinode.federation")
 

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import quote
 
 import aiohttp
@@ -25,10 +25,12 @@ from yarl import URL
 
 from activitypub.errors import FetchError, NetworkDeferred, RefusedAddress, TooLarge
 from activitypub.httpsig.specs import KNOCK_AGAIN, SignatureSpecs
-from activitypub.keys import PrivateKey
 from activitypub.netguard import GuardedConnector, Scheme, check_url
 from activitypub.signatures import sign_bytes, sign_request_as
 from activitypub.vocab import ACCEPT_HEADER, ACTIVITY_JSON, is_activity_media_type
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
@@ -36,7 +38,7 @@ MAX_REDIRECTS = 3
 DEFAULT_USER_AGENT = "fedinode"
 
 # signer() -> (key_id, private key object) used to sign GETs (authorized-fetch peers).
-Signer = Callable[[], tuple[str, PrivateKey]]
+Signer: TypeAlias = "Callable[[], tuple[str, PrivateKey]]"
 
 _JSON_BASES = frozenset({"application/json", "application/activity+json", "application/ld+json",
                          "application/jrd+json"})  # fmt: skip

@@ -29,10 +29,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from activitypub import integrity, ldsignatures, vocab
 from activitypub.convert import authority_of
@@ -55,6 +54,9 @@ from activitypub.signatures import (
 )
 from storage.queues import NewInboxItem
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 log = logging.getLogger("fedinode.inbox")
 

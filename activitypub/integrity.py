@@ -17,13 +17,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from typing import TYPE_CHECKING, Any
 
 from activitypub.fields import as_list, id_of
 from activitypub.keys import multibase_decode, multibase_encode, parse_multikey
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
 DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 EDDSA_JCS_2022 = "eddsa-jcs-2022"
@@ -167,6 +167,8 @@ def verify(doc: dict[str, Any], public_key: ed25519.Ed25519PublicKey) -> bool:
 
     Raises Unverifiable when there is no usable proof.
     """
+    from cryptography.exceptions import InvalidSignature
+
     proof = proof_of(doc)
     if proof is None:
         raise Unverifiable("no eddsa-jcs-2022 assertionMethod proof")

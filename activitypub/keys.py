@@ -10,19 +10,26 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
-PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
-PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    # Type-only: ``cryptography`` is imported where a key is made, parsed or used, so an
+    # idle process that never signs or verifies does not load it.
+    PublicKey: TypeAlias = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+    PrivateKey: TypeAlias = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 _V = TypeVar("_V")
 
 
 def generate_keypair(bits: int = 2048) -> tuple[str, str]:
     """A new RSA key pair as (private PKCS#8 PEM, public SubjectPublicKeyInfo PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -34,6 +41,9 @@ def generate_keypair(bits: int = 2048) -> tuple[str, str]:
 
 def public_pem_of(key: PrivateKey | PublicKey) -> str:
     """The SubjectPublicKeyInfo PEM of a key (private keys give their public half)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     public: PublicKey
     if isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
         public = key.public_key()
@@ -53,6 +63,9 @@ def load_private(pem: str) -> PrivateKey:
     36–150 ms (blocking the event loop for a sender's first delivery); without it a
     load costs about 40 µs. Never use this for a key that came from elsewhere.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     key = serialization.load_pem_private_key(
         pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
     )
@@ -64,6 +77,9 @@ def load_private(pem: str) -> PrivateKey:
 @lru_cache(maxsize=4096)
 def load_public(pem: str) -> PublicKey:
     """Parse a public PEM once (cached); PKCS#1 "RSA PUBLIC KEY" PEMs are accepted too."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     key = serialization.load_pem_public_key(pem.strip().encode("ascii"))
     if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
         raise ValueError("unsupported public key type")
@@ -192,6 +208,8 @@ def multibase_encode(data: bytes) -> str:
 
 def parse_multikey(public_key_multibase: str) -> ed25519.Ed25519PublicKey:
     """The Ed25519 public key of a Multikey's ``publicKeyMultibase`` (z + 0xed01 + 32 bytes)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     raw = multibase_decode(public_key_multibase)
     if not raw.startswith(_ED25519_PUB) or len(raw) != 34:
         raise ValueError("not an Ed25519 Multikey")
@@ -200,6 +218,9 @@ def parse_multikey(public_key_multibase: str) -> ed25519.Ed25519PublicKey:
 
 def multikey_of(key: ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey) -> str:
     """The ``publicKeyMultibase`` of an Ed25519 key (private keys give their public half)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     public = key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey) else key
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return multibase_encode(_ED25519_PUB + raw)
@@ -207,6 +228,8 @@ def multikey_of(key: ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey) -> st
 
 def parse_private_multikey(secret_key_multibase: str) -> ed25519.Ed25519PrivateKey:
     """An Ed25519 private key from its multibase form (z + 0x8026 + 32 bytes)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     raw = multibase_decode(secret_key_multibase)
     if not raw.startswith(_ED25519_PRIV) or len(raw) != 34:
         raise ValueError("not an Ed25519 private Multikey")

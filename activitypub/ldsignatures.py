@@ -24,17 +24,17 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from activitypub.errors import MalformedActivity
 from activitypub.fields import is_public
 from activitypub.jsonld import UnknownContext, canonical_nquads
 from activitypub.vocab import DEFAULT_CONTEXT, PUBLIC, SECURITY_V1_CONTEXT
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 log = logging.getLogger("fedinode.federation")
 
@@ -93,6 +93,10 @@ def signed_data(doc: dict[str, Any], block: dict[str, Any]) -> bytes:
 
 def check(signature: LdSignature, data: bytes, public_key: object) -> bool:
     """True when ``signature`` signs ``data`` (from ``signed_data``) with ``public_key``."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     if not isinstance(public_key, rsa.RSAPublicKey):
         return False
     try:
@@ -108,6 +112,8 @@ def verify(doc: dict[str, Any], public_key: object) -> bool:
     Raises Unverifiable when it cannot be checked at all (no signature, unknown context).
     CPU-bound (canonicalisation): call it in a thread from async code.
     """
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     signature = signature_of(doc)
     if signature is None:
         raise Unverifiable("no RsaSignature2017 signature")
@@ -127,6 +133,9 @@ def sign(
 
     Raises Unverifiable when ``doc`` cannot be canonicalised (a context we do not hold).
     """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     moment = (created or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     block: dict[str, Any] = {
         "type": RSA_SIGNATURE_2017,
@@ -163,6 +172,8 @@ def wants_signature(doc: dict[str, Any], actor_uri: str) -> bool:
 def signed_payload(payload: str, actor_uri: str, key_id: str, key: object) -> str:
     """``payload`` (JSON text) LD-signed when ``wants_signature``; unchanged otherwise, and
     unchanged when it cannot be signed (an RSA key is needed; contexts must be known)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if not isinstance(key, rsa.RSAPrivateKey):
         return payload
     try:

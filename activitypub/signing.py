@@ -30,9 +30,13 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from activitypub.keys import PrivateKey, generate_keypair, load_private
+from activitypub.keys import generate_keypair, load_private
 from activitypub.signatures import sign_bytes
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 log = logging.getLogger("fedinode.signing")
 

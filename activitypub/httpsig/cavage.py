@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from yarl import URL
 
@@ -42,7 +43,9 @@ from activitypub.httpsig.digests import (
     check_digest,
     digest_header,
 )
-from activitypub.keys import PrivateKey
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 # Parameter values never contain quotes in practice (base64, URLs, header names).
 _PARAM_RE = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^,\s]*))\s*(?:,|$)')

@@ -8,16 +8,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, NamedTuple, cast
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from activitypub.errors import FetchError, SignatureError
-from activitypub.keys import PrivateKey, PublicKey
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+    from activitypub.keys import PrivateKey, PublicKey
 
 # draft-cavage algorithm names.
 RSA_SHA256 = "rsa-sha256"
@@ -36,8 +39,38 @@ DEFAULT_MAX_SKEW = timedelta(hours=1)
 # Methods whose body must be covered by a digest.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-_PKCS1V15 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
+
+class Crypto(NamedTuple):
+    """The ``cryptography`` names signing and verifying use per request (see ``crypto``)."""
+
+    invalid_signature: type[Exception]
+    rsa_private: type[rsa.RSAPrivateKey]
+    rsa_public: type[rsa.RSAPublicKey]
+    ed25519_public: type[ed25519.Ed25519PublicKey]
+    pkcs1v15: padding.PKCS1v15
+    sha256: hashes.SHA256
+
+
+@cache
+def crypto() -> Crypto:
+    """``cryptography``'s key classes and the RSASSA-PKCS1-v1_5/SHA-256 parameters, imported
+    on first use: a process that never signs or verifies does not load the package (~7 MB),
+    and one that does pays the import once, not a function-level import per request."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+    # (the key classes are abstract, which mypy refuses for ``type[...]``; only ever used
+    # with isinstance)
+    return Crypto(
+        invalid_signature=InvalidSignature,
+        rsa_private=rsa.RSAPrivateKey,  # type: ignore[type-abstract]
+        rsa_public=rsa.RSAPublicKey,  # type: ignore[type-abstract]
+        ed25519_public=ed25519.Ed25519PublicKey,  # type: ignore[type-abstract]
+        pkcs1v15=padding.PKCS1v15(),
+        sha256=hashes.SHA256(),
+    )
+
 
 Headers = CIMultiDictProxy[str] | CIMultiDict[str]
 
@@ -175,17 +208,22 @@ def check_date_header(headers: Headers, now: datetime, max_skew: timedelta) -> N
 
 def sign_bytes(private_key: PrivateKey, data: bytes) -> bytes:
     """The raw signature of a signing string (RSASSA-PKCS1-v1_5 SHA-256, or Ed25519)."""
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(data, _PKCS1V15, _SHA256)
-    return private_key.sign(data)
+    c = crypto()
+    if isinstance(private_key, c.rsa_private):
+        return private_key.sign(data, c.pkcs1v15, c.sha256)
+    return cast("ed25519.Ed25519PrivateKey", private_key).sign(data)
 
 
 def _verify_bytes(key: PublicKey, algorithm: str, signature: bytes, data: bytes) -> bool:
+    c = crypto()
     try:
-        if isinstance(key, rsa.RSAPublicKey):
+        if isinstance(key, c.rsa_public):
             if algorithm == ED25519:
                 raise SignatureError("key type does not match algorithm")
             if algorithm == RSA_PSS_SHA512:
+                from cryptography.hazmat.primitives import hashes
+                from cryptography.hazmat.primitives.asymmetric import padding
+
                 key.verify(
                     signature,
                     data,
@@ -193,14 +231,14 @@ def _verify_bytes(key: PublicKey, algorithm: str, signature: bytes, data: bytes)
                     hashes.SHA512(),
                 )
             else:
-                key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ed25519.Ed25519PublicKey):
+                key.verify(signature, data, c.pkcs1v15, c.sha256)
+        elif isinstance(key, c.ed25519_public):
             if algorithm in (RSA_SHA256, RSA_V1_5_SHA256, RSA_PSS_SHA512):
                 raise SignatureError("key type does not match algorithm")
             key.verify(signature, data)
         else:
             raise SignatureError("unsupported key type")
-    except InvalidSignature:
+    except c.invalid_signature:
         return False
     return True
 
@@ -220,7 +258,8 @@ async def _resolve(resolve_key: KeyResolver, key_id: str, refresh: bool) -> Reso
 def _same_key(a: PublicKey, b: PublicKey) -> bool:
     if a is b:
         return True
-    if isinstance(a, rsa.RSAPublicKey) and isinstance(b, rsa.RSAPublicKey):
+    rsa_public = crypto().rsa_public
+    if isinstance(a, rsa_public) and isinstance(b, rsa_public):
         return a.public_numbers() == b.public_numbers()
     return False
 

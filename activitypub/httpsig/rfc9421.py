@@ -9,8 +9,8 @@ import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric import rsa
 from yarl import URL
 
 from activitypub.errors import SignatureError
@@ -28,6 +28,7 @@ from activitypub.httpsig.common import (
     check_expires,
     check_key_host,
     covered_header_value,
+    crypto,
     http_date,
     http_date_now,
     sign_bytes,
@@ -40,7 +41,9 @@ from activitypub.httpsig.digests import (
     content_digest_header,
 )
 from activitypub.httpsig.structured import SFScanner
-from activitypub.keys import PrivateKey
+
+if TYPE_CHECKING:
+    from activitypub.keys import PrivateKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +277,7 @@ def sign_request_rfc9421(
 ) -> dict[str, str]:
     """RFC 9421 signing (``rsa-v1_5-sha256`` or ``ed25519``): adds Date, Content-Digest,
     Signature-Input and Signature; covers @method @target-uri (+ content-digest)."""
-    alg = RSA_V1_5_SHA256 if isinstance(private_key, rsa.RSAPrivateKey) else ED25519
+    alg = RSA_V1_5_SHA256 if isinstance(private_key, crypto().rsa_private) else ED25519
     pending = prepare_signature_rfc9421(
         method, url, headers, body, key_id, algorithm=alg, now=now, label=label
     )
