@@ -38,6 +38,7 @@ from storage.oauth import token_digest
 from storage.store import Store
 
 DOMAIN = "bench.test"
+HOME = "/api/v1/timelines/home"
 
 
 def _seed_rows(
@@ -261,7 +262,7 @@ async def wait_ready(base: str, within_s: float = 60.0) -> None:
 
 
 async def load(
-    base: str, token: str, *, concurrency: int, duration: float
+    base: str, token: str, *, concurrency: int, duration: float, path: str = HOME
 ) -> tuple[int, list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -270,7 +271,7 @@ async def load(
     async with aiohttp.ClientSession(connector=connector) as session:
         # Warm-up: caches, connections, query plans.
         for _ in range(20):
-            async with session.get(base + "/api/v1/timelines/home", headers=headers) as resp:
+            async with session.get(base + path, headers=headers) as resp:
                 await resp.read()
                 assert resp.status == 200, await resp.text()
         stop_at = time.perf_counter() + duration
@@ -279,7 +280,7 @@ async def load(
             nonlocal errors
             while time.perf_counter() < stop_at:
                 t = time.perf_counter()
-                async with session.get(base + "/api/v1/timelines/home", headers=headers) as resp:
+                async with session.get(base + path, headers=headers) as resp:
                     body = await resp.read()
                     if resp.status != 200 or not body.startswith(b"["):
                         errors += 1
@@ -301,12 +302,12 @@ def _wrk_ms(text: str) -> float:
 
 
 async def load_wrk(
-    base: str, token: str, *, concurrency: int, duration: float
+    base: str, token: str, *, concurrency: int, duration: float, path: str = HOME
 ) -> tuple[int, float, float, int, int]:
     """The same load from wrk (C, one thread per core it is given): req/s, p50 and p99 in ms,
     errors and requests served. A load generator in Python costs about as much CPU as the
     server it loads, so on a small machine it measures itself as much as the server."""
-    url = base + "/api/v1/timelines/home"
+    url = base + path
     async with aiohttp.ClientSession() as session:
         for _ in range(20):  # warm-up: caches, query plans
             async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as resp:
@@ -418,12 +419,12 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         if args.load == "wrk" or (args.load == "auto" and shutil.which("wrk")):
             generator = "wrk"
             rps, p50, p99, errors, served = await load_wrk(
-                base, token, concurrency=args.concurrency, duration=args.duration
+                base, token, concurrency=args.concurrency, duration=args.duration, path=args.path
             )
         else:
             generator = "Python client"
             rps, lat, errors = await load(
-                base, token, concurrency=args.concurrency, duration=args.duration
+                base, token, concurrency=args.concurrency, duration=args.duration, path=args.path
             )
             p50, p99, served = _pct(lat, 0.5), _pct(lat, 0.99), max(1, len(lat))
         cpu_server = (
@@ -432,7 +433,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         db_pids = await _database_pids(url)
         cpu_db = _cpu_used(db_before, _cpu_seconds(db_pids)) / served * 1000
         print(
-            f"  GET /api/v1/timelines/home x{args.concurrency} for {args.duration:.0f}s"
+            f"  GET {args.path} x{args.concurrency} for {args.duration:.0f}s"
             f" ({args.workers or 'one per core'} worker{'s' if args.workers != 1 else ''},"
             f" load from {generator}):"
             f" {rps} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms,"
@@ -484,6 +485,9 @@ async def main() -> None:
     parser.add_argument("--follows", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument(
+        "--path", default=HOME, help="what to GET (the targets are the home timeline's)"
+    )
     parser.add_argument(
         "--data-dir",
         default=os.environ.get(

@@ -14,9 +14,9 @@ from storage.timelines import TimelineEntry
 
 
 async def entries_json(
-    ctx: Ctx, entries: Sequence[TimelineEntry], viewer_id: int, context: str
+    ctx: Ctx, entries: Sequence[TimelineEntry], viewer_id: int | None, context: str
 ) -> bytes:
-    """The page's JSON for the viewer. Without filters, each row as kept from an earlier
+    """The page's JSON for the viewer (None: signed out). Without filters, each row as kept from an earlier
     page (``kept_rows``) and only the others rendered (a reblog, a poll, a version or marks
     not seen yet); with filters, every row rendered and filtered for ``context`` (``home``,
     ``public``…)."""

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedinode.api import schemas
 from fedinode.api.auth import authenticated, require_scopes, viewer_account, viewer_id
 from fedinode.api.pages import entries_json
 from fedinode.api.params import (
     ctx_of,
     page_from,
     paged_json_response,
-    paged_response,
     read_params,
 )
 from fedinode.services import timelines as svc
-from fedinode.services.filters import filter_views
 
 
 @require_scopes("read:statuses")
@@ -47,15 +44,15 @@ async def public_timeline(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     page = page_from(params)
     viewer = viewer_id(request)
-    views, ids = await svc.public(
+    entries = await svc.public_entries(
         ctx,
         viewer,
         page,
         local=_locality(params.bool("local"), params.bool("remote")),
         only_media=params.bool("only_media"),
     )
-    views = await filter_views(ctx.store, viewer, "public", views)
-    return paged_response(request, schemas.statuses_to_api(views, ctx.config, viewer), ids, page)
+    body = await entries_json(ctx, entries, viewer, "public")
+    return paged_json_response(request, body, [e.id for e in entries], page)
 
 
 @authenticated(optional=True, scopes=("read:statuses",))
@@ -64,7 +61,7 @@ async def tag_timeline(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     page = page_from(params)
     viewer = viewer_id(request)
-    views, ids = await svc.tag(
+    entries = await svc.tag_entries(
         ctx,
         viewer,
         request.match_info["hashtag"],
@@ -75,5 +72,5 @@ async def tag_timeline(request: web.Request) -> web.Response:
         local=_locality(params.bool("local"), params.bool("remote")),
         only_media=params.bool("only_media"),
     )
-    views = await filter_views(ctx.store, viewer, "public", views)
-    return paged_response(request, schemas.statuses_to_api(views, ctx.config, viewer), ids, page)
+    body = await entries_json(ctx, entries, viewer, "public")
+    return paged_json_response(request, body, [e.id for e in entries], page)

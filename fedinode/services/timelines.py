@@ -44,6 +44,24 @@ async def home(ctx: Ctx, viewer_id: int, page: Page) -> list[TimelineEntry]:
     return await ctx.store.timelines.home_entries(viewer_id, page)
 
 
+async def public_entries(
+    ctx: Ctx,
+    viewer_id: int | None,
+    page: Page,
+    *,
+    local: bool | None,
+    only_media: bool,
+) -> list[TimelineEntry]:
+    # One query for the page; its rows are rendered (or joined from kept encodings) after.
+    return await ctx.store.timelines.public_entries(
+        viewer_id,
+        page,
+        local=local,
+        only_media=only_media,
+        exclude_domains=await _limited_domains(ctx, local),
+    )
+
+
 async def public(
     ctx: Ctx,
     viewer_id: int | None,
@@ -52,15 +70,33 @@ async def public(
     local: bool | None,
     only_media: bool,
 ) -> tuple[list[StatusView], list[int]]:
-    # One query for the page, rendered from the cache of what each status version shows.
-    entries = await ctx.store.timelines.public_entries(
+    """The page's views, rendered from the cache of what each status version shows."""
+    entries = await public_entries(ctx, viewer_id, page, local=local, only_media=only_media)
+    return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
+
+
+async def tag_entries(
+    ctx: Ctx,
+    viewer_id: int | None,
+    name: str,
+    page: Page,
+    *,
+    any_: Sequence[str],
+    all_: Sequence[str],
+    none: Sequence[str],
+    local: bool | None,
+    only_media: bool,
+) -> list[TimelineEntry]:
+    return await ctx.store.timelines.tag_entries(
         viewer_id,
+        [tag_key(t) for t in (name, *any_)],
         page,
+        tags_all=[tag_key(t) for t in all_],
+        tags_none=[tag_key(t) for t in none],
         local=local,
         only_media=only_media,
         exclude_domains=await _limited_domains(ctx, local),
     )
-    return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 
 async def tag(
@@ -75,16 +111,10 @@ async def tag(
     local: bool | None,
     only_media: bool,
 ) -> tuple[list[StatusView], list[int]]:
-    entries = await ctx.store.timelines.tag_entries(
-        viewer_id,
-        [tag_key(t) for t in (name, *any_)],
-        page,
-        tags_all=[tag_key(t) for t in all_],
-        tags_none=[tag_key(t) for t in none],
-        local=local,
+    entries = await tag_entries(
+        ctx, viewer_id, name, page, any_=any_, all_=all_, none=none, local=local,
         only_media=only_media,
-        exclude_domains=await _limited_domains(ctx, local),
-    )
+    )  # fmt: skip
     return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 

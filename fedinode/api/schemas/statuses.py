@@ -196,7 +196,7 @@ _ENCODED_PER_VERSION = 4
 
 def _marks_key(
     status: Status,
-    viewer_id: int,
+    viewer_id: int | None,
     favourited: bool,
     reblogged: bool,
     muted: bool,
@@ -204,7 +204,10 @@ def _marks_key(
     pinned: bool,
 ) -> tuple[bool | None, ...]:
     """All that ``status_to_api`` adds for a viewer to the shared rendering of a status of
-    its own (not a reblog) with no poll and no filter matched: what its encodings are kept by."""
+    its own (not a reblog) with no poll and no filter matched: what its encodings are kept by.
+    A signed-out viewer is shown no marks at all: the empty key."""
+    if viewer_id is None:
+        return ()
     return (
         favourited,
         reblogged,
@@ -220,7 +223,6 @@ def status_json(view: StatusView, config: Config, viewer_id: int | None) -> byte
     memo = view.memo
     if (
         memo is None
-        or viewer_id is None
         or view.reblog is not None
         or view.poll is not None
         or view.filtered
@@ -250,7 +252,7 @@ def statuses_to_json(views: Sequence[StatusView], config: Config, viewer_id: int
 
 
 def kept_rows(
-    entries: Sequence[TimelineEntry], cache: RenderCache, viewer_id: int
+    entries: Sequence[TimelineEntry], cache: RenderCache, viewer_id: int | None
 ) -> tuple[list[bytes | None], int]:
     """For each row, its JSON as ``status_json`` encodes the view ``entry_views`` builds of
     it, for a viewer no filter applies to, with no view built: as kept by the row itself
@@ -264,8 +266,9 @@ def kept_rows(
     for e in entries:
         if not e.shown:
             continue
-        # The author's own row shows ``pinned``; nobody else's does.
-        key: Hashable = e if e.account_id != viewer_id else (e,)
+        # The author's own row shows ``pinned``; nobody else's does. A signed-out viewer's
+        # row shows no marks: kept apart from a viewer's with none set.
+        key: Hashable = (e, None) if viewer_id is None else e if e.account_id != viewer_id else (e,)
         encoded = rows.get(key)
         if encoded is None:
             encoded = _kept_encoding(e, cache, viewer_id)
@@ -289,7 +292,7 @@ def json_array(parts: Sequence[bytes]) -> bytes:
     return b"".join(out)
 
 
-def _kept_encoding(e: TimelineEntry, cache: RenderCache, viewer_id: int) -> bytes | None:
+def _kept_encoding(e: TimelineEntry, cache: RenderCache, viewer_id: int | None) -> bytes | None:
     if e.reblog_of_id is not None:
         return None
     shared = cache.get(e.id, e.version)

@@ -55,6 +55,23 @@ async def test_counters_show_at_once_and_marks_stay_per_viewer(api: Api) -> None
         assert row["reblogged"] is True and row["favourited"] is False
 
 
+async def test_a_signed_out_page_never_shows_a_viewers_marks(api: Api) -> None:
+    """Rows are kept encoded by version and marks; a signed-out reader's show no marks at
+    all, not those of a viewer who set none."""
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    await alice.status("read me #cached")
+    for path in (PUBLIC, TAG):
+        for _ in range(2):  # the second round is served from what the first kept
+            (seen,) = await _get(bob, api, path)
+            assert (seen["favourited"], seen["bookmarked"]) == (False, False)
+            (nobody,) = await _get(None, api, path)
+            assert "favourited" not in nobody and "bookmarked" not in nobody
+            assert {k: v for k, v in seen.items() if k not in nobody} == {
+                "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
+            }  # fmt: skip
+
+
 async def test_edit_and_profile_show_at_once(api: Api) -> None:
     alice = await api.user("alice")
     status = await alice.status("first #cached")
