@@ -13,6 +13,7 @@ from fedinode.api.params import (
     ctx_of,
     json_response,
     page_from,
+    paged_json_response,
     paged_response,
     path_id,
     read_params,
@@ -41,12 +42,8 @@ async def list_notifications(request: web.Request) -> web.Response:
     account = viewer_account(request)
     page = page_from(params, default_limit=40, max_limit=80)
     views, ids = await svc.list_notifications(ctx, account.id, page, **_filters(params))
-    return paged_response(
-        request,
-        [schemas.notification_view_to_api(v, ctx.config, account.id) for v in views],
-        ids,
-        page,
-    )
+    body = schemas.notifications_to_json(views, ctx.config, account.id)
+    return paged_json_response(request, body, ids, page)
 
 
 @require_scopes("read:notifications")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from activitypub.convert import activity
 from fedinode.api.schemas import iso, iso_date
@@ -50,3 +52,20 @@ def test_the_old_helpers_give_the_same_text(when: int) -> None:
     assert iso_date(when) == api_date(when)
     doc = activity("Create", "https://a.example/1", "https://a.example/u", {}, published=when)
     assert doc["published"] == as2_datetime(when)
+
+
+@given(st.integers(min_value=ms("1000-01-01T00:00:00"), max_value=ms("9999-12-31T23:59:59") + 999))
+def test_every_form_is_what_datetime_writes(when: int) -> None:
+    """Counted out with integers (a page formats dozens): as datetime formats the instant."""
+    moment = datetime.fromtimestamp(when // 1000, UTC)
+    assert api_datetime(when) == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when % 1000:03d}Z"
+    assert api_date(when) == moment.strftime("%Y-%m-%d")
+    assert api_day_start(when) == moment.strftime("%Y-%m-%dT00:00:00.000Z")
+    assert as2_datetime(when) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_before_the_epoch_and_out_of_range() -> None:
+    assert api_datetime(-1) == "1969-12-31T23:59:59.999Z"
+    assert as2_datetime(-1001) == "1969-12-31T23:59:58Z"
+    with pytest.raises(ValueError):
+        api_datetime(ms("9999-12-31T23:59:59") + 1000)

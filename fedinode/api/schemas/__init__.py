@@ -48,6 +48,7 @@ from fedinode.api.schemas.notifications import (
     notification_group_to_api,
     notification_to_api,
     notification_view_to_api,
+    notifications_to_json,
     unread_count_to_api,
 )
 from fedinode.api.schemas.oauth import (
@@ -136,6 +137,7 @@ __all__ = [
     "notification_group_to_api",
     "notification_to_api",
     "notification_view_to_api",
+    "notifications_to_json",
     "oauth_error_to_api",
     "oauth_metadata_to_api",
     "policy_decision_to_api",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import orjson
+
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.api.schemas.reports import report_to_api
-from fedinode.api.schemas.statuses import status_to_api, statuses_to_api
+from fedinode.api.schemas.statuses import json_array, status_json, status_to_api, statuses_to_api
 from fedinode.api.schemas.times import at, iso
 from fedinode.config import Config
 from fedinode.services.notifications import GROUPABLE
@@ -73,6 +75,41 @@ def notification_group_to_api(group: NotificationGroupView, base_url: str) -> e.
         # Mastodon attaches the Report only to admin.report groups.
         out["report"] = report_to_api(report[0], report[1], base_url)
     return out
+
+
+def notifications_to_json(
+    views: Sequence[NotificationView], config: Config, viewer_id: int
+) -> bytes:
+    """``notification_view_to_api`` of each, as one JSON array: each account encoded once a
+    page (a page's notifications come from few accounts), each status's JSON as kept with
+    its version for the viewer's marks (``status_json``), laid in after the rest."""
+    base_url = config.base_url
+    accounts: dict[int, bytes] = {}
+    parts = []
+    for view in views:
+        n = view.notification
+        account = accounts.get(view.account.id)
+        if account is None:
+            account = accounts[view.account.id] = orjson.dumps(
+                account_to_api(view.account, base_url)
+            )
+        report = view.report
+        head = orjson.dumps(
+            {
+                "id": str(n.id),
+                "type": n.type,
+                "group_key": n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}",
+                "created_at": at(n.created_at),
+                "report": (
+                    report_to_api(report[0], report[1], base_url) if report is not None else None
+                ),
+            }
+        )
+        status = b"null" if view.status is None else status_json(view.status, config, viewer_id)
+        parts.append(
+            b"".join((head[:-1], b',"account":', account, b',"status":', status, b"}"))
+        )
+    return json_array(parts)
 
 
 def grouped_notifications_to_api(
