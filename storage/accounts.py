@@ -10,7 +10,7 @@ from storage.db import Connection, Database
 from storage.errors import Conflict, InviteUnusable, NotFound
 from storage.ids import new_id, now_ms
 from storage.models import Account, AccountStatus, User
-from storage.rows import build, build_all, build_opt, dumps
+from storage.rows import build, build_all, build_opt, columns, dumps
 
 _ACCOUNT_COLUMNS = (
     "username, domain, uri, url, actor_type, display_name, note, note_source, avatar_url,"
@@ -291,6 +291,18 @@ class AccountStore:
             await token_cache.changed(self._db)
 
 
+_CREDENTIAL_COLUMNS = ", ".join((columns(User, "u", "u_"), columns(Account, "a", "a_")))
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A signed-in user as ``verify_credentials`` shows it."""
+
+    user: User
+    account: Account
+    follow_requests: int
+
+
 class UserStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -353,6 +365,25 @@ class UserStore:
     async def get(self, user_id: int) -> User | None:
         return build_opt(
             User, await self._db.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+        )
+
+    async def credential(self, user_id: int, *, requests_up_to: int) -> Credential | None:
+        """The user, its account and how many follow requests wait for it (at most
+        ``requests_up_to``, counted as a page of them would be), in one query: what
+        ``verify_credentials`` shows, read fresh on every call."""
+        row = await self._db.fetchrow(
+            f"SELECT {_CREDENTIAL_COLUMNS},"
+            " (SELECT COUNT(*) FROM (SELECT 1 FROM follow_requests x"
+            " JOIN accounts r ON r.id = x.account_id WHERE x.target_account_id = a.id"
+            " LIMIT $2) q) AS follow_requests"
+            " FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = $1",
+            user_id,
+            requests_up_to,
+        )
+        if row is None:
+            return None
+        return Credential(
+            build(User, row, "u_"), build(Account, row, "a_"), int(row["follow_requests"])
         )
 
     async def by_account(self, account_id: int) -> User | None:

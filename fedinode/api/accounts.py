@@ -23,7 +23,6 @@ from fedinode.services import follows, search, timelines
 from fedinode.services.context import Ctx
 from policy.text import tag_key
 from storage.models import Account
-from storage.paging import Page
 
 if TYPE_CHECKING:
     from fedinode.api import entities
@@ -43,12 +42,13 @@ async def _credential(ctx: Ctx, request: web.Request) -> web.Response:
     who = principal(request)
     if who.user is None or who.account is None:
         raise Unauthorized("This method requires an authenticated user")
-    account = await ctx.store.accounts.get(who.account.id)
-    user = await ctx.store.users.get(who.user.id)
-    assert account is not None and user is not None
-    requests = await ctx.store.relationships.requests_for(account.id, Page(limit=40))
+    found = await ctx.store.users.credential(who.user.id, requests_up_to=40)
+    if found is None:  # gone since the token was looked up
+        raise Unauthorized("This method requires an authenticated user")
     return json_response(
-        schemas.credential_account_to_api(account, user, ctx.config.base_url, len(requests))
+        schemas.credential_account_to_api(
+            found.account, found.user, ctx.config.base_url, found.follow_requests
+        )
     )
 
 

@@ -65,3 +65,23 @@ async def test_migrations_are_idempotent(store: Store) -> None:
     assert await migrate(store.db) == []
     versions = await store.db.fetch("SELECT version FROM schema_version ORDER BY version")
     assert versions[0]["version"] == 1
+
+
+async def test_a_credential_is_the_user_its_account_and_its_waiting_requests(
+    store: Store,
+) -> None:
+    alice = await local_account(store, "alice")
+    user = await store.users.by_account(alice.id)
+    assert user is not None
+    found = await store.users.credential(user.id, requests_up_to=2)
+    assert found is not None
+    assert (found.user, found.account, found.follow_requests) == (user, alice, 0)
+    for name in ("bob", "carol", "dave"):
+        await store.relationships.request((await remote_account(store, name)).id, alice.id)
+    other = await local_account(store, "erin")
+    await store.relationships.request(alice.id, other.id)  # alice's own request is not hers to answer
+    found = await store.users.credential(user.id, requests_up_to=2)
+    assert found is not None and found.follow_requests == 2  # counted no further than asked
+    found = await store.users.credential(user.id, requests_up_to=40)
+    assert found is not None and found.follow_requests == 3
+    assert await store.users.credential(user.id + 1_000_000, requests_up_to=40) is None

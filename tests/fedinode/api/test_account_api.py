@@ -72,8 +72,12 @@ async def test_follow_locked_requests_and_relationships(api: Api) -> None:
     assert [n["type"] for n in await alice.json("get", "/api/v1/notifications")] == [
         "follow_request"
     ]
+    me = await alice.json("get", "/api/v1/accounts/verify_credentials")
+    assert me["source"]["follow_requests_count"] == 1
     rel = await alice.json("post", f"/api/v1/follow_requests/{bob.id}/authorize")
     assert rel["followed_by"] is True
+    me = await alice.json("get", "/api/v1/accounts/verify_credentials")
+    assert (me["source"]["follow_requests_count"], me["followers_count"]) == (0, 1)
     rel = (await bob.json("get", f"/api/v1/accounts/relationships?id[]={alice.id}"))[0]
     assert rel["following"] is True and rel["requested"] is False
     followers = await bob.json("get", f"/api/v1/accounts/{alice.id}/followers")
