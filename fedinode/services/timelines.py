@@ -62,16 +62,11 @@ async def public_entries(
     )
 
 
-async def public(
-    ctx: Ctx,
-    viewer_id: int | None,
-    page: Page,
-    *,
-    local: bool | None,
-    only_media: bool,
+async def views_of(
+    ctx: Ctx, entries: Sequence[TimelineEntry], viewer_id: int | None
 ) -> tuple[list[StatusView], list[int]]:
-    """The page's views, rendered from the cache of what each status version shows."""
-    entries = await public_entries(ctx, viewer_id, page, local=local, only_media=only_media)
+    """A page's rows as views, rendered from the cache of what each status version shows,
+    and the page's ids (for its links): for the HTML pages; the API joins kept encodings."""
     return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 
@@ -97,25 +92,6 @@ async def tag_entries(
         only_media=only_media,
         exclude_domains=await _limited_domains(ctx, local),
     )
-
-
-async def tag(
-    ctx: Ctx,
-    viewer_id: int | None,
-    name: str,
-    page: Page,
-    *,
-    any_: Sequence[str],
-    all_: Sequence[str],
-    none: Sequence[str],
-    local: bool | None,
-    only_media: bool,
-) -> tuple[list[StatusView], list[int]]:
-    entries = await tag_entries(
-        ctx, viewer_id, name, page, any_=any_, all_=all_, none=none, local=local,
-        only_media=only_media,
-    )  # fmt: skip
-    return await entry_views(ctx.store, entries, viewer_id), [e.id for e in entries]
 
 
 async def _limited_domains(ctx: Ctx, local: bool | None) -> Sequence[str]:

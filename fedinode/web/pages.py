@@ -288,9 +288,10 @@ async def landing_page(request: web.Request) -> web.StreamResponse:
     i = config.instance
     stats = await ctx.store.instance_stats()
     # The timelines leave out reblogs and silenced or suspended accounts.
-    views, _ = await timelines.public(
+    recent = await timelines.public_entries(
         ctx, None, Page(limit=_RECENT_POSTS), local=True, only_media=False
     )
+    views, _ = await timelines.views_of(ctx, recent, None)
     signed_in = transparency.needs_viewer(i) and await sessions.viewer(request) is not None
     moderated = transparency.moderated_servers(
         i, request.app[appkeys.POLICY].describe().get("domain_blocks", []), signed_in=signed_in
@@ -376,7 +377,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
         fed = request.app.get(appkeys.FEDERATION)
         if fed is not None:
             await S2S(federation_of).signed_viewer(request, fed)
-    views, ids = await timelines.tag(
+    entries = await timelines.tag_entries(
         ctx,
         None,
         tag.name,
@@ -387,6 +388,7 @@ async def tag_page(request: web.Request) -> web.StreamResponse:
         local=True if local else None,
         only_media=False,
     )
+    views, ids = await timelines.views_of(ctx, entries, None)
     shown = views  # the timelines leave out reblogs and silenced or suspended accounts
     more = len(ids) == TAG_PAGE_SIZE
     local_q = "&local=true" if local else ""
