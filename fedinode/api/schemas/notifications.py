@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from fedinode.services.notifications import NotificationGroupView, NotificationView
 
 
+def _group_key(n: Notification) -> str:
+    """Mastodon's ``group_key``: the notification's own for the groupable types, else one of
+    its own so that it is never grouped."""
+    return n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}"
+
+
 def notification_to_api(
     n: Notification,
     account: Account,
@@ -36,7 +42,7 @@ def notification_to_api(
     return {
         "id": str(n.id),
         "type": n.type,
-        "group_key": n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}",
+        "group_key": _group_key(n),
         "created_at": at(n.created_at),
         "account": account_to_api(account, base_url),
         "status": status_to_api(status, config, viewer_id) if status is not None else None,
@@ -98,7 +104,7 @@ def notifications_to_json(
             {
                 "id": str(n.id),
                 "type": n.type,
-                "group_key": n.group_key if n.type in GROUPABLE else f"ungrouped-{n.id}",
+                "group_key": _group_key(n),
                 "created_at": at(n.created_at),
                 "report": (
                     report_to_api(report[0], report[1], base_url) if report is not None else None
