@@ -215,6 +215,10 @@ def create_app(config: Config, *, role: str = "all", periodic: bool = True) -> w
         from fedinode.web.sessions import sweep_ctx
 
         app.cleanup_ctx.append(sweep_ctx)  # expired web sessions and e-mail tokens
+        if config.rate_limits.enabled and config.rate_limits.storage == "database":
+            from fedinode.ratelimit import counters_sweep_ctx
+
+            app.cleanup_ctx.append(counters_sweep_ctx)
     if role in ("all", "worker"):
         app.cleanup_ctx.append(_scheduled_ctx)  # after federation's: a posted status federates
     return app

@@ -122,7 +122,9 @@ class RateLimitsConfig:
 sign-ups and writes; reads and the inbox are unlimited unless set."""
 
     enabled: bool = True
-    storage: str = "memory://"  # or redis://host:6379/0 to share counters between processes
+    # "database": counters in the database, one count for every process serving it;
+    # redis://host:6379/0 the same in Redis; memory:// in each process (per process).
+    storage: str = "database"
     strategy: str = "fixed-window"
     # Client addresses or networks never limited. Loopback, as Mastodon safelists it: tools
     # on the machine itself; clients behind a local proxy are still limited by their own
@@ -714,9 +716,19 @@ def _check_rate_limits(section: RateLimitsConfig) -> None:
                 f"rate_limits.{key}",
                 f'expected a limit such as "25/5minutes" (or "0" for none), got {value!r}',
             ) from None
-    if not section.storage.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+    if section.storage != "database" and not section.storage.startswith(
+        ("memory://", "redis://", "rediss://", "redis+unix://")
+    ):
         raise ConfigError(
-            "rate_limits.storage", "must start with memory://, redis://, rediss:// or redis+unix://"
+            "rate_limits.storage",
+            '"database", or an address starting with memory://, redis://, rediss:// or'
+            " redis+unix://",
+        )
+    if section.storage == "database" and section.strategy == "moving-window":
+        raise ConfigError(
+            "rate_limits.strategy",
+            'moving-window keeps every hit: with storage = "database" use fixed-window or'
+            ' sliding-window-counter (or storage = "redis://…" for moving-window)',
         )
     _check_networks("rate_limits.exempt", section.exempt)
 

@@ -19,19 +19,23 @@ Mastodon sends and clients read: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`
 ``X-RateLimit-Reset`` (ISO 8601). ``/api/`` answers carry the ``X-RateLimit-*`` headers
 of the tightest limit they counted against, so clients can pace themselves.
 
-Counters live in memory (per process) or in Redis (``storage = "redis://…"``, shared by
-every process and worker). If the storage fails, requests are let through and the failure
-is logged: a Redis outage must not take the instance down with it.
+Counters live in the database by default (``storage = "database"``: every process and
+worker serving it counts a limit once, so ``serve --workers N`` does not multiply a login
+limit by N), in Redis (``storage = "redis://…"``, shared the same way, and the choice for
+limits on reads, which the database would pay a write for each), or in this process's
+memory (``memory://``: per process). If the storage fails, requests are let through and the
+failure is logged: an outage of the counters must not take the instance down with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,6 +44,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.base import SlidingWindowCounterSupport
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
     MovingWindowRateLimiter,
@@ -47,11 +52,15 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
+from activitypub import periodic
 from activitypub.signatures import key_id_host
+from fedinode import appkeys
 from fedinode.api import auth, schemas
 from fedinode.client_ip import Networks, bucket, client_ip, parse_address
 from fedinode.config import RATE_LIMIT_KEYS, Config, RateLimitsConfig
 from fedinode.errors import ApiError
+from storage.ids import now_ms
+from storage.rate_counters import RateCounterStore
 
 log = logging.getLogger("fedinode.ratelimit")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -78,6 +87,8 @@ _MEDIA_PATHS = frozenset({"/api/v1/media", "/api/v2/media"})
 _INBOX = re.compile(r"^/(?:inbox|actor/inbox|users/[^/]+/inbox)$")
 _KEY_ID = re.compile(r"""keyid\s*=\s*"([^"]{1,2048})\"""", re.IGNORECASE)
 _LOG_EVERY_SECONDS = 60.0
+SWEEP_JOB = "rate_counter_sweep"  # its lease row (activitypub.periodic)
+SWEEP_EVERY_S = 600.0
 _STRATEGIES: dict[str, Callable[[Storage], RateLimiter]] = {
     "fixed-window": FixedWindowRateLimiter,
     "moving-window": MovingWindowRateLimiter,
@@ -93,8 +104,92 @@ def parse_limit(text: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(value))
 
 
+class DatabaseStorage(Storage, SlidingWindowCounterSupport):
+    """The ``limits`` storage over the database's ``rate_counters`` (``storage.rate_counters``):
+    what the in-memory storage does, for every process at once. ``counters`` is set when the
+    first request arrives (the middleware exists before the store is open)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counters: RateCounterStore | None = None
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return Exception
+
+    def _store(self) -> RateCounterStore:
+        if self.counters is None:
+            raise RuntimeError("rate-limit counters used before the database was opened")
+        return self.counters
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        counter = await self._store().hit(key, amount, round(expiry * 1000), now_ms())
+        return counter.count
+
+    async def decr(self, key: str, amount: int = 1) -> int:
+        return await self._store().take_back(key, amount, now_ms())
+
+    async def get(self, key: str) -> int:
+        counter = await self._store().get(key, now_ms())
+        return 0 if counter is None else counter.count
+
+    async def get_expiry(self, key: str) -> float:
+        counter = await self._store().get(key, now_ms())
+        return time.time() if counter is None else counter.expires_at / 1000
+
+    async def check(self) -> bool:
+        await self._store().get("", now_ms())
+        return True
+
+    async def reset(self) -> int | None:
+        return await self._store().clear_all()
+
+    async def clear(self, key: str) -> None:
+        await self._store().clear(key)
+
+    # -- the sliding window counter: the previous and the current window's counters, as
+    # the in-memory storage keeps them (and under the same keys).
+
+    async def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        previous_key, current_key = MemoryStorage.sliding_window_keys(key, expiry, now)
+        previous, previous_ttl, current, _ = await self._window(previous_key, current_key,
+                                                                 expiry, now)  # fmt: skip
+        if math.floor(previous * previous_ttl / expiry + current) + amount > limit:
+            return False
+        current = await self.incr(current_key, 2 * expiry, amount)
+        if math.floor(previous * previous_ttl / expiry + current) > limit:
+            await self.decr(current_key, amount)  # another process took the last room
+            return False
+        return True
+
+    async def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        now = time.time()
+        previous_key, current_key = MemoryStorage.sliding_window_keys(key, expiry, now)
+        return await self._window(previous_key, current_key, expiry, now)
+
+    async def clear_sliding_window(self, key: str, expiry: int) -> None:
+        for window_key in MemoryStorage.sliding_window_keys(key, expiry, time.time()):
+            await self.clear(window_key)
+
+    async def _window(
+        self, previous_key: str, current_key: str, expiry: int, now: float
+    ) -> tuple[int, float, int, float]:
+        previous = await self.get(previous_key)
+        current = await self.get(current_key)
+        previous_ttl = 0.0 if previous == 0 else (1 - (((now - expiry) / expiry) % 1)) * expiry
+        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+        return previous, previous_ttl, current, current_ttl
+
+
 def open_storage(uri: str) -> Storage:
-    """The counters' storage for ``[rate_limits] storage``: memory:// or redis://…"""
+    """The counters' storage for ``[rate_limits] storage``: database, memory:// or redis://…"""
+    if uri == "database":
+        return DatabaseStorage()
     if uri.startswith("memory://"):
         return MemoryStorage()
     return RedisStorage(f"async+{uri}", implementation="redispy", wrap_exceptions=True)
@@ -137,6 +232,10 @@ class RateLimits:
         self.limits = {key: parse_limit(getattr(settings, key)) for key in RATE_LIMIT_KEYS}
         self.storage = open_storage(settings.storage)
         self.limiter = _STRATEGIES[settings.strategy](self.storage)
+        # A fixed window in the database is counted in one statement per limit: the hit
+        # returns the count and the window's end, which the headers show.
+        self._database = self.storage if isinstance(self.storage, DatabaseStorage) else None
+        self._one_statement = self._database is not None and settings.strategy == "fixed-window"
         self._last_failure_log = 0.0
         self._logins: dict[str, tuple[asyncio.Lock, int]] = {}
 
@@ -190,6 +289,8 @@ class RateLimits:
         """Count the request: a 429 response when over a limit, else (with ``stats``) the
         tightest (item, reset, remaining) for the headers."""
         tightest: tuple[RateLimitItem, float, int] | None = None
+        if self._one_statement:
+            return await self._check_in_database(counts)
         for count in counts:
             for item in count.items:
                 if not await self.limiter.hit(item, count.name, count.key):
@@ -204,8 +305,30 @@ class RateLimits:
                         tightest = (item, reset, remaining)
         return tightest
 
+    async def _check_in_database(
+        self, counts: list[_Count]
+    ) -> tuple[RateLimitItem, float, int] | web.Response | None:
+        """``_check`` for fixed windows in the database: each limit one statement."""
+        assert self._database is not None
+        store = self._database._store()
+        tightest: tuple[RateLimitItem, float, int] | None = None
+        for count in counts:
+            for item in count.items:
+                key = item.key_for(count.name, count.key)
+                counter = await store.hit(key, 1, item.get_expiry() * 1000, now_ms())
+                reset = counter.expires_at / 1000
+                if counter.count > item.amount:
+                    log.info("rate limit %s (%s) reached by %s", count.name, item, count.key)
+                    return too_many(item, reset)
+                remaining = item.amount - counter.count
+                if tightest is None or remaining < tightest[2]:
+                    tightest = (item, reset, remaining)
+        return tightest
+
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self._database is not None and self._database.counters is None:
+            self._database.counters = request.config_dict[appkeys.STORE].rate_counters
         ip = client_ip(request, self.trusted)
         if self.exempt and parse_address(ip) in self.exempt:
             return await handler(request)
@@ -277,3 +400,29 @@ def rate_limit_middlewares(config: Config) -> list[Middleware]:
         return []
     limits = RateLimits(config.rate_limits, config.server.trusted_proxies)
     return [limits.middleware]
+
+
+async def counters_sweep_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Delete expired database counters once per ``SWEEP_EVERY_S`` across the fleet (a
+    periodic job with a lease row), until shutdown: a counter is read only while live, and
+    each address or account that ever hit a limit would otherwise leave a row behind."""
+    store = app[appkeys.STORE]
+    stop = asyncio.Event()
+
+    async def job() -> None:
+        pruned = await store.rate_counters.prune_expired(now_ms())
+        if pruned:
+            log.info("deleted %d expired rate-limit counter(s)", pruned)
+
+    task = asyncio.create_task(
+        periodic.run_forever(store, SWEEP_JOB, SWEEP_EVERY_S, job, stop),
+        name="fedinode-rate-counter-sweep",
+    )
+    yield
+    stop.set()
+    try:
+        await asyncio.wait_for(task, 10.0)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

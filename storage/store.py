@@ -34,6 +34,7 @@ from storage.preview_cards import PreviewCardStore
 from storage.push import PushStore
 from storage.quarantine import QuarantineStore
 from storage.queues import LeaseOwner, QueueStore, TakenBack
+from storage.rate_counters import RateCounterStore
 from storage.relationships import RelationshipStore
 from storage.reports import ReportStore
 from storage.scheduled import ScheduledStatusStore
@@ -101,6 +102,7 @@ class Store:
         self.mail = MailOutboxStore(db)
         self.scheduled_statuses = ScheduledStatusStore(db)
         self.web_sessions = WebSessionStore(db)
+        self.rate_counters = RateCounterStore(db)
         self.otp = OtpStore(db)
 
     @property

@@ -518,6 +518,55 @@ async def test_redis_counters_are_shared_between_processes(
     await assert_429(await two.get("/api/v1/instance", headers=via(ip)), 3)
 
 
+async def test_database_counters_hold_one_limit_for_every_process(
+    aiohttp_client: Any, config: Config
+) -> None:
+    """The default: two apps on one database (as ``serve --workers 2`` runs them) count a
+    login limit once; with memory:// each would let the whole limit through."""
+    assert config.rate_limits.storage == "database"
+    shared = limited(config, oauth_token="3/minute", writes_per_account="0")
+    one = await start(aiohttp_client, shared)
+    two = await start(aiohttp_client, shared)
+    app = await register(one)
+    wrong = {"grant_type": "password", "client_id": app["client_id"],
+             "client_secret": app["client_secret"], "username": "nobody", "password": "x"}  # fmt: skip
+    ip = random_ip()
+    seen = [(await c.post("/oauth/token", data=wrong, headers=via(ip))).status
+            for c in (one, two, one)]  # fmt: skip
+    assert seen == [400, 400, 400]
+    await assert_429(await two.post("/oauth/token", data=wrong, headers=via(ip)), 3)
+    await assert_429(await one.post("/oauth/token", data=wrong, headers=via(ip)), 3)
+    assert (await two.post("/oauth/token", data=wrong, headers=via(random_ip()))).status == 400
+    # Per process, as before, with memory://.
+    apart = limited(config, storage="memory://", oauth_token="3/minute")
+    three, four = await start(aiohttp_client, apart), await start(aiohttp_client, apart)
+    ip = random_ip()
+    seen = [(await c.post("/oauth/token", data=wrong, headers=via(ip))).status
+            for c in (three, four) * 3]  # fmt: skip
+    assert seen == [400] * 6
+
+
+async def test_database_counters_with_a_sliding_window_and_the_api_headers(
+    aiohttp_client: Any, config: Config
+) -> None:
+    shared = limited(config, strategy="sliding-window-counter", api_unauthenticated="2/hour")
+    one = await start(aiohttp_client, shared)
+    two = await start(aiohttp_client, shared)
+    ip = random_ip()
+    first = await one.get("/api/v1/instance", headers=via(ip))
+    assert first.status == 200
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("2", "1")
+    assert (await two.get("/api/v1/instance", headers=via(ip))).status == 200
+    await assert_429(await one.get("/api/v1/instance", headers=via(ip)), 2)
+    await assert_429(await two.get("/api/v1/instance", headers=via(ip)), 2)
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={"FEDINODE_RATE_LIMITS__STRATEGY": "moving-window"})
+    assert caught.value.key == "rate_limits.strategy"
+    moving = load_config(None, environ={"FEDINODE_RATE_LIMITS__STRATEGY": "moving-window",
+                                        "FEDINODE_RATE_LIMITS__STORAGE": "memory://"})  # fmt: skip
+    assert moving.rate_limits.strategy == "moving-window"
+
+
 async def test_a_storage_outage_lets_requests_through(aiohttp_client: Any, config: Config) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

@@ -315,6 +315,58 @@ async def test_a_domain_block_made_in_one_process_applies_in_the_other(
     assert fleet.stop() == 0
 
 
+def _with_login_limit(config_file: Path, limit: str) -> int:
+    """Limit logins (from loopback too) in the config file; the port it serves."""
+    with config_file.open("a") as out:
+        out.write(f'[rate_limits]\nexempt = []\noauth_token = "{limit}"\n')
+    return int(config_file.read_text().split("port = ")[1].split("\n")[0])
+
+
+async def test_a_login_limit_holds_once_across_the_processes(config_file: Path) -> None:
+    """Wrong passwords from one address through connections to both processes: the limit
+    counts them once (the default counters are in the database), not once per process."""
+    port = _with_login_limit(config_file, "4/minute")
+    fleet = Fleet(config_file, port, workers=2)
+    sessions: dict[int, aiohttp.ClientSession] = {}
+    try:
+        pids = fleet.wait_serving()
+        for _ in range(64):  # one keep-alive connection served by each process
+            local = free_port()
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=1, local_addr=("127.0.0.1", local))
+            )
+            async with session.get(fleet.base + "/api/v1/instance") as resp:
+                assert resp.status == 200
+            pid = owner(port, local, pids)
+            if pid in sessions:
+                await session.close()
+            else:
+                sessions[pid] = session
+            if len(sessions) == 2:
+                break
+        assert len(sessions) == 2, "every connection went to one process"
+        first, second = sessions.values()
+        async with first.post(fleet.base + "/api/v1/apps", json={
+            "client_name": "flood", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+        }) as resp:  # fmt: skip
+            app = await resp.json()
+            assert resp.status == 200, app
+        wrong = {"grant_type": "password", "client_id": app["client_id"],
+                 "client_secret": app["client_secret"], "username": "alice", "password": "no"}  # fmt: skip
+        seen = []
+        for session in (first, second, first, second, first, second):
+            async with session.post(fleet.base + "/oauth/token", data=wrong) as resp:
+                seen.append(resp.status)
+        assert seen == [400, 400, 400, 400, 429, 429], seen
+    finally:
+        for session in sessions.values():
+            await session.close()
+        fleet.proc.kill()
+        fleet.proc.wait()
+        for pid in fleet.children():
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_a_dead_worker_is_started_again_and_sigterm_stops_all(fleet: Fleet) -> None:
     pids = fleet.wait_serving()
     victim = min(pids)
