@@ -14,7 +14,6 @@ from fedinode.api.params import (
     json_response,
     page_from,
     paged_json_response,
-    paged_response,
     path_id,
     read_params,
 )
@@ -97,9 +96,8 @@ async def list_grouped_notifications(request: web.Request) -> web.Response:
     grouped_types = params.str_list("grouped_types") or svc.GROUPABLE
     views, ids = await svc.list_notifications(ctx, account.id, page, **filters)
     groups = svc.group_notifications(views, grouped_types)
-    return paged_response(
-        request, schemas.grouped_notifications_to_api(groups, ctx.config, account.id), ids, page
-    )
+    body = schemas.grouped_notifications_to_json(groups, ctx.config, account.id)
+    return paged_json_response(request, body, ids, page)
 
 
 @require_scopes("read:notifications")

@@ -44,7 +44,7 @@ from fedinode.api.schemas.instance import (
 )
 from fedinode.api.schemas.media import media_to_api
 from fedinode.api.schemas.notifications import (
-    grouped_notifications_to_api,
+    grouped_notifications_to_json,
     notification_group_to_api,
     notification_to_api,
     notification_view_to_api,
@@ -123,7 +123,7 @@ __all__ = [
     "filter_status_to_api",
     "filter_to_api",
     "filter_v1_to_api",
-    "grouped_notifications_to_api",
+    "grouped_notifications_to_json",
     "instance_v1_to_api",
     "instance_v2_to_api",
     "iso",

@@ -9,7 +9,7 @@ import orjson
 
 from fedinode.api.schemas.accounts import account_to_api
 from fedinode.api.schemas.reports import report_to_api
-from fedinode.api.schemas.statuses import json_array, status_json, status_to_api, statuses_to_api
+from fedinode.api.schemas.statuses import json_array, status_json, status_to_api
 from fedinode.api.schemas.times import at, iso
 from fedinode.config import Config
 from fedinode.services.notifications import GROUPABLE
@@ -118,10 +118,12 @@ def notifications_to_json(
     return json_array(parts)
 
 
-def grouped_notifications_to_api(
+def grouped_notifications_to_json(
     groups: Sequence[NotificationGroupView], config: Config, viewer_id: int
-) -> e.GroupedNotificationsResults:
-    """/api/v2/notifications: the groups, each account and status once beside them."""
+) -> bytes:
+    """/api/v2/notifications (``GroupedNotificationsResults``) encoded: the groups, beside
+    them each account of the page once and each status once, in order of first appearance,
+    each status's JSON as kept with its version for the viewer's marks (``status_json``)."""
     accounts: dict[int, Account] = {}
     statuses: dict[int, StatusView] = {}
     for group in groups:
@@ -130,11 +132,17 @@ def grouped_notifications_to_api(
             if m.status is not None:
                 statuses.setdefault(m.status.status.id, m.status)
     base = config.base_url
-    return {
-        "accounts": [account_to_api(a, base) for a in accounts.values()],
-        "statuses": statuses_to_api(list(statuses.values()), config, viewer_id),
-        "notification_groups": [notification_group_to_api(g, base) for g in groups],
-    }
+    return b"".join(
+        (
+            b'{"accounts":',
+            json_array([orjson.dumps(account_to_api(a, base)) for a in accounts.values()]),
+            b',"statuses":',
+            json_array([status_json(s, config, viewer_id) for s in statuses.values()]),
+            b',"notification_groups":',
+            orjson.dumps([notification_group_to_api(g, base) for g in groups]),
+            b"}",
+        )
+    )
 
 
 def unread_count_to_api(count: int) -> e.UnreadCount:
