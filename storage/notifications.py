@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from storage.db import Database
@@ -63,25 +63,17 @@ class NotificationStore:
         account_id: int,
         page: Page,
         *,
-        types: Sequence[str] = (),
+        types: Iterable[str] = (),
         exclude_types: Sequence[str] = (),
         from_account_id: int | None = None,
+        group_key: str | None = None,
+        notification_id: int | None = None,
     ) -> list[Notification]:
+        """A page of the account's notifications, newest first, of ``types`` (all when
+        empty) but not ``exclude_types``, and only those from ``from_account_id``, of the
+        group ``group_key`` or with the id ``notification_id`` where given."""
         args: list[Any] = [account_id]
-        where = "n.account_id = $1"
-        if types:
-            marks = ", ".join(f"${i}" for i in range(len(args) + 1, len(args) + len(types) + 1))
-            args.extend(types)
-            where += f" AND n.type IN ({marks})"
-        if exclude_types:
-            marks = ", ".join(
-                f"${i}" for i in range(len(args) + 1, len(args) + len(exclude_types) + 1)
-            )
-            args.extend(exclude_types)
-            where += f" AND n.type NOT IN ({marks})"
-        if from_account_id is not None:
-            args.append(from_account_id)
-            where += f" AND n.from_account_id = ${len(args)}"
+        where = _where(args, types, exclude_types, from_account_id, group_key, notification_id)
         cond, order, ascending = page.clauses("n.id", args)
         args.append(page.limit)
         rows = await self._db.fetch(
@@ -92,6 +84,21 @@ class NotificationStore:
         if ascending:
             out.reverse()
         return out
+
+    async def count(
+        self,
+        account_id: int,
+        *,
+        types: Iterable[str] = (),
+        group_key: str | None = None,
+        notification_id: int | None = None,
+    ) -> int:
+        """How many of the account's notifications ``list`` would page through."""
+        args: list[Any] = [account_id]
+        where = _where(args, types, (), None, group_key, notification_id)
+        return int(
+            await self._db.fetchval(f"SELECT COUNT(*) FROM notifications n WHERE {where}", *args)
+        )
 
     async def get(self, account_id: int, notification_id: int) -> Notification | None:
         row = await self._db.fetchrow(
@@ -130,5 +137,60 @@ class NotificationStore:
             )
         )
 
+    async def count_unread_groups(
+        self, account_id: int, since_id: int, grouped_types: Iterable[str], limit: int
+    ) -> int:
+        """The groups (at most ``limit``) among the notifications after ``since_id``: those
+        of ``grouped_types`` count once per group key, every other one on its own."""
+        args: list[Any] = [account_id, since_id]
+        grouped = f"n.type {marks}" if (marks := _in(args, grouped_types)) else "1=0"
+        args.append(limit)
+        # A group key is never digits alone, so no key meets a notification's own id.
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT CASE WHEN"
+                f" {grouped} AND n.group_key <> '' THEN n.group_key"
+                " ELSE CAST(n.id AS TEXT) END AS g"
+                f" FROM notifications n WHERE n.account_id = $1 AND n.id > $2 LIMIT ${len(args)}) u",
+                *args,
+            )
+        )
+
     async def delete_for_status(self, status_id: int) -> None:
         await self._db.execute("DELETE FROM notifications WHERE status_id = $1", status_id)
+
+
+def _in(args: list[Any], values: Iterable[str]) -> str:
+    """``IN ($i, …)`` for ``values`` appended to ``args``; "" when there are none."""
+    values = list(values)
+    if not values:
+        return ""
+    start = len(args) + 1
+    args.extend(values)
+    return "IN (" + ", ".join(f"${i}" for i in range(start, start + len(values))) + ")"
+
+
+def _where(
+    args: list[Any],
+    types: Iterable[str],
+    exclude_types: Sequence[str],
+    from_account_id: int | None,
+    group_key: str | None,
+    notification_id: int | None,
+) -> str:
+    """The conditions on ``notifications n`` of ``list``; ``args`` holds the account id."""
+    where = "n.account_id = $1"
+    if included := _in(args, types):
+        where += f" AND n.type {included}"
+    if excluded := _in(args, exclude_types):
+        where += f" AND n.type NOT {excluded}"
+    if from_account_id is not None:
+        args.append(from_account_id)
+        where += f" AND n.from_account_id = ${len(args)}"
+    if group_key is not None:
+        args.append(group_key)
+        where += f" AND n.group_key = ${len(args)}"
+    if notification_id is not None:
+        args.append(notification_id)
+        where += f" AND n.id = ${len(args)}"
+    return where

@@ -14,10 +14,11 @@ from fedinode.api.params import (
     json_response,
     page_from,
     paged_json_response,
+    paged_response,
     path_id,
     read_params,
 )
-from fedinode.errors import NotFoundError
+from fedinode.errors import ApiError, NotFoundError
 from fedinode.services import notifications as svc
 from storage.ids import parse_id
 
@@ -86,6 +87,17 @@ async def unread_count(request: web.Request) -> web.Response:
 # -- v2 grouped ---------------------------------------------------------------------------
 
 
+def _partial_avatars(params: Params) -> bool:
+    """``expand_accounts``: "full" (the default) or "partial_avatars"."""
+    expand = params.str("expand_accounts") or "full"
+    if expand not in ("full", "partial_avatars"):
+        raise ApiError(
+            f"Invalid value for 'expand_accounts': '{expand}',"
+            " allowed values are 'full' and 'partial_avatars'"
+        )
+    return expand == "partial_avatars"
+
+
 @require_scopes("read:notifications")
 async def list_grouped_notifications(request: web.Request) -> web.Response:
     params = await read_params(request)
@@ -96,13 +108,45 @@ async def list_grouped_notifications(request: web.Request) -> web.Response:
     grouped_types = params.str_list("grouped_types") or svc.GROUPABLE
     views, ids = await svc.list_notifications(ctx, account.id, page, **filters)
     groups = svc.group_notifications(views, grouped_types)
-    body = schemas.grouped_notifications_to_json(groups, ctx.config, account.id)
+    body = schemas.grouped_notifications_to_json(
+        groups, ctx.config, account.id, partial_avatars=_partial_avatars(params)
+    )
     return paged_json_response(request, body, ids, page)
 
 
 @require_scopes("read:notifications")
+async def get_notification_group(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    account = viewer_account(request)
+    group = await svc.notification_group(ctx, account.id, request.match_info["group_key"])
+    if group is None:
+        raise NotFoundError()
+    body = schemas.grouped_notifications_to_json([group], ctx.config, account.id)
+    return web.Response(body=body, content_type="application/json")
+
+
+@require_scopes("read:notifications")
+async def notification_group_accounts(request: web.Request) -> web.Response:
+    params = await read_params(request)
+    ctx = ctx_of(request)
+    page = page_from(params, default_limit=40, max_limit=80)
+    key = request.match_info["group_key"]
+    found = await svc.group_accounts(ctx, viewer_account(request).id, key, page)
+    if found is None:
+        raise NotFoundError()
+    accounts, ids = found
+    body = [schemas.account_to_api(a, ctx.config.base_url) for a in accounts]
+    return paged_response(request, body, ids, page)
+
+
+@require_scopes("read:notifications")
 async def grouped_unread_count(request: web.Request) -> web.Response:
-    return await unread_count(request)
+    params = await read_params(request)
+    ctx = ctx_of(request)
+    limit = max(1, min(params.int("limit", 100) or 100, 1000))
+    grouped_types = params.str_list("grouped_types") or svc.GROUPABLE
+    count = await svc.count_unread_groups(ctx, viewer_account(request).id, grouped_types, limit)
+    return json_response(schemas.unread_count_to_api(count))
 
 
 @require_scopes("write:notifications")

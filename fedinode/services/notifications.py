@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.render_cache import status_views
 from fedinode.services.views import StatusView
+from storage.ids import parse_id
 from storage.models import Account, Notification, Report
 from storage.paging import Page
 from storage.store import Store
@@ -20,6 +22,9 @@ TYPES = (
 # The types Mastodon groups (grouped notifications, /api/v2/notifications): each carries a
 # group key; every other notification is a group of its own ("ungrouped-<id>").
 GROUPABLE = frozenset({"favourite", "reblog", "follow"})
+UNGROUPED = "ungrouped-"
+# The accounts a group shows (``sample_account_ids``), as Mastodon.
+SAMPLE_ACCOUNTS = 8
 
 
 def group_key(type_: str, recipient_id: int, status_id: int | None) -> str:
@@ -127,6 +132,9 @@ class NotificationGroupView:
     key: str
     members: list[NotificationView]
     sample_account_ids: list[int]
+    # A group shown whole (GET /api/v2/notifications/:group_key): how many notifications it
+    # holds, of which ``members`` are the newest; None for a group cut from a page.
+    total: int | None = None
 
 
 def group_notifications(
@@ -139,9 +147,65 @@ def group_notifications(
     for v in views:
         n = v.notification
         groupable = n.type in GROUPABLE and n.type in wanted and n.group_key
-        key = n.group_key if groupable else f"ungrouped-{n.id}"
+        key = n.group_key if groupable else f"{UNGROUPED}{n.id}"
         groups.setdefault(key, []).append(v)
     return [
-        NotificationGroupView(key, members, list(dict.fromkeys(m.account.id for m in members))[:8])
+        NotificationGroupView(
+            key, members, list(dict.fromkeys(m.account.id for m in members))[:SAMPLE_ACCOUNTS]
+        )
         for key, members in groups.items()
     ]
+
+
+def _group_rows(key: str) -> dict[str, Any]:
+    """The ``NotificationStore.list`` filters for the notifications of the group ``key``:
+    "ungrouped-<id>" names one notification; any other key a group of a groupable type (the
+    other types keep a group key in the database that no client is shown)."""
+    if key.startswith(UNGROUPED):
+        # An id that names no row selects nothing (-1 is never an id).
+        single = parse_id(key[len(UNGROUPED) :])
+        return {"notification_id": -1 if single is None else single}
+    return {"group_key": key, "types": sorted(GROUPABLE)}
+
+
+async def notification_group(ctx: Ctx, viewer_id: int, key: str) -> NotificationGroupView | None:
+    """The viewer's group ``key`` with its newest notifications (enough for the sample
+    accounts) and its count; None when the viewer has no such group."""
+    where = _group_rows(key)
+    rows = await ctx.store.notifications.list(viewer_id, Page(limit=SAMPLE_ACCOUNTS), **where)
+    views = await load_notification_views(ctx, rows, viewer_id)
+    if not views:
+        return None
+    # An "ungrouped-<id>" key stays one notification, whatever its type.
+    [group] = group_notifications(views, () if "notification_id" in where else GROUPABLE)
+    total = (
+        len(rows)
+        if "notification_id" in where
+        else await ctx.store.notifications.count(viewer_id, types=where["types"], group_key=key)
+    )
+    return replace(group, total=total)
+
+
+async def group_accounts(
+    ctx: Ctx, viewer_id: int, key: str, page: Page
+) -> tuple[list[Account], list[int]] | None:
+    """A page of the accounts behind the viewer's group ``key``, newest notification first,
+    with the notification ids to page by; None when the viewer has no such group."""
+    where = _group_rows(key)
+    rows = await ctx.store.notifications.list(viewer_id, page, **where)
+    if not rows and not await ctx.store.notifications.count(viewer_id, **where):
+        return None
+    accounts = await ctx.store.accounts.get_many([n.from_account_id for n in rows])
+    found = [accounts[n.from_account_id] for n in rows if n.from_account_id in accounts]
+    return found, [n.id for n in rows]
+
+
+async def count_unread_groups(
+    ctx: Ctx, viewer_id: int, grouped_types: Iterable[str], limit: int
+) -> int:
+    """The viewer's unread notification groups (after the notifications marker), at most
+    ``limit``, grouped as ``group_notifications`` groups them."""
+    last_read = await ctx.store.markers.last_read_id(viewer_id, "notifications")
+    return await ctx.store.notifications.count_unread_groups(
+        viewer_id, last_read, sorted(GROUPABLE.intersection(grouped_types)), limit
+    )

@@ -77,6 +77,7 @@ from fedinode.api.entities.notifications import (
     GroupedNotificationsResults,
     Notification,
     NotificationGroup,
+    PartialAccountWithAvatar,
     UnreadCount,
 )
 from fedinode.api.entities.oauth import Application, OAuthError, OAuthMetadata, Token
@@ -168,6 +169,7 @@ __all__ = [
     "NotificationGroup",
     "OAuthError",
     "OAuthMetadata",
+    "PartialAccountWithAvatar",
     "PolicyDecision",
     "Poll",
     "PollOption",

@@ -35,8 +35,21 @@ class NotificationGroup(TypedDict):
     report: NotRequired[Report]
 
 
+class PartialAccountWithAvatar(TypedDict):
+    """An account as ``expand_accounts=partial_avatars`` sends it: enough for an avatar."""
+
+    id: str
+    acct: str
+    url: str | None
+    avatar: str
+    avatar_static: str
+    locked: bool
+    bot: bool
+
+
 class GroupedNotificationsResults(TypedDict):
     accounts: list[Account]
+    partial_accounts: NotRequired[list[PartialAccountWithAvatar]]
     statuses: list[Status]
     notification_groups: list[NotificationGroup]
 

@@ -49,6 +49,7 @@ from fedinode.api.schemas.notifications import (
     notification_to_api,
     notification_view_to_api,
     notifications_to_json,
+    partial_account_to_api,
     unread_count_to_api,
 )
 from fedinode.api.schemas.oauth import (
@@ -140,6 +141,7 @@ __all__ = [
     "notifications_to_json",
     "oauth_error_to_api",
     "oauth_metadata_to_api",
+    "partial_account_to_api",
     "policy_decision_to_api",
     "poll_to_api",
     "preferences_to_api",

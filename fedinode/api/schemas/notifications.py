@@ -64,14 +64,16 @@ def notification_group_to_api(group: NotificationGroupView, base_url: str) -> e.
     oldest = notifications[-1]
     out: e.NotificationGroup = {
         "group_key": group.key,
-        "notifications_count": len(notifications),
+        "notifications_count": len(notifications) if group.total is None else group.total,
         "type": newest.type,
         "most_recent_notification_id": str(newest.id),
-        "page_min_id": str(oldest.id),
-        "page_max_id": str(newest.id),
-        "latest_page_notification_at": iso(newest.created_at),
         "sample_account_ids": [str(a) for a in group.sample_account_ids],
     }
+    if group.total is None:
+        # Mastodon gives the page bounds only for a group cut from a page.
+        out["page_min_id"] = str(oldest.id)
+        out["page_max_id"] = str(newest.id)
+        out["latest_page_notification_at"] = iso(newest.created_at)
     status_id = newest.status_id
     if status_id is not None:
         # Mastodon leaves the key out of groups that have no status (follows, reports).
@@ -112,18 +114,35 @@ def notifications_to_json(
             }
         )
         status = b"null" if view.status is None else status_json(view.status, config, viewer_id)
-        parts.append(
-            b"".join((head[:-1], b',"account":', account, b',"status":', status, b"}"))
-        )
+        parts.append(b"".join((head[:-1], b',"account":', account, b',"status":', status, b"}")))
     return json_array(parts)
 
 
+def partial_account_to_api(account: Account, base_url: str) -> e.PartialAccountWithAvatar:
+    full = account_to_api(account, base_url)
+    return {
+        "id": full["id"],
+        "acct": full["acct"],
+        "url": full["url"],
+        "avatar": full["avatar"],
+        "avatar_static": full["avatar_static"],
+        "locked": full["locked"],
+        "bot": full["bot"],
+    }
+
+
 def grouped_notifications_to_json(
-    groups: Sequence[NotificationGroupView], config: Config, viewer_id: int
+    groups: Sequence[NotificationGroupView],
+    config: Config,
+    viewer_id: int,
+    *,
+    partial_avatars: bool = False,
 ) -> bytes:
     """/api/v2/notifications (``GroupedNotificationsResults``) encoded: the groups, beside
     them each account of the page once and each status once, in order of first appearance,
-    each status's JSON as kept with its version for the viewer's marks (``status_json``)."""
+    each status's JSON as kept with its version for the viewer's marks (``status_json``).
+    With ``partial_avatars`` (``expand_accounts=partial_avatars``) only the newest account of
+    each group is sent whole; the group's other sample accounts go in ``partial_accounts``."""
     accounts: dict[int, Account] = {}
     statuses: dict[int, StatusView] = {}
     for group in groups:
@@ -132,10 +151,19 @@ def grouped_notifications_to_json(
             if m.status is not None:
                 statuses.setdefault(m.status.status.id, m.status)
     base = config.base_url
+    partial = b""
+    if partial_avatars:
+        whole = dict.fromkeys(g.sample_account_ids[0] for g in groups if g.sample_account_ids)
+        rest = [a for g in groups for a in g.sample_account_ids[1:] if a not in whole]
+        partial = b',"partial_accounts":' + orjson.dumps(
+            [partial_account_to_api(accounts[a], base) for a in dict.fromkeys(rest)]
+        )
+        accounts = {a: accounts[a] for a in whole}
     return b"".join(
         (
             b'{"accounts":',
             json_array([orjson.dumps(account_to_api(a, base)) for a in accounts.values()]),
+            partial,
             b',"statuses":',
             json_array([status_json(s, config, viewer_id) for s in statuses.values()]),
             b',"notification_groups":',

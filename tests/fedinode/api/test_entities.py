@@ -238,6 +238,15 @@ NOTIFICATION: Table = {
     "status": opt(STATUS, NULL),  # fedinode sends null where Mastodon leaves the key out
     "report": opt(REPORT, NULL),
 }
+PARTIAL_ACCOUNT: Table = {
+    "id": (str,),
+    "acct": (str,),
+    "url": (str, NULL),
+    "avatar": (str,),
+    "avatar_static": (str,),
+    "locked": (bool,),
+    "bot": (bool,),
+}
 NOTIFICATION_GROUP: Table = {
     "group_key": (str,),
     "notifications_count": (int,),
@@ -252,7 +261,7 @@ NOTIFICATION_GROUP: Table = {
 }
 GROUPED_NOTIFICATIONS: Table = {
     "accounts": (ListOf(ACCOUNT),),
-    "partial_accounts": opt(ListOf(dict)),
+    "partial_accounts": opt(ListOf(PARTIAL_ACCOUNT)),
     "statuses": (ListOf(STATUS),),
     "notification_groups": (ListOf(NOTIFICATION_GROUP),),
 }
@@ -709,11 +718,32 @@ async def test_every_entity_has_mastodons_documented_fields(api: Api) -> None:
     notes = await alice.json("get", "/api/v1/notifications")
     assert {"follow", "favourite", "reblog", "mention"} <= {n["type"] for n in notes}, notes
     check_all(notes, NOTIFICATION, entities.Notification, "Notification")
+    grouped = await alice.json("get", "/api/v2/notifications")
     check(
-        await alice.json("get", "/api/v2/notifications"),
+        grouped,
         GROUPED_NOTIFICATIONS,
         entities.GroupedNotificationsResults,
         "GroupedNotificationsResults",
+    )
+    key = next(g["group_key"] for g in grouped["notification_groups"] if g["type"] == "favourite")
+    partial = await alice.json("get", "/api/v2/notifications?expand_accounts=partial_avatars")
+    check(
+        partial,
+        GROUPED_NOTIFICATIONS,
+        entities.GroupedNotificationsResults,
+        "GroupedNotificationsResults (partial_avatars)",
+    )
+    check(
+        await alice.json("get", f"/api/v2/notifications/{key}"),
+        GROUPED_NOTIFICATIONS,
+        entities.GroupedNotificationsResults,
+        "GroupedNotificationsResults (one group)",
+    )
+    check_all(
+        await alice.json("get", f"/api/v2/notifications/{key}/accounts"),
+        ACCOUNT,
+        entities.Account,
+        "Account (notification group)",
     )
     admin_notes = await admin.json("get", "/api/v1/notifications?types[]=admin.report")
     check_all(admin_notes, NOTIFICATION, entities.Notification, "Notification (report)")

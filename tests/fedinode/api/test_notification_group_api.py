@@ -1,0 +1,151 @@
+"""One notification group (GET /api/v2/notifications/:group_key), its accounts
+(…/:group_key/accounts) and the grouped unread count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api_helpers import Actor, Api
+
+
+async def _favourited_by_three(api: Api) -> tuple[Actor, list[Actor], dict[str, Any]]:
+    """alice's status favourited by bob, carol and dave in that order, then bob mentions her."""
+    alice = await api.user("alice")
+    fans = [await api.user(name) for name in ("bob", "carol", "dave")]
+    s = await alice.status("popular")
+    for fan in fans:
+        await fan.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    await fans[0].status("@alice ping")
+    return alice, fans, s
+
+
+def _key(listing: dict[str, Any], type_: str) -> str:
+    [key] = [g["group_key"] for g in listing["notification_groups"] if g["type"] == type_]
+    return key  # type: ignore[no-any-return]
+
+
+async def test_one_group_with_its_accounts_and_status(api: Api) -> None:
+    alice, (bob, carol, dave), s = await _favourited_by_three(api)
+    key = _key(await alice.json("get", "/api/v2/notifications"), "favourite")
+    body = await alice.json("get", f"/api/v2/notifications/{key}")
+    [group] = body["notification_groups"]
+    assert group["group_key"] == key and group["type"] == "favourite"
+    assert group["notifications_count"] == 3 and group["status_id"] == s["id"]
+    assert group["sample_account_ids"] == [dave.id, carol.id, bob.id]
+    assert [a["id"] for a in body["accounts"]] == [dave.id, carol.id, bob.id]
+    assert [x["id"] for x in body["statuses"]] == [s["id"]]
+    # Shown whole, not cut from a page: no page bounds, as Mastodon.
+    assert "page_min_id" not in group and "page_max_id" not in group
+
+
+async def test_group_accounts_newest_first_and_paged(api: Api) -> None:
+    alice, (bob, carol, dave), _ = await _favourited_by_three(api)
+    key = _key(await alice.json("get", "/api/v2/notifications"), "favourite")
+    accounts = await alice.json("get", f"/api/v2/notifications/{key}/accounts")
+    assert [a["id"] for a in accounts] == [dave.id, carol.id, bob.id]
+    assert accounts[0]["username"] == "dave"
+    first = await alice.get(f"/api/v2/notifications/{key}/accounts?limit=2")
+    assert [a["id"] for a in await first.json()] == [dave.id, carol.id]
+    next_url = first.links["next"]["url"]
+    rest = await alice.json("get", next_url.path + "?" + next_url.query_string)
+    assert [a["id"] for a in rest] == [bob.id]
+
+
+async def test_ungrouped_key_names_one_notification(api: Api) -> None:
+    alice, (bob, _, _), _ = await _favourited_by_three(api)
+    key = _key(await alice.json("get", "/api/v2/notifications"), "mention")
+    assert key.startswith("ungrouped-")
+    body = await alice.json("get", f"/api/v2/notifications/{key}")
+    [group] = body["notification_groups"]
+    assert group["group_key"] == key and group["type"] == "mention"
+    assert group["notifications_count"] == 1 and group["sample_account_ids"] == [bob.id]
+    assert [x["content"] for x in body["statuses"]] != []
+    assert group["status_id"] == body["statuses"][0]["id"]
+    accounts = await alice.json("get", f"/api/v2/notifications/{key}/accounts")
+    assert [a["id"] for a in accounts] == [bob.id]
+
+
+async def test_other_users_and_unknown_keys_are_not_found(api: Api) -> None:
+    alice, (bob, _, _), s = await _favourited_by_three(api)
+    listing = await alice.json("get", "/api/v2/notifications")
+    keys = [_key(listing, "favourite"), _key(listing, "mention")]
+    for key in keys:
+        for tail in ("", "/accounts"):
+            assert (await bob.get(f"/api/v2/notifications/{key}{tail}")).status == 404
+            assert (await alice.get(f"/api/v2/notifications/{key}{tail}")).status == 200
+    # A mention keeps a key in the database that no client is shown: it names no group.
+    unknown = ["favourite-1", "ungrouped-1", "ungrouped-x", f"mention-{s['id']}", "nothing"]
+    for key in unknown:
+        for tail in ("", "/accounts"):
+            resp = await alice.get(f"/api/v2/notifications/{key}{tail}")
+            assert resp.status == 404, key
+            assert await resp.json() == {"error": "Record not found"}
+
+
+async def test_needs_read_notifications_scope(api: Api) -> None:
+    alice, _, _ = await _favourited_by_three(api)
+    key = _key(await alice.json("get", "/api/v2/notifications"), "favourite")
+    other = await api.token_for(alice.account, scopes="read:statuses write")
+    narrow = await api.token_for(alice.account, scopes="read:notifications")
+    for tail in ("", "/accounts"):
+        assert (await other.get(f"/api/v2/notifications/{key}{tail}")).status == 403
+        assert (await narrow.get(f"/api/v2/notifications/{key}{tail}")).status == 200
+
+
+async def test_grouped_unread_count_counts_groups(api: Api) -> None:
+    alice, (bob, _, _), _ = await _favourited_by_three(api)
+    await bob.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    # One group of favourites, one follow, one mention.
+    count = await alice.json("get", "/api/v2/notifications/unread_count")
+    assert count == {"count": 3}
+    only_follows = "/api/v2/notifications/unread_count?grouped_types[]=follow"
+    assert await alice.json("get", only_follows) == {"count": 5}
+    assert await alice.json("get", "/api/v2/notifications/unread_count?limit=2") == {"count": 2}
+    assert (await alice.json("get", "/api/v1/notifications/unread_count"))["count"] == 5
+    listing = await alice.json("get", "/api/v1/notifications")
+    await alice.json(
+        "post", "/api/v1/markers", json={"notifications": {"last_read_id": listing[1]["id"]}}
+    )
+    # The follow is left unread.
+    assert await alice.json("get", "/api/v2/notifications/unread_count") == {"count": 1}
+
+
+async def test_partial_avatars_send_the_newest_account_of_a_group_whole(api: Api) -> None:
+    alice, (bob, carol, dave), _ = await _favourited_by_three(api)
+    body = await alice.json("get", "/api/v2/notifications?expand_accounts=partial_avatars")
+    # The mention is bob's, the favourites' newest is dave's; carol is only sampled.
+    assert [a["id"] for a in body["accounts"]] == [bob.id, dave.id]
+    assert "note" in body["accounts"][0]
+    [partial] = body["partial_accounts"]
+    assert partial == {
+        "id": carol.id,
+        "acct": "carol",
+        "url": partial["url"],
+        "avatar": partial["avatar"],
+        "avatar_static": partial["avatar_static"],
+        "locked": False,
+        "bot": False,
+    }
+    assert partial["url"].endswith("/@carol") and partial["avatar"].startswith("http")
+    full = await alice.json("get", "/api/v2/notifications?expand_accounts=full")
+    assert "partial_accounts" not in full
+    assert {a["id"] for a in full["accounts"]} == {bob.id, carol.id, dave.id}
+    bad = await alice.get("/api/v2/notifications?expand_accounts=everything")
+    assert bad.status == 400 and "expand_accounts" in (await bad.json())["error"]
+
+
+async def test_a_large_group_counts_all_and_samples_the_newest_eight(api: Api) -> None:
+    alice = await api.user("alice")
+    s = await alice.status("viral")
+    fans = [await api.user(f"fan{i}") for i in range(10)]
+    for fan in fans:
+        await fan.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    [key] = [
+        g["group_key"]
+        for g in (await alice.json("get", "/api/v2/notifications"))["notification_groups"]
+    ]
+    [group] = (await alice.json("get", f"/api/v2/notifications/{key}"))["notification_groups"]
+    assert group["notifications_count"] == 10
+    assert group["sample_account_ids"] == [f.id for f in reversed(fans)][:8]
+    accounts = await alice.json("get", f"/api/v2/notifications/{key}/accounts")
+    assert [a["id"] for a in accounts] == [f.id for f in reversed(fans)]
