@@ -118,11 +118,16 @@ class NotificationStore:
             > 0
         )
 
-    async def dismiss_group(self, account_id: int, group_key: str) -> None:
+    async def dismiss_group(self, account_id: int, group_key: str, types: Iterable[str]) -> None:
+        """Delete the account's notifications of the group ``group_key`` among ``types``
+        (the grouped types: the others keep a key that names no group a client sees)."""
+        args: list[Any] = [account_id, group_key]
+        marks = _in(args, types)
+        if not marks:
+            return
         await self._db.execute(
-            "DELETE FROM notifications WHERE account_id = $1 AND group_key = $2",
-            account_id,
-            group_key,
+            f"DELETE FROM notifications WHERE account_id = $1 AND group_key = $2 AND type {marks}",
+            *args,
         )
 
     async def clear(self, account_id: int) -> None:

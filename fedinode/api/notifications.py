@@ -158,5 +158,5 @@ async def dismiss_group(request: web.Request) -> web.Response:
     if single is not None:
         await ctx.store.notifications.dismiss(account.id, single)
     else:
-        await ctx.store.notifications.dismiss_group(account.id, key)
+        await ctx.store.notifications.dismiss_group(account.id, key, sorted(svc.GROUPABLE))
     return json_response(schemas.empty_to_api())

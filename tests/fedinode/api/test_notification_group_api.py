@@ -149,3 +149,16 @@ async def test_a_large_group_counts_all_and_samples_the_newest_eight(api: Api) -
     assert group["sample_account_ids"] == [f.id for f in reversed(fans)][:8]
     accounts = await alice.json("get", f"/api/v2/notifications/{key}/accounts")
     assert [a["id"] for a in accounts] == [f.id for f in reversed(fans)]
+
+
+async def test_dismissing_a_key_of_an_ungrouped_type_deletes_nothing(api: Api) -> None:
+    """Only favourite, reblog and follow notifications form groups; a mention is its own
+    ("ungrouped-<id>"), whatever key it was stored with."""
+    alice, _fans, _s = await _favourited_by_three(api)
+    [mention] = await alice.json("get", "/api/v1/notifications?types[]=mention")
+    await alice.json("post", f"/api/v2/notifications/mention-{mention['status']['id']}/dismiss")
+    assert [n["id"] for n in await alice.json("get", "/api/v1/notifications?types[]=mention")] == [
+        mention["id"]
+    ]
+    await alice.json("post", f"/api/v2/notifications/ungrouped-{mention['id']}/dismiss")
+    assert await alice.json("get", "/api/v1/notifications?types[]=mention") == []
