@@ -178,6 +178,15 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             asyncio.run(wait_up(f"{base}/api/v1/instance"))
+            # ``serve`` runs one process per core: the flood starts once every one of them
+            # listens, so that its connections are spread over them (each would count its
+            # own attempts with ``[rate_limits] storage = "memory://"``).
+            from workers import wait_all_listening  # bench/workers.py
+
+            processes = os.cpu_count() or 1
+            asyncio.run(wait_all_listening(server, port, processes))
+            print(f"serving processes: {processes}; rate-limit counters:"
+                  f" {os.environ.get('FEDINODE_RATE_LIMITS__STORAGE', 'database')}")  # fmt: skip
             result = asyncio.run(run(base, args.attempts, args.connections))
         finally:
             server.terminate()
