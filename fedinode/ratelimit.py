@@ -30,12 +30,11 @@ failure is logged: an outage of the counters must not take the instance down wit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,15 +51,16 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
-from activitypub import periodic
 from activitypub.signatures import key_id_host
 from fedinode import appkeys
 from fedinode.api import auth, schemas
 from fedinode.client_ip import Networks, bucket, client_ip, parse_address
 from fedinode.config import RATE_LIMIT_KEYS, Config, RateLimitsConfig
 from fedinode.errors import ApiError
+from fedinode.fleet_jobs import fleet_job_ctx
 from storage.ids import now_ms
 from storage.rate_counters import RateCounterStore
+from storage.store import Store
 
 log = logging.getLogger("fedinode.ratelimit")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -402,27 +402,16 @@ def rate_limit_middlewares(config: Config) -> list[Middleware]:
     return [limits.middleware]
 
 
-async def counters_sweep_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Delete expired database counters once per ``SWEEP_EVERY_S`` across the fleet (a
-    periodic job with a lease row), until shutdown: a counter is read only while live, and
+async def prune_counters(store: Store) -> int:
+    """Delete the database counters that expired: a counter is read only while live, and
     each address or account that ever hit a limit would otherwise leave a row behind."""
-    store = app[appkeys.STORE]
-    stop = asyncio.Event()
+    pruned = await store.rate_counters.prune_expired(now_ms())
+    if pruned:
+        log.info("deleted %d expired rate-limit counter(s)", pruned)
+    return pruned
 
-    async def job() -> None:
-        pruned = await store.rate_counters.prune_expired(now_ms())
-        if pruned:
-            log.info("deleted %d expired rate-limit counter(s)", pruned)
 
-    task = asyncio.create_task(
-        periodic.run_forever(store, SWEEP_JOB, SWEEP_EVERY_S, job, stop),
-        name="fedinode-rate-counter-sweep",
-    )
-    yield
-    stop.set()
-    try:
-        await asyncio.wait_for(task, 10.0)
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+# ``prune_counters`` once per ``SWEEP_EVERY_S`` across the fleet, until shutdown.
+counters_sweep_ctx = fleet_job_ctx(
+    SWEEP_JOB, SWEEP_EVERY_S, prune_counters, task="fedinode-rate-counter-sweep"
+)

@@ -11,18 +11,15 @@ the fleet (``sweep_ctx``, a periodic job with a lease row), not only at the user
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from activitypub import periodic
 from fedinode import appkeys
 from fedinode.client_ip import Networks, client_ip
+from fedinode.fleet_jobs import fleet_job_ctx
 from storage.ids import now_ms
 from storage.models import User
 from storage.store import Store
@@ -124,23 +121,5 @@ async def sweep_expired(store: Store, now: int | None = None) -> tuple[int, int]
     return swept
 
 
-async def sweep_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Run ``sweep_expired`` once per ``SWEEP_EVERY_S`` across the fleet, until shutdown."""
-    store = app[appkeys.STORE]
-    stop = asyncio.Event()
-
-    async def job() -> None:
-        await sweep_expired(store)
-
-    task = asyncio.create_task(
-        periodic.run_forever(store, SWEEP_JOB, SWEEP_EVERY_S, job, stop),
-        name="fedinode-web-session-sweep",
-    )
-    yield
-    stop.set()
-    try:
-        await asyncio.wait_for(task, 10.0)
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+# Run ``sweep_expired`` once per ``SWEEP_EVERY_S`` across the fleet, until shutdown.
+sweep_ctx = fleet_job_ctx(SWEEP_JOB, SWEEP_EVERY_S, sweep_expired, task="fedinode-web-session-sweep")

@@ -24,11 +24,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from activitypub.urls import Urls
-from fedinode import appkeys
+from fedinode import appkeys, ratelimit
 from fedinode.app import create_app
 from fedinode.config import Config, ConfigError, load_config
 from fedinode.services import oauth as oauth_service
 from fedinode.services.users import create_local_user
+from storage.ids import now_ms
+from storage.store import Store
 
 PASSWORD = "correct horse battery"
 Client = TestClient[Any, Any]
@@ -565,6 +567,31 @@ async def test_database_counters_with_a_sliding_window_and_the_api_headers(
     moving = load_config(None, environ={"FEDINODE_RATE_LIMITS__STRATEGY": "moving-window",
                                         "FEDINODE_RATE_LIMITS__STORAGE": "memory://"})  # fmt: skip
     assert moving.rate_limits.strategy == "moving-window"
+
+
+async def test_expired_database_counters_are_swept_by_one_process(
+    aiohttp_client: Any, config: Config
+) -> None:
+    # Counters left by an earlier run: one long expired, one live.
+    earlier = await Store.open(config.database.url)
+    try:
+        await earlier.rate_counters.hit("gone", 1, 60_000, now=1_000)
+        await earlier.rate_counters.hit("live", 1, 3_600_000, now=now_ms())
+    finally:
+        await earlier.close()
+    client = await start(aiohttp_client, limited(config))
+    store = client.app[appkeys.STORE]
+
+    async def keys() -> list[str]:
+        return sorted(r["key"] for r in await store.db.fetch("SELECT key FROM rate_counters"))
+
+    deadline = time.monotonic() + 15
+    while await keys() != ["live"]:
+        assert time.monotonic() < deadline, await keys()
+        await asyncio.sleep(0.05)
+    lease = await store.jobs.get(ratelimit.SWEEP_JOB)
+    assert lease is not None and lease.runs == 1
+    assert lease.due_at - lease.started_at == int(ratelimit.SWEEP_EVERY_S * 1000)
 
 
 async def test_a_storage_outage_lets_requests_through(aiohttp_client: Any, config: Config) -> None:
