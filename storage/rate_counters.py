@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.signups import delete_expired
 
 _HIT = (
     "INSERT INTO rate_counters (key, count, expires_at) VALUES ($1, $2, CAST($3 AS BIGINT) + CAST($4 AS BIGINT))"
@@ -70,14 +71,4 @@ class RateCounterStore:
 
     async def prune_expired(self, now: int, *, batch: int = 5000) -> int:
         """Delete the counters expired by ``now``, ``batch`` at a time; how many."""
-        total = 0
-        while True:
-            deleted = await self._db.execute(
-                "DELETE FROM rate_counters WHERE key IN (SELECT key FROM rate_counters"
-                " WHERE expires_at <= $1 LIMIT $2)",
-                now,
-                batch,
-            )
-            total += deleted
-            if deleted < batch:
-                return total
+        return await delete_expired(self._db, "rate_counters", now, batch, key="key")

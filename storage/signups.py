@@ -141,13 +141,15 @@ class UserTokenStore:
         return await delete_expired(self._db, "user_tokens", now, batch)
 
 
-async def delete_expired(db: Database, table: str, now: int, batch: int) -> int:
+async def delete_expired(
+    db: Database, table: str, now: int, batch: int, *, key: str = "id"
+) -> int:
     """Delete the rows of ``table`` whose ``expires_at`` is past, ``batch`` at a time (short
-    transactions); how many."""
+    transactions; ``key`` is the table's primary key); how many."""
     total = 0
     while True:
         deleted = await db.execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+            f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table}"
             " WHERE expires_at <= $1 LIMIT $2)",
             now,
             batch,
