@@ -49,8 +49,8 @@ async def test_expired_sessions_and_tokens_are_swept_once_per_period(
 
     api = await site()
 
-    async def swept() -> bool:
-        return len(await _rows(store, "web_sessions")) == 1
+    async def swept() -> bool:  # the sessions first, then the tokens: wait for both
+        return len(await _rows(store, "web_sessions")) == 1 == len(await _rows(store, "user_tokens"))
 
     assert await _until(swept), await _rows(store, "web_sessions")
     (kept,) = await store.web_sessions.for_user(user.id)
