@@ -117,35 +117,35 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
     def base_exceptions(self) -> type[Exception]:
         return Exception
 
-    def _store(self) -> RateCounterStore:
+    def store(self) -> RateCounterStore:
         if self.counters is None:
             raise RuntimeError("rate-limit counters used before the database was opened")
         return self.counters
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        counter = await self._store().hit(key, amount, round(expiry * 1000), now_ms())
+        counter = await self.store().hit(key, amount, round(expiry * 1000), now_ms())
         return counter.count
 
     async def decr(self, key: str, amount: int = 1) -> int:
-        return await self._store().take_back(key, amount, now_ms())
+        return await self.store().take_back(key, amount, now_ms())
 
     async def get(self, key: str) -> int:
-        counter = await self._store().get(key, now_ms())
+        counter = await self.store().get(key, now_ms())
         return 0 if counter is None else counter.count
 
     async def get_expiry(self, key: str) -> float:
-        counter = await self._store().get(key, now_ms())
+        counter = await self.store().get(key, now_ms())
         return time.time() if counter is None else counter.expires_at / 1000
 
     async def check(self) -> bool:
-        await self._store().get("", now_ms())
+        await self.store().get("", now_ms())
         return True
 
     async def reset(self) -> int | None:
-        return await self._store().clear_all()
+        return await self.store().clear_all()
 
     async def clear(self, key: str) -> None:
-        await self._store().clear(key)
+        await self.store().clear(key)
 
     # -- the sliding window counter: the previous and the current window's counters, as
     # the in-memory storage keeps them (and under the same keys).
@@ -310,7 +310,7 @@ class RateLimits:
     ) -> tuple[RateLimitItem, float, int] | web.Response | None:
         """``_check`` for fixed windows in the database: each limit one statement."""
         assert self._database is not None
-        store = self._database._store()
+        store = self._database.store()
         tightest: tuple[RateLimitItem, float, int] | None = None
         for count in counts:
             for item in count.items:

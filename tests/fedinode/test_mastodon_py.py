@@ -15,6 +15,7 @@ from typing import Any
 import mastodon  # in the test extra: CI must run these, never skip them
 import pytest
 from aiohttp import web
+from mastodon_py_rig import ADMIN_SCOPES, SCOPES, log_in
 
 from activitypub.urls import Urls
 from fedinode import appkeys
@@ -64,17 +65,10 @@ async def instance(database_url: str) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-SCOPES = ["read", "write", "follow", "push"]
-ADMIN_SCOPES = [*SCOPES, "admin:read", "admin:write"]
 
 
 def _session(base: str, login: str, scopes: list[str] = SCOPES) -> Any:
-    client_id, client_secret = mastodon.Mastodon.create_app(
-        "acceptance", api_base_url=base, scopes=scopes
-    )
-    api = mastodon.Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
-    api.log_in(login, PASSWORD, scopes=scopes, allow_http=True)
-    return api
+    return log_in(base, login, PASSWORD, scopes)
 
 
 def _scenario(base: str) -> None:

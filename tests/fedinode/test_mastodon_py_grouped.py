@@ -18,9 +18,9 @@ import mastodon  # in the test extra: CI must run these, never skip them
 import pytest
 from federation.conftest import Instance, free_port
 from mastodon import return_types as rt
+from mastodon_py_rig import SCOPES, log_in
 
 PASSWORD = "correct horse battery"  # what Instance.user sets
-SCOPES = ["read", "write", "follow", "push"]
 
 
 @pytest.fixture
@@ -35,13 +35,8 @@ async def instance(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]
         await node.stop()
 
 
-def _session(base: str, login: str) -> Any:
-    client_id, client_secret = mastodon.Mastodon.create_app(
-        "grouped", api_base_url=base, scopes=SCOPES
-    )
-    api = mastodon.Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
-    api.log_in(login, PASSWORD, scopes=SCOPES, allow_http=True)
-    return api
+def _session(base: str, login: str, scopes: list[str] = SCOPES) -> Any:
+    return log_in(base, login, PASSWORD, scopes, app="grouped")
 
 
 def _scenario(base: str) -> None:

@@ -25,6 +25,7 @@ import requests
 from aiohttp import web
 from federation.conftest import Instance, free_port
 from mastodon import return_types as rt
+from mastodon_py_rig import ADMIN_SCOPES, SCOPES, log_in
 from media_rig import needs_ffmpeg
 from PIL import Image
 
@@ -36,8 +37,6 @@ from fedinode.services.scheduled_statuses import publish_due
 from policy.settings import settings_from_mapping
 
 PASSWORD = "correct horse battery"  # what Instance.user sets
-SCOPES = ["read", "write", "follow", "push"]
-ADMIN_SCOPES = [*SCOPES, "admin:read", "admin:write"]
 
 PAGE = """<!doctype html><html><head><title>Plain title</title>
 <meta property="og:title" content="A page worth a card">
@@ -102,12 +101,7 @@ async def instance(database_url: str, tmp_path: Path) -> AsyncIterator[RulesInst
 
 
 def _session(base: str, login: str, scopes: list[str] = SCOPES) -> Any:
-    client_id, client_secret = mastodon.Mastodon.create_app(
-        "clients", api_base_url=base, scopes=scopes
-    )
-    api = mastodon.Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
-    api.log_in(login, PASSWORD, scopes=scopes, allow_http=True)
-    return api
+    return log_in(base, login, PASSWORD, scopes, app="clients")
 
 
 def _png() -> bytes:

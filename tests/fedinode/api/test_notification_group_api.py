@@ -162,3 +162,28 @@ async def test_dismissing_a_key_of_an_ungrouped_type_deletes_nothing(api: Api) -
     ]
     await alice.json("post", f"/api/v2/notifications/ungrouped-{mention['id']}/dismiss")
     assert await alice.json("get", "/api/v1/notifications?types[]=mention") == []
+
+
+async def test_hostile_group_keys_and_paging_are_refused_without_a_server_error(api: Api) -> None:
+    alice, _fans, _s = await _favourited_by_three(api)
+    key = _key(await alice.json("get", "/api/v2/notifications"), "favourite")
+    for bad in (
+        "ungrouped-" + "9" * 40,  # beyond a BIGINT
+        "ungrouped-",
+        "ungrouped--1",
+        "favourite-%00",
+        "x" * 5000,
+        "%F0%9F%92%A5-1",
+    ):
+        for path in (f"/api/v2/notifications/{bad}", f"/api/v2/notifications/{bad}/accounts"):
+            resp = await alice.get(path)  # a null byte is refused as such (400)
+            assert resp.status == (400 if "%00" in bad else 404), (path[:60], resp.status)
+        resp = await alice.post(f"/api/v2/notifications/{bad}/dismiss")
+        assert resp.status < 500, (bad[:60], resp.status)
+    for query in ("max_id=abc", "limit=-5", "limit=99999999999999999999", "since_id=" + "9" * 40):
+        resp = await alice.get(f"/api/v2/notifications/{key}/accounts?{query}")
+        body = await resp.json()
+        assert resp.status == 200 or (resp.status in (400, 422) and body["error"]), (query, body)
+    # Nothing was lost to any of it.
+    [group] = (await alice.json("get", f"/api/v2/notifications/{key}"))["notification_groups"]
+    assert group["notifications_count"] == 3
