@@ -58,10 +58,10 @@ def _by_actor(item: InboxItem) -> str:
     return item.actor
 
 
-# The key of an actor in the open inbox batch's memo (``storage.db.batch_memo``: SQLite
-# only, where the batch holds the one writer; forgotten at any rolled-back savepoint). A
-# batch takes each actor's items in a row, and a Create changes nothing of its actor that a
-# Create reads (its counters only); any other type empties the memo.
+# The key of an actor in the open inbox batch's memo (``storage.db.batch_memo``: forgotten
+# at any rolled-back savepoint; on PostgreSQL as old as the batch at most). A batch takes
+# each actor's items in a row, and a Create changes nothing of its actor that a Create reads
+# (its counters only); any other type empties the memo.
 _ACTOR = "inbox_actor"
 
 

@@ -28,6 +28,7 @@ from activitypub.surface import Surface
 from policy.text import tag_key
 from storage import effects
 from storage.db import current_batch
+from storage.errors import Tombstoned
 from storage.ids import now_ms
 from storage.media import NewMedia
 from storage.models import Account, Mention, Status
@@ -382,16 +383,10 @@ class Resolver:
             # the item's "done" commit together: nothing can be left owed, so no mark.
             pending_effects=not batched,
         )
-        status, inserted = await self._insert(new)
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
-        # looking the status up: one of the two sides sees the other, and it stays deleted.
-        # Not in a SQLite batch: its transaction holds the one writer from before the first
-        # look (``ingest_note``), so no tombstone can have been written since.
-        if not (
-            batched and self.store.db.dialect == "sqlite"
-        ) and await self.store.tombstones.exists(parsed.uri):
-            await self.store.statuses.delete(status.id)
-            raise ObjectDeleted("the note was deleted while it was stored")
+        # looking the status up: the insert looks for it (``StatusStore.create``), so one
+        # of the two sides sees the other, and it stays deleted.
+        status, inserted = await self._insert(new)
         if inserted:  # its children are those just written: not read back
             await self.surface.status_created(
                 status,
@@ -414,6 +409,8 @@ class Resolver:
         for attempt in range(3):
             try:
                 return await self.store.statuses.create(new), True
+            except Tombstoned:
+                raise ObjectDeleted("the note was deleted while it was stored") from None
             except Exception:
                 again = await self.store.statuses.by_uri(new.uri)
                 if again is not None:

@@ -5,7 +5,7 @@
 Runs, each in its own process and one after the other: the home timeline of a small
 instance (a user following 10 accounts × 300 posts) and at 1M statuses (100k with
 ``--quick``) on SQLite and, when PostgreSQL is reachable, on PostgreSQL; inbox intake and
-processing; fan-out of one post to personal inboxes; post→stream latency on both
+processing on both; fan-out of one post to personal inboxes; post→stream latency on both
 backends; the idle RSS of one serving process. ``--runs N`` runs each N times and shows the
 best figure and the range (a shared machine's figures move with its neighbours' load).
 Exit status 0 when every figure with a target meets it.
@@ -227,19 +227,24 @@ def main() -> int:
         figures.append(peak_rss)
 
     if wanted("inbox"):
-        accepted = Figure("inbox: signed Create{Note} accepted [sqlite]", "/s", "≥ 3,000/s",
-                          True, lambda v: v >= 3000)  # fmt: skip
-        processed = Figure("inbox: processed (queue drained) [sqlite]", "/s", "≥ 1,500/s", True,
-                           lambda v: v >= 1500)  # fmt: skip
-        lost = Figure("inbox: activities lost", "", "0", False, lambda v: v == 0)
         count = "1500" if args.quick else "4000"
-        for _ in range(args.runs):
-            out = run([str(BENCH / "inbox.py"), "--activities", count, "--connections", "50",
-                       "--workers", str(os.cpu_count() or 1)])  # fmt: skip
-            accepted.values += numbers(r"accepted/s\s+([\d,]+)", out)
-            processed.values += numbers(r"→ ([\d,]+) processed/s", out)
-            lost.values += numbers(r"lost: (\d+)", out)
-        figures.extend([accepted, processed, lost])
+        for backend in backends:
+            accepted = Figure(f"inbox: signed Create{{Note}} accepted [{backend}]", "/s",
+                              "≥ 3,000/s", True, lambda v: v >= 3000)  # fmt: skip
+            processed = Figure(f"inbox: processed (queue drained) [{backend}]", "/s",
+                               "≥ 1,500/s", True, lambda v: v >= 1500)  # fmt: skip
+            lost = Figure(f"inbox: activities lost [{backend}]", "", "0", False,
+                          lambda v: v == 0)  # fmt: skip
+            command = [str(BENCH / "inbox.py"), "--activities", count, "--connections", "50",
+                       "--workers", str(os.cpu_count() or 1)]  # fmt: skip
+            if backend == "postgres":
+                command += ["--postgres-url", args.postgres_url]
+            for _ in range(args.runs):
+                out = run(command)
+                accepted.values += numbers(r"accepted/s\s+([\d,]+)", out)
+                processed.values += numbers(r"→ ([\d,]+) processed/s", out)
+                lost.values += numbers(r"lost: (\d+)", out)
+            figures.extend([accepted, processed, lost])
 
     if wanted("fanout"):
         fanout = Figure("fan-out: signed deliveries to personal inboxes", "/s", "≥ 2,500/s",

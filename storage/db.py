@@ -8,7 +8,7 @@ shared, so the two backends cannot drift apart in behaviour.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -93,6 +93,43 @@ class BatchState:
     failed_inside: bool = False
     # What repositories read in this transaction and may read again (``batch_memo``).
     memo: dict[object, object] = field(default_factory=dict)
+    # The server takes several statements in one message (PostgreSQL's simple queries): a
+    # savepoint's RELEASE waits to go with the next SAVEPOINT (or the COMMIT, which
+    # releases it), one round trip an activity fewer (``Savepoint``).
+    merge_release: bool = False
+    release_owed: str = ""
+    # Writes put off to the commit (``owe``), each with what settles it; a rolled-back
+    # savepoint drops its own, as it does its notifications.
+    owed: list[tuple[Settler, Any]] = field(default_factory=list)
+
+
+# Settles the entries owed to one settler, in the order they were owed, on the batch's
+# connection, just before it commits.
+Settler = Callable[["Connection", list[Any]], Awaitable[None]]
+
+
+def owe(db: object, settler: Settler, entry: Any) -> bool:
+    """Put a write off to the commit of this task's open batch on ``db``: ``settler`` then
+    gets every entry owed to it, at once. False when no batch is open (write it now).
+
+    For counters many activities of a batch add to (an author's statuses): added once at
+    the end, their rows are locked only while the batch commits, not from the first
+    activity that counts on them, when another process's batch may want them too."""
+    state = current_batch(db)
+    if state is None:
+        return False
+    state.owed.append((settler, entry))
+    return True
+
+
+async def settle_owed(state: BatchState) -> None:
+    """Run what the batch owes (``owe``): each settler once, with its entries in order."""
+    owed, state.owed = state.owed, []
+    grouped: dict[Settler, list[Any]] = {}
+    for settler, entry in owed:
+        grouped.setdefault(settler, []).append(entry)
+    for settler, entries in grouped.items():
+        await settler(state.conn, entries)
 
 
 _batch: ContextVar[BatchState | None] = ContextVar("fedinode_storage_batch", default=None)
@@ -137,14 +174,14 @@ async def enter_batch(db: object, conn: Connection) -> AsyncIterator[BatchState]
 
 
 def batch_memo(db: Connection) -> dict[object, object] | None:
-    """A place for rows read in this task's open batch that stay as read until it commits
-    (None: no batch, or not SQLite). Emptied when a savepoint of the batch rolls back: what
-    it wrote may be remembered. SQLite only: there the batch holds the one writer, so no
-    other task or process changes a row meanwhile; on PostgreSQL others may commit."""
+    """A place for rows read in this task's open batch, to read again until it commits
+    (None: no batch). Emptied when a savepoint of the batch rolls back: what it wrote may be
+    remembered. On SQLite the batch holds the one writer, so a remembered row is as stored;
+    on PostgreSQL another process may commit a change meanwhile, so a row remembered is as
+    old as the batch at most (the inbox worker's: tens of milliseconds, as if its items had
+    run that much earlier): remember only what may be that old."""
     state = current_batch(db)
-    if state is None or db.dialect != "sqlite":
-        return None
-    return state.memo
+    return None if state is None else state.memo
 
 
 def savepoint(state: BatchState) -> Savepoint | NestedSavepoint:
@@ -169,12 +206,13 @@ class Savepoint:
     worker opens one per activity, and a generator's setup and teardown cost several
     times what this does (4.7 µs against 0.6 µs, with the transaction around it)."""
 
-    __slots__ = ("_held", "_name", "_state")
+    __slots__ = ("_held", "_name", "_owed", "_state")
 
     def __init__(self, state: BatchState) -> None:
         self._state = state
         self._name = ""
         self._held = 0
+        self._owed = 0
 
     async def __aenter__(self) -> Connection:
         state = self._state
@@ -182,8 +220,13 @@ class Savepoint:
         state.failed_inside = False
         self._name = f"fedinode_sp{state.depth}"
         self._held = len(state.notes)
+        self._owed = len(state.owed)
+        owed, state.release_owed = state.release_owed, ""
         try:
-            await state.conn.execute(f"SAVEPOINT {self._name}")
+            if owed:
+                await state.conn.execute(f"RELEASE SAVEPOINT {owed}; SAVEPOINT {self._name}")
+            else:
+                await state.conn.execute(f"SAVEPOINT {self._name}")
         except BaseException:
             state.depth -= 1
             raise
@@ -200,9 +243,17 @@ class Savepoint:
         try:
             if exc_type is not None or failed_inside:
                 del state.notes[self._held :]
+                del state.owed[self._owed :]
                 state.memo.clear()
                 await state.conn.execute(f"ROLLBACK TO SAVEPOINT {self._name}")
-            await state.conn.execute(f"RELEASE SAVEPOINT {self._name}")
+                await state.conn.execute(f"RELEASE SAVEPOINT {self._name}")
+            elif state.merge_release:
+                # Left open until the next savepoint's statement releases it, or the
+                # commit does; what runs meanwhile in the batch runs in it, as it would
+                # after a release: rolling back is only ever to a later savepoint, or all.
+                state.release_owed = self._name
+            else:
+                await state.conn.execute(f"RELEASE SAVEPOINT {self._name}")
         finally:
             state.depth -= 1
         if exc_type is None and failed_inside:
@@ -214,14 +265,16 @@ class NestedSavepoint:
     """A transaction inside an open savepoint of the batch: no statement of its own; when
     its block raises, the enclosing savepoint is marked to roll back whole."""
 
-    __slots__ = ("_held", "_state")
+    __slots__ = ("_held", "_owed", "_state")
 
     def __init__(self, state: BatchState) -> None:
         self._state = state
         self._held = 0
+        self._owed = 0
 
     async def __aenter__(self) -> Connection:
         self._held = len(self._state.notes)
+        self._owed = len(self._state.owed)
         self._state.depth += 1
         return self._state.conn
 
@@ -235,6 +288,7 @@ class NestedSavepoint:
         state.depth -= 1
         if exc_type is not None:
             del state.notes[self._held :]
+            del state.owed[self._owed :]
             state.memo.clear()
             state.failed_inside = True
         return False

@@ -15,3 +15,7 @@ class Conflict(StorageError):
 
 class InviteUnusable(StorageError):
     """An invite that is used up, expired or revoked."""
+
+
+class Tombstoned(StorageError):
+    """The object of this URI was deleted: it is not stored again."""

@@ -4,13 +4,14 @@ them are ``storage.timelines``; the SQL visibility rules, ``storage.status_sql``
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storage import effects
-from storage.db import Connection, Database
-from storage.errors import NotFound
+from storage.db import Connection, Database, owe
+from storage.errors import NotFound, Tombstoned
 from storage.ids import new_id, now_ms
 from storage.media import NewMedia, insert_media
 from storage.models import (
@@ -105,14 +106,91 @@ async def _remember_idempotent(conn: Connection, account_id: int, key: str, stat
     )
 
 
-# An id already taken inserts nothing (and returns no row): the caller draws another.
+# An id already taken inserts nothing (and returns no row): the caller draws another. So
+# does a URI with a tombstone (its object was deleted; a Delete processed meanwhile by
+# another worker records the tombstone before it looks the status up, so one of the two
+# sees the other): the caller tells the two apart, rarely, by looking.
 _INSERT_STATUS = (
     "INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_uri,"
     " in_reply_to_account_id, reblog_of_id, conversation, content, text, spoiler_text,"
     " sensitive, visibility, language, emojis, application_id, created_at)"
-    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
+    " SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19"
+    " WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE uri = $2)"
     " ON CONFLICT (id) DO NOTHING RETURNING *"
 )
+# PostgreSQL: the status, its mentions ($21), its links to tags already known ($20, names;
+# ``tags_found`` says which were) and its home-feed fan-out (``_FEED_FAN_OUT``, the followed
+# tags read by name: a sibling's rows are not seen) in one statement, one round trip for
+# four; nothing but the status when it inserts none.
+_INSERT_STATUS_WITH_CHILDREN = (
+    "WITH s AS (" + _INSERT_STATUS + "),"
+    " m AS (INSERT INTO mentions (status_id, account_id)"
+    "  SELECT s.id, u.aid FROM s, unnest($21::bigint[]) AS u(aid) ON CONFLICT DO NOTHING),"
+    " t AS (INSERT INTO status_tags (status_id, tag_id)"
+    "  SELECT s.id, tg.id FROM s JOIN tags tg ON tg.name = ANY($20::text[]) ON CONFLICT DO NOTHING),"
+    " f AS (INSERT INTO home_feed (account_id, status_id) SELECT x.aid, s.id FROM s, ("
+    "  SELECT a.id AS aid FROM accounts a WHERE a.id = $4 AND a.domain = ''"
+    "  UNION SELECT f.account_id FROM follows f JOIN accounts fa ON fa.id = f.account_id"
+    "   WHERE f.target_account_id = $4 AND fa.domain = ''"
+    "  UNION SELECT ft.account_id FROM tags tg JOIN followed_tags ft ON ft.tag_id = tg.id"
+    "   JOIN accounts ta ON ta.id = ft.account_id WHERE tg.name = ANY($20::text[]) AND ta.domain = ''"
+    " ) x ON CONFLICT DO NOTHING)"
+    " SELECT s.*, ARRAY(SELECT tg.name FROM tags tg WHERE tg.name = ANY($20::text[])) AS tags_found"
+    " FROM s"
+)
+
+
+def _tag_names(tags: Sequence[TagName | str]) -> dict[str, str]:
+    """A status's tags by the name they match on (NFC case-folded), each with the form it
+    was first written in (a new tag keeps it)."""
+    written: dict[str, str] = {}
+    for t in tags:
+        if isinstance(t, TagName):
+            if normalize_tag(t.key):
+                written.setdefault(normalize_tag(t.key), t.display.lstrip("#") or t.key)
+        elif t.strip("#"):
+            display = unicodedata.normalize("NFC", t.lstrip("#"))
+            written.setdefault(normalize_tag(display), display)
+    return written
+
+
+async def _count_authors(tx: Connection, posts: list[tuple[int, int]]) -> None:
+    """Add statuses (author id, created at) to their authors' counters: one statement an
+    author, in the order of their ids (two batches lock shared authors in one order)."""
+    by_author: dict[int, tuple[int, int]] = {}
+    for account_id, created in posts:
+        count, _ = by_author.get(account_id, (0, 0))
+        by_author[account_id] = (count + 1, created)  # the last one's time, as one by one
+    await _each(
+        tx,
+        "UPDATE accounts SET statuses_count = statuses_count + $1, last_status_at = $2,"
+        " rev = rev + 1 WHERE id = $3",
+        [(count, at, account_id) for account_id, (count, at) in sorted(by_author.items())],
+    )
+
+
+def _parents_counter(column: str) -> Callable[[Connection, list[int]], Awaitable[None]]:
+    """Adds replies (or reblogs) to their parents' ``column``, one statement a parent."""
+
+    async def count(tx: Connection, parent_ids: list[int]) -> None:
+        added = Counter(parent_ids)
+        await _each(
+            tx,
+            f"UPDATE statuses SET {column} = {column} + $1, rev = rev + 1 WHERE id = $2",
+            [(n, parent_id) for parent_id, n in sorted(added.items())],
+        )
+
+    return count
+
+
+async def _each(tx: Connection, sql: str, rows: list[tuple[int, ...]]) -> None:
+    if len(rows) == 1:
+        await tx.execute(sql, *rows[0])
+    else:
+        await tx.executemany(sql, rows)
+
+
+_COUNT_PARENTS = {column: _parents_counter(column) for column in ("replies_count", "reblogs_count")}
 
 
 class StatusStore(StatusTimelines):
@@ -128,13 +206,18 @@ class StatusStore(StatusTimelines):
         """
         created = new.created_at or now_ms()
         ident = new_id() if new.created_at is None else new_id(created)
+        tags = _tag_names(new.tags)
         async with self._db.transaction() as tx:
+            together = tx.dialect == "postgres"
+            extra: tuple[Any, ...] = (
+                (list(tags), list(dict.fromkeys(new.mentions))) if together else ()
+            )
             row = None
             while row is None:
                 uri = new.uri or uri_template.format(id=ident)
                 url = new.url or (uri if not new.local else uri_template.format(id=ident))
                 row = await tx.fetchrow(
-                    _INSERT_STATUS,
+                    _INSERT_STATUS_WITH_CHILDREN if together else _INSERT_STATUS,
                     ident,
                     uri,
                     url,
@@ -154,52 +237,56 @@ class StatusStore(StatusTimelines):
                     dumps(new.emojis),
                     new.application_id,
                     created,
+                    *extra,
                 )
                 # A back-dated id can meet one this process's id slot made for the same
                 # millisecond before a restart (never one of another process's slot).
                 if row is None:
+                    if await tx.fetchval("SELECT 1 FROM tombstones WHERE uri = $1", uri):
+                        raise Tombstoned(uri)
                     ident = new_id(created)
-            await self._write_children(tx, ident, new)
-            await tx.execute(_FEED_FAN_OUT, ident, new.account_id)
-            await tx.execute(
-                "UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1, rev = rev + 1"
-                " WHERE id = $2",
-                created,
-                new.account_id,
-            )
-            if new.in_reply_to_id is not None:
-                await tx.execute(
-                    "UPDATE statuses SET replies_count = replies_count + 1, rev = rev + 1 WHERE id = $1",
-                    new.in_reply_to_id,
+            if together:  # tags new to the instance are made and linked now
+                found = set(row["tags_found"])
+                await self._write_children(
+                    tx, ident, new, {k: v for k, v in tags.items() if k not in found}, False
                 )
-            if new.reblog_of_id is not None:
-                await tx.execute(
-                    "UPDATE statuses SET reblogs_count = reblogs_count + 1, rev = rev + 1 WHERE id = $1",
-                    new.reblog_of_id,
-                )
+            else:
+                await self._write_children(tx, ident, new, tags, True)
+                await tx.execute(_FEED_FAN_OUT, ident, new.account_id)
+            # In an inbox batch the counters are added at its commit (``owe``).
+            if not owe(self._db, _count_authors, (new.account_id, created)):
+                await _count_authors(tx, [(new.account_id, created)])
+            for parent_id, column in (
+                (new.in_reply_to_id, "replies_count"),
+                (new.reblog_of_id, "reblogs_count"),
+            ):
+                if parent_id is not None and not owe(
+                    self._db, _COUNT_PARENTS[column], parent_id
+                ):
+                    await _COUNT_PARENTS[column](tx, [parent_id])
             if new.idempotency_key:
                 await _remember_idempotent(tx, new.account_id, new.idempotency_key, ident)
             if new.pending_effects:
                 await effects.mark(tx, ident, effects.CREATED)
         return build(Status, row)
 
-    async def _write_children(self, tx: Connection, status_id: int, new: NewStatus) -> None:
-        for account_id in dict.fromkeys(new.mentions):
+    async def _write_children(
+        self,
+        tx: Connection,
+        status_id: int,
+        new: NewStatus,
+        tags: dict[str, str],
+        mentions: bool,
+    ) -> None:
+        """The status's ``mentions`` (when asked), links to ``tags`` (name → how it was
+        written), media and poll."""
+        for account_id in dict.fromkeys(new.mentions) if mentions else ():
             await tx.execute(
                 "INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 status_id,
                 account_id,
             )
-        # Matching uses the NFC case-folded name; a new tag keeps the form it was written in.
-        written: dict[str, str] = {}
-        for t in new.tags:
-            if isinstance(t, TagName):
-                if normalize_tag(t.key):
-                    written.setdefault(normalize_tag(t.key), t.display.lstrip("#") or t.key)
-            elif t.strip("#"):
-                display = unicodedata.normalize("NFC", t.lstrip("#"))
-                written.setdefault(normalize_tag(display), display)
-        for tag, display in written.items():
+        for tag, display in tags.items():
             # A tag used before (most are): one statement finds it and links it.
             if await tx.execute(
                 "INSERT INTO status_tags (status_id, tag_id) SELECT CAST($1 AS BIGINT), id FROM tags"
@@ -335,7 +422,7 @@ class StatusStore(StatusTimelines):
                 media_ids=media_ids or (),
                 poll=poll,
             )
-            await self._write_children(tx, status_id, update)
+            await self._write_children(tx, status_id, update, _tag_names(tags), True)
             # Newly mentioned accounts and tag followers get the status in their feeds too.
             await tx.execute(_FEED_FAN_OUT, status_id, current.account_id)
             await tx.execute(

@@ -12,7 +12,15 @@ from typing import Any, cast
 
 import asyncpg
 
-from storage.db import Connection, Dialect, Row, current_batch, enter_batch, savepoint
+from storage.db import (
+    Connection,
+    Dialect,
+    Row,
+    current_batch,
+    enter_batch,
+    savepoint,
+    settle_owed,
+)
 
 log = logging.getLogger("storage.postgres")
 
@@ -339,9 +347,16 @@ class PostgresDatabase:
             yield open_batch.conn
             return
         async with self.transaction() as conn, enter_batch(self, conn) as state:
+            state.merge_release = True
             yield conn
-        for channel, payload in state.notes:  # committed: now they may be heard
-            await self.notify(channel, payload)
+            await settle_owed(state)
+        if state.notes:  # committed: now they may be heard, all in one statement
+            channels, payloads = zip(*state.notes, strict=True)
+            await self._pooled.execute(
+                "SELECT pg_notify(n.c, n.p) FROM unnest($1::text[], $2::text[]) AS n(c, p)",
+                list(channels),
+                list(payloads),
+            )
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:

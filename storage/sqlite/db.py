@@ -31,7 +31,15 @@ from functools import lru_cache
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
-from storage.db import Connection, Dialect, Row, current_batch, enter_batch, savepoint
+from storage.db import (
+    Connection,
+    Dialect,
+    Row,
+    current_batch,
+    enter_batch,
+    savepoint,
+    settle_owed,
+)
 from storage.sqlite.notify import Notifier
 from storage.sqlite.writelock import WriteLock
 
@@ -473,6 +481,7 @@ class SqliteDatabase:
             return
         async with self.transaction() as conn, enter_batch(self, conn) as state:
             yield conn
+            await settle_owed(state)
         # Committed: now they may be heard, here and in the other processes on this file.
         for channel, payload in state.notes:
             self._deliver(channel, payload)

@@ -415,11 +415,11 @@ async def test_a_batch_commits_item_by_item_while_its_process_intake_commits(
         assert await home.store.statuses.by_uri(f"{peer.actor_uri('mallory')}/statuses/{n}")
 
 
-async def test_a_run_of_creates_by_one_actor_reads_the_actor_once_on_sqlite(
+async def test_a_run_of_creates_by_one_actor_reads_the_actor_once(
     home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The batch's memo keeps the actor of a run of Creates (SQLite, where the batch holds
-    the one writer); another type empties it, so the Create after it reads again."""
+    """The batch's memo keeps the actor of a run of Creates; another type empties it, so
+    the Create after it reads again."""
     processor: InboxProcessor = home.fed.processor
     await processor.apply(_create(peer, "mallory", 0))
     asked: list[str] = []
@@ -436,8 +436,50 @@ async def test_a_run_of_creates_by_one_actor_reads_the_actor_once_on_sqlite(
                   _create(peer, "mallory", 3)]  # fmt: skip
     await _enqueue(home, peer, activities)
     assert await processor.apply_batched(await _claim_all(home)) == []
-    # SQLite: the first Create, the Like, the Create after it; PostgreSQL: every item.
-    reads = 3 if home.store.dialect == "sqlite" else 4
-    assert asked == [uri] * reads
+    # The first Create, the Like, the Create after it.
+    assert asked == [uri] * 3
     for n in range(4):
         assert await home.store.statuses.by_uri(f"{uri}/statuses/{n}")
+
+
+async def test_a_batch_adds_to_the_counters_once_for_what_it_stored(
+    home: Instance, peer: FakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authors' status counts and parents' reply counts are added at the batch's commit,
+    for the items it stored: not for one that rolled back (it runs alone, and counts
+    then), nor twice for one stored before."""
+    processor: InboxProcessor = home.fed.processor
+    await processor.apply(_create(peer, "mallory", 0))
+    await processor.apply(_create(peer, "trent", 0))
+    parent = f"{peer.actor_uri('mallory')}/statuses/0"
+    activities = [_create(peer, "mallory", n) for n in (1, 2)]
+    activities += [_create(peer, "trent", n) for n in (1, 2, 3)]
+    activities.append(_create(peer, "mallory", 0))  # stored before: counts nothing
+    for reply in activities[2:5]:
+        reply["object"]["inReplyTo"] = parent
+    failing = activities[3]
+    await _enqueue(home, peer, activities)
+    surface = processor.resolver.surface
+    created = surface.status_created
+
+    async def fails_in_a_batch(status: Any, *args: Any, **kw: Any) -> Any:
+        if current_batch(home.store.db) is not None and status.uri == failing["object"]["id"]:
+            raise RuntimeError("after the status and its counters were written")
+        return await created(status, *args, **kw)
+
+    monkeypatch.setattr(surface, "status_created", fails_in_a_batch)
+    alone = await processor.apply_batched(await _claim_all(home))
+
+    assert [item.activity_id for item in alone] == [failing["id"]]
+    mallory = await home.store.accounts.by_uri(peer.actor_uri("mallory"))
+    trent = await home.store.accounts.by_uri(peer.actor_uri("trent"))
+    first = await home.store.statuses.by_uri(parent)
+    assert mallory is not None and mallory.statuses_count == 3
+    assert trent is not None and trent.statuses_count == 3
+    assert first is not None and first.replies_count == 2
+    assert await processor.process(alone[0])
+    trent = await home.store.accounts.by_uri(peer.actor_uri("trent"))
+    first = await home.store.statuses.by_uri(parent)
+    assert trent is not None and trent.statuses_count == 4
+    assert first is not None and first.replies_count == 3
+

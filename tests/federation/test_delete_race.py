@@ -19,10 +19,13 @@ from storage.queues import NewInboxItem
 from storage.times import as2_datetime
 
 
-async def _setup(instances: InstanceFactory) -> tuple[Instance, Instance, Account, Account]:
-    """alice@a (SQLite) follows bob@b (PostgreSQL); returns (a, b, alice, bob as a knows him)."""
-    a = await instances("a", backend="sqlite")
-    b = await instances("b", backend="postgres")
+async def _setup(
+    instances: InstanceFactory, backend: str = "sqlite"
+) -> tuple[Instance, Instance, Account, Account]:
+    """alice@a (SQLite, or ``backend``) follows bob@b (the other one); returns (a, b, alice,
+    bob as a knows him)."""
+    a = await instances("a", backend=backend)
+    b = await instances("b", backend="postgres" if backend == "sqlite" else "sqlite")
     alice = await a.user("alice")
     await b.user("bob")
     bob_on_a = await a.follow(alice, f"bob@{b.domain}")
@@ -89,12 +92,13 @@ async def test_delete_before_create_through_the_inbox_workers(instances: Instanc
     assert await a.fed.resolve_status(uri) is None
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_delete_while_the_create_is_being_stored(
-    instances: InstanceFactory, monkeypatch: pytest.MonkeyPatch
+    instances: InstanceFactory, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
-    """The Create has passed its tombstone check when the Delete runs (and finds nothing):
-    the Create sees the tombstone after inserting and removes its status."""
-    a, _b, alice, bob = await _setup(instances)
+    """The Create has passed its first tombstone check when the Delete runs (and finds
+    nothing): the Create's insert sees the tombstone and stores nothing."""
+    a, _b, alice, bob = await _setup(instances, backend)
     uri, create, delete = _activities(bob)
     entered, release = asyncio.Event(), asyncio.Event()
     resolver = a.fed.resolver

@@ -53,6 +53,35 @@ async def test_a_failing_savepoint_undoes_only_its_own_writes(store: Store) -> N
     assert await _values(store) == [1, 3]
 
 
+async def test_savepoints_in_a_row_each_keep_or_undo_only_their_own_writes(
+    store: Store,
+) -> None:
+    """The inbox worker's pattern: one savepoint after another in a batch, some failing
+    (by the caller's exception or by a statement's error), writes between them; each
+    keeps or undoes its own writes, whatever came before it."""
+    await _make_table(store)
+    async with store.db.batch():
+        async with store.db.transaction():
+            await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (1, 'kept')")
+        with pytest.raises(Boom):
+            async with store.db.transaction():
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (2, 'undone')")
+                raise Boom
+        async with store.db.transaction():
+            await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (3, 'kept')")
+        async with store.db.transaction():
+            await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (4, 'kept')")
+        with pytest.raises(Exception):  # noqa: B017 (each driver raises its own)
+            async with store.db.transaction():
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (5, 'undone')")
+                await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (3, 'dup')")
+        await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (6, 'kept')")
+        async with store.db.transaction():
+            await store.db.execute("INSERT INTO batch_probe (n, v) VALUES (7, 'kept')")
+        assert await _values(store) == [1, 3, 4, 6, 7]
+    assert await _values(store) == [1, 3, 4, 6, 7]
+
+
 async def test_a_transaction_inside_a_savepoint_fails_with_it_whole(store: Store) -> None:
     """A transaction nested in a batch's savepoint has no savepoint of its own: when it
     fails, even if its exception is caught, the enclosing savepoint rolls back whole."""
@@ -84,15 +113,12 @@ async def test_a_transaction_inside_a_savepoint_fails_with_it_whole(store: Store
 
 
 async def test_what_a_batch_remembers_goes_when_a_savepoint_rolls_back(store: Store) -> None:
-    """Rows remembered in a batch (SQLite only, where the batch holds the one writer) stay
-    while its savepoints commit and are forgotten when one rolls back (it may have written
-    them); there is nothing to remember outside a batch or on PostgreSQL."""
+    """Rows remembered in a batch stay while its savepoints commit and are forgotten when
+    one rolls back (it may have written them); there is nothing to remember outside a
+    batch."""
     assert batch_memo(store.db) is None
     async with store.db.batch():
         memo = batch_memo(store.db)
-        if store.dialect == "postgres":
-            assert memo is None
-            return
         assert memo is not None
         async with store.db.transaction():
             memo["row"] = 1
@@ -157,6 +183,8 @@ async def test_notifications_wait_for_the_commit_and_go_with_a_rolled_back_savep
                     async with store.db.transaction():
                         await store.db.notify("batch_probe", "dropped")
                         raise Boom
+                async with store.db.transaction():
+                    await store.db.notify("batch_probe", "kept too")
                 await asyncio.sleep(0.3)
                 assert heard == []  # nothing is heard before the commit
             with pytest.raises(Boom):
@@ -165,11 +193,12 @@ async def test_notifications_wait_for_the_commit_and_go_with_a_rolled_back_savep
                     raise Boom
             await store.db.notify("batch_probe", "after")
             for _ in range(100):
-                if len(heard) >= 2:
+                if len(heard) >= 3:
                     break
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.2)
-            assert heard == ["kept", "after"]
+            # All a batch held back is heard once it commits, in the order it was said.
+            assert heard == ["kept", "kept too", "after"]
         finally:
             listener.cancel()
 
