@@ -133,6 +133,14 @@ class NotificationStore:
     async def clear(self, account_id: int) -> None:
         await self._db.execute("DELETE FROM notifications WHERE account_id = $1", account_id)
 
+    async def delete_from(self, account_id: int, from_account_id: int) -> None:
+        """Delete the account's notifications from ``from_account_id`` (its block clears them)."""
+        await self._db.execute(
+            "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2",
+            account_id,
+            from_account_id,
+        )
+
     async def count_unread(self, account_id: int, since_id: int) -> int:
         return int(
             await self._db.fetchval(
