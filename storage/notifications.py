@@ -11,6 +11,12 @@ from storage.models import Notification
 from storage.paging import Page
 from storage.rows import build_all, build_opt
 
+# Notifications from an account an admin suspended are not shown, as Mastodon's
+# ``without_suspended`` (they come back with an unsuspension): one primary-key probe a row.
+_SENDER_SHOWN = (
+    "NOT EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = n.from_account_id AND fa.suspended)"
+)
+
 
 class NotificationStore:
     def __init__(self, db: Database) -> None:
@@ -71,7 +77,8 @@ class NotificationStore:
     ) -> list[Notification]:
         """A page of the account's notifications, newest first, of ``types`` (all when
         empty) but not ``exclude_types``, and only those from ``from_account_id``, of the
-        group ``group_key`` or with the id ``notification_id`` where given."""
+        group ``group_key`` or with the id ``notification_id`` where given. As every read
+        here, it leaves out those from suspended accounts."""
         args: list[Any] = [account_id]
         where = _where(args, types, exclude_types, from_account_id, group_key, notification_id)
         cond, order, ascending = page.clauses("n.id", args)
@@ -102,7 +109,7 @@ class NotificationStore:
 
     async def get(self, account_id: int, notification_id: int) -> Notification | None:
         row = await self._db.fetchrow(
-            "SELECT * FROM notifications WHERE id = $1 AND account_id = $2",
+            f"SELECT n.* FROM notifications n WHERE n.id = $1 AND n.account_id = $2 AND {_SENDER_SHOWN}",
             notification_id,
             account_id,
         )
@@ -144,7 +151,8 @@ class NotificationStore:
     async def count_unread(self, account_id: int, since_id: int) -> int:
         return int(
             await self._db.fetchval(
-                "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND id > $2",
+                "SELECT COUNT(*) FROM notifications n WHERE n.account_id = $1 AND n.id > $2"
+                f" AND {_SENDER_SHOWN}",
                 account_id,
                 since_id,
             )
@@ -164,7 +172,8 @@ class NotificationStore:
                 "SELECT COUNT(*) FROM (SELECT DISTINCT CASE WHEN"
                 f" {grouped} AND n.group_key <> '' THEN n.group_key"
                 " ELSE CAST(n.id AS TEXT) END AS g"
-                f" FROM notifications n WHERE n.account_id = $1 AND n.id > $2 LIMIT ${len(args)}) u",
+                f" FROM notifications n WHERE n.account_id = $1 AND n.id > $2 AND {_SENDER_SHOWN}"
+                f" LIMIT ${len(args)}) u",
                 *args,
             )
         )
@@ -192,7 +201,7 @@ def _where(
     notification_id: int | None,
 ) -> str:
     """The conditions on ``notifications n`` of ``list``; ``args`` holds the account id."""
-    where = "n.account_id = $1"
+    where = f"n.account_id = $1 AND {_SENDER_SHOWN}"
     if included := _in(args, types):
         where += f" AND n.type {included}"
     if excluded := _in(args, exclude_types):

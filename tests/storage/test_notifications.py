@@ -20,3 +20,21 @@ async def test_delete_from_removes_one_senders_notifications_of_one_recipient(st
     assert [n.from_account_id for n in await store.notifications.list(carol.id, Page(limit=9))] == [
         bob.id
     ]
+
+
+async def test_reads_leave_out_notifications_from_suspended_accounts(store: Store) -> None:
+    alice, bob, carol = [await local_account(store, n) for n in ("alice", "bob", "carol")]
+    from_bob = await store.notifications.create(alice.id, bob.id, "follow", group_key="follow-1")
+    await store.notifications.create(alice.id, carol.id, "follow", group_key="follow-1")
+    await store.notifications.create(alice.id, bob.id, "mention")
+    assert from_bob is not None
+    await store.accounts.update(bob.id, suspended=True)
+    notes = store.notifications
+    assert [n.from_account_id for n in await notes.list(alice.id, Page(limit=9))] == [carol.id]
+    assert await notes.get(alice.id, from_bob.id) is None
+    assert await notes.count(alice.id) == 1
+    assert await notes.count_unread(alice.id, 0) == 1
+    assert await notes.count_unread_groups(alice.id, 0, ["follow"], 9) == 1
+    await store.accounts.update(bob.id, suspended=False)
+    assert await notes.get(alice.id, from_bob.id) == from_bob
+    assert await notes.count_unread_groups(alice.id, 0, ["follow"], 9) == 2
