@@ -31,11 +31,14 @@ class NotificationStore:
         status_id: int | None = None,
         report_id: int | None = None,
         group_key: str = "",
+        open_group_keys: Sequence[str] = (),
         dedupe_key: str | None = None,
     ) -> Notification | None:
         """Create unless the recipient blocks or mutes (with notifications) the sender, or
         already has the notification named ``dedupe_key`` (then None: it is not made twice,
-        so a change whose side effects are run again after a crash notifies once)."""
+        so a change whose side effects are run again after a crash notifies once). It joins
+        the group of ``open_group_keys`` the recipient has a notification of, if any, else
+        begins ``group_key``."""
         if account_id == from_account_id and type_ not in ("poll", "update"):
             return None
         hidden = await self._db.fetchval(
@@ -48,10 +51,7 @@ class NotificationStore:
         )
         if hidden:
             return None
-        row = await self._db.fetchrow(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, group_key,"
-            " dedupe_key, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-            " ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING *",
+        args: list[Any] = [
             new_id(),
             account_id,
             from_account_id,
@@ -61,6 +61,21 @@ class NotificationStore:
             group_key or f"{type_}-{status_id or from_account_id}",
             dedupe_key,
             now_ms(),
+        ]
+        key = "$7"
+        if marks := _in(args, open_group_keys):
+            # At most one of them is the recipient's (a group begins only once the one before
+            # it closed), so the first found is it: a few probes of notifications_group, not a
+            # read of a large group's members.
+            key = (
+                "COALESCE((SELECT g.group_key FROM notifications g WHERE g.account_id = $2"
+                f" AND g.group_key {marks} LIMIT 1), $7)"
+            )
+        row = await self._db.fetchrow(
+            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, group_key,"
+            f" dedupe_key, created_at) VALUES ($1,$2,$3,$4,$5,$6,{key},$8,$9)"
+            " ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING *",
+            *args,
         )
         return build_opt(Notification, row)
 

@@ -38,3 +38,30 @@ async def test_reads_leave_out_notifications_from_suspended_accounts(store: Stor
     await store.accounts.update(bob.id, suspended=False)
     assert await notes.get(alice.id, from_bob.id) == from_bob
     assert await notes.count_unread_groups(alice.id, 0, ["follow"], 9) == 2
+
+
+async def test_create_joins_an_open_group_the_recipient_has(store: Store) -> None:
+    alice, bob, carol, dave = [
+        await local_account(store, n) for n in ("alice", "bob", "carol", "dave")
+    ]
+    notes = store.notifications
+    first = await notes.create(alice.id, bob.id, "follow", group_key="follow-7")
+    joined = await notes.create(
+        alice.id,
+        carol.id,
+        "follow",
+        group_key="follow-9",
+        open_group_keys=["follow-6", "follow-7", "follow-8"],
+    )
+    # dave's group (follow-8) is another recipient's: alice's next follow begins its own.
+    await notes.create(dave.id, bob.id, "follow", group_key="follow-8")
+    began = await notes.create(
+        alice.id, dave.id, "follow", group_key="follow-10", open_group_keys=["follow-8", "follow-9"]
+    )
+    assert first is not None and joined is not None and began is not None
+    assert (first.group_key, joined.group_key, began.group_key) == (
+        "follow-7",
+        "follow-7",
+        "follow-10",
+    )
+    assert await notes.count(alice.id, group_key="follow-7") == 2
