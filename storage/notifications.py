@@ -11,6 +11,12 @@ from storage.models import Notification
 from storage.paging import Page
 from storage.rows import build_all, build_opt
 
+# Notifications from an account an admin suspended are not shown, as Mastodon's
+# ``without_suspended`` (they come back with an unsuspension): one primary-key probe a row.
+_SENDER_SHOWN = (
+    "NOT EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = n.from_account_id AND fa.suspended)"
+)
+
 
 class NotificationStore:
     def __init__(self, db: Database) -> None:
@@ -25,11 +31,14 @@ class NotificationStore:
         status_id: int | None = None,
         report_id: int | None = None,
         group_key: str = "",
+        open_group_keys: Sequence[str] = (),
         dedupe_key: str | None = None,
     ) -> Notification | None:
         """Create unless the recipient blocks or mutes (with notifications) the sender, or
         already has the notification named ``dedupe_key`` (then None: it is not made twice,
-        so a change whose side effects are run again after a crash notifies once)."""
+        so a change whose side effects are run again after a crash notifies once). It joins
+        the group of ``open_group_keys`` the recipient has a notification of, if any, else
+        begins ``group_key``."""
         if account_id == from_account_id and type_ not in ("poll", "update"):
             return None
         hidden = await self._db.fetchval(
@@ -42,10 +51,7 @@ class NotificationStore:
         )
         if hidden:
             return None
-        row = await self._db.fetchrow(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, group_key,"
-            " dedupe_key, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-            " ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING *",
+        args: list[Any] = [
             new_id(),
             account_id,
             from_account_id,
@@ -55,6 +61,21 @@ class NotificationStore:
             group_key or f"{type_}-{status_id or from_account_id}",
             dedupe_key,
             now_ms(),
+        ]
+        key = "$7"
+        if marks := _in(args, open_group_keys):
+            # At most one of them is the recipient's (a group begins only once the one before
+            # it closed), so the first found is it: a few probes of notifications_group, not a
+            # read of a large group's members.
+            key = (
+                "COALESCE((SELECT g.group_key FROM notifications g WHERE g.account_id = $2"
+                f" AND g.group_key {marks} LIMIT 1), $7)"
+            )
+        row = await self._db.fetchrow(
+            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, group_key,"
+            f" dedupe_key, created_at) VALUES ($1,$2,$3,$4,$5,$6,{key},$8,$9)"
+            " ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING *",
+            *args,
         )
         return build_opt(Notification, row)
 
@@ -71,7 +92,8 @@ class NotificationStore:
     ) -> list[Notification]:
         """A page of the account's notifications, newest first, of ``types`` (all when
         empty) but not ``exclude_types``, and only those from ``from_account_id``, of the
-        group ``group_key`` or with the id ``notification_id`` where given."""
+        group ``group_key`` or with the id ``notification_id`` where given. As every read
+        here, it leaves out those from suspended accounts."""
         args: list[Any] = [account_id]
         where = _where(args, types, exclude_types, from_account_id, group_key, notification_id)
         cond, order, ascending = page.clauses("n.id", args)
@@ -102,7 +124,7 @@ class NotificationStore:
 
     async def get(self, account_id: int, notification_id: int) -> Notification | None:
         row = await self._db.fetchrow(
-            "SELECT * FROM notifications WHERE id = $1 AND account_id = $2",
+            f"SELECT n.* FROM notifications n WHERE n.id = $1 AND n.account_id = $2 AND {_SENDER_SHOWN}",
             notification_id,
             account_id,
         )
@@ -133,10 +155,19 @@ class NotificationStore:
     async def clear(self, account_id: int) -> None:
         await self._db.execute("DELETE FROM notifications WHERE account_id = $1", account_id)
 
+    async def delete_from(self, account_id: int, from_account_id: int) -> None:
+        """Delete the account's notifications from ``from_account_id`` (its block clears them)."""
+        await self._db.execute(
+            "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2",
+            account_id,
+            from_account_id,
+        )
+
     async def count_unread(self, account_id: int, since_id: int) -> int:
         return int(
             await self._db.fetchval(
-                "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND id > $2",
+                "SELECT COUNT(*) FROM notifications n WHERE n.account_id = $1 AND n.id > $2"
+                f" AND {_SENDER_SHOWN}",
                 account_id,
                 since_id,
             )
@@ -156,7 +187,8 @@ class NotificationStore:
                 "SELECT COUNT(*) FROM (SELECT DISTINCT CASE WHEN"
                 f" {grouped} AND n.group_key <> '' THEN n.group_key"
                 " ELSE CAST(n.id AS TEXT) END AS g"
-                f" FROM notifications n WHERE n.account_id = $1 AND n.id > $2 LIMIT ${len(args)}) u",
+                f" FROM notifications n WHERE n.account_id = $1 AND n.id > $2 AND {_SENDER_SHOWN}"
+                f" LIMIT ${len(args)}) u",
                 *args,
             )
         )
@@ -184,7 +216,7 @@ def _where(
     notification_id: int | None,
 ) -> str:
     """The conditions on ``notifications n`` of ``list``; ``args`` holds the account id."""
-    where = "n.account_id = $1"
+    where = f"n.account_id = $1 AND {_SENDER_SHOWN}"
     if included := _in(args, types):
         where += f" AND n.type {included}"
     if excluded := _in(args, exclude_types):

@@ -157,6 +157,10 @@ async def block(ctx: Ctx, account: Account, other: Account) -> Relationship:
     if not other.local:
         owed = await ctx.store.intents.add(intents.BLOCK, account.id, other.id, block_uri)
     await ctx.store.relationships.block(account.id, other.id, uri=block_uri)
+    # As Mastodon, the blocker loses what the blocked account notified them of; after the
+    # block is stored, so that none arrives between. A remote account's block of a local one
+    # clears nothing (activitypub.processing), as Mastodon.
+    await ctx.store.notifications.delete_from(account.id, other.id)
     if owed is not None:
         await ctx.federation.blocked(account, other, block_uri)
         await ctx.store.intents.done(owed)

@@ -10,7 +10,7 @@ from fedinode.services.context import Ctx
 from fedinode.services.filters import filter_views
 from fedinode.services.render_cache import status_views
 from fedinode.services.views import StatusView
-from storage.ids import parse_id
+from storage.ids import now_ms, parse_id
 from storage.models import Account, Notification, Report
 from storage.paging import Page
 from storage.store import Store
@@ -25,16 +25,27 @@ GROUPABLE = frozenset({"favourite", "reblog", "follow"})
 UNGROUPED = "ungrouped-"
 # The accounts a group shows (``sample_account_ids``), as Mastodon.
 SAMPLE_ACCOUNTS = 8
+# A group takes new members for 12 hours from the hour it began, as Mastodon
+# (``Notification::Groups::MAXIMUM_GROUP_SPAN_HOURS``).
+GROUP_SPAN_HOURS = 12
+HOUR_MS = 3_600_000
 
 
-def group_key(type_: str, recipient_id: int, status_id: int | None) -> str:
-    """The group of a notification in /api/v2/notifications, by Mastodon's rule
-    (``Notification::Groups#set_group_key!``): favourites and reblogs group per status,
-    follows per recipient, whoever and wherever the follower is. Mastodon also starts a new
-    group after 12 hours; here a group spans all time. "" for a type that is not grouped."""
+def group_keys(type_: str, status_id: int | None, at_ms: int) -> list[str]:
+    """The keys of the groups of /api/v2/notifications a notification made at ``at_ms`` may
+    join, by Mastodon's rule (``Notification::Groups#set_group_key!``): "<type>-<status id>-
+    <hour>" for favourites and reblogs, "follow-<hour>" for follows (whoever and wherever the
+    follower is), <hour> being the hour the group began (epoch seconds // 3600). A group takes
+    new members for ``GROUP_SPAN_HOURS`` hours: the keys of the groups that may still be open,
+    oldest first, end with the key of a group beginning now. Empty for a type not grouped.
+
+    Keys made before groups closed ("favourite-<status id>", "follow-<recipient id>") are
+    never among them: those groups take no new members."""
     if type_ not in GROUPABLE:
-        return ""
-    return f"{type_}-{status_id}" if status_id is not None else f"{type_}-{recipient_id}"
+        return []
+    prefix = f"{type_}-{status_id}" if type_ != "follow" and status_id is not None else type_
+    hour = at_ms // HOUR_MS
+    return [f"{prefix}-{h}" for h in range(hour - GROUP_SPAN_HOURS + 1, hour + 1)]
 
 
 async def create(
@@ -52,13 +63,15 @@ async def create(
     notification named ``dedupe_key``. The caller streams it (``fedinode.services.surface``)."""
     if not recipient.local:
         return None
+    keys = group_keys(type_, status_id, now_ms())
     return await store.notifications.create(
         recipient.id,
         sender.id,
         type_,
         status_id=status_id,
         report_id=report_id,
-        group_key=group_key(type_, recipient.id, status_id),
+        group_key=keys[-1] if keys else "",
+        open_group_keys=keys[:-1],
         dedupe_key=dedupe_key,
     )
 

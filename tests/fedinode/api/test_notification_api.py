@@ -90,3 +90,52 @@ async def test_admin_report_notification_carries_the_report(api: Api) -> None:
     await alice.json("post", f"/api/v1/accounts/{admin.id}/follow")
     follow = (await admin.json("get", "/api/v1/notifications?types[]=follow"))[0]
     assert follow["report"] is None
+
+
+async def test_blocking_clears_the_blockers_notifications_from_the_blocked(api: Api) -> None:
+    alice, bob, carol = await api.user("alice"), await api.user("bob"), await api.user("carol")
+    s = await alice.status("hello")
+    for fan in (bob, carol):
+        await fan.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    await bob.status("@alice hi")
+    await bob.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    await alice.status("@bob hi")
+    assert len(await alice.json("get", "/api/v1/notifications")) == 4
+    await alice.json("post", f"/api/v1/accounts/{bob.id}/block")
+    left = await alice.json("get", "/api/v1/notifications")
+    assert [(n["type"], n["account"]["id"]) for n in left] == [("favourite", carol.id)]
+    assert (await alice.json("get", "/api/v1/notifications/unread_count"))["count"] == 1
+    grouped = await alice.json("get", "/api/v2/notifications")
+    [group] = grouped["notification_groups"]
+    assert group["notifications_count"] == 1 and group["sample_account_ids"] == [carol.id]
+    # Unblocking brings nothing back; the blocked account keeps what the blocker sent it.
+    await alice.json("post", f"/api/v1/accounts/{bob.id}/unblock")
+    assert len(await alice.json("get", "/api/v1/notifications")) == 1
+    assert [n["type"] for n in await bob.json("get", "/api/v1/notifications")] == ["mention"]
+
+
+async def test_notifications_from_a_suspended_account_are_not_shown(api: Api) -> None:
+    root = await api.user("root", admin=True, scopes="read write admin:read admin:write")
+    alice, bob, carol = await api.user("alice"), await api.user("bob"), await api.user("carol")
+    s = await alice.status("hello")
+    for fan in (bob, carol):
+        await fan.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    await bob.status("@alice hi")
+    mention = (await alice.json("get", "/api/v1/notifications"))[0]
+    key = (await alice.json("get", "/api/v2/notifications"))["notification_groups"][1]["group_key"]
+    await root.json("post", f"/api/v1/admin/accounts/{bob.id}/action", json={"type": "suspend"})
+    left = await alice.json("get", "/api/v1/notifications")
+    assert [(n["type"], n["account"]["id"]) for n in left] == [("favourite", carol.id)]
+    assert (await alice.get(f"/api/v1/notifications/{mention['id']}")).status == 404
+    assert (await alice.json("get", "/api/v1/notifications/unread_count"))["count"] == 1
+    [group] = (await alice.json("get", "/api/v2/notifications"))["notification_groups"]
+    assert group["notifications_count"] == 1 and group["sample_account_ids"] == [carol.id]
+    [whole] = (await alice.json("get", f"/api/v2/notifications/{key}"))["notification_groups"]
+    assert whole["notifications_count"] == 1 and whole["sample_account_ids"] == [carol.id]
+    accounts = await alice.json("get", f"/api/v2/notifications/{key}/accounts")
+    assert [a["id"] for a in accounts] == [carol.id]
+    assert await alice.json("get", "/api/v2/notifications/unread_count") == {"count": 1}
+    # Lifting the suspension shows them again.
+    await root.json("post", f"/api/v1/admin/accounts/{bob.id}/unsuspend")
+    assert len(await alice.json("get", "/api/v1/notifications")) == 3
+    assert (await alice.get(f"/api/v1/notifications/{mention['id']}")).status == 200

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from api_helpers import Actor, Api
+
+from fedinode.services import notifications
+from storage.ids import now_ms
 
 
 async def _favourited_by_three(api: Api) -> tuple[Actor, list[Actor], dict[str, Any]]:
@@ -187,3 +191,85 @@ async def test_hostile_group_keys_and_paging_are_refused_without_a_server_error(
     # Nothing was lost to any of it.
     [group] = (await alice.json("get", f"/api/v2/notifications/{key}"))["notification_groups"]
     assert group["notifications_count"] == 3
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The time notifications are grouped by, half past an hour, moved by setting [0]."""
+    hour = 3_600_000
+    at = [now_ms() // hour * hour + hour // 2]
+    monkeypatch.setattr(notifications, "now_ms", lambda: at[0])
+    return at
+
+
+async def test_a_group_takes_members_for_twelve_hours(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _clock(monkeypatch)
+    start, hour = clock[0], 3_600_000
+    alice = await api.user("alice")
+    fans = [await api.user(name) for name in ("bob", "carol", "dave", "erin")]
+    s = await alice.status("popular")
+    for fan, after in zip(fans, (0, 11, 13, 14), strict=True):
+        clock[0] = start + after * hour
+        await fan.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+        await fan.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    body = await alice.json("get", "/api/v2/notifications")
+    groups = [(g["type"], g["sample_account_ids"]) for g in body["notification_groups"]]
+    bob, carol, dave, erin = (f.id for f in fans)
+    # Favourites and follows after 13 and 14 hours begin new groups; one after 11 joins.
+    assert groups == [
+        ("follow", [erin, dave]),
+        ("favourite", [erin, dave]),
+        ("follow", [carol, bob]),
+        ("favourite", [carol, bob]),
+    ]
+    keys = [g["group_key"] for g in body["notification_groups"]]
+    first = start // hour
+    assert keys == [
+        f"follow-{first + 13}",
+        f"favourite-{s['id']}-{first + 13}",
+        f"follow-{first}",
+        f"favourite-{s['id']}-{first}",
+    ]
+    for key, count in zip(keys, (2, 2, 2, 2), strict=True):
+        [whole] = (await alice.json("get", f"/api/v2/notifications/{key}"))["notification_groups"]
+        assert whole["notifications_count"] == count
+    assert await alice.json("get", "/api/v2/notifications/unread_count") == {"count": 4}
+    await alice.json("post", f"/api/v2/notifications/{keys[3]}/dismiss")
+    after = await alice.json("get", "/api/v2/notifications")
+    assert [g["group_key"] for g in after["notification_groups"]] == keys[:3]
+
+
+async def test_a_group_keyed_before_groups_closed_stays_whole_and_takes_no_one(
+    api: Api,
+) -> None:
+    alice, bob, carol = await api.user("alice"), await api.user("bob"), await api.user("carol")
+    s = await alice.status("popular")
+    await bob.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    await bob.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    # The keys notifications had before: per status, and per recipient for follows.
+    old = {"favourite": f"favourite-{s['id']}", "follow": f"follow-{alice.id}"}
+    await api.store.db.execute(
+        "UPDATE notifications SET group_key = CASE type WHEN 'follow' THEN $1 ELSE $2 END"
+        " WHERE account_id = $3",
+        old["follow"],
+        old["favourite"],
+        alice.account.id,
+    )
+    await carol.json("post", f"/api/v1/accounts/{alice.id}/follow")
+    await carol.json("post", f"/api/v1/statuses/{s['id']}/favourite")
+    groups = (await alice.json("get", "/api/v2/notifications"))["notification_groups"]
+    assert [(g["type"], g["sample_account_ids"]) for g in groups] == [
+        ("favourite", [carol.id]),
+        ("follow", [carol.id]),
+        ("favourite", [bob.id]),
+        ("follow", [bob.id]),
+    ]
+    assert [g["group_key"] for g in groups[2:]] == [old["favourite"], old["follow"]]
+    for key in old.values():
+        [whole] = (await alice.json("get", f"/api/v2/notifications/{key}"))["notification_groups"]
+        assert whole["notifications_count"] == 1
+        accounts = await alice.json("get", f"/api/v2/notifications/{key}/accounts")
+        assert [a["id"] for a in accounts] == [bob.id]
+        await alice.json("post", f"/api/v2/notifications/{key}/dismiss")
+    assert len((await alice.json("get", "/api/v2/notifications"))["notification_groups"]) == 2
