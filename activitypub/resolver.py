@@ -274,7 +274,10 @@ class Resolver:
         conversion made ahead of time, used when it was made from this object for this
         author."""
         uri = obj.get("id")
-        if isinstance(uri, str):
+        # In an inbox batch the insert is the look (``StatusStore.store_new``: a URI stored
+        # before, or one deleted): one statement an activity fewer, and only the rare copy
+        # of a note costs its conversion and lookups.
+        if isinstance(uri, str) and current_batch(self.store.db) is None:
             existing, deleted = await self.store.statuses.by_uri_or_tombstone(uri)
             if existing is not None:
                 return existing, False
@@ -303,7 +306,7 @@ class Resolver:
             parsed = note_from_as(
                 obj, followers_url=followers_url, fallback_to=fallback_to, fallback_cc=fallback_cc
             )
-        return await self._create_note(parsed, author, depth), True
+        return await self._create_note(parsed, author, depth)
 
     async def mention_ids(self, parsed: ParsedNote) -> list[int]:
         ids: list[int] = []
@@ -320,7 +323,9 @@ class Resolver:
                 ids.append(account.id)
         return ids
 
-    async def _create_note(self, parsed: ParsedNote, author: Account, depth: int) -> Status:
+    async def _create_note(
+        self, parsed: ParsedNote, author: Account, depth: int
+    ) -> tuple[Status, bool]:
         batched = current_batch(self.store.db) is not None
         parent: Status | None = None
         if parsed.in_reply_to:
@@ -386,35 +391,23 @@ class Resolver:
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
         # looking the status up: the insert looks for it (``StatusStore.create``), so one
         # of the two sides sees the other, and it stays deleted.
-        status, inserted = await self._insert(new)
-        if inserted:  # its children are those just written: not read back
-            await self.surface.status_created(
-                status,
-                author,
-                mentions=[Mention(status.id, a, False) for a in dict.fromkeys(mention_ids)],
-                media=None if new_media else [],
-            )
-        else:
-            await self.surface.status_created(status, author)
+        try:
+            status, inserted = await self.store.statuses.store_new(new)
+        except Tombstoned:
+            raise ObjectDeleted("the note was deleted while it was stored") from None
+        if not inserted:
+            # Stored before (a copy of this Create, or a concurrent insert of the same URI,
+            # which makes its side effects): the caller completes any still owed.
+            return status, False
+        # Its children are those just written: not read back.
+        await self.surface.status_created(
+            status,
+            author,
+            mentions=[Mention(status.id, a, False) for a in dict.fromkeys(mention_ids)],
+            media=None if new_media else [],
+        )
         # The mark stored with the status goes once its side effects are made; a crash
         # before this leaves it for the inbox activity run again (or the worker).
         if not batched:
             await self.store.effects.done(status.id, effects.CREATED)
-        return status
-
-    async def _insert(self, new: NewStatus) -> tuple[Status, bool]:
-        """Insert; a concurrent insert of the same URI wins, and an id collision (ids made
-        from the published time carry 16 random bits) is retried with a fresh id. Returns
-        the status and whether this call stored it."""
-        for attempt in range(3):
-            try:
-                return await self.store.statuses.create(new), True
-            except Tombstoned:
-                raise ObjectDeleted("the note was deleted while it was stored") from None
-            except Exception:
-                again = await self.store.statuses.by_uri(new.uri)
-                if again is not None:
-                    return again, False
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return status, True

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Database, placeholders
+from storage.db import Database, batch_memo, placeholders
 from storage.ids import new_id, now_ms
 from storage.models import Account, Block, Follow, FollowRequest, Mute
 from storage.paging import Page
 from storage.rows import build, build_all, build_opt
+
+_FOLLOWERS_MEMO = "local_followers"  # the key's first part in ``batch_memo``
 
 # How many of an account's newest statuses a new local follower gets in its home feed.
 FEED_BACKFILL = 400
@@ -198,13 +200,21 @@ class RelationshipStore:
 
     async def local_follower_ids(self, account_id: int, *, notified: bool = False) -> list[int]:
         """The account's local followers; ``notified``: only those who asked to be told of
-        its posts (the bell). One query."""
+        its posts (the bell). One query; in a batch, once for a run of its posts (its memo:
+        an inbox batch empties it at any activity but a Create)."""
+        memo = batch_memo(self._db)
+        key = (_FOLLOWERS_MEMO, account_id, notified)
+        if memo is not None and isinstance(known := memo.get(key), list):
+            return list(known)
         rows = await self._db.fetch(
             "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id"
             f" WHERE f.target_account_id = $1 AND a.domain = ''{' AND f.notify' if notified else ''}",
             account_id,
         )
-        return [int(r["account_id"]) for r in rows]
+        ids = [int(r["account_id"]) for r in rows]
+        if memo is not None:
+            memo[key] = list(ids)
+        return ids
 
     async def has_local_followers(self, account_id: int) -> bool:
         return bool(

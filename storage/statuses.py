@@ -11,7 +11,7 @@ from typing import Any
 
 from storage import effects
 from storage.db import Connection, Database, owe
-from storage.errors import NotFound, Tombstoned
+from storage.errors import Conflict, NotFound, Tombstoned
 from storage.ids import new_id, now_ms
 from storage.media import NewMedia, insert_media
 from storage.models import (
@@ -107,16 +107,21 @@ async def _remember_idempotent(conn: Connection, account_id: int, key: str, stat
 
 
 # An id already taken inserts nothing (and returns no row): the caller draws another. So
-# does a URI with a tombstone (its object was deleted; a Delete processed meanwhile by
-# another worker records the tombstone before it looks the status up, so one of the two
-# sees the other): the caller tells the two apart, rarely, by looking.
+# do a URI stored already and a URI with a tombstone (its object was deleted; a Delete
+# processed meanwhile by another worker records the tombstone before it looks the status
+# up, so one of the two sees the other): the caller tells them apart, rarely, by looking.
 _INSERT_STATUS = (
     "INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_uri,"
     " in_reply_to_account_id, reblog_of_id, conversation, content, text, spoiler_text,"
     " sensitive, visibility, language, emojis, application_id, created_at)"
     " SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19"
     " WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE uri = $2)"
-    " ON CONFLICT (id) DO NOTHING RETURNING *"
+    " ON CONFLICT DO NOTHING RETURNING *"
+)
+# The status stored at a URI, if any, and whether a tombstone says it was deleted.
+_BY_URI_OR_TOMBSTONE = (
+    "SELECT s.*, EXISTS (SELECT 1 FROM tombstones t WHERE t.uri = $1) AS tombstoned"
+    " FROM (SELECT 1 AS one) o LEFT JOIN statuses s ON s.uri = $1"
 )
 # PostgreSQL: the status, its mentions ($21), its links to tags already known ($20, names;
 # ``tags_found`` says which were) and its home-feed fan-out (``_FEED_FAN_OUT``, the followed
@@ -203,7 +208,16 @@ class StatusStore(StatusTimelines):
         """Insert a status with its mentions, tags, media and poll in one transaction.
 
         ``uri_template`` with ``{id}`` builds the uri (and url) of a local status from its id.
-        """
+        Raises ``Conflict`` when a status has its URI already, ``Tombstoned`` when its URI
+        was deleted."""
+        status, inserted = await self.store_new(new, uri_template=uri_template)
+        if not inserted:
+            raise Conflict(f"a status with the URI {status.uri} is stored already")
+        return status
+
+    async def store_new(self, new: NewStatus, *, uri_template: str = "") -> tuple[Status, bool]:
+        """``create``, but a status stored with the URI already is no error: (the status,
+        whether this call stored it). Raises ``Tombstoned`` when its URI was deleted."""
         created = new.created_at or now_ms()
         ident = new_id() if new.created_at is None else new_id(created)
         tags = _tag_names(new.tags)
@@ -242,13 +256,17 @@ class StatusStore(StatusTimelines):
                 # A back-dated id can meet one this process's id slot made for the same
                 # millisecond before a restart (never one of another process's slot).
                 if row is None:
-                    if await tx.fetchval("SELECT 1 FROM tombstones WHERE uri = $1", uri):
+                    found = await tx.fetchrow(_BY_URI_OR_TOMBSTONE, uri)
+                    assert found is not None  # the select always yields its one row
+                    if found["id"] is not None:
+                        return build(Status, found), False
+                    if found["tombstoned"]:
                         raise Tombstoned(uri)
                     ident = new_id(created)
             if together:  # tags new to the instance are made and linked now
-                found = set(row["tags_found"])
+                known = set(row["tags_found"])
                 await self._write_children(
-                    tx, ident, new, {k: v for k, v in tags.items() if k not in found}, False
+                    tx, ident, new, {k: v for k, v in tags.items() if k not in known}, False
                 )
             else:
                 await self._write_children(tx, ident, new, tags, True)
@@ -268,7 +286,7 @@ class StatusStore(StatusTimelines):
                 await _remember_idempotent(tx, new.account_id, new.idempotency_key, ident)
             if new.pending_effects:
                 await effects.mark(tx, ident, effects.CREATED)
-        return build(Status, row)
+        return build(Status, row), True
 
     async def _write_children(
         self,
@@ -521,11 +539,7 @@ class StatusStore(StatusTimelines):
         """(the status stored at ``uri``, whether a tombstone says it was deleted): what
         ``by_uri`` and ``TombstoneStore.exists`` answer, in one statement (a remote note
         arriving: is it known, was it deleted)."""
-        row = await self._db.fetchrow(
-            "SELECT s.*, EXISTS (SELECT 1 FROM tombstones t WHERE t.uri = $1) AS tombstoned"
-            " FROM (SELECT 1 AS one) o LEFT JOIN statuses s ON s.uri = $1",
-            uri,
-        )
+        row = await self._db.fetchrow(_BY_URI_OR_TOMBSTONE, uri)
         assert row is not None  # the select always yields its one row
         status = build(Status, row) if row["id"] is not None else None
         return status, bool(row["tombstoned"])
