@@ -62,7 +62,9 @@ class Figure:
         shown = f"{best:,.0f} {self.unit}" if exact else f"{best:,.1f} {self.unit}"
         if len(self.values) > 1:
             low, high = min(self.values), max(self.values)
-            shown += f" (range {low:,.0f}–{high:,.0f})" if high >= 100 else \
+            whole = high >= 100 or all(v.is_integer() for v in self.values)
+            shown = shown.rstrip()
+            shown += f" (range {low:,.0f}–{high:,.0f})" if whole else \
                 f" (range {low:,.1f}–{high:,.1f})"  # fmt: skip
         verdict = "—" if self.meets is None else ("pass" if self.meets(best) else "FAIL")
         return self.name, shown, self.target, verdict
