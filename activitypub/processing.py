@@ -121,6 +121,10 @@ class InboxProcessor:
         # Items of the batch being applied, parsed and converted before its transaction.
         self._documents: dict[int, dict[str, Any]] = {}
         self._prepared: dict[int, PreparedNote] = {}
+        # Item id → the stored accounts of its batch's actors, read in one statement before
+        # the batch's transactions (``_prepare``); a Create uses its actor's (unless due for
+        # a refresh), and any other type empties the batch's, which it may change.
+        self._actors: dict[int, dict[str, Account]] = {}
         # Author URI → followers collection ("" for none), as last read: a note is converted
         # ahead with it, and used only if the author read in the transaction has the same
         # (``PreparedNote.fits``), so a stale entry costs a conversion, never a wrong one.
@@ -211,19 +215,29 @@ class InboxProcessor:
             for item in items:
                 self._documents.pop(item.id, None)
                 self._prepared.pop(item.id, None)
+                self._actors.pop(item.id, None)
 
     async def _prepare(self, items: list[InboxItem]) -> None:
-        """Parse each item, and convert the note of each Create whose author is stored
-        (a read; whatever fails here is met again, and reported, when the item runs)."""
+        """Parse each item, read the stored accounts of their actors (one statement), and
+        convert the note of each Create whose author is stored (reads; whatever fails here
+        is met again, and reported, when the item runs)."""
         for item in items:
             try:
                 document = orjson.loads(item.payload)
             except orjson.JSONDecodeError:
                 continue
-            if not isinstance(document, dict):
-                continue
-            self._documents[item.id] = document
-            if document.get("type") != vocab.CREATE:
+            if isinstance(document, dict):
+                self._documents[item.id] = document
+        actor_uris = [
+            uri
+            for document in map(self._documents.get, (item.id for item in items))
+            if document is not None and (uri := id_of(document.get("actor"))) is not None
+        ]
+        actors = await self.store.accounts.by_uris(actor_uris)
+        for item in items:
+            self._actors[item.id] = actors
+            document = self._documents.get(item.id)
+            if document is None or document.get("type") != vocab.CREATE:
                 continue
             obj = document.get("object")
             if not isinstance(obj, dict) or obj_type(obj) not in vocab.STATUS_TYPES:
@@ -233,7 +247,7 @@ class InboxProcessor:
                 continue
             known = self._followers_urls.get(author_uri)
             if known is None:
-                author = await self.store.accounts.by_uri(author_uri)
+                author = actors.get(author_uri)
                 if author is None:
                     continue
                 known = author.followers_url or ""
@@ -362,10 +376,20 @@ class InboxProcessor:
         if actor_uri is None:
             raise MalformedActivity("no actor")
         memo = batch_memo(self.store.db)
-        if memo is not None and type_ != vocab.CREATE:
-            memo.clear()  # it may change an account (Update, Delete, Move, Block, ...)
-            memo = None
+        read_before = self._actors.get(item.id) if item is not None else None
+        if type_ != vocab.CREATE:
+            # It may change an account (Update, Delete, Move, Block, ...).
+            if memo is not None:
+                memo.clear()
+                memo = None
+            if read_before is not None:
+                read_before.clear()
+                read_before = None
         actor = memo.get((_ACTOR, actor_uri)) if memo is not None else None
+        if not isinstance(actor, Account) and read_before is not None:
+            known = read_before.get(actor_uri)
+            if known is not None and not self.resolver.stale(known):
+                actor = known
         if not isinstance(actor, Account):
             actor = await self.resolver.actor(actor_uri, fetch=type_ != vocab.DELETE)
             if memo is not None and actor is not None:

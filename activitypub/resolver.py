@@ -116,7 +116,7 @@ class Resolver:
         """The account of an actor URI: stored, else fetched (remote only)."""
         account = await self.store.accounts.by_uri(uri)
         if account is not None:
-            if not account.local and fetch and self._stale(account):
+            if fetch and self.stale(account):
                 try:
                     return await self.refresh_actor(account)
                 except (FetchError, MalformedActivity) as exc:
@@ -126,7 +126,10 @@ class Resolver:
             return None
         return await self.fetch_actor(uri)
 
-    def _stale(self, account: Account) -> bool:
+    def stale(self, account: Account) -> bool:
+        """Whether a remote account is due to be fetched again (``actor`` does)."""
+        if account.local:
+            return False
         fetched = account.fetched_at or 0
         return now_ms() - fetched > self.settings.actor_refresh_hours * 3_600_000
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from storage import token_cache
-from storage.db import Connection, Database
+from storage.db import Connection, Database, placeholders
 from storage.errors import Conflict, InviteUnusable, NotFound
 from storage.ids import new_id, now_ms
 from storage.models import Account, AccountStatus, User
@@ -176,6 +177,16 @@ class AccountStore:
         return build_opt(
             Account, await self._db.fetchrow("SELECT * FROM accounts WHERE uri = $1", uri)
         )
+
+    async def by_uris(self, uris: Sequence[str]) -> dict[str, Account]:
+        """The stored accounts of these URIs, by URI (one statement; at most a few hundred)."""
+        wanted = list(dict.fromkeys(uris))
+        if not wanted:
+            return {}
+        rows = await self._db.fetch(
+            f"SELECT * FROM accounts WHERE uri IN ({placeholders(1, len(wanted))})", *wanted
+        )
+        return {a.uri: a for a in build_all(Account, rows)}
 
     async def by_key_id(self, key_id: str) -> Account | None:
         row = await self._db.fetchrow("SELECT * FROM accounts WHERE public_key_id = $1", key_id)

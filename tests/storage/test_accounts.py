@@ -37,6 +37,15 @@ async def test_remote_upsert_refreshes(store: Store) -> None:
     assert (await store.accounts.by_uri(bob.uri)) == updated
 
 
+async def test_accounts_by_uris_are_the_stored_ones_keyed_by_uri(store: Store) -> None:
+    bob = await remote_account(store, "bob")
+    carol = await remote_account(store, "carol")
+    unknown = "https://remote.test/users/nobody"
+    found = await store.accounts.by_uris([carol.uri, unknown, bob.uri, carol.uri])
+    assert found == {bob.uri: bob, carol.uri: carol}
+    assert await store.accounts.by_uris([]) == {}
+
+
 async def test_search_and_ids_are_time_ordered(store: Store) -> None:
     a = await local_account(store, "anna")
     b = await remote_account(store, "annabel", "far.test")
