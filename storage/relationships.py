@@ -36,6 +36,7 @@ class Relationship:
     blocked_by: bool
     muting: Mute | None
     note: str
+    domain_blocking: bool = False  # the viewer blocks the account's domain
 
 
 class RelationshipStore:
@@ -464,7 +465,7 @@ class RelationshipStore:
     async def relationships(
         self, account_id: int, target_ids: Sequence[int]
     ) -> dict[int, Relationship]:
-        """Relationships with many accounts in six queries, whatever their number."""
+        """Relationships with many accounts in seven queries, whatever their number."""
         ids = list(dict.fromkeys(target_ids))
         if not ids:
             return {}
@@ -533,6 +534,15 @@ class RelationshipStore:
                 *ids,
             )
         }
+        domain_blocking = {
+            int(r["id"])
+            for r in await self._db.fetch(
+                "SELECT a.id FROM accounts a JOIN account_domain_blocks d"
+                f" ON d.account_id = $1 AND d.domain = a.domain WHERE a.id IN ({m})",
+                account_id,
+                *ids,
+            )
+        }
         return {
             t: Relationship(
                 following=following.get(t),
@@ -543,6 +553,7 @@ class RelationshipStore:
                 blocked_by=t in blocked_by,
                 muting=mutes.get(t),
                 note=notes.get(t, ""),
+                domain_blocking=t in domain_blocking,
             )
             for t in ids
         }

@@ -1,0 +1,72 @@
+"""/api/v1/domain_blocks: a user's blocked domains, listed, paged, added and removed."""
+
+from __future__ import annotations
+
+from api_helpers import Api
+
+
+async def test_block_list_and_unblock(api: Api) -> None:
+    alice = await api.user("alice")
+    assert await alice.json("get", "/api/v1/domain_blocks") == []
+    assert await alice.json("post", "/api/v1/domain_blocks", data={"domain": "One.TEST."}) == {}
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "two.test"})
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "bücher.test"})
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "two.test"})  # again
+    assert await alice.json("get", "/api/v1/domain_blocks") == [
+        "xn--bcher-kva.test", "two.test", "one.test",
+    ]  # fmt: skip
+    assert await alice.json("delete", "/api/v1/domain_blocks", params={"domain": "TWO.test"}) == {}
+    assert await alice.json("delete", "/api/v1/domain_blocks", json={"domain": "never.test"}) == {}
+    assert await alice.json("get", "/api/v1/domain_blocks") == ["xn--bcher-kva.test", "one.test"]
+    bob = await api.user("bob")
+    assert await bob.json("get", "/api/v1/domain_blocks") == []
+
+
+async def test_paging_follows_the_link_header(api: Api) -> None:
+    alice = await api.user("alice")
+    for n in range(5):
+        await alice.json("post", "/api/v1/domain_blocks", json={"domain": f"d{n}.test"})
+    resp = await alice.get("/api/v1/domain_blocks", params={"limit": "2"})
+    assert await resp.json() == ["d4.test", "d3.test"]
+    next_url = resp.headers["Link"].split(">;")[0].lstrip("<")
+    assert "max_id=" in next_url and "limit=2" in next_url
+    path = next_url.split("local.test", 1)[1]
+    assert await alice.json("get", path) == ["d2.test", "d1.test"]
+
+
+async def test_bad_domains_are_refused(api: Api) -> None:
+    alice = await api.user("alice")
+    for bad in ("", "  ", "not a domain", "exa mple.test", "*.wild.test"):
+        body = await alice.json("post", "/api/v1/domain_blocks", 422, json={"domain": bad})
+        assert body["error"].startswith("Validation failed")
+    body = await alice.json("post", "/api/v1/domain_blocks", 422, json={})
+    assert "blank" in body["error"]
+    body = await alice.json("post", "/api/v1/domain_blocks", 422, json={"domain": "LOCAL.test"})
+    assert "own" in body["error"]
+    assert await alice.json("get", "/api/v1/domain_blocks") == []
+
+
+async def test_scopes(api: Api) -> None:
+    reader = await api.user("reader", scopes="read:blocks")
+    assert await reader.json("get", "/api/v1/domain_blocks") == []
+    await reader.json("post", "/api/v1/domain_blocks", 403, json={"domain": "one.test"})
+    follow = await api.token_for(reader.account, scopes="follow")
+    await follow.json("post", "/api/v1/domain_blocks", json={"domain": "one.test"})
+    assert await follow.json("get", "/api/v1/domain_blocks") == ["one.test"]
+    await follow.json("delete", "/api/v1/domain_blocks", json={"domain": "one.test"})
+    writer = await api.token_for(reader.account, scopes="write:blocks")
+    await writer.json("get", "/api/v1/domain_blocks", 403)
+    assert (await api.client.get("/api/v1/domain_blocks")).status == 401
+
+
+async def test_relationship_shows_domain_blocking(api: Api) -> None:
+    from tests.storage.factories import remote_account
+
+    alice = await api.user("alice")
+    dave = await remote_account(api.store, "dave", "remote.test")
+    rel_path = f"/api/v1/accounts/relationships?id[]={dave.id}"
+    assert (await alice.json("get", rel_path))[0]["domain_blocking"] is False
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    assert (await alice.json("get", rel_path))[0]["domain_blocking"] is True
+    await alice.json("delete", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    assert (await alice.json("get", rel_path))[0]["domain_blocking"] is False
