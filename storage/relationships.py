@@ -217,6 +217,30 @@ class RelationshipStore:
             memo[key] = list(ids)
         return ids
 
+    async def from_domain(self, account_id: int, domain: str) -> tuple[list[Account], list[Account]]:
+        """(followers, follow requesters) of the account on ``domain``."""
+        found: list[list[Account]] = []
+        for table in ("follows", "follow_requests"):
+            rows = await self._db.fetch(
+                f"SELECT a.* FROM {table} x JOIN accounts a ON a.id = x.account_id"
+                " WHERE x.target_account_id = $1 AND a.domain = $2 ORDER BY x.id",
+                account_id,
+                domain,
+            )
+            found.append(build_all(Account, rows))
+        return found[0], found[1]
+
+    async def blocks_domain_of(self, account_id: int, other_id: int) -> bool:
+        """Whether the account blocks the domain of ``other_id`` (a user's domain block)."""
+        return bool(
+            await self._db.fetchval(
+                "SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain"
+                " WHERE d.account_id = $1 AND a.id = $2",
+                account_id,
+                other_id,
+            )
+        )
+
     async def has_local_followers(self, account_id: int) -> bool:
         return bool(
             await self._db.fetchval(

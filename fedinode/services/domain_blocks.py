@@ -4,6 +4,7 @@ domain's public posts or notifications, loses its followers there and takes no n
 from __future__ import annotations
 
 from fedinode.errors import ValidationFailed
+from fedinode.services import follows
 from fedinode.services.context import Ctx
 from policy.errors import PolicyConfigError
 from policy.settings import normalize_domain
@@ -31,8 +32,17 @@ async def listed(ctx: Ctx, account: Account, page: Page) -> list[tuple[int, str]
 
 
 async def block_domain(ctx: Ctx, account: Account, value: str | None) -> None:
-    """Block the domain for the account; blocking it again changes nothing."""
-    await ctx.store.account_domain_blocks.block(account.id, clean_domain(ctx, value))
+    """Block the domain for the account: its followers there are removed and its follow
+    requests from there rejected (their servers are told), as Mastodon; the account's own
+    follows there stay. Blocking it again does it again (a follow may have slipped in)."""
+    domain = clean_domain(ctx, value)
+    await ctx.store.account_domain_blocks.block(account.id, domain)
+    # After the block is stored: a Follow processed meanwhile is refused by the inbox.
+    followers, requesters = await ctx.store.relationships.from_domain(account.id, domain)
+    for follower in followers:
+        await follows.remove_follower(ctx, account, follower)
+    for requester in requesters:
+        await follows.refuse_request(ctx, account, requester)
 
 
 async def unblock_domain(ctx: Ctx, account: Account, value: str | None) -> None:

@@ -40,3 +40,49 @@ async def test_relationships_say_domain_blocking(store: Store) -> None:
     # The block is the viewer's own: another viewer does not see it.
     rels = await store.relationships.relationships(bob.id, [r1.id])
     assert not rels[r1.id].domain_blocking
+
+
+async def test_notifications_from_a_blocked_domain_are_neither_made_nor_read(
+    store: Store,
+) -> None:
+    alice = await local_account(store, "alice")
+    bob = await local_account(store, "bob")
+    dave = await remote_account(store, "dave", "one.test")
+    erin = await remote_account(store, "erin", "two.test")
+    notes = store.notifications
+    from_dave = await notes.create(alice.id, dave.id, "follow", group_key="follow-1")
+    await notes.create(alice.id, erin.id, "follow", group_key="follow-1")
+    await notes.create(bob.id, dave.id, "mention")
+    assert from_dave is not None
+    await store.account_domain_blocks.block(alice.id, "one.test")
+    assert await notes.create(alice.id, dave.id, "mention") is None
+    assert [n.from_account_id for n in await notes.list(alice.id, Page(limit=9))] == [erin.id]
+    assert await notes.get(alice.id, from_dave.id) is None
+    assert await notes.count(alice.id) == 1
+    assert await notes.count_unread(alice.id, 0) == 1
+    assert await notes.count_unread_groups(alice.id, 0, [], 9) == 1
+    # Another recipient's block is not alice's, and alice's is not bob's.
+    assert [n.from_account_id for n in await notes.list(bob.id, Page())] == [dave.id]
+    assert await notes.create(bob.id, dave.id, "favourite") is not None
+    await store.account_domain_blocks.unblock(alice.id, "one.test")
+    assert await notes.get(alice.id, from_dave.id) == from_dave
+    assert await notes.count(alice.id) == 2
+
+
+async def test_followers_and_requesters_from_a_domain(store: Store) -> None:
+    alice = await local_account(store, "alice")
+    bob = await local_account(store, "bob")
+    r1 = await remote_account(store, "r1", "one.test")
+    r2 = await remote_account(store, "r2", "one.test")
+    r3 = await remote_account(store, "r3", "two.test")
+    await store.relationships.follow(r1.id, alice.id)
+    await store.relationships.follow(r3.id, alice.id)
+    await store.relationships.follow(r1.id, bob.id)
+    await store.relationships.request(r2.id, alice.id, uri="x")
+    followers, requesters = await store.relationships.from_domain(alice.id, "one.test")
+    assert ([a.id for a in followers], [a.id for a in requesters]) == ([r1.id], [r2.id])
+    assert not await store.relationships.blocks_domain_of(alice.id, r1.id)
+    await store.account_domain_blocks.block(alice.id, "one.test")
+    assert await store.relationships.blocks_domain_of(alice.id, r1.id)
+    assert not await store.relationships.blocks_domain_of(alice.id, r3.id)
+    assert not await store.relationships.blocks_domain_of(bob.id, r1.id)

@@ -70,3 +70,23 @@ async def test_relationship_shows_domain_blocking(api: Api) -> None:
     assert (await alice.json("get", rel_path))[0]["domain_blocking"] is True
     await alice.json("delete", "/api/v1/domain_blocks", json={"domain": "remote.test"})
     assert (await alice.json("get", rel_path))[0]["domain_blocking"] is False
+
+
+async def test_block_removes_followers_there_and_hides_their_notifications(api: Api) -> None:
+    from tests.storage.factories import remote_account
+
+    alice = await api.user("alice")
+    dave = await remote_account(api.store, "dave", "remote.test")
+    erin = await remote_account(api.store, "erin", "other.test")
+    for follower in (dave, erin):
+        await api.store.relationships.follow(follower.id, alice.account.id)
+        await api.store.notifications.create(alice.account.id, follower.id, "follow")
+    await api.store.relationships.follow(alice.account.id, dave.id)
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    followers = await alice.json("get", f"/api/v1/accounts/{alice.id}/followers")
+    assert [a["acct"] for a in followers] == ["erin@other.test"]
+    notes = await alice.json("get", "/api/v1/notifications")
+    assert [n["account"]["acct"] for n in notes] == ["erin@other.test"]
+    # Alice's own follow of an account there stays, as Mastodon.
+    (rel,) = await alice.json("get", f"/api/v1/accounts/relationships?id[]={dave.id}")
+    assert rel["following"] is True and rel["followed_by"] is False
