@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factories import local_account, remote_account
+from factories import local_account, post, remote_account
 
 from storage.paging import Page
 from storage.store import Store
@@ -86,3 +86,26 @@ async def test_followers_and_requesters_from_a_domain(store: Store) -> None:
     assert await store.relationships.blocks_domain_of(alice.id, r1.id)
     assert not await store.relationships.blocks_domain_of(alice.id, r3.id)
     assert not await store.relationships.blocks_domain_of(bob.id, r1.id)
+
+
+async def test_home_rule_leaves_out_a_followed_tag_post_from_there(store: Store) -> None:
+    alice = await local_account(store, "alice")
+    dave = await remote_account(store, "dave", "one.test")
+    erin = await remote_account(store, "erin", "one.test")
+    tag = await store.tags.get_or_create("cats")
+    await store.tags.follow(alice.id, tag.id)
+    await store.relationships.follow(alice.id, dave.id)
+    followed = await post(store, dave, "dave's cat", tags=["cats"])
+    other = await post(store, erin, "erin's cat", tags=["cats"])
+
+    async def home() -> list[int]:
+        entries = [e.id for e in await store.timelines.home_entries(alice.id, Page())]
+        statuses = [s.id for s in await store.statuses.home_timeline(alice.id, Page())]
+        assert entries == statuses
+        return entries
+
+    assert await home() == [other.id, followed.id]
+    await store.account_domain_blocks.block(alice.id, "one.test")
+    assert await home() == [followed.id]
+    public = await store.statuses.public_timeline(alice.id, Page())
+    assert [s.id for s in public] == []

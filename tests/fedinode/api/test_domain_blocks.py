@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_helpers import Api
+from api_helpers import Actor, Api
 
 
 async def test_block_list_and_unblock(api: Api) -> None:
@@ -90,3 +90,55 @@ async def test_block_removes_followers_there_and_hides_their_notifications(api: 
     # Alice's own follow of an account there stays, as Mastodon.
     (rel,) = await alice.json("get", f"/api/v1/accounts/relationships?id[]={dave.id}")
     assert rel["following"] is True and rel["followed_by"] is False
+
+
+async def _ids(actor: Actor, path: str) -> list[str]:
+    return [s["id"] for s in await actor.json("get", path)]
+
+
+async def test_public_and_tag_timelines_hide_the_domain(api: Api) -> None:
+    from tests.storage.factories import post, remote_account
+
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    dave = await remote_account(api.store, "dave", "remote.test")
+    erin = await remote_account(api.store, "erin", "other.test")
+    from_dave = await post(api.store, dave, "dave on #cats", tags=["cats"])
+    from_erin = await post(api.store, erin, "erin on #cats", tags=["cats"])
+    await api.store.relationships.follow(alice.account.id, dave.id)
+    both = [str(from_erin.id), str(from_dave.id)]
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/cats"):
+        assert await _ids(alice, path) == both
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/cats"):
+        # Following dave does not bring his posts back there, as Mastodon.
+        assert await _ids(alice, path) == [str(from_erin.id)]
+        assert await _ids(bob, path) == both  # alice's block is hers alone
+        assert [s["id"] for s in await api.anon(path)] == both
+
+
+async def test_home_keeps_followed_authors_but_not_reblogs_or_tags_from_there(
+    api: Api,
+) -> None:
+    from tests.storage.factories import post, remote_account
+
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    dave = await remote_account(api.store, "dave", "remote.test")
+    erin = await remote_account(api.store, "erin", "remote.test")
+    await alice.json("post", f"/api/v1/accounts/{bob.id}/follow")
+    await alice.json("post", "/api/v1/tags/gardening/follow")
+    await api.store.relationships.follow(alice.account.id, dave.id)
+    from_dave = await post(api.store, dave, "followed dave")
+    tagged = await post(api.store, erin, "erin on #gardening", tags=["gardening"])
+    shared = await post(api.store, erin, "erin worth sharing")
+    reblog = await bob.json("post", f"/api/v1/statuses/{shared.id}/reblog")
+    own = await bob.status("bob's own")
+    home = "/api/v1/timelines/home"
+    assert await _ids(alice, home) == [
+        own["id"], reblog["id"], str(tagged.id), str(from_dave.id),
+    ]  # fmt: skip
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    assert await _ids(alice, home) == [own["id"], str(from_dave.id)]
+    await alice.json("delete", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    assert len(await _ids(alice, home)) == 4
