@@ -427,7 +427,9 @@ class InboxProcessor:
             raise Ignored("follow of an unknown local account")
         follow_id = str(act["id"])
         rel = self.store.relationships
-        if await rel.is_blocked_either_way(target.id, actor.id):
+        if await rel.is_blocked_either_way(target.id, actor.id) or await rel.blocks_domain_of(
+            target.id, actor.id
+        ):  # a user's domain block refuses new followers there, as Mastodon
             await self.surface.follow_rejected(target, actor, follow_id)
             return
         existing = await rel.get_follow(actor.id, target.id)

@@ -13,8 +13,13 @@ from storage.rows import build_all, build_opt
 
 # Notifications from an account an admin suspended are not shown, as Mastodon's
 # ``without_suspended`` (they come back with an unsuspension): one primary-key probe a row.
+# Nor are those from a domain the recipient (``$1``) blocks, as Mastodon: they come back with
+# the unblock. A recipient who blocks no domain pays one probe a statement, not one a row.
 _SENDER_SHOWN = (
     "NOT EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = n.from_account_id AND fa.suspended)"
+    " AND NOT (EXISTS (SELECT 1 FROM account_domain_blocks gd WHERE gd.account_id = $1)"
+    " AND EXISTS (SELECT 1 FROM accounts da JOIN account_domain_blocks db ON db.domain = da.domain"
+    " WHERE da.id = n.from_account_id AND db.account_id = $1))"
 )
 
 
@@ -34,8 +39,8 @@ class NotificationStore:
         open_group_keys: Sequence[str] = (),
         dedupe_key: str | None = None,
     ) -> Notification | None:
-        """Create unless the recipient blocks or mutes (with notifications) the sender, or
-        already has the notification named ``dedupe_key`` (then None: it is not made twice,
+        """Create unless the recipient blocks, mutes (with notifications) or blocks the
+        domain of the sender, or already has the notification named ``dedupe_key`` (then None: it is not made twice,
         so a change whose side effects are run again after a crash notifies once). It joins
         the group of ``open_group_keys`` the recipient has a notification of, if any, else
         begins ``group_key``."""
@@ -44,7 +49,9 @@ class NotificationStore:
         hidden = await self._db.fetchval(
             "SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2"
             " UNION ALL SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2"
-            " AND hide_notifications AND (expires_at IS NULL OR expires_at > $3)",
+            " AND hide_notifications AND (expires_at IS NULL OR expires_at > $3)"
+            " UNION ALL SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain"
+            " WHERE d.account_id = $1 AND a.id = $2",
             account_id,
             from_account_id,
             now_ms(),
@@ -93,7 +100,7 @@ class NotificationStore:
         """A page of the account's notifications, newest first, of ``types`` (all when
         empty) but not ``exclude_types``, and only those from ``from_account_id``, of the
         group ``group_key`` or with the id ``notification_id`` where given. As every read
-        here, it leaves out those from suspended accounts."""
+        here, it leaves out those from suspended accounts and from domains the account blocks."""
         args: list[Any] = [account_id]
         where = _where(args, types, exclude_types, from_account_id, group_key, notification_id)
         cond, order, ascending = page.clauses("n.id", args)
@@ -124,9 +131,9 @@ class NotificationStore:
 
     async def get(self, account_id: int, notification_id: int) -> Notification | None:
         row = await self._db.fetchrow(
-            f"SELECT n.* FROM notifications n WHERE n.id = $1 AND n.account_id = $2 AND {_SENDER_SHOWN}",
-            notification_id,
+            f"SELECT n.* FROM notifications n WHERE n.account_id = $1 AND n.id = $2 AND {_SENDER_SHOWN}",
             account_id,
+            notification_id,
         )
         return build_opt(Notification, row)
 

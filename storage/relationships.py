@@ -36,6 +36,7 @@ class Relationship:
     blocked_by: bool
     muting: Mute | None
     note: str
+    domain_blocking: bool = False  # the viewer blocks the account's domain
 
 
 class RelationshipStore:
@@ -215,6 +216,32 @@ class RelationshipStore:
         if memo is not None:
             memo[key] = list(ids)
         return ids
+
+    async def from_domain(
+        self, account_id: int, domain: str
+    ) -> tuple[list[Account], list[Account]]:
+        """(followers, follow requesters) of the account on ``domain``."""
+        found: list[list[Account]] = []
+        for table in ("follows", "follow_requests"):
+            rows = await self._db.fetch(
+                f"SELECT a.* FROM {table} x JOIN accounts a ON a.id = x.account_id"
+                " WHERE x.target_account_id = $1 AND a.domain = $2 ORDER BY x.id",
+                account_id,
+                domain,
+            )
+            found.append(build_all(Account, rows))
+        return found[0], found[1]
+
+    async def blocks_domain_of(self, account_id: int, other_id: int) -> bool:
+        """Whether the account blocks the domain of ``other_id`` (a user's domain block)."""
+        return bool(
+            await self._db.fetchval(
+                "SELECT 1 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain"
+                " WHERE d.account_id = $1 AND a.id = $2",
+                account_id,
+                other_id,
+            )
+        )
 
     async def has_local_followers(self, account_id: int) -> bool:
         return bool(
@@ -434,20 +461,41 @@ class RelationshipStore:
 
     async def hidden_authors(self, viewer_id: int, account_ids: Sequence[int]) -> set[int]:
         """Which of the accounts the viewer blocks, is blocked by, or mutes (unexpired)."""
+        return (await self._hidden(viewer_id, account_ids, domains=False))[0]
+
+    async def hidden_authors_and_domains(
+        self, viewer_id: int, account_ids: Sequence[int]
+    ) -> tuple[set[int], set[int]]:
+        """``hidden_authors``, and which of the accounts are of a domain the viewer blocks,
+        in one query."""
+        return await self._hidden(viewer_id, account_ids, domains=True)
+
+    async def _hidden(
+        self, viewer_id: int, account_ids: Sequence[int], *, domains: bool
+    ) -> tuple[set[int], set[int]]:
         ids = list(dict.fromkeys(account_ids))
         if not ids:
-            return set()
+            return set(), set()
         m = placeholders(3, len(ids))
+        of_domain = (
+            f" UNION SELECT 'd', a.id FROM accounts a JOIN account_domain_blocks d"
+            f" ON d.domain = a.domain WHERE d.account_id = $1 AND a.id IN ({m})"
+            if domains
+            else ""
+        )
         rows = await self._db.fetch(
-            f"SELECT target_account_id AS aid FROM blocks WHERE account_id = $1 AND target_account_id IN ({m})"
-            f" UNION SELECT account_id FROM blocks WHERE target_account_id = $1 AND account_id IN ({m})"
-            f" UNION SELECT target_account_id FROM mutes WHERE account_id = $1 AND target_account_id IN ({m})"
-            " AND (expires_at IS NULL OR expires_at > $2)",
+            f"SELECT 'h' AS k, target_account_id AS aid FROM blocks WHERE account_id = $1 AND target_account_id IN ({m})"
+            f" UNION SELECT 'h', account_id FROM blocks WHERE target_account_id = $1 AND account_id IN ({m})"
+            f" UNION SELECT 'h', target_account_id FROM mutes WHERE account_id = $1 AND target_account_id IN ({m})"
+            f" AND (expires_at IS NULL OR expires_at > $2){of_domain}",
             viewer_id,
             now_ms(),
             *ids,
         )
-        return {int(r["aid"]) for r in rows}
+        found: dict[str, set[int]] = {"h": set(), "d": set()}
+        for r in rows:
+            found[str(r["k"])].add(int(r["aid"]))
+        return found["h"], found["d"]
 
     async def follows_of(self, viewer_id: int, account_ids: Sequence[int]) -> set[int]:
         """Which of the accounts the viewer follows."""
@@ -464,7 +512,7 @@ class RelationshipStore:
     async def relationships(
         self, account_id: int, target_ids: Sequence[int]
     ) -> dict[int, Relationship]:
-        """Relationships with many accounts in six queries, whatever their number."""
+        """Relationships with many accounts in seven queries, whatever their number."""
         ids = list(dict.fromkeys(target_ids))
         if not ids:
             return {}
@@ -533,6 +581,15 @@ class RelationshipStore:
                 *ids,
             )
         }
+        domain_blocking = {
+            int(r["id"])
+            for r in await self._db.fetch(
+                "SELECT a.id FROM accounts a JOIN account_domain_blocks d"
+                f" ON d.account_id = $1 AND d.domain = a.domain WHERE a.id IN ({m})",
+                account_id,
+                *ids,
+            )
+        }
         return {
             t: Relationship(
                 following=following.get(t),
@@ -543,6 +600,7 @@ class RelationshipStore:
                 blocked_by=t in blocked_by,
                 muting=mutes.get(t),
                 note=notes.get(t, ""),
+                domain_blocking=t in domain_blocking,
             )
             for t in ids
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from storage import events, ids
+from storage.account_domain_blocks import AccountDomainBlockStore
 from storage.accounts import AccountStore, UserStore
 from storage.conversations import ConversationStore
 from storage.custom_emojis import CustomEmojiStore
@@ -68,6 +69,7 @@ class Store:
         self.users = UserStore(db)
         self.statuses = StatusStore(db)
         self.relationships = RelationshipStore(db)
+        self.account_domain_blocks = AccountDomainBlockStore(db)
         self.interactions = InteractionStore(db)
         self.notifications = NotificationStore(db)
         self.oauth = OAuthStore(db)

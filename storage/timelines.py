@@ -16,6 +16,7 @@ from storage.paging import Page
 from storage.rows import build_all
 from storage.status_sql import (
     AUTHOR_NOT_LIMITED,
+    GUARDED_NOT_DOMAIN_BLOCKED,
     HOME_RULE,
     NOT_BLOCKED,
     NOT_MUTED,
@@ -43,8 +44,8 @@ class TimelineEntry(NamedTuple):
     ``version`` / ``reblog_version`` change whenever anything rendered from the status (its
     row, poll, mentions, tags, media), its author or its mentioned accounts changes; equal
     versions mean an equal rendering. ``shown`` is False for a reblog of a status the viewer
-    may not see, or whose author the viewer blocks, is blocked by or mutes: its id still
-    counts for paging.
+    may not see, or whose author the viewer blocks, is blocked by, mutes or blocks the
+    domain of: its id still counts for paging.
     """
 
     id: int
@@ -125,7 +126,9 @@ _ENTRY_COLUMNS = (
                 f"r.id IS NOT NULL AND {visible_to('r')} AND {not_blocked('r')}"
                 f" AND NOT ({_any('mutes')} AND EXISTS (SELECT 1 FROM mutes rmu"
                 " WHERE rmu.account_id = $1 AND rmu.target_account_id = r.account_id"
-                " AND (rmu.expires_at IS NULL OR rmu.expires_at > $2)))",
+                " AND (rmu.expires_at IS NULL OR rmu.expires_at > $2)))"
+                f" AND NOT ({_any('account_domain_blocks')} AND EXISTS (SELECT 1 FROM"
+                " account_domain_blocks rdb WHERE rdb.account_id = $1 AND rdb.domain = ra.domain))",
                 "r.id IS NOT NULL AND " + _conversation_muted("r"),
                 _conversation_muted("s"),
             )
@@ -181,7 +184,7 @@ def public_where(
         where += " AND NOT s.local"
     if only_media:
         where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED} AND {GUARDED_NOT_DOMAIN_BLOCKED}"
     return where, args
 
 
@@ -217,7 +220,7 @@ def tag_where(
         where += " AND s.local"
     if only_media:
         where += " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)"
-    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED}"
+    where += f" AND {NOT_BLOCKED} AND {NOT_MUTED} AND {GUARDED_NOT_DOMAIN_BLOCKED}"
     return where, args
 
 

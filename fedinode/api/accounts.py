@@ -1,5 +1,5 @@
 """/api/v1/accounts/* and the viewer's own collections (follow requests, blocks, mutes,
-bookmarks, favourites, featured tags, endorsements)."""
+domain blocks, bookmarks, favourites, featured tags, endorsements)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from fedinode.api.params import (
 )
 from fedinode.errors import NotFoundError, Unauthorized, ValidationFailed
 from fedinode.services import accounts as svc
-from fedinode.services import follows, search, timelines
+from fedinode.services import domain_blocks, follows, search, timelines
 from fedinode.services.context import Ctx
 from policy.text import tag_key
 from storage.models import Account
@@ -357,6 +357,31 @@ async def mutes(request: web.Request) -> web.Response:
     page = page_from(params, default_limit=40, max_limit=80)
     rows = await ctx.store.relationships.muted_accounts(viewer_account(request).id, page)
     return paged_response(request, [_api(ctx, a) for _, a in rows], [k for k, _ in rows], page)
+
+
+@require_scopes("read:blocks")
+async def get_domain_blocks(request: web.Request) -> web.Response:
+    params = await read_params(request)
+    ctx = ctx_of(request)
+    page = page_from(params, default_limit=100, max_limit=200)
+    rows = await domain_blocks.listed(ctx, viewer_account(request), page)
+    return paged_response(request, [d for _, d in rows], [k for k, _ in rows], page)
+
+
+@require_scopes("write:blocks")
+async def block_domain(request: web.Request) -> web.Response:
+    params = await read_params(request)
+    ctx = ctx_of(request)
+    await domain_blocks.block_domain(ctx, viewer_account(request), params.str("domain"))
+    return json_response(schemas.empty_to_api())
+
+
+@require_scopes("write:blocks")
+async def unblock_domain(request: web.Request) -> web.Response:
+    params = await read_params(request)
+    ctx = ctx_of(request)
+    await domain_blocks.unblock_domain(ctx, viewer_account(request), params.str("domain"))
+    return json_response(schemas.empty_to_api())
 
 
 async def _marked(request: web.Request, table: str) -> web.Response:

@@ -109,6 +109,13 @@ async def authorize_request(ctx: Ctx, account: Account, requester: Account) -> R
 
 
 async def reject_request(ctx: Ctx, account: Account, requester: Account) -> Relationship:
+    if not await refuse_request(ctx, account, requester):
+        raise NotFoundError()
+    return await relationship(ctx, account, requester)
+
+
+async def refuse_request(ctx: Ctx, account: Account, requester: Account) -> bool:
+    """Reject the requester's pending follow request (its server is told); False if none."""
     owed = None
     if not requester.local:
         before = await ctx.store.relationships.get_request(requester.id, account.id)
@@ -120,15 +127,21 @@ async def reject_request(ctx: Ctx, account: Account, requester: Account) -> Rela
     if req is None:
         if owed is not None:
             await ctx.store.intents.done(owed)
-        raise NotFoundError()
+        return False
     if not requester.local:
         await ctx.federation.follow_rejected(account, requester, req.uri)
     if owed is not None:
         await ctx.store.intents.done(owed)
-    return await relationship(ctx, account, requester)
+    return True
 
 
 async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -> Relationship:
+    await remove_follower(ctx, account, follower)
+    return await relationship(ctx, account, follower)
+
+
+async def remove_follower(ctx: Ctx, account: Account, follower: Account) -> None:
+    """End the follower's follow of the account; a remote follower's server gets a Reject."""
     follow = await ctx.store.relationships.get_follow(follower.id, account.id)
     if follow is not None:
         owed = None
@@ -140,7 +153,6 @@ async def remove_from_followers(ctx: Ctx, account: Account, follower: Account) -
         if owed is not None:
             await ctx.federation.follow_rejected(account, follower, follow.uri)
             await ctx.store.intents.done(owed)
-    return await relationship(ctx, account, follower)
 
 
 async def block(ctx: Ctx, account: Account, other: Account) -> Relationship:

@@ -271,11 +271,19 @@ class StreamHub:
             return
         s, o = facts.status, facts.original
         if viewer_id is not None:
-            hidden = await self.store.relationships.hidden_authors(
+            hidden, of_blocked_domain = await self.store.relationships.hidden_authors_and_domains(
                 viewer_id, [s.account_id, o.account_id]
             )
             if hidden:
                 return
+            if of_blocked_domain:
+                routes = [
+                    r
+                    for r in routes
+                    if _domain_route_kept(r[1], facts, viewer_id, of_blocked_domain)
+                ]
+                if not routes:
+                    return
         if not await self.store.statuses.visible_to(s, viewer_id):
             return
         if o is not s and not await self.store.statuses.visible_to(o, viewer_id):
@@ -356,6 +364,18 @@ class StreamHub:
             return
         for listener, sub in targets:
             listener.send(Message(sub.label(), "notification", payload))
+
+
+def _domain_route_kept(
+    sub: Subscription, facts: _StatusFacts, viewer_id: int, of_blocked_domain: set[int]
+) -> bool:
+    """Whether a route stays when the status is by an author of a domain the viewer blocks:
+    as in the timelines (``storage.status_sql``), only for a followed author, in home or a
+    list, or a direct one. (A reblog of a status from there has no view for the viewer:
+    ``status_views`` leaves it out, as the timelines do.)"""
+    if facts.status.account_id not in of_blocked_domain or sub.stream in ("list", "direct"):
+        return True
+    return sub.stream == "user" and viewer_id in facts.followers
 
 
 @dataclass(slots=True)

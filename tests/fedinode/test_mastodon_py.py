@@ -253,3 +253,18 @@ def _admin_scenario(base: str) -> None:
 
 async def test_mastodon_py_admin(instance: str) -> None:
     await asyncio.to_thread(_admin_scenario, instance)
+
+
+def _domain_blocks_scenario(base: str) -> None:
+    alice = _session(base, "alice")
+    assert list(alice.domain_blocks()) == []
+    alice.domain_block("Blocked.Example")
+    alice.domain_block("other.example")
+    assert list(alice.domain_blocks()) == ["other.example", "blocked.example"]
+    assert list(alice.domain_blocks(limit=1)) == ["other.example"]
+    alice.domain_unblock("other.example")
+    assert list(alice.domain_blocks()) == ["blocked.example"]
+
+
+async def test_mastodon_py_domain_blocks(instance: str) -> None:
+    await asyncio.to_thread(_domain_blocks_scenario, instance)

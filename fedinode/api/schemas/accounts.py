@@ -166,7 +166,7 @@ def relationship_to_api(target_id: int, rel: Relationship) -> e.Relationship:
         "muting_expires_at": iso(rel.muting.expires_at) if rel.muting is not None else None,
         "requested": rel.requested,
         "requested_by": rel.requested_by,
-        "domain_blocking": False,
+        "domain_blocking": rel.domain_blocking,
         "endorsed": False,
         "note": rel.note,
     }

@@ -250,3 +250,32 @@ async def test_an_edit_streams_each_viewer_their_own_marks(
         seen[name] = (payload["favourited"], payload["bookmarked"], payload["favourites_count"])
         await ws.close()
     assert seen == {"alice": (True, False, 1), "carol": (False, True, 1)}
+
+
+async def test_a_blocked_domain_streams_only_followed_authors_to_home(
+    aiohttp_client: Any, config: Config, tmp_path: Path
+) -> None:
+    from tests.storage.factories import remote_account
+
+    rig, alice, bob, carol = await setup(aiohttp_client, config, tmp_path)
+    dave = await remote_account(rig.store, "dave", "remote.test")
+    erin = await remote_account(rig.store, "erin", "remote.test")
+    await rig.store.relationships.follow(alice.account.id, dave.id)
+    await rig.store.account_domain_blocks.block(alice.account.id, "remote.test")
+    ws = await rig.client.ws_connect(
+        "/api/v1/streaming", headers={"Authorization": f"Bearer {alice.token}"}
+    )
+    for stream in ("user", "public"):
+        await ws.send_str(orjson.dumps({"type": "subscribe", "stream": stream}).decode())
+    await asyncio.sleep(0.05)
+
+    from_erin = await rig.post(erin, "erin public")
+    await rig.post(bob, "bob shares erin", reblog_of_id=from_erin.id)
+    from_dave = await rig.post(dave, "dave public")
+    got = await next_event(ws)
+    assert got["stream"] == ["user"] and orjson.loads(got["payload"])["id"] == str(from_dave.id)
+    await no_event(ws)  # nor dave's on the public stream
+    from_carol = await rig.post(carol, "carol public")
+    got = await next_event(ws)
+    assert got["stream"] == ["public"] and orjson.loads(got["payload"])["id"] == str(from_carol.id)
+    await ws.close()
