@@ -23,6 +23,9 @@ SEVERITIES: tuple[Severity, ...] = ("suspend", "silence", "noop")
 _LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
+_MAX_DOMAIN = 253  # the longest a DNS name is, in its ASCII form, dots included
+
+
 def normalize_domain(value: str, key: str = "domain", wildcard: bool = True) -> str:
     """Lowercase, IDNA-encode and strip the trailing dot; keeps a leading "*." and a :port."""
     text = value.strip().lower().rstrip(".")
@@ -45,8 +48,8 @@ def normalize_domain(value: str, key: str = "domain", wildcard: bool = True) -> 
             text = text.encode("idna").decode("ascii")
         except UnicodeError as exc:
             raise PolicyConfigError(key, f"invalid domain {value!r}: {exc}") from None
-    if not all(_LABEL.match(label) for label in text.split(".")):
-        raise PolicyConfigError(key, f"invalid domain {value!r}")
+    if len(text) > _MAX_DOMAIN or not all(_LABEL.match(label) for label in text.split(".")):
+        raise PolicyConfigError(key, f"invalid domain {value[:300]!r}")
     return prefix + text + port
 
 

@@ -43,6 +43,17 @@ async def test_bad_domains_are_refused(api: Api) -> None:
     assert "blank" in body["error"]
     body = await alice.json("post", "/api/v1/domain_blocks", 422, json={"domain": "LOCAL.test"})
     assert "own" in body["error"]
+    # Hostile input: a clear 4xx with a reason, never a 5xx, nothing stored.
+    for hostile in ("a" * 300 + ".test", "evil\x00.test", "x." * 200 + "test", "ex\nample.test",
+                    "http://example.test/path", "[::1]", "exa%mple.test"):  # fmt: skip
+        resp = await alice.post("/api/v1/domain_blocks", json={"domain": hostile})
+        body = await resp.json()
+        assert resp.status in (400, 422) and body["error"], (hostile, resp.status, body)
+    for shape in ({"x": 1}, None):
+        resp = await alice.post("/api/v1/domain_blocks", json={"domain": shape})
+        assert 400 <= resp.status < 500, (shape, resp.status)
+    resp = await alice.delete("/api/v1/domain_blocks", json={"domain": "a" * 5000})
+    assert 400 <= resp.status < 500
     assert await alice.json("get", "/api/v1/domain_blocks") == []
 
 
