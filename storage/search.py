@@ -8,7 +8,7 @@ from storage.db import Database
 from storage.ids import now_ms
 from storage.models import Account, Status
 from storage.rows import build_all
-from storage.status_sql import NOT_BLOCKED, NOT_MUTED, VISIBLE_TO
+from storage.status_sql import GUARDED_NOT_DOMAIN_BLOCKED, NOT_BLOCKED, NOT_MUTED, VISIBLE_TO
 
 
 def like_pattern(text: str) -> str:
@@ -50,6 +50,7 @@ class SearchStore:
             VISIBLE_TO,
             NOT_BLOCKED,
             NOT_MUTED,
+            GUARDED_NOT_DOMAIN_BLOCKED,
             "NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = s.account_id AND sa.suspended)",
         ]
         if account_id is not None:

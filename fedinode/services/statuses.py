@@ -308,9 +308,12 @@ async def context(
     ancestors = await ctx.store.statuses.ancestors(status, viewer_id)
     descendants = await ctx.store.statuses.descendants(status, viewer_id)
     if viewer_id is not None:
-        hidden = await ctx.store.relationships.hidden_authors(
+        # As Mastodon's thread filter: authors the viewer blocks, is blocked by or mutes,
+        # and those of a domain the viewer blocks.
+        hidden, of_blocked_domain = await ctx.store.relationships.hidden_authors_and_domains(
             viewer_id, [s.account_id for s in ancestors + descendants]
         )
+        hidden |= of_blocked_domain
         ancestors = [s for s in ancestors if s.account_id not in hidden]
         descendants = [s for s in descendants if s.account_id not in hidden]
     before = await load_status_views(ctx.store, ancestors, viewer_id)

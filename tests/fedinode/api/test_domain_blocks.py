@@ -153,3 +153,39 @@ async def test_home_keeps_followed_authors_but_not_reblogs_or_tags_from_there(
     assert await _ids(alice, home) == [own["id"], str(from_dave.id)]
     await alice.json("delete", "/api/v1/domain_blocks", json={"domain": "remote.test"})
     assert len(await _ids(alice, home)) == 4
+
+
+async def test_threads_and_status_search_leave_the_domain_out(api: Api) -> None:
+    """As Mastodon's status filter: a thread's replies and parents, and statuses found by
+    search, by authors of a domain the viewer blocks are left out (for that viewer only)."""
+    from tests.storage.factories import post, remote_account
+
+    alice = await api.user("alice")
+    bob = await api.user("bob")
+    dave = await remote_account(api.store, "dave", "remote.test")
+    erin = await remote_account(api.store, "erin", "other.test")
+    root = await api.store.statuses.get(int((await bob.status("pelican root"))["id"]))
+    assert root is not None
+    r1 = await post(api.store, dave, "pelican from dave", in_reply_to_id=root.id)
+    r2 = await post(api.store, erin, "pelican from erin", in_reply_to_id=r1.id)
+
+    async def thread(actor: Actor) -> tuple[list[str], list[str]]:
+        below = await actor.json("get", f"/api/v1/statuses/{root.id}/context")
+        above = await actor.json("get", f"/api/v1/statuses/{r2.id}/context")
+        return [s["id"] for s in below["descendants"]], [s["id"] for s in above["ancestors"]]
+
+    async def found(actor: Actor) -> list[str]:
+        body = await actor.json("get", "/api/v2/search", params={"q": "pelican", "type": "statuses"})
+        return sorted(s["id"] for s in body["statuses"])
+
+    everything = ([str(r1.id), str(r2.id)], [str(root.id), str(r1.id)])
+    assert await thread(alice) == everything
+    all_three = sorted([str(root.id), str(r1.id), str(r2.id)])
+    assert await found(alice) == all_three
+    await alice.json("post", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    assert await thread(alice) == ([str(r2.id)], [str(root.id)])
+    assert await found(alice) == sorted([str(root.id), str(r2.id)])
+    assert await thread(bob) == everything  # alice's block is hers alone
+    assert await found(bob) == all_three
+    await alice.json("delete", "/api/v1/domain_blocks", json={"domain": "remote.test"})
+    assert await thread(alice) == everything
