@@ -201,10 +201,10 @@ class RelationshipStore:
 
     async def local_follower_ids(self, account_id: int, *, notified: bool = False) -> list[int]:
         """The account's local followers; ``notified``: only those who asked to be told of
-        its posts (the bell). One query; in a batch, once for a run of its posts (its memo:
-        an inbox batch empties it at any activity but a Create)."""
-        memo = batch_memo(self._db)
-        key = (_FOLLOWERS_MEMO, account_id, notified)
+        its posts (the bell). One query; those ``notified``, in a batch, once for a run of
+        its posts (its memo: an inbox batch empties it at any activity but a Create)."""
+        memo = batch_memo(self._db) if notified else None
+        key = (_FOLLOWERS_MEMO, account_id)
         if memo is not None and isinstance(known := memo.get(key), list):
             return list(known)
         rows = await self._db.fetch(
