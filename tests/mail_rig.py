@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from ports import free_port
 
 
 @dataclass
@@ -51,12 +51,6 @@ def link_in(message: EmailMessage) -> str:
     found = re.search(r"https?://\S+\?token=[\w-]+", body_of(message))
     assert found, body_of(message)
     return found.group(0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

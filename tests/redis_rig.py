@@ -11,6 +11,8 @@ import tempfile
 import time
 from functools import cache
 
+from ports import free_port
+
 
 def answers(port: int) -> bool:
     try:
@@ -19,12 +21,6 @@ def answers(port: int) -> bool:
             return conn.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(port: int, directory: str) -> subprocess.Popen[bytes]:

@@ -4,7 +4,6 @@ served by aiohttp on 127.0.0.1 with an ephemeral port, federating over plain htt
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 from aiohttp import web
+from ports import free_port
 
 from activitypub.federation import Federation
 from activitypub.urls import Urls
@@ -34,12 +34,6 @@ from storage.statuses import NewStatus
 from storage.store import Store
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 
 def fedinode(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -22,12 +22,6 @@ def fedinode(*args: str, env: dict[str, str] | None = None, cwd: Path | None = N
         [sys.executable, "-m", "fedinode.cli", *args],
         capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, cwd=cwd,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

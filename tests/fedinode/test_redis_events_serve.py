@@ -7,7 +7,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,11 @@ import aiohttp
 import orjson
 import pytest
 import redis.asyncio as aioredis
+from ports import free_port
 from redis_rig import SKIP_REASON, redis_url
 
 PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.skipif(redis_url() is None, reason=SKIP_REASON)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fedinode(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from ports import free_port
 
 # Runs ``fedinode`` and says on the way out whether the crypto library was ever imported.
 _WRAPPER = """
@@ -22,12 +23,6 @@ atexit.register(lambda: print("cryptography loaded:",
 sys.argv = ["fedinode", *sys.argv[1:]]
 runpy.run_module("fedinode.cli", run_name="__main__")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served:

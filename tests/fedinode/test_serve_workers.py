@@ -20,18 +20,13 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+from ports import free_port
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc to see which process answered"
 )
 
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fedinode(*args: str) -> subprocess.CompletedProcess[str]:
