@@ -392,7 +392,7 @@ class Resolver:
             pending_effects=not batched,
         )
         # A Delete processed meanwhile (another inbox worker) records its tombstone before
-        # looking the status up: the insert looks for it (``StatusStore.create``), so one
+        # looking the status up: the insert looks for it (``StatusStore.store_new``), so one
         # of the two sides sees the other, and it stays deleted.
         try:
             status, inserted = await self.store.statuses.store_new(new)
